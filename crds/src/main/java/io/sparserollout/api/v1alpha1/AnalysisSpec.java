@@ -1,0 +1,38 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+
+/** Canary analysis: ML quality (agreement with dense) plus error rate and latency. */
+public record AnalysisSpec(
+    @Default("30s")
+        @Pattern(CanaryStep.DURATION_PATTERN)
+        @JsonPropertyDescription("How often the metrics are measured during a step.")
+        String interval,
+    @Default("1")
+        @Min(0)
+        @Max(100)
+        @JsonPropertyDescription("Failed measurements tolerated before the canary is rolled back.")
+        Integer failureLimit,
+    @Default("0.95")
+        @Min(0)
+        @Max(1)
+        @JsonPropertyDescription(
+            "Lowest shadow agreement with the dense baseline on live traffic (cosine of outputs,"
+                + " or top-1 equality for classifiers).")
+        Double minAgreement,
+    @Default("0.01")
+        @Min(0)
+        @Max(1)
+        @JsonPropertyDescription("Highest fraction of failed requests.")
+        Double maxErrorRate,
+    @Min(0)
+        @JsonPropertyDescription("Highest p99 request latency in milliseconds; unset: not checked.")
+        Double maxP99LatencyMs,
+    @Pattern("^https?://[^\\s]+$")
+        @JsonPropertyDescription(
+            "Prometheus base URL to query; unset: the operator scrapes the inference pods.")
+        String prometheusUrl) {}

@@ -1,0 +1,23 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** The serving engine artifact and what it was built for. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record EngineStatus(
+    @JsonPropertyDescription("tensorrt or onnxruntime.") String backend,
+    @JsonPropertyDescription("fp16, int8, or fp32 for onnxruntime.") String precision,
+    @JsonPropertyDescription("TensorRT version the plan was built with (tensorrt only).")
+        String tensorrtVersion,
+    @JsonPropertyDescription(
+            "nvidia.com/gpu.product of the node that built it; the plan serves only there.")
+        String gpuProduct,
+    @JsonPropertyDescription("Layers that run sparse tactics (tensorrt only).")
+        Integer sparseLayers,
+    @JsonPropertyDescription("Dense latency divided by sparse latency, measured at build time.")
+        Double speedup,
+    @JsonPropertyDescription(
+            "URI of the engine, keyed by model digest, backend, precision, TensorRT version and"
+                + " GPU product.")
+        String artifactUri) {}

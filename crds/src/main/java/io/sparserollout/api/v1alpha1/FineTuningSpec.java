@@ -1,0 +1,22 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+
+/** Sparse fine-tuning / QAT budget. */
+public record FineTuningSpec(
+    @Default("true")
+        @JsonPropertyDescription(
+            "Distil from the frozen dense model (teacher) into the sparse model (student).")
+        Boolean distillation,
+    @Default("1000") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
+        Integer steps,
+    @Default("16") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")
+        Integer batchSize,
+    @Default("5.0E-5") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
+        Double learningRate,
+    @JsonPropertyDescription("CPU and memory for the fine-tuning Job's container.")
+        ResourceRequirements resources) {}

@@ -1,0 +1,53 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+
+/** Accuracy (and optional speed) gate between evaluation and rollout. */
+public record GateSpec(
+    @Default("cosine-fidelity")
+        @JsonPropertyDescription(
+            "cosine-fidelity: mean cosine of sparse to dense outputs (dense scores 1.0)."
+                + " topk-agreement: nearest-neighbour overlap with the dense model. accuracy, ndcg,"
+                + " pnr: task metrics against labels.")
+        Metric metric,
+    @Default("0.05")
+        @Min(0)
+        @Max(1)
+        @JsonPropertyDescription(
+            "Largest allowed drop of the metric from the dense baseline, as a fraction of 1 or of"
+                + " the baseline (see dropType).")
+        Double maxDrop,
+    @Default("absolute")
+        @JsonPropertyDescription(
+            "absolute: dense - sparse <= maxDrop. relative: (dense - sparse) / dense <= maxDrop.")
+        DropType dropType,
+    @Min(0)
+        @JsonPropertyDescription(
+            "If set, the sparse engine must be at least this many times faster than the dense one"
+                + " on the same hardware, e.g. 1.2.")
+        Double minSpeedup) {
+
+  public enum Metric {
+    @JsonProperty("cosine-fidelity")
+    COSINE_FIDELITY,
+    @JsonProperty("topk-agreement")
+    TOPK_AGREEMENT,
+    @JsonProperty("accuracy")
+    ACCURACY,
+    @JsonProperty("ndcg")
+    NDCG,
+    @JsonProperty("pnr")
+    PNR
+  }
+
+  public enum DropType {
+    @JsonProperty("absolute")
+    ABSOLUTE,
+    @JsonProperty("relative")
+    RELATIVE
+  }
+}

@@ -1,0 +1,39 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+/** The dense model and its preprocessing. */
+public record ModelSource(
+    @Required
+        @Pattern(ModelSource.URI_PATTERN)
+        @JsonPropertyDescription(
+            "URI of the dense model: pvc://<claim>/<path>, s3://<bucket>/<key> or"
+                + " https://<host>/<path>.")
+        String uri,
+    @Default("onnx") @JsonPropertyDescription("Format of the dense model.") Format format,
+    @Pattern(ModelSource.URI_PATTERN)
+        @JsonPropertyDescription(
+            "URI of the Hugging Face tokenizer.json used to turn text into model inputs; omit for"
+                + " models that take tensors directly.")
+        String tokenizerUri,
+    @Default("128")
+        @Min(1)
+        @Max(8192)
+        @JsonPropertyDescription(
+            "Longest token sequence fed to the model; longer text is truncated.")
+        Integer maxSequenceLength) {
+
+  /** pvc://, s3:// or http(s):// followed by at least one character. */
+  public static final String URI_PATTERN = "^(pvc|s3|https?)://[^\\s]+$";
+
+  public enum Format {
+    @JsonProperty("onnx")
+    ONNX
+  }
+}

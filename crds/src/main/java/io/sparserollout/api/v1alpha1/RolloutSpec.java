@@ -1,0 +1,39 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+
+/** Serving and canary rollout of the gated model. */
+public record RolloutSpec(
+    @Default("1") @Min(0) @Max(1000) @JsonPropertyDescription("Inference pods once promoted.")
+        Integer replicas,
+    @JsonPropertyDescription(
+            "Resources of each inference pod. For tensorrt the operator adds the nvidia.com/gpu"
+                + " (or MIG) request.")
+        ResourceRequirements resources,
+    @Default("{}") @JsonPropertyDescription("Canary steps.") CanarySpec canary,
+    @Default("{}")
+        @JsonPropertyDescription("Checks run at every canary step against the dense baseline.")
+        AnalysisSpec analysis,
+    @Default("replicas")
+        @JsonPropertyDescription(
+            "gateway-api: HTTPRoute weights (needs the Gateway API CRDs). replicas: traffic split"
+                + " in proportion to pod counts behind one Service.")
+        TrafficMode trafficMode,
+    @Default("true")
+        @JsonPropertyDescription(
+            "Promote automatically when every step passes; otherwise wait at the last step for"
+                + " the sparserollout.io/promote annotation.")
+        Boolean autoPromote) {
+
+  public enum TrafficMode {
+    @JsonProperty("gateway-api")
+    GATEWAY_API,
+    @JsonProperty("replicas")
+    REPLICAS
+  }
+}

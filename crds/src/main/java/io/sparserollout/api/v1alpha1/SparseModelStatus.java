@@ -1,0 +1,138 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** Observed state, written only by the operator. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Observed state of the pipeline, written only by the operator.")
+public class SparseModelStatus {
+  /** Transitions kept in {@link #history}; older ones are dropped first. */
+  public static final int HISTORY_LIMIT = 20;
+
+  @JsonPropertyDescription("Current stage of the pipeline for the current revision.")
+  private Phase phase;
+
+  @JsonPropertyDescription("metadata.generation of the spec this status describes.")
+  private Long observedGeneration;
+
+  @JsonPropertyDescription(
+      "Revision being processed: a hash of the spec; artifacts and Jobs are named after it.")
+  private String revision;
+
+  @JsonPropertyDescription(
+      "Latest observations: Ready, Progressing, Degraded, GpuPlacement, SpecValid.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("Result of pruning (and fine-tuning) the current revision.")
+  private PruningStatus pruning;
+
+  @JsonPropertyDescription("Dense and sparse metrics and the gate's verdict.")
+  private GateStatus gate;
+
+  @JsonPropertyDescription("The engine built for serving.")
+  private EngineStatus engine;
+
+  @JsonPropertyDescription("Canary rollout progress.")
+  private RolloutStatus rollout;
+
+  @JsonPropertyDescription("Most recent phase transitions, oldest first (at most 20).")
+  private List<PhaseTransition> history = new ArrayList<>();
+
+  public Phase getPhase() {
+    return phase;
+  }
+
+  public void setPhase(Phase phase) {
+    this.phase = phase;
+  }
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+
+  public String getRevision() {
+    return revision;
+  }
+
+  public void setRevision(String revision) {
+    this.revision = revision;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions;
+  }
+
+  public PruningStatus getPruning() {
+    return pruning;
+  }
+
+  public void setPruning(PruningStatus pruning) {
+    this.pruning = pruning;
+  }
+
+  public GateStatus getGate() {
+    return gate;
+  }
+
+  public void setGate(GateStatus gate) {
+    this.gate = gate;
+  }
+
+  public EngineStatus getEngine() {
+    return engine;
+  }
+
+  public void setEngine(EngineStatus engine) {
+    this.engine = engine;
+  }
+
+  public RolloutStatus getRollout() {
+    return rollout;
+  }
+
+  public void setRollout(RolloutStatus rollout) {
+    this.rollout = rollout;
+  }
+
+  public List<PhaseTransition> getHistory() {
+    return history;
+  }
+
+  public void setHistory(List<PhaseTransition> history) {
+    this.history = history;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SparseModelStatus s
+        && phase == s.phase
+        && Objects.equals(observedGeneration, s.observedGeneration)
+        && Objects.equals(revision, s.revision)
+        && Objects.equals(conditions, s.conditions)
+        && Objects.equals(pruning, s.pruning)
+        && Objects.equals(gate, s.gate)
+        && Objects.equals(engine, s.engine)
+        && Objects.equals(rollout, s.rollout)
+        && Objects.equals(history, s.history);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        phase, observedGeneration, revision, conditions, pruning, gate, engine, rollout, history);
+  }
+}
