@@ -52,8 +52,12 @@ public final class RealApiServer implements AutoCloseable {
     return kubeconfig;
   }
 
+  /** The cluster admin's config (never impersonating, whatever system properties say). */
   public Config config() {
-    return Config.fromKubeconfig(server.getKubeConfigYaml());
+    Config config = Config.fromKubeconfig(server.getKubeConfigYaml());
+    config.setImpersonateUsername(null);
+    config.setImpersonateGroups();
+    return config;
   }
 
   public KubernetesClient client() {

@@ -1,36 +1,42 @@
 package io.sparserollout.operator;
 
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.sparserollout.testing.ControlPlaneBinaries;
+import io.sparserollout.testing.Kubectl;
 import io.sparserollout.testing.RealApiServer;
-import java.io.File;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-/** Starts a real kube-apiserver with the committed CRD and points the operator's client at it. */
+/**
+ * A real kube-apiserver with the project installed exactly as users install it ({@code kubectl
+ * apply -k manifests/}), and the operator's client acting as the operator's ServiceAccount, so the
+ * tests prove the shipped RBAC is enough.
+ */
 public class RealApiServerResource implements QuarkusTestResourceLifecycleManager {
-  private RealApiServer apiServer;
+  static final String OPERATOR_ACCOUNT =
+      "system:serviceaccount:sparserollout-system:sparserollout-operator";
+  private static RealApiServer apiServer;
+
+  /** The cluster admin's view, for the test itself. */
+  static RealApiServer apiServer() {
+    return apiServer;
+  }
 
   @Override
   public Map<String, String> start() {
     apiServer = RealApiServer.start();
-    try (KubernetesClient client = apiServer.client()) {
-      var crds = client.apiextensions().v1().customResourceDefinitions();
-      CustomResourceDefinition crd =
-          crds.load(new File(System.getProperty("crd.committed"))).item();
-      client.resource(crd).create();
-      crds.withName(crd.getMetadata().getName())
-          .waitUntilCondition(
-              c ->
-                  c.getStatus() != null
-                      && c.getStatus().getConditions().stream()
-                          .anyMatch(x -> "Established".equals(x.getType())),
-              30,
-              TimeUnit.SECONDS);
-    }
+    Kubectl kubectl = new Kubectl(apiServer.kubeconfig());
+    String manifests = ControlPlaneBinaries.projectRoot().resolve("manifests").toString();
+    kubectl.ok("apply", "-k", manifests);
+    kubectl.ok(
+        "wait",
+        "--for=condition=established",
+        "--timeout=60s",
+        "crd/sparsemodels.sparserollout.io");
+
+    // Fabric8 reads impersonation from system properties when Quarkus builds its client config.
+    System.setProperty(Config.KUBERNETES_IMPERSONATE_USERNAME, OPERATOR_ACCOUNT);
     Config config = apiServer.config();
     // kube-api-test's kubeconfig names certificate files; inline data is handled too.
     Map<String, String> properties = new HashMap<>();
@@ -53,6 +59,7 @@ public class RealApiServerResource implements QuarkusTestResourceLifecycleManage
 
   @Override
   public void stop() {
+    System.clearProperty(Config.KUBERNETES_IMPERSONATE_USERNAME);
     if (apiServer != null) {
       apiServer.close();
     }

@@ -13,15 +13,32 @@ import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
-import jakarta.inject.Inject;
+import io.sparserollout.testing.Kubectl;
 import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
-/** The Quarkus operator, wired as deployed, against a real API server. */
+/**
+ * The Quarkus operator, installed from manifests/ and running as its ServiceAccount, against a real
+ * API server.
+ */
 @QuarkusTest
 @QuarkusTestResource(value = RealApiServerResource.class, restrictToAnnotatedClass = true)
 class SparseModelOperatorIT {
-  @Inject KubernetesClient client;
+  private KubernetesClient admin;
+
+  @BeforeEach
+  void connect() {
+    admin = RealApiServerResource.apiServer().client();
+  }
+
+  @AfterEach
+  void disconnect() {
+    admin.close();
+  }
 
   @Test
   void acknowledgesEachSpecGenerationInStatus() {
@@ -29,23 +46,67 @@ class SparseModelOperatorIT {
     model.getMetadata().setName("minilm");
     model.getMetadata().setNamespace("default");
     model.setSpec(spec(128));
-    client.resource(model).create();
+    admin.resource(model).create();
 
-    awaitObserved(1L);
+    SparseModel first = awaitObserved(1L);
+    assertThat(first.getStatus().getConditions())
+        .singleElement()
+        .satisfies(c -> assertThat(c.getObservedGeneration()).isEqualTo(1L));
 
-    SparseModel current =
-        client.resources(SparseModel.class).inNamespace("default").withName("minilm").get();
-    current.setSpec(spec(256));
-    client.resource(current).update();
+    first.setSpec(spec(256));
+    admin.resource(first).update();
 
     SparseModel second = awaitObserved(2L);
     assertThat(second.getStatus().getHistory()).hasSize(2);
-    assertThat(second.getSpec().source().maxSequenceLength()).isEqualTo(256);
+    assertThat(second.getSpec().source().maxSequenceLength())
+        .as("the operator never writes spec")
+        .isEqualTo(256);
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2}: {3}")
+  @CsvSource({
+    "watch, sparsemodels.sparserollout.io, '', yes",
+    "patch, sparsemodels.sparserollout.io, status, yes",
+    "update, sparsemodels.sparserollout.io, '', no",
+    "delete, sparsemodels.sparserollout.io, '', no",
+    "get, secrets, '', no",
+    "create, pods, '', no",
+  })
+  void serviceAccountHoldsOnlyWhatTheOperatorUses(
+      String verb, String resource, String subresource, String allowed) {
+    Kubectl kubectl = new Kubectl(RealApiServerResource.apiServer().kubeconfig());
+
+    var result =
+        kubectl.run(
+            "auth",
+            "can-i",
+            verb,
+            resource,
+            "--subresource=" + subresource,
+            "--all-namespaces",
+            "--as=" + RealApiServerResource.OPERATOR_ACCOUNT);
+
+    assertThat(result.output().strip()).isEqualTo(allowed);
+  }
+
+  @Test
+  void leaseIsOnlyWritableInTheOperatorsNamespace() {
+    Kubectl kubectl = new Kubectl(RealApiServerResource.apiServer().kubeconfig());
+    String as = "--as=" + RealApiServerResource.OPERATOR_ACCOUNT;
+
+    assertThat(
+            kubectl
+                .run("auth", "can-i", "update", "leases", "-n", "sparserollout-system", as)
+                .output())
+        .startsWith("yes");
+    assertThat(kubectl.run("auth", "can-i", "update", "leases", "-n", "default", as).output())
+        .startsWith("no");
   }
 
   @Test
   void servesHealthAndMetrics() {
     given().get("/q/health/ready").then().statusCode(200);
+    given().get("/q/health/live").then().statusCode(200);
     given().get("/q/metrics").then().statusCode(200).body(containsString("operator_sdk"));
   }
 
@@ -54,7 +115,7 @@ class SparseModelOperatorIT {
         .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                client.resources(SparseModel.class).inNamespace("default").withName("minilm").get(),
+                admin.resources(SparseModel.class).inNamespace("default").withName("minilm").get(),
             m ->
                 m.getStatus() != null
                     && m.getStatus().getObservedGeneration() == generation
