@@ -1,7 +1,6 @@
 package io.sparserollout.operator;
 
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.sparserollout.api.v1alpha1.Condition;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.PhaseTransition;
 import io.sparserollout.api.v1alpha1.SparseModel;
@@ -51,21 +50,11 @@ public final class StatusAggregator {
       long generation) {
     List<Condition> conditions = new ArrayList<>(status.getConditions());
     Condition previous =
-        conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+        conditions.stream().filter(c -> type.equals(c.type())).findFirst().orElse(null);
     String since =
-        previous != null && value.equals(previous.getStatus())
-            ? previous.getLastTransitionTime()
-            : now();
+        previous != null && value.equals(previous.status()) ? previous.lastTransitionTime() : now();
     conditions.remove(previous);
-    conditions.add(
-        new ConditionBuilder()
-            .withType(type)
-            .withStatus(value)
-            .withReason(reason)
-            .withMessage(message)
-            .withObservedGeneration(generation)
-            .withLastTransitionTime(since)
-            .build());
+    conditions.add(new Condition(type, value, reason, message, since, generation));
     status.setConditions(conditions);
   }
 

@@ -51,7 +51,7 @@ class SparseModelOperatorIT {
     SparseModel first = awaitObserved(1L);
     assertThat(first.getStatus().getConditions())
         .singleElement()
-        .satisfies(c -> assertThat(c.getObservedGeneration()).isEqualTo(1L));
+        .satisfies(c -> assertThat(c.observedGeneration()).isEqualTo(1L));
 
     first.setSpec(spec(256));
     admin.resource(first).update();

@@ -26,11 +26,11 @@ class StatusAggregatorTest {
         .singleElement()
         .satisfies(
             c -> {
-              assertThat(c.getType()).isEqualTo("Ready");
-              assertThat(c.getStatus()).isEqualTo("False");
-              assertThat(c.getReason()).isEqualTo("Pending");
-              assertThat(c.getObservedGeneration()).isEqualTo(1L);
-              assertThat(c.getLastTransitionTime()).isEqualTo("2026-11-22T10:00:00Z");
+              assertThat(c.type()).isEqualTo("Ready");
+              assertThat(c.status()).isEqualTo("False");
+              assertThat(c.reason()).isEqualTo("Pending");
+              assertThat(c.observedGeneration()).isEqualTo(1L);
+              assertThat(c.lastTransitionTime()).isEqualTo("2026-11-22T10:00:00Z");
             });
     assertThat(status.getHistory())
         .extracting(PhaseTransition::phase)
@@ -58,8 +58,8 @@ class StatusAggregatorTest {
         .singleElement()
         .satisfies(
             c -> {
-              assertThat(c.getObservedGeneration()).isEqualTo(2L);
-              assertThat(c.getLastTransitionTime()).isEqualTo("2026-11-22T10:00:00Z");
+              assertThat(c.observedGeneration()).isEqualTo(2L);
+              assertThat(c.lastTransitionTime()).isEqualTo("2026-11-22T10:00:00Z");
             });
     assertThat(second.getHistory()).hasSize(2);
   }

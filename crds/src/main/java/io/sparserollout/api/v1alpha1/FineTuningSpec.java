@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
 /** Sparse fine-tuning / QAT budget. */
 public record FineTuningSpec(
@@ -19,4 +18,4 @@ public record FineTuningSpec(
     @Default("5.0E-5") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
         Double learningRate,
     @JsonPropertyDescription("CPU and memory for the fine-tuning Job's container.")
-        ResourceRequirements resources) {}
+        ComputeResources resources) {}

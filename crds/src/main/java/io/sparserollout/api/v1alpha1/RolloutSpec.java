@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.kubernetes.api.model.ResourceRequirements;
 
 /** Serving and canary rollout of the gated model. */
 public record RolloutSpec(
@@ -14,7 +13,7 @@ public record RolloutSpec(
     @JsonPropertyDescription(
             "Resources of each inference pod. For tensorrt the operator adds the nvidia.com/gpu"
                 + " (or MIG) request.")
-        ResourceRequirements resources,
+        ComputeResources resources,
     @Default("{}") @JsonPropertyDescription("Canary steps.") CanarySpec canary,
     @Default("{}")
         @JsonPropertyDescription("Checks run at every canary step against the dense baseline.")
