@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Writes English sentences from the package descriptions in /var/lib/dpkg/status (present on every
+# Debian machine; no network) into two disjoint files:
+#   OUT_DIR/calibration.txt  up to 1024 sentences for calibration and training
+#   OUT_DIR/evaluation.txt   up to 300 held-out sentences, never in calibration.txt
+# Sentences are split and ordered by a hash of their text, so installing more packages adds
+# sentences but does not move existing ones from one file to the other.
+set -euo pipefail
+out=${1:?usage: debian-sentences.sh OUT_DIR}
+mkdir -p "$out"
+perl -MDigest::MD5=md5_hex -ne '
+  if (/^Description: (.*)/) { $in = 1; next }
+  if ($in && /^ (.*)/) { $text .= " $1"; next }
+  if ($in) {
+    $in = 0;
+    for my $s (split /(?<=\.)\s+/, $text) {
+      $s =~ s/^\s+|\s+$//g;
+      next if $s eq "." || length($s) < 30 || length($s) > 200 || $s !~ /^[A-Z]/ || $s =~ /[*\/<>{}]|https?:/;
+      $seen{$s} = md5_hex($s);
+    }
+    $text = "";
+  }
+  END {
+    my @all = sort { $seen{$a} cmp $seen{$b} } keys %seen;
+    my (@eval, @cal);
+    for my $s (@all) {
+      if (hex(substr($seen{$s}, 0, 2)) % 4 == 0) { push @eval, $s if @eval < 300 }
+      else { push @cal, $s if @cal < 1024 }
+    }
+    open(my $e, ">", "'"$out"'/evaluation.txt") or die; print $e "$_\n" for @eval;
+    open(my $c, ">", "'"$out"'/calibration.txt") or die; print $c "$_\n" for @cal;
+  }
+' /var/lib/dpkg/status
+wc -l "$out/calibration.txt" "$out/evaluation.txt" >&2

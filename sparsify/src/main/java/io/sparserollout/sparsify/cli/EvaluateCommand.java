@@ -1,0 +1,91 @@
+package io.sparserollout.sparsify.cli;
+
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.eval.EvaluationReport;
+import io.sparserollout.sparsify.eval.Evaluator;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.onnx.Vocabulary;
+import io.sparserollout.sparsify.text.Sentences;
+import io.sparserollout.sparsify.text.TextTokenizer;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "evaluate",
+    description = "Compare a candidate model with the dense one on the same sentences.")
+final class EvaluateCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--dense", required = true)
+  Path dense;
+
+  @Option(names = "--candidate", required = true)
+  Path candidate;
+
+  @Option(names = "--tokenizer", required = true)
+  Path tokenizer;
+
+  @Option(names = "--data", required = true, description = "sentences file, one per line")
+  Path data;
+
+  @Option(names = "--samples", defaultValue = "0", description = "sentences used (0: all)")
+  int samples;
+
+  @Option(names = "--max-length", defaultValue = "128")
+  int maxLength;
+
+  @Option(names = "--batch-size", defaultValue = "32")
+  int batchSize;
+
+  @Option(names = "--threads", defaultValue = "2")
+  int threads;
+
+  @Option(names = "--report", description = "write the full JSON report here")
+  Path report;
+
+  @Option(names = "--json", description = "print the result as JSON on stdout")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    List<String> sentences = Sentences.first(Sentences.read(data, "evaluation data"), samples);
+    if (sentences.size() < 2) {
+      throw new SparsifyException("evaluation needs at least 2 sentences");
+    }
+    List<TokenBatch> batches;
+    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+      batches = tok.batches(sentences, batchSize);
+    }
+    Vocabulary.check(OnnxModel.load(dense), batches);
+    OnnxModel.load(candidate); // a clear message for a corrupt candidate before any run
+    EvaluationReport result = Evaluator.evaluate(dense, candidate, batches, threads);
+    Output.report(report, result);
+    var out = spec.commandLine().getOut();
+    if (json) {
+      Output.json(out, result);
+    } else {
+      var f = result.fidelity();
+      out.printf(
+          "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 NN agreement %.3f, top-5"
+              + " overlap %.3f%n",
+          result.samples(),
+          f.cosineMean(),
+          f.cosineMin(),
+          f.cosineP5(),
+          f.top1Agreement(),
+          f.top5Overlap());
+      out.printf(
+          "dense %.1f sentences/s, candidate %.1f sentences/s (batch %d, %d threads)%n",
+          result.dense().sentencesPerSecond(),
+          result.candidate().sentencesPerSecond(),
+          result.dense().batchSize(),
+          result.dense().threads());
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,46 @@
+package io.sparserollout.sparsify.cli;
+
+import io.sparserollout.sparsify.SparsifyException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The command line the operator's Jobs, CI and users run. Exit codes: 0 success, 1 the check failed
+ * (verify found violations), 2 bad input (message on stderr).
+ */
+@Command(
+    name = "sparsify",
+    mixinStandardHelpOptions = true,
+    version = "sparsify 0.1.0",
+    description = "2:4 structured sparsity for ONNX models: prune, verify, evaluate.",
+    subcommands = {PruneCommand.class, VerifyCommand.class, EvaluateCommand.class})
+public final class SparsifyCli implements Runnable {
+  public static final int CHECK_FAILED = 1;
+  public static final int BAD_INPUT = 2;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  public static int execute(String... args) {
+    CommandLine cli = new CommandLine(new SparsifyCli());
+    cli.setExecutionExceptionHandler(
+        (e, command, parsed) -> {
+          if (e instanceof SparsifyException) {
+            command
+                .getErr()
+                .println("sparsify " + command.getCommandName() + ": " + e.getMessage());
+            return BAD_INPUT;
+          }
+          throw e;
+        });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand");
+  }
+}

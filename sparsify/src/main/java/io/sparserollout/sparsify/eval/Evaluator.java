@@ -1,0 +1,142 @@
+package io.sparserollout.sparsify.eval;
+
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Runs the dense and candidate models on the same batches and compares their outputs. */
+public final class Evaluator {
+  private static final int TOP_K = 5;
+
+  private Evaluator() {}
+
+  public static EvaluationReport evaluate(
+      Path dense, Path candidate, List<TokenBatch> batches, int threads) {
+    Embeddings d = embed(dense, batches, threads);
+    Embeddings c = embed(candidate, batches, threads);
+    if (d.vectors[0].length != c.vectors[0].length) {
+      throw new SparsifyException(
+          "the models disagree on output size: dense "
+              + d.vectors[0].length
+              + ", candidate "
+              + c.vectors[0].length);
+    }
+    return new EvaluationReport(
+        d.vectors.length, fidelity(d.vectors, c.vectors), d.performance, c.performance);
+  }
+
+  private record Embeddings(float[][] vectors, EvaluationReport.Performance performance) {}
+
+  private static Embeddings embed(Path model, List<TokenBatch> batches, int threads) {
+    try (OrtModel ort = OrtModel.open(model, threads)) {
+      ort.embed(batches.get(0)); // warm-up: first run allocates and tunes
+      int total = batches.stream().mapToInt(TokenBatch::size).sum();
+      float[][] vectors = new float[total][];
+      double[] latencies = new double[batches.size()];
+      int at = 0;
+      long started = System.nanoTime();
+      for (int b = 0; b < batches.size(); b++) {
+        long t0 = System.nanoTime();
+        for (float[] v : ort.embed(batches.get(b))) {
+          vectors[at++] = v;
+        }
+        latencies[b] = (System.nanoTime() - t0) / 1e6;
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Arrays.sort(latencies);
+      return new Embeddings(
+          vectors,
+          new EvaluationReport.Performance(
+              batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
+    }
+  }
+
+  static EvaluationReport.Fidelity fidelity(float[][] dense, float[][] candidate) {
+    int n = dense.length;
+    double[] cosines = new double[n];
+    for (int i = 0; i < n; i++) {
+      cosines[i] = cosine(dense[i], candidate[i]);
+    }
+    double[] sorted = cosines.clone();
+    Arrays.sort(sorted);
+    double top1 = 0;
+    double top5 = 0;
+    if (n > 1) {
+      int k = Math.min(TOP_K, n - 1);
+      float[][] dn = normalized(dense);
+      float[][] cn = normalized(candidate);
+      for (int i = 0; i < n; i++) {
+        int[] dTop = nearest(dn, i, k);
+        int[] cTop = nearest(cn, i, k);
+        top1 += dTop[0] == cTop[0] ? 1 : 0;
+        Set<Integer> shared = new HashSet<>();
+        for (int x : dTop) {
+          shared.add(x);
+        }
+        int overlap = 0;
+        for (int x : cTop) {
+          overlap += shared.contains(x) ? 1 : 0;
+        }
+        top5 += (double) overlap / k;
+      }
+      top1 /= n;
+      top5 /= n;
+    }
+    return new EvaluationReport.Fidelity(
+        Arrays.stream(cosines).average().orElse(0),
+        sorted[0],
+        sorted[(int) Math.floor(0.05 * (n - 1))],
+        top1,
+        top5);
+  }
+
+  /** Indices of the k most similar other rows to row i, most similar first. */
+  private static int[] nearest(float[][] unit, int i, int k) {
+    int n = unit.length;
+    double[] sims = new double[n];
+    Integer[] order = new Integer[n - 1];
+    int at = 0;
+    for (int j = 0; j < n; j++) {
+      if (j != i) {
+        sims[j] = dot(unit[i], unit[j]);
+        order[at++] = j;
+      }
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(sims[b], sims[a]));
+    int[] top = new int[k];
+    for (int j = 0; j < k; j++) {
+      top[j] = order[j];
+    }
+    return top;
+  }
+
+  private static float[][] normalized(float[][] vectors) {
+    float[][] out = new float[vectors.length][];
+    for (int i = 0; i < vectors.length; i++) {
+      double norm = Math.sqrt(dot(vectors[i], vectors[i]));
+      out[i] = new float[vectors[i].length];
+      for (int d = 0; d < vectors[i].length; d++) {
+        out[i][d] = (float) (vectors[i][d] / Math.max(norm, 1e-12));
+      }
+    }
+    return out;
+  }
+
+  static double cosine(float[] a, float[] b) {
+    double norms = Math.sqrt(dot(a, a) * dot(b, b));
+    return norms == 0 ? 0 : dot(a, b) / norms;
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += (double) a[i] * b[i];
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,148 @@
+package io.sparserollout.sparsify.text;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.sparserollout.sparsify.SparsifyException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** A text encoder (BERT-style inputs) in ONNX Runtime on the CPU. */
+public final class OrtModel implements AutoCloseable {
+  private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+  private static final String IDS = "input_ids";
+  private static final String MASK = "attention_mask";
+  private static final String TYPES = "token_type_ids";
+
+  /** A float output with its shape. */
+  public record FloatTensor(long[] shape, float[] data) {}
+
+  private final OrtSession session;
+  private final String name;
+
+  private OrtModel(OrtSession session, String name) {
+    this.session = session;
+    this.name = name;
+    if (!session.getInputNames().contains(IDS)) {
+      close();
+      throw new SparsifyException(
+          name
+              + " does not take text: it has no input_ids input (inputs: "
+              + session.getInputNames()
+              + ")");
+    }
+  }
+
+  public static OrtModel open(Path file, int threads) {
+    try {
+      return new OrtModel(ENV.createSession(file.toString(), options(threads)), file.toString());
+    } catch (OrtException e) {
+      throw new SparsifyException("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A short-lived session that exposes intermediate activations: basic graph optimizations only,
+   * since such a session runs a few batches and the full optimizer costs more than it saves.
+   */
+  public static OrtModel openForCapture(byte[] model, int threads) {
+    try {
+      OrtSession.SessionOptions options = options(threads);
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+      return new OrtModel(ENV.createSession(model, options), "calibration model");
+    } catch (OrtException e) {
+      throw new SparsifyException(
+          "ONNX Runtime cannot load the calibration model: " + e.getMessage(), e);
+    }
+  }
+
+  private static OrtSession.SessionOptions options(int threads) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(threads);
+    options.setInterOpNumThreads(1);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    return options;
+  }
+
+  public String firstOutput() {
+    return session.getOutputNames().iterator().next();
+  }
+
+  /** Runs one batch and returns the named outputs. */
+  public Map<String, FloatTensor> run(TokenBatch batch, Set<String> outputs) {
+    long[] shape = {batch.size(), batch.length()};
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    try {
+      inputs.put(IDS, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.ids()), shape));
+      if (session.getInputNames().contains(MASK)) {
+        inputs.put(
+            MASK, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.attentionMask()), shape));
+      }
+      if (session.getInputNames().contains(TYPES)) {
+        inputs.put(TYPES, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.typeIds()), shape));
+      }
+      try (OrtSession.Result result = session.run(inputs, outputs)) {
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        for (String output : outputs) {
+          OnnxTensor tensor = (OnnxTensor) result.get(output).orElseThrow();
+          FloatBuffer buffer = tensor.getFloatBuffer();
+          float[] data = new float[buffer.remaining()];
+          buffer.get(data);
+          out.put(output, new FloatTensor(tensor.getInfo().getShape(), data));
+        }
+        return out;
+      }
+    } catch (OrtException e) {
+      throw new SparsifyException("ONNX Runtime failed on " + name + ": " + e.getMessage(), e);
+    } finally {
+      inputs.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /** Mean of the first output over the sentence's real (unpadded) tokens: one row per sentence. */
+  public float[][] embed(TokenBatch batch) {
+    FloatTensor hidden = run(batch, Set.of(firstOutput())).get(firstOutput());
+    if (hidden.shape().length != 3) {
+      throw new SparsifyException(
+          name
+              + ": first output has rank "
+              + hidden.shape().length
+              + "; expected [batch, sequence, hidden]");
+    }
+    int seq = (int) hidden.shape()[1];
+    int dim = (int) hidden.shape()[2];
+    float[][] pooled = new float[batch.size()][dim];
+    for (int b = 0; b < batch.size(); b++) {
+      int count = 0;
+      for (int t = 0; t < seq; t++) {
+        if (batch.attentionMask()[b * batch.length() + t] == 0) {
+          continue;
+        }
+        count++;
+        int offset = (b * seq + t) * dim;
+        for (int d = 0; d < dim; d++) {
+          pooled[b][d] += hidden.data()[offset + d];
+        }
+      }
+      for (int d = 0; d < dim; d++) {
+        pooled[b][d] /= Math.max(count, 1);
+      }
+    }
+    return pooled;
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // closing a session only frees native memory; nothing to report
+    }
+  }
+}
