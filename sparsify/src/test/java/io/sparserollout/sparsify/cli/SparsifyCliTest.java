@@ -1,0 +1,200 @@
+package io.sparserollout.sparsify.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.sparserollout.sparsify.TinyModels;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Exit codes and messages of the command line, on small models built in the test. */
+class SparsifyCliTest {
+  @TempDir Path dir;
+  private Path encoder;
+  private Path tokenizer;
+  private Path sentences;
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  @BeforeEach
+  void models() throws Exception {
+    // Vocabulary as large as the real tokenizer's, so that its ids index the embedding table.
+    encoder = TinyModels.write(TinyModels.textEncoder(30522, 8, 12, 1), dir.resolve("enc.onnx"));
+    tokenizer = dir.resolve("tokenizer.json");
+    try (InputStream in =
+        getClass().getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+      Files.copy(in, tokenizer);
+    }
+    sentences =
+        Files.writeString(
+            dir.resolve("s.txt"),
+            "The quick brown fox jumps over the lazy dog.\nSparse models run faster.\n\n"
+                + "Pruning keeps two of every four weights.\nTensor cores like structure.\n");
+  }
+
+  @Test
+  void prunesVerifiesAndEvaluatesASmallModel() {
+    Path pruned = dir.resolve("pruned.onnx");
+
+    assertThat(
+            run(
+                "prune",
+                "--method",
+                "sparsegpt",
+                "--model",
+                encoder.toString(),
+                "--out",
+                pruned.toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--calibration",
+                sentences.toString(),
+                "--json"))
+        .isZero();
+    assertThat(out.toString()).contains("\"layersPruned\":2").contains("\"achievedSparsity\":0.5");
+    assertThat(run("verify", "--model", pruned.toString(), "--json")).isZero();
+    assertThat(out.toString()).contains("\"sparseLayers\":2").contains("\"violationCount\":0");
+    assertThat(
+            run(
+                "evaluate",
+                "--dense",
+                encoder.toString(),
+                "--candidate",
+                encoder.toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--data",
+                sentences.toString(),
+                "--json"))
+        .isZero();
+    assertThat(out.toString()).contains("\"cosineMean\":1.0").contains("\"top1Agreement\":1.0");
+  }
+
+  @Test
+  void notAnOnnxFileIsBadInput() throws Exception {
+    Path text = Files.writeString(dir.resolve("x.onnx"), "hello");
+
+    assertThat(run("verify", "--model", text.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("is not an ONNX model");
+  }
+
+  @Test
+  void aTruncatedModelIsBadInput() throws Exception {
+    byte[] bytes = Files.readAllBytes(encoder);
+    Path cut = Files.write(dir.resolve("cut.onnx"), Arrays.copyOf(bytes, bytes.length - 1000));
+
+    assertThat(
+            run(
+                "prune",
+                "--method",
+                "magnitude",
+                "--model",
+                cut.toString(),
+                "--out",
+                dir.resolve("o.onnx").toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("truncated");
+  }
+
+  @Test
+  void aModelWithoutPrunableLayersIsBadInput() {
+    ModelProto.Builder model = TinyModels.textEncoder(16, 8, 12, 1).toBuilder();
+    model.getGraphBuilder().removeNode(3).removeNode(1);
+    Path file = TinyModels.write(model.build(), dir.resolve("none.onnx"));
+
+    assertThat(
+            run(
+                "prune",
+                "--method",
+                "magnitude",
+                "--model",
+                file.toString(),
+                "--out",
+                dir.resolve("o.onnx").toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("no prunable layers");
+    assertThat(dir.resolve("o.onnx")).doesNotExist();
+  }
+
+  @Test
+  void missingAndEmptyCalibrationFilesAreBadInput() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.txt"), "\n  \n");
+
+    assertThat(sparseGptWith(dir.resolve("missing.txt"))).isEqualTo(2);
+    assertThat(err.toString()).contains("calibration file not found");
+    assertThat(sparseGptWith(empty)).isEqualTo(2);
+    assertThat(err.toString()).contains("holds no sentences");
+  }
+
+  @Test
+  void aTokenizerThatDoesNotMatchTheModelIsBadInput() {
+    Path small = TinyModels.write(TinyModels.textEncoder(100, 8, 12, 1), dir.resolve("s.onnx"));
+
+    assertThat(
+            run(
+                "evaluate",
+                "--dense",
+                small.toString(),
+                "--candidate",
+                small.toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--data",
+                sentences.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("tokenizer does not match the model");
+  }
+
+  @Test
+  void aTokenizerFileThatIsNotATokenizerIsBadInput() throws Exception {
+    Path bogus = Files.writeString(dir.resolve("bogus.json"), "{\"not\": \"a tokenizer\"}");
+
+    assertThat(
+            run(
+                "evaluate",
+                "--dense",
+                encoder.toString(),
+                "--candidate",
+                encoder.toString(),
+                "--tokenizer",
+                bogus.toString(),
+                "--data",
+                sentences.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("is not a Hugging Face tokenizer.json");
+  }
+
+  @Test
+  void anUnknownMethodIsAUsageError() {
+    assertThat(run("prune", "--method", "random", "--model", "m", "--out", "o")).isEqualTo(2);
+    assertThat(err.toString()).contains("--method");
+  }
+
+  private int sparseGptWith(Path calibration) {
+    return run(
+        "prune",
+        "--method",
+        "sparsegpt",
+        "--model",
+        encoder.toString(),
+        "--out",
+        dir.resolve("o.onnx").toString(),
+        "--tokenizer",
+        tokenizer.toString(),
+        "--calibration",
+        calibration.toString());
+  }
+
+  private int run(String... args) {
+    out.getBuffer().setLength(0);
+    err.getBuffer().setLength(0);
+    return SparsifyCli.execute(new PrintWriter(out), new PrintWriter(err), args);
+  }
+}
