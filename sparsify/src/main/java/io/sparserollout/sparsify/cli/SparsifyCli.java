@@ -12,8 +12,13 @@ import picocli.CommandLine.Command;
     name = "sparsify",
     mixinStandardHelpOptions = true,
     version = "sparsify 0.1.0",
-    description = "2:4 structured sparsity for ONNX models: prune, verify, evaluate.",
-    subcommands = {PruneCommand.class, VerifyCommand.class, EvaluateCommand.class})
+    description = "2:4 structured sparsity for ONNX models: prune, verify, quantize, evaluate.",
+    subcommands = {
+      PruneCommand.class,
+      VerifyCommand.class,
+      QuantizeCommand.class,
+      EvaluateCommand.class
+    })
 public final class SparsifyCli implements Runnable {
   public static final int CHECK_FAILED = 1;
   public static final int BAD_INPUT = 2;

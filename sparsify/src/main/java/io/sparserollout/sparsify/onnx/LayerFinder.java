@@ -38,6 +38,10 @@ public final class LayerFinder {
         uses.merge(input, 1, Integer::sum);
       }
     }
+    Map<String, NodeProto> producers = new HashMap<>();
+    for (NodeProto node : model.proto().getGraph().getNodeList()) {
+      node.getOutputList().forEach(o -> producers.put(o, node));
+    }
     List<PrunableLayer> prunable = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
     for (NodeProto node : model.proto().getGraph().getNodeList()) {
@@ -45,7 +49,7 @@ public final class LayerFinder {
       if (axis == null || node.getInputCount() < 2) {
         continue;
       }
-      String weight = node.getInput(1);
+      String weight = throughFakeQuantization(node.getInput(1), producers);
       TensorProto tensor = model.initializer(weight).orElse(null);
       String name = node.getName().isEmpty() ? node.getOutput(0) : node.getName();
       if (tensor == null) {
@@ -64,6 +68,24 @@ public final class LayerFinder {
       }
     }
     return new Layers(prunable, skipped);
+  }
+
+  /**
+   * The initializer behind a weight input, also when it reaches the layer through explicit
+   * quantization (QuantizeLinear then DequantizeLinear, or DequantizeLinear of int8 weights).
+   */
+  private static String throughFakeQuantization(String input, Map<String, NodeProto> producers) {
+    String name = input;
+    for (int hop = 0; hop < 2; hop++) {
+      NodeProto producer = producers.get(name);
+      if (producer == null
+          || !(producer.getOpType().equals("DequantizeLinear")
+              || producer.getOpType().equals("QuantizeLinear"))) {
+        break;
+      }
+      name = producer.getInput(0);
+    }
+    return name;
   }
 
   private boolean selected(String weight) {

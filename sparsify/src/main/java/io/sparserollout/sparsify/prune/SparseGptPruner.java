@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.prune;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.text.Activations;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.ArrayList;
@@ -71,31 +72,10 @@ public final class SparseGptPruner implements Pruner {
     try (OrtModel capture = OrtModel.openForCapture(model.toBytes(List.of(activation)), threads)) {
       for (TokenBatch batch : calibration) {
         OrtModel.FloatTensor x = capture.run(batch, Set.of(activation)).get(activation);
-        float[] rows = realTokenRows(x, batch, k);
+        float[] rows = Activations.realTokenRows(x, batch, k);
         Torch.addGram(hessian, rows, rows.length / k, k);
       }
     }
     return hessian;
-  }
-
-  /** The activation's rows [tokens, k], without the padding positions of [batch, seq, k]. */
-  private static float[] realTokenRows(OrtModel.FloatTensor x, TokenBatch batch, int k) {
-    long[] shape = x.shape();
-    if (shape[shape.length - 1] != k) {
-      throw new SparsifyException(
-          "activation has last dimension " + shape[shape.length - 1] + ", weight expects " + k);
-    }
-    if (shape.length != 3 || shape[1] != batch.length()) {
-      return x.data(); // [batch, k]: every row is real
-    }
-    float[] rows = new float[batch.tokens() * k];
-    int at = 0;
-    for (int t = 0; t < batch.size() * batch.length(); t++) {
-      if (batch.attentionMask()[t] != 0) {
-        System.arraycopy(x.data(), t * k, rows, at, k);
-        at += k;
-      }
-    }
-    return rows;
   }
 }

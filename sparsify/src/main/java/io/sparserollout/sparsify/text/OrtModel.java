@@ -47,6 +47,14 @@ public final class OrtModel implements AutoCloseable {
     }
   }
 
+  public static OrtModel open(byte[] model, String name, int threads) {
+    try {
+      return new OrtModel(ENV.createSession(model, options(threads)), name);
+    } catch (OrtException e) {
+      throw new SparsifyException("ONNX Runtime cannot load " + name + ": " + e.getMessage(), e);
+    }
+  }
+
   /**
    * A short-lived session that exposes intermediate activations: basic graph optimizations only,
    * since such a session runs a few batches and the full optimizer costs more than it saves.

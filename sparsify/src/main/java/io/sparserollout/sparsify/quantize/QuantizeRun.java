@@ -1,0 +1,160 @@
+package io.sparserollout.sparsify.quantize;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.onnx.LayerFinder;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.text.Activations;
+import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * int8 post-training quantization of every MatMul/Gemm with a constant weight: activation scales
+ * from a percentile of calibration activations (99.99 by default, as in the sparse-QAT recipe),
+ * symmetric per-channel weight scales from the weights' maxima, explicit Q/DQ nodes. 2:4 zeros stay
+ * zeros: int8 zero is exactly zero.
+ */
+public final class QuantizeRun {
+  public static final String METADATA_KEY = "sparserollout.quantization";
+  private static final float INT8_MAX = 127f;
+
+  private QuantizeRun() {}
+
+  public static QuantizeReport run(
+      OnnxModel model,
+      List<TokenBatch> calibration,
+      double percentile,
+      int threads,
+      Path out,
+      Consumer<String> progress) {
+    long started = System.nanoTime();
+    if (percentile <= 0 || percentile > 100) {
+      throw new SparsifyException("percentile must be in (0, 100], got " + percentile);
+    }
+    List<PrunableLayer> layers = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    LayerFinder.Layers found = LayerFinder.all().find(model);
+    found.skipped().forEach(s -> skipped.add(s.weight() + ": left in float (" + s.reason() + ")"));
+    for (PrunableLayer layer : found.prunable()) {
+      if (layer.opType().equals("Conv")) {
+        skipped.add(layer.weight() + ": convolution quantization is not implemented yet");
+      } else if (!readsWeightDirectly(model, layer)) {
+        throw new SparsifyException(
+            "the model is already quantized: "
+                + layer.weight()
+                + " reaches its layer through Q/DQ");
+      } else {
+        layers.add(layer);
+      }
+    }
+    if (layers.isEmpty()) {
+      throw new SparsifyException("the model has no MatMul or Gemm layer with a constant weight");
+    }
+    int before = OpsetUpgrade.defaultOpset(model.proto());
+    upgradeOpsetChecked(model, calibration.get(0), threads);
+    progress.accept(
+        "quantize: opset " + before + " -> " + OpsetUpgrade.defaultOpset(model.proto()));
+
+    Map<String, Float> activationScales =
+        activationScales(model, layers, calibration, percentile, threads);
+    Map<String, QdqInserter.WeightScales> weightScales = new LinkedHashMap<>();
+    for (PrunableLayer layer : layers) {
+      weightScales.put(layer.weight(), weightScales(model.floats(layer.weight()), layer));
+    }
+    new QdqInserter(model.proto().getGraphBuilder()).insert(activationScales, weightScales);
+    model.putMetadata(METADATA_KEY, "int8-ptq percentile=" + percentile);
+    model.save(out);
+    return new QuantizeReport(
+        out.toString(),
+        layers.size(),
+        activationScales.size(),
+        percentile,
+        before,
+        OpsetUpgrade.defaultOpset(model.proto()),
+        skipped,
+        (System.nanoTime() - started) / 1e9);
+  }
+
+  private static boolean readsWeightDirectly(OnnxModel model, PrunableLayer layer) {
+    for (NodeProto node : model.proto().getGraph().getNodeList()) {
+      if (node.getInputCount() >= 2
+          && node.getInput(1).equals(layer.weight())
+          && node.getOpType().equals(layer.opType())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Opset 13 is needed for per-channel Q/DQ; the upgraded model must compute the same thing. */
+  private static void upgradeOpsetChecked(OnnxModel model, TokenBatch probe, int threads) {
+    float[][] before;
+    try (OrtModel original = OrtModel.open(model.toBytes(List.of()), "original model", threads)) {
+      before = original.embed(probe);
+    }
+    if (!OpsetUpgrade.toOpset13(model.proto())) {
+      return;
+    }
+    float[][] after;
+    try (OrtModel upgraded = OrtModel.open(model.toBytes(List.of()), "opset-13 model", threads)) {
+      after = upgraded.embed(probe);
+    }
+    for (int i = 0; i < before.length; i++) {
+      for (int d = 0; d < before[i].length; d++) {
+        if (Math.abs(before[i][d] - after[i][d]) > 1e-4 * Math.max(1, Math.abs(before[i][d]))) {
+          throw new SparsifyException(
+              "upgrading the model to opset 13 (needed for per-channel int8) changed its outputs;"
+                  + " export the model with opset 13 or newer");
+        }
+      }
+    }
+  }
+
+  private static Map<String, Float> activationScales(
+      OnnxModel model,
+      List<PrunableLayer> layers,
+      List<TokenBatch> calibration,
+      double percentile,
+      int threads) {
+    Map<String, Integer> widths = new LinkedHashMap<>();
+    layers.forEach(l -> widths.putIfAbsent(l.input(), l.reduction()));
+    Map<String, Percentile> values = new LinkedHashMap<>();
+    widths.keySet().forEach(a -> values.put(a, new Percentile()));
+    try (OrtModel capture =
+        OrtModel.openForCapture(model.toBytes(List.copyOf(widths.keySet())), threads)) {
+      for (TokenBatch batch : calibration) {
+        var outputs = capture.run(batch, Set.copyOf(widths.keySet()));
+        for (var entry : widths.entrySet()) {
+          float[] rows =
+              Activations.realTokenRows(outputs.get(entry.getKey()), batch, entry.getValue());
+          values.get(entry.getKey()).addAbsolute(rows, 0, rows.length);
+        }
+      }
+    }
+    Map<String, Float> scales = new LinkedHashMap<>();
+    values.forEach((a, p) -> scales.put(a, Math.max(p.at(percentile), 1e-8f) / INT8_MAX));
+    return scales;
+  }
+
+  /** Symmetric per-output-channel scales: max |w| of the channel over 127. */
+  static QdqInserter.WeightScales weightScales(float[] w, PrunableLayer layer) {
+    int channelAxis = 1 - layer.reductionAxis();
+    float[] scales = new float[layer.rows()];
+    for (int row = 0; row < layer.rows(); row++) {
+      float max = 0;
+      for (int k = 0; k < layer.reduction(); k++) {
+        max = Math.max(max, Math.abs(w[layer.index(row, k)]));
+      }
+      scales[row] = max == 0 ? 1f : max / INT8_MAX;
+    }
+    return new QdqInserter.WeightScales(scales, channelAxis);
+  }
+}
