@@ -3,12 +3,16 @@
 # Debian machine; no network) into two disjoint files:
 #   OUT_DIR/calibration.txt  up to 1024 sentences for calibration and training
 #   OUT_DIR/evaluation.txt   up to 300 held-out sentences, never in calibration.txt
+#   OUT_DIR/evaluation-labels.txt  the Debian section (libs, devel, utils, ...) of each
+#                            evaluation sentence's package, line by line: labels for the task
+#                            metrics (accuracy, NDCG, PNR)
 # Sentences are split and ordered by a hash of their text, so installing more packages adds
 # sentences but does not move existing ones from one file to the other.
 set -euo pipefail
 out=${1:?usage: debian-sentences.sh OUT_DIR}
 mkdir -p "$out"
 perl -MDigest::MD5=md5_hex -ne '
+  if (/^Section: (.*)/) { $section = $1; $section =~ s{.*/}{}; next }
   if (/^Description: (.*)/) { $in = 1; next }
   if ($in && /^ (.*)/) { $text .= " $1"; next }
   if ($in) {
@@ -16,7 +20,9 @@ perl -MDigest::MD5=md5_hex -ne '
     for my $s (split /(?<=\.)\s+/, $text) {
       $s =~ s/^\s+|\s+$//g;
       next if $s eq "." || length($s) < 30 || length($s) > 200 || $s !~ /^[A-Z]/ || $s =~ /[*\/<>{}]|https?:/;
+      next if exists $seen{$s};
       $seen{$s} = md5_hex($s);
+      $label{$s} = $section || "unknown";
     }
     $text = "";
   }
@@ -28,7 +34,8 @@ perl -MDigest::MD5=md5_hex -ne '
       else { push @cal, $s if @cal < 1024 }
     }
     open(my $e, ">", "'"$out"'/evaluation.txt") or die; print $e "$_\n" for @eval;
+    open(my $l, ">", "'"$out"'/evaluation-labels.txt") or die; print $l "$label{$_}\n" for @eval;
     open(my $c, ">", "'"$out"'/calibration.txt") or die; print $c "$_\n" for @cal;
   }
 ' /var/lib/dpkg/status
-wc -l "$out/calibration.txt" "$out/evaluation.txt" >&2
+wc -l "$out/calibration.txt" "$out/evaluation.txt" "$out/evaluation-labels.txt" >&2

@@ -33,6 +33,14 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--data", required = true, description = "sentences file, one per line")
   Path data;
 
+  @Option(
+      names = "--labels",
+      description = "labels file, one per sentence: adds accuracy, NDCG, PNR")
+  Path labels;
+
+  @Option(names = "--top-k", defaultValue = "5", description = "k of NDCG@k")
+  int topK;
+
   @Option(names = "--samples", defaultValue = "0", description = "sentences used (0: all)")
   int samples;
 
@@ -63,7 +71,10 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     Vocabulary.check(OnnxModel.load(dense), batches);
     OnnxModel.load(candidate); // a clear message for a corrupt candidate before any run
-    EvaluationReport result = Evaluator.evaluate(dense, candidate, batches, threads);
+    List<String> labelLines =
+        labels == null ? null : Sentences.first(Sentences.read(labels, "labels"), samples);
+    EvaluationReport result =
+        Evaluator.evaluate(dense, candidate, batches, labelLines, topK, threads);
     Output.report(report, result);
     var out = spec.commandLine().getOut();
     if (json) {
@@ -79,6 +90,13 @@ final class EvaluateCommand implements Callable<Integer> {
           f.cosineP5(),
           f.top1Agreement(),
           f.top5Overlap());
+      if (result.task() != null) {
+        var d = result.task().dense();
+        var c = result.task().candidate();
+        out.printf(
+            "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
+            d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
+      }
       out.printf(
           "dense %.1f sentences/s, candidate %.1f sentences/s (batch %d, %d threads)%n",
           result.dense().sentencesPerSecond(),

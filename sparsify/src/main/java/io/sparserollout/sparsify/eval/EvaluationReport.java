@@ -1,8 +1,13 @@
 package io.sparserollout.sparsify.eval;
 
 /** Dense against candidate on the same sentences. */
+@com.fasterxml.jackson.annotation.JsonInclude(
+    com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
 public record EvaluationReport(
-    int samples, Fidelity fidelity, Performance dense, Performance candidate) {
+    int samples, Fidelity fidelity, Task task, Performance dense, Performance candidate) {
+
+  /** Task metrics against labels, for both models; null without labels. */
+  public record Task(int k, TaskMetrics.Scores dense, TaskMetrics.Scores candidate) {}
 
   /**
    * How closely the candidate's mean-pooled outputs follow the dense model's: cosine per sentence,

@@ -17,6 +17,17 @@ public final class Evaluator {
 
   public static EvaluationReport evaluate(
       Path dense, Path candidate, List<TokenBatch> batches, int threads) {
+    return evaluate(dense, candidate, batches, null, TOP_K, threads);
+  }
+
+  /** With labels (one per sentence, or null), also accuracy, NDCG@k and PNR of both models. */
+  public static EvaluationReport evaluate(
+      Path dense,
+      Path candidate,
+      List<TokenBatch> batches,
+      List<String> labels,
+      int k,
+      int threads) {
     Embeddings d = embed(dense, batches, threads);
     Embeddings c = embed(candidate, batches, threads);
     if (d.vectors[0].length != c.vectors[0].length) {
@@ -26,8 +37,20 @@ public final class Evaluator {
               + ", candidate "
               + c.vectors[0].length);
     }
+    EvaluationReport.Task task = null;
+    if (labels != null) {
+      if (labels.size() != d.vectors.length) {
+        throw new SparsifyException(
+            labels.size() + " labels for " + d.vectors.length + " sentences; give one per line");
+      }
+      task =
+          new EvaluationReport.Task(
+              k,
+              TaskMetrics.compute(d.vectors, labels, k),
+              TaskMetrics.compute(c.vectors, labels, k));
+    }
     return new EvaluationReport(
-        d.vectors.length, fidelity(d.vectors, c.vectors), d.performance, c.performance);
+        d.vectors.length, fidelity(d.vectors, c.vectors), task, d.performance, c.performance);
   }
 
   private record Embeddings(float[][] vectors, EvaluationReport.Performance performance) {}
