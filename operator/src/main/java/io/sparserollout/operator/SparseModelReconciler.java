@@ -1,40 +1,310 @@
 package io.sparserollout.operator;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.sparserollout.api.v1alpha1.GateStatus;
+import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.operator.events.EventRecorder;
+import io.sparserollout.operator.events.EventRecorder.Reason;
+import io.sparserollout.operator.pipeline.JobSettings;
+import io.sparserollout.operator.pipeline.PipelineStep;
+import io.sparserollout.operator.pipeline.Revision;
+import io.sparserollout.operator.pipeline.SpecValidator;
+import io.sparserollout.operator.pipeline.Stage;
+import io.sparserollout.operator.pipeline.StageCommands;
+import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.operator.pipeline.StageResults;
+import io.sparserollout.operator.pipeline.StageState;
+import io.sparserollout.operator.pipeline.Storage;
+import io.sparserollout.operator.placement.GpuPlacement;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
 /**
- * Observes a SparseModel and writes its status. The pipeline stages arrive with their own issue;
- * for now a new spec generation is acknowledged as Pending.
+ * Thin controller: observe (the stage Jobs and their pods, from informer caches), validate the
+ * spec, then take the one next step of the pipeline. Bad input becomes a condition and an event;
+ * API errors propagate and JOSDK retries them.
  */
 @ControllerConfiguration(name = "sparsemodel")
 public class SparseModelReconciler implements Reconciler<SparseModel> {
   private static final Logger LOG = Logger.getLogger(SparseModelReconciler.class);
+  private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
   private final StatusAggregator statuses = new StatusAggregator(Clock.systemUTC());
+  private final JobSettings jobSettings;
+
+  public SparseModelReconciler(
+      @ConfigProperty(name = "sparserollout.sparsify.image") String image,
+      @ConfigProperty(name = "sparserollout.job.backoff-limit") int backoffLimit) {
+    this.jobSettings = new JobSettings(image, backoffLimit);
+  }
+
+  @Override
+  public List<EventSource<?, SparseModel>> prepareEventSources(
+      EventSourceContext<SparseModel> context) {
+    String managed = StageJobs.MANAGED_BY + "=" + StageJobs.OPERATOR;
+    var jobs =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Job.class, SparseModel.class)
+                .withLabelSelector(managed)
+                .build(),
+            context);
+    var pods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, SparseModel.class)
+                .withLabelSelector(managed)
+                .withSecondaryToPrimaryMapper(
+                    pod ->
+                        Set.of(
+                            new ResourceID(
+                                pod.getMetadata().getLabels().get(StageJobs.MODEL_LABEL),
+                                pod.getMetadata().getNamespace())))
+                .build(),
+            context);
+    return List.of(jobs, pods);
+  }
 
   @Override
   public UpdateControl<SparseModel> reconcile(SparseModel model, Context<SparseModel> context) {
     MDC.put(
         "sparsemodel", model.getMetadata().getNamespace() + "/" + model.getMetadata().getName());
     try {
-      SparseModelStatus desired = statuses.acknowledge(model);
-      if (desired.equals(model.getStatus())) {
-        return UpdateControl.noUpdate();
-      }
-      LOG.infof(
-          "generation %d observed, phase %s",
-          model.getMetadata().getGeneration(), desired.getPhase());
-      model.setStatus(desired);
-      return UpdateControl.patchStatus(model);
+      return reconcilePipeline(model, context);
     } finally {
       MDC.remove("sparsemodel");
+    }
+  }
+
+  private UpdateControl<SparseModel> reconcilePipeline(
+      SparseModel model, Context<SparseModel> context) {
+    KubernetesClient client = context.getClient();
+    EventRecorder events = new EventRecorder(client);
+    SparseModelStatus status = statuses.begin(model);
+    Phase before = status.getPhase();
+    long generation = model.getMetadata().getGeneration();
+
+    List<String> problems = SpecValidator.problems(model.getSpec());
+    if (!problems.isEmpty()) {
+      String message = String.join("; ", problems);
+      statuses.setCondition(
+          status, StatusAggregator.SPEC_VALID, "False", "InvalidSpec", message, generation);
+      statuses.enter(status, Phase.FAILED, "invalid spec: " + message);
+      statuses.summarize(status, message);
+      if (before != Phase.FAILED) {
+        events.record(model, Reason.INVALID_SPEC, message);
+      }
+      return patchIfChanged(model, status, null);
+    }
+    statuses.setCondition(status, StatusAggregator.SPEC_VALID, "True", "Valid", "", generation);
+
+    String revision = Revision.of(model.getSpec());
+    if (!revision.equals(status.getRevision())) {
+      statuses.startRevision(status, revision);
+      events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
+    }
+    deleteJobsOfOtherRevisions(client, context, revision);
+
+    Storage storage = new Storage(model, revision);
+    List<Stage> plan = Stage.plan(model.getSpec());
+    Map<Stage, StageState> states = observe(context, revision);
+    for (Stage stage : plan) {
+      if (states.get(stage) instanceof StageState.Succeeded done) {
+        StageResults.apply(status, model, storage, stage, done.result());
+      }
+    }
+
+    PipelineStep step = PipelineStep.next(plan, states);
+    Duration retry = null;
+    String message;
+    if (step instanceof PipelineStep.Start start) {
+      Stage stage = start.stage();
+      GpuPlacement.Decision placement =
+          stage == Stage.BUILD_ENGINE ? place(client, model, status) : new GpuPlacement.OnCpu();
+      statuses.enter(status, stage.phase(), "stage " + stage.jobSuffix() + " starting");
+      if (placement instanceof GpuPlacement.Unplaceable unplaceable) {
+        message = "waiting for a GPU node: " + unplaceable.reason();
+        retry = PLACEMENT_RETRY;
+      } else {
+        String job = createJob(client, model, revision, storage, plan, stage, placement);
+        message = "running Job " + job;
+        events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
+      }
+    } else if (step instanceof PipelineStep.Wait wait) {
+      statuses.enter(
+          status, wait.stage().phase(), "stage " + wait.stage().jobSuffix() + " running");
+      message = "running Job " + StageJobs.name(model, revision, wait.stage());
+    } else if (step instanceof PipelineStep.Fail fail) {
+      message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
+      statuses.enter(status, Phase.FAILED, message);
+      if (before != Phase.FAILED) {
+        events.record(model, Reason.STAGE_FAILED, message);
+      }
+    } else {
+      GateStatus gate = status.getGate();
+      boolean passed = gate != null && gate.verdict() == GateStatus.Verdict.PASSED;
+      message = gate == null ? "evaluation gave no gate result" : gate.message();
+      Phase verdict = passed ? Phase.GATE_PASSED : Phase.GATE_FAILED;
+      statuses.enter(status, verdict, message);
+      if (before != verdict) {
+        events.record(model, passed ? Reason.GATE_PASSED : Reason.GATE_FAILED, message);
+      }
+    }
+    statuses.summarize(status, message);
+    return patchIfChanged(model, status, retry);
+  }
+
+  private UpdateControl<SparseModel> patchIfChanged(
+      SparseModel model, SparseModelStatus status, Duration retry) {
+    UpdateControl<SparseModel> control;
+    if (status.equals(model.getStatus())) {
+      control = UpdateControl.noUpdate();
+    } else {
+      LOG.infof("phase %s (revision %s)", status.getPhase(), status.getRevision());
+      model.setStatus(status);
+      control = UpdateControl.patchStatus(model);
+    }
+    return retry == null ? control : control.rescheduleAfter(retry);
+  }
+
+  private static Map<Stage, StageState> observe(Context<SparseModel> context, String revision) {
+    Set<Pod> pods = context.getSecondaryResources(Pod.class);
+    Map<Stage, StageState> states = new EnumMap<>(Stage.class);
+    for (Job job : context.getSecondaryResources(Job.class)) {
+      Map<String, String> labels = job.getMetadata().getLabels();
+      if (!revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
+        continue;
+      }
+      for (Stage stage : Stage.values()) {
+        if (stage.jobSuffix().equals(labels.get(StageJobs.STAGE_LABEL))) {
+          List<Pod> own =
+              pods.stream()
+                  .filter(
+                      p ->
+                          job.getMetadata()
+                              .getName()
+                              .equals(p.getMetadata().getLabels().get("job-name")))
+                  .toList();
+          states.put(stage, StageState.observe(job, own));
+        }
+      }
+    }
+    return states;
+  }
+
+  /** A newer spec replaces the pipeline: Jobs of older revisions (and their pods) go. */
+  private static void deleteJobsOfOtherRevisions(
+      KubernetesClient client, Context<SparseModel> context, String revision) {
+    for (Job job : context.getSecondaryResources(Job.class)) {
+      if (!revision.equals(job.getMetadata().getLabels().get(StageJobs.REVISION_LABEL))) {
+        client
+            .resource(job)
+            .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
+            .delete();
+      }
+    }
+  }
+
+  private String createJob(
+      KubernetesClient client,
+      SparseModel model,
+      String revision,
+      Storage storage,
+      List<Stage> plan,
+      Stage stage,
+      GpuPlacement.Decision placement) {
+    Job job =
+        StageJobs.build(
+            model,
+            revision,
+            stage,
+            StageCommands.args(model, storage, plan, stage),
+            placement,
+            jobSettings);
+    try {
+      client.resource(job).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      // Created by an earlier reconcile whose status patch did not land: adopt it.
+    }
+    return job.getMetadata().getName();
+  }
+
+  /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */
+  private GpuPlacement.Decision place(
+      KubernetesClient client, SparseModel model, SparseModelStatus status) {
+    GpuPlacement.Decision decision =
+        GpuPlacement.decide(
+            model.getSpec().engine(), client.nodes().list().getItems(), clusterPolicyState(client));
+    long generation = model.getMetadata().getGeneration();
+    if (decision instanceof GpuPlacement.OnGpu gpu) {
+      statuses.setCondition(
+          status,
+          StatusAggregator.GPU_PLACEMENT,
+          "True",
+          "GpuNodeSelected",
+          "nodes with " + GpuPlacement.PRODUCT + "=" + gpu.product() + ", " + gpu.resource(),
+          generation);
+    } else if (decision instanceof GpuPlacement.Unplaceable u) {
+      boolean wasFalse =
+          status.getConditions().stream()
+              .anyMatch(
+                  c ->
+                      c.type().equals(StatusAggregator.GPU_PLACEMENT)
+                          && c.status().equals("False"));
+      statuses.setCondition(
+          status,
+          StatusAggregator.GPU_PLACEMENT,
+          "False",
+          "NoEligibleGpuNode",
+          u.reason(),
+          generation);
+      if (!wasFalse) {
+        new EventRecorder(client).record(model, Reason.NO_ELIGIBLE_GPU_NODE, u.reason());
+      }
+    }
+    return decision;
+  }
+
+  private static Optional<String> clusterPolicyState(KubernetesClient client) {
+    try {
+      List<GenericKubernetesResource> policies =
+          client.genericKubernetesResources("nvidia.com/v1", "ClusterPolicy").list().getItems();
+      if (policies.isEmpty()) {
+        return Optional.empty();
+      }
+      Object state =
+          policies.get(0).getAdditionalProperties().get("status") instanceof Map<?, ?> s
+              ? s.get("state")
+              : null;
+      return Optional.of(state == null ? "unknown" : state.toString());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        return Optional.empty(); // the GPU Operator is not installed: rely on node labels alone
+      }
+      throw e;
     }
   }
 }

@@ -10,38 +10,71 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
- * Builds the status the operator wants to see, as a pure function of the resource and the clock.
- * Equal input gives an equal status, so the reconciler can skip the patch when nothing changed.
+ * Builds the status the operator wants to see from the current one. Time enters only through
+ * transitions (a new phase, a condition changing status), so an unchanged world yields an equal
+ * status and the reconciler skips the patch.
  */
 public final class StatusAggregator {
-  static final String READY = "Ready";
+  public static final String READY = "Ready";
+  public static final String PROGRESSING = "Progressing";
+  public static final String DEGRADED = "Degraded";
+  public static final String SPEC_VALID = "SpecValid";
+  public static final String GPU_PLACEMENT = "GpuPlacement";
   private final Clock clock;
 
   public StatusAggregator(Clock clock) {
     this.clock = clock;
   }
 
-  /** A generation not seen before enters Pending; one already observed keeps its status. */
-  public SparseModelStatus acknowledge(SparseModel model) {
-    long generation = model.getMetadata().getGeneration();
-    SparseModelStatus current = model.getStatus();
-    if (current != null && Objects.equals(current.getObservedGeneration(), generation)) {
-      return current;
+  /** A working copy of the resource's status that records the generation being handled. */
+  public SparseModelStatus begin(SparseModel model) {
+    SparseModelStatus copy = copyOf(model.getStatus());
+    copy.setObservedGeneration(model.getMetadata().getGeneration());
+    return copy;
+  }
+
+  /** Switches to a new pipeline revision: results of the previous one no longer apply. */
+  public void startRevision(SparseModelStatus status, String revision) {
+    status.setRevision(revision);
+    status.setPruning(null);
+    status.setEngine(null);
+    status.setGate(null);
+    enter(status, Phase.PENDING, "revision " + revision + " of the spec");
+  }
+
+  /** Moves to {@code phase}, recording the transition; staying in a phase records nothing. */
+  public void enter(SparseModelStatus status, Phase phase, String message) {
+    if (status.getPhase() == phase) {
+      return;
     }
-    SparseModelStatus next = copyOf(current);
-    next.setObservedGeneration(generation);
-    next.setPhase(Phase.PENDING);
-    String message = "Generation " + generation + " accepted; waiting for the pipeline";
-    setCondition(next, READY, "False", "Pending", message, generation);
-    appendHistory(next, new PhaseTransition(Phase.PENDING, next.getRevision(), now(), message));
-    return next;
+    status.setPhase(phase);
+    appendHistory(status, new PhaseTransition(phase, status.getRevision(), now(), message));
+  }
+
+  /** The Ready, Progressing and Degraded conditions that follow from the phase. */
+  public void summarize(SparseModelStatus status, String message) {
+    long generation = status.getObservedGeneration();
+    Phase phase = status.getPhase();
+    boolean ready = phase == Phase.GATE_PASSED || phase == Phase.PROMOTED;
+    boolean failed =
+        phase == Phase.FAILED || phase == Phase.GATE_FAILED || phase == Phase.ROLLED_BACK;
+    String reason = reason(phase);
+    setCondition(status, READY, ready ? "True" : "False", reason, message, generation);
+    setCondition(
+        status,
+        PROGRESSING,
+        phase.isTerminal() || ready ? "False" : "True",
+        reason,
+        message,
+        generation);
+    setCondition(
+        status, DEGRADED, failed ? "True" : "False", reason, failed ? message : "", generation);
   }
 
   /** Replaces the condition of the same type; lastTransitionTime moves only when status does. */
-  void setCondition(
+  public void setCondition(
       SparseModelStatus status,
       String type,
       String value,
@@ -53,8 +86,15 @@ public final class StatusAggregator {
         conditions.stream().filter(c -> type.equals(c.type())).findFirst().orElse(null);
     String since =
         previous != null && value.equals(previous.status()) ? previous.lastTransitionTime() : now();
+    int at = previous == null ? conditions.size() : conditions.indexOf(previous);
     conditions.remove(previous);
-    conditions.add(new Condition(type, value, reason, message, since, generation));
+    conditions.add(at, new Condition(type, value, reason, message, since, generation));
+    status.setConditions(conditions);
+  }
+
+  public void removeCondition(SparseModelStatus status, String type) {
+    List<Condition> conditions = new ArrayList<>(status.getConditions());
+    conditions.removeIf(c -> type.equals(c.type()));
     status.setConditions(conditions);
   }
 
@@ -63,6 +103,15 @@ public final class StatusAggregator {
     history.add(transition);
     int overflow = history.size() - SparseModelStatus.HISTORY_LIMIT;
     status.setHistory(new ArrayList<>(history.subList(Math.max(0, overflow), history.size())));
+  }
+
+  private static String reason(Phase phase) {
+    String json = phase.name();
+    StringBuilder out = new StringBuilder();
+    for (String part : json.split("_")) {
+      out.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+    }
+    return out.toString();
   }
 
   private static SparseModelStatus copyOf(SparseModelStatus current) {

@@ -71,6 +71,11 @@ class SparseModelOperatorIT {
     "delete, sparsemodels.sparserollout.io, '', no",
     "get, secrets, '', no",
     "create, pods, '', no",
+    "delete, pods, '', no",
+    "create, jobs.batch, '', yes",
+    "update, jobs.batch, '', no",
+    "list, nodes, '', yes",
+    "update, nodes, '', no",
   })
   void serviceAccountHoldsOnlyWhatTheOperatorUses(
       String verb, String resource, String subresource, String allowed) {

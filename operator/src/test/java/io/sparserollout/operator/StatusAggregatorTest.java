@@ -2,7 +2,6 @@ package io.sparserollout.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.PhaseTransition;
 import io.sparserollout.api.v1alpha1.SparseModel;
@@ -17,74 +16,78 @@ class StatusAggregatorTest {
   private final StatusAggregator aggregator = new StatusAggregator(Clock.fixed(T0, ZoneOffset.UTC));
 
   @Test
-  void newGenerationEntersPendingWithObservedGeneration() {
-    SparseModelStatus status = aggregator.acknowledge(model(1, null));
+  void aNewRevisionStartsPendingAndRecordsTheGeneration() {
+    SparseModelStatus status = aggregator.begin(Fixtures.minilm());
+    aggregator.startRevision(status, "abc");
+    aggregator.summarize(status, "waiting");
 
     assertThat(status.getPhase()).isEqualTo(Phase.PENDING);
     assertThat(status.getObservedGeneration()).isEqualTo(1L);
-    assertThat(status.getConditions())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.type()).isEqualTo("Ready");
-              assertThat(c.status()).isEqualTo("False");
-              assertThat(c.reason()).isEqualTo("Pending");
-              assertThat(c.observedGeneration()).isEqualTo(1L);
-              assertThat(c.lastTransitionTime()).isEqualTo("2026-11-22T10:00:00Z");
-            });
     assertThat(status.getHistory())
-        .extracting(PhaseTransition::phase)
-        .containsExactly(Phase.PENDING);
+        .extracting(PhaseTransition::phase, PhaseTransition::revision)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Phase.PENDING, "abc"));
+    assertThat(status.getConditions())
+        .extracting(c -> c.type() + "=" + c.status())
+        .containsExactly("Ready=False", "Progressing=True", "Degraded=False");
   }
 
   @Test
-  void observedGenerationIsLeftAloneSoNoPatchIsSent() {
-    SparseModelStatus first = aggregator.acknowledge(model(1, null));
+  void theSameObservationsGiveAnEqualStatusSoNoPatchIsSent() {
+    SparseModel model = Fixtures.minilm();
+    SparseModelStatus first = aggregator.begin(model);
+    aggregator.startRevision(first, "abc");
+    aggregator.enter(first, Phase.PRUNING, "started");
+    aggregator.summarize(first, "running");
+    model.setStatus(first);
 
-    SparseModelStatus again = aggregator.acknowledge(model(1, first));
+    StatusAggregator later = new StatusAggregator(Clock.fixed(T0.plusSeconds(90), ZoneOffset.UTC));
+    SparseModelStatus again = later.begin(model);
+    later.enter(again, Phase.PRUNING, "started");
+    later.summarize(again, "running");
 
     assertThat(again).isEqualTo(first);
   }
 
   @Test
-  void conditionKeepsItsTransitionTimeWhileItsStatusIsUnchanged() {
-    SparseModelStatus first = aggregator.acknowledge(model(1, null));
+  void conditionsKeepTheirTransitionTimeUntilTheirStatusChanges() {
+    SparseModelStatus status = aggregator.begin(Fixtures.minilm());
+    aggregator.setCondition(status, "Ready", "False", "Pruning", "a", 1);
     StatusAggregator later = new StatusAggregator(Clock.fixed(T0.plusSeconds(60), ZoneOffset.UTC));
 
-    SparseModelStatus second = later.acknowledge(model(2, first));
-
-    assertThat(second.getObservedGeneration()).isEqualTo(2L);
-    assertThat(second.getConditions())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.observedGeneration()).isEqualTo(2L);
-              assertThat(c.lastTransitionTime()).isEqualTo("2026-11-22T10:00:00Z");
-            });
-    assertThat(second.getHistory()).hasSize(2);
+    later.setCondition(status, "Ready", "False", "Evaluating", "b", 2);
+    assertThat(status.getConditions().get(0).lastTransitionTime())
+        .isEqualTo("2026-11-22T10:00:00Z");
+    later.setCondition(status, "Ready", "True", "GatePassed", "c", 2);
+    assertThat(status.getConditions().get(0).lastTransitionTime())
+        .isEqualTo("2026-11-22T10:01:00Z");
   }
 
   @Test
   void historyKeepsOnlyTheMostRecentTransitions() {
-    SparseModelStatus status = null;
-    for (long generation = 1; generation <= 25; generation++) {
-      status = aggregator.acknowledge(model(generation, status));
+    SparseModelStatus status = aggregator.begin(Fixtures.minilm());
+    for (int i = 0; i < 25; i++) {
+      aggregator.enter(status, i % 2 == 0 ? Phase.PRUNING : Phase.EVALUATING, "step " + i);
     }
 
     assertThat(status.getHistory()).hasSize(SparseModelStatus.HISTORY_LIMIT);
     assertThat(status.getHistory().get(SparseModelStatus.HISTORY_LIMIT - 1).message())
-        .contains("Generation 25");
+        .isEqualTo("step 24");
   }
 
-  private static SparseModel model(long generation, SparseModelStatus status) {
-    SparseModel model = new SparseModel();
-    model.setMetadata(
-        new ObjectMetaBuilder()
-            .withName("m")
-            .withNamespace("ns")
-            .withGeneration(generation)
-            .build());
-    model.setStatus(status);
-    return model;
+  @Test
+  void aFailedPhaseIsDegradedWithTheMessage() {
+    SparseModelStatus status = aggregator.begin(Fixtures.minilm());
+    aggregator.enter(status, Phase.GATE_FAILED, "drop too large");
+    aggregator.summarize(status, "drop too large");
+
+    assertThat(status.getConditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.status()).isEqualTo("True");
+              assertThat(c.reason()).isEqualTo("GateFailed");
+              assertThat(c.message()).isEqualTo("drop too large");
+            });
   }
 }

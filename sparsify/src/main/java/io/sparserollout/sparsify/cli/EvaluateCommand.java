@@ -44,6 +44,13 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--samples", defaultValue = "0", description = "sentences used (0: all)")
   int samples;
 
+  @Option(
+      names = "--offset",
+      defaultValue = "0",
+      description =
+          "skip this many leading sentences (and labels), e.g. those used for calibration")
+  int offset;
+
   @Option(names = "--max-length", defaultValue = "128")
   int maxLength;
 
@@ -61,7 +68,8 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<String> sentences = Sentences.first(Sentences.read(data, "evaluation data"), samples);
+    List<String> sentences =
+        Sentences.first(Sentences.skip(Sentences.read(data, "evaluation data"), offset), samples);
     if (sentences.size() < 2) {
       throw new SparsifyException("evaluation needs at least 2 sentences");
     }
@@ -72,7 +80,9 @@ final class EvaluateCommand implements Callable<Integer> {
     Vocabulary.check(OnnxModel.load(dense), batches);
     OnnxModel.load(candidate); // a clear message for a corrupt candidate before any run
     List<String> labelLines =
-        labels == null ? null : Sentences.first(Sentences.read(labels, "labels"), samples);
+        labels == null
+            ? null
+            : Sentences.first(Sentences.skip(Sentences.read(labels, "labels"), offset), samples);
     EvaluationReport result =
         Evaluator.evaluate(dense, candidate, batches, labelLines, topK, threads);
     Output.report(report, result);

@@ -28,6 +28,12 @@ final class Output {
     }
   }
 
+  /**
+   * Environment variable naming the file Kubernetes reads as the container's termination message
+   * (the operator sets it to /dev/termination-log): the result, or the error, is written there.
+   */
+  static final String TERMINATION_LOG_ENV = "SPARSIFY_TERMINATION_LOG";
+
   static void json(PrintWriter out, Object compact) {
     try {
       String text = JSON.writeValueAsString(compact);
@@ -36,8 +42,27 @@ final class Output {
       }
       out.println(text);
       out.flush();
+      terminationMessage(text);
     } catch (IOException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes the termination message file when running as a Kubernetes container. */
+  static void terminationMessage(String text) {
+    String file = System.getenv(TERMINATION_LOG_ENV);
+    if (file == null || file.isBlank()) {
+      return;
+    }
+    try {
+      Files.writeString(
+          Path.of(file),
+          text.length() > TERMINATION_MESSAGE_LIMIT
+              ? text.substring(0, TERMINATION_MESSAGE_LIMIT)
+              : text);
+    } catch (IOException e) {
+      System.err.println(
+          "sparsify: cannot write termination message to " + file + ": " + e.getMessage());
     }
   }
 

@@ -28,6 +28,15 @@ public final class Sentences {
     return sentences;
   }
 
+  /** All but the first {@code count} sentences. */
+  public static List<String> skip(List<String> sentences, int count) {
+    if (count >= sentences.size()) {
+      throw new SparsifyException(
+          "no sentences left after skipping " + count + " of " + sentences.size());
+    }
+    return sentences.subList(Math.max(0, count), sentences.size());
+  }
+
   /** The first {@code limit} sentences (all of them when limit <= 0). */
   public static List<String> first(List<String> sentences, int limit) {
     return limit <= 0 || limit >= sentences.size() ? sentences : sentences.subList(0, limit);

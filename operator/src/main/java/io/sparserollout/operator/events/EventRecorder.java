@@ -1,0 +1,86 @@
+package io.sparserollout.operator.events;
+
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jboss.logging.Logger;
+
+/** Kubernetes Events on a SparseModel, with typed reasons. Recording never fails a reconcile. */
+public final class EventRecorder {
+  private static final Logger LOG = Logger.getLogger(EventRecorder.class);
+
+  /** Why an event was recorded; the Kubernetes event reason is the constant's name in CamelCase. */
+  public enum Reason {
+    REVISION_STARTED(false),
+    STAGE_STARTED(false),
+    STAGE_FAILED(true),
+    INVALID_SPEC(true),
+    NO_ELIGIBLE_GPU_NODE(true),
+    GATE_PASSED(false),
+    GATE_FAILED(true);
+
+    private final boolean warning;
+
+    Reason(boolean warning) {
+      this.warning = warning;
+    }
+
+    public String camelCase() {
+      StringBuilder out = new StringBuilder();
+      for (String part : name().split("_")) {
+        out.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+      }
+      return out.toString();
+    }
+  }
+
+  private final KubernetesClient client;
+
+  public EventRecorder(KubernetesClient client) {
+    this.client = client;
+  }
+
+  public void record(SparseModel model, Reason reason, String message) {
+    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    try {
+      client
+          .v1()
+          .events()
+          .inNamespace(model.getMetadata().getNamespace())
+          .resource(
+              new EventBuilder()
+                  .withNewMetadata()
+                  .withName(
+                      model.getMetadata().getName()
+                          + "."
+                          + Long.toHexString(System.nanoTime())
+                          + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000)))
+                  .withNamespace(model.getMetadata().getNamespace())
+                  .endMetadata()
+                  .withNewInvolvedObject()
+                  .withApiVersion(model.getApiVersion())
+                  .withKind(model.getKind())
+                  .withName(model.getMetadata().getName())
+                  .withNamespace(model.getMetadata().getNamespace())
+                  .withUid(model.getMetadata().getUid())
+                  .endInvolvedObject()
+                  .withReason(reason.camelCase())
+                  .withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
+                  .withType(reason.warning ? "Warning" : "Normal")
+                  .withNewSource()
+                  .withComponent("sparserollout-operator")
+                  .endSource()
+                  .withFirstTimestamp(now)
+                  .withLastTimestamp(now)
+                  .withCount(1)
+                  .build())
+          .create();
+    } catch (KubernetesClientException e) {
+      LOG.warnf("could not record event %s: %s", reason.camelCase(), e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.sparserollout.operator.pipeline;
+
+import io.sparserollout.api.v1alpha1.EngineSpec;
+import io.sparserollout.api.v1alpha1.GateSpec;
+import io.sparserollout.api.v1alpha1.QuantizationSpec;
+import io.sparserollout.api.v1alpha1.ShapeProfile;
+import io.sparserollout.api.v1alpha1.SparseModelSpec;
+import io.sparserollout.api.v1alpha1.SparsitySpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Rules the CRD schema cannot express (the API server here predates CEL validation): relations
+ * between fields. Each problem names the field, as the API server's own messages do.
+ */
+public final class SpecValidator {
+  private SpecValidator() {}
+
+  public static List<String> problems(SparseModelSpec spec) {
+    List<String> problems = new ArrayList<>();
+    if (!spec.source().uri().startsWith("pvc://")) {
+      problems.add("spec.source.uri: only pvc:// sources are supported by this operator version");
+    }
+    if (!spec.artifactStore().uri().startsWith("pvc://")) {
+      problems.add(
+          "spec.artifactStore.uri: only pvc:// stores are supported by this operator version");
+    }
+    SparsitySpec sparsity = spec.sparsity();
+    boolean needsCalibration =
+        sparsity.method() != SparsitySpec.Method.MAGNITUDE
+            || spec.quantization().mode() != QuantizationSpec.Mode.NONE;
+    if (needsCalibration && sparsity.calibration().dataUri() == null) {
+      problems.add(
+          "spec.sparsity.calibration.dataUri: required by method "
+              + json(sparsity.method())
+              + " and quantization mode "
+              + json(spec.quantization().mode()));
+    }
+    if (spec.source().tokenizerUri() == null) {
+      problems.add("spec.source.tokenizerUri: required: evaluation runs text through the model");
+    }
+    if (spec.evaluation().dataUri() == null && sparsity.calibration().dataUri() == null) {
+      problems.add("spec.evaluation.dataUri: required when there is no calibration data");
+    }
+    List<SparsitySpec.Pattern> steps = sparsity.progressiveSteps();
+    if (steps != null
+        && !steps.isEmpty()
+        && steps.get(steps.size() - 1) != SparsitySpec.Pattern.TWO_FOUR) {
+      problems.add("spec.sparsity.progressiveSteps: must end with \"2:4\"");
+    }
+    for (String field : List.of("include", "exclude")) {
+      List<String> patterns =
+          field.equals("include") ? sparsity.layers().include() : sparsity.layers().exclude();
+      for (String regex : patterns == null ? List.<String>of() : patterns) {
+        try {
+          Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+          problems.add("spec.sparsity.layers." + field + ": invalid regular expression " + regex);
+        }
+      }
+    }
+    EngineSpec engine = spec.engine();
+    if (engine.precision() == EngineSpec.Precision.INT8
+        && engine.backend() == EngineSpec.Backend.TENSORRT
+        && spec.quantization().mode() == QuantizationSpec.Mode.NONE) {
+      problems.add(
+          "spec.engine.precision: int8 needs explicit Q/DQ: set spec.quantization.mode to int8-ptq"
+              + " or int8-qat");
+    }
+    ShapeProfile s = engine.shapes();
+    if (s.minBatch() > s.optBatch() || s.optBatch() > s.maxBatch()) {
+      problems.add("spec.engine.shapes: minBatch <= optBatch <= maxBatch does not hold");
+    }
+    if (s.minSequence() > s.optSequence() || s.optSequence() > s.maxSequence()) {
+      problems.add("spec.engine.shapes: minSequence <= optSequence <= maxSequence does not hold");
+    }
+    GateSpec.Metric metric = spec.gate().metric();
+    boolean taskMetric =
+        metric == GateSpec.Metric.ACCURACY
+            || metric == GateSpec.Metric.NDCG
+            || metric == GateSpec.Metric.PNR;
+    if (taskMetric && spec.evaluation().labelsUri() == null) {
+      problems.add("spec.evaluation.labelsUri: required by gate metric " + json(metric));
+    }
+    return problems;
+  }
+
+  private static String json(Enum<?> value) {
+    try {
+      return "\""
+          + value
+              .getDeclaringClass()
+              .getField(value.name())
+              .getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class)
+              .value()
+          + "\"";
+    } catch (NoSuchFieldException e) {
+      return value.name();
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package io.sparserollout.operator.pipeline;
+
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.sparserollout.api.v1alpha1.ComputeResources;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.placement.GpuPlacement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Desired stage Jobs: pure functions of the resource, its revision and the placement. */
+public final class StageJobs {
+  public static final String MODEL_LABEL = "sparserollout.io/model";
+  public static final String REVISION_LABEL = "sparserollout.io/revision";
+  public static final String STAGE_LABEL = "sparserollout.io/stage";
+  public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+  public static final String OPERATOR = "sparserollout-operator";
+  public static final String TERMINATION_LOG = "/dev/termination-log";
+
+  private StageJobs() {}
+
+  /** Deterministic, so a restarted operator finds (and never duplicates) the Job. */
+  public static String name(SparseModel model, String revision, Stage stage) {
+    String suffix = "-" + revision + "-" + stage.jobSuffix();
+    String base = model.getMetadata().getName();
+    // Job names become pod label values: at most 63 characters.
+    return base.substring(0, Math.min(base.length(), 63 - suffix.length())) + suffix;
+  }
+
+  public static Map<String, String> labels(SparseModel model, String revision, Stage stage) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(MANAGED_BY, OPERATOR);
+    labels.put(MODEL_LABEL, model.getMetadata().getName());
+    labels.put(REVISION_LABEL, revision);
+    labels.put(STAGE_LABEL, stage.jobSuffix());
+    return labels;
+  }
+
+  public static Job build(
+      SparseModel model,
+      String revision,
+      Stage stage,
+      List<String> args,
+      GpuPlacement.Decision placement,
+      JobSettings settings) {
+    Map<String, String> labels = labels(model, revision, stage);
+    List<Volume> volumes = new ArrayList<>();
+    List<VolumeMount> mounts = new ArrayList<>();
+    for (String claim : Storage.claims(model)) {
+      String volume = "pvc-" + volumes.size();
+      volumes.add(
+          new VolumeBuilder()
+              .withName(volume)
+              .withNewPersistentVolumeClaim()
+              .withClaimName(claim)
+              .endPersistentVolumeClaim()
+              .build());
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName(volume)
+              .withMountPath(Storage.MOUNT_ROOT + claim)
+              .build());
+    }
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+
+    ResourceRequirements resources = resources(model, stage);
+    Map<String, String> nodeSelector = Map.of();
+    List<io.fabric8.kubernetes.api.model.Toleration> tolerations = List.of();
+    if (placement instanceof GpuPlacement.OnGpu gpu) {
+      resources.getLimits().put(gpu.resource(), new Quantity("1"));
+      resources.getRequests().put(gpu.resource(), new Quantity("1"));
+      nodeSelector = gpu.nodeSelector();
+      tolerations = gpu.tolerations();
+    }
+    return new JobBuilder()
+        .withNewMetadata()
+        .withName(name(model, revision, stage))
+        .withNamespace(model.getMetadata().getNamespace())
+        .withLabels(labels)
+        .addNewOwnerReference()
+        .withApiVersion(model.getApiVersion())
+        .withKind(model.getKind())
+        .withName(model.getMetadata().getName())
+        .withUid(model.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .endOwnerReference()
+        .endMetadata()
+        .withNewSpec()
+        .withBackoffLimit(settings.backoffLimit())
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(labels)
+        .endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withNodeSelector(nodeSelector)
+        .withTolerations(tolerations)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(1000L)
+        .withFsGroup(1000L)
+        .endSecurityContext()
+        .withVolumes(volumes)
+        .withContainers(
+            new ContainerBuilder()
+                .withName("sparsify")
+                .withImage(settings.image())
+                .withCommand("java", "-jar", "/opt/sparsify/sparsify.jar")
+                .withArgs(args)
+                .withEnv(new EnvVar("SPARSIFY_TERMINATION_LOG", TERMINATION_LOG, null))
+                .withTerminationMessagePath(TERMINATION_LOG)
+                .withTerminationMessagePolicy("FallbackToLogsOnError")
+                .withResources(resources)
+                .withVolumeMounts(mounts)
+                .withNewSecurityContext()
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withNewCapabilities()
+                .withDrop("ALL")
+                .endCapabilities()
+                .endSecurityContext()
+                .build())
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  private static ResourceRequirements resources(SparseModel model, Stage stage) {
+    ComputeResources custom =
+        stage == Stage.FINETUNE ? model.getSpec().fineTuning().resources() : null;
+    Map<String, Quantity> requests =
+        new LinkedHashMap<>(Map.of("cpu", new Quantity("1"), "memory", new Quantity("4Gi")));
+    Map<String, Quantity> limits = new LinkedHashMap<>(Map.of("memory", new Quantity("8Gi")));
+    if (custom != null) {
+      if (custom.requests() != null) {
+        requests.putAll(custom.requests());
+      }
+      if (custom.limits() != null) {
+        limits.putAll(custom.limits());
+      }
+    }
+    return new ResourceRequirementsBuilder().withRequests(requests).withLimits(limits).build();
+  }
+}

@@ -1,0 +1,92 @@
+package io.sparserollout.operator.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/** What a stage's Job and its pods say about the stage. */
+public sealed interface StageState {
+  ObjectMapper JSON = new ObjectMapper();
+
+  record NotStarted() implements StageState {}
+
+  record Running() implements StageState {}
+
+  /** The stage's JSON result, from its container's termination message. */
+  record Succeeded(JsonNode result) implements StageState {}
+
+  record Failed(String message) implements StageState {}
+
+  /** Reads a Job (null: not created) and the pods it made. */
+  static StageState observe(Job job, List<Pod> pods) {
+    if (job == null) {
+      return new NotStarted();
+    }
+    if (hasCondition(job, "Complete")) {
+      Optional<String> message = terminationMessage(pods, "Succeeded");
+      if (message.isEmpty()) {
+        return new Failed("the stage finished but left no result in its termination message");
+      }
+      try {
+        return new Succeeded(JSON.readTree(message.get()));
+      } catch (Exception e) {
+        return new Failed(
+            "the stage finished but its result is not JSON: " + abbreviate(message.get()));
+      }
+    }
+    if (hasCondition(job, "Failed")) {
+      String reason =
+          job.getStatus().getConditions().stream()
+              .filter(c -> "Failed".equals(c.getType()))
+              .map(c -> c.getReason() + ": " + c.getMessage())
+              .findFirst()
+              .orElse("failed");
+      return new Failed(
+          terminationMessage(pods, "Failed")
+              .map(m -> abbreviate(m.strip()) + " (" + reason + ")")
+              .orElse(reason));
+    }
+    return new Running();
+  }
+
+  private static boolean hasCondition(Job job, String type) {
+    return job.getStatus() != null
+        && job.getStatus().getConditions() != null
+        && job.getStatus().getConditions().stream()
+            .anyMatch((JobCondition c) -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** The termination message of the newest pod in the given phase. */
+  private static Optional<String> terminationMessage(List<Pod> pods, String phase) {
+    return pods.stream()
+        .filter(p -> p.getStatus() != null && phase.equals(p.getStatus().getPhase()))
+        .max(
+            Comparator.comparing(
+                p ->
+                    p.getMetadata().getCreationTimestamp() == null
+                        ? ""
+                        : p.getMetadata().getCreationTimestamp()))
+        .flatMap(
+            p ->
+                p.getStatus().getContainerStatuses() == null
+                    ? Optional.empty()
+                    : p.getStatus().getContainerStatuses().stream()
+                        .map(ContainerStatus::getState)
+                        .filter(s -> s != null && s.getTerminated() != null)
+                        .map(s -> s.getTerminated())
+                        .map(ContainerStateTerminated::getMessage)
+                        .filter(m -> m != null && !m.isBlank())
+                        .findFirst());
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
+  }
+}

@@ -1,0 +1,159 @@
+package io.sparserollout.operator.placement;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
+import io.sparserollout.api.v1alpha1.EngineSpec;
+import io.sparserollout.api.v1alpha1.GpuSelector;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Chooses where GPU work runs from GPU Feature Discovery labels and the GPU Operator's
+ * ClusterPolicy: nodes of one GPU product (an engine runs only on the product it was built on),
+ * with enough compute capability and the GPU (or MIG) resource.
+ */
+public final class GpuPlacement {
+  public static final String PRODUCT = "nvidia.com/gpu.product";
+  public static final String MAJOR = "nvidia.com/gpu.compute.major";
+  public static final String MINOR = "nvidia.com/gpu.compute.minor";
+  public static final String GPU_RESOURCE = "nvidia.com/gpu";
+
+  private GpuPlacement() {}
+
+  /** Where a stage runs. */
+  public sealed interface Decision {}
+
+  /** Any node; no GPU requested. */
+  public record OnCpu() implements Decision {}
+
+  /** Nodes labelled with {@code product}, one {@code resource} requested, GPU taint tolerated. */
+  public record OnGpu(
+      String product,
+      String resource,
+      Map<String, String> nodeSelector,
+      List<Toleration> tolerations)
+      implements Decision {}
+
+  /** No node qualifies; {@code reason} names what is missing. */
+  public record Unplaceable(String reason) implements Decision {}
+
+  /**
+   * @param clusterPolicyState status.state of the GPU Operator's ClusterPolicy, if one exists
+   */
+  public static Decision decide(
+      EngineSpec engine, List<Node> nodes, Optional<String> clusterPolicyState) {
+    if (engine.backend() != EngineSpec.Backend.TENSORRT) {
+      return new OnCpu();
+    }
+    if (clusterPolicyState.isPresent() && !"ready".equals(clusterPolicyState.get())) {
+      return new Unplaceable(
+          "the NVIDIA GPU Operator's ClusterPolicy is " + clusterPolicyState.get() + ", not ready");
+    }
+    GpuSelector gpu = engine.gpu();
+    String resource =
+        gpu.migProfile() == null ? GPU_RESOURCE : "nvidia.com/mig-" + gpu.migProfile();
+    double minimum = Double.parseDouble(gpu.minComputeCapability());
+    List<Node> gpuNodes = nodes.stream().filter(n -> label(n, PRODUCT) != null).toList();
+    if (gpuNodes.isEmpty()) {
+      return new Unplaceable("no node carries the " + PRODUCT + " label (GPU Feature Discovery)");
+    }
+    List<Node> capable = gpuNodes.stream().filter(n -> capability(n) >= minimum - 1e-9).toList();
+    if (capable.isEmpty()) {
+      return new Unplaceable(
+          "no GPU node has compute capability >= "
+              + gpu.minComputeCapability()
+              + " (found "
+              + describe(gpuNodes)
+              + ")");
+    }
+    List<Node> withProduct =
+        gpu.product() == null
+            ? capable
+            : capable.stream().filter(n -> gpu.product().equals(label(n, PRODUCT))).toList();
+    if (withProduct.isEmpty()) {
+      return new Unplaceable(
+          "no node with "
+              + PRODUCT
+              + "="
+              + gpu.product()
+              + " and compute capability >= "
+              + gpu.minComputeCapability()
+              + " (found "
+              + describe(gpuNodes)
+              + ")");
+    }
+    List<Node> schedulable =
+        withProduct.stream()
+            .filter(
+                n ->
+                    !Boolean.TRUE.equals(
+                        n.getSpec() == null ? null : n.getSpec().getUnschedulable()))
+            .filter(n -> allocatable(n, resource) > 0)
+            .toList();
+    if (schedulable.isEmpty()) {
+      return new Unplaceable(
+          "no schedulable node of product "
+              + label(withProduct.get(0), PRODUCT)
+              + " offers "
+              + resource);
+    }
+    // Without a requested product, pick the most capable product, then the most common one.
+    Map<String, List<Node>> byProduct =
+        schedulable.stream()
+            .collect(
+                Collectors.groupingBy(n -> label(n, PRODUCT), TreeMap::new, Collectors.toList()));
+    String product =
+        byProduct.entrySet().stream()
+            .max(
+                Comparator.<Map.Entry<String, List<Node>>>comparingDouble(
+                        e -> capability(e.getValue().get(0)))
+                    .thenComparingInt(e -> e.getValue().size()))
+            .orElseThrow()
+            .getKey();
+    return new OnGpu(
+        product,
+        resource,
+        Map.of(PRODUCT, product),
+        List.of(
+            new TolerationBuilder()
+                .withKey(GPU_RESOURCE)
+                .withOperator("Exists")
+                .withEffect("NoSchedule")
+                .build()));
+  }
+
+  private static String label(Node node, String key) {
+    Map<String, String> labels = node.getMetadata().getLabels();
+    return labels == null ? null : labels.get(key);
+  }
+
+  private static double capability(Node node) {
+    try {
+      return Double.parseDouble(label(node, MAJOR) + "." + label(node, MINOR));
+    } catch (NumberFormatException | NullPointerException e) {
+      return 0;
+    }
+  }
+
+  private static long allocatable(Node node, String resource) {
+    if (node.getStatus() == null || node.getStatus().getAllocatable() == null) {
+      return 0;
+    }
+    Quantity quantity = node.getStatus().getAllocatable().get(resource);
+    return quantity == null ? 0 : quantity.getNumericalAmount().longValue();
+  }
+
+  private static String describe(List<Node> nodes) {
+    return nodes.stream()
+        .map(n -> label(n, PRODUCT) + " " + label(n, MAJOR) + "." + label(n, MINOR))
+        .distinct()
+        .sorted()
+        .collect(Collectors.joining(", "));
+  }
+}

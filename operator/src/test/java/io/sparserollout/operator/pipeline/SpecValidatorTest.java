@@ -1,0 +1,47 @@
+package io.sparserollout.operator.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sparserollout.operator.Fixtures;
+import org.junit.jupiter.api.Test;
+
+class SpecValidatorTest {
+  @Test
+  void theSampleIsValid() {
+    assertThat(SpecValidator.problems(Fixtures.minilm().getSpec())).isEmpty();
+  }
+
+  @Test
+  void crossFieldProblemsNameTheirField() {
+    var model =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("engine").with("shapes").put("minBatch", 64);
+              spec.with("engine").put("backend", "tensorrt").put("precision", "int8");
+              spec.with("sparsity").putArray("progressiveSteps").add("2:4").add("1:4");
+              spec.with("sparsity").with("layers").putArray("exclude").add("([");
+              spec.with("gate").put("metric", "ndcg");
+              spec.with("artifactStore").put("uri", "s3://bucket/prefix");
+            });
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.engine.shapes: minBatch"))
+        .anyMatch(p -> p.startsWith("spec.engine.precision: int8 needs explicit Q/DQ"))
+        .anyMatch(p -> p.startsWith("spec.sparsity.progressiveSteps"))
+        .anyMatch(p -> p.startsWith("spec.sparsity.layers.exclude"))
+        .anyMatch(p -> p.startsWith("spec.evaluation.labelsUri"))
+        .anyMatch(p -> p.startsWith("spec.artifactStore.uri"))
+        .hasSize(6);
+  }
+
+  @Test
+  void sparseGptWithoutCalibrationDataIsRejected() {
+    var model =
+        Fixtures.minilm(spec -> spec.with("sparsity").with("calibration").remove("dataUri"));
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .containsExactly(
+            "spec.sparsity.calibration.dataUri: required by method \"sparsegpt\" and quantization"
+                + " mode \"none\"");
+  }
+}

@@ -1,0 +1,113 @@
+package io.sparserollout.operator.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.Fixtures;
+import io.sparserollout.operator.placement.GpuPlacement;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StageJobsTest {
+  private final SparseModel model = Fixtures.minilm();
+  private final JobSettings settings = new JobSettings("sparserollout/sparsify:test", 2);
+
+  @Test
+  void pruneJobRunsSparseGptOnTheMountedClaims() {
+    Job job = build(Stage.PRUNE, new GpuPlacement.OnCpu());
+    Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(job.getMetadata().getName()).isEqualTo("minilm-cpu-" + revision() + "-prune");
+    assertThat(job.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getController()).isTrue());
+    assertThat(job.getSpec().getBackoffLimit()).isEqualTo(2);
+    assertThat(container.getArgs())
+        .containsSubsequence("prune", "--method", "sparsegpt")
+        .containsSubsequence("--model", "/mnt/models/all-minilm-l6-v2/model.onnx")
+        .containsSubsequence(
+            "--out", "/mnt/artifacts/sparserollout/ml/minilm-cpu/" + revision() + "/pruned.onnx")
+        .containsSubsequence(
+            "--calibration", "/mnt/models/data/calibration.txt", "--samples", "128")
+        .endsWith("--json");
+    assertThat(container.getEnv())
+        .anySatisfy(e -> assertThat(e.getName()).isEqualTo("SPARSIFY_TERMINATION_LOG"));
+    assertThat(container.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
+    assertThat(container.getVolumeMounts())
+        .extracting(m -> m.getMountPath())
+        .containsExactly("/mnt/artifacts", "/mnt/models", "/tmp");
+    assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(job.getSpec().getTemplate().getSpec().getRestartPolicy()).isEqualTo("Never");
+  }
+
+  @Test
+  void gpuPlacementAddsTheResourceSelectorAndToleration() {
+    var gpu =
+        (GpuPlacement.OnGpu)
+            GpuPlacement.decide(
+                Fixtures.minilm(s -> s.with("engine").put("backend", "tensorrt"))
+                    .getSpec()
+                    .engine(),
+                List.of(
+                    new io.fabric8.kubernetes.api.model.NodeBuilder()
+                        .withNewMetadata()
+                        .withName("a100")
+                        .addToLabels(GpuPlacement.PRODUCT, "NVIDIA-A100-SXM4-80GB")
+                        .addToLabels(GpuPlacement.MAJOR, "8")
+                        .addToLabels(GpuPlacement.MINOR, "0")
+                        .endMetadata()
+                        .withNewStatus()
+                        .addToAllocatable(
+                            "nvidia.com/gpu", new io.fabric8.kubernetes.api.model.Quantity("1"))
+                        .endStatus()
+                        .build()),
+                java.util.Optional.empty());
+
+    Job job = build(Stage.BUILD_ENGINE, gpu);
+    var pod = job.getSpec().getTemplate().getSpec();
+
+    assertThat(pod.getNodeSelector()).containsEntry(GpuPlacement.PRODUCT, "NVIDIA-A100-SXM4-80GB");
+    assertThat(pod.getTolerations()).hasSize(1);
+    assertThat(pod.getContainers().get(0).getResources().getLimits()).containsKey("nvidia.com/gpu");
+  }
+
+  @Test
+  void longNamesAreCutToALabelValue() {
+    SparseModel longName = Fixtures.minilm();
+    longName.getMetadata().setName("a".repeat(80));
+
+    assertThat(StageJobs.name(longName, "0123456789", Stage.EVALUATE))
+        .hasSize(63)
+        .endsWith("-0123456789-evaluate");
+  }
+
+  @Test
+  void evaluationWithoutItsOwnDataSkipsTheCalibrationSentences() {
+    SparseModel model = Fixtures.minilm(s -> s.with("evaluation").remove("dataUri"));
+    var storage = new Storage(model, "r");
+
+    List<String> args =
+        StageCommands.args(model, storage, Stage.plan(model.getSpec()), Stage.EVALUATE);
+
+    assertThat(args)
+        .containsSubsequence("--data", "/mnt/models/data/calibration.txt")
+        .containsSubsequence("--offset", "128");
+  }
+
+  private Job build(Stage stage, GpuPlacement.Decision placement) {
+    var storage = new Storage(model, revision());
+    return StageJobs.build(
+        model,
+        revision(),
+        stage,
+        StageCommands.args(model, storage, Stage.plan(model.getSpec()), stage),
+        placement,
+        settings);
+  }
+
+  private String revision() {
+    return Revision.of(model.getSpec());
+  }
+}

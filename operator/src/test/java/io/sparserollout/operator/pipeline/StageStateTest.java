@@ -1,0 +1,106 @@
+package io.sparserollout.operator.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.sparserollout.api.v1alpha1.GateStatus;
+import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.operator.Fixtures;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StageStateTest {
+  @Test
+  void aCompleteJobYieldsItsPodsJsonResult() {
+    StageState state =
+        StageState.observe(job("Complete"), List.of(pod("Succeeded", "{\"layersPruned\":36}")));
+
+    assertThat(state)
+        .isInstanceOfSatisfying(
+            StageState.Succeeded.class,
+            s -> assertThat(s.result().get("layersPruned").asInt()).isEqualTo(36));
+  }
+
+  @Test
+  void aFailedJobYieldsTheLastPodsMessage() {
+    StageState state =
+        StageState.observe(
+            job("Failed"), List.of(pod("Failed", "sparsify prune: m.onnx is not an ONNX model")));
+
+    assertThat(state)
+        .isInstanceOfSatisfying(
+            StageState.Failed.class,
+            f ->
+                assertThat(f.message())
+                    .startsWith("sparsify prune: m.onnx is not an ONNX model")
+                    .contains("BackoffLimitExceeded"));
+  }
+
+  @Test
+  void aRunningJobIsRunningAndNoJobIsNotStarted() {
+    assertThat(
+            StageState.observe(
+                new JobBuilder().withNewMetadata().withName("j").endMetadata().build(), List.of()))
+        .isInstanceOf(StageState.Running.class);
+    assertThat(StageState.observe(null, List.of())).isInstanceOf(StageState.NotStarted.class);
+  }
+
+  @Test
+  void evaluationResultsBecomeTheGateVerdict() throws Exception {
+    var model = Fixtures.minilm();
+    var status = new SparseModelStatus();
+    var result =
+        StageState.JSON.readTree(
+            "{\"fidelity\":{\"cosineMean\":0.8},\"dense\":{\"sentencesPerSecond\":100},"
+                + "\"candidate\":{\"sentencesPerSecond\":150}}");
+
+    StageResults.apply(status, model, new Storage(model, "r1"), Stage.EVALUATE, result);
+
+    assertThat(status.getGate().verdict()).isEqualTo(GateStatus.Verdict.FAILED);
+    assertThat(status.getGate().drop()).isEqualTo(0.2);
+    assertThat(status.getGate().message()).contains("absolute drop 0.2000 > allowed 0.1000");
+    assertThat(status.getGate().reportUri())
+        .isEqualTo("pvc://artifacts/sparserollout/ml/minilm-cpu/r1/reports/evaluate.json");
+  }
+
+  private static Job job(String condition) {
+    return new JobBuilder()
+        .withNewMetadata()
+        .withName("j")
+        .endMetadata()
+        .withNewStatus()
+        .addNewCondition()
+        .withType(condition)
+        .withStatus("True")
+        .withReason(condition.equals("Failed") ? "BackoffLimitExceeded" : null)
+        .withMessage(
+            condition.equals("Failed") ? "Job has reached the specified backoff limit" : null)
+        .endCondition()
+        .endStatus()
+        .build();
+  }
+
+  private static Pod pod(String phase, String message) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName("p")
+        .withCreationTimestamp("2026-11-22T10:00:00Z")
+        .endMetadata()
+        .withNewStatus()
+        .withPhase(phase)
+        .addNewContainerStatus()
+        .withName("sparsify")
+        .withNewState()
+        .withNewTerminated()
+        .withExitCode(phase.equals("Failed") ? 2 : 0)
+        .withMessage(message)
+        .endTerminated()
+        .endState()
+        .endContainerStatus()
+        .endStatus()
+        .build();
+  }
+}

@@ -1,0 +1,139 @@
+package io.sparserollout.operator.placement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.sparserollout.api.v1alpha1.EngineSpec;
+import io.sparserollout.api.v1alpha1.GpuSelector;
+import io.sparserollout.api.v1alpha1.ShapeProfile;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class GpuPlacementTest {
+  private static final Node A100 =
+      gpuNode("a100-1", "NVIDIA-A100-SXM4-80GB", 8, 0, "nvidia.com/gpu", 8);
+  private static final Node T4 = gpuNode("t4-1", "Tesla-T4", 7, 5, "nvidia.com/gpu", 1);
+  private static final Node CPU =
+      new NodeBuilder().withNewMetadata().withName("cpu-1").endMetadata().build();
+
+  @Test
+  void onnxRuntimeNeedsNoGpu() {
+    assertThat(
+            GpuPlacement.decide(
+                engine(EngineSpec.Backend.ONNXRUNTIME, null, null), List.of(CPU), Optional.empty()))
+        .isInstanceOf(GpuPlacement.OnCpu.class);
+  }
+
+  @Test
+  void tensorRtGoesToTheAmpereProductAndToleratesTheGpuTaint() {
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, null),
+            List.of(CPU, T4, A100),
+            Optional.of("ready"));
+
+    assertThat(decision)
+        .isInstanceOfSatisfying(
+            GpuPlacement.OnGpu.class,
+            gpu -> {
+              assertThat(gpu.product()).isEqualTo("NVIDIA-A100-SXM4-80GB");
+              assertThat(gpu.nodeSelector())
+                  .containsEntry(GpuPlacement.PRODUCT, "NVIDIA-A100-SXM4-80GB");
+              assertThat(gpu.resource()).isEqualTo("nvidia.com/gpu");
+              assertThat(gpu.tolerations())
+                  .singleElement()
+                  .satisfies(t -> assertThat(t.getKey()).isEqualTo("nvidia.com/gpu"));
+            });
+  }
+
+  @Test
+  void onlyPreAmpereGpusIsUnplaceableAndSaysWhatWasFound() {
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, null), List.of(CPU, T4), Optional.empty());
+
+    assertThat(decision)
+        .isEqualTo(
+            new GpuPlacement.Unplaceable(
+                "no GPU node has compute capability >= 8.0 (found Tesla-T4 7.5)"));
+  }
+
+  @Test
+  void aRequestedProductThatNoNodeHasIsNamed() {
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, "NVIDIA-H100-80GB-HBM3", null),
+            List.of(A100),
+            Optional.empty());
+
+    assertThat(((GpuPlacement.Unplaceable) decision).reason())
+        .contains("nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3");
+  }
+
+  @Test
+  void migProfileRequestsTheMigResource() {
+    Node mig = gpuNode("a100-mig", "NVIDIA-A100-SXM4-80GB", 8, 0, "nvidia.com/mig-1g.10gb", 7);
+
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, "1g.10gb"),
+            List.of(A100, mig),
+            Optional.empty());
+
+    assertThat(((GpuPlacement.OnGpu) decision).resource()).isEqualTo("nvidia.com/mig-1g.10gb");
+  }
+
+  @Test
+  void aGpuOperatorThatIsNotReadyBlocksPlacement() {
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, null),
+            List.of(A100),
+            Optional.of("notReady"));
+
+    assertThat(((GpuPlacement.Unplaceable) decision).reason())
+        .contains("ClusterPolicy is notReady");
+  }
+
+  @Test
+  void noGpuNodesAtAllIsNamed() {
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, null), List.of(CPU), Optional.empty());
+
+    assertThat(((GpuPlacement.Unplaceable) decision).reason())
+        .contains("no node carries the nvidia.com/gpu.product label");
+  }
+
+  private static EngineSpec engine(EngineSpec.Backend backend, String product, String mig) {
+    return new EngineSpec(
+        backend,
+        EngineSpec.Precision.FP16,
+        new GpuSelector(product, "8.0", mig),
+        new ShapeProfile(1, 8, 32, 1, 128, 128));
+  }
+
+  private static Node gpuNode(
+      String name, String product, int major, int minor, String resource, int count) {
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withLabels(
+            Map.of(
+                GpuPlacement.PRODUCT,
+                product,
+                GpuPlacement.MAJOR,
+                "" + major,
+                GpuPlacement.MINOR,
+                "" + minor))
+        .endMetadata()
+        .withNewStatus()
+        .withAllocatable(Map.of(resource, new Quantity("" + count)))
+        .endStatus()
+        .build();
+  }
+}
