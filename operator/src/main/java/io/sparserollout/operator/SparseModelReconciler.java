@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -51,6 +52,17 @@ import org.jboss.logging.MDC;
 public class SparseModelReconciler implements Reconciler<SparseModel> {
   private static final Logger LOG = Logger.getLogger(SparseModelReconciler.class);
   private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
+
+  /** The NVIDIA GPU Operator's cluster-scoped ClusterPolicy (nvidia.com/v1). */
+  private static final ResourceDefinitionContext CLUSTER_POLICY =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("nvidia.com")
+          .withVersion("v1")
+          .withKind("ClusterPolicy")
+          .withPlural("clusterpolicies")
+          .withNamespaced(false)
+          .build();
+
   private final StatusAggregator statuses = new StatusAggregator(Clock.systemUTC());
   private final JobSettings jobSettings;
 
@@ -116,7 +128,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       }
       return patchIfChanged(model, status, null);
     }
-    statuses.setCondition(status, StatusAggregator.SPEC_VALID, "True", "Valid", "", generation);
+    statuses.setCondition(
+        status, StatusAggregator.SPEC_VALID, "True", "Valid", "the spec is valid", generation);
 
     String revision = Revision.of(model.getSpec());
     if (!revision.equals(status.getRevision())) {
@@ -291,7 +304,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private static Optional<String> clusterPolicyState(KubernetesClient client) {
     try {
       List<GenericKubernetesResource> policies =
-          client.genericKubernetesResources("nvidia.com/v1", "ClusterPolicy").list().getItems();
+          client.genericKubernetesResources(CLUSTER_POLICY).list().getItems();
       if (policies.isEmpty()) {
         return Optional.empty();
       }

@@ -70,10 +70,19 @@ public final class StatusAggregator {
         message,
         generation);
     setCondition(
-        status, DEGRADED, failed ? "True" : "False", reason, failed ? message : "", generation);
+        status,
+        DEGRADED,
+        failed ? "True" : "False",
+        reason,
+        failed ? message : "no failure",
+        generation);
   }
 
-  /** Replaces the condition of the same type; lastTransitionTime moves only when status does. */
+  /**
+   * Replaces the condition of the same type; lastTransitionTime moves only when status does.
+   * Messages are never empty: the 1.20 API server's server-side apply turns "" into null, which the
+   * schema then rejects.
+   */
   public void setCondition(
       SparseModelStatus status,
       String type,

@@ -19,6 +19,13 @@ public final class Fixtures {
     return minilm(spec -> {});
   }
 
+  /** A copy of {@code model} whose spec is edited as JSON (records cannot be edited in place). */
+  public static SparseModel withSpec(SparseModel model, Consumer<ObjectNode> editSpec) {
+    JsonNode tree = SERIALIZATION.convertValue(model, JsonNode.class);
+    editSpec.accept((ObjectNode) tree.get("spec"));
+    return SERIALIZATION.convertValue(tree, SparseModel.class);
+  }
+
   /** The defaulted sample with an edit applied to its spec as JSON. */
   public static SparseModel minilm(Consumer<ObjectNode> editSpec) {
     try (InputStream in = Fixtures.class.getResourceAsStream("/minilm-defaulted.yaml")) {

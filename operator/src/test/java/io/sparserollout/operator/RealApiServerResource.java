@@ -3,20 +3,23 @@ package io.sparserollout.operator;
 import io.fabric8.kubernetes.client.Config;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.sparserollout.testing.ControlPlaneBinaries;
+import io.sparserollout.testing.ControllerManager;
 import io.sparserollout.testing.Kubectl;
 import io.sparserollout.testing.RealApiServer;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A real kube-apiserver with the project installed exactly as users install it ({@code kubectl
- * apply -k manifests/}), and the operator's client acting as the operator's ServiceAccount, so the
- * tests prove the shipped RBAC is enough.
+ * A real kube-apiserver and kube-controller-manager with the project installed exactly as users
+ * install it ({@code kubectl apply -k manifests/}), and the operator's client acting as the
+ * operator's ServiceAccount, so the tests prove the shipped RBAC is enough.
  */
 public class RealApiServerResource implements QuarkusTestResourceLifecycleManager {
   static final String OPERATOR_ACCOUNT =
       "system:serviceaccount:sparserollout-system:sparserollout-operator";
   private static RealApiServer apiServer;
+  private ControllerManager controllerManager;
 
   /** The cluster admin's view, for the test itself. */
   static RealApiServer apiServer() {
@@ -26,6 +29,7 @@ public class RealApiServerResource implements QuarkusTestResourceLifecycleManage
   @Override
   public Map<String, String> start() {
     apiServer = RealApiServer.start();
+    controllerManager = ControllerManager.start(apiServer, Path.of("target", "control-plane"));
     Kubectl kubectl = new Kubectl(apiServer.kubeconfig());
     String manifests = ControlPlaneBinaries.projectRoot().resolve("manifests").toString();
     kubectl.ok("apply", "-k", manifests);
@@ -60,6 +64,9 @@ public class RealApiServerResource implements QuarkusTestResourceLifecycleManage
   @Override
   public void stop() {
     System.clearProperty(Config.KUBERNETES_IMPERSONATE_USERNAME);
+    if (controllerManager != null) {
+      controllerManager.close();
+    }
     if (apiServer != null) {
       apiServer.close();
     }

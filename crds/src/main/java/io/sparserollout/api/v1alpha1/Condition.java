@@ -14,4 +14,11 @@ public record Condition(
     @JsonPropertyDescription("Human-readable detail, with the numbers involved.") String message,
     @JsonPropertyDescription("When status last changed, RFC 3339.") String lastTransitionTime,
     @JsonPropertyDescription("metadata.generation the condition was computed from.")
-        Long observedGeneration) {}
+        Long observedGeneration) {
+
+  /** The schema types message and reason as strings: null is stored as empty. */
+  public Condition {
+    message = message == null ? "" : message;
+    reason = reason == null ? "" : reason;
+  }
+}

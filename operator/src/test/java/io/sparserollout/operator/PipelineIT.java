@@ -1,0 +1,285 @@
+package io.sparserollout.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.sparserollout.api.v1alpha1.GateStatus;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.PhaseTransition;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.pipeline.Revision;
+import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.testing.TestKubelet;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pipeline on a real kube-apiserver and kube-controller-manager: the operator creates stage
+ * Jobs, the job controller creates pods, and the test plays the kubelet, ending each pod with the
+ * result sparsify would print.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = RealApiServerResource.class, restrictToAnnotatedClass = true)
+class PipelineIT {
+  static final String PRUNED =
+      "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"layersSkipped\":[],\"achievedSparsity\":0.5}";
+  static final String ENGINE =
+      "{\"backend\":\"onnxruntime\",\"precision\":\"fp32\",\"speedup\":1.02}";
+  static final String EVALUATED_GOOD =
+      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.9037,\"top5Overlap\":0.665}}";
+  static final String EVALUATED_BAD =
+      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.6004,\"top5Overlap\":0.385}}";
+
+  private KubernetesClient admin;
+  private TestKubelet kubelet;
+  private String namespace;
+
+  @BeforeEach
+  void connect(org.junit.jupiter.api.TestInfo test) {
+    admin = RealApiServerResource.apiServer().client();
+    kubelet = new TestKubelet(admin);
+    namespace =
+        test.getTestMethod()
+            .orElseThrow()
+            .getName()
+            .toLowerCase()
+            .replaceAll("[^a-z0-9]", "")
+            .substring(0, 20);
+    admin
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+        .create();
+  }
+
+  @AfterEach
+  void disconnect() {
+    admin.close();
+  }
+
+  @Test
+  void happyPathRunsEveryStageToGatePassedAndThenWritesNothing() throws Exception {
+    SparseModel model = create("minilm", spec -> {});
+    String revision = Revision.of(model.getSpec());
+
+    kubelet.succeed(namespace, job(model, revision, "prune"), PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), EVALUATED_GOOD);
+    SparseModel done = awaitPhase(model, Phase.GATE_PASSED);
+
+    assertThat(done.getStatus().getRevision()).isEqualTo(revision);
+    assertThat(done.getStatus().getPruning().layersPruned()).isEqualTo(36);
+    assertThat(done.getStatus().getPruning().artifactUri())
+        .isEqualTo(
+            "pvc://artifacts/sparserollout/" + namespace + "/minilm/" + revision + "/pruned.onnx");
+    assertThat(done.getStatus().getEngine().speedup()).isEqualTo(1.02);
+    assertThat(done.getStatus().getGate().verdict()).isEqualTo(GateStatus.Verdict.PASSED);
+    assertThat(done.getStatus().getGate().sparse()).isEqualTo(0.9037);
+    assertThat(done.getStatus().getHistory())
+        .extracting(PhaseTransition::phase)
+        .containsExactly(
+            Phase.PENDING,
+            Phase.PRUNING,
+            Phase.BUILDING_ENGINE,
+            Phase.EVALUATING,
+            Phase.GATE_PASSED);
+    assertThat(done.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Ready"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.status()).isEqualTo("True"));
+    assertThat(reasons(model)).contains("RevisionStarted", "StageStarted", "GatePassed");
+
+    // Reconciling an unchanged resource writes nothing: its resourceVersion stays put.
+    String version = done.getMetadata().getResourceVersion();
+    Thread.sleep(3000);
+    assertThat(get(model).getMetadata().getResourceVersion()).isEqualTo(version);
+  }
+
+  @Test
+  void gateFailsWhenTheDropExceedsTheAllowedDrop() {
+    SparseModel model = create("minilm", spec -> {});
+    String revision = Revision.of(model.getSpec());
+
+    kubelet.succeed(namespace, job(model, revision, "prune"), PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), EVALUATED_BAD);
+    SparseModel failed = awaitPhase(model, Phase.GATE_FAILED);
+
+    assertThat(failed.getStatus().getGate().drop()).isEqualTo(0.3996);
+    assertThat(failed.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).contains("absolute drop 0.3996 > allowed 0.1000"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(events(model))
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getReason()).isEqualTo("GateFailed");
+                          assertThat(e.getType()).isEqualTo("Warning");
+                          assertThat(e.getMessage()).contains("0.6004").contains("0.1000");
+                        }));
+  }
+
+  @Test
+  void aFailingJobIsRetriedThenThePipelineFailsWithItsMessage() {
+    SparseModel model = create("minilm", spec -> {});
+    String job = job(model, Revision.of(model.getSpec()), "prune");
+    String error = "sparsify prune: /mnt/models/all-minilm-l6-v2/model.onnx is not an ONNX model";
+
+    kubelet.fail(namespace, job, error);
+    kubelet.fail(namespace, job, error); // the retry (backoffLimit 1 in tests)
+    SparseModel failed = awaitPhase(model, Phase.FAILED);
+
+    assertThat(failed.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .contains("stage prune failed")
+                    .contains("is not an ONNX model"));
+    assertThat(admin.pods().inNamespace(namespace).withLabel("job-name", job).list().getItems())
+        .hasSize(2);
+  }
+
+  @Test
+  void aSpecChangeMidPipelineStartsANewRevisionAndDropsTheOldJobs() {
+    SparseModel model = create("minilm", spec -> {});
+    String first = Revision.of(model.getSpec());
+    kubelet.succeed(namespace, job(model, first, "prune"), PRUNED);
+    awaitJob(job(model, first, "engine"));
+
+    admin
+        .resources(SparseModel.class)
+        .inNamespace(namespace)
+        .withName("minilm")
+        .edit(m -> Fixtures.withSpec(m, spec -> spec.with("gate").put("maxDrop", 0.2)));
+    SparseModel edited = get(model);
+    String second = Revision.of(edited.getSpec());
+
+    assertThat(second).isNotEqualTo(first);
+    awaitJob(job(edited, second, "prune"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                admin
+                    .batch()
+                    .v1()
+                    .jobs()
+                    .inNamespace(namespace)
+                    .withLabel(StageJobs.REVISION_LABEL, first)
+                    .list()
+                    .getItems()
+                    .isEmpty());
+    assertThat(get(model).getStatus().getRevision()).isEqualTo(second);
+    assertThat(get(model).getStatus().getPhase()).isEqualTo(Phase.PRUNING);
+  }
+
+  @Test
+  void noEligibleGpuNodeIsAConditionAndAWarningNotASilentPendingPod() {
+    SparseModel model = create("minilm", spec -> spec.with("engine").put("backend", "tensorrt"));
+    String revision = Revision.of(model.getSpec());
+    kubelet.succeed(namespace, job(model, revision, "prune"), PRUNED);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(get(model).getStatus().getConditions())
+                    .filteredOn(c -> c.type().equals("GpuPlacement"))
+                    .singleElement()
+                    .satisfies(
+                        c -> {
+                          assertThat(c.status()).isEqualTo("False");
+                          assertThat(c.reason()).isEqualTo("NoEligibleGpuNode");
+                          assertThat(c.message()).contains("nvidia.com/gpu.product");
+                        }));
+    assertThat(get(model).getStatus().getPhase()).isEqualTo(Phase.BUILDING_ENGINE);
+    assertThat(
+            admin
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(namespace)
+                .withName(job(model, revision, "engine"))
+                .get())
+        .isNull();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> reasons(model).contains("NoEligibleGpuNode"));
+  }
+
+  @Test
+  void anInvalidSpecFailsWithAConditionNamingTheField() {
+    SparseModel model =
+        create("minilm", spec -> spec.with("engine").with("shapes").put("minBatch", 64));
+
+    SparseModel failed = awaitPhase(model, Phase.FAILED);
+
+    assertThat(failed.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("SpecValid"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).contains("spec.engine.shapes"));
+    assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
+  }
+
+  private SparseModel create(
+      String name, Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {
+    SparseModel model = Fixtures.minilm(edit);
+    model.getMetadata().setName(name);
+    model.getMetadata().setNamespace(namespace);
+    model.getMetadata().setUid(null);
+    model.getMetadata().setGeneration(null);
+    return admin.resource(model).create();
+  }
+
+  private String job(SparseModel model, String revision, String stage) {
+    return model.getMetadata().getName() + "-" + revision + "-" + stage;
+  }
+
+  private Job awaitJob(String name) {
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> admin.batch().v1().jobs().inNamespace(namespace).withName(name).get(),
+            j -> j != null);
+  }
+
+  private SparseModel get(SparseModel model) {
+    return admin
+        .resources(SparseModel.class)
+        .inNamespace(namespace)
+        .withName(model.getMetadata().getName())
+        .get();
+  }
+
+  private SparseModel awaitPhase(SparseModel model, Phase phase) {
+    Predicate<SparseModel> reached =
+        m -> m.getStatus() != null && m.getStatus().getPhase() == phase;
+    return await().atMost(Duration.ofSeconds(60)).until(() -> get(model), reached);
+  }
+
+  private List<Event> events(SparseModel model) {
+    return admin.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> model.getMetadata().getName().equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  private List<String> reasons(SparseModel model) {
+    return events(model).stream().map(Event::getReason).toList();
+  }
+}
