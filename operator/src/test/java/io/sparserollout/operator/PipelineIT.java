@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * result sparsify would print.
  */
 @QuarkusTest
-@QuarkusTestResource(value = RealApiServerResource.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(RealApiServerResource.class)
 class PipelineIT {
   static final String PRUNED =
       "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"layersSkipped\":[],\"achievedSparsity\":0.5}";

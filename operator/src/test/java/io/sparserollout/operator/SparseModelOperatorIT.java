@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * API server.
  */
 @QuarkusTest
-@QuarkusTestResource(value = RealApiServerResource.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(RealApiServerResource.class)
 class SparseModelOperatorIT {
   @ParameterizedTest(name = "{0} {1} {2}: {3}")
   @CsvSource({
