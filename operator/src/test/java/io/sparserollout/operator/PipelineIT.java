@@ -224,6 +224,42 @@ class PipelineIT {
   }
 
   @Test
+  void aRestartedOperatorAdoptsTheRunningJobInsteadOfCreatingASecond() {
+    SparseModel model = create("minilm", spec -> {});
+    String prune = job(model, Revision.of(model.getSpec()), "prune");
+    awaitJob(prune);
+    awaitPhase(model, Phase.PRUNING);
+
+    // The reconciler keeps no memory: a restart is a reconcile that sees only the API. Wiping
+    // the status (as if the operator died before patching it) and then letting the Job finish
+    // forces exactly that.
+    SparseModel wiped = get(model);
+    wiped.setStatus(null);
+    admin.resource(wiped).updateStatus();
+    kubelet.succeed(namespace, prune, PRUNED);
+    String engine = job(model, Revision.of(model.getSpec()), "engine");
+    awaitJob(engine);
+
+    assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems())
+        .extracting(j -> j.getMetadata().getName())
+        .containsExactlyInAnyOrder(prune, engine);
+    assertThat(awaitPhase(model, Phase.BUILDING_ENGINE).getStatus().getPruning().layersPruned())
+        .isEqualTo(36);
+  }
+
+  @Test
+  void deletingTheModelDeletesItsJobs() {
+    SparseModel model = create("minilm", spec -> {});
+    awaitJob(job(model, Revision.of(model.getSpec()), "prune"));
+
+    admin.resource(get(model)).delete();
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> admin.batch().v1().jobs().inNamespace(namespace).list().getItems().isEmpty());
+  }
+
+  @Test
   void anInvalidSpecFailsWithAConditionNamingTheField() {
     SparseModel model =
         create("minilm", spec -> spec.with("engine").with("shapes").put("minBatch", 64));
