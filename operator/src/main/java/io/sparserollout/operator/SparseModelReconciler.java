@@ -21,6 +21,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
+import io.sparserollout.operator.metrics.PipelineMetrics;
 import io.sparserollout.operator.pipeline.JobSettings;
 import io.sparserollout.operator.pipeline.PipelineStep;
 import io.sparserollout.operator.pipeline.Revision;
@@ -65,11 +66,14 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
   private final StatusAggregator statuses = new StatusAggregator(Clock.systemUTC());
   private final JobSettings jobSettings;
+  private final PipelineMetrics metrics;
 
   public SparseModelReconciler(
       @ConfigProperty(name = "sparserollout.sparsify.image") String image,
-      @ConfigProperty(name = "sparserollout.job.backoff-limit") int backoffLimit) {
+      @ConfigProperty(name = "sparserollout.job.backoff-limit") int backoffLimit,
+      PipelineMetrics metrics) {
     this.jobSettings = new JobSettings(image, backoffLimit);
+    this.metrics = metrics;
   }
 
   @Override
@@ -140,7 +144,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
     Storage storage = new Storage(model, revision);
     List<Stage> plan = Stage.plan(model.getSpec());
-    Map<Stage, StageState> states = observe(context, revision);
+    Map<Stage, Job> jobs = jobsOf(context, revision);
+    Map<Stage, StageState> states = observe(context, jobs);
     for (Stage stage : plan) {
       if (states.get(stage) instanceof StageState.Succeeded done) {
         StageResults.apply(status, model, storage, stage, done.result());
@@ -184,6 +189,15 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       }
     }
     statuses.summarize(status, message);
+    if (status.getPhase() != before) {
+      metrics.transition(status.getPhase());
+      for (Stage stage : plan) {
+        if (stage.phase() == before && jobs.containsKey(stage)) {
+          metrics.stageFinished(
+              stage, jobs.get(stage), !(states.get(stage) instanceof StageState.Failed));
+        }
+      }
+    }
     return patchIfChanged(model, status, retry);
   }
 
@@ -200,28 +214,39 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     return retry == null ? control : control.rescheduleAfter(retry);
   }
 
-  private static Map<Stage, StageState> observe(Context<SparseModel> context, String revision) {
-    Set<Pod> pods = context.getSecondaryResources(Pod.class);
-    Map<Stage, StageState> states = new EnumMap<>(Stage.class);
+  /** This revision's stage Jobs, from the informer cache. */
+  private static Map<Stage, Job> jobsOf(Context<SparseModel> context, String revision) {
+    Map<Stage, Job> jobs = new EnumMap<>(Stage.class);
     for (Job job : context.getSecondaryResources(Job.class)) {
       Map<String, String> labels = job.getMetadata().getLabels();
-      if (!revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
-        continue;
-      }
-      for (Stage stage : Stage.values()) {
-        if (stage.jobSuffix().equals(labels.get(StageJobs.STAGE_LABEL))) {
-          List<Pod> own =
-              pods.stream()
-                  .filter(
-                      p ->
-                          job.getMetadata()
-                              .getName()
-                              .equals(p.getMetadata().getLabels().get("job-name")))
-                  .toList();
-          states.put(stage, StageState.observe(job, own));
+      if (revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
+        for (Stage stage : Stage.values()) {
+          if (stage.jobSuffix().equals(labels.get(StageJobs.STAGE_LABEL))) {
+            jobs.put(stage, job);
+          }
         }
       }
     }
+    return jobs;
+  }
+
+  private static Map<Stage, StageState> observe(
+      Context<SparseModel> context, Map<Stage, Job> jobs) {
+    Set<Pod> pods = context.getSecondaryResources(Pod.class);
+    Map<Stage, StageState> states = new EnumMap<>(Stage.class);
+    jobs.forEach(
+        (stage, job) ->
+            states.put(
+                stage,
+                StageState.observe(
+                    job,
+                    pods.stream()
+                        .filter(
+                            p ->
+                                job.getMetadata()
+                                    .getName()
+                                    .equals(p.getMetadata().getLabels().get("job-name")))
+                        .toList())));
     return states;
   }
 

@@ -98,6 +98,12 @@ class PipelineIT {
         .singleElement()
         .satisfies(c -> assertThat(c.status()).isEqualTo("True"));
     assertThat(reasons(model)).contains("RevisionStarted", "StageStarted", "GatePassed");
+    String metrics = io.restassured.RestAssured.get("/q/metrics").asString();
+    assertThat(metrics)
+        .contains("sparserollout_gate_results_total{verdict=\"passed\"}")
+        .contains(
+            "sparserollout_stage_duration_seconds_count{outcome=\"succeeded\",stage=\"prune\"}")
+        .contains("sparserollout_phase_transitions_total{phase=\"gate_passed\"}");
 
     // Reconciling an unchanged resource writes nothing: its resourceVersion stays put.
     String version = done.getMetadata().getResourceVersion();

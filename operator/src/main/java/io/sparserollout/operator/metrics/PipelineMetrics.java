@@ -1,0 +1,53 @@
+package io.sparserollout.operator.metrics;
+
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.operator.pipeline.Stage;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Prometheus metrics of the pipeline, next to JOSDK's own reconcile metrics (operator_sdk_*): phase
+ * transitions, gate verdicts and stage durations (from the stage Job's start and end).
+ */
+@ApplicationScoped
+public class PipelineMetrics {
+  private final MeterRegistry registry;
+
+  public PipelineMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public void transition(Phase to) {
+    registry
+        .counter("sparserollout.phase.transitions", "phase", to.name().toLowerCase())
+        .increment();
+    if (to == Phase.GATE_PASSED || to == Phase.GATE_FAILED) {
+      registry
+          .counter(
+              "sparserollout.gate.results",
+              "verdict",
+              to == Phase.GATE_PASSED ? "passed" : "failed")
+          .increment();
+    }
+  }
+
+  /** Records how long a finished stage's Job ran. */
+  public void stageFinished(Stage stage, Job job, boolean succeeded) {
+    if (job.getStatus() == null || job.getStatus().getStartTime() == null) {
+      return;
+    }
+    Instant start = Instant.parse(job.getStatus().getStartTime());
+    String end = job.getStatus().getCompletionTime();
+    Instant finish = end == null ? Instant.now() : Instant.parse(end);
+    Timer.builder("sparserollout.stage.duration")
+        .description("Wall time of a pipeline stage's Job")
+        .tag("stage", stage.jobSuffix())
+        .tag("outcome", succeeded ? "succeeded" : "failed")
+        .register(registry)
+        .record(Duration.between(start, finish));
+  }
+}
