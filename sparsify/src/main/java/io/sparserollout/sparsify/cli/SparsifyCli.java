@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       PruneCommand.class,
       VerifyCommand.class,
       QuantizeCommand.class,
+      BuildEngineCommand.class,
       EvaluateCommand.class
     })
 public final class SparsifyCli implements Runnable {

@@ -78,6 +78,60 @@ class SparsifyCliTest {
   }
 
   @Test
+  void buildsAnOnnxRuntimeEngineAndRefusesTensorRtWithoutAGpu() {
+    Path engine = dir.resolve("engine");
+
+    assertThat(
+            run(
+                "build-engine",
+                "--backend",
+                "onnxruntime",
+                "--model",
+                encoder.toString(),
+                "--dense",
+                encoder.toString(),
+                "--out",
+                engine.toString(),
+                "--batch",
+                "1,2,4",
+                "--sequence",
+                "1,8,16",
+                "--json"))
+        .isZero();
+    assertThat(out.toString()).contains("\"backend\":\"onnxruntime\"").contains("\"speedup\":");
+    assertThat(engine.resolve("model.onnx")).exists();
+
+    assertThat(
+            run(
+                "build-engine",
+                "--backend",
+                "tensorrt",
+                "--model",
+                encoder.toString(),
+                "--dense",
+                encoder.toString(),
+                "--out",
+                engine.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("needs an NVIDIA GPU");
+    assertThat(
+            run(
+                "build-engine",
+                "--backend",
+                "onnxruntime",
+                "--model",
+                encoder.toString(),
+                "--dense",
+                encoder.toString(),
+                "--out",
+                engine.toString(),
+                "--batch",
+                "8,2,4"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--batch takes min,opt,max");
+  }
+
+  @Test
   void notAnOnnxFileIsBadInput() throws Exception {
     Path text = Files.writeString(dir.resolve("x.onnx"), "hello");
 

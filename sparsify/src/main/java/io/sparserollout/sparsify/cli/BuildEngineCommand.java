@@ -1,0 +1,95 @@
+package io.sparserollout.sparsify.cli;
+
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.engine.EngineBuilder;
+import io.sparserollout.sparsify.engine.EngineReport;
+import io.sparserollout.sparsify.engine.EngineRequest;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "build-engine",
+    description = "Build the serving engine (ONNX Runtime on CPU; TensorRT on GPU) and measure it.")
+final class BuildEngineCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--backend", required = true, description = "onnxruntime or tensorrt")
+  String backend;
+
+  @Option(names = "--precision", defaultValue = "fp16", description = "fp16 or int8 (TensorRT)")
+  String precision;
+
+  @Option(names = "--model", required = true, description = "the sparse ONNX model")
+  Path model;
+
+  @Option(names = "--dense", required = true, description = "the dense ONNX model (speed baseline)")
+  Path dense;
+
+  @Option(names = "--out", required = true, description = "output directory")
+  Path out;
+
+  @Option(names = "--batch", defaultValue = "1,8,32", description = "min,opt,max batch")
+  String batch;
+
+  @Option(names = "--sequence", defaultValue = "1,128,128", description = "min,opt,max sequence")
+  String sequence;
+
+  @Option(names = "--report", description = "write the full JSON report here")
+  Path report;
+
+  @Option(names = "--json", description = "print the result as JSON on stdout")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    EngineReport result =
+        EngineBuilder.forBackend(backend)
+            .build(
+                new EngineRequest(
+                    model,
+                    dense,
+                    out,
+                    precision,
+                    range(batch, "--batch"),
+                    range(sequence, "--sequence")));
+    Output.report(report, result);
+    if (json) {
+      Output.json(spec.commandLine().getOut(), result);
+    } else {
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "%s %s engine -> %s: %.2f ms vs dense %.2f ms at batch %d x %d tokens (speed-up %.2fx)%n",
+              result.backend(),
+              result.precision(),
+              result.output(),
+              result.latencyMs(),
+              result.denseLatencyMs(),
+              result.batch(),
+              result.sequence(),
+              result.speedup());
+    }
+    return 0;
+  }
+
+  private static int[] range(String text, String option) {
+    String[] parts = text.split(",");
+    try {
+      int[] values = {
+        Integer.parseInt(parts[0].strip()),
+        Integer.parseInt(parts[1].strip()),
+        Integer.parseInt(parts[2].strip())
+      };
+      if (parts.length != 3 || values[0] < 1 || values[0] > values[1] || values[1] > values[2]) {
+        throw new NumberFormatException();
+      }
+      return values;
+    } catch (RuntimeException e) {
+      throw new SparsifyException(
+          option + " takes min,opt,max with 1 <= min <= opt <= max, got " + text);
+    }
+  }
+}
