@@ -1,0 +1,67 @@
+package io.sparserollout.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.Fixtures;
+import io.sparserollout.operator.pipeline.Revision;
+import io.sparserollout.operator.pipeline.Stage;
+import io.sparserollout.operator.pipeline.StageCommands;
+import io.sparserollout.operator.pipeline.Storage;
+import io.sparserollout.sparsify.cli.SparsifyCli;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+/**
+ * The command lines the operator puts in stage Jobs are command lines the sparsify CLI accepts:
+ * every stage of every recipe parses, so a renamed option fails here and not in a cluster.
+ */
+class StageCommandContractTest {
+
+  static Stream<Arguments> recipes() {
+    return Stream.of(
+        recipe("sparsegpt-onnxruntime", spec -> {}),
+        recipe("magnitude", spec -> spec.with("sparsity").put("method", "magnitude")),
+        recipe(
+            "int8-ptq-with-labels",
+            spec -> {
+              spec.with("quantization").put("mode", "int8-ptq");
+              spec.with("evaluation").put("labelsUri", "pvc://models/data/labels.txt");
+              spec.with("sparsity").with("layers").putArray("exclude").add("^pooler").add("head");
+            }),
+        recipe("evaluation-from-calibration", spec -> spec.with("evaluation").remove("dataUri")),
+        recipe(
+            "tensorrt-int8",
+            spec -> {
+              spec.with("engine").put("backend", "tensorrt").put("precision", "int8");
+              spec.with("quantization").put("mode", "int8-ptq");
+            }));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("recipes")
+  void everyStageCommandParses(String name, SparseModel model) {
+    List<Stage> plan = Stage.plan(model.getSpec());
+    Storage storage = new Storage(model, Revision.of(model.getSpec()));
+
+    for (Stage stage : plan) {
+      List<String> args = StageCommands.args(model, storage, plan, stage);
+      assertThatCode(
+              () -> new CommandLine(new SparsifyCli()).parseArgs(args.toArray(String[]::new)))
+          .as("%s stage: sparsify %s", stage, String.join(" ", args))
+          .doesNotThrowAnyException();
+    }
+    assertThat(plan).doesNotContain(Stage.FINETUNE);
+  }
+
+  private static Arguments recipe(String name, Consumer<ObjectNode> edit) {
+    return Arguments.of(name, Fixtures.minilm(edit));
+  }
+}
