@@ -4,7 +4,6 @@ import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.engine.EngineBuilder;
 import io.sparserollout.sparsify.engine.EngineReport;
 import io.sparserollout.sparsify.engine.EngineRequest;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,6 +15,9 @@ import picocli.CommandLine.Spec;
 final class BuildEngineCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  private final io.sparserollout.sparsify.store.Locations locations =
+      new io.sparserollout.sparsify.store.Locations();
+
   @Option(names = "--backend", required = true, description = "onnxruntime or tensorrt")
   String backend;
 
@@ -23,13 +25,13 @@ final class BuildEngineCommand implements Callable<Integer> {
   String precision;
 
   @Option(names = "--model", required = true, description = "the sparse ONNX model")
-  Path model;
+  String model;
 
   @Option(names = "--dense", required = true, description = "the dense ONNX model (speed baseline)")
-  Path dense;
+  String dense;
 
   @Option(names = "--out", required = true, description = "output directory")
-  Path out;
+  String out;
 
   @Option(names = "--batch", defaultValue = "1,8,32", description = "min,opt,max batch")
   String batch;
@@ -38,7 +40,7 @@ final class BuildEngineCommand implements Callable<Integer> {
   String sequence;
 
   @Option(names = "--report", description = "write the full JSON report here")
-  Path report;
+  String report;
 
   @Option(names = "--json", description = "print the result as JSON on stdout")
   boolean json;
@@ -49,13 +51,17 @@ final class BuildEngineCommand implements Callable<Integer> {
         EngineBuilder.forBackend(backend)
             .build(
                 new EngineRequest(
-                    model,
-                    dense,
-                    out,
+                    locations.input(model),
+                    locations.input(dense),
+                    locations.output(out),
                     precision,
                     range(batch, "--batch"),
                     range(sequence, "--sequence")));
-    Output.report(report, result);
+    if (out.startsWith("s3://")) {
+      result = result.withOutput(out.replaceAll("/+$", "") + "/model.onnx");
+    }
+    Output.report(locations.output(report), result);
+    locations.publish();
     if (json) {
       Output.json(spec.commandLine().getOut(), result);
     } else {

@@ -21,22 +21,25 @@ import picocli.CommandLine.Spec;
 final class EvaluateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  private final io.sparserollout.sparsify.store.Locations locations =
+      new io.sparserollout.sparsify.store.Locations();
+
   @Option(names = "--dense", required = true)
-  Path dense;
+  String dense;
 
   @Option(names = "--candidate", required = true)
-  Path candidate;
+  String candidate;
 
   @Option(names = "--tokenizer", required = true)
-  Path tokenizer;
+  String tokenizer;
 
   @Option(names = "--data", required = true, description = "sentences file, one per line")
-  Path data;
+  String data;
 
   @Option(
       names = "--labels",
       description = "labels file, one per sentence: adds accuracy, NDCG, PNR")
-  Path labels;
+  String labels;
 
   @Option(names = "--top-k", defaultValue = "5", description = "k of NDCG@k")
   int topK;
@@ -61,7 +64,7 @@ final class EvaluateCommand implements Callable<Integer> {
   int threads;
 
   @Option(names = "--report", description = "write the full JSON report here")
-  Path report;
+  String report;
 
   @Option(names = "--json", description = "print the result as JSON on stdout")
   boolean json;
@@ -69,23 +72,29 @@ final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<String> sentences =
-        Sentences.first(Sentences.skip(Sentences.read(data, "evaluation data"), offset), samples);
+        Sentences.first(
+            Sentences.skip(Sentences.read(locations.input(data), "evaluation data"), offset),
+            samples);
     if (sentences.size() < 2) {
       throw new SparsifyException("evaluation needs at least 2 sentences");
     }
     List<TokenBatch> batches;
-    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+    try (TextTokenizer tok = TextTokenizer.load(locations.input(tokenizer), maxLength)) {
       batches = tok.batches(sentences, batchSize);
     }
-    Vocabulary.check(OnnxModel.load(dense), batches);
-    OnnxModel.load(candidate); // a clear message for a corrupt candidate before any run
+    Path densePath = locations.input(dense);
+    Path candidatePath = locations.input(candidate);
+    Vocabulary.check(OnnxModel.load(densePath), batches);
+    OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
     List<String> labelLines =
         labels == null
             ? null
-            : Sentences.first(Sentences.skip(Sentences.read(labels, "labels"), offset), samples);
+            : Sentences.first(
+                Sentences.skip(Sentences.read(locations.input(labels), "labels"), offset), samples);
     EvaluationReport result =
-        Evaluator.evaluate(dense, candidate, batches, labelLines, topK, threads);
-    Output.report(report, result);
+        Evaluator.evaluate(densePath, candidatePath, batches, labelLines, topK, threads);
+    Output.report(locations.output(report), result);
+    locations.publish();
     var out = spec.commandLine().getOut();
     if (json) {
       Output.json(out, result);

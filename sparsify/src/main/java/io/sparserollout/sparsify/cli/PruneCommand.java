@@ -12,7 +12,6 @@ import io.sparserollout.sparsify.prune.SparseGptPruner;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -29,20 +28,23 @@ final class PruneCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  private final io.sparserollout.sparsify.store.Locations locations =
+      new io.sparserollout.sparsify.store.Locations();
+
   @Option(names = "--method", required = true, description = "magnitude or sparsegpt")
   Method method;
 
   @Option(names = "--model", required = true, description = "dense ONNX model")
-  Path model;
+  String model;
 
   @Option(names = "--out", required = true, description = "where the 2:4 model is written")
-  Path out;
+  String out;
 
   @Option(names = "--tokenizer", description = "tokenizer.json (sparsegpt)")
-  Path tokenizer;
+  String tokenizer;
 
   @Option(names = "--calibration", description = "sentences file, one per line (sparsegpt)")
-  Path calibration;
+  String calibration;
 
   @Option(names = "--samples", defaultValue = "128", description = "calibration sentences used")
   int samples;
@@ -63,21 +65,24 @@ final class PruneCommand implements Callable<Integer> {
   List<String> exclude = List.of();
 
   @Option(names = "--report", description = "write the full JSON report here")
-  Path report;
+  String report;
 
   @Option(names = "--json", description = "print the result as JSON on stdout")
   boolean json;
 
   @Override
   public Integer call() {
-    OnnxModel onnx = OnnxModel.load(model);
+    OnnxModel onnx = OnnxModel.load(locations.input(model));
     Pruner pruner =
         switch (method) {
           case magnitude -> new MagnitudePruner();
           case sparsegpt -> new SparseGptPruner(calibration(onnx), threads, this::progress);
         };
-    PruneReport result = PruneRun.run(onnx, new LayerFinder(include, exclude), pruner, out);
-    Output.report(report, result);
+    PruneReport result =
+        PruneRun.run(onnx, new LayerFinder(include, exclude), pruner, locations.output(out))
+            .withOutput(out);
+    Output.report(locations.output(report), result);
+    locations.publish();
     if (json) {
       Output.json(
           spec.commandLine().getOut(),
@@ -113,8 +118,9 @@ final class PruneCommand implements Callable<Integer> {
     if (tokenizer == null || calibration == null) {
       throw new SparsifyException("--method sparsegpt needs --tokenizer and --calibration");
     }
-    List<String> sentences = Sentences.first(Sentences.read(calibration, "calibration"), samples);
-    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+    List<String> sentences =
+        Sentences.first(Sentences.read(locations.input(calibration), "calibration"), samples);
+    try (TextTokenizer tok = TextTokenizer.load(locations.input(tokenizer), maxLength)) {
       List<TokenBatch> batches = tok.batchesByLength(sentences, batchSize);
       Vocabulary.check(onnx, batches);
       progress("sparsegpt: " + sentences.size() + " calibration sentences");

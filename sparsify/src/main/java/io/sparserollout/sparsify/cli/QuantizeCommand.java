@@ -7,7 +7,6 @@ import io.sparserollout.sparsify.quantize.QuantizeRun;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -21,17 +20,20 @@ import picocli.CommandLine.Spec;
 final class QuantizeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  private final io.sparserollout.sparsify.store.Locations locations =
+      new io.sparserollout.sparsify.store.Locations();
+
   @Option(names = "--model", required = true)
-  Path model;
+  String model;
 
   @Option(names = "--out", required = true)
-  Path out;
+  String out;
 
   @Option(names = "--tokenizer", required = true)
-  Path tokenizer;
+  String tokenizer;
 
   @Option(names = "--calibration", required = true, description = "sentences file")
-  Path calibration;
+  String calibration;
 
   @Option(
       names = "--percentile",
@@ -52,17 +54,18 @@ final class QuantizeCommand implements Callable<Integer> {
   int threads;
 
   @Option(names = "--report", description = "write the full JSON report here")
-  Path report;
+  String report;
 
   @Option(names = "--json", description = "print the result as JSON on stdout")
   boolean json;
 
   @Override
   public Integer call() {
-    OnnxModel onnx = OnnxModel.load(model);
-    List<String> sentences = Sentences.first(Sentences.read(calibration, "calibration"), samples);
+    OnnxModel onnx = OnnxModel.load(locations.input(model));
+    List<String> sentences =
+        Sentences.first(Sentences.read(locations.input(calibration), "calibration"), samples);
     List<TokenBatch> batches;
-    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+    try (TextTokenizer tok = TextTokenizer.load(locations.input(tokenizer), maxLength)) {
       batches = tok.batchesByLength(sentences, batchSize);
     }
     Vocabulary.check(onnx, batches);
@@ -72,17 +75,18 @@ final class QuantizeCommand implements Callable<Integer> {
             batches,
             percentile,
             threads,
-            out,
+            locations.output(out),
             line -> {
               spec.commandLine().getErr().println(line);
               spec.commandLine().getErr().flush();
             });
-    Output.report(report, result);
+    Output.report(locations.output(report), result);
+    locations.publish();
     if (json) {
       Output.json(
           spec.commandLine().getOut(),
           Map.of(
-              "output", result.output(),
+              "output", out,
               "layersQuantized", result.layersQuantized(),
               "activationsCalibrated", result.activationsCalibrated(),
               "percentile", result.percentile(),
@@ -102,7 +106,7 @@ final class QuantizeCommand implements Callable<Integer> {
               result.opsetBefore(),
               result.opsetAfter(),
               result.seconds(),
-              result.output());
+              out);
     }
     return 0;
   }

@@ -3,7 +3,6 @@ package io.sparserollout.sparsify.cli;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.verify.Verifier;
 import io.sparserollout.sparsify.verify.VerifyReport;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,19 +15,23 @@ import picocli.CommandLine.Spec;
 final class VerifyCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  private final io.sparserollout.sparsify.store.Locations locations =
+      new io.sparserollout.sparsify.store.Locations();
+
   @Option(names = "--model", required = true)
-  Path model;
+  String model;
 
   @Option(names = "--report", description = "write the full JSON report here")
-  Path report;
+  String report;
 
   @Option(names = "--json", description = "print the result as JSON on stdout")
   boolean json;
 
   @Override
   public Integer call() {
-    VerifyReport result = Verifier.verify(OnnxModel.load(model));
-    Output.report(report, result);
+    VerifyReport result = Verifier.verify(OnnxModel.load(locations.input(model)));
+    Output.report(locations.output(report), result);
+    locations.publish();
     var out = spec.commandLine().getOut();
     if (json) {
       Output.json(

@@ -16,4 +16,22 @@ public record EngineReport(
     int sequence,
     double denseLatencyMs,
     double latencyMs,
-    double speedup) {}
+    double speedup) {
+
+  /** The same report naming the output as the user gave it (an s3:// URI, say). */
+  public EngineReport withOutput(String location) {
+    return new EngineReport(
+        backend,
+        precision,
+        runtimeVersion,
+        tensorrtVersion,
+        gpuProduct,
+        sparseLayers,
+        location,
+        batch,
+        sequence,
+        denseLatencyMs,
+        latencyMs,
+        speedup);
+  }
+}

@@ -10,4 +10,11 @@ public record PruneReport(
     int layersPruned,
     List<Skipped> layersSkipped,
     double achievedSparsity,
-    double seconds) {}
+    double seconds) {
+
+  /** The same report naming the output as the user gave it (an s3:// URI, say). */
+  public PruneReport withOutput(String location) {
+    return new PruneReport(
+        method, location, layersPruned, layersSkipped, achievedSparsity, seconds);
+  }
+}

@@ -1,0 +1,136 @@
+package io.sparserollout.sparsify.store;
+
+import io.sparserollout.sparsify.SparsifyException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Command-line locations: local paths as they are; {@code s3://bucket/key} and {@code https://}
+ * inputs fetched to a scratch directory; {@code s3://} outputs written locally, then uploaded by
+ * {@link #publish()}. One instance per command run.
+ */
+public final class Locations {
+  private final List<Runnable> uploads = new ArrayList<>();
+  private Path scratch;
+  private S3Client s3;
+
+  /** A readable local file for an input location. */
+  public Path input(String location) {
+    if (location == null) {
+      return null;
+    }
+    if (location.startsWith("s3://")) {
+      String[] bk = bucketAndKey(location);
+      Path local = scratch().resolve("in").resolve(bk[0]).resolve(bk[1]);
+      s3().download(bk[0], bk[1], local);
+      return local;
+    }
+    if (location.startsWith("https://") || location.startsWith("http://")) {
+      return fetch(location);
+    }
+    return Path.of(location);
+  }
+
+  /** A writable local path for an output location (a file or a directory). */
+  public Path output(String location) {
+    if (location == null) {
+      return null;
+    }
+    if (!location.startsWith("s3://")) {
+      return Path.of(location);
+    }
+    String[] bk = bucketAndKey(location);
+    Path local = scratch().resolve("out").resolve(bk[0]).resolve(bk[1]);
+    uploads.add(() -> upload(local, bk[0], bk[1]));
+    return local;
+  }
+
+  /** Uploads every s3:// output written so far. */
+  public void publish() {
+    uploads.forEach(Runnable::run);
+    uploads.clear();
+  }
+
+  private void upload(Path local, String bucket, String key) {
+    if (Files.isDirectory(local)) {
+      try (Stream<Path> files = Files.walk(local)) {
+        for (Path file : files.filter(Files::isRegularFile).toList()) {
+          s3().upload(file, bucket, key.replaceAll("/+$", "") + "/" + local.relativize(file));
+        }
+      } catch (IOException e) {
+        throw new SparsifyException("cannot read " + local + ": " + e.getMessage(), e);
+      }
+    } else if (Files.exists(local)) {
+      s3().upload(local, bucket, key);
+    }
+  }
+
+  private Path fetch(String url) {
+    try {
+      Path local =
+          scratch()
+              .resolve("in")
+              .resolve(
+                  Integer.toHexString(url.hashCode())
+                      + "-"
+                      + Path.of(URI.create(url).getPath()).getFileName());
+      HttpResponse<InputStream> response =
+          HttpClient.newBuilder()
+              .followRedirects(HttpClient.Redirect.NORMAL)
+              .build()
+              .send(
+                  HttpRequest.newBuilder(URI.create(url)).build(),
+                  HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream body = response.body()) {
+        if (response.statusCode() != 200) {
+          throw new SparsifyException("cannot fetch " + url + ": HTTP " + response.statusCode());
+        }
+        Files.createDirectories(local.getParent());
+        Files.copy(body, local, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return local;
+    } catch (IOException e) {
+      throw new SparsifyException("cannot fetch " + url + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SparsifyException("interrupted fetching " + url, e);
+    }
+  }
+
+  private static String[] bucketAndKey(String location) {
+    String rest = location.substring("s3://".length());
+    int slash = rest.indexOf('/');
+    if (slash <= 0 || slash == rest.length() - 1) {
+      throw new SparsifyException(location + " is not s3://bucket/key");
+    }
+    return new String[] {rest.substring(0, slash), rest.substring(slash + 1)};
+  }
+
+  private Path scratch() {
+    if (scratch == null) {
+      try {
+        scratch = Files.createTempDirectory("sparsify-");
+      } catch (IOException e) {
+        throw new SparsifyException("cannot create a scratch directory: " + e.getMessage(), e);
+      }
+    }
+    return scratch;
+  }
+
+  private S3Client s3() {
+    if (s3 == null) {
+      s3 = S3Client.fromEnvironment();
+    }
+    return s3;
+  }
+}
