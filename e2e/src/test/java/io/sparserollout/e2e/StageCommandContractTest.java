@@ -38,6 +38,14 @@ class StageCommandContractTest {
             }),
         recipe("evaluation-from-calibration", spec -> spec.with("evaluation").remove("dataUri")),
         recipe(
+            "s3-store-https-source",
+            spec -> {
+              spec.with("artifactStore")
+                  .put("uri", "s3://bucket/prefix")
+                  .put("credentialsSecret", "keys");
+              spec.with("source").put("uri", "https://models.example.com/minilm/model.onnx");
+            }),
+        recipe(
             "tensorrt-int8",
             spec -> {
               spec.with("engine").put("backend", "tensorrt").put("precision", "int8");

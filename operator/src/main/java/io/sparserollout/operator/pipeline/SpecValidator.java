@@ -20,12 +20,19 @@ public final class SpecValidator {
 
   public static List<String> problems(SparseModelSpec spec) {
     List<String> problems = new ArrayList<>();
-    if (!spec.source().uri().startsWith("pvc://")) {
-      problems.add("spec.source.uri: only pvc:// sources are supported by this operator version");
-    }
-    if (!spec.artifactStore().uri().startsWith("pvc://")) {
+    boolean s3 =
+        java.util.stream.Stream.of(
+                spec.artifactStore().uri(),
+                spec.source().uri(),
+                spec.source().tokenizerUri(),
+                spec.sparsity().calibration().dataUri(),
+                spec.evaluation().dataUri(),
+                spec.evaluation().labelsUri())
+            .anyMatch(u -> u != null && u.startsWith("s3://"));
+    if (s3 && spec.artifactStore().credentialsSecret() == null) {
       problems.add(
-          "spec.artifactStore.uri: only pvc:// stores are supported by this operator version");
+          "spec.artifactStore.credentialsSecret: required for s3:// locations (a Secret with"
+              + " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
     }
     SparsitySpec sparsity = spec.sparsity();
     boolean needsCalibration =

@@ -2,6 +2,7 @@ package io.sparserollout.operator.pipeline;
 
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -120,7 +121,7 @@ public final class StageJobs {
                 .withImage(settings.image())
                 .withCommand("java", "-jar", "/opt/sparsify/sparsify.jar")
                 .withArgs(args)
-                .withEnv(new EnvVar("SPARSIFY_TERMINATION_LOG", TERMINATION_LOG, null))
+                .withEnv(env(model))
                 .withTerminationMessagePath(TERMINATION_LOG)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .withResources(resources)
@@ -137,6 +138,29 @@ public final class StageJobs {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /** The termination-log file, and S3 credentials from the spec's Secret when S3 is used. */
+  private static List<EnvVar> env(SparseModel model) {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(new EnvVar("SPARSIFY_TERMINATION_LOG", TERMINATION_LOG, null));
+    if (Storage.usesS3(model)) {
+      String secret = model.getSpec().artifactStore().credentialsSecret();
+      for (String key : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {
+        env.add(
+            new EnvVarBuilder()
+                .withName(key)
+                .withNewValueFrom()
+                .withNewSecretKeyRef(key, secret, false)
+                .endValueFrom()
+                .build());
+      }
+      if (model.getSpec().artifactStore().endpoint() != null) {
+        env.add(
+            new EnvVar("SPARSIFY_S3_ENDPOINT", model.getSpec().artifactStore().endpoint(), null));
+      }
+    }
+    return env;
   }
 
   private static ResourceRequirements resources(SparseModel model, Stage stage) {

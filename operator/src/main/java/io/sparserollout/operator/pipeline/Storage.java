@@ -5,73 +5,77 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * Maps pvc:// URIs to paths inside stage containers: claim C is mounted at /mnt/C, so pvc://C/a/b
- * is /mnt/C/a/b. Artifacts of a revision live under the store's prefix, then namespace, resource
- * name and revision, so revisions and resources never overwrite each other.
+ * Where stage containers find their inputs and put their outputs. A pvc:// URI becomes a path on
+ * the claim, mounted at /mnt/&lt;claim&gt;; s3:// and https:// URIs are handed to sparsify as they
+ * are (it fetches and uploads them). Artifacts of a revision live under the store's prefix, then
+ * namespace, resource name and revision, so revisions and resources never overwrite each other.
  */
 public final class Storage {
   static final String MOUNT_ROOT = "/mnt/";
-  private final String storeClaim;
-  private final String revisionDir;
+  private final String storeBase;
 
   public Storage(SparseModel model, String revision) {
-    String store = strip(model.getSpec().artifactStore().uri());
-    this.storeClaim = claim(store);
-    String prefix = store.contains("/") ? store.substring(store.indexOf('/') + 1) : "";
-    this.revisionDir =
-        join(
-            prefix,
-            model.getMetadata().getNamespace()
-                + "/"
-                + model.getMetadata().getName()
-                + "/"
-                + revision);
+    this.storeBase =
+        model.getSpec().artifactStore().uri().replaceAll("/+$", "")
+            + "/"
+            + model.getMetadata().getNamespace()
+            + "/"
+            + model.getMetadata().getName()
+            + "/"
+            + revision;
   }
 
   /** Every PVC a stage of this model needs, the store first. */
   public static Set<String> claims(SparseModel model) {
     Set<String> claims = new LinkedHashSet<>();
-    claims.add(claim(strip(model.getSpec().artifactStore().uri())));
-    for (String uri :
-        new String[] {
-          model.getSpec().source().uri(),
-          model.getSpec().source().tokenizerUri(),
-          model.getSpec().sparsity().calibration().dataUri(),
-          model.getSpec().evaluation().dataUri(),
-          model.getSpec().evaluation().labelsUri()
-        }) {
+    for (String uri : uris(model)) {
       if (uri != null && uri.startsWith("pvc://")) {
-        claims.add(claim(strip(uri)));
+        claims.add(claim(uri));
       }
     }
     return claims;
   }
 
-  /** Container path of a pvc:// URI. */
+  /** Whether any location of the model is in S3 (the Job then needs credentials). */
+  public static boolean usesS3(SparseModel model) {
+    for (String uri : uris(model)) {
+      if (uri != null && uri.startsWith("s3://")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** What sparsify is given for a URI: a mounted path for pvc://, the URI itself otherwise. */
   public static String path(String uri) {
-    return MOUNT_ROOT + strip(uri);
+    return uri.startsWith("pvc://") ? MOUNT_ROOT + uri.substring("pvc://".length()) : uri;
   }
 
-  /** Container path of an artifact of this revision. */
+  /** What sparsify is given for an artifact of this revision. */
   public String artifact(String name) {
-    return MOUNT_ROOT + storeClaim + "/" + join(revisionDir, name);
+    return path(artifactUri(name));
   }
 
-  /** The same artifact as a pvc:// URI, for status. */
+  /** The artifact's URI, for status. */
   public String artifactUri(String name) {
-    return "pvc://" + storeClaim + "/" + join(revisionDir, name);
+    return storeBase + "/" + name;
   }
 
-  private static String strip(String uri) {
-    return uri.substring(uri.indexOf("://") + 3);
+  private static String[] uris(SparseModel model) {
+    var spec = model.getSpec();
+    return new String[] {
+      spec.artifactStore().uri(),
+      spec.source().uri(),
+      spec.source().tokenizerUri(),
+      spec.sparsity().calibration().dataUri(),
+      spec.evaluation().dataUri(),
+      spec.evaluation().labelsUri()
+    };
   }
 
-  private static String claim(String stripped) {
-    int slash = stripped.indexOf('/');
-    return slash < 0 ? stripped : stripped.substring(0, slash);
-  }
-
-  private static String join(String a, String b) {
-    return a.isEmpty() ? b : a.replaceAll("/+$", "") + "/" + b;
+  private static String claim(String uri) {
+    String rest = uri.substring("pvc://".length());
+    int slash = rest.indexOf('/');
+    return slash < 0 ? rest : rest.substring(0, slash);
   }
 }

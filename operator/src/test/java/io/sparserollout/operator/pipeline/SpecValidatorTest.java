@@ -30,7 +30,7 @@ class SpecValidatorTest {
         .anyMatch(p -> p.startsWith("spec.sparsity.progressiveSteps"))
         .anyMatch(p -> p.startsWith("spec.sparsity.layers.exclude"))
         .anyMatch(p -> p.startsWith("spec.evaluation.labelsUri"))
-        .anyMatch(p -> p.startsWith("spec.artifactStore.uri"))
+        .anyMatch(p -> p.startsWith("spec.artifactStore.credentialsSecret: required for s3://"))
         .hasSize(6);
   }
 

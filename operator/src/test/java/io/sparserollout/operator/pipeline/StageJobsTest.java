@@ -74,6 +74,46 @@ class StageJobsTest {
   }
 
   @Test
+  void anS3StoreIsPassedAsUrisWithCredentialsFromTheSecret() {
+    SparseModel s3 =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://ml-artifacts/sparse/")
+                    .put("endpoint", "http://minio.storage:9000")
+                    .put("credentialsSecret", "store-keys"));
+    String revision = Revision.of(s3.getSpec());
+    var storage = new Storage(s3, revision);
+
+    Job job =
+        StageJobs.build(
+            s3,
+            revision,
+            Stage.PRUNE,
+            StageCommands.args(s3, storage, Stage.plan(s3.getSpec()), Stage.PRUNE),
+            new GpuPlacement.OnCpu(),
+            settings);
+    Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(container.getArgs())
+        .containsSubsequence(
+            "--out", "s3://ml-artifacts/sparse/ml/minilm-cpu/" + revision + "/pruned.onnx");
+    assertThat(container.getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("AWS_SECRET_ACCESS_KEY");
+              assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("store-keys");
+            })
+        .anySatisfy(e -> assertThat(e.getValue()).isEqualTo("http://minio.storage:9000"));
+    assertThat(storage.artifactUri("engine"))
+        .isEqualTo("s3://ml-artifacts/sparse/ml/minilm-cpu/" + revision + "/engine");
+    // The model itself still comes from its PVC: only that claim is mounted.
+    assertThat(container.getVolumeMounts())
+        .extracting(m -> m.getMountPath())
+        .containsExactly("/mnt/models", "/tmp");
+  }
+
+  @Test
   void longNamesAreCutToALabelValue() {
     SparseModel longName = Fixtures.minilm();
     longName.getMetadata().setName("a".repeat(80));
