@@ -8,8 +8,8 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.Fixtures;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.Stage;
-import io.sparserollout.operator.pipeline.StageCommands;
-import io.sparserollout.operator.pipeline.Storage;
+import io.sparserollout.operator.pipeline.StageContext;
+import io.sparserollout.operator.pipeline.StageHandler;
 import io.sparserollout.sparsify.cli.SparsifyCli;
 import java.util.List;
 import java.util.function.Consumer;
@@ -56,17 +56,16 @@ class StageCommandContractTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("recipes")
   void everyStageCommandParses(String name, SparseModel model) {
-    List<Stage> plan = Stage.plan(model.getSpec());
-    Storage storage = new Storage(model, Revision.of(model.getSpec()));
+    StageContext context = StageContext.of(model, Revision.of(model.getSpec()));
 
-    for (Stage stage : plan) {
-      List<String> args = StageCommands.args(model, storage, plan, stage);
+    for (Stage stage : context.plan()) {
+      List<String> args = StageHandler.of(stage).args(context);
       assertThatCode(
               () -> new CommandLine(new SparsifyCli()).parseArgs(args.toArray(String[]::new)))
           .as("%s stage: sparsify %s", stage, String.join(" ", args))
           .doesNotThrowAnyException();
     }
-    assertThat(plan).doesNotContain(Stage.FINETUNE);
+    assertThat(context.plan()).doesNotContain(Stage.FINETUNE);
   }
 
   private static Arguments recipe(String name, Consumer<ObjectNode> edit) {

@@ -27,11 +27,10 @@ import io.sparserollout.operator.pipeline.PipelineStep;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.SpecValidator;
 import io.sparserollout.operator.pipeline.Stage;
-import io.sparserollout.operator.pipeline.StageCommands;
+import io.sparserollout.operator.pipeline.StageContext;
+import io.sparserollout.operator.pipeline.StageHandler;
 import io.sparserollout.operator.pipeline.StageJobs;
-import io.sparserollout.operator.pipeline.StageResults;
 import io.sparserollout.operator.pipeline.StageState;
-import io.sparserollout.operator.pipeline.Storage;
 import io.sparserollout.operator.placement.GpuPlacement;
 import java.time.Clock;
 import java.time.Duration;
@@ -142,13 +141,13 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     }
     deleteJobsOfOtherRevisions(client, context, revision);
 
-    Storage storage = new Storage(model, revision);
-    List<Stage> plan = Stage.plan(model.getSpec());
+    StageContext stages = StageContext.of(model, revision);
+    List<Stage> plan = stages.plan();
     Map<Stage, Job> jobs = jobsOf(context, revision);
     Map<Stage, StageState> states = observe(context, jobs);
     for (Stage stage : plan) {
       if (states.get(stage) instanceof StageState.Succeeded done) {
-        StageResults.apply(status, model, storage, stage, done.result());
+        StageHandler.of(stage).apply(status, stages, done.result());
       }
     }
 
@@ -164,7 +163,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         message = "waiting for a GPU node: " + unplaceable.reason();
         retry = PLACEMENT_RETRY;
       } else {
-        String job = createJob(client, model, revision, storage, plan, stage, placement);
+        String job = createJob(client, stages, revision, stage, placement);
         message = "running Job " + job;
         events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
       }
@@ -265,18 +264,16 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
   private String createJob(
       KubernetesClient client,
-      SparseModel model,
+      StageContext stages,
       String revision,
-      Storage storage,
-      List<Stage> plan,
       Stage stage,
       GpuPlacement.Decision placement) {
     Job job =
         StageJobs.build(
-            model,
+            stages.model(),
             revision,
             stage,
-            StageCommands.args(model, storage, plan, stage),
+            StageHandler.of(stage).args(stages),
             placement,
             jobSettings);
     try {

@@ -26,8 +26,7 @@ class PipelinePlanTest {
     assertThat(Stage.plan(model.getSpec()))
         .containsExactly(
             Stage.PRUNE, Stage.FINETUNE, Stage.QUANTIZE, Stage.BUILD_ENGINE, Stage.EVALUATE);
-    assertThat(StageCommands.input(Stage.plan(model.getSpec()), Stage.EVALUATE))
-        .isEqualTo("quantized.onnx");
+    assertThat(StageContext.of(model, "r").inputOf(Stage.EVALUATE)).isEqualTo("quantized.onnx");
   }
 
   @Test

@@ -90,7 +90,8 @@ class StageJobsTest {
             s3,
             revision,
             Stage.PRUNE,
-            StageCommands.args(s3, storage, Stage.plan(s3.getSpec()), Stage.PRUNE),
+            StageHandler.of(Stage.PRUNE)
+                .args(new StageContext(s3, storage, Stage.plan(s3.getSpec()))),
             new GpuPlacement.OnCpu(),
             settings);
     Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
@@ -129,7 +130,8 @@ class StageJobsTest {
     var storage = new Storage(model, "r");
 
     List<String> args =
-        StageCommands.args(model, storage, Stage.plan(model.getSpec()), Stage.EVALUATE);
+        StageHandler.of(Stage.EVALUATE)
+            .args(new StageContext(model, storage, Stage.plan(model.getSpec())));
 
     assertThat(args)
         .containsSubsequence("--data", "/mnt/models/data/calibration.txt")
@@ -142,7 +144,7 @@ class StageJobsTest {
         model,
         revision(),
         stage,
-        StageCommands.args(model, storage, Stage.plan(model.getSpec()), stage),
+        StageHandler.of(stage).args(new StageContext(model, storage, Stage.plan(model.getSpec()))),
         placement,
         settings);
   }

@@ -57,7 +57,7 @@ class StageStateTest {
             "{\"fidelity\":{\"cosineMean\":0.8},\"dense\":{\"sentencesPerSecond\":100},"
                 + "\"candidate\":{\"sentencesPerSecond\":150}}");
 
-    StageResults.apply(status, model, new Storage(model, "r1"), Stage.EVALUATE, result);
+    StageHandler.of(Stage.EVALUATE).apply(status, StageContext.of(model, "r1"), result);
 
     assertThat(status.getGate().verdict()).isEqualTo(GateStatus.Verdict.FAILED);
     assertThat(status.getGate().drop()).isEqualTo(0.2);
