@@ -6,17 +6,14 @@ import io.sparserollout.sparsify.engine.EngineReport;
 import io.sparserollout.sparsify.engine.EngineRequest;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(
     name = "build-engine",
     description = "Build the serving engine (ONNX Runtime on CPU; TensorRT on GPU) and measure it.")
 final class BuildEngineCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  private final io.sparserollout.sparsify.store.Locations locations =
-      new io.sparserollout.sparsify.store.Locations();
+  @Mixin CommandRun run;
 
   @Option(names = "--backend", required = true, description = "onnxruntime or tensorrt")
   String backend;
@@ -39,45 +36,37 @@ final class BuildEngineCommand implements Callable<Integer> {
   @Option(names = "--sequence", defaultValue = "1,128,128", description = "min,opt,max sequence")
   String sequence;
 
-  @Option(names = "--report", description = "write the full JSON report here")
-  String report;
-
-  @Option(names = "--json", description = "print the result as JSON on stdout")
-  boolean json;
-
   @Override
   public Integer call() {
     EngineReport result =
         EngineBuilder.forBackend(backend)
             .build(
                 new EngineRequest(
-                    locations.input(model),
-                    locations.input(dense),
-                    locations.output(out),
+                    run.input(model),
+                    run.input(dense),
+                    run.output(out),
                     precision,
                     range(batch, "--batch"),
                     range(sequence, "--sequence")));
     if (out.startsWith("s3://")) {
       result = result.withOutput(out.replaceAll("/+$", "") + "/model.onnx");
     }
-    Output.report(locations.output(report), result);
-    locations.publish();
-    if (json) {
-      Output.json(spec.commandLine().getOut(), result);
-    } else {
-      spec.commandLine()
-          .getOut()
-          .printf(
-              "%s %s engine -> %s: %.2f ms vs dense %.2f ms at batch %d x %d tokens (speed-up %.2fx)%n",
-              result.backend(),
-              result.precision(),
-              result.output(),
-              result.latencyMs(),
-              result.denseLatencyMs(),
-              result.batch(),
-              result.sequence(),
-              result.speedup());
-    }
+    EngineReport built = result;
+    run.finish(
+        built,
+        built,
+        console ->
+            console.printf(
+                "%s %s engine -> %s: %.2f ms vs dense %.2f ms at batch %d x %d tokens (speed-up"
+                    + " %.2fx)%n",
+                built.backend(),
+                built.precision(),
+                built.output(),
+                built.latencyMs(),
+                built.denseLatencyMs(),
+                built.batch(),
+                built.sequence(),
+                built.speedup()));
     return 0;
   }
 

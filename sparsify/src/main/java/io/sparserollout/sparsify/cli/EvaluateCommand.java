@@ -6,23 +6,20 @@ import io.sparserollout.sparsify.eval.Evaluator;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.text.Sentences;
-import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(
     name = "evaluate",
     description = "Compare a candidate model with the dense one on the same sentences.")
 final class EvaluateCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  private final io.sparserollout.sparsify.store.Locations locations =
-      new io.sparserollout.sparsify.store.Locations();
+  @Mixin CommandRun run;
+  @Mixin TextOptions text;
 
   @Option(names = "--dense", required = true)
   String dense;
@@ -54,75 +51,52 @@ final class EvaluateCommand implements Callable<Integer> {
           "skip this many leading sentences (and labels), e.g. those used for calibration")
   int offset;
 
-  @Option(names = "--max-length", defaultValue = "128")
-  int maxLength;
-
-  @Option(names = "--batch-size", defaultValue = "32")
-  int batchSize;
-
-  @Option(names = "--threads", defaultValue = "2")
-  int threads;
-
-  @Option(names = "--report", description = "write the full JSON report here")
-  String report;
-
-  @Option(names = "--json", description = "print the result as JSON on stdout")
-  boolean json;
-
   @Override
   public Integer call() {
-    List<String> sentences =
-        Sentences.first(
-            Sentences.skip(Sentences.read(locations.input(data), "evaluation data"), offset),
-            samples);
+    List<String> sentences = lines(data, "evaluation data");
     if (sentences.size() < 2) {
       throw new SparsifyException("evaluation needs at least 2 sentences");
     }
-    List<TokenBatch> batches;
-    try (TextTokenizer tok = TextTokenizer.load(locations.input(tokenizer), maxLength)) {
-      batches = tok.batches(sentences, batchSize);
-    }
-    Path densePath = locations.input(dense);
-    Path candidatePath = locations.input(candidate);
+    List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, false);
+    Path densePath = run.input(dense);
+    Path candidatePath = run.input(candidate);
     Vocabulary.check(OnnxModel.load(densePath), batches);
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
-    List<String> labelLines =
-        labels == null
-            ? null
-            : Sentences.first(
-                Sentences.skip(Sentences.read(locations.input(labels), "labels"), offset), samples);
+    List<String> labelLines = labels == null ? null : lines(labels, "labels");
     EvaluationReport result =
-        Evaluator.evaluate(densePath, candidatePath, batches, labelLines, topK, threads);
-    Output.report(locations.output(report), result);
-    locations.publish();
-    var out = spec.commandLine().getOut();
-    if (json) {
-      Output.json(out, result);
-    } else {
-      var f = result.fidelity();
-      out.printf(
-          "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 NN agreement %.3f, top-5"
-              + " overlap %.3f%n",
-          result.samples(),
-          f.cosineMean(),
-          f.cosineMin(),
-          f.cosineP5(),
-          f.top1Agreement(),
-          f.top5Overlap());
-      if (result.task() != null) {
-        var d = result.task().dense();
-        var c = result.task().candidate();
-        out.printf(
-            "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
-            d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
-      }
-      out.printf(
-          "dense %.1f sentences/s, candidate %.1f sentences/s (batch %d, %d threads)%n",
-          result.dense().sentencesPerSecond(),
-          result.candidate().sentencesPerSecond(),
-          result.dense().batchSize(),
-          result.dense().threads());
-    }
+        Evaluator.evaluate(densePath, candidatePath, batches, labelLines, topK, text.threads);
+    run.finish(result, result, console -> summarize(console, result));
     return 0;
+  }
+
+  private List<String> lines(String location, String role) {
+    return Sentences.first(
+        Sentences.skip(Sentences.read(run.input(location), role), offset), samples);
+  }
+
+  private static void summarize(java.io.PrintWriter out, EvaluationReport result) {
+    var f = result.fidelity();
+    out.printf(
+        "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 NN agreement %.3f, top-5"
+            + " overlap %.3f%n",
+        result.samples(),
+        f.cosineMean(),
+        f.cosineMin(),
+        f.cosineP5(),
+        f.top1Agreement(),
+        f.top5Overlap());
+    if (result.task() != null) {
+      var d = result.task().dense();
+      var c = result.task().candidate();
+      out.printf(
+          "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
+          d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
+    }
+    out.printf(
+        "dense %.1f sentences/s, candidate %.1f sentences/s (batch %d, %d threads)%n",
+        result.dense().sentencesPerSecond(),
+        result.candidate().sentencesPerSecond(),
+        result.dense().batchSize(),
+        result.dense().threads());
   }
 }

@@ -10,14 +10,13 @@ import io.sparserollout.sparsify.prune.PruneRun;
 import io.sparserollout.sparsify.prune.Pruner;
 import io.sparserollout.sparsify.prune.SparseGptPruner;
 import io.sparserollout.sparsify.text.Sentences;
-import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 @Command(name = "prune", description = "Prune the eligible layers of an ONNX model to 2:4.")
 final class PruneCommand implements Callable<Integer> {
@@ -26,10 +25,8 @@ final class PruneCommand implements Callable<Integer> {
     sparsegpt
   }
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  private final io.sparserollout.sparsify.store.Locations locations =
-      new io.sparserollout.sparsify.store.Locations();
+  @Mixin CommandRun run;
+  @Mixin TextOptions text;
 
   @Option(names = "--method", required = true, description = "magnitude or sparsegpt")
   Method method;
@@ -49,55 +46,35 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = "--samples", defaultValue = "128", description = "calibration sentences used")
   int samples;
 
-  @Option(names = "--max-length", defaultValue = "128", description = "tokens per sentence")
-  int maxLength;
-
-  @Option(names = "--batch-size", defaultValue = "32")
-  int batchSize;
-
-  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads")
-  int threads;
-
   @Option(names = "--include", split = ",", description = "regexes of weights to prune")
   List<String> include = List.of();
 
   @Option(names = "--exclude", split = ",", description = "regexes of weights kept dense")
   List<String> exclude = List.of();
 
-  @Option(names = "--report", description = "write the full JSON report here")
-  String report;
-
-  @Option(names = "--json", description = "print the result as JSON on stdout")
-  boolean json;
-
   @Override
   public Integer call() {
-    OnnxModel onnx = OnnxModel.load(locations.input(model));
+    OnnxModel onnx = OnnxModel.load(run.input(model));
     Pruner pruner =
         switch (method) {
           case magnitude -> new MagnitudePruner();
-          case sparsegpt -> new SparseGptPruner(calibration(onnx), threads, this::progress);
+          case sparsegpt -> new SparseGptPruner(calibration(onnx), text.threads, run::progress);
         };
     PruneReport result =
-        PruneRun.run(onnx, new LayerFinder(include, exclude), pruner, locations.output(out))
+        PruneRun.run(onnx, new LayerFinder(include, exclude), pruner, run.output(out))
             .withOutput(out);
-    Output.report(locations.output(report), result);
-    locations.publish();
-    if (json) {
-      Output.json(
-          spec.commandLine().getOut(),
-          Map.of(
-              "method", result.method(),
-              "output", result.output(),
-              "layersPruned", result.layersPruned(),
-              "layersSkipped", Output.firstFew(result.layersSkipped()),
-              "layersSkippedCount", result.layersSkipped().size(),
-              "achievedSparsity", result.achievedSparsity(),
-              "seconds", result.seconds()));
-    } else {
-      spec.commandLine()
-          .getOut()
-          .printf(
+    run.finish(
+        result,
+        Map.of(
+            "method", result.method(),
+            "output", result.output(),
+            "layersPruned", result.layersPruned(),
+            "layersSkipped", Output.firstFew(result.layersSkipped()),
+            "layersSkippedCount", result.layersSkipped().size(),
+            "achievedSparsity", result.achievedSparsity(),
+            "seconds", result.seconds()),
+        console -> {
+          console.printf(
               "%s: pruned %d layers to 2:4 (sparsity %.3f), skipped %d, in %.1f s -> %s%n",
               result.method(),
               result.layersPruned(),
@@ -105,12 +82,10 @@ final class PruneCommand implements Callable<Integer> {
               result.layersSkipped().size(),
               result.seconds(),
               result.output());
-      result
-          .layersSkipped()
-          .forEach(
-              s ->
-                  spec.commandLine().getOut().printf("  skipped %s: %s%n", s.weight(), s.reason()));
-    }
+          result
+              .layersSkipped()
+              .forEach(s -> console.printf("  skipped %s: %s%n", s.weight(), s.reason()));
+        });
     return 0;
   }
 
@@ -119,17 +94,10 @@ final class PruneCommand implements Callable<Integer> {
       throw new SparsifyException("--method sparsegpt needs --tokenizer and --calibration");
     }
     List<String> sentences =
-        Sentences.first(Sentences.read(locations.input(calibration), "calibration"), samples);
-    try (TextTokenizer tok = TextTokenizer.load(locations.input(tokenizer), maxLength)) {
-      List<TokenBatch> batches = tok.batchesByLength(sentences, batchSize);
-      Vocabulary.check(onnx, batches);
-      progress("sparsegpt: " + sentences.size() + " calibration sentences");
-      return batches;
-    }
-  }
-
-  private void progress(String line) {
-    spec.commandLine().getErr().println(line);
-    spec.commandLine().getErr().flush();
+        Sentences.first(Sentences.read(run.input(calibration), "calibration"), samples);
+    List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, true);
+    Vocabulary.check(onnx, batches);
+    run.progress("sparsegpt: " + sentences.size() + " calibration sentences");
+    return batches;
   }
 }

@@ -83,7 +83,7 @@ public final class Evaluator {
     int n = dense.length;
     double[] cosines = new double[n];
     for (int i = 0; i < n; i++) {
-      cosines[i] = cosine(dense[i], candidate[i]);
+      cosines[i] = Vectors.cosine(dense[i], candidate[i]);
     }
     double[] sorted = cosines.clone();
     Arrays.sort(sorted);
@@ -91,8 +91,8 @@ public final class Evaluator {
     double top5 = 0;
     if (n > 1) {
       int k = Math.min(TOP_K, n - 1);
-      float[][] dn = normalized(dense);
-      float[][] cn = normalized(candidate);
+      float[][] dn = Vectors.unit(dense);
+      float[][] cn = Vectors.unit(candidate);
       for (int i = 0; i < n; i++) {
         int[] dTop = nearest(dn, i, k);
         int[] cTop = nearest(cn, i, k);
@@ -126,7 +126,7 @@ public final class Evaluator {
     int at = 0;
     for (int j = 0; j < n; j++) {
       if (j != i) {
-        sims[j] = dot(unit[i], unit[j]);
+        sims[j] = Vectors.dot(unit[i], unit[j]);
         order[at++] = j;
       }
     }
@@ -136,30 +136,5 @@ public final class Evaluator {
       top[j] = order[j];
     }
     return top;
-  }
-
-  private static float[][] normalized(float[][] vectors) {
-    float[][] out = new float[vectors.length][];
-    for (int i = 0; i < vectors.length; i++) {
-      double norm = Math.sqrt(dot(vectors[i], vectors[i]));
-      out[i] = new float[vectors[i].length];
-      for (int d = 0; d < vectors[i].length; d++) {
-        out[i][d] = (float) (vectors[i][d] / Math.max(norm, 1e-12));
-      }
-    }
-    return out;
-  }
-
-  static double cosine(float[] a, float[] b) {
-    double norms = Math.sqrt(dot(a, a) * dot(b, b));
-    return norms == 0 ? 0 : dot(a, b) / norms;
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      sum += (double) a[i] * b[i];
-    }
-    return sum;
   }
 }

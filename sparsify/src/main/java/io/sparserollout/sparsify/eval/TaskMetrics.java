@@ -22,7 +22,7 @@ public final class TaskMetrics {
 
   public static Scores compute(float[][] embeddings, List<String> labels, int k) {
     int n = embeddings.length;
-    float[][] unit = unit(embeddings);
+    float[][] unit = Vectors.unit(embeddings);
     double correct = 0;
     double ndcgSum = 0;
     int ndcgQueries = 0;
@@ -34,7 +34,7 @@ public final class TaskMetrics {
       int at = 0;
       for (int j = 0; j < n; j++) {
         if (j != q) {
-          sims[j] = dot(unit[q], unit[j]);
+          sims[j] = Vectors.dot(unit[q], unit[j]);
           order[at++] = j;
         }
       }
@@ -82,25 +82,5 @@ public final class TaskMetrics {
 
   private static double log2(double x) {
     return Math.log(x) / Math.log(2);
-  }
-
-  private static float[][] unit(float[][] vectors) {
-    float[][] out = new float[vectors.length][];
-    for (int i = 0; i < vectors.length; i++) {
-      double norm = Math.sqrt(dot(vectors[i], vectors[i]));
-      out[i] = new float[vectors[i].length];
-      for (int d = 0; d < vectors[i].length; d++) {
-        out[i][d] = (float) (vectors[i][d] / Math.max(norm, 1e-12));
-      }
-    }
-    return out;
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      sum += (double) a[i] * b[i];
-    }
-    return sum;
   }
 }

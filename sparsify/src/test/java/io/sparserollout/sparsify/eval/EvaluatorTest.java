@@ -30,8 +30,8 @@ class EvaluatorTest {
 
   @Test
   void cosineIgnoresScale() {
-    assertThat(Evaluator.cosine(new float[] {1, 2}, new float[] {2, 4})).isCloseTo(1, within(1e-9));
-    assertThat(Evaluator.cosine(new float[] {1, 0}, new float[] {0, 1})).isZero();
+    assertThat(Vectors.cosine(new float[] {1, 2}, new float[] {2, 4})).isCloseTo(1, within(1e-9));
+    assertThat(Vectors.cosine(new float[] {1, 0}, new float[] {0, 1})).isZero();
   }
 
   private static float[][] random(int n, int d, long seed) {

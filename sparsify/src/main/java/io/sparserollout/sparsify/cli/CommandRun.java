@@ -1,0 +1,53 @@
+package io.sparserollout.sparsify.cli;
+
+import io.sparserollout.sparsify.store.Locations;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every subcommand shares: its locations (local paths, s3:// and https:// URIs), the full
+ * report file, and the choice between compact JSON and a human summary on stdout.
+ */
+final class CommandRun {
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
+
+  @Option(names = "--report", description = "write the full JSON report here (path or s3:// URI)")
+  String report;
+
+  @Option(names = "--json", description = "print the result as compact JSON on stdout")
+  boolean json;
+
+  private final Locations locations = new Locations();
+
+  Path input(String location) {
+    return locations.input(location);
+  }
+
+  Path output(String location) {
+    return locations.output(location);
+  }
+
+  /** Writes the full report, uploads s3:// outputs, then prints the result. */
+  void finish(Object full, Object compact, Consumer<PrintWriter> human) {
+    Output.report(locations.output(report), full);
+    locations.publish();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Output.json(out, compact);
+    } else {
+      human.accept(out);
+      out.flush();
+    }
+  }
+
+  /** Progress of long steps, on stderr. */
+  void progress(String line) {
+    spec.commandLine().getErr().println(line);
+    spec.commandLine().getErr().flush();
+  }
+}
