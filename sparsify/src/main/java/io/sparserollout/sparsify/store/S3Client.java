@@ -55,48 +55,41 @@ public final class S3Client {
   }
 
   public void download(String bucket, String key, Path target) {
+    String where = "cannot read s3://" + bucket + "/" + key;
     HttpResponse<InputStream> response =
         send("GET", bucket, key, HttpRequest.BodyPublishers.noBody(), emptyHash());
     try (InputStream body = response.body()) {
-      if (response.statusCode() != 200) {
-        throw new SparsifyException(
-            "cannot read s3://"
-                + bucket
-                + "/"
-                + key
-                + ": HTTP "
-                + response.statusCode()
-                + " "
-                + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
-      }
+      requireOk(response, body, where);
       Files.createDirectories(target.toAbsolutePath().getParent());
       Files.copy(body, target, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
-      throw new SparsifyException(
-          "cannot read s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
+      throw new SparsifyException(where + ": " + e.getMessage(), e);
     }
   }
 
   public void upload(Path source, String bucket, String key) {
+    String where = "cannot write s3://" + bucket + "/" + key;
     try {
       HttpResponse<InputStream> response =
           send("PUT", bucket, key, HttpRequest.BodyPublishers.ofFile(source), sha256(source));
       try (InputStream body = response.body()) {
-        if (response.statusCode() != 200) {
-          throw new SparsifyException(
-              "cannot write s3://"
-                  + bucket
-                  + "/"
-                  + key
-                  + ": HTTP "
-                  + response.statusCode()
-                  + " "
-                  + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
-        }
+        requireOk(response, body, where);
       }
     } catch (IOException e) {
+      throw new SparsifyException(where + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Anything but 200 is reported with the server's own answer (S3 explains in its body). */
+  private static void requireOk(HttpResponse<?> response, InputStream body, String where)
+      throws IOException {
+    if (response.statusCode() != 200) {
       throw new SparsifyException(
-          "cannot write s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
+          where
+              + ": HTTP "
+              + response.statusCode()
+              + " "
+              + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
     }
   }
 
