@@ -1,0 +1,54 @@
+package io.sparserollout.serving;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
+import io.sparserollout.serving.backend.Backends;
+import io.sparserollout.serving.backend.InferenceBackend;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.file.Path;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/** Loads the one model this pod serves at start; a model that cannot load stops the pod. */
+@Startup
+@ApplicationScoped
+public class ModelService {
+  private static final Logger LOG = Logger.getLogger(ModelService.class);
+  private final String name;
+  private final InferenceBackend backend;
+
+  public ModelService(
+      @ConfigProperty(name = "serving.model-name") String name,
+      @ConfigProperty(name = "serving.model-path") String path,
+      @ConfigProperty(name = "serving.backend") String backendName,
+      @ConfigProperty(name = "serving.threads") int threads,
+      MeterRegistry registry) {
+    if (path == null || path.isBlank()) {
+      throw new IllegalStateException("MODEL_PATH is not set: name the model file to serve");
+    }
+    this.name = name;
+    long start = System.nanoTime();
+    this.backend = Backends.open(backendName, Path.of(path), threads);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Gauge.builder("model_load_seconds", () -> seconds)
+        .description("Time to load the model at start")
+        .tag("model", name)
+        .register(registry);
+    LOG.infof("serving %s from %s with %s in %.2f s", name, path, backend.platform(), seconds);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public InferenceBackend backend() {
+    return backend;
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    backend.close();
+  }
+}

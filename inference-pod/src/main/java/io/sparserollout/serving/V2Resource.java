@@ -1,0 +1,202 @@
+package io.sparserollout.serving;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sparserollout.serving.protocol.BadRequest;
+import io.sparserollout.serving.protocol.InferRequests;
+import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.serving.protocol.TensorSpec;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import java.util.Map;
+
+/** The Open Inference Protocol v2 REST API, as KServe and Triton speak it. */
+@Path("/v2")
+@Produces(MediaType.APPLICATION_JSON)
+public class V2Resource {
+  static final String VERSION = "1";
+  private final ModelService model;
+  private final ObjectMapper json;
+  private final MeterRegistry registry;
+  private final Timer latency;
+
+  public V2Resource(ModelService model, ObjectMapper json, MeterRegistry registry) {
+    this.model = model;
+    this.json = json;
+    this.registry = registry;
+    this.latency =
+        Timer.builder("inference_request_duration")
+            .description("Inference request latency, parsing to response")
+            .tag("model", model.name())
+            .publishPercentileHistogram()
+            .register(registry);
+  }
+
+  @GET
+  public Map<String, Object> server() {
+    return Map.of(
+        "name", "sparserollout-inference-pod", "version", "0.1.0", "extensions", List.of());
+  }
+
+  @GET
+  @Path("/health/live")
+  public Map<String, Object> live() {
+    return Map.of("live", true);
+  }
+
+  @GET
+  @Path("/health/ready")
+  public Map<String, Object> ready() {
+    return Map.of("ready", true); // the model loads before the server listens
+  }
+
+  @GET
+  @Path("/models/{name}")
+  public ObjectNode metadata(@PathParam("name") String name) {
+    requireModel(name, VERSION);
+    ObjectNode out = json.createObjectNode();
+    out.put("name", model.name());
+    out.putArray("versions").add(VERSION);
+    out.put("platform", model.backend().platform());
+    out.set("inputs", specs(model.backend().inputs()));
+    out.set("outputs", specs(model.backend().outputs()));
+    return out;
+  }
+
+  @GET
+  @Path("/models/{name}/versions/{version}")
+  public ObjectNode versionMetadata(
+      @PathParam("name") String name, @PathParam("version") String version) {
+    requireModel(name, version);
+    return metadata(name);
+  }
+
+  @GET
+  @Path("/models/{name}/ready")
+  public Map<String, Object> modelReady(@PathParam("name") String name) {
+    requireModel(name, VERSION);
+    return Map.of("name", name, "ready", true);
+  }
+
+  @GET
+  @Path("/models/{name}/versions/{version}/ready")
+  public Map<String, Object> versionReady(
+      @PathParam("name") String name, @PathParam("version") String version) {
+    requireModel(name, version);
+    return Map.of("name", name, "ready", true);
+  }
+
+  @POST
+  @Path("/models/{name}/infer")
+  @Consumes(MediaType.WILDCARD)
+  public Response infer(@PathParam("name") String name, String body) {
+    return inferVersion(name, VERSION, body);
+  }
+
+  @POST
+  @Path("/models/{name}/versions/{version}/infer")
+  @Consumes(MediaType.WILDCARD)
+  public Response inferVersion(
+      @PathParam("name") String name, @PathParam("version") String version, String body) {
+    long start = System.nanoTime();
+    String outcome = "error";
+    try {
+      requireModel(name, version);
+      JsonNode request;
+      try {
+        request = json.readTree(body == null ? "" : body);
+      } catch (JsonProcessingException e) {
+        throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
+      }
+      List<Tensor> inputs = InferRequests.parse(request, model.backend().inputs());
+      Map<String, Tensor> outputs = model.backend().infer(inputs);
+      ObjectNode response = json.createObjectNode();
+      response.put("model_name", model.name());
+      response.put("model_version", VERSION);
+      if (request.hasNonNull("id")) {
+        response.set("id", request.get("id"));
+      }
+      ArrayNode out = response.putArray("outputs");
+      for (Tensor tensor : selected(request, outputs)) {
+        out.add(encode(tensor));
+      }
+      outcome = "success";
+      return Response.ok(response).build();
+    } finally {
+      registry.counter("inference_requests", "model", model.name(), "outcome", outcome).increment();
+      latency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** The outputs the request names, or all of them. */
+  private static List<Tensor> selected(JsonNode request, Map<String, Tensor> outputs) {
+    if (!request.path("outputs").isArray() || request.path("outputs").isEmpty()) {
+      return List.copyOf(outputs.values());
+    }
+    List<Tensor> chosen = new java.util.ArrayList<>();
+    for (JsonNode wanted : request.get("outputs")) {
+      Tensor t = outputs.get(wanted.path("name").asText());
+      if (t == null) {
+        throw new BadRequest(
+            "unknown output "
+                + wanted.path("name").asText()
+                + "; the model gives "
+                + outputs.keySet());
+      }
+      chosen.add(t);
+    }
+    return chosen;
+  }
+
+  private ObjectNode encode(Tensor tensor) {
+    ObjectNode node = json.createObjectNode();
+    node.put("name", tensor.name());
+    node.put("datatype", tensor.datatype().name());
+    ArrayNode shape = node.putArray("shape");
+    for (long d : tensor.shape()) {
+      shape.add(d);
+    }
+    node.set("data", json.valueToTree(tensor.data()));
+    return node;
+  }
+
+  private ArrayNode specs(List<TensorSpec> specs) {
+    ArrayNode array = json.createArrayNode();
+    for (TensorSpec spec : specs) {
+      ObjectNode node = array.addObject();
+      node.put("name", spec.name());
+      node.put("datatype", spec.datatype().name());
+      ArrayNode shape = node.putArray("shape");
+      for (long d : spec.shape()) {
+        shape.add(d);
+      }
+    }
+    return array;
+  }
+
+  private void requireModel(String name, String version) {
+    if (!model.name().equals(name) || !VERSION.equals(version)) {
+      throw new UnknownModel(
+          "unknown model "
+              + name
+              + " version "
+              + version
+              + "; this server serves "
+              + model.name()
+              + " version "
+              + VERSION);
+    }
+  }
+}

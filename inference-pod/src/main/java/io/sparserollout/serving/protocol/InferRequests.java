@@ -1,0 +1,193 @@
+package io.sparserollout.serving.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Reads and checks an inference request body against the model's declared inputs. */
+public final class InferRequests {
+  private InferRequests() {}
+
+  public static List<Tensor> parse(JsonNode body, List<TensorSpec> declared) {
+    if (body == null
+        || !body.isObject()
+        || !body.path("inputs").isArray()
+        || body.path("inputs").isEmpty()) {
+      throw new BadRequest("the request needs an \"inputs\" array with at least one tensor");
+    }
+    Map<String, TensorSpec> byName = new LinkedHashMap<>();
+    declared.forEach(spec -> byName.put(spec.name(), spec));
+    List<Tensor> tensors = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (JsonNode input : body.get("inputs")) {
+      String name = input.path("name").asText(null);
+      TensorSpec spec = byName.get(name);
+      if (spec == null) {
+        throw new BadRequest("unknown input " + name + "; the model takes " + byName.keySet());
+      }
+      if (!seen.add(name)) {
+        throw new BadRequest("input " + name + " appears twice");
+      }
+      Datatype datatype = Datatype.parse(input.path("datatype").asText(null));
+      if (datatype != spec.datatype()) {
+        throw new BadRequest(
+            "input "
+                + name
+                + " has datatype "
+                + datatype
+                + "; the model expects "
+                + spec.datatype());
+      }
+      long[] shape = shape(name, input.path("shape"), spec.shape());
+      List<JsonNode> values = new ArrayList<>();
+      flatten(input.path("data"), values, name);
+      long expected = Tensor.elements(shape);
+      if (values.size() != expected) {
+        throw new BadRequest(
+            "input "
+                + name
+                + " has "
+                + values.size()
+                + " values; shape "
+                + java.util.Arrays.toString(shape)
+                + " needs "
+                + expected);
+      }
+      tensors.add(new Tensor(name, datatype, shape, convert(name, datatype, values)));
+    }
+    for (String name : byName.keySet()) {
+      if (!seen.contains(name)) {
+        throw new BadRequest("missing input " + name);
+      }
+    }
+    return tensors;
+  }
+
+  private static long[] shape(String name, JsonNode node, long[] declared) {
+    if (!node.isArray()) {
+      throw new BadRequest("input " + name + " needs a \"shape\" array");
+    }
+    if (node.size() != declared.length) {
+      throw new BadRequest(
+          "input "
+              + name
+              + " has rank "
+              + node.size()
+              + "; the model expects rank "
+              + declared.length
+              + " "
+              + java.util.Arrays.toString(declared));
+    }
+    long[] shape = new long[node.size()];
+    for (int i = 0; i < shape.length; i++) {
+      if (!node.get(i).canConvertToLong() || node.get(i).asLong() < 0) {
+        throw new BadRequest("input " + name + " has an invalid dimension " + node.get(i));
+      }
+      shape[i] = node.get(i).asLong();
+      if (declared[i] >= 0 && declared[i] != shape[i]) {
+        throw new BadRequest(
+            "input "
+                + name
+                + " dimension "
+                + i
+                + " is "
+                + shape[i]
+                + "; the model fixes it at "
+                + declared[i]);
+      }
+    }
+    return shape;
+  }
+
+  /** The protocol accepts data flat or nested as the shape: both become row-major values. */
+  private static void flatten(JsonNode node, List<JsonNode> out, String name) {
+    if (node.isArray()) {
+      for (JsonNode child : node) {
+        flatten(child, out, name);
+      }
+    } else if (node.isMissingNode() || node.isNull()) {
+      throw new BadRequest("input " + name + " needs a \"data\" array");
+    } else {
+      out.add(node);
+    }
+  }
+
+  private static Object convert(String name, Datatype type, List<JsonNode> values) {
+    int n = values.size();
+    switch (type) {
+      case BOOL -> {
+        boolean[] out = new boolean[n];
+        for (int i = 0; i < n; i++) {
+          if (!values.get(i).isBoolean()) {
+            throw new BadRequest("input " + name + " value " + values.get(i) + " is not a BOOL");
+          }
+          out[i] = values.get(i).asBoolean();
+        }
+        return out;
+      }
+      case FP32, FP64 -> {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+          if (!values.get(i).isNumber()) {
+            throw new BadRequest("input " + name + " value " + values.get(i) + " is not a number");
+          }
+          d[i] = values.get(i).asDouble();
+        }
+        if (type == Datatype.FP64) {
+          return d;
+        }
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+          f[i] = (float) d[i];
+        }
+        return f;
+      }
+      default -> {
+        long[] l = new long[n];
+        long[] range = range(type);
+        for (int i = 0; i < n; i++) {
+          JsonNode v = values.get(i);
+          if (!v.isIntegralNumber()
+              || !v.canConvertToLong()
+              || v.asLong() < range[0]
+              || v.asLong() > range[1]) {
+            throw new BadRequest("input " + name + " value " + v + " is not a valid " + type);
+          }
+          l[i] = v.asLong();
+        }
+        return switch (type) {
+          case INT64 -> l;
+          case INT32 -> java.util.Arrays.stream(l).mapToInt(x -> (int) x).toArray();
+          case INT16 -> {
+            short[] s = new short[n];
+            for (int i = 0; i < n; i++) {
+              s[i] = (short) l[i];
+            }
+            yield s;
+          }
+          default -> {
+            byte[] b = new byte[n];
+            for (int i = 0; i < n; i++) {
+              b[i] = (byte) l[i];
+            }
+            yield b;
+          }
+        };
+      }
+    }
+  }
+
+  private static long[] range(Datatype type) {
+    return switch (type) {
+      case INT8 -> new long[] {Byte.MIN_VALUE, Byte.MAX_VALUE};
+      case UINT8 -> new long[] {0, 255};
+      case INT16 -> new long[] {Short.MIN_VALUE, Short.MAX_VALUE};
+      case INT32 -> new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
+      default -> new long[] {Long.MIN_VALUE, Long.MAX_VALUE};
+    };
+  }
+}

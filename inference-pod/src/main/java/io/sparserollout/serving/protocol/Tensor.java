@@ -1,0 +1,14 @@
+package io.sparserollout.serving.protocol;
+
+import java.util.Arrays;
+
+/**
+ * A named tensor: datatype, shape and row-major data in the primitive array of its datatype
+ * (boolean[], byte[], short[], int[], long[], float[] or double[]).
+ */
+public record Tensor(String name, Datatype datatype, long[] shape, Object data) {
+
+  public static long elements(long[] shape) {
+    return Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+  }
+}

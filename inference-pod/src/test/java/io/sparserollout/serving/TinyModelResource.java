@@ -1,0 +1,96 @@
+package io.sparserollout.serving;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Serves a small ONNX model built in code: embeddings = table[input_ids] * scale, with table[i][j]
+ * = i + j / 10, input_ids INT64 [batch, seq], scale FP32 [1], embeddings FP32 [batch, seq, 4].
+ */
+public class TinyModelResource implements QuarkusTestResourceLifecycleManager {
+  static final int VOCAB = 16;
+  static final int WIDTH = 4;
+
+  @Override
+  public Map<String, String> start() {
+    try {
+      Path file = Files.createTempDirectory("model").resolve("tiny.onnx");
+      Files.write(file, model().toByteArray());
+      return Map.of("serving.model-path", file.toString(), "serving.model-name", "tiny");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void stop() {}
+
+  static float value(long id, int j) {
+    return id + j / 10f;
+  }
+
+  private static ModelProto model() {
+    TensorProto.Builder table =
+        TensorProto.newBuilder()
+            .setName("table")
+            .setDataType(TensorProto.DataType.FLOAT_VALUE)
+            .addDims(VOCAB)
+            .addDims(WIDTH);
+    for (int i = 0; i < VOCAB; i++) {
+      for (int j = 0; j < WIDTH; j++) {
+        table.addFloatData(value(i, j));
+      }
+    }
+    GraphProto graph =
+        GraphProto.newBuilder()
+            .setName("tiny")
+            .addInput(info("input_ids", TensorProto.DataType.INT64_VALUE, "batch", "seq"))
+            .addInput(info("scale", TensorProto.DataType.FLOAT_VALUE, 1))
+            .addOutput(info("embeddings", TensorProto.DataType.FLOAT_VALUE, "batch", "seq", WIDTH))
+            .addInitializer(table)
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Gather")
+                    .addInput("table")
+                    .addInput("input_ids")
+                    .addOutput("rows"))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Mul")
+                    .addInput("rows")
+                    .addInput("scale")
+                    .addOutput("embeddings"))
+            .build();
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13))
+        .setGraph(graph)
+        .build();
+  }
+
+  private static ValueInfoProto info(String name, int type, Object... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (Object d : dims) {
+      shape.addDim(
+          d instanceof String s
+              ? TensorShapeProto.Dimension.newBuilder().setDimParam(s)
+              : TensorShapeProto.Dimension.newBuilder().setDimValue((Integer) d));
+    }
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(type).setShape(shape)))
+        .build();
+  }
+}

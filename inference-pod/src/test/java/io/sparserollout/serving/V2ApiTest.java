@@ -1,0 +1,153 @@
+package io.sparserollout.serving;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItems;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The v2 REST API over ONNX Runtime, on a small model built in code. */
+@QuarkusTest
+@QuarkusTestResource(TinyModelResource.class)
+class V2ApiTest {
+  private static final String GOOD =
+      """
+      {"id": "r1", "inputs": [
+        {"name": "input_ids", "datatype": "INT64", "shape": [2, 2], "data": [[1, 2], [3, 15]]},
+        {"name": "scale", "datatype": "FP32", "shape": [1], "data": [2.0]}]}
+      """;
+
+  @Test
+  void serverAndHealthEndpointsAnswer() {
+    given().get("/v2").then().statusCode(200).body("name", equalTo("sparserollout-inference-pod"));
+    given().get("/v2/health/live").then().statusCode(200);
+    given().get("/v2/health/ready").then().statusCode(200);
+    given().get("/v2/models/tiny/ready").then().statusCode(200);
+  }
+
+  @Test
+  void metadataDescribesTheModelsTensors() {
+    given()
+        .get("/v2/models/tiny")
+        .then()
+        .statusCode(200)
+        .body("platform", equalTo("onnxruntime_onnx"))
+        .body("versions", hasItems("1"))
+        .body("inputs.name", hasItems("input_ids", "scale"))
+        .body("inputs.find { it.name == 'input_ids' }.datatype", equalTo("INT64"))
+        .body("inputs.find { it.name == 'input_ids' }.shape", equalTo(List.of(-1, -1)))
+        .body("outputs[0].shape", equalTo(List.of(-1, -1, 4)));
+    given().get("/v2/models/tiny/versions/1").then().statusCode(200);
+  }
+
+  @Test
+  void inferReturnsTheModelsOutput() {
+    List<Float> data =
+        given()
+            .contentType(ContentType.JSON)
+            .body(GOOD)
+            .post("/v2/models/tiny/infer")
+            .then()
+            .statusCode(200)
+            .body("model_name", equalTo("tiny"))
+            .body("id", equalTo("r1"))
+            .body("outputs[0].name", equalTo("embeddings"))
+            .body("outputs[0].datatype", equalTo("FP32"))
+            .body("outputs[0].shape", equalTo(List.of(2, 2, 4)))
+            .extract()
+            .path("outputs[0].data");
+
+    assertThat(data).hasSize(16);
+    assertThat(data.get(4)).isEqualTo(2 * TinyModelResource.value(2, 0)); // row of token 2
+    assertThat(data.get(15)).isEqualTo(2 * TinyModelResource.value(15, 3));
+  }
+
+  @Test
+  void badRequestsGetA4xxWithAMessageAndTheServerKeepsServing() {
+    expect400(
+        GOOD.replace("[2, 2], \"data\": [[1, 2], [3, 15]]", "[4], \"data\": [1, 2, 3, 15]"),
+        "rank 1");
+    expect400(GOOD.replace("\"INT64\"", "\"FP32\""), "the model expects INT64");
+    expect400(GOOD.replace("[[1, 2], [3, 15]]", "[[1, 2], [3]]"), "has 3 values");
+    expect400(
+        GOOD.replace("\"shape\": [1], \"data\": [2.0]", "\"shape\": [2], \"data\": [2.0, 3.0]"),
+        "fixes it at 1");
+    expect400(GOOD.replace("\"input_ids\"", "\"tokens\""), "unknown input tokens");
+    expect400(
+        GOOD.replace("\"BYTES\"", "").replace("\"INT64\"", "\"BYTES\""),
+        "unsupported datatype BYTES");
+    expect400(GOOD.replace("15]]", "99]]"), "the model rejected the request");
+    expect400("{\"inputs\": [", "malformed JSON");
+    expect400("{}", "\"inputs\" array");
+
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/other/infer")
+        .then()
+        .statusCode(404)
+        .body("error", containsString("unknown model other"));
+    given().get("/v2/health/ready").then().statusCode(200);
+  }
+
+  @Test
+  void anOversizedBodyIsRefusedBeforeItIsRead() throws Exception {
+    // A 100 MB body, announced by its Content-Length: the server answers before reading it.
+    try (java.net.Socket socket =
+        new java.net.Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+      socket.setSoTimeout(10_000);
+      var out = socket.getOutputStream();
+      out.write(
+          ("POST /v2/models/tiny/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + (100 * 1024 * 1024)
+                  + "\r\n\r\n{\"inputs\": [")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      String response =
+          new String(
+              socket.getInputStream().readNBytes(512), java.nio.charset.StandardCharsets.US_ASCII);
+      assertThat(response).startsWith("HTTP/1.1 413").contains("exceeds the limit");
+    }
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/tiny/infer")
+        .then()
+        .statusCode(200);
+  }
+
+  @Test
+  void requestsAreCountedInPrometheusMetrics() {
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/tiny/infer")
+        .then()
+        .statusCode(200);
+
+    given()
+        .get("/metrics")
+        .then()
+        .statusCode(200)
+        .body(containsString("inference_requests_total{model=\"tiny\",outcome=\"success\"}"))
+        .body(containsString("inference_request_duration_seconds_bucket"))
+        .body(containsString("model_load_seconds{model=\"tiny\"}"));
+  }
+
+  private static void expect400(String body, String message) {
+    given()
+        .contentType(ContentType.JSON)
+        .body(body)
+        .post("/v2/models/tiny/infer")
+        .then()
+        .statusCode(400)
+        .body("error", containsString(message));
+  }
+}
