@@ -18,6 +18,11 @@ public class ErrorResponses {
     return error(Response.Status.NOT_FOUND, e.getMessage());
   }
 
+  @ServerExceptionMapper
+  public Response queueFull(Batcher.QueueFull e) {
+    return error(Response.Status.TOO_MANY_REQUESTS, e.getMessage());
+  }
+
   static Response error(Response.Status status, String message) {
     return Response.status(status)
         .type(MediaType.APPLICATION_JSON)

@@ -28,12 +28,15 @@ import java.util.Map;
 public class V2Resource {
   static final String VERSION = "1";
   private final ModelService model;
+  private final Batcher batcher;
   private final ObjectMapper json;
   private final MeterRegistry registry;
   private final Timer latency;
 
-  public V2Resource(ModelService model, ObjectMapper json, MeterRegistry registry) {
+  public V2Resource(
+      ModelService model, Batcher batcher, ObjectMapper json, MeterRegistry registry) {
     this.model = model;
+    this.batcher = batcher;
     this.json = json;
     this.registry = registry;
     this.latency =
@@ -121,7 +124,7 @@ public class V2Resource {
         throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
       }
       List<Tensor> inputs = InferRequests.parse(request, model.backend().inputs());
-      Map<String, Tensor> outputs = model.backend().infer(inputs);
+      Map<String, Tensor> outputs = await(batcher.submit(inputs));
       ObjectNode response = json.createObjectNode();
       response.put("model_name", model.name());
       response.put("model_version", VERSION);
@@ -137,6 +140,21 @@ public class V2Resource {
     } finally {
       registry.counter("inference_requests", "model", model.name(), "outcome", outcome).increment();
       latency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private static Map<String, Tensor> await(
+      java.util.concurrent.CompletableFuture<Map<String, Tensor>> result) {
+    try {
+      return result.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for the model", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
     }
   }
 

@@ -138,7 +138,9 @@ class V2ApiTest {
         .statusCode(200)
         .body(containsString("inference_requests_total{model=\"tiny\",outcome=\"success\"}"))
         .body(containsString("inference_request_duration_seconds_bucket"))
-        .body(containsString("model_load_seconds{model=\"tiny\"}"));
+        .body(containsString("model_load_seconds{model=\"tiny\"}"))
+        .body(containsString("inference_batch_size_count{model=\"tiny\"}"))
+        .body(containsString("inference_queue_depth{model=\"tiny\"}"));
   }
 
   private static void expect400(String body, String message) {

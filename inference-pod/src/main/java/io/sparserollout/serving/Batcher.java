@@ -1,0 +1,219 @@
+package io.sparserollout.serving;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
+import io.sparserollout.serving.backend.InferenceBackend;
+import io.sparserollout.serving.protocol.Tensor;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.lang.reflect.Array;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Server-side dynamic batching, as Triton does it: requests whose inputs agree on every dimension
+ * but the first wait at most {@code max-queue-delay} to be run together, up to {@code
+ * max-batch-size} rows. The queue is bounded: a full queue refuses at once (429) rather than
+ * growing memory.
+ */
+@Startup
+@ApplicationScoped
+public class Batcher {
+  /** A request refused because the queue is full. */
+  public static final class QueueFull extends RuntimeException {
+    QueueFull(String message) {
+      super(message);
+    }
+  }
+
+  private record Pending(
+      List<Tensor> inputs,
+      long rows,
+      String signature,
+      CompletableFuture<Map<String, Tensor>> result) {}
+
+  private final InferenceBackend backend;
+  private final int maxBatch;
+  private final long maxDelayNanos;
+  private final BlockingQueue<Pending> queue;
+  private final boolean batchable;
+  private final DistributionSummary batchSizes;
+  private final Thread worker;
+  private volatile boolean running = true;
+  private Pending carried;
+
+  @Inject
+  public Batcher(
+      ModelService model,
+      @ConfigProperty(name = "serving.max-batch-size") int maxBatch,
+      @ConfigProperty(name = "serving.max-queue-delay") Duration maxDelay,
+      @ConfigProperty(name = "serving.max-queue") int maxQueue,
+      MeterRegistry registry) {
+    this(model.backend(), model.name(), maxBatch, maxDelay, maxQueue, registry);
+  }
+
+  Batcher(
+      InferenceBackend backend,
+      String modelName,
+      int maxBatch,
+      Duration maxDelay,
+      int maxQueue,
+      MeterRegistry registry) {
+    this.backend = backend;
+    this.maxBatch = maxBatch;
+    this.maxDelayNanos = maxDelay.toNanos();
+    this.queue = new ArrayBlockingQueue<>(maxQueue);
+    // Batching along the first axis needs it dynamic in every input and output.
+    this.batchable =
+        maxBatch > 1
+            && backend.inputs().stream().allMatch(s -> s.shape().length > 0 && s.shape()[0] < 0)
+            && backend.outputs().stream().allMatch(s -> s.shape().length > 0 && s.shape()[0] < 0);
+    this.batchSizes =
+        DistributionSummary.builder("inference_batch_size")
+            .description("Rows per model execution")
+            .tag("model", modelName)
+            .register(registry);
+    Gauge.builder("inference_queue_depth", queue, BlockingQueue::size)
+        .description("Requests waiting for the model")
+        .tag("model", modelName)
+        .register(registry);
+    this.worker = new Thread(this::loop, "batcher");
+    worker.setDaemon(true);
+    worker.start();
+  }
+
+  /** Queues a validated request; completes with the model's outputs for its rows. */
+  public CompletableFuture<Map<String, Tensor>> submit(List<Tensor> inputs) {
+    CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
+    long rows = inputs.get(0).shape().length == 0 ? 1 : inputs.get(0).shape()[0];
+    if (!queue.offer(new Pending(inputs, rows, signature(inputs), result))) {
+      throw new QueueFull(
+          "the server is at capacity (" + queue.size() + " requests queued); retry later");
+    }
+    return result;
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        Pending first = carried != null ? carried : queue.poll(100, TimeUnit.MILLISECONDS);
+        carried = null;
+        if (first == null) {
+          continue;
+        }
+        List<Pending> batch = new ArrayList<>(List.of(first));
+        long rows = first.rows();
+        long deadline = System.nanoTime() + maxDelayNanos;
+        while (batchable && rows < maxBatch) {
+          long wait = deadline - System.nanoTime();
+          Pending next = wait <= 0 ? queue.poll() : queue.poll(wait, TimeUnit.NANOSECONDS);
+          if (next == null) {
+            break;
+          }
+          if (!next.signature().equals(first.signature()) || rows + next.rows() > maxBatch) {
+            carried = next; // runs first in the next batch: order is kept
+            break;
+          }
+          batch.add(next);
+          rows += next.rows();
+        }
+        run(batch, rows);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void run(List<Pending> batch, long rows) {
+    batchSizes.record(rows);
+    try {
+      if (batch.size() == 1) {
+        batch.get(0).result().complete(backend.infer(batch.get(0).inputs()));
+        return;
+      }
+      Map<String, Tensor> outputs = backend.infer(concatenate(batch, rows));
+      long offset = 0;
+      for (Pending p : batch) {
+        Map<String, Tensor> mine = new LinkedHashMap<>();
+        for (Tensor t : outputs.values()) {
+          mine.put(t.name(), slice(t, offset, p.rows(), rows));
+        }
+        offset += p.rows();
+        p.result().complete(mine);
+      }
+    } catch (RuntimeException e) {
+      batch.forEach(p -> p.result().completeExceptionally(e));
+    }
+  }
+
+  private static List<Tensor> concatenate(List<Pending> batch, long rows) {
+    List<Tensor> merged = new ArrayList<>();
+    for (int i = 0; i < batch.get(0).inputs().size(); i++) {
+      Tensor first = batch.get(0).inputs().get(i);
+      long[] shape = first.shape().clone();
+      shape[0] = rows;
+      Object data =
+          Array.newInstance(
+              first.data().getClass().getComponentType(), (int) Tensor.elements(shape));
+      int at = 0;
+      for (Pending p : batch) {
+        Object part = p.inputs().get(i).data();
+        int length = Array.getLength(part);
+        System.arraycopy(part, 0, data, at, length);
+        at += length;
+      }
+      merged.add(new Tensor(first.name(), first.datatype(), shape, data));
+    }
+    return merged;
+  }
+
+  private static Tensor slice(Tensor t, long offset, long rows, long total) {
+    int rowLength = (int) (Array.getLength(t.data()) / total);
+    Object data =
+        Array.newInstance(t.data().getClass().getComponentType(), (int) (rows * rowLength));
+    System.arraycopy(t.data(), (int) (offset * rowLength), data, 0, (int) (rows * rowLength));
+    long[] shape = t.shape().clone();
+    shape[0] = rows;
+    return new Tensor(t.name(), t.datatype(), shape, data);
+  }
+
+  /** Requests batch together when their inputs agree on all dimensions but the first. */
+  private static String signature(List<Tensor> inputs) {
+    StringBuilder key = new StringBuilder();
+    for (Tensor t : inputs) {
+      key.append(t.name())
+          .append(
+              Arrays.toString(
+                  Arrays.copyOfRange(t.shape(), Math.min(1, t.shape().length), t.shape().length)))
+          .append(';');
+    }
+    return key.toString();
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    close();
+  }
+
+  void close() {
+    running = false;
+    worker.interrupt();
+  }
+
+  boolean batchable() {
+    return batchable;
+  }
+}

@@ -1,0 +1,113 @@
+package io.sparserollout.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sparserollout.serving.backend.InferenceBackend;
+import io.sparserollout.serving.protocol.Datatype;
+import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.serving.protocol.TensorSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class BatcherTest {
+  /** Doubles its input; records each run's batch rows; can be held to fill the queue. */
+  static final class Doubler implements InferenceBackend {
+    final List<Long> runs = new ArrayList<>();
+    final CountDownLatch release;
+    final AtomicInteger started = new AtomicInteger();
+
+    Doubler(CountDownLatch release) {
+      this.release = release;
+    }
+
+    @Override
+    public String platform() {
+      return "test";
+    }
+
+    @Override
+    public List<TensorSpec> inputs() {
+      return List.of(new TensorSpec("x", Datatype.FP32, new long[] {-1, 2}));
+    }
+
+    @Override
+    public List<TensorSpec> outputs() {
+      return List.of(new TensorSpec("y", Datatype.FP32, new long[] {-1, 2}));
+    }
+
+    @Override
+    public Map<String, Tensor> infer(List<Tensor> inputs) {
+      started.incrementAndGet();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Tensor x = inputs.get(0);
+      synchronized (runs) {
+        runs.add(x.shape()[0]);
+      }
+      float[] in = (float[]) x.data();
+      float[] out = new float[in.length];
+      for (int i = 0; i < in.length; i++) {
+        out[i] = 2 * in[i];
+      }
+      return Map.of("y", new Tensor("y", Datatype.FP32, x.shape(), out));
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void concurrentRequestsRunTogetherAndEachGetsItsOwnRows() throws Exception {
+    CountDownLatch hold = new CountDownLatch(1);
+    Doubler backend = new Doubler(hold);
+    Batcher batcher =
+        new Batcher(backend, "m", 32, Duration.ofMillis(50), 64, new SimpleMeterRegistry());
+    List<CompletableFuture<Map<String, Tensor>>> results = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      results.add(batcher.submit(List.of(row(i))));
+    }
+    hold.countDown();
+
+    for (int i = 0; i < 8; i++) {
+      float[] y = (float[]) results.get(i).get().get("y").data();
+      assertThat(y).containsExactly(2f * i, 2f * i + 2);
+    }
+    assertThat(backend.runs).hasSizeLessThan(8);
+    assertThat(backend.runs.stream().mapToLong(Long::longValue).sum()).isEqualTo(8);
+    batcher.close();
+  }
+
+  @Test
+  void aFullQueueRefusesAtOnce() throws Exception {
+    CountDownLatch hold = new CountDownLatch(1);
+    Doubler backend = new Doubler(hold);
+    Batcher batcher = new Batcher(backend, "m", 1, Duration.ZERO, 2, new SimpleMeterRegistry());
+    batcher.submit(List.of(row(0)));
+    while (backend.started.get() == 0) {
+      Thread.sleep(5); // the worker holds the first request inside the model
+    }
+    batcher.submit(List.of(row(1)));
+    batcher.submit(List.of(row(2)));
+
+    assertThatThrownBy(() -> batcher.submit(List.of(row(3))))
+        .isInstanceOf(Batcher.QueueFull.class)
+        .hasMessageContaining("at capacity");
+    hold.countDown();
+    batcher.close();
+  }
+
+  private static Tensor row(int i) {
+    return new Tensor("x", Datatype.FP32, new long[] {1, 2}, new float[] {i, i + 1});
+  }
+}
