@@ -30,14 +30,20 @@ public class V2Resource {
   static final String VERSION = "1";
   private final ModelService model;
   private final Batcher batcher;
+  private final Shadow shadow;
   private final ObjectMapper json;
   private final MeterRegistry registry;
   private final Timer latency;
 
   public V2Resource(
-      ModelService model, Batcher batcher, ObjectMapper json, MeterRegistry registry) {
+      ModelService model,
+      Batcher batcher,
+      Shadow shadow,
+      ObjectMapper json,
+      MeterRegistry registry) {
     this.model = model;
     this.batcher = batcher;
+    this.shadow = shadow;
     this.json = json;
     this.registry = registry;
     this.latency =
@@ -126,6 +132,7 @@ public class V2Resource {
       }
       List<Tensor> inputs = InferRequests.parse(request, model.backend().inputs());
       Map<String, Tensor> outputs = await(batcher.submit(inputs));
+      shadow.mirror(body, List.copyOf(outputs.values()));
       byte[] response = encode(request.get("id"), selected(request, outputs));
       outcome = "success";
       return Response.ok(response, MediaType.APPLICATION_JSON).build();

@@ -21,19 +21,69 @@ public class TinyModelResource implements QuarkusTestResourceLifecycleManager {
   static final int VOCAB = 16;
   static final int WIDTH = 4;
 
+  private com.sun.net.httpserver.HttpServer baseline;
+
   @Override
   public Map<String, String> start() {
     try {
       Path file = Files.createTempDirectory("model").resolve("tiny.onnx");
       Files.write(file, model().toByteArray());
-      return Map.of("serving.model-path", file.toString(), "serving.model-name", "tiny");
+      baseline = baseline();
+      return Map.of(
+          "serving.model-path",
+          file.toString(),
+          "serving.model-name",
+          "tiny",
+          "serving.shadow.baseline-url",
+          "http://127.0.0.1:" + baseline.getAddress().getPort() + "/v2/models/tiny",
+          "serving.shadow.fraction",
+          "1.0");
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
   }
 
   @Override
-  public void stop() {}
+  public void stop() {
+    if (baseline != null) {
+      baseline.stop(0);
+    }
+  }
+
+  /** A stand-in dense baseline computing the same function: shadows agree completely. */
+  private static com.sun.net.httpserver.HttpServer baseline() throws java.io.IOException {
+    var server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    server.createContext(
+        "/v2/models/tiny/infer",
+        exchange -> {
+          var request = json.readTree(exchange.getRequestBody());
+          var ids = new java.util.ArrayList<Long>();
+          double scale = 1;
+          for (var input : request.path("inputs")) {
+            if (input.path("name").asText().equals("scale")) {
+              scale = input.path("data").get(0).asDouble();
+            } else {
+              input.path("data").forEach(row -> row.forEach(id -> ids.add(id.asLong())));
+            }
+          }
+          var data = json.createArrayNode();
+          for (long id : ids) {
+            for (int j = 0; j < WIDTH; j++) {
+              data.add(value(id, j) * scale);
+            }
+          }
+          var response = json.createObjectNode();
+          response.putArray("outputs").addObject().put("name", "embeddings").set("data", data);
+          byte[] bytes = json.writeValueAsBytes(response);
+          exchange.sendResponseHeaders(200, bytes.length);
+          exchange.getResponseBody().write(bytes);
+          exchange.close();
+        });
+    server.start();
+    return server;
+  }
 
   static float value(long id, int j) {
     return id + j / 10f;

@@ -143,6 +143,36 @@ class V2ApiTest {
         .body(containsString("inference_queue_depth{model=\"tiny\"}"));
   }
 
+  @Test
+  void mirroredRequestsReportTheirAgreementWithTheBaseline() {
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/tiny/infer")
+        .then()
+        .statusCode(200);
+
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/metrics")
+                    .then()
+                    .body(containsString("shadow_requests_total{outcome=\"compared\"}")));
+    String metrics = given().get("/metrics").asString();
+    assertThat(metric(metrics, "shadow_agreement_sum"))
+        .isEqualTo(metric(metrics, "shadow_agreement_count"));
+  }
+
+  private static double metric(String metrics, String name) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   private static void expect400(String body, String message) {
     given()
         .contentType(ContentType.JSON)

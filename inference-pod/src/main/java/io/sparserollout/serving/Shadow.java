@@ -1,0 +1,145 @@
+package io.sparserollout.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sparserollout.serving.protocol.Tensor;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.lang.reflect.Array;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Shadow comparison for canaries: a sampled fraction of requests is sent again, asynchronously, to
+ * the dense baseline's infer endpoint, and the agreement of the two answers is exported. The
+ * client's request never waits on the shadow, and at most a few shadows are in flight: excess
+ * samples are dropped, not queued.
+ */
+@ApplicationScoped
+public class Shadow {
+  private static final Logger LOG = Logger.getLogger(Shadow.class);
+  private static final int MAX_IN_FLIGHT = 4;
+  private final Optional<URI> baseline;
+  private final double fraction;
+  private final boolean top1;
+  private final ObjectMapper json;
+  private final MeterRegistry registry;
+  private final DistributionSummary agreement;
+  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  public Shadow(
+      @ConfigProperty(name = "serving.shadow.baseline-url") Optional<String> baseline,
+      @ConfigProperty(name = "serving.shadow.fraction") double fraction,
+      @ConfigProperty(name = "serving.shadow.metric") String metric,
+      ModelService model,
+      ObjectMapper json,
+      MeterRegistry registry) {
+    this.baseline =
+        baseline.filter(u -> !u.isBlank()).map(u -> URI.create(u.replaceAll("/+$", "") + "/infer"));
+    this.fraction = fraction;
+    this.top1 = "top1".equals(metric);
+    this.json = json;
+    this.registry = registry;
+    this.agreement =
+        DistributionSummary.builder("shadow_agreement")
+            .description(
+                "Agreement of this model's outputs with the baseline's on mirrored requests"
+                    + " (mean cosine per row, or top-1 equality)")
+            .tag("model", model.name())
+            .publishPercentiles(0.05, 0.5)
+            .register(registry);
+  }
+
+  /** Maybe mirrors the request; returns at once. */
+  public void mirror(String body, List<Tensor> ours) {
+    if (baseline.isEmpty() || ThreadLocalRandom.current().nextDouble() >= fraction) {
+      return;
+    }
+    if (!inFlight.tryAcquire()) {
+      count("dropped");
+      return;
+    }
+    http.sendAsync(
+            HttpRequest.newBuilder(baseline.get())
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .whenComplete(
+            (response, error) -> {
+              inFlight.release();
+              try {
+                if (error != null || response.statusCode() != 200) {
+                  count("failed");
+                  LOG.debugf(
+                      "shadow request failed: %s", error != null ? error : response.statusCode());
+                  return;
+                }
+                agreement.record(compare(ours, json.readTree(response.body()).path("outputs")));
+                count("compared");
+              } catch (Exception e) {
+                count("failed");
+              }
+            });
+  }
+
+  private void count(String outcome) {
+    registry.counter("shadow_requests", "outcome", outcome).increment();
+  }
+
+  /** Mean over rows (first axis) of the cosine, or of top-1 equality, of the matching outputs. */
+  double compare(List<Tensor> ours, JsonNode theirs) {
+    double sum = 0;
+    int rows = 0;
+    for (Tensor t : ours) {
+      JsonNode other = null;
+      for (JsonNode candidate : theirs) {
+        if (candidate.path("name").asText().equals(t.name())) {
+          other = candidate.path("data");
+        }
+      }
+      if (other == null || !other.isArray()) {
+        continue;
+      }
+      int n = Array.getLength(t.data());
+      long batch = t.shape().length == 0 ? 1 : t.shape()[0];
+      int width = (int) (n / Math.max(batch, 1));
+      for (int r = 0; r < batch; r++) {
+        double dot = 0;
+        double a2 = 0;
+        double b2 = 0;
+        int argA = 0;
+        int argB = 0;
+        for (int j = 0; j < width; j++) {
+          double a = ((Number) Array.get(t.data(), r * width + j)).doubleValue();
+          double b = other.path(r * width + j).asDouble();
+          dot += a * b;
+          a2 += a * a;
+          b2 += b * b;
+          if (a > ((Number) Array.get(t.data(), r * width + argA)).doubleValue()) {
+            argA = j;
+          }
+          if (b > other.path(r * width + argB).asDouble()) {
+            argB = j;
+          }
+        }
+        sum += top1 ? (argA == argB ? 1 : 0) : (a2 == 0 || b2 == 0 ? 0 : dot / Math.sqrt(a2 * b2));
+        rows++;
+      }
+    }
+    return rows == 0 ? 0 : sum / rows;
+  }
+}
