@@ -25,9 +25,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Server-side dynamic batching, as Triton does it: requests whose inputs agree on every dimension
- * but the first wait at most {@code max-queue-delay} to be run together, up to {@code
- * max-batch-size} rows. The queue is bounded: a full queue refuses at once (429) rather than
- * growing memory.
+ * but the first are run together, up to {@code max-batch-size} rows; while others are queued, the
+ * batch waits at most {@code max-queue-delay} for more. The queue is bounded: a full queue refuses
+ * at once (429) rather than growing memory.
  */
 @Startup
 @ApplicationScoped
@@ -117,7 +117,9 @@ public class Batcher {
         List<Pending> batch = new ArrayList<>(List.of(first));
         long rows = first.rows();
         long deadline = System.nanoTime() + maxDelayNanos;
-        while (batchable && rows < maxBatch) {
+        // Wait for company only when there is some: at low load a lone request runs at once,
+        // under load requests queue up while the model runs and are batched anyway.
+        while (batchable && rows < maxBatch && !queue.isEmpty()) {
           long wait = deadline - System.nanoTime();
           Pending next = wait <= 0 ? queue.poll() : queue.poll(wait, TimeUnit.NANOSECONDS);
           if (next == null) {
