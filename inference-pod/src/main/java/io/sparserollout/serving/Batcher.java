@@ -214,8 +214,4 @@ public class Batcher {
     running = false;
     worker.interrupt();
   }
-
-  boolean batchable() {
-    return batchable;
-  }
 }

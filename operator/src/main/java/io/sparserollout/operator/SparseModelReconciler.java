@@ -163,9 +163,11 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         message = "waiting for a GPU node: " + unplaceable.reason();
         retry = PLACEMENT_RETRY;
       } else {
-        String job = createJob(client, stages, revision, stage, placement);
+        String job = StageJobs.name(model, revision, stage);
         message = "running Job " + job;
-        events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
+        if (createJob(client, stages, revision, stage, placement)) {
+          events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
+        }
       }
     } else if (step instanceof PipelineStep.Wait wait) {
       statuses.enter(
@@ -262,7 +264,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     }
   }
 
-  private String createJob(
+  /** Creates the stage Job; false when it already existed (adopted, not duplicated). */
+  private boolean createJob(
       KubernetesClient client,
       StageContext stages,
       String revision,
@@ -278,13 +281,14 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
             jobSettings);
     try {
       client.resource(job).create();
+      return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
       }
       // Created by an earlier reconcile whose status patch did not land: adopt it.
+      return false;
     }
-    return job.getMetadata().getName();
   }
 
   /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */
