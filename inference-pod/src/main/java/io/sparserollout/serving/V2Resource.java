@@ -184,6 +184,9 @@ public class V2Resource {
   private byte[] encode(JsonNode id, List<Tensor> tensors) {
     var bytes = new java.io.ByteArrayOutputStream(1 << 16);
     try (JsonGenerator out = json.getFactory().createGenerator(bytes)) {
+      // Schubfach float formatting: several times faster than Float.toString for 200k floats.
+      out.enable(
+          com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER.mappedFeature());
       out.writeStartObject();
       out.writeStringField("model_name", model.name());
       out.writeStringField("model_version", VERSION);
