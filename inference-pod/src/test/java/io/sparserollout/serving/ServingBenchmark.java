@@ -43,6 +43,12 @@ public final class ServingBenchmark {
     System.out.printf(
         "server, batch-32 requests, 2 clients: %.1f sentences/s (%.0f%% of in-process)%n",
         served, 100 * served / inProcess);
+    String binary32 = batch32.replaceFirst("\\{", "{\"parameters\":{\"binary_data_output\":true},");
+    double servedBinary = serverThroughput(url, binary32, 32, 2, 20);
+    System.out.printf(
+        "server, batch-32 requests with binary outputs, 2 clients: %.1f sentences/s (%.0f%% of"
+            + " in-process)%n",
+        servedBinary, 100 * servedBinary / inProcess);
 
     double[] local = inProcessLatencies(model, 50);
     latencies(url, request(1), 200); // warm the server's single-request path

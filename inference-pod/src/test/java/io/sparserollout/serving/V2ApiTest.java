@@ -69,6 +69,30 @@ class V2ApiTest {
   }
 
   @Test
+  void theBinaryDataExtensionReturnsRawLittleEndianTensors() throws Exception {
+    String binary =
+        GOOD.replace(
+            "{\"id\": \"r1\",", "{\"id\": \"r1\", \"parameters\": {\"binary_data_output\": true},");
+    var response = given().contentType(ContentType.JSON).body(binary).post("/v2/models/tiny/infer");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.contentType()).startsWith("application/octet-stream");
+    int headerLength = Integer.parseInt(response.header("Inference-Header-Content-Length"));
+    byte[] body = response.asByteArray();
+    var header =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(java.util.Arrays.copyOf(body, headerLength));
+    assertThat(header.path("outputs").get(0).path("parameters").path("binary_data_size").asInt())
+        .isEqualTo(16 * 4);
+    var floats =
+        java.nio.ByteBuffer.wrap(body, headerLength, 64)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .asFloatBuffer();
+    assertThat(floats.get(4)).isEqualTo(2 * TinyModelResource.value(2, 0));
+    assertThat(floats.get(15)).isEqualTo(2 * TinyModelResource.value(15, 3));
+  }
+
+  @Test
   void badRequestsGetA4xxWithAMessageAndTheServerKeepsServing() {
     expect400(
         GOOD.replace("[2, 2], \"data\": [[1, 2], [3, 15]]", "[4], \"data\": [1, 2, 3, 15]"),
