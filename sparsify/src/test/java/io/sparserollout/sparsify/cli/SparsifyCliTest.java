@@ -132,6 +132,33 @@ class SparsifyCliTest {
   }
 
   @Test
+  void readsInputsOverHttpAndNamesAMissingOne() throws Exception {
+    var server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          Path file = dir.resolve(exchange.getRequestURI().getPath().substring(1));
+          byte[] body = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+          exchange.sendResponseHeaders(
+              Files.exists(file) ? 200 : 404, body.length == 0 ? -1 : body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    server.start();
+    String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+    try {
+      assertThat(run("verify", "--model", base + "enc.onnx", "--json")).isZero();
+      assertThat(out.toString()).contains("\"layers\":2");
+
+      assertThat(run("verify", "--model", base + "missing.onnx")).isEqualTo(2);
+      assertThat(err.toString()).contains("cannot fetch " + base + "missing.onnx: HTTP 404");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
   void notAnOnnxFileIsBadInput() throws Exception {
     Path text = Files.writeString(dir.resolve("x.onnx"), "hello");
 
