@@ -1,11 +1,9 @@
 package io.sparserollout.operator;
 
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -30,14 +28,14 @@ import io.sparserollout.operator.pipeline.Stage;
 import io.sparserollout.operator.pipeline.StageContext;
 import io.sparserollout.operator.pipeline.StageHandler;
 import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
+import io.sparserollout.operator.placement.GpuInventory;
 import io.sparserollout.operator.placement.GpuPlacement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -52,16 +50,6 @@ import org.jboss.logging.MDC;
 public class SparseModelReconciler implements Reconciler<SparseModel> {
   private static final Logger LOG = Logger.getLogger(SparseModelReconciler.class);
   private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
-
-  /** The NVIDIA GPU Operator's cluster-scoped ClusterPolicy (nvidia.com/v1). */
-  private static final ResourceDefinitionContext CLUSTER_POLICY =
-      new ResourceDefinitionContext.Builder()
-          .withGroup("nvidia.com")
-          .withVersion("v1")
-          .withKind("ClusterPolicy")
-          .withPlural("clusterpolicies")
-          .withNamespaced(false)
-          .build();
 
   private final StatusAggregator statuses = new StatusAggregator(Clock.systemUTC());
   private final JobSettings jobSettings;
@@ -143,8 +131,13 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
     StageContext stages = StageContext.of(model, revision);
     List<Stage> plan = stages.plan();
-    Map<Stage, Job> jobs = jobsOf(context, revision);
-    Map<Stage, StageState> states = observe(context, jobs);
+    StageObservation observed =
+        StageObservation.of(
+            context.getSecondaryResources(Job.class),
+            context.getSecondaryResources(Pod.class),
+            revision);
+    Map<Stage, Job> jobs = observed.jobs();
+    Map<Stage, StageState> states = observed.states();
     for (Stage stage : plan) {
       if (states.get(stage) instanceof StageState.Succeeded done) {
         StageHandler.of(stage).apply(status, stages, done.result());
@@ -215,42 +208,6 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     return retry == null ? control : control.rescheduleAfter(retry);
   }
 
-  /** This revision's stage Jobs, from the informer cache. */
-  private static Map<Stage, Job> jobsOf(Context<SparseModel> context, String revision) {
-    Map<Stage, Job> jobs = new EnumMap<>(Stage.class);
-    for (Job job : context.getSecondaryResources(Job.class)) {
-      Map<String, String> labels = job.getMetadata().getLabels();
-      if (revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
-        for (Stage stage : Stage.values()) {
-          if (stage.jobSuffix().equals(labels.get(StageJobs.STAGE_LABEL))) {
-            jobs.put(stage, job);
-          }
-        }
-      }
-    }
-    return jobs;
-  }
-
-  private static Map<Stage, StageState> observe(
-      Context<SparseModel> context, Map<Stage, Job> jobs) {
-    Set<Pod> pods = context.getSecondaryResources(Pod.class);
-    Map<Stage, StageState> states = new EnumMap<>(Stage.class);
-    jobs.forEach(
-        (stage, job) ->
-            states.put(
-                stage,
-                StageState.observe(
-                    job,
-                    pods.stream()
-                        .filter(
-                            p ->
-                                job.getMetadata()
-                                    .getName()
-                                    .equals(p.getMetadata().getLabels().get("job-name")))
-                        .toList())));
-    return states;
-  }
-
   /** A newer spec replaces the pipeline: Jobs of older revisions (and their pods) go. */
   private static void deleteJobsOfOtherRevisions(
       KubernetesClient client, Context<SparseModel> context, String revision) {
@@ -294,9 +251,11 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */
   private GpuPlacement.Decision place(
       KubernetesClient client, SparseModel model, SparseModelStatus status) {
-    GpuPlacement.Decision decision =
-        GpuPlacement.decide(
-            model.getSpec().engine(), client.nodes().list().getItems(), clusterPolicyState(client));
+    GpuPlacement.Decision decision = GpuInventory.decide(client, model.getSpec().engine());
+    if (decision instanceof GpuPlacement.OnCpu) {
+      statuses.removeCondition(status, StatusAggregator.GPU_PLACEMENT);
+      return decision;
+    }
     long generation = model.getMetadata().getGeneration();
     if (decision instanceof GpuPlacement.OnGpu gpu) {
       statuses.setCondition(
@@ -325,25 +284,5 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       }
     }
     return decision;
-  }
-
-  private static Optional<String> clusterPolicyState(KubernetesClient client) {
-    try {
-      List<GenericKubernetesResource> policies =
-          client.genericKubernetesResources(CLUSTER_POLICY).list().getItems();
-      if (policies.isEmpty()) {
-        return Optional.empty();
-      }
-      Object state =
-          policies.get(0).getAdditionalProperties().get("status") instanceof Map<?, ?> s
-              ? s.get("state")
-              : null;
-      return Optional.of(state == null ? "unknown" : state.toString());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        return Optional.empty(); // the GPU Operator is not installed: rely on node labels alone
-      }
-      throw e;
-    }
   }
 }
