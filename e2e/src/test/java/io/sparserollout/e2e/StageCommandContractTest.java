@@ -10,6 +10,9 @@ import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.Stage;
 import io.sparserollout.operator.pipeline.StageContext;
 import io.sparserollout.operator.pipeline.StageHandler;
+import io.sparserollout.operator.rollout.ServedModel;
+import io.sparserollout.operator.rollout.ServingResources;
+import io.sparserollout.operator.rollout.ServingSettings;
 import io.sparserollout.sparsify.cli.SparsifyCli;
 import java.util.List;
 import java.util.function.Consumer;
@@ -66,6 +69,28 @@ class StageCommandContractTest {
           .doesNotThrowAnyException();
     }
     assertThat(context.plan()).doesNotContain(Stage.FINETUNE);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("recipes")
+  void theServingPodsFetchCommandParses(String name, SparseModel model) {
+    String revision = Revision.of(model.getSpec());
+    ServingSettings settings = new ServingSettings("serving", "sparsify", 8080);
+    var pod =
+        ServingResources.deployment(
+                model, ServedModel.revision(model, revision, "A100"), 1, settings)
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    for (var init : pod.getInitContainers()) {
+      assertThat(init.getCommand()).containsExactly("java", "-jar", "/opt/sparsify/sparsify.jar");
+      assertThatCode(
+              () ->
+                  new CommandLine(new SparsifyCli())
+                      .parseArgs(init.getArgs().toArray(String[]::new)))
+          .as("sparsify %s", String.join(" ", init.getArgs()))
+          .doesNotThrowAnyException();
+    }
   }
 
   private static Arguments recipe(String name, Consumer<ObjectNode> edit) {

@@ -1,6 +1,8 @@
 package io.sparserollout.operator;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -32,8 +34,12 @@ import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
 import io.sparserollout.operator.placement.GpuInventory;
 import io.sparserollout.operator.placement.GpuPlacement;
+import io.sparserollout.operator.rollout.RolloutPlan;
+import io.sparserollout.operator.rollout.Serving;
+import io.sparserollout.operator.rollout.ServingSettings;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,13 +59,17 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
   private final StatusAggregator statuses = new StatusAggregator(Clock.systemUTC());
   private final JobSettings jobSettings;
+  private final Serving serving;
   private final PipelineMetrics metrics;
 
   public SparseModelReconciler(
       @ConfigProperty(name = "sparserollout.sparsify.image") String image,
       @ConfigProperty(name = "sparserollout.job.backoff-limit") int backoffLimit,
+      @ConfigProperty(name = "sparserollout.serving.image") String servingImage,
+      @ConfigProperty(name = "sparserollout.serving.port") int servingPort,
       PipelineMetrics metrics) {
     this.jobSettings = new JobSettings(image, backoffLimit);
+    this.serving = new Serving(new ServingSettings(servingImage, image, servingPort));
     this.metrics = metrics;
   }
 
@@ -85,7 +95,19 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
                                 pod.getMetadata().getNamespace())))
                 .build(),
             context);
-    return List.of(jobs, pods);
+    var deployments =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Deployment.class, SparseModel.class)
+                .withLabelSelector(managed)
+                .build(),
+            context);
+    var services =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Service.class, SparseModel.class)
+                .withLabelSelector(managed)
+                .build(),
+            context);
+    return List.of(jobs, pods, deployments, services);
   }
 
   @Override
@@ -177,11 +199,35 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       boolean passed = gate != null && gate.verdict() == GateStatus.Verdict.PASSED;
       message = gate == null ? "evaluation gave no gate result" : gate.message();
       Phase verdict = passed ? Phase.GATE_PASSED : Phase.GATE_FAILED;
-      statuses.enter(status, verdict, message);
-      if (before != verdict) {
-        events.record(model, passed ? Reason.GATE_PASSED : Reason.GATE_FAILED, message);
+      // Past the gate, the rollout decides the phase.
+      if (!(passed && Serving.owns(status.getPhase()))) {
+        statuses.enter(status, verdict, message);
+        if (before != verdict) {
+          events.record(model, passed ? Reason.GATE_PASSED : Reason.GATE_FAILED, message);
+        }
       }
     }
+    RolloutPlan rollout = serving.reconcile(client, context, model, status, Instant.now());
+    if (rollout.trafficProblem() != null) {
+      boolean known = hasCondition(status, StatusAggregator.TRAFFIC_ROUTING, "False");
+      statuses.setCondition(
+          status,
+          StatusAggregator.TRAFFIC_ROUTING,
+          "False",
+          "GatewayApiNotInstalled",
+          rollout.trafficProblem(),
+          generation);
+      if (!known) {
+        events.record(model, Reason.TRAFFIC_NOT_ROUTABLE, rollout.trafficProblem());
+      }
+    } else {
+      statuses.removeCondition(status, StatusAggregator.TRAFFIC_ROUTING);
+    }
+    statuses.enter(status, rollout.phase(), rollout.message());
+    status.setRollout(rollout.rollout());
+    rollout.events().forEach(e -> events.record(model, e.reason(), e.message()));
+    message = rollout.message() == null ? message : rollout.message();
+    retry = earliest(retry, rollout.requeue());
     statuses.summarize(status, message);
     if (status.getPhase() != before) {
       metrics.transition(status.getPhase());
@@ -206,6 +252,18 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       control = UpdateControl.patchStatus(model);
     }
     return retry == null ? control : control.rescheduleAfter(retry);
+  }
+
+  private static boolean hasCondition(SparseModelStatus status, String type, String value) {
+    return status.getConditions().stream()
+        .anyMatch(c -> c.type().equals(type) && c.status().equals(value));
+  }
+
+  private static Duration earliest(Duration a, Duration b) {
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /** A newer spec replaces the pipeline: Jobs of older revisions (and their pods) go. */
@@ -266,12 +324,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
           "nodes with " + GpuPlacement.PRODUCT + "=" + gpu.product() + ", " + gpu.resource(),
           generation);
     } else if (decision instanceof GpuPlacement.Unplaceable u) {
-      boolean wasFalse =
-          status.getConditions().stream()
-              .anyMatch(
-                  c ->
-                      c.type().equals(StatusAggregator.GPU_PLACEMENT)
-                          && c.status().equals("False"));
+      boolean wasFalse = hasCondition(status, StatusAggregator.GPU_PLACEMENT, "False");
       statuses.setCondition(
           status,
           StatusAggregator.GPU_PLACEMENT,

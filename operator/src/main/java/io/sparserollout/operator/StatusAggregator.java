@@ -22,6 +22,7 @@ public final class StatusAggregator {
   public static final String DEGRADED = "Degraded";
   public static final String SPEC_VALID = "SpecValid";
   public static final String GPU_PLACEMENT = "GpuPlacement";
+  public static final String TRAFFIC_ROUTING = "TrafficRouting";
   private final Clock clock;
 
   public StatusAggregator(Clock clock) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -19,7 +18,6 @@ import io.sparserollout.testing.TestKubelet;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,39 +30,22 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(RealApiServerResource.class)
 class PipelineIT {
-  static final String PRUNED =
-      "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"layersSkipped\":[],\"achievedSparsity\":0.5}";
-  static final String ENGINE =
-      "{\"backend\":\"onnxruntime\",\"precision\":\"fp32\",\"speedup\":1.02}";
-  static final String EVALUATED_GOOD =
-      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.9037,\"top5Overlap\":0.665}}";
-  static final String EVALUATED_BAD =
-      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.6004,\"top5Overlap\":0.385}}";
-
+  private TestNamespace ns;
   private KubernetesClient admin;
   private TestKubelet kubelet;
   private String namespace;
 
   @BeforeEach
   void connect(org.junit.jupiter.api.TestInfo test) {
-    admin = RealApiServerResource.apiServer().client();
-    kubelet = new TestKubelet(admin);
-    namespace =
-        test.getTestMethod()
-            .orElseThrow()
-            .getName()
-            .toLowerCase()
-            .replaceAll("[^a-z0-9]", "")
-            .substring(0, 20);
-    admin
-        .resource(
-            new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
-        .create();
+    ns = TestNamespace.forTest(test);
+    admin = ns.admin();
+    kubelet = ns.kubelet();
+    namespace = ns.name();
   }
 
   @AfterEach
   void disconnect() {
-    admin.close();
+    ns.close();
   }
 
   @Test
@@ -72,9 +53,9 @@ class PipelineIT {
     SparseModel model = create("minilm", spec -> {});
     String revision = Revision.of(model.getSpec());
 
-    kubelet.succeed(namespace, job(model, revision, "prune"), PRUNED);
-    kubelet.succeed(namespace, job(model, revision, "engine"), ENGINE);
-    kubelet.succeed(namespace, job(model, revision, "evaluate"), EVALUATED_GOOD);
+    kubelet.succeed(namespace, job(model, revision, "prune"), TestNamespace.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), TestNamespace.ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), TestNamespace.EVALUATED_GOOD);
     SparseModel done = awaitPhase(model, Phase.GATE_PASSED);
 
     assertThat(done.getStatus().getRevision()).isEqualTo(revision);
@@ -116,9 +97,9 @@ class PipelineIT {
     SparseModel model = create("minilm", spec -> {});
     String revision = Revision.of(model.getSpec());
 
-    kubelet.succeed(namespace, job(model, revision, "prune"), PRUNED);
-    kubelet.succeed(namespace, job(model, revision, "engine"), ENGINE);
-    kubelet.succeed(namespace, job(model, revision, "evaluate"), EVALUATED_BAD);
+    kubelet.succeed(namespace, job(model, revision, "prune"), TestNamespace.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), TestNamespace.ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), TestNamespace.EVALUATED_BAD);
     SparseModel failed = awaitPhase(model, Phase.GATE_FAILED);
 
     assertThat(failed.getStatus().getGate().drop()).isEqualTo(0.3996);
@@ -165,7 +146,7 @@ class PipelineIT {
   void aSpecChangeMidPipelineStartsANewRevisionAndDropsTheOldJobs() {
     SparseModel model = create("minilm", spec -> {});
     String first = Revision.of(model.getSpec());
-    kubelet.succeed(namespace, job(model, first, "prune"), PRUNED);
+    kubelet.succeed(namespace, job(model, first, "prune"), TestNamespace.PRUNED);
     awaitJob(job(model, first, "engine"));
 
     admin
@@ -199,7 +180,7 @@ class PipelineIT {
   void noEligibleGpuNodeIsAConditionAndAWarningNotASilentPendingPod() {
     SparseModel model = create("minilm", spec -> spec.with("engine").put("backend", "tensorrt"));
     String revision = Revision.of(model.getSpec());
-    kubelet.succeed(namespace, job(model, revision, "prune"), PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "prune"), TestNamespace.PRUNED);
 
     await()
         .atMost(Duration.ofSeconds(30))
@@ -242,7 +223,7 @@ class PipelineIT {
     SparseModel wiped = get(model);
     wiped.setStatus(null);
     admin.resource(wiped).updateStatus();
-    kubelet.succeed(namespace, prune, PRUNED);
+    kubelet.succeed(namespace, prune, TestNamespace.PRUNED);
     String engine = job(model, Revision.of(model.getSpec()), "engine");
     awaitJob(engine);
 
@@ -279,49 +260,38 @@ class PipelineIT {
     assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
   }
 
+  /** Pipeline scenarios stop at the gate: nothing is served (rollout.replicas 0). */
   private SparseModel create(
       String name, Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {
-    SparseModel model = Fixtures.minilm(edit);
-    model.getMetadata().setName(name);
-    model.getMetadata().setNamespace(namespace);
-    model.getMetadata().setUid(null);
-    model.getMetadata().setGeneration(null);
-    return admin.resource(model).create();
+    return ns.create(
+        name,
+        spec -> {
+          spec.with("rollout").put("replicas", 0);
+          edit.accept(spec);
+        });
   }
 
   private String job(SparseModel model, String revision, String stage) {
-    return model.getMetadata().getName() + "-" + revision + "-" + stage;
+    return TestNamespace.job(model, revision, stage);
   }
 
   private Job awaitJob(String name) {
-    return await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () -> admin.batch().v1().jobs().inNamespace(namespace).withName(name).get(),
-            j -> j != null);
+    return ns.awaitJob(name);
   }
 
   private SparseModel get(SparseModel model) {
-    return admin
-        .resources(SparseModel.class)
-        .inNamespace(namespace)
-        .withName(model.getMetadata().getName())
-        .get();
+    return ns.get(model);
   }
 
   private SparseModel awaitPhase(SparseModel model, Phase phase) {
-    Predicate<SparseModel> reached =
-        m -> m.getStatus() != null && m.getStatus().getPhase() == phase;
-    return await().atMost(Duration.ofSeconds(60)).until(() -> get(model), reached);
+    return ns.awaitPhase(model, phase);
   }
 
   private List<Event> events(SparseModel model) {
-    return admin.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> model.getMetadata().getName().equals(e.getInvolvedObject().getName()))
-        .toList();
+    return ns.events(model);
   }
 
   private List<String> reasons(SparseModel model) {
-    return events(model).stream().map(Event::getReason).toList();
+    return ns.reasons(model);
   }
 }

@@ -31,6 +31,11 @@ class SparseModelOperatorIT {
     "update, jobs.batch, '', no",
     "list, nodes, '', yes",
     "update, nodes, '', no",
+    "patch, deployments.apps, '', yes",
+    "update, deployments.apps, '', no",
+    "create, services, '', yes",
+    "update, services, '', no",
+    "delete, customresourcedefinitions.apiextensions.k8s.io, '', no",
   })
   void serviceAccountHoldsOnlyWhatTheOperatorUses(
       String verb, String resource, String subresource, String allowed) {

@@ -35,4 +35,11 @@ public record AnalysisSpec(
     @Pattern("^https?://[^\\s]+$")
         @JsonPropertyDescription(
             "Prometheus base URL to query; unset: the operator scrapes the inference pods.")
-        String prometheusUrl) {}
+        String prometheusUrl,
+    @Default("0.1")
+        @Min(0)
+        @Max(1)
+        @JsonPropertyDescription(
+            "Fraction of the canary's requests mirrored to the dense baseline for the agreement"
+                + " metric; the client never waits for the mirror.")
+        Double shadowFraction) {}

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 
 /** Serving and canary rollout of the gated model. */
 public record RolloutSpec(
@@ -27,7 +28,16 @@ public record RolloutSpec(
         @JsonPropertyDescription(
             "Promote automatically when every step passes; otherwise wait at the last step for"
                 + " the sparserollout.io/promote annotation.")
-        Boolean autoPromote) {
+        Boolean autoPromote,
+    @Default("10m")
+        @Pattern(CanaryStep.DURATION_PATTERN)
+        @JsonPropertyDescription(
+            "How long a canary step may wait for its pods to become Ready before the canary is"
+                + " rolled back.")
+        String progressDeadline,
+    @JsonPropertyDescription(
+            "The Gateway the HTTPRoute attaches to; required for trafficMode gateway-api.")
+        GatewayRef gateway) {
 
   public enum TrafficMode {
     @JsonProperty("gateway-api")

@@ -21,7 +21,14 @@ public final class EventRecorder {
     INVALID_SPEC(true),
     NO_ELIGIBLE_GPU_NODE(true),
     GATE_PASSED(false),
-    GATE_FAILED(true);
+    GATE_FAILED(true),
+    CANARY_STARTED(false),
+    CANARY_STEP(false),
+    ANALYSIS_FAILED(true),
+    PROMOTED(false),
+    ROLLED_BACK(true),
+    CANARY_SUPERSEDED(false),
+    TRAFFIC_NOT_ROUTABLE(true);
 
     private final boolean warning;
 

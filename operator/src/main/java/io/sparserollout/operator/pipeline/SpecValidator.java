@@ -3,6 +3,7 @@ package io.sparserollout.operator.pipeline;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.QuantizationSpec;
+import io.sparserollout.api.v1alpha1.RolloutSpec;
 import io.sparserollout.api.v1alpha1.ShapeProfile;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import io.sparserollout.api.v1alpha1.SparsitySpec;
@@ -90,6 +91,12 @@ public final class SpecValidator {
             || metric == GateSpec.Metric.PNR;
     if (taskMetric && spec.evaluation().labelsUri() == null) {
       problems.add("spec.evaluation.labelsUri: required by gate metric " + json(metric));
+    }
+    if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
+        && spec.rollout().gateway() == null) {
+      problems.add(
+          "spec.rollout.gateway: required by trafficMode gateway-api (the Gateway the HTTPRoute"
+              + " attaches to)");
     }
     return problems;
   }

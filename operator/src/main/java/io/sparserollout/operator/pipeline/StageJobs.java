@@ -6,10 +6,6 @@ import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
-import io.fabric8.kubernetes.api.model.Volume;
-import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMount;
-import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sparserollout.api.v1alpha1.ComputeResources;
@@ -56,25 +52,7 @@ public final class StageJobs {
       GpuPlacement.Decision placement,
       JobSettings settings) {
     Map<String, String> labels = labels(model, revision, stage);
-    List<Volume> volumes = new ArrayList<>();
-    List<VolumeMount> mounts = new ArrayList<>();
-    for (String claim : Storage.claims(model)) {
-      String volume = "pvc-" + volumes.size();
-      volumes.add(
-          new VolumeBuilder()
-              .withName(volume)
-              .withNewPersistentVolumeClaim()
-              .withClaimName(claim)
-              .endPersistentVolumeClaim()
-              .build());
-      mounts.add(
-          new VolumeMountBuilder()
-              .withName(volume)
-              .withMountPath(Storage.MOUNT_ROOT + claim)
-              .build());
-    }
-    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    PodVolumes storage = PodVolumes.of(model);
 
     ResourceRequirements resources = resources(model, stage);
     Map<String, String> nodeSelector = Map.of();
@@ -114,7 +92,7 @@ public final class StageJobs {
         .withRunAsUser(1000L)
         .withFsGroup(1000L)
         .endSecurityContext()
-        .withVolumes(volumes)
+        .withVolumes(storage.volumes())
         .withContainers(
             new ContainerBuilder()
                 .withName("sparsify")
@@ -125,7 +103,7 @@ public final class StageJobs {
                 .withTerminationMessagePath(TERMINATION_LOG)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .withResources(resources)
-                .withVolumeMounts(mounts)
+                .withVolumeMounts(storage.mounts())
                 .withNewSecurityContext()
                 .withAllowPrivilegeEscalation(false)
                 .withReadOnlyRootFilesystem(true)
@@ -141,7 +119,7 @@ public final class StageJobs {
   }
 
   /** The termination-log file, and S3 credentials from the spec's Secret when S3 is used. */
-  private static List<EnvVar> env(SparseModel model) {
+  public static List<EnvVar> env(SparseModel model) {
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar("SPARSIFY_TERMINATION_LOG", TERMINATION_LOG, null));
     if (Storage.usesS3(model)) {

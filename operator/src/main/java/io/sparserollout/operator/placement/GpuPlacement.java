@@ -116,6 +116,19 @@ public final class GpuPlacement {
                     .thenComparingInt(e -> e.getValue().size()))
             .orElseThrow()
             .getKey();
+    return onProduct(product, resource);
+  }
+
+  /**
+   * Serving a built plan: the GPU product it was built on (a TensorRT plan runs only there), with
+   * the spec's GPU or MIG resource.
+   */
+  public static OnGpu servingOn(EngineSpec engine, String product) {
+    String profile = engine.gpu().migProfile();
+    return onProduct(product, profile == null ? GPU_RESOURCE : "nvidia.com/mig-" + profile);
+  }
+
+  private static OnGpu onProduct(String product, String resource) {
     return new OnGpu(
         product,
         resource,

@@ -22,6 +22,7 @@ class SpecValidatorTest {
               spec.with("sparsity").with("layers").putArray("exclude").add("([");
               spec.with("gate").put("metric", "ndcg");
               spec.with("artifactStore").put("uri", "s3://bucket/prefix");
+              spec.with("rollout").put("trafficMode", "gateway-api");
             });
 
     assertThat(SpecValidator.problems(model.getSpec()))
@@ -31,7 +32,8 @@ class SpecValidatorTest {
         .anyMatch(p -> p.startsWith("spec.sparsity.layers.exclude"))
         .anyMatch(p -> p.startsWith("spec.evaluation.labelsUri"))
         .anyMatch(p -> p.startsWith("spec.artifactStore.credentialsSecret: required for s3://"))
-        .hasSize(6);
+        .anyMatch(p -> p.startsWith("spec.rollout.gateway: required by trafficMode gateway-api"))
+        .hasSize(7);
   }
 
   @Test

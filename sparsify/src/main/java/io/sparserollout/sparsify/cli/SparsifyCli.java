@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       VerifyCommand.class,
       QuantizeCommand.class,
       BuildEngineCommand.class,
-      EvaluateCommand.class
+      EvaluateCommand.class,
+      FetchCommand.class
     })
 public final class SparsifyCli implements Runnable {
   public static final int CHECK_FAILED = 1;

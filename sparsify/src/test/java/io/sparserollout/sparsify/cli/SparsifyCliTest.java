@@ -132,7 +132,7 @@ class SparsifyCliTest {
   }
 
   @Test
-  void readsInputsOverHttpAndNamesAMissingOne() throws Exception {
+  void readsAndFetchesInputsOverHttpAndNamesAMissingOne() throws Exception {
     var server =
         com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext(
@@ -153,6 +153,15 @@ class SparsifyCliTest {
 
       assertThat(run("verify", "--model", base + "missing.onnx")).isEqualTo(2);
       assertThat(err.toString()).contains("cannot fetch " + base + "missing.onnx: HTTP 404");
+
+      // fetch: how an inference pod's init container gets a model that is not on a PVC.
+      Path copy = dir.resolve("models/model.onnx");
+      assertThat(run("fetch", "--from", base + "enc.onnx", "--out", copy.toString(), "--json"))
+          .isZero();
+      assertThat(Files.readAllBytes(copy)).isEqualTo(Files.readAllBytes(encoder));
+      assertThat(out.toString()).contains("\"bytes\":" + Files.size(encoder));
+      assertThat(run("fetch", "--from", base + "gone.onnx", "--out", copy.toString())).isEqualTo(2);
+      assertThat(err.toString()).contains("cannot fetch " + base + "gone.onnx: HTTP 404");
     } finally {
       server.stop(0);
     }

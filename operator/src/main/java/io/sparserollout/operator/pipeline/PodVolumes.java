@@ -1,0 +1,36 @@
+package io.sparserollout.operator.pipeline;
+
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The model's PVCs mounted at /mnt/&lt;claim&gt; plus a writable /tmp: stage and serving pods. */
+public record PodVolumes(List<Volume> volumes, List<VolumeMount> mounts) {
+
+  public static PodVolumes of(SparseModel model) {
+    List<Volume> volumes = new ArrayList<>();
+    List<VolumeMount> mounts = new ArrayList<>();
+    for (String claim : Storage.claims(model)) {
+      String volume = "pvc-" + volumes.size();
+      volumes.add(
+          new VolumeBuilder()
+              .withName(volume)
+              .withNewPersistentVolumeClaim()
+              .withClaimName(claim)
+              .endPersistentVolumeClaim()
+              .build());
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName(volume)
+              .withMountPath(Storage.MOUNT_ROOT + claim)
+              .build());
+    }
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    return new PodVolumes(volumes, mounts);
+  }
+}

@@ -1,0 +1,89 @@
+package io.sparserollout.operator.rollout;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * The same counters as {@link PodScraper}, summed by PromQL over the canary's pods. Expects the
+ * usual Kubernetes scrape labels {@code namespace} and {@code pod} on the series.
+ */
+public final class PrometheusQueries implements MetricsSource {
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+  private final ObjectMapper json = new ObjectMapper();
+  private final String baseUrl;
+
+  public PrometheusQueries(String baseUrl) {
+    this.baseUrl = baseUrl.replaceAll("/+$", "");
+  }
+
+  /** The series of the Deployment's pods: its name, a ReplicaSet hash, a pod suffix. */
+  static String selector(String namespace, String deployment) {
+    return "namespace=\"" + namespace + "\",pod=~\"" + deployment + "-[a-z0-9]+-[a-z0-9]+\"";
+  }
+
+  @Override
+  public Measurement measure(String namespace, String deployment, List<Pod> pods)
+      throws MetricsUnavailable {
+    String sel = selector(namespace, deployment);
+    TreeMap<Double, Double> buckets = new TreeMap<>();
+    for (JsonNode series :
+        query("sum by (le) (" + PrometheusText.LATENCY_BUCKET + "{" + sel + "})")) {
+      buckets.put(PrometheusText.number(series.path("metric").path("le").asText()), value(series));
+    }
+    return new Measurement(
+        scalar("sum(" + PrometheusText.REQUESTS + "{" + sel + "})"),
+        scalar("sum(" + PrometheusText.REQUESTS + "{" + sel + ",outcome!=\"success\"})"),
+        buckets,
+        scalar("sum(" + PrometheusText.AGREEMENT_SUM + "{" + sel + "})"),
+        scalar("sum(" + PrometheusText.AGREEMENT_COUNT + "{" + sel + "})"));
+  }
+
+  private double scalar(String promql) throws MetricsUnavailable {
+    JsonNode result = query(promql);
+    return result.isEmpty() ? 0 : value(result.get(0));
+  }
+
+  private static double value(JsonNode series) {
+    return PrometheusText.number(series.path("value").path(1).asText());
+  }
+
+  private JsonNode query(String promql) throws MetricsUnavailable {
+    URI uri =
+        URI.create(
+            baseUrl + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+    try {
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
+      JsonNode body = json.readTree(response.body());
+      if (response.statusCode() != 200 || !"success".equals(body.path("status").asText())) {
+        throw new MetricsUnavailable(
+            "Prometheus answered "
+                + response.statusCode()
+                + " to "
+                + promql
+                + ": "
+                + body.path("error").asText(response.body()));
+      }
+      return body.path("data").path("result");
+    } catch (IOException e) {
+      throw new MetricsUnavailable("cannot query Prometheus at " + baseUrl + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MetricsUnavailable("interrupted querying Prometheus");
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.sparserollout.operator.rollout;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Reads the inference pod's counters from its Prometheus text exposition (/metrics). */
+public final class PrometheusText {
+  static final String REQUESTS = "inference_requests_total";
+  static final String LATENCY_BUCKET = "inference_request_duration_seconds_bucket";
+  static final String AGREEMENT_SUM = "shadow_agreement_sum";
+  static final String AGREEMENT_COUNT = "shadow_agreement_count";
+  private static final Pattern SAMPLE =
+      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\S+)?$");
+  private static final Pattern LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+  private PrometheusText() {}
+
+  public static Measurement parse(String text) {
+    double requests = 0;
+    double errors = 0;
+    double agreementSum = 0;
+    double agreementCount = 0;
+    TreeMap<Double, Double> buckets = new TreeMap<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      Matcher m = SAMPLE.matcher(line.strip());
+      if (!m.matches()) {
+        continue;
+      }
+      double value = number(m.group(4));
+      Map<String, String> labels = labels(m.group(3));
+      switch (m.group(1)) {
+        case REQUESTS -> {
+          requests += value;
+          if (!"success".equals(labels.get("outcome"))) {
+            errors += value;
+          }
+        }
+        case LATENCY_BUCKET -> buckets.merge(number(labels.get("le")), value, Double::sum);
+        case AGREEMENT_SUM -> agreementSum += value;
+        case AGREEMENT_COUNT -> agreementCount += value;
+        default -> {}
+      }
+    }
+    return new Measurement(requests, errors, buckets, agreementSum, agreementCount);
+  }
+
+  static double number(String text) {
+    return switch (text) {
+      case "+Inf", "Inf" -> Double.POSITIVE_INFINITY;
+      case "-Inf" -> Double.NEGATIVE_INFINITY;
+      default -> Double.parseDouble(text);
+    };
+  }
+
+  private static Map<String, String> labels(String text) {
+    Map<String, String> labels = new HashMap<>();
+    if (text != null) {
+      Matcher m = LABEL.matcher(text);
+      while (m.find()) {
+        labels.put(m.group(1), m.group(2));
+      }
+    }
+    return labels;
+  }
+}

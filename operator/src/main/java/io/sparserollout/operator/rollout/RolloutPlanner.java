@@ -1,0 +1,367 @@
+package io.sparserollout.operator.rollout;
+
+import io.sparserollout.api.v1alpha1.AnalysisSpec;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.RolloutSpec;
+import io.sparserollout.api.v1alpha1.RolloutStatus;
+import io.sparserollout.operator.events.EventRecorder.Reason;
+import io.sparserollout.operator.rollout.RolloutPlan.Notice;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Chooses the rollout's next move from the current state, as a pure function: start a canary once
+ * the gate passes, hold each step for its pause while analysis runs, then promote; roll back when
+ * analysis fails too often, the canary never becomes ready, or a user aborts. The stable revision
+ * keeps serving through everything, including pipelines of newer revisions.
+ */
+public final class RolloutPlanner {
+  public static final String PROMOTE_ANNOTATION = "sparserollout.io/promote";
+  public static final String ABORT_ANNOTATION = "sparserollout.io/abort";
+  static final Duration READINESS_POLL = Duration.ofSeconds(10);
+
+  /** What the planner sees of one served model's Deployment. */
+  public record Observed(int replicas, int available) {}
+
+  /**
+   * @param revision the pipeline revision whose gate result is current
+   * @param phase the phase the pipeline reached for it
+   * @param observed Deployments by served model (revision, dense or baseline)
+   * @param promote value of the promote annotation (a revision), or null
+   * @param abort value of the abort annotation (a revision), or null
+   */
+  public record Inputs(
+      String revision,
+      Phase phase,
+      RolloutSpec spec,
+      RolloutStatus current,
+      Map<String, Observed> observed,
+      String promote,
+      String abort,
+      Instant now) {
+
+    int available(String key) {
+      Observed o = key == null ? null : observed.get(key);
+      return o == null ? 0 : o.available();
+    }
+
+    int replicasOf(String key) {
+      Observed o = key == null ? null : observed.get(key);
+      return o == null ? 0 : o.replicas();
+    }
+
+    String stamp() {
+      return now.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+  }
+
+  private RolloutPlanner() {}
+
+  /**
+   * @param analyze measures the canary now; called only when an analysis is due
+   */
+  public static RolloutPlan plan(Inputs in, Supplier<AnalysisVerdict> analyze) {
+    return switch (in.phase()) {
+      case GATE_PASSED -> in.spec().replicas() == 0 ? notServed(in) : start(in);
+      case ROLLING_OUT -> progress(in, analyze);
+      case PROMOTED -> promoted(in, RolloutDraft.of(in.current()), List.of());
+      case ROLLED_BACK -> rolledBack(in, RolloutDraft.of(in.current()), List.of());
+      default -> keepStable(in);
+    };
+  }
+
+  /** A newer revision is in its pipeline (or failed it): the stable serves, any canary goes. */
+  private static RolloutPlan keepStable(Inputs in) {
+    RolloutDraft d = RolloutDraft.of(in.current());
+    List<Notice> events = new ArrayList<>();
+    if (d.canary != null && !d.canary.equals(in.revision())) {
+      if (d.weight != null && d.weight > 0) {
+        d.message = "canary " + d.canary + " stopped: revision " + in.revision() + " supersedes it";
+        events.add(new Notice(Reason.CANARY_SUPERSEDED, d.message));
+      }
+      d.clearCanary();
+    }
+    Map<String, Integer> replicas = new LinkedHashMap<>();
+    if (d.stable != null) {
+      replicas.put(d.stable, in.spec().replicas());
+      replicas.put(ServedModel.BASELINE, 1);
+    }
+    return new RolloutPlan(
+        in.phase(),
+        in.current() == null ? null : d.build(),
+        replicas,
+        d.stable == null || in.available(d.stable) >= 1,
+        d.stable == null ? Map.of() : routes(d.stable, null, 0),
+        null,
+        events,
+        null,
+        null);
+  }
+
+  private static RolloutPlan notServed(Inputs in) {
+    return new RolloutPlan(
+        Phase.GATE_PASSED,
+        in.current(),
+        Map.of(),
+        true,
+        Map.of(),
+        "gate passed; not served: spec.rollout.replicas is 0",
+        List.of(),
+        null,
+        null);
+  }
+
+  private static RolloutPlan start(Inputs in) {
+    RolloutDraft d = RolloutDraft.of(in.current());
+    if (in.revision().equals(d.stable)) {
+      return promoted(in, d, List.of());
+    }
+    d.clearCanary();
+    d.stable = d.stable == null ? ServedModel.DENSE : d.stable;
+    d.canary = in.revision();
+    d.step = 0;
+    d.weight = CanaryPlan.of(in.spec()).step(0).weight();
+    d.stepStartedAt = in.stamp();
+    d.passed = 0;
+    d.failures = 0;
+    d.agreement = null;
+    d.errorRate = null;
+    d.p99LatencyMs = null;
+    d.message = "canary " + d.canary + " started at " + d.weight + "% against " + d.stable;
+    Map<String, Integer> replicas = new LinkedHashMap<>();
+    replicas.put(d.stable, Math.max(in.spec().replicas(), in.replicasOf(d.stable)));
+    replicas.put(d.canary, TrafficSplit.of(in.spec().replicas(), d.weight).canary());
+    replicas.put(ServedModel.BASELINE, 1);
+    return new RolloutPlan(
+        Phase.ROLLING_OUT,
+        d.build(),
+        replicas,
+        false,
+        routes(d.stable, d.canary, 0),
+        d.message,
+        List.of(new Notice(Reason.CANARY_STARTED, d.message)),
+        READINESS_POLL,
+        null);
+  }
+
+  private static RolloutPlan progress(Inputs in, Supplier<AnalysisVerdict> analyze) {
+    RolloutDraft d = RolloutDraft.of(in.current());
+    if (in.revision().equals(in.abort())) {
+      return rollBack(in, d, "aborted by the " + ABORT_ANNOTATION + " annotation");
+    }
+    if (in.revision().equals(in.promote())) {
+      return promote(in, d, "promoted by the " + PROMOTE_ANNOTATION + " annotation");
+    }
+    CanaryPlan steps = CanaryPlan.of(in.spec());
+    d.weight = steps.step(d.step).weight();
+    int routedBefore = d.step == 0 ? 0 : steps.step(d.step - 1).weight();
+    TrafficSplit split = split(in, d.weight);
+    Instant stepStart = Instant.parse(d.stepStartedAt);
+    Map<String, Integer> replicas = new LinkedHashMap<>();
+    replicas.put(ServedModel.BASELINE, 1);
+    replicas.put(d.canary, split.canary());
+
+    int canaryReady = in.available(d.canary);
+    boolean baselineReady = in.available(ServedModel.BASELINE) >= 1;
+    if (canaryReady < split.canary() || !baselineReady) {
+      Instant deadline = stepStart.plus(GoDuration.parse(in.spec().progressDeadline()));
+      String waiting =
+          canaryReady
+              + " of "
+              + split.canary()
+              + " canary pods ready"
+              + (baselineReady ? "" : ", the dense baseline not ready");
+      if (!in.now().isBefore(deadline)) {
+        return rollBack(
+            in, d, "canary not ready within " + in.spec().progressDeadline() + ": " + waiting);
+      }
+      // The stable is not scaled down before the canary can take its share.
+      replicas.put(d.stable, Math.max(split.stable(), in.replicasOf(d.stable)));
+      d.message = "step " + d.step + " (" + d.weight + "%): waiting, " + waiting;
+      return rollingOut(
+          in,
+          d,
+          replicas,
+          routedBefore,
+          List.of(),
+          min(READINESS_POLL, Duration.between(in.now(), deadline)));
+    }
+    replicas.put(d.stable, split.stable());
+    int routed = d.weight;
+
+    List<Notice> events = new ArrayList<>();
+    AnalysisSpec analysis = in.spec().analysis();
+    Duration interval = GoDuration.parse(analysis.interval());
+    Instant lastAnalysis = d.lastAnalysisAt == null ? stepStart : Instant.parse(d.lastAnalysisAt);
+    if (!in.now().isBefore(lastAnalysis.plus(interval))) {
+      AnalysisVerdict verdict = analyze.get();
+      d.lastAnalysisAt = in.stamp();
+      lastAnalysis = in.now;
+      d.record(verdict.measurement());
+      d.message = "step " + d.step + " (" + d.weight + "%): " + verdict.message();
+      switch (verdict.outcome()) {
+        case PASSED -> d.passed = d.passed + 1;
+        case FAILED -> {
+          d.failures = d.failures + 1;
+          if (d.failures > analysis.failureLimit()) {
+            return rollBack(in, d, "analysis failed: " + verdict.message());
+          }
+          events.add(
+              new Notice(
+                  Reason.ANALYSIS_FAILED,
+                  verdict.message()
+                      + " ("
+                      + d.failures
+                      + " of "
+                      + analysis.failureLimit()
+                      + " tolerated failures)"));
+        }
+        case INCONCLUSIVE -> {}
+      }
+    }
+    Instant stepEnd = stepStart.plus(steps.pause(d.step));
+    if (d.passed > 0 && !in.now().isBefore(stepEnd)) {
+      if (!steps.isLast(d.step)) {
+        d.step = d.step + 1;
+        d.weight = steps.step(d.step).weight();
+        d.stepStartedAt = in.stamp();
+        d.lastAnalysisAt = null;
+        d.passed = 0;
+        d.failures = 0;
+        d.message = "step " + d.step + ": " + d.weight + "% of traffic on the canary";
+        events.add(new Notice(Reason.CANARY_STEP, d.message));
+        replicas.put(d.canary, split(in, d.weight).canary());
+        // Only once the bigger canary is ready do the stable shrink and the route shift.
+        return rollingOut(in, d, replicas, routed, events, READINESS_POLL);
+      }
+      if (Boolean.TRUE.equals(in.spec().autoPromote())) {
+        return promote(in, d, "every canary step passed");
+      }
+      d.awaitingPromotion = true;
+      d.message =
+          "every canary step passed; waiting for "
+              + PROMOTE_ANNOTATION
+              + "="
+              + d.canary
+              + " (or "
+              + ABORT_ANNOTATION
+              + ")";
+    }
+    Duration untilAnalysis = Duration.between(in.now(), lastAnalysis.plus(interval));
+    Duration untilStepEnd = Duration.between(in.now(), stepEnd);
+    return rollingOut(
+        in,
+        d,
+        replicas,
+        routed,
+        events,
+        untilStepEnd.isNegative() ? untilAnalysis : min(untilAnalysis, untilStepEnd));
+  }
+
+  private static RolloutPlan rollingOut(
+      Inputs in,
+      RolloutDraft d,
+      Map<String, Integer> replicas,
+      int routedWeight,
+      List<Notice> events,
+      Duration requeue) {
+    return new RolloutPlan(
+        Phase.ROLLING_OUT,
+        d.build(),
+        replicas,
+        false,
+        routes(d.stable, d.canary, routedWeight),
+        d.message,
+        events,
+        requeue.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : requeue,
+        null);
+  }
+
+  private static RolloutPlan promote(Inputs in, RolloutDraft d, String why) {
+    String canary = d.canary;
+    d.stable = canary;
+    d.clearCanary();
+    d.message = "revision " + canary + " promoted: " + why;
+    return promoted(in, d, List.of(new Notice(Reason.PROMOTED, d.message)));
+  }
+
+  /** The stable takes every replica; the rest go once it serves at full size. */
+  private static RolloutPlan promoted(Inputs in, RolloutDraft d, List<Notice> events) {
+    int total = in.spec().replicas();
+    Map<String, Integer> replicas = new LinkedHashMap<>();
+    replicas.put(d.stable, total);
+    replicas.put(ServedModel.BASELINE, 1);
+    return new RolloutPlan(
+        Phase.PROMOTED,
+        d.build(),
+        replicas,
+        in.available(d.stable) >= total,
+        routes(d.stable, null, 0),
+        d.message,
+        events,
+        null,
+        null);
+  }
+
+  private static RolloutPlan rollBack(Inputs in, RolloutDraft d, String why) {
+    d.weight = 0;
+    d.awaitingPromotion = null;
+    d.message = "canary " + d.canary + " rolled back to " + d.stable + ": " + why;
+    return rolledBack(in, d, List.of(new Notice(Reason.ROLLED_BACK, d.message)));
+  }
+
+  /**
+   * Traffic back to the stable at full size; the canary is scaled to zero (its GPUs released) as
+   * soon as a stable pod serves, and kept at zero replicas for inspection.
+   */
+  private static RolloutPlan rolledBack(Inputs in, RolloutDraft d, List<Notice> events) {
+    Map<String, Integer> replicas = new LinkedHashMap<>();
+    replicas.put(d.stable, in.spec().replicas());
+    replicas.put(ServedModel.BASELINE, 1);
+    boolean stableServes = in.available(d.stable) >= 1;
+    if (d.canary != null && stableServes) {
+      replicas.put(d.canary, 0);
+    }
+    return new RolloutPlan(
+        Phase.ROLLED_BACK,
+        d.build(),
+        replicas,
+        stableServes,
+        routes(d.stable, d.canary, 0),
+        d.message,
+        events,
+        stableServes ? null : READINESS_POLL,
+        null);
+  }
+
+  /**
+   * Replica counts for a canary weight. Behind an HTTPRoute the weights split the traffic, so the
+   * stable keeps every replica until promotion; behind one Service the replica counts are the
+   * split.
+   */
+  private static TrafficSplit split(Inputs in, int weight) {
+    TrafficSplit split = TrafficSplit.of(in.spec().replicas(), weight);
+    return in.spec().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
+        ? new TrafficSplit(in.spec().replicas(), split.canary())
+        : split;
+  }
+
+  private static Map<String, Integer> routes(String stable, String canary, int canaryWeight) {
+    Map<String, Integer> routes = new LinkedHashMap<>();
+    routes.put(stable, 100 - canaryWeight);
+    if (canary != null) {
+      routes.put(canary, canaryWeight);
+    }
+    return routes;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+}

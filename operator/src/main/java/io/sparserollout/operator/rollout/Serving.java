@@ -1,0 +1,246 @@
+package io.sparserollout.operator.rollout;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.sparserollout.api.v1alpha1.AnalysisSpec;
+import io.sparserollout.api.v1alpha1.EngineStatus;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.RolloutSpec;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.operator.pipeline.StageJobs;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Talks to the API for the rollout: observes the serving Deployments from the informer cache, asks
+ * {@link RolloutPlanner} for the next move, then creates, scales and deletes to match it.
+ */
+public final class Serving {
+  private final ServingSettings settings;
+
+  public Serving(ServingSettings settings) {
+    this.settings = settings;
+  }
+
+  public RolloutPlan reconcile(
+      KubernetesClient client,
+      Context<SparseModel> context,
+      SparseModel model,
+      SparseModelStatus status,
+      Instant now) {
+    Map<String, Deployment> deployments = new HashMap<>();
+    for (Deployment d : context.getSecondaryResources(Deployment.class)) {
+      if (ServingResources.INFERENCE.equals(label(d, ServingResources.COMPONENT))) {
+        deployments.put(label(d, StageJobs.REVISION_LABEL), d);
+      }
+    }
+    Map<String, RolloutPlanner.Observed> observed = new HashMap<>();
+    deployments.forEach(
+        (key, d) ->
+            observed.put(
+                key,
+                new RolloutPlanner.Observed(
+                    orZero(d.getSpec().getReplicas()),
+                    d.getStatus() == null ? 0 : orZero(d.getStatus().getAvailableReplicas()))));
+    Map<String, String> annotations = model.getMetadata().getAnnotations();
+    var inputs =
+        new RolloutPlanner.Inputs(
+            status.getRevision(),
+            status.getPhase(),
+            model.getSpec().rollout(),
+            status.getRollout(),
+            observed,
+            annotations == null ? null : annotations.get(RolloutPlanner.PROMOTE_ANNOTATION),
+            annotations == null ? null : annotations.get(RolloutPlanner.ABORT_ANNOTATION),
+            now);
+    boolean routed = model.getSpec().rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API;
+    if (routed && servesTraffic(status) && !gatewayApiInstalled(client)) {
+      return RolloutPlan.blocked(
+          status.getPhase(),
+          status.getRollout(),
+          "trafficMode gateway-api needs the Gateway API CRDs (" + TrafficRoutes.CRD + ")");
+    }
+    RolloutPlan plan =
+        RolloutPlanner.plan(inputs, () -> analyze(context, model, status.getRevision()));
+
+    if (!plan.replicas().isEmpty()) {
+      Set<String> services =
+          context.getSecondaryResources(Service.class).stream()
+              .map(s -> s.getMetadata().getName())
+              .collect(Collectors.toSet());
+      for (Service service :
+          List.of(
+              ServingResources.trafficService(model, settings),
+              ServingResources.baselineService(model, settings))) {
+        if (!services.contains(service.getMetadata().getName())) {
+          createIfAbsent(client, service);
+        }
+      }
+    }
+    plan.replicas()
+        .forEach(
+            (key, replicas) -> {
+              Deployment existing = deployments.get(key);
+              if (existing == null) {
+                createIfAbsent(
+                    client,
+                    ServingResources.deployment(
+                        model, served(model, status.getEngine(), key), replicas, settings));
+              } else if (orZero(existing.getSpec().getReplicas()) != replicas) {
+                client
+                    .apps()
+                    .deployments()
+                    .inNamespace(existing.getMetadata().getNamespace())
+                    .withName(existing.getMetadata().getName())
+                    .patch(
+                        PatchContext.of(PatchType.JSON_MERGE),
+                        "{\"spec\":{\"replicas\":" + replicas + "}}");
+              }
+            });
+    if (routed && !plan.routes().isEmpty()) {
+      route(client, context, model, plan.routes());
+    }
+    if (plan.retireOthers()) {
+      deployments.forEach(
+          (key, d) -> {
+            if (!plan.replicas().containsKey(key)) {
+              client.resource(d).delete();
+            }
+          });
+      for (Service service : context.getSecondaryResources(Service.class)) {
+        String key = label(service, StageJobs.REVISION_LABEL);
+        if (key != null && !plan.replicas().containsKey(key)) {
+          client.resource(service).delete();
+        }
+      }
+    }
+    return plan;
+  }
+
+  /** Whether the phase is one in which anything is served. */
+  private static boolean servesTraffic(SparseModelStatus status) {
+    return status.getPhase() == Phase.GATE_PASSED || owns(status.getPhase());
+  }
+
+  private static boolean gatewayApiInstalled(KubernetesClient client) {
+    return client.apiextensions().v1().customResourceDefinitions().withName(TrafficRoutes.CRD).get()
+        != null;
+  }
+
+  /** A Service per routed model, and the HTTPRoute patched only when its spec differs. */
+  private void route(
+      KubernetesClient client,
+      Context<SparseModel> context,
+      SparseModel model,
+      Map<String, Integer> weights) {
+    Set<String> services =
+        context.getSecondaryResources(Service.class).stream()
+            .map(s -> s.getMetadata().getName())
+            .collect(Collectors.toSet());
+    for (String key : weights.keySet()) {
+      if (!services.contains(ServingResources.name(model, key))) {
+        createIfAbsent(client, TrafficRoutes.servedModelService(model, key, settings));
+      }
+    }
+    var routes =
+        client
+            .genericKubernetesResources(TrafficRoutes.API_VERSION, "HTTPRoute")
+            .inNamespace(model.getMetadata().getNamespace());
+    GenericKubernetesResource desired = TrafficRoutes.httpRoute(model, weights, settings);
+    GenericKubernetesResource existing = routes.withName(model.getMetadata().getName()).get();
+    if (existing == null) {
+      createIfAbsent(client, desired);
+    } else if (!desired
+        .getAdditionalProperties()
+        .get("spec")
+        .equals(existing.getAdditionalProperties().get("spec"))) {
+      routes
+          .withName(model.getMetadata().getName())
+          .patch(
+              PatchContext.of(PatchType.JSON_MERGE),
+              client
+                  .getKubernetesSerialization()
+                  .asJson(Map.of("spec", desired.getAdditionalProperties().get("spec"))));
+    }
+  }
+
+  private ServedModel served(SparseModel model, EngineStatus engine, String key) {
+    if (ServedModel.DENSE.equals(key) || ServedModel.BASELINE.equals(key)) {
+      return ServedModel.dense(model, key);
+    }
+    AnalysisSpec analysis = model.getSpec().rollout().analysis();
+    return ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct())
+        .mirroringTo(
+            ServingResources.baselineUrl(model, settings.port()), analysis.shadowFraction());
+  }
+
+  private AnalysisVerdict analyze(Context<SparseModel> context, SparseModel model, String key) {
+    List<Pod> ready =
+        context.getSecondaryResources(Pod.class).stream()
+            .filter(p -> key.equals(label(p, StageJobs.REVISION_LABEL)))
+            .filter(p -> ServingResources.INFERENCE.equals(label(p, ServingResources.COMPONENT)))
+            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+            .filter(Serving::isReady)
+            .toList();
+    AnalysisSpec spec = model.getSpec().rollout().analysis();
+    MetricsSource source =
+        spec.prometheusUrl() == null
+            ? new PodScraper(settings.port())
+            : new PrometheusQueries(spec.prometheusUrl());
+    try {
+      Measurement m =
+          source.measure(
+              model.getMetadata().getNamespace(), ServingResources.name(model, key), ready);
+      return AnalysisVerdict.judge(m, spec);
+    } catch (MetricsSource.MetricsUnavailable e) {
+      return new AnalysisVerdict(
+          AnalysisVerdict.Outcome.INCONCLUSIVE,
+          "metrics unavailable: " + e.getMessage(),
+          Measurement.empty());
+    }
+  }
+
+  private static boolean isReady(Pod pod) {
+    return pod.getStatus() != null
+        && pod.getStatus().getConditions() != null
+        && pod.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private static void createIfAbsent(KubernetesClient client, HasMetadata resource) {
+    try {
+      client.resource(resource).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+  }
+
+  private static String label(HasMetadata resource, String key) {
+    Map<String, String> labels = resource.getMetadata().getLabels();
+    return labels == null ? null : labels.get(key);
+  }
+
+  private static int orZero(Integer value) {
+    return value == null ? 0 : value;
+  }
+
+  /** Phases in which the rollout, not the pipeline, decides the phase. */
+  public static boolean owns(Phase phase) {
+    return phase == Phase.ROLLING_OUT || phase == Phase.PROMOTED || phase == Phase.ROLLED_BACK;
+  }
+}

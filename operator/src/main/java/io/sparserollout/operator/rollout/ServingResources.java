@@ -1,0 +1,287 @@
+package io.sparserollout.operator.rollout;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.sparserollout.api.v1alpha1.ComputeResources;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.pipeline.PodVolumes;
+import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.operator.pipeline.Storage;
+import io.sparserollout.operator.placement.GpuPlacement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Desired serving resources, pure functions of the resource: one Deployment per served model, the
+ * traffic Service (every pod labelled traffic=true: the split follows the replica counts) and the
+ * baseline Service the canary mirrors to.
+ */
+public final class ServingResources {
+  public static final String COMPONENT = "app.kubernetes.io/component";
+  public static final String INFERENCE = "inference";
+  public static final String TRAFFIC_LABEL = "sparserollout.io/traffic";
+  static final String MODEL_DIR = "/models";
+
+  private ServingResources() {}
+
+  /** The Deployment serving {@code key}; also the prefix of its pods' names. */
+  public static String name(SparseModel model, String key) {
+    String suffix = "-" + key;
+    String base = model.getMetadata().getName();
+    return base.substring(0, Math.min(base.length(), 63 - suffix.length())) + suffix;
+  }
+
+  /** The Service clients call: the SparseModel's own name. */
+  public static String trafficService(SparseModel model) {
+    return model.getMetadata().getName();
+  }
+
+  /** Where canaries mirror requests: the baseline Service's model URL. */
+  public static String baselineUrl(SparseModel model, int port) {
+    return "http://"
+        + name(model, ServedModel.BASELINE)
+        + "."
+        + model.getMetadata().getNamespace()
+        + ".svc:"
+        + port
+        + "/v2/models/"
+        + model.getMetadata().getName();
+  }
+
+  public static Map<String, String> labels(SparseModel model, String key) {
+    Map<String, String> labels = selector(model, key);
+    labels.put(StageJobs.MANAGED_BY, StageJobs.OPERATOR);
+    labels.put(TRAFFIC_LABEL, String.valueOf(!ServedModel.BASELINE.equals(key)));
+    return labels;
+  }
+
+  private static Map<String, String> selector(SparseModel model, String key) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(StageJobs.MODEL_LABEL, model.getMetadata().getName());
+    labels.put(StageJobs.REVISION_LABEL, key);
+    labels.put(COMPONENT, INFERENCE);
+    return labels;
+  }
+
+  public static Deployment deployment(
+      SparseModel model, ServedModel served, int replicas, ServingSettings settings) {
+    Map<String, String> labels = labels(model, served.key());
+    PodVolumes storage = PodVolumes.of(model);
+    List<Volume> volumes = new ArrayList<>(storage.volumes());
+    List<VolumeMount> mounts = new ArrayList<>(storage.mounts());
+    List<Container> init = new ArrayList<>();
+    String modelPath = Storage.path(served.uri());
+    if (served.needsFetch()) {
+      modelPath = MODEL_DIR + "/" + served.uri().substring(served.uri().lastIndexOf('/') + 1);
+      volumes.add(new VolumeBuilder().withName("model").withNewEmptyDir().endEmptyDir().build());
+      VolumeMount modelMount =
+          new VolumeMountBuilder().withName("model").withMountPath(MODEL_DIR).build();
+      mounts.add(modelMount);
+      init.add(fetch(model, served, modelPath, settings, modelMount));
+    }
+    ResourceRequirements resources = resources(model);
+    Map<String, String> nodeSelector = Map.of();
+    List<Toleration> tolerations = List.of();
+    if (served.placement() instanceof GpuPlacement.OnGpu gpu) {
+      resources.getLimits().put(gpu.resource(), new Quantity("1"));
+      resources.getRequests().put(gpu.resource(), new Quantity("1"));
+      nodeSelector = gpu.nodeSelector();
+      tolerations = gpu.tolerations();
+    }
+    return new DeploymentBuilder()
+        .withNewMetadata()
+        .withName(name(model, served.key()))
+        .withNamespace(model.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(owner(model))
+        .endMetadata()
+        .withNewSpec()
+        .withReplicas(replicas)
+        .withNewSelector()
+        .withMatchLabels(selector(model, served.key()))
+        .endSelector()
+        // Pods of one revision never change; only the replica count does.
+        .withNewStrategy()
+        .withType("RollingUpdate")
+        .withNewRollingUpdate()
+        .withMaxUnavailable(new IntOrString(0))
+        .endRollingUpdate()
+        .endStrategy()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(labels)
+        .withAnnotations(
+            Map.of(
+                "prometheus.io/scrape", "true",
+                "prometheus.io/port", String.valueOf(settings.port()),
+                "prometheus.io/path", "/metrics"))
+        .endMetadata()
+        .withNewSpec()
+        .withNodeSelector(nodeSelector)
+        .withTolerations(tolerations)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(1000L)
+        .withFsGroup(1000L)
+        .endSecurityContext()
+        .withVolumes(volumes)
+        .withInitContainers(init)
+        .withContainers(
+            new ContainerBuilder()
+                .withName("inference")
+                .withImage(settings.image())
+                .withCommand("java", "-jar", "/opt/inference-pod/quarkus-run.jar")
+                .withEnv(env(model, served, modelPath, settings))
+                .addNewPort()
+                .withName("http")
+                .withContainerPort(settings.port())
+                .endPort()
+                .withReadinessProbe(probe("/v2/health/ready", 3))
+                .withLivenessProbe(probe("/v2/health/live", 3))
+                // The model loads before the server listens: allow up to 5 minutes for that.
+                .withStartupProbe(probe("/v2/health/live", 60))
+                .withResources(resources)
+                .withVolumeMounts(mounts)
+                .withNewSecurityContext()
+                .withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withNewCapabilities()
+                .withDrop("ALL")
+                .endCapabilities()
+                .endSecurityContext()
+                .build())
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  public static Service trafficService(SparseModel model, ServingSettings settings) {
+    Map<String, String> selector = new LinkedHashMap<>();
+    selector.put(StageJobs.MODEL_LABEL, model.getMetadata().getName());
+    selector.put(COMPONENT, INFERENCE);
+    selector.put(TRAFFIC_LABEL, "true");
+    return service(model, trafficService(model), selector, settings);
+  }
+
+  public static Service baselineService(SparseModel model, ServingSettings settings) {
+    return service(
+        model, name(model, ServedModel.BASELINE), selector(model, ServedModel.BASELINE), settings);
+  }
+
+  private static Service service(
+      SparseModel model, String name, Map<String, String> selector, ServingSettings settings) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(StageJobs.MANAGED_BY, StageJobs.OPERATOR);
+    labels.put(StageJobs.MODEL_LABEL, model.getMetadata().getName());
+    labels.put(COMPONENT, INFERENCE);
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(model.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(owner(model))
+        .endMetadata()
+        .withNewSpec()
+        .withSelector(selector)
+        .addNewPort()
+        .withName("http")
+        .withPort(settings.port())
+        .withTargetPort(new IntOrString("http"))
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static List<EnvVar> env(
+      SparseModel model, ServedModel served, String modelPath, ServingSettings settings) {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(new EnvVar("MODEL_NAME", model.getMetadata().getName(), null));
+    env.add(new EnvVar("MODEL_PATH", modelPath, null));
+    env.add(new EnvVar("BACKEND", served.backend(), null));
+    env.add(new EnvVar("PORT", String.valueOf(settings.port()), null));
+    if (served.shadowUrl() != null) {
+      env.add(new EnvVar("SHADOW_BASELINE_URL", served.shadowUrl(), null));
+      env.add(new EnvVar("SHADOW_FRACTION", String.valueOf(served.shadowFraction()), null));
+    }
+    return env;
+  }
+
+  /** Copies an s3:// or https:// model into the pod's model directory before the server starts. */
+  private static Container fetch(
+      SparseModel model,
+      ServedModel served,
+      String modelPath,
+      ServingSettings settings,
+      VolumeMount modelMount) {
+    return new ContainerBuilder()
+        .withName("fetch-model")
+        .withImage(settings.fetchImage())
+        .withCommand("java", "-jar", "/opt/sparsify/sparsify.jar")
+        .withArgs("fetch", "--from", served.uri(), "--out", modelPath)
+        .withEnv(StageJobs.env(model))
+        .withVolumeMounts(
+            modelMount, new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())
+        .withNewSecurityContext()
+        .withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true)
+        .endSecurityContext()
+        .build();
+  }
+
+  private static Probe probe(String path, int failureThreshold) {
+    return new ProbeBuilder()
+        .withNewHttpGet()
+        .withPath(path)
+        .withPort(new IntOrString("http"))
+        .endHttpGet()
+        .withPeriodSeconds(5)
+        .withFailureThreshold(failureThreshold)
+        .build();
+  }
+
+  private static ResourceRequirements resources(SparseModel model) {
+    ComputeResources custom = model.getSpec().rollout().resources();
+    Map<String, Quantity> requests =
+        new LinkedHashMap<>(Map.of("cpu", new Quantity("1"), "memory", new Quantity("1Gi")));
+    Map<String, Quantity> limits = new LinkedHashMap<>(Map.of("memory", new Quantity("2Gi")));
+    if (custom != null && custom.requests() != null) {
+      requests.putAll(custom.requests());
+    }
+    if (custom != null && custom.limits() != null) {
+      limits.putAll(custom.limits());
+    }
+    return new ResourceRequirementsBuilder().withRequests(requests).withLimits(limits).build();
+  }
+
+  static OwnerReference owner(SparseModel model) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(model.getApiVersion())
+        .withKind(model.getKind())
+        .withName(model.getMetadata().getName())
+        .withUid(model.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
+  }
+}

@@ -1,0 +1,166 @@
+package io.sparserollout.operator;
+
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.operator.rollout.ServingResources;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Plays the kubelet for inference pods in one namespace: each pod the ReplicaSet controller creates
+ * gets its own loopback address, is reported Running and Ready, and serves stand-in /metrics there
+ * (text chosen by the pod's revision) for the operator to scrape. Pods of a revision listed as
+ * broken stay Pending, as pods whose image never starts.
+ */
+final class FakeInferencePods implements AutoCloseable {
+  private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
+  private final KubernetesClient client;
+  private final String namespace;
+  private final int port;
+  private final Map<String, String> addresses = new ConcurrentHashMap<>();
+  private final Map<String, HttpServer> servers = new ConcurrentHashMap<>();
+  private final Thread loop;
+  private volatile Function<String, String> metricsByRevision;
+  private volatile List<String> neverReady = List.of();
+  private volatile boolean running = true;
+
+  FakeInferencePods(
+      KubernetesClient client,
+      String namespace,
+      int port,
+      Function<String, String> metricsByRevision) {
+    this.client = client;
+    this.namespace = namespace;
+    this.port = port;
+    this.metricsByRevision = metricsByRevision;
+    this.loop = new Thread(this::run, "fake-inference-pods-" + namespace);
+    loop.setDaemon(true);
+    loop.start();
+  }
+
+  /** Pods of these revisions never become ready. */
+  void neverReady(String... revisions) {
+    neverReady = List.of(revisions);
+  }
+
+  void serveMetrics(Function<String, String> byRevision) {
+    metricsByRevision = byRevision;
+  }
+
+  /** Stand-in /metrics text of an inference pod. */
+  static String metrics(int requests, int errors, double agreement) {
+    int compared = requests / 2;
+    return """
+        inference_requests_total{model="m",outcome="success"} %d.0
+        inference_requests_total{model="m",outcome="error"} %d.0
+        inference_request_duration_seconds_bucket{model="m",le="0.005"} %d.0
+        inference_request_duration_seconds_bucket{model="m",le="+Inf"} %d.0
+        shadow_agreement_count{model="m"} %d.0
+        shadow_agreement_sum{model="m"} %s
+        """
+        .formatted(requests - errors, errors, requests, requests, compared, compared * agreement);
+  }
+
+  private void run() {
+    while (running) {
+      try {
+        for (Pod pod :
+            client
+                .pods()
+                .inNamespace(namespace)
+                .withLabel(ServingResources.COMPONENT, ServingResources.INFERENCE)
+                .list()
+                .getItems()) {
+          String revision = pod.getMetadata().getLabels().get(StageJobs.REVISION_LABEL);
+          if (pod.getMetadata().getDeletionTimestamp() == null
+              && !addresses.containsKey(pod.getMetadata().getName())
+              && !neverReady.contains(revision)) {
+            start(pod, revision);
+          }
+        }
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        return;
+      } catch (KubernetesClientException | IOException e) {
+        // The next round retries (a conflict with the controller's own writes, say).
+      }
+    }
+  }
+
+  private void start(Pod pod, String revision) throws IOException {
+    String ip = "127.0.0." + NEXT_ADDRESS.getAndIncrement();
+    HttpServer server = HttpServer.create(new InetSocketAddress(ip, port), 0);
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          byte[] body = metricsByRevision.apply(revision).getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.start();
+    servers.put(pod.getMetadata().getName(), server);
+    String now = Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
+    pod.getStatus().setPhase("Running");
+    pod.getStatus().setPodIP(ip);
+    pod.getStatus().setHostIP("127.0.0.1");
+    pod.getStatus().setStartTime(now);
+    pod.getStatus()
+        .setConditions(
+            List.of(
+                new PodConditionBuilder()
+                    .withType("Ready")
+                    .withStatus("True")
+                    .withLastTransitionTime(now)
+                    .build(),
+                new PodConditionBuilder()
+                    .withType("ContainersReady")
+                    .withStatus("True")
+                    .withLastTransitionTime(now)
+                    .build()));
+    pod.getStatus()
+        .setContainerStatuses(
+            List.of(
+                new ContainerStatusBuilder()
+                    .withName("inference")
+                    .withImage(pod.getSpec().getContainers().get(0).getImage())
+                    .withImageID("fake://inference")
+                    .withReady(true)
+                    .withStarted(true)
+                    .withRestartCount(0)
+                    .withNewState()
+                    .withNewRunning()
+                    .withStartedAt(now)
+                    .endRunning()
+                    .endState()
+                    .build()));
+    try {
+      client.pods().inNamespace(namespace).resource(pod).updateStatus();
+    } catch (KubernetesClientException e) {
+      servers.remove(pod.getMetadata().getName()).stop(0);
+      throw e;
+    }
+    addresses.put(pod.getMetadata().getName(), ip);
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    loop.interrupt();
+    servers.values().forEach(s -> s.stop(0));
+  }
+}

@@ -1,0 +1,251 @@
+package io.sparserollout.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.PhaseTransition;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.pipeline.Revision;
+import io.sparserollout.operator.rollout.RolloutPlanner;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * Canary rollouts on a real kube-apiserver and kube-controller-manager: the operator creates the
+ * serving Deployments, the deployment and replicaset controllers create pods, and the test plays
+ * their kubelet (loopback addresses, Ready) and serves their /metrics, which the operator scrapes.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealApiServerResource.class)
+class RolloutIT {
+  static final String GOOD = FakeInferencePods.metrics(400, 0, 0.99);
+  static final String DISAGREEING = FakeInferencePods.metrics(400, 0, 0.62);
+  static final Duration ROLLOUT = Duration.ofSeconds(90);
+
+  @ConfigProperty(name = "sparserollout.serving.port")
+  int port;
+
+  private TestNamespace ns;
+  private FakeInferencePods pods;
+
+  @BeforeEach
+  void connect(TestInfo test) {
+    ns = TestNamespace.forTest(test);
+    pods = new FakeInferencePods(ns.admin(), ns.name(), port, revision -> GOOD);
+  }
+
+  @AfterEach
+  void disconnect() {
+    pods.close();
+    ns.close();
+  }
+
+  /** Two replicas; 50% then 100% with 2 s pauses; analysis every second, no failure tolerated. */
+  private SparseModel create(Consumer<ObjectNode> edit) {
+    return ns.create(
+        "minilm",
+        spec -> {
+          ObjectNode rollout = spec.with("rollout");
+          rollout.put("replicas", 2).put("progressDeadline", "30s");
+          var steps = rollout.with("canary").putArray("steps");
+          steps.addObject().put("weight", 50).put("pause", "2s");
+          steps.addObject().put("weight", 100).put("pause", "2s");
+          rollout.with("analysis").put("interval", "1s").put("failureLimit", 0);
+          edit.accept(spec);
+        });
+  }
+
+  @Test
+  void aGoodCanaryIsPromotedThroughEveryStepAndTheDenseStableRetires() {
+    SparseModel model = create(spec -> {});
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+
+    SparseModel done = ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+
+    assertThat(done.getStatus().getHistory())
+        .extracting(PhaseTransition::phase)
+        .containsSubsequence(Phase.GATE_PASSED, Phase.ROLLING_OUT, Phase.PROMOTED);
+    assertThat(done.getStatus().getRollout().stableRevision()).isEqualTo(revision);
+    assertThat(done.getStatus().getRollout().canaryRevision()).isNull();
+    assertThat(done.getStatus().getRollout().agreement()).isEqualTo(0.99);
+    assertThat(ns.reasons(model))
+        .contains("CanaryStarted", "CanaryStep", "Promoted")
+        .doesNotContain("RolledBack", "AnalysisFailed");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(replicas("minilm-" + revision)).isEqualTo(2);
+              assertThat(deployment("minilm-dense")).isNull();
+            });
+    assertThat(replicas("minilm-baseline")).isEqualTo(1);
+    assertThat(ns.admin().services().inNamespace(ns.name()).withName("minilm").get()).isNotNull();
+    assertThat(done.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Ready"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.status()).isEqualTo("True"));
+  }
+
+  @Test
+  void aCanaryThatDisagreesWithTheDenseModelIsRolledBack() {
+    pods.serveMetrics(revision -> revision.equals("dense") ? GOOD : DISAGREEING);
+    SparseModel model = create(spec -> {});
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+
+    SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, ROLLOUT);
+
+    assertThat(done.getStatus().getRollout().message())
+        .contains("shadow agreement 0.6200 < minAgreement 0.9500");
+    assertThat(done.getStatus().getRollout().stableRevision()).isEqualTo("dense");
+    assertThat(done.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.status()).isEqualTo("True");
+              assertThat(c.message()).contains("shadow agreement 0.6200");
+            });
+    assertThat(ns.events(model))
+        .filteredOn(e -> e.getReason().equals("RolledBack"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(replicas("minilm-" + revision)).isZero();
+              assertThat(replicas("minilm-dense")).isEqualTo(2);
+            });
+  }
+
+  @Test
+  void aCanaryThatNeverBecomesReadyIsRolledBackAtItsDeadline() {
+    SparseModel model = create(spec -> spec.with("rollout").put("progressDeadline", "5s"));
+    String revision = Revision.of(model.getSpec());
+    pods.neverReady(revision);
+    ns.passPipeline(model, revision);
+
+    SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, ROLLOUT);
+
+    assertThat(done.getStatus().getRollout().message())
+        .contains("canary not ready within 5s: 0 of 1 canary pods ready");
+    assertThat(replicas("minilm-dense")).isEqualTo(2);
+  }
+
+  @Test
+  void aManualRolloutWaitsForPromotionAndCanBeAborted() {
+    SparseModel model = create(spec -> spec.with("rollout").put("autoPromote", false));
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+
+    await()
+        .atMost(ROLLOUT)
+        .until(
+            () -> ns.get(model).getStatus().getRollout(),
+            r -> r != null && Boolean.TRUE.equals(r.awaitingPromotion()));
+    assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.ROLLING_OUT);
+
+    annotate(model, RolloutPlanner.ABORT_ANNOTATION, revision);
+    SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, Duration.ofSeconds(30));
+    assertThat(done.getStatus().getRollout().message()).contains("aborted by the");
+  }
+
+  @Test
+  void aManualRolloutIsPromotedByTheAnnotation() {
+    SparseModel model =
+        create(
+            spec -> {
+              spec.with("rollout").put("autoPromote", false);
+              spec.with("rollout")
+                  .with("canary")
+                  .putArray("steps")
+                  .addObject()
+                  .put("weight", 50)
+                  .put("pause", "1h");
+            });
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+    ns.awaitPhase(model, Phase.ROLLING_OUT, ROLLOUT);
+
+    annotate(model, RolloutPlanner.PROMOTE_ANNOTATION, revision);
+
+    SparseModel done = ns.awaitPhase(model, Phase.PROMOTED, Duration.ofSeconds(30));
+    assertThat(done.getStatus().getRollout().message()).contains("promoted by the");
+  }
+
+  @Test
+  void aNewSpecMidCanaryStopsTheCanaryWhileTheStableKeepsServing() {
+    SparseModel model =
+        create(
+            spec ->
+                spec.with("rollout")
+                    .with("canary")
+                    .putArray("steps")
+                    .addObject()
+                    .put("weight", 50)
+                    .put("pause", "1h"));
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+    await().atMost(ROLLOUT).until(() -> replicas("minilm-" + revision), r -> r != null && r == 1);
+
+    SparseModel edited =
+        ns.admin()
+            .resources(SparseModel.class)
+            .inNamespace(ns.name())
+            .withName("minilm")
+            .patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                "{\"spec\":{\"sparsity\":{\"calibration\":{\"samples\":64}}}}");
+    String next = Revision.of(edited.getSpec());
+
+    ns.awaitJob(TestNamespace.job(model, next, "prune"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              SparseModel current = ns.get(model);
+              assertThat(current.getStatus().getRevision()).isEqualTo(next);
+              assertThat(current.getStatus().getRollout().canaryRevision()).isNull();
+              assertThat(current.getStatus().getRollout().stableRevision()).isEqualTo("dense");
+              assertThat(deployment("minilm-" + revision)).isNull();
+              assertThat(replicas("minilm-dense")).isEqualTo(2);
+            });
+    assertThat(ns.reasons(model)).contains("CanarySuperseded");
+  }
+
+  private void annotate(SparseModel model, String key, String value) {
+    ns.admin()
+        .resources(SparseModel.class)
+        .inNamespace(ns.name())
+        .withName(model.getMetadata().getName())
+        .edit(
+            m -> {
+              m.getMetadata().setAnnotations(Map.of(key, value));
+              return m;
+            });
+  }
+
+  private Deployment deployment(String name) {
+    return ns.admin().apps().deployments().inNamespace(ns.name()).withName(name).get();
+  }
+
+  private Integer replicas(String name) {
+    Deployment d = deployment(name);
+    return d == null ? null : d.getSpec().getReplicas();
+  }
+}

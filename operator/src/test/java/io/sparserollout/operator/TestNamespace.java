@@ -1,0 +1,102 @@
+package io.sparserollout.operator;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.testing.TestKubelet;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.TestInfo;
+
+/** A namespace of its own per integration test on the shared real API server, with helpers. */
+record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
+    implements AutoCloseable {
+  static final String PRUNED =
+      "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"layersSkipped\":[],\"achievedSparsity\":0.5}";
+  static final String ENGINE =
+      "{\"backend\":\"onnxruntime\",\"precision\":\"fp32\",\"speedup\":1.02}";
+  static final String EVALUATED_GOOD =
+      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.9037,\"top5Overlap\":0.665}}";
+  static final String EVALUATED_BAD =
+      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.6004,\"top5Overlap\":0.385}}";
+
+  /** Named after the test method, so a failed test's resources are easy to find. */
+  static TestNamespace forTest(TestInfo test) {
+    KubernetesClient admin = RealApiServerResource.apiServer().client();
+    String name = test.getTestMethod().orElseThrow().getName().toLowerCase();
+    name = name.replaceAll("[^a-z0-9]", "");
+    name = name.substring(0, Math.min(20, name.length()));
+    admin
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
+    return new TestNamespace(admin, new TestKubelet(admin), name);
+  }
+
+  SparseModel create(String model, Consumer<ObjectNode> edit) {
+    SparseModel resource = Fixtures.minilm(edit);
+    resource.getMetadata().setName(model);
+    resource.getMetadata().setNamespace(name);
+    resource.getMetadata().setUid(null);
+    resource.getMetadata().setGeneration(null);
+    return admin.resource(resource).create();
+  }
+
+  static String job(SparseModel model, String revision, String stage) {
+    return model.getMetadata().getName() + "-" + revision + "-" + stage;
+  }
+
+  /** Plays the three default stages' pods to a passing gate. */
+  void passPipeline(SparseModel model, String revision) {
+    kubelet.succeed(name, job(model, revision, "prune"), PRUNED);
+    kubelet.succeed(name, job(model, revision, "engine"), ENGINE);
+    kubelet.succeed(name, job(model, revision, "evaluate"), EVALUATED_GOOD);
+  }
+
+  Job awaitJob(String job) {
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> admin.batch().v1().jobs().inNamespace(name).withName(job).get(), j -> j != null);
+  }
+
+  SparseModel get(SparseModel model) {
+    return admin
+        .resources(SparseModel.class)
+        .inNamespace(name)
+        .withName(model.getMetadata().getName())
+        .get();
+  }
+
+  SparseModel awaitPhase(SparseModel model, Phase phase) {
+    return awaitPhase(model, phase, Duration.ofSeconds(60));
+  }
+
+  SparseModel awaitPhase(SparseModel model, Phase phase, Duration timeout) {
+    Predicate<SparseModel> reached =
+        m -> m.getStatus() != null && m.getStatus().getPhase() == phase;
+    return await().atMost(timeout).until(() -> get(model), reached);
+  }
+
+  List<Event> events(SparseModel model) {
+    return admin.v1().events().inNamespace(name).list().getItems().stream()
+        .filter(e -> model.getMetadata().getName().equals(e.getInvolvedObject().getName()))
+        .toList();
+  }
+
+  List<String> reasons(SparseModel model) {
+    return events(model).stream().map(Event::getReason).toList();
+  }
+
+  @Override
+  public void close() {
+    admin.close();
+  }
+}

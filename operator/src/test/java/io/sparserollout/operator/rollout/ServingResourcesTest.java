@@ -1,0 +1,155 @@
+package io.sparserollout.operator.rollout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.Fixtures;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class ServingResourcesTest {
+  static final ServingSettings SETTINGS =
+      new ServingSettings("sparserollout/inference-pod:test", "sparserollout/sparsify:test", 8080);
+  static final String REV = "abcdef0123";
+
+  static Map<String, String> env(Container c) {
+    return c.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+  }
+
+  @Test
+  void aRevisionServesItsEngineFromTheStoreAndMirrorsToTheBaseline() {
+    SparseModel model = Fixtures.minilm();
+    ServedModel served =
+        ServedModel.revision(model, REV, null)
+            .mirroringTo(ServingResources.baselineUrl(model, 8080), 0.25);
+    Deployment d = ServingResources.deployment(model, served, 3, SETTINGS);
+
+    assertThat(d.getMetadata().getName()).isEqualTo("minilm-cpu-" + REV);
+    assertThat(d.getSpec().getReplicas()).isEqualTo(3);
+    assertThat(d.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getController()).isTrue());
+    assertThat(d.getSpec().getSelector().getMatchLabels())
+        .containsEntry("sparserollout.io/revision", REV)
+        .doesNotContainKey(ServingResources.TRAFFIC_LABEL);
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+        .containsEntry(ServingResources.TRAFFIC_LABEL, "true");
+    Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(env(c))
+        .containsEntry("MODEL_NAME", "minilm-cpu")
+        .containsEntry(
+            "MODEL_PATH",
+            "/mnt/artifacts/sparserollout/ml/minilm-cpu/" + REV + "/engine/model.onnx")
+        .containsEntry("BACKEND", "onnxruntime")
+        .containsEntry("PORT", "8080")
+        .containsEntry(
+            "SHADOW_BASELINE_URL", "http://minilm-cpu-baseline.ml.svc:8080/v2/models/minilm-cpu")
+        .containsEntry("SHADOW_FRACTION", "0.25");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/ready");
+    assertThat(c.getVolumeMounts())
+        .extracting(m -> m.getMountPath())
+        .contains("/mnt/artifacts", "/mnt/models", "/tmp");
+    assertThat(d.getSpec().getTemplate().getSpec().getInitContainers()).isEmpty();
+    assertThat(c.getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
+  }
+
+  @Test
+  void theBaselineServesTheDenseModelOnCpuAndTakesNoClientTraffic() {
+    SparseModel model = Fixtures.minilm();
+    Deployment d =
+        ServingResources.deployment(
+            model, ServedModel.dense(model, ServedModel.BASELINE), 1, SETTINGS);
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
+        .containsEntry(ServingResources.TRAFFIC_LABEL, "false");
+    assertThat(env(d.getSpec().getTemplate().getSpec().getContainers().get(0)))
+        .containsEntry("MODEL_PATH", "/mnt/models/all-minilm-l6-v2/model.onnx")
+        .doesNotContainKey("SHADOW_BASELINE_URL");
+    assertThat(ServingResources.trafficService(model, SETTINGS).getSpec().getSelector())
+        .containsEntry(ServingResources.TRAFFIC_LABEL, "true");
+    assertThat(ServingResources.baselineService(model, SETTINGS).getSpec().getSelector())
+        .containsEntry("sparserollout.io/revision", "baseline");
+  }
+
+  @Test
+  void aTensorRtPlanInS3IsFetchedFirstAndServedOnTheGpuProductItWasBuiltOn() {
+    SparseModel model =
+        Fixtures.minilm(
+            s -> {
+              s.with("engine").put("backend", "tensorrt");
+              s.with("artifactStore")
+                  .put("uri", "s3://models/sparserollout")
+                  .put("credentialsSecret", "s3");
+            });
+    Deployment d =
+        ServingResources.deployment(
+            model, ServedModel.revision(model, REV, "NVIDIA-A100-SXM4-80GB"), 1, SETTINGS);
+    var pod = d.getSpec().getTemplate().getSpec();
+    assertThat(pod.getNodeSelector())
+        .containsEntry("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB");
+    assertThat(pod.getContainers().get(0).getResources().getLimits()).containsKey("nvidia.com/gpu");
+    assertThat(env(pod.getContainers().get(0)))
+        .containsEntry("MODEL_PATH", "/models/model.plan")
+        .containsEntry("BACKEND", "tensorrt");
+    Container fetch = pod.getInitContainers().get(0);
+    assertThat(fetch.getArgs())
+        .containsExactly(
+            "fetch",
+            "--from",
+            "s3://models/sparserollout/ml/minilm-cpu/" + REV + "/engine/model.plan",
+            "--out",
+            "/models/model.plan");
+    assertThat(fetch.getEnv()).extracting(EnvVar::getName).contains("AWS_ACCESS_KEY_ID");
+  }
+
+  @Test
+  void theHttpRouteSplitsEveryRequestByWeightWithTheCrdDefaultsWrittenOut() {
+    SparseModel model =
+        Fixtures.minilm(
+            s -> {
+              s.with("rollout").put("trafficMode", "gateway-api");
+              s.with("rollout").with("gateway").put("name", "inference");
+            });
+    var route =
+        TrafficRoutes.httpRoute(
+            model, new java.util.LinkedHashMap<>(Map.of("dense", 90)), SETTINGS);
+    assertThat(route.getMetadata().getName()).isEqualTo("minilm-cpu");
+    assertThat(route.getAdditionalProperties().get("spec"))
+        .isEqualTo(
+            Map.of(
+                "parentRefs",
+                java.util.List.of(
+                    Map.of(
+                        "group",
+                        "gateway.networking.k8s.io",
+                        "kind",
+                        "Gateway",
+                        "name",
+                        "inference")),
+                "rules",
+                java.util.List.of(
+                    Map.of(
+                        "matches",
+                        java.util.List.of(
+                            Map.of("path", Map.of("type", "PathPrefix", "value", "/"))),
+                        "backendRefs",
+                        java.util.List.of(
+                            Map.of(
+                                "group",
+                                "",
+                                "kind",
+                                "Service",
+                                "name",
+                                "minilm-cpu-dense",
+                                "port",
+                                8080,
+                                "weight",
+                                90))))));
+    assertThat(TrafficRoutes.servedModelService(model, "dense", SETTINGS).getSpec().getSelector())
+        .containsEntry("sparserollout.io/revision", "dense")
+        .doesNotContainKey("app.kubernetes.io/managed-by");
+  }
+}

@@ -1,0 +1,46 @@
+package io.sparserollout.sparsify.cli;
+
+import io.sparserollout.sparsify.SparsifyException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Copies one artifact to a local file: the inference pod's init container for s3:// stores. */
+@Command(name = "fetch", description = "Copy an artifact (path, s3:// or https:// URI) to a file.")
+final class FetchCommand implements Callable<Integer> {
+  @Mixin CommandRun run;
+
+  @Option(names = "--from", required = true)
+  String from;
+
+  @Option(names = "--out", required = true, description = "local file to write")
+  Path out;
+
+  @Override
+  public Integer call() {
+    Path source = run.input(from);
+    if (!Files.isRegularFile(source)) {
+      throw new SparsifyException("no such file: " + from);
+    }
+    try {
+      if (out.toAbsolutePath().getParent() != null) {
+        Files.createDirectories(out.toAbsolutePath().getParent());
+      }
+      Files.copy(source, out, StandardCopyOption.REPLACE_EXISTING);
+      long bytes = Files.size(out);
+      run.finish(
+          Map.of("from", from, "out", out.toString(), "bytes", bytes),
+          Map.of("out", out.toString(), "bytes", bytes),
+          console -> console.printf("%s -> %s (%d bytes)%n", from, out, bytes));
+      return 0;
+    } catch (IOException e) {
+      throw new SparsifyException("cannot write " + out + ": " + e.getMessage(), e);
+    }
+  }
+}
