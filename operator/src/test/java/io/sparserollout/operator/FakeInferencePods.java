@@ -60,18 +60,36 @@ final class FakeInferencePods implements AutoCloseable {
     metricsByRevision = byRevision;
   }
 
-  /** Stand-in /metrics text of an inference pod. */
+  /**
+   * Stand-in /metrics of an inference pod: the series the analysis reads, typed as Micrometer
+   * writes them.
+   */
   static String metrics(int requests, int errors, double agreement) {
     int compared = requests / 2;
     return """
+        # TYPE inference_requests_total counter
         inference_requests_total{model="m",outcome="success"} %d.0
         inference_requests_total{model="m",outcome="error"} %d.0
+        # TYPE inference_request_duration_seconds histogram
         inference_request_duration_seconds_bucket{model="m",le="0.005"} %d.0
+        inference_request_duration_seconds_bucket{model="m",le="0.05"} %d.0
         inference_request_duration_seconds_bucket{model="m",le="+Inf"} %d.0
+        inference_request_duration_seconds_count{model="m"} %d.0
+        inference_request_duration_seconds_sum{model="m"} %s
+        # TYPE shadow_agreement summary
         shadow_agreement_count{model="m"} %d.0
         shadow_agreement_sum{model="m"} %s
         """
-        .formatted(requests - errors, errors, requests, requests, compared, compared * agreement);
+        .formatted(
+            requests - errors,
+            errors,
+            requests / 2,
+            requests,
+            requests,
+            requests,
+            requests * 0.006,
+            compared,
+            compared * agreement);
   }
 
   private void run() {
