@@ -152,7 +152,7 @@ public final class Serving {
             .collect(Collectors.toSet());
     for (String key : weights.keySet()) {
       if (!services.contains(ServingResources.name(model, key))) {
-        createIfAbsent(client, TrafficRoutes.servedModelService(model, key, settings));
+        createIfAbsent(client, ServingResources.servedModelService(model, key, settings));
       }
     }
     var routes =

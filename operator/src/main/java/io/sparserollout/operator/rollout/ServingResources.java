@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.pipeline.PodSecurity;
 import io.sparserollout.operator.pipeline.PodVolumes;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.Storage;
@@ -139,11 +140,7 @@ public final class ServingResources {
         .withNewSpec()
         .withNodeSelector(nodeSelector)
         .withTolerations(tolerations)
-        .withNewSecurityContext()
-        .withRunAsNonRoot(true)
-        .withRunAsUser(1000L)
-        .withFsGroup(1000L)
-        .endSecurityContext()
+        .withSecurityContext(PodSecurity.pod())
         .withVolumes(volumes)
         .withInitContainers(init)
         .withContainers(
@@ -162,13 +159,7 @@ public final class ServingResources {
                 .withStartupProbe(probe("/v2/health/live", 60))
                 .withResources(resources)
                 .withVolumeMounts(mounts)
-                .withNewSecurityContext()
-                .withAllowPrivilegeEscalation(false)
-                .withReadOnlyRootFilesystem(true)
-                .withNewCapabilities()
-                .withDrop("ALL")
-                .endCapabilities()
-                .endSecurityContext()
+                .withSecurityContext(PodSecurity.container())
                 .build())
         .endSpec()
         .endTemplate()
@@ -189,12 +180,18 @@ public final class ServingResources {
         model, name(model, ServedModel.BASELINE), selector(model, ServedModel.BASELINE), settings);
   }
 
+  /** The Service in front of one served model's pods (a route backend with gateway-api). */
+  public static Service servedModelService(
+      SparseModel model, String key, ServingSettings settings) {
+    return service(model, name(model, key), selector(model, key), settings);
+  }
+
+  /** Labelled like its pods, so Services of retired models are found and deleted with them. */
   private static Service service(
       SparseModel model, String name, Map<String, String> selector, ServingSettings settings) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(StageJobs.MANAGED_BY, StageJobs.OPERATOR);
-    labels.put(StageJobs.MODEL_LABEL, model.getMetadata().getName());
-    labels.put(COMPONENT, INFERENCE);
+    labels.putAll(selector);
     return new ServiceBuilder()
         .withNewMetadata()
         .withName(name)
@@ -242,10 +239,7 @@ public final class ServingResources {
         .withEnv(StageJobs.env(model))
         .withVolumeMounts(
             modelMount, new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())
-        .withNewSecurityContext()
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .endSecurityContext()
+        .withSecurityContext(PodSecurity.container())
         .build();
   }
 

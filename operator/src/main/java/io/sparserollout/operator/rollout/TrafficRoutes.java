@@ -2,9 +2,6 @@ package io.sparserollout.operator.rollout;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
-import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.sparserollout.api.v1alpha1.GatewayRef;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.StageJobs;
@@ -23,34 +20,6 @@ public final class TrafficRoutes {
   public static final String API_VERSION = "gateway.networking.k8s.io/v1";
 
   private TrafficRoutes() {}
-
-  /** The Service in front of one served model's pods: the route's backend. */
-  public static Service servedModelService(
-      SparseModel model, String key, ServingSettings settings) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(StageJobs.MANAGED_BY, StageJobs.OPERATOR);
-    labels.put(StageJobs.MODEL_LABEL, model.getMetadata().getName());
-    labels.put(StageJobs.REVISION_LABEL, key);
-    labels.put(ServingResources.COMPONENT, ServingResources.INFERENCE);
-    Map<String, String> selector = new LinkedHashMap<>(labels);
-    selector.remove(StageJobs.MANAGED_BY);
-    return new ServiceBuilder()
-        .withNewMetadata()
-        .withName(ServingResources.name(model, key))
-        .withNamespace(model.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withOwnerReferences(ServingResources.owner(model))
-        .endMetadata()
-        .withNewSpec()
-        .withSelector(selector)
-        .addNewPort()
-        .withName("http")
-        .withPort(settings.port())
-        .withTargetPort(new IntOrString("http"))
-        .endPort()
-        .endSpec()
-        .build();
-  }
 
   public static GenericKubernetesResource httpRoute(
       SparseModel model, Map<String, Integer> weights, ServingSettings settings) {

@@ -148,7 +148,8 @@ class ServingResourcesTest {
                                 8080,
                                 "weight",
                                 90))))));
-    assertThat(TrafficRoutes.servedModelService(model, "dense", SETTINGS).getSpec().getSelector())
+    assertThat(
+            ServingResources.servedModelService(model, "dense", SETTINGS).getSpec().getSelector())
         .containsEntry("sparserollout.io/revision", "dense")
         .doesNotContainKey("app.kubernetes.io/managed-by");
   }
