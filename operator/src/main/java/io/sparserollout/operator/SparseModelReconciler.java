@@ -139,7 +139,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       if (before != Phase.FAILED) {
         events.record(model, Reason.INVALID_SPEC, message);
       }
-      return patchIfChanged(model, status, null);
+      return commit(context, model, status, null, events);
     }
     statuses.setCondition(
         status, StatusAggregator.SPEC_VALID, "True", "Valid", "the spec is valid", generation);
@@ -172,7 +172,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     if (step instanceof PipelineStep.Start start) {
       Stage stage = start.stage();
       GpuPlacement.Decision placement =
-          stage == Stage.BUILD_ENGINE ? place(client, model, status) : new GpuPlacement.OnCpu();
+          stage == Stage.BUILD_ENGINE
+              ? place(client, model, status, events)
+              : new GpuPlacement.OnCpu();
       statuses.enter(status, stage.phase(), "stage " + stage.jobSuffix() + " starting");
       if (placement instanceof GpuPlacement.Unplaceable unplaceable) {
         message = "waiting for a GPU node: " + unplaceable.reason();
@@ -238,19 +240,31 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         }
       }
     }
-    return patchIfChanged(model, status, retry);
+    return commit(context, model, status, retry, events);
   }
 
-  private UpdateControl<SparseModel> patchIfChanged(
-      SparseModel model, SparseModelStatus status, Duration retry) {
-    UpdateControl<SparseModel> control;
-    if (status.equals(model.getStatus())) {
-      control = UpdateControl.noUpdate();
-    } else {
+  /**
+   * Writes the status when it changed, with optimistic locking: a reconcile that started from a
+   * stale copy fails with a conflict and is retried, its events never recorded. The written
+   * resource goes to JOSDK's cache, so the next reconcile starts from it.
+   */
+  private UpdateControl<SparseModel> commit(
+      Context<SparseModel> context,
+      SparseModel model,
+      SparseModelStatus status,
+      Duration retry,
+      EventRecorder events) {
+    if (!status.equals(model.getStatus())) {
       LOG.infof("phase %s (revision %s)", status.getPhase(), status.getRevision());
       model.setStatus(status);
-      control = UpdateControl.patchStatus(model);
+      SparseModel written = context.getClient().resource(model).updateStatus();
+      context
+          .eventSourceRetriever()
+          .getControllerEventSource()
+          .handleRecentResourceUpdate(ResourceID.fromResource(model), written, model);
     }
+    events.flush();
+    UpdateControl<SparseModel> control = UpdateControl.noUpdate();
     return retry == null ? control : control.rescheduleAfter(retry);
   }
 
@@ -308,7 +322,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
   /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */
   private GpuPlacement.Decision place(
-      KubernetesClient client, SparseModel model, SparseModelStatus status) {
+      KubernetesClient client, SparseModel model, SparseModelStatus status, EventRecorder events) {
     GpuPlacement.Decision decision = GpuInventory.decide(client, model.getSpec().engine());
     if (decision instanceof GpuPlacement.OnCpu) {
       statuses.removeCondition(status, StatusAggregator.GPU_PLACEMENT);
@@ -333,7 +347,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
           u.reason(),
           generation);
       if (!wasFalse) {
-        new EventRecorder(client).record(model, Reason.NO_ELIGIBLE_GPU_NODE, u.reason());
+        events.record(model, Reason.NO_ELIGIBLE_GPU_NODE, u.reason());
       }
     }
     return decision;

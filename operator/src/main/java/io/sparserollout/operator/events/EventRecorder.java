@@ -9,7 +9,11 @@ import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jboss.logging.Logger;
 
-/** Kubernetes Events on a SparseModel, with typed reasons. Recording never fails a reconcile. */
+/**
+ * Kubernetes Events on a SparseModel, with typed reasons. Events wait until {@link #flush}, which
+ * the reconciler calls once the status that explains them is written: a reconcile that loses a
+ * write conflict is retried and records nothing twice. Recording never fails a reconcile.
+ */
 public final class EventRecorder {
   private static final Logger LOG = Logger.getLogger(EventRecorder.class);
 
@@ -46,12 +50,23 @@ public final class EventRecorder {
   }
 
   private final KubernetesClient client;
+  private final java.util.List<Runnable> pending = new java.util.ArrayList<>();
 
   public EventRecorder(KubernetesClient client) {
     this.client = client;
   }
 
   public void record(SparseModel model, Reason reason, String message) {
+    pending.add(() -> create(model, reason, message));
+  }
+
+  /** Creates the events recorded so far. */
+  public void flush() {
+    pending.forEach(Runnable::run);
+    pending.clear();
+  }
+
+  private void create(SparseModel model, Reason reason, String message) {
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     try {
       client
