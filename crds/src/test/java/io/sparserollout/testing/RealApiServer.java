@@ -18,8 +18,11 @@ public final class RealApiServer implements AutoCloseable {
   private final KubeAPIServer server;
   private final Path kubeconfig;
 
-  private RealApiServer(KubeAPIServer server, Path kubeconfig) {
+  private final Path root;
+
+  private RealApiServer(KubeAPIServer server, Path root, Path kubeconfig) {
     this.server = server;
+    this.root = root;
     this.kubeconfig = kubeconfig;
   }
 
@@ -42,7 +45,7 @@ public final class RealApiServer implements AutoCloseable {
       server.start();
       Path kubeconfig = root.resolve("kubeconfig.yaml");
       Files.writeString(kubeconfig, server.getKubeConfigYaml());
-      return new RealApiServer(server, kubeconfig);
+      return new RealApiServer(server, root, kubeconfig);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -67,5 +70,11 @@ public final class RealApiServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop();
+    // Certificates, etcd data and the kubeconfig: nothing to keep once the server is gone.
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // Left in the temporary directory.
+    }
   }
 }

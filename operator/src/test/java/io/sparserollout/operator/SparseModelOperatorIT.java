@@ -61,7 +61,7 @@ class SparseModelOperatorIT {
 
     assertThat(
             kubectl
-                .run("auth", "can-i", "update", "leases", "-n", "sparserollout-system", as)
+                .run("auth", "can-i", "patch", "leases", "-n", "sparserollout-system", as)
                 .output())
         .startsWith("yes");
     assertThat(kubectl.run("auth", "can-i", "update", "leases", "-n", "default", as).output())

@@ -1,0 +1,197 @@
+package io.sparserollout.e2e;
+
+import io.sparserollout.api.v1alpha1.GateStatus;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.RolloutStatus;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.testing.ControlPlaneBinaries;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The README's demo: a local cluster, the operator installed from manifests/, the bundled real
+ * all-MiniLM-L6-v2 and the CPU sample applied with kubectl; progress as the phases advance, live v2
+ * traffic through the model's Service while the canary is judged on it, then `kubectl get
+ * sparsemodels` and the measured dense-vs-sparse numbers. Tears everything down at the end.
+ */
+public final class Demo {
+  static final String NAMESPACE = "ml";
+  static final String MODEL = "minilm-cpu";
+
+  public static void main(String[] args) throws Exception {
+    Path root = ControlPlaneBinaries.projectRoot();
+    Path work = root.resolve("e2e/target/demo");
+    Duration timeout = Duration.ofMinutes(args.length > 0 ? Long.parseLong(args[0]) : 25);
+    Instant start = Instant.now();
+    say(
+        "starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler;"
+            + " nodes cpu-node, a100-node (A100), t4-node (T4); the process-backed kubelet");
+    int exit = 1;
+    try (LocalCluster cluster = LocalCluster.start(work)) {
+      say("kubectl apply -k manifests/   (CRD, RBAC, operator Deployment)");
+      cluster.installOperator(Duration.ofMinutes(3));
+      say(
+          "operator Ready; the models volume gets all-MiniLM-L6-v2 (Maven Central) and held-out text");
+      ModelStore.fill(cluster.createNamespaceWithModels(NAMESPACE), root);
+      say("kubectl apply -n " + NAMESPACE + " -f manifests/samples/minilm-cpu.yaml");
+      cluster
+          .kubectl()
+          .ok(
+              "apply",
+              "-n",
+              NAMESPACE,
+              "-f",
+              root.resolve("manifests/samples/minilm-cpu.yaml").toString());
+      Phase end = follow(cluster, timeout);
+      System.out.println();
+      System.out.println(cluster.kubectl().ok("get", "sparsemodels", "-n", NAMESPACE));
+      summarize(
+          cluster
+              .client()
+              .resources(SparseModel.class)
+              .inNamespace(NAMESPACE)
+              .withName(MODEL)
+              .get());
+      if (end == Phase.PROMOTED) {
+        exit = 0;
+      } else {
+        say(
+            "did not reach Promoted; diagnostics in "
+                + Diagnostics.dump(cluster, root.resolve("e2e/target/demo-diagnostics")));
+      }
+    }
+    say(
+        String.format(
+            Locale.ROOT,
+            "cluster torn down after %d s",
+            Duration.between(start, Instant.now()).toSeconds()));
+    System.exit(exit);
+  }
+
+  /** Prints each change of phase and canary step, with live traffic once the Service exists. */
+  private static Phase follow(LocalCluster cluster, Duration timeout) throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    String last = null;
+    LoadGenerator load = null;
+    try {
+      while (Instant.now().isBefore(deadline)) {
+        SparseModel model =
+            cluster
+                .client()
+                .resources(SparseModel.class)
+                .inNamespace(NAMESPACE)
+                .withName(MODEL)
+                .get();
+        if (load == null) {
+          String address = cluster.serviceAddress(NAMESPACE, MODEL);
+          if (address != null && "200".equals(LoadGenerator.send(address, 8080, MODEL))) {
+            say("Service " + MODEL + " answers: sending it v2 infer requests, 10 per second");
+            load = new LoadGenerator(address, 8080, MODEL, Duration.ofMillis(100));
+          }
+        }
+        if (model != null && model.getStatus() != null && model.getStatus().getPhase() != null) {
+          String line = describe(model);
+          if (!Objects.equals(line, last)) {
+            say(line);
+            last = line;
+          }
+          Phase phase = model.getStatus().getPhase();
+          if (phase.isTerminal()) {
+            if (load != null) {
+              say("requests sent so far by outcome: " + load.outcomes());
+            }
+            return phase;
+          }
+        }
+        Thread.sleep(1000);
+      }
+      say("timed out after " + timeout);
+      return null;
+    } finally {
+      if (load != null) {
+        load.close();
+      }
+    }
+  }
+
+  private static String describe(SparseModel model) {
+    Phase phase = model.getStatus().getPhase();
+    RolloutStatus rollout = model.getStatus().getRollout();
+    String line = "phase " + phase;
+    if (phase == Phase.ROLLING_OUT && rollout != null) {
+      line +=
+          String.format(
+              Locale.ROOT,
+              ": canary %s at %d%% (step %d)%s",
+              rollout.canaryRevision(),
+              rollout.canaryWeight(),
+              rollout.step(),
+              rollout.agreement() == null ? "" : ", agreement " + rollout.agreement());
+    } else if (model.getStatus().getHistory() != null
+        && !model.getStatus().getHistory().isEmpty()) {
+      line +=
+          ": "
+              + model
+                  .getStatus()
+                  .getHistory()
+                  .get(model.getStatus().getHistory().size() - 1)
+                  .message();
+    }
+    return line;
+  }
+
+  private static void summarize(SparseModel model) {
+    if (model == null || model.getStatus() == null) {
+      return;
+    }
+    GateStatus gate = model.getStatus().getGate();
+    if (gate != null) {
+      say(
+          String.format(
+              Locale.ROOT,
+              "gate %s: %s dense %.4f, sparse %.4f (drop %.4f, allowed %.4f)",
+              gate.verdict(),
+              gate.metric(),
+              gate.dense(),
+              gate.sparse(),
+              gate.drop(),
+              gate.allowedDrop()));
+    }
+    if (model.getStatus().getPruning() != null) {
+      say(
+          String.format(
+              Locale.ROOT,
+              "pruned %d layers to 2:4 with %s (sparsity %.2f)",
+              model.getStatus().getPruning().layersPruned(),
+              model.getStatus().getPruning().method(),
+              model.getStatus().getPruning().achievedSparsity()));
+    }
+    if (model.getStatus().getEngine() != null) {
+      say(
+          "engine "
+              + model.getStatus().getEngine().backend()
+              + ", measured speed-up "
+              + model.getStatus().getEngine().speedup()
+              + " (dense latency / sparse latency, CPU)");
+    }
+    RolloutStatus rollout = model.getStatus().getRollout();
+    if (rollout != null) {
+      say(
+          "live traffic: agreement with the dense model "
+              + rollout.agreement()
+              + ", error rate "
+              + rollout.errorRate()
+              + ", p99 "
+              + rollout.p99LatencyMs()
+              + " ms; "
+              + rollout.message());
+    }
+  }
+
+  private static void say(String line) {
+    System.out.println("[demo " + java.time.LocalTime.now().withNano(0) + "] " + line);
+  }
+}

@@ -1,0 +1,94 @@
+package io.sparserollout.e2e;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A client of a served model: sends Open Inference Protocol v2 requests for "hello world" to a
+ * Service address at a steady rate, one connection per request (so the Service spreads them over
+ * its pods), and counts the outcomes by HTTP status ("refused" when no connection was accepted).
+ */
+public final class LoadGenerator implements AutoCloseable {
+  // [CLS] hello world [SEP] in the BERT uncased vocabulary.
+  private static final String BODY =
+      "{\"inputs\":["
+          + "{\"name\":\"input_ids\",\"shape\":[1,4],\"datatype\":\"INT64\",\"data\":[101,7592,2088,102]},"
+          + "{\"name\":\"attention_mask\",\"shape\":[1,4],\"datatype\":\"INT64\",\"data\":[1,1,1,1]},"
+          + "{\"name\":\"token_type_ids\",\"shape\":[1,4],\"datatype\":\"INT64\",\"data\":[0,0,0,0]}]}";
+  private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  public LoadGenerator(String host, int port, String model, Duration every) {
+    thread =
+        new Thread(
+            () -> {
+              while (running) {
+                outcomes
+                    .computeIfAbsent(send(host, port, model), k -> new AtomicLong())
+                    .incrementAndGet();
+                try {
+                  Thread.sleep(every.toMillis());
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "load-generator");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** One request; its HTTP status, or "refused"/"broken" when none came back. */
+  public static String send(String host, int port, String model) {
+    byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(host, port), 2000);
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /v2/models/"
+                  + model
+                  + "/infer HTTP/1.1\r\nHost: "
+                  + host
+                  + "\r\n"
+                  + "Content-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      InputStream in = socket.getInputStream();
+      String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      if (!response.startsWith("HTTP/1.1 ")) {
+        return "broken";
+      }
+      return response.substring(9, 12);
+    } catch (java.net.ConnectException e) {
+      return "refused";
+    } catch (IOException e) {
+      return "broken";
+    }
+  }
+
+  /** Requests so far by outcome: "200", "503", "refused", ... */
+  public Map<String, Long> outcomes() {
+    Map<String, Long> copy = new java.util.TreeMap<>();
+    outcomes.forEach((k, v) -> copy.put(k, v.get()));
+    return copy;
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+  }
+}

@@ -1,0 +1,478 @@
+package io.sparserollout.e2e;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+
+/**
+ * A kubelet for the harness only: runs the containers of pods the scheduler bound to the harness's
+ * nodes as local processes (same command, arguments and environment; see {@link PodProcess}), each
+ * pod on its own loopback address. It reports status honestly: Running once started, Ready when the
+ * readiness probe answers, Succeeded or Failed with the exit code and termination message. Pods of
+ * any other image fail with a clear reason. Deleted pods get a graceful stop: not Ready first, so
+ * traffic drains, then SIGTERM.
+ */
+final class ProcessKubelet implements AutoCloseable {
+  private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(10);
+  private static final Duration DRAIN = Duration.ofSeconds(2);
+  private final KubernetesClient client;
+  private final SharedIndexInformer<Pod> pods;
+  private final List<Images> images;
+  private final Map<String, Path> claims;
+  private final Path workDir;
+  private final ServiceProxy services;
+  private final Map<String, String> credentials;
+  private final Map<String, RunningPod> running = new ConcurrentHashMap<>();
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "process-kubelet");
+            t.setDaemon(true);
+            return t;
+          });
+  private final HttpClient probes =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private volatile boolean stopped;
+
+  /** One pod this kubelet runs. */
+  private static final class RunningPod {
+    final String ip;
+    volatile Process main;
+    volatile PodProcess mainSpec;
+    volatile boolean terminating;
+
+    RunningPod(String ip) {
+      this.ip = ip;
+    }
+  }
+
+  /**
+   * @param credentials environment that lets a pod's Kubernetes client reach the API server as its
+   *     ServiceAccount (the harness has no token controller, so it impersonates)
+   */
+  ProcessKubelet(
+      KubernetesClient client,
+      SharedIndexInformer<Pod> pods,
+      List<Images> images,
+      Map<String, Path> claims,
+      Path workDir,
+      ServiceProxy services,
+      Map<String, String> credentials) {
+    this.client = client;
+    this.pods = pods;
+    this.images = images;
+    this.claims = claims;
+    this.workDir = workDir;
+    this.services = services;
+    this.credentials = credentials;
+    threads.submit(this::loop);
+  }
+
+  private void loop() {
+    while (!stopped) {
+      for (Pod pod : pods.getStore().list()) {
+        String node = pod.getSpec().getNodeName();
+        if (node == null || !Nodes.names().contains(node)) {
+          continue;
+        }
+        String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+        RunningPod run = running.get(key);
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+          if (run == null || !run.terminating) {
+            RunningPod stopping = run == null ? new RunningPod(null) : run;
+            stopping.terminating = true;
+            running.put(key, stopping);
+            threads.submit(() -> terminate(pod, stopping));
+          }
+        } else if (run == null && isPending(pod)) {
+          RunningPod starting = new RunningPod("127.0.0." + NEXT_ADDRESS.getAndIncrement());
+          running.put(key, starting);
+          threads.submit(() -> runPod(pod, starting));
+        }
+      }
+      sleep(Duration.ofMillis(200));
+    }
+  }
+
+  private static boolean isPending(Pod pod) {
+    return pod.getStatus() == null
+        || pod.getStatus().getPhase() == null
+        || "Pending".equals(pod.getStatus().getPhase());
+  }
+
+  private void runPod(Pod pod, RunningPod run) {
+    Path podDir =
+        workDir.resolve(pod.getMetadata().getNamespace() + "_" + pod.getMetadata().getName());
+    try {
+      Files.createDirectories(podDir);
+      for (Container init : pod.getSpec().getInitContainers()) {
+        PodProcess spec = prepare(pod, init, podDir, run);
+        if (spec == null) {
+          return;
+        }
+        Process process = spec.start();
+        int exit = process.waitFor();
+        if (exit != 0) {
+          String message = spec.terminationMessage(true, true);
+          fail(
+              pod,
+              "InitContainerFailed",
+              "init container " + init.getName() + " exited " + exit + ": " + message);
+          return;
+        }
+      }
+      Container container = pod.getSpec().getContainers().get(0);
+      PodProcess spec = prepare(pod, container, podDir, run);
+      if (spec == null) {
+        return;
+      }
+      run.mainSpec = spec;
+      if (run.terminating) {
+        return;
+      }
+      run.main = spec.start();
+      String now = now();
+      boolean hasProbe = container.getReadinessProbe() != null;
+      updateStatus(
+          pod,
+          p -> {
+            p.getStatus().setPhase("Running");
+            p.getStatus().setPodIP(run.ip);
+            p.getStatus().setHostIP("127.0.0.1");
+            p.getStatus().setStartTime(now);
+            p.getStatus().setConditions(conditions(!hasProbe, now));
+            p.getStatus().setContainerStatuses(List.of(running(container, !hasProbe, now)));
+            return p;
+          });
+      if (hasProbe) {
+        threads.submit(() -> probe(pod, container, run));
+      }
+      int exit = run.main.waitFor();
+      if (!run.terminating) {
+        exited(pod, container, spec, exit);
+      }
+    } catch (IOException | KubernetesClientException e) {
+      fail(pod, "ProcessKubeletError", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The process for a container, or null after failing the pod (an image that cannot run here). */
+  private PodProcess prepare(Pod pod, Container container, Path podDir, RunningPod run)
+      throws IOException {
+    Images image = Images.find(images, container.getImage());
+    if (image == null) {
+      fail(
+          pod,
+          "ImageNotRunnable",
+          "the e2e kubelet runs only the project's images ("
+              + String.join(", ", images.stream().map(Images::repository).toList())
+              + "); "
+              + container.getImage()
+              + " cannot run here");
+      return null;
+    }
+    Map<String, String> host = new LinkedHashMap<>(credentials);
+    host.put(
+        "KUBERNETES_IMPERSONATE_USERNAME",
+        "system:serviceaccount:"
+            + pod.getMetadata().getNamespace()
+            + ":"
+            + (pod.getSpec().getServiceAccountName() == null
+                ? "default"
+                : pod.getSpec().getServiceAccountName()));
+    Map<String, String> env = values(pod, container.getEnv(), run.ip);
+    return PodProcess.of(
+        pod, container, image, podDir, claims, env, host, run.ip, services::resolve);
+  }
+
+  /** Plain values, and valueFrom: Secret keys and the downward API's name, namespace and IP. */
+  private Map<String, String> values(Pod pod, List<EnvVar> env, String ip) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (EnvVar var : env) {
+      if (var.getValue() != null) {
+        values.put(var.getName(), var.getValue());
+      } else if (var.getValueFrom() != null && var.getValueFrom().getFieldRef() != null) {
+        String field = var.getValueFrom().getFieldRef().getFieldPath();
+        values.put(
+            var.getName(),
+            switch (field) {
+              case "metadata.namespace" -> pod.getMetadata().getNamespace();
+              case "metadata.name" -> pod.getMetadata().getName();
+              case "status.podIP" -> ip;
+              default -> "";
+            });
+      } else if (var.getValueFrom() != null && var.getValueFrom().getSecretKeyRef() != null) {
+        var ref = var.getValueFrom().getSecretKeyRef();
+        Secret secret =
+            client
+                .secrets()
+                .inNamespace(pod.getMetadata().getNamespace())
+                .withName(ref.getName())
+                .get();
+        if (secret != null
+            && secret.getData() != null
+            && secret.getData().get(ref.getKey()) != null) {
+          values.put(
+              var.getName(),
+              new String(
+                  Base64.getDecoder().decode(secret.getData().get(ref.getKey())),
+                  StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return values;
+  }
+
+  private void probe(Pod pod, Container container, RunningPod run) {
+    Probe probe = container.getReadinessProbe();
+    int port = port(container, probe.getHttpGet().getPort());
+    URI uri = URI.create("http://" + run.ip + ":" + port + probe.getHttpGet().getPath());
+    Boolean last = null;
+    while (!stopped && !run.terminating && run.main != null && run.main.isAlive()) {
+      boolean ready;
+      try {
+        ready =
+            probes
+                        .send(
+                            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(1)).build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    / 100
+                == 2;
+      } catch (IOException e) {
+        ready = false;
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (last == null || ready != last) {
+        boolean value = ready;
+        String now = now();
+        updateStatus(
+            pod,
+            p -> {
+              p.getStatus().setConditions(conditions(value, now));
+              p.getStatus().setContainerStatuses(List.of(running(container, value, now)));
+              return p;
+            });
+        last = ready;
+      }
+      sleep(Duration.ofMillis(ready ? 2000 : 500));
+    }
+  }
+
+  private static int port(Container container, io.fabric8.kubernetes.api.model.IntOrString port) {
+    if (port.getIntVal() != null) {
+      return port.getIntVal();
+    }
+    return container.getPorts().stream()
+        .filter(p -> port.getStrVal().equals(p.getName()))
+        .findFirst()
+        .orElseThrow()
+        .getContainerPort();
+  }
+
+  private void exited(Pod pod, Container container, PodProcess spec, int exit) throws IOException {
+    boolean fallback = "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy());
+    String message = spec.terminationMessage(exit != 0, fallback);
+    String now = now();
+    updateStatus(
+        pod,
+        p -> {
+          p.getStatus().setPhase(exit == 0 ? "Succeeded" : "Failed");
+          p.getStatus().setConditions(conditions(false, now));
+          p.getStatus()
+              .setContainerStatuses(
+                  List.of(
+                      new ContainerStatusBuilder()
+                          .withName(container.getName())
+                          .withImage(container.getImage())
+                          .withImageID("process://" + container.getImage())
+                          .withReady(false)
+                          .withRestartCount(0)
+                          .withNewState()
+                          .withNewTerminated()
+                          .withExitCode(exit)
+                          .withReason(exit == 0 ? "Completed" : "Error")
+                          .withMessage(message.isEmpty() ? null : message)
+                          .withFinishedAt(now)
+                          .endTerminated()
+                          .endState()
+                          .build()));
+          return p;
+        });
+  }
+
+  private void fail(Pod pod, String reason, String message) {
+    try {
+      updateStatus(
+          pod,
+          p -> {
+            p.getStatus().setPhase("Failed");
+            p.getStatus().setReason(reason);
+            p.getStatus().setMessage(message);
+            return p;
+          });
+    } catch (KubernetesClientException e) {
+      // The pod is gone.
+    }
+  }
+
+  /** Not Ready first (Services stop sending it traffic), then SIGTERM, then the object goes. */
+  private void terminate(Pod pod, RunningPod run) {
+    try {
+      if (run.main != null && run.main.isAlive()) {
+        String now = now();
+        updateStatus(
+            pod,
+            p -> {
+              p.getStatus().setConditions(conditions(false, now));
+              return p;
+            });
+        sleep(DRAIN);
+        run.main.destroy();
+        if (!run.main.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          run.main.destroyForcibly();
+        }
+      }
+      client
+          .pods()
+          .inNamespace(pod.getMetadata().getNamespace())
+          .withName(pod.getMetadata().getName())
+          .withGracePeriod(0)
+          .delete();
+    } catch (KubernetesClientException e) {
+      // Already gone.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void updateStatus(Pod pod, UnaryOperator<Pod> change) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        Pod current =
+            client
+                .pods()
+                .inNamespace(pod.getMetadata().getNamespace())
+                .withName(pod.getMetadata().getName())
+                .get();
+        if (current == null) {
+          return;
+        }
+        if (current.getStatus() == null) {
+          current.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+        }
+        client
+            .pods()
+            .inNamespace(pod.getMetadata().getNamespace())
+            .resource(change.apply(current))
+            .updateStatus();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt > 5) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static List<PodCondition> conditions(boolean ready, String now) {
+    List<PodCondition> conditions = new ArrayList<>();
+    for (String type : List.of("Initialized", "PodScheduled")) {
+      conditions.add(
+          new PodConditionBuilder()
+              .withType(type)
+              .withStatus("True")
+              .withLastTransitionTime(now)
+              .build());
+    }
+    for (String type : List.of("ContainersReady", "Ready")) {
+      conditions.add(
+          new PodConditionBuilder()
+              .withType(type)
+              .withStatus(ready ? "True" : "False")
+              .withLastTransitionTime(now)
+              .build());
+    }
+    return conditions;
+  }
+
+  private static ContainerStatus running(Container container, boolean ready, String now) {
+    return new ContainerStatusBuilder()
+        .withName(container.getName())
+        .withImage(container.getImage())
+        .withImageID("process://" + container.getImage())
+        .withReady(ready)
+        .withStarted(true)
+        .withRestartCount(0)
+        .withNewState()
+        .withNewRunning()
+        .withStartedAt(now)
+        .endRunning()
+        .endState()
+        .build();
+  }
+
+  private static String now() {
+    return Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stopped = true;
+    for (RunningPod run : running.values()) {
+      if (run.main != null) {
+        run.main.destroy();
+      }
+    }
+    for (RunningPod run : running.values()) {
+      try {
+        if (run.main != null && !run.main.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          run.main.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    threads.shutdownNow();
+  }
+}

@@ -1,0 +1,248 @@
+package io.sparserollout.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.PhaseTransition;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.testing.ControlPlaneBinaries;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * The whole system on the local cluster: the operator installed from manifests/ runs as its own
+ * pod, real sparsify Jobs prune, build and evaluate the real all-MiniLM-L6-v2, real inference pods
+ * serve it behind its Service, and the canary is judged on live v2 traffic. A failed test leaves
+ * the cluster's objects and events under e2e/target/e2e-diagnostics/, beside every pod's log (the
+ * operator's included) under e2e/target/e2e-cluster/pods/.
+ */
+class SparseModelE2EIT {
+  static final Path ROOT = ControlPlaneBinaries.projectRoot();
+  static final KubernetesSerialization YAML = new KubernetesSerialization();
+  static LocalCluster cluster;
+
+  @RegisterExtension
+  final TestWatcher diagnostics =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          Diagnostics.dump(
+              cluster,
+              ROOT.resolve("e2e/target/e2e-diagnostics").resolve(context.getDisplayName()));
+        }
+      };
+
+  @BeforeAll
+  static void startCluster() throws IOException {
+    Path work = ROOT.resolve("e2e/target/e2e-cluster");
+    deleteRecursively(work);
+    cluster = LocalCluster.start(work);
+    cluster.installOperator(Duration.ofMinutes(3));
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void theSampleIsPromotedAndServesV2Requests(TestInfo test) throws Exception {
+    String ns = namespace("promoted");
+    apply(ns, spec -> shortSteps(spec));
+
+    try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(5))) {
+      SparseModel done = awaitPhase(ns, Phase.PROMOTED, Duration.ofMinutes(6));
+      assertThat(done.getStatus().getHistory())
+          .extracting(PhaseTransition::phase)
+          .containsSubsequence(
+              Phase.PRUNING,
+              Phase.BUILDING_ENGINE,
+              Phase.EVALUATING,
+              Phase.GATE_PASSED,
+              Phase.ROLLING_OUT,
+              Phase.PROMOTED);
+      assertThat(done.getStatus().getRollout().stableRevision())
+          .isEqualTo(done.getStatus().getRevision());
+      assertThat(done.getStatus().getRollout().agreement()).isGreaterThan(0.75);
+      assertThat(load.outcomes()).containsOnlyKeys("200");
+      report("promoted", done, load);
+    }
+    String address = cluster.serviceAddress(ns, "minilm-cpu");
+    assertThat(LoadGenerator.send(address, 8080, "minilm-cpu")).isEqualTo("200");
+    assertThat(cluster.kubectl().ok("get", "deployments", "-n", ns, "-o", "name"))
+        .doesNotContain("minilm-cpu-dense");
+  }
+
+  @Test
+  void aGateThatCannotPassRollsNothingOut() throws Exception {
+    String ns = namespace("gatefailed");
+    apply(ns, spec -> spec.with("sparsity").put("method", "magnitude"));
+
+    SparseModel done = awaitPhase(ns, Phase.GATE_FAILED, Duration.ofMinutes(4));
+
+    assertThat(done.getStatus().getGate().sparse()).isLessThan(0.7);
+    assertThat(cluster.kubectl().ok("get", "deployments,services", "-n", ns, "-o", "name").strip())
+        .isEmpty();
+    assertThat(cluster.kubectl().ok("get", "events", "-n", ns)).contains("GateFailed");
+  }
+
+  @Test
+  void aCanaryThatDisagreesIsRolledBackWhileTheStableKeepsServing() throws Exception {
+    String ns = namespace("rolledback");
+    // Magnitude pruning passes a lax gate but its outputs disagree with the dense model's.
+    apply(
+        ns,
+        spec -> {
+          shortSteps(spec);
+          spec.with("sparsity").put("method", "magnitude");
+          spec.with("gate").put("maxDrop", 0.5);
+        });
+
+    try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(4))) {
+      SparseModel done = awaitPhase(ns, Phase.ROLLED_BACK, Duration.ofMinutes(4));
+      assertThat(done.getStatus().getRollout().message()).contains("shadow agreement");
+      // Keep sending while the canary goes away and the stable grows back.
+      Instant until = Instant.now().plusSeconds(20);
+      while (Instant.now().isBefore(until)
+          && !cluster
+              .kubectl()
+              .ok(
+                  "get",
+                  "pods",
+                  "-n",
+                  ns,
+                  "-l",
+                  "sparserollout.io/revision=" + done.getStatus().getRevision(),
+                  "-o",
+                  "name")
+              .isBlank()) {
+        Thread.sleep(500);
+      }
+      Thread.sleep(3000);
+      assertThat(load.outcomes()).containsOnlyKeys("200");
+      assertThat(load.outcomes().get("200")).isGreaterThan(20);
+      report("rolled back", done, load);
+    }
+  }
+
+  /** The measured numbers, for docs/benchmarks.md. */
+  private static void report(String what, SparseModel model, LoadGenerator load) {
+    var gate = model.getStatus().getGate();
+    var rollout = model.getStatus().getRollout();
+    System.out.printf(
+        "e2e %s: gate %s %.4f (dense %.4f), live agreement %s, error rate %s, p99 %s ms;"
+            + " requests through the Service %s%n",
+        what,
+        gate.metric(),
+        gate.sparse(),
+        gate.dense(),
+        rollout.agreement(),
+        rollout.errorRate(),
+        rollout.p99LatencyMs(),
+        load.outcomes());
+  }
+
+  /** A namespace with the models volume filled. */
+  private static String namespace(String name) {
+    ModelStore.fill(cluster.createNamespaceWithModels(name), ROOT);
+    return name;
+  }
+
+  /** kubectl apply of the CPU sample, edited as the test needs. */
+  private static void apply(String namespace, Consumer<ObjectNode> edit) throws IOException {
+    ObjectNode sample =
+        (ObjectNode)
+            YAML.unmarshal(
+                Files.readString(ROOT.resolve("manifests/samples/minilm-cpu.yaml")),
+                com.fasterxml.jackson.databind.JsonNode.class);
+    edit.accept(sample.with("spec"));
+    Path file = ROOT.resolve("e2e/target/e2e-cluster").resolve(namespace + ".yaml");
+    Files.writeString(file, YAML.asYaml(sample));
+    cluster.kubectl().ok("apply", "-n", namespace, "-f", file.toString());
+  }
+
+  /** One replica and 5 s steps: the sample's canary, quicker. */
+  private static void shortSteps(ObjectNode spec) {
+    ObjectNode rollout = spec.with("rollout");
+    rollout.put("replicas", 1);
+    var steps = rollout.with("canary").putArray("steps");
+    steps.addObject().put("weight", 50).put("pause", "5s");
+    steps.addObject().put("weight", 100).put("pause", "5s");
+    rollout.with("analysis").put("interval", "3s").put("shadowFraction", 1.0);
+  }
+
+  /** Starts sending requests once the model's Service answers one. */
+  private static LoadGenerator loadOnceServing(String namespace, Duration timeout)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      String address = cluster.serviceAddress(namespace, "minilm-cpu");
+      if (address != null && "200".equals(LoadGenerator.send(address, 8080, "minilm-cpu"))) {
+        return new LoadGenerator(address, 8080, "minilm-cpu", Duration.ofMillis(100));
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError(
+        "the Service minilm-cpu in " + namespace + " never answered within " + timeout);
+  }
+
+  private static SparseModel awaitPhase(String namespace, Phase phase, Duration timeout)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    SparseModel model = null;
+    while (Instant.now().isBefore(deadline)) {
+      model =
+          cluster
+              .client()
+              .resources(SparseModel.class)
+              .inNamespace(namespace)
+              .withName("minilm-cpu")
+              .get();
+      Phase current =
+          model == null || model.getStatus() == null ? null : model.getStatus().getPhase();
+      if (current == phase) {
+        return model;
+      }
+      if (current != null && current.isTerminal()) {
+        throw new AssertionError(
+            "expected "
+                + phase
+                + " but the model ended "
+                + current
+                + ": "
+                + model.getStatus().getHistory());
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError(
+        "no "
+            + phase
+            + " within "
+            + timeout
+            + "; status: "
+            + (model == null ? null : model.getStatus()));
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}
