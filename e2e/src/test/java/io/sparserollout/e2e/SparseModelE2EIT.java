@@ -140,6 +140,112 @@ class SparseModelE2EIT {
     }
   }
 
+  @Test
+  void thePrometheusProviderReachesTheVerdictsOfDirectScrapingOnTheRealPods() throws Exception {
+    String ns = namespace("prometheus");
+    Path dir = ROOT.resolve("e2e/target/e2e-cluster/prometheus");
+    try (PrometheusServer prometheus = PrometheusServer.start(ROOT, cluster.adminConfig(), dir)) {
+      // The operator judges this canary through Prometheus; it waits at its only step.
+      apply(
+          ns,
+          spec -> {
+            spec.with("sparsity").put("method", "magnitude");
+            spec.with("gate").put("maxDrop", 0.5);
+            ObjectNode rollout = spec.with("rollout");
+            rollout.put("replicas", 1).put("autoPromote", false);
+            rollout
+                .with("canary")
+                .putArray("steps")
+                .addObject()
+                .put("weight", 50)
+                .put("pause", "1h");
+            rollout
+                .with("analysis")
+                .put("interval", "3s")
+                .put("shadowFraction", 1.0)
+                .put("minAgreement", 0.3)
+                .put("prometheusUrl", prometheus.url());
+          });
+      try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(4))) {
+        SparseModel model = awaitPassedAnalysis(ns, Duration.ofMinutes(3));
+        String revision = model.getStatus().getRevision();
+        String deployment = "minilm-cpu-" + revision;
+        var pods =
+            cluster
+                .client()
+                .pods()
+                .inNamespace(ns)
+                .withLabel("sparserollout.io/revision", revision)
+                .list()
+                .getItems();
+        var analysis = model.getSpec().rollout().analysis();
+        var scraped =
+            new io.sparserollout.operator.rollout.PodScraper(8080).measure(ns, deployment, pods);
+        var queried =
+            new io.sparserollout.operator.rollout.PrometheusQueries(prometheus.url())
+                .measure(ns, deployment, java.util.List.of());
+        var byScrape = io.sparserollout.operator.rollout.AnalysisVerdict.judge(scraped, analysis);
+        var byQuery = io.sparserollout.operator.rollout.AnalysisVerdict.judge(queried, analysis);
+        System.out.printf(
+            "e2e prometheus vs scrape: agreement %.4f vs %.4f, requests %.0f vs %.0f; verdicts %s / %s%n",
+            queried.agreement(),
+            scraped.agreement(),
+            queried.requests(),
+            scraped.requests(),
+            byQuery.outcome(),
+            byScrape.outcome());
+        assertThat(byQuery.outcome())
+            .isEqualTo(byScrape.outcome())
+            .isEqualTo(io.sparserollout.operator.rollout.AnalysisVerdict.Outcome.PASSED);
+        assertThat(queried.agreement())
+            .isCloseTo(scraped.agreement(), org.assertj.core.api.Assertions.within(0.005));
+        // Under the sample's own threshold both sources fail the canary alike.
+        var strict =
+            new io.sparserollout.api.v1alpha1.AnalysisSpec(
+                analysis.interval(),
+                analysis.failureLimit(),
+                0.75,
+                analysis.maxErrorRate(),
+                analysis.maxP99LatencyMs(),
+                analysis.prometheusUrl(),
+                analysis.shadowFraction());
+        assertThat(
+                io.sparserollout.operator.rollout.AnalysisVerdict.judge(queried, strict).outcome())
+            .isEqualTo(
+                io.sparserollout.operator.rollout.AnalysisVerdict.judge(scraped, strict).outcome())
+            .isEqualTo(io.sparserollout.operator.rollout.AnalysisVerdict.Outcome.FAILED);
+        assertThat(load.outcomes()).containsOnlyKeys("200");
+      }
+    }
+  }
+
+  /** Waits until the operator passed a measurement of the canary (through Prometheus here). */
+  private static SparseModel awaitPassedAnalysis(String namespace, Duration timeout)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    SparseModel model = null;
+    while (Instant.now().isBefore(deadline)) {
+      model =
+          cluster
+              .client()
+              .resources(SparseModel.class)
+              .inNamespace(namespace)
+              .withName("minilm-cpu")
+              .get();
+      var rollout =
+          model == null || model.getStatus() == null ? null : model.getStatus().getRollout();
+      if (rollout != null && rollout.passed() != null && rollout.passed() > 0) {
+        return model;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError(
+        "no passed analysis within "
+            + timeout
+            + "; status: "
+            + (model == null ? null : model.getStatus()));
+  }
+
   /** The measured numbers, for docs/benchmarks.md. */
   private static void report(String what, SparseModel model, LoadGenerator load) {
     var gate = model.getStatus().getGate();

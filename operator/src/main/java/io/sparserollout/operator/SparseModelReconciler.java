@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -52,7 +53,10 @@ import org.jboss.logging.MDC;
  * spec, then take the one next step of the pipeline. Bad input becomes a condition and an event;
  * API errors propagate and JOSDK retries them.
  */
-@ControllerConfiguration(name = "sparsemodel")
+@ControllerConfiguration(
+    name = "sparsemodel",
+    generationAwareEventProcessing = false,
+    informer = @Informer(onUpdateFilter = SpecOrAnnotationsChanged.class))
 public class SparseModelReconciler implements Reconciler<SparseModel> {
   private static final Logger LOG = Logger.getLogger(SparseModelReconciler.class);
   private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);

@@ -80,7 +80,7 @@ class GatewayApiRolloutIT {
     assertThat(ns.reasons(model)).contains("TrafficNotRoutable");
 
     installHttpRouteCrd();
-    annotate(model, "sparserollout.io/poke", "1");
+    ns.annotate(model, "sparserollout.io/poke", "1");
 
     await()
         .atMost(Duration.ofSeconds(60))
@@ -96,7 +96,7 @@ class GatewayApiRolloutIT {
     assertThat(parent.get("name")).isEqualTo("inference");
     assertThat(parent.get("namespace")).isEqualTo("gateways");
 
-    annotate(model, RolloutPlanner.PROMOTE_ANNOTATION, revision);
+    ns.annotate(model, RolloutPlanner.PROMOTE_ANNOTATION, revision);
 
     ns.awaitPhase(model, Phase.PROMOTED, Duration.ofSeconds(30));
     await()
@@ -171,23 +171,6 @@ class GatewayApiRolloutIT {
         .map(c -> c.status())
         .findFirst()
         .orElse(null);
-  }
-
-  private void annotate(SparseModel model, String key, String value) {
-    ns.admin()
-        .resources(SparseModel.class)
-        .inNamespace(ns.name())
-        .withName(model.getMetadata().getName())
-        .edit(
-            m -> {
-              Map<String, String> annotations = new LinkedHashMap<>();
-              if (m.getMetadata().getAnnotations() != null) {
-                annotations.putAll(m.getMetadata().getAnnotations());
-              }
-              annotations.put(key, value);
-              m.getMetadata().setAnnotations(annotations);
-              return m;
-            });
   }
 
   private Integer replicas(String name) {

@@ -85,6 +85,18 @@ record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
     return await().atMost(timeout).until(() -> get(model), reached);
   }
 
+  /** Sets an annotation by merge patch: no resourceVersion, so no conflict with status writes. */
+  void annotate(SparseModel model, String key, String value) {
+    admin
+        .resources(SparseModel.class)
+        .inNamespace(name)
+        .withName(model.getMetadata().getName())
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"" + key + "\":\"" + value + "\"}}}");
+  }
+
   List<Event> events(SparseModel model) {
     return admin.v1().events().inNamespace(name).list().getItems().stream()
         .filter(e -> model.getMetadata().getName().equals(e.getInvolvedObject().getName()))
