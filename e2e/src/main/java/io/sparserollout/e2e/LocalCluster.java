@@ -177,11 +177,6 @@ public final class LocalCluster implements AutoCloseable {
     return kubectl;
   }
 
-  /** The cluster admin's client configuration (API server URL and certificates). */
-  public Config adminConfig() {
-    return apiServer.config();
-  }
-
   public Path kubeconfig() {
     return apiServer.kubeconfig();
   }

@@ -1,57 +1,49 @@
 package io.sparserollout.e2e;
 
-import io.fabric8.kubernetes.client.Config;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Debian's Prometheus (scripts/prometheus.sh) discovering the inference pods through the local
- * cluster's API server, as it does in a cluster: kubernetes_sd pods annotated prometheus.io/scrape,
- * scraped at their address, labelled with namespace and pod.
+ * Debian's Prometheus (scripts/prometheus.sh) scraping the local cluster's inference pods. Debian
+ * builds Prometheus without kubernetes_sd, so the harness does that discovery's job: every second
+ * it writes a file_sd target for each running pod annotated prometheus.io/scrape, at its address
+ * and path, labelled namespace and pod as the usual kubernetes_sd relabeling would.
  */
 public final class PrometheusServer implements AutoCloseable {
   private final Process process;
   private final String url;
+  private final Thread discovery;
 
-  private PrometheusServer(Process process, String url) {
+  private PrometheusServer(Process process, String url, Thread discovery) {
     this.process = process;
     this.url = url;
+    this.discovery = discovery;
   }
 
-  public static PrometheusServer start(Path root, Config cluster, Path dir) throws IOException {
+  public static PrometheusServer start(Path root, KubernetesClient client, Path dir)
+      throws IOException {
     Files.createDirectories(dir);
     String binary = run(root.resolve("scripts/prometheus.sh"));
-    Path ca = file(dir, "ca.crt", cluster.getCaCertFile(), cluster.getCaCertData());
-    Path cert = file(dir, "client.crt", cluster.getClientCertFile(), cluster.getClientCertData());
-    Path key = file(dir, "client.key", cluster.getClientKeyFile(), cluster.getClientKeyData());
+    Path targets = dir.resolve("targets.json");
+    writeTargets(client, targets);
     String config =
         """
         global: {scrape_interval: 2s}
         scrape_configs:
           - job_name: inference-pods
-            kubernetes_sd_configs:
-              - role: pod
-                api_server: %s
-                tls_config: {ca_file: %s, cert_file: %s, key_file: %s}
-            relabel_configs:
-              - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
-                action: keep
-                regex: "true"
-              - source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_annotation_prometheus_io_port]
-                separator: ":"
-                target_label: __address__
-              - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path]
-                target_label: __metrics_path__
-              - source_labels: [__meta_kubernetes_namespace]
-                target_label: namespace
-              - source_labels: [__meta_kubernetes_pod_name]
-                target_label: pod
+            file_sd_configs: [{files: ['%s'], refresh_interval: 1s}]
         """
-            .formatted(cluster.getMasterUrl(), ca, cert, key);
+            .formatted(targets);
     Path file = Files.writeString(dir.resolve("prometheus.yml"), config);
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -66,18 +58,55 @@ public final class PrometheusServer implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("prometheus.log").toFile())
             .start();
-    return new PrometheusServer(process, "http://127.0.0.1:" + port);
+    Thread discovery =
+        new Thread(
+            () -> {
+              while (process.isAlive()) {
+                try {
+                  writeTargets(client, targets);
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                } catch (RuntimeException | IOException e) {
+                  // The next round tries again.
+                }
+              }
+            },
+            "prometheus-discovery");
+    discovery.setDaemon(true);
+    discovery.start();
+    return new PrometheusServer(process, "http://127.0.0.1:" + port, discovery);
   }
 
   public String url() {
     return url;
   }
 
-  private static Path file(Path dir, String name, String file, String data) throws IOException {
-    if (file != null) {
-      return Path.of(file);
+  private static void writeTargets(KubernetesClient client, Path targets) throws IOException {
+    List<Map<String, Object>> groups = new ArrayList<>();
+    for (Pod pod : client.pods().inAnyNamespace().list().getItems()) {
+      Map<String, String> annotations = pod.getMetadata().getAnnotations();
+      if (annotations == null
+          || !"true".equals(annotations.get("prometheus.io/scrape"))
+          || pod.getMetadata().getDeletionTimestamp() != null
+          || pod.getStatus() == null
+          || !"Running".equals(pod.getStatus().getPhase())
+          || pod.getStatus().getPodIP() == null) {
+        continue;
+      }
+      groups.add(
+          Map.of(
+              "targets",
+              List.of(pod.getStatus().getPodIP() + ":" + annotations.get("prometheus.io/port")),
+              "labels",
+              Map.of(
+                  "namespace", pod.getMetadata().getNamespace(),
+                  "pod", pod.getMetadata().getName(),
+                  "__metrics_path__", annotations.getOrDefault("prometheus.io/path", "/metrics"))));
     }
-    return Files.write(dir.resolve(name), Base64.getDecoder().decode(data));
+    Path next = targets.resolveSibling("targets.json.next");
+    Files.writeString(next, new ObjectMapper().writeValueAsString(groups));
+    Files.move(next, targets, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static String run(Path script) throws IOException {
@@ -100,5 +129,6 @@ public final class PrometheusServer implements AutoCloseable {
   @Override
   public void close() {
     process.destroy();
+    discovery.interrupt();
   }
 }

@@ -144,7 +144,7 @@ class SparseModelE2EIT {
   void thePrometheusProviderReachesTheVerdictsOfDirectScrapingOnTheRealPods() throws Exception {
     String ns = namespace("prometheus");
     Path dir = ROOT.resolve("e2e/target/e2e-cluster/prometheus");
-    try (PrometheusServer prometheus = PrometheusServer.start(ROOT, cluster.adminConfig(), dir)) {
+    try (PrometheusServer prometheus = PrometheusServer.start(ROOT, cluster.client(), dir)) {
       // The operator judges this canary through Prometheus; it waits at its only step.
       apply(
           ns,
@@ -176,6 +176,7 @@ class SparseModelE2EIT {
                 .pods()
                 .inNamespace(ns)
                 .withLabel("sparserollout.io/revision", revision)
+                .withLabel("app.kubernetes.io/component", "inference")
                 .list()
                 .getItems();
         var analysis = model.getSpec().rollout().analysis();
