@@ -1,7 +1,6 @@
 package io.sparserollout.e2e;
 
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -142,32 +141,26 @@ final class PodProcess {
     return command;
   }
 
-  /** Replaces mount paths (longest first, at path boundaries) by their local directories. */
+  /**
+   * Replaces mount paths (the longest that matches, at path boundaries) by their local directories,
+   * in one pass: a replacement is never rewritten again (the checkout may itself live under /tmp).
+   */
   static String rewrite(
       String value, Map<String, Path> mounts, String messagePath, Path terminationLog) {
     if (value == null) {
       return null;
     }
-    String out = value.replace(messagePath, terminationLog.toString());
-    List<String> paths = new ArrayList<>(mounts.keySet());
+    Map<String, String> targets = new LinkedHashMap<>();
+    targets.put(messagePath, terminationLog.toString());
+    mounts.forEach((path, dir) -> targets.put(path.replaceAll("/$", ""), dir.toString()));
+    List<String> paths = new ArrayList<>(targets.keySet());
     paths.sort(Comparator.comparingInt(String::length).reversed());
+    StringBuilder alternatives = new StringBuilder();
     for (String path : paths) {
-      Matcher m =
-          Pattern.compile(
-                  "(?<![\\w./-])" + Pattern.quote(path.replaceAll("/$", "")) + "(?=/|$|[\\s,:;])")
-              .matcher(out);
-      out = m.replaceAll(Matcher.quoteReplacement(mounts.get(path).toString()));
+      alternatives.append(alternatives.length() == 0 ? "" : "|").append(Pattern.quote(path));
     }
-    return out;
-  }
-
-  static Map<String, String> plainEnv(List<EnvVar> env) {
-    Map<String, String> values = new LinkedHashMap<>();
-    for (EnvVar var : env) {
-      if (var.getValue() != null) {
-        values.put(var.getName(), var.getValue());
-      }
-    }
-    return values;
+    Matcher m =
+        Pattern.compile("(?<![\\w./-])(" + alternatives + ")(?=/|$|[\\s,:;])").matcher(value);
+    return m.replaceAll(match -> Matcher.quoteReplacement(targets.get(match.group(1))));
   }
 }

@@ -220,8 +220,61 @@ class SparseModelE2EIT {
     }
   }
 
+  @Test
+  void aTensorRtEngineIsScheduledOnTheA100NodeAndFailsThereWithoutAGpu() throws Exception {
+    String ns = namespace("tensorrt");
+    apply(
+        ns,
+        spec -> {
+          spec.with("sparsity").put("method", "magnitude");
+          spec.with("engine").put("backend", "tensorrt").put("precision", "fp16");
+        });
+
+    SparseModel done = awaitPhase(ns, Phase.FAILED, Duration.ofMinutes(4));
+
+    // The real scheduler put the engine Job on the only node with a capable GPU product.
+    String nodes =
+        cluster
+            .kubectl()
+            .ok(
+                "get",
+                "pods",
+                "-n",
+                ns,
+                "-l",
+                "sparserollout.io/stage=engine",
+                "-o",
+                "jsonpath={.items[*].spec.nodeName}");
+    assertThat(nodes.split(" ")).isNotEmpty().containsOnly("a100-node");
+    assertThat(done.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("GpuPlacement"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).contains("NVIDIA-A100-SXM4-80GB"));
+    assertThat(
+            done.getStatus().getHistory().get(done.getStatus().getHistory().size() - 1).message())
+        .contains("stage engine failed")
+        .contains("the tensorrt backend needs an NVIDIA GPU and driver");
+  }
+
   /** Waits until the operator passed a measurement of the canary (through Prometheus here). */
   private static SparseModel awaitPassedAnalysis(String namespace, Duration timeout)
+      throws InterruptedException {
+    return awaitStatus(
+        namespace,
+        "a passed analysis",
+        timeout,
+        status ->
+            status.getRollout() != null
+                && status.getRollout().passed() != null
+                && status.getRollout().passed() > 0);
+  }
+
+  /** Polls the model until its status satisfies {@code reached}; fails at a terminal phase. */
+  private static SparseModel awaitStatus(
+      String namespace,
+      String what,
+      Duration timeout,
+      java.util.function.Predicate<io.sparserollout.api.v1alpha1.SparseModelStatus> reached)
       throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     SparseModel model = null;
@@ -233,15 +286,27 @@ class SparseModelE2EIT {
               .inNamespace(namespace)
               .withName("minilm-cpu")
               .get();
-      var rollout =
-          model == null || model.getStatus() == null ? null : model.getStatus().getRollout();
-      if (rollout != null && rollout.passed() != null && rollout.passed() > 0) {
-        return model;
+      var status = model == null ? null : model.getStatus();
+      if (status != null && status.getPhase() != null) {
+        if (reached.test(status)) {
+          return model;
+        }
+        if (status.getPhase().isTerminal()) {
+          throw new AssertionError(
+              "expected "
+                  + what
+                  + " but the model ended "
+                  + status.getPhase()
+                  + ": "
+                  + status.getHistory());
+        }
       }
       Thread.sleep(1000);
     }
     throw new AssertionError(
-        "no passed analysis within "
+        "no "
+            + what
+            + " within "
             + timeout
             + "; status: "
             + (model == null ? null : model.getStatus()));
@@ -310,39 +375,7 @@ class SparseModelE2EIT {
 
   private static SparseModel awaitPhase(String namespace, Phase phase, Duration timeout)
       throws InterruptedException {
-    Instant deadline = Instant.now().plus(timeout);
-    SparseModel model = null;
-    while (Instant.now().isBefore(deadline)) {
-      model =
-          cluster
-              .client()
-              .resources(SparseModel.class)
-              .inNamespace(namespace)
-              .withName("minilm-cpu")
-              .get();
-      Phase current =
-          model == null || model.getStatus() == null ? null : model.getStatus().getPhase();
-      if (current == phase) {
-        return model;
-      }
-      if (current != null && current.isTerminal()) {
-        throw new AssertionError(
-            "expected "
-                + phase
-                + " but the model ended "
-                + current
-                + ": "
-                + model.getStatus().getHistory());
-      }
-      Thread.sleep(1000);
-    }
-    throw new AssertionError(
-        "no "
-            + phase
-            + " within "
-            + timeout
-            + "; status: "
-            + (model == null ? null : model.getStatus()));
+    return awaitStatus(namespace, phase.toString(), timeout, status -> status.getPhase() == phase);
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

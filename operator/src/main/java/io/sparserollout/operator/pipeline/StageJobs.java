@@ -55,14 +55,7 @@ public final class StageJobs {
     PodVolumes storage = PodVolumes.of(model);
 
     ResourceRequirements resources = resources(model, stage);
-    Map<String, String> nodeSelector = Map.of();
-    List<io.fabric8.kubernetes.api.model.Toleration> tolerations = List.of();
-    if (placement instanceof GpuPlacement.OnGpu gpu) {
-      resources.getLimits().put(gpu.resource(), new Quantity("1"));
-      resources.getRequests().put(gpu.resource(), new Quantity("1"));
-      nodeSelector = gpu.nodeSelector();
-      tolerations = gpu.tolerations();
-    }
+    placement.requestGpu(resources);
     return new JobBuilder()
         .withNewMetadata()
         .withName(name(model, revision, stage))
@@ -85,8 +78,8 @@ public final class StageJobs {
         .endMetadata()
         .withNewSpec()
         .withRestartPolicy("Never")
-        .withNodeSelector(nodeSelector)
-        .withTolerations(tolerations)
+        .withNodeSelector(placement.nodeSelector())
+        .withTolerations(placement.tolerations())
         .withSecurityContext(PodSecurity.pod())
         .withVolumes(storage.volumes())
         .withContainers(

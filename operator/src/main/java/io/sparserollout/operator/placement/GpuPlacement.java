@@ -26,8 +26,20 @@ public final class GpuPlacement {
 
   private GpuPlacement() {}
 
-  /** Where a stage runs. */
-  public sealed interface Decision {}
+  /** Where a stage (or a serving pod) runs. */
+  public sealed interface Decision {
+    /** Nodes the pod may run on; none for CPU work. */
+    default Map<String, String> nodeSelector() {
+      return Map.of();
+    }
+
+    default List<Toleration> tolerations() {
+      return List.of();
+    }
+
+    /** Adds the GPU (or MIG slice) the pod needs to its resources; nothing for CPU work. */
+    default void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {}
+  }
 
   /** Any node; no GPU requested. */
   public record OnCpu() implements Decision {}
@@ -38,7 +50,13 @@ public final class GpuPlacement {
       String resource,
       Map<String, String> nodeSelector,
       List<Toleration> tolerations)
-      implements Decision {}
+      implements Decision {
+    @Override
+    public void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {
+      resources.getLimits().put(resource, new Quantity("1"));
+      resources.getRequests().put(resource, new Quantity("1"));
+    }
+  }
 
   /** No node qualifies; {@code reason} names what is missing. */
   public record Unplaceable(String reason) implements Decision {}

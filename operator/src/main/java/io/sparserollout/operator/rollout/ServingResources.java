@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -26,7 +25,6 @@ import io.sparserollout.operator.pipeline.PodSecurity;
 import io.sparserollout.operator.pipeline.PodVolumes;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.Storage;
-import io.sparserollout.operator.placement.GpuPlacement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -101,14 +99,7 @@ public final class ServingResources {
       init.add(fetch(model, served, modelPath, settings, modelMount));
     }
     ResourceRequirements resources = resources(model);
-    Map<String, String> nodeSelector = Map.of();
-    List<Toleration> tolerations = List.of();
-    if (served.placement() instanceof GpuPlacement.OnGpu gpu) {
-      resources.getLimits().put(gpu.resource(), new Quantity("1"));
-      resources.getRequests().put(gpu.resource(), new Quantity("1"));
-      nodeSelector = gpu.nodeSelector();
-      tolerations = gpu.tolerations();
-    }
+    served.placement().requestGpu(resources);
     return new DeploymentBuilder()
         .withNewMetadata()
         .withName(name(model, served.key()))
@@ -138,8 +129,8 @@ public final class ServingResources {
                 "prometheus.io/path", "/metrics"))
         .endMetadata()
         .withNewSpec()
-        .withNodeSelector(nodeSelector)
-        .withTolerations(tolerations)
+        .withNodeSelector(served.placement().nodeSelector())
+        .withTolerations(served.placement().tolerations())
         .withSecurityContext(PodSecurity.pod())
         .withVolumes(volumes)
         .withInitContainers(init)

@@ -41,9 +41,10 @@ public final class SparsifyCli implements Runnable {
     cli.setExecutionExceptionHandler(
         (e, command, parsed) -> {
           if (e instanceof SparsifyException) {
-            command
-                .getErr()
-                .println("sparsify " + command.getCommandName() + ": " + e.getMessage());
+            String message = "sparsify " + command.getCommandName() + ": " + e.getMessage();
+            command.getErr().println(message);
+            // A Job's pod reports why it failed, not just that it did.
+            Output.terminationMessage(message);
             return BAD_INPUT;
           }
           throw e;
