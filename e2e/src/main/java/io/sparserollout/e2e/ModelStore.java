@@ -41,6 +41,15 @@ public final class ModelStore {
     }
   }
 
+  /** Live traffic from the held-out sentences of a filled volume. */
+  public static java.util.List<String> traffic(Path volume, int count) {
+    return InferRequests.fromSentences(
+        volume.resolve("all-minilm-l6-v2/tokenizer.json"),
+        volume.resolve("data/evaluation.txt"),
+        count,
+        128);
+  }
+
   private static void copy(String resource, Path target) throws IOException {
     if (Files.exists(target)) {
       return;

@@ -33,6 +33,7 @@ class SparseModelE2EIT {
   static final Path ROOT = ControlPlaneBinaries.projectRoot();
   static final KubernetesSerialization YAML = new KubernetesSerialization();
   static LocalCluster cluster;
+  static java.util.List<String> traffic;
 
   @RegisterExtension
   final TestWatcher diagnostics =
@@ -78,7 +79,7 @@ class SparseModelE2EIT {
               Phase.PROMOTED);
       assertThat(done.getStatus().getRollout().stableRevision())
           .isEqualTo(done.getStatus().getRevision());
-      assertThat(done.getStatus().getRollout().agreement()).isGreaterThan(0.75);
+      assertThat(done.getStatus().getRollout().agreement()).isGreaterThan(0.8);
       assertThat(load.outcomes()).containsOnlyKeys("200");
       report("promoted", done, load);
     }
@@ -205,7 +206,7 @@ class SparseModelE2EIT {
             new io.sparserollout.api.v1alpha1.AnalysisSpec(
                 analysis.interval(),
                 analysis.failureLimit(),
-                0.75,
+                0.8,
                 analysis.maxErrorRate(),
                 analysis.maxP99LatencyMs(),
                 analysis.prometheusUrl(),
@@ -331,7 +332,9 @@ class SparseModelE2EIT {
 
   /** A namespace with the models volume filled. */
   private static String namespace(String name) {
-    ModelStore.fill(cluster.createNamespaceWithModels(name), ROOT);
+    Path models = cluster.createNamespaceWithModels(name);
+    ModelStore.fill(models, ROOT);
+    traffic = ModelStore.traffic(models, 64);
     return name;
   }
 
@@ -365,7 +368,7 @@ class SparseModelE2EIT {
     while (Instant.now().isBefore(deadline)) {
       String address = cluster.serviceAddress(namespace, "minilm-cpu");
       if (address != null && "200".equals(LoadGenerator.send(address, 8080, "minilm-cpu"))) {
-        return new LoadGenerator(address, 8080, "minilm-cpu", Duration.ofMillis(100));
+        return new LoadGenerator(address, 8080, "minilm-cpu", traffic, Duration.ofMillis(100));
       }
       Thread.sleep(500);
     }

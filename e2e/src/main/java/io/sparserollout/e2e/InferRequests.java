@@ -1,0 +1,56 @@
+package io.sparserollout.e2e;
+
+import io.sparserollout.sparsify.text.Sentences;
+import io.sparserollout.sparsify.text.TextTokenizer;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Live traffic for the demo and the e2e tests: Open Inference Protocol v2 requests made from
+ * held-out sentences (never used for calibration), tokenized with the model's own tokenizer, one
+ * sentence per request, so the canary is judged on varied inputs.
+ */
+public final class InferRequests {
+  /** [CLS] hello world [SEP]: a request that needs no tokenizer (readiness checks). */
+  public static final String HELLO_WORLD = body(new long[] {101, 7592, 2088, 102});
+
+  private InferRequests() {}
+
+  public static List<String> fromSentences(
+      Path tokenizer, Path sentences, int count, int maxLength) {
+    List<String> bodies = new ArrayList<>();
+    try (TextTokenizer text = TextTokenizer.load(tokenizer, maxLength)) {
+      for (String sentence : Sentences.first(Sentences.read(sentences, "traffic"), count)) {
+        TokenBatch batch = text.encode(List.of(sentence));
+        bodies.add(body(batch.ids()));
+      }
+    }
+    return bodies;
+  }
+
+  static String body(long[] ids) {
+    long[] ones = new long[ids.length];
+    Arrays.fill(ones, 1);
+    return "{\"inputs\":["
+        + tensor("input_ids", ids)
+        + ","
+        + tensor("attention_mask", ones)
+        + ","
+        + tensor("token_type_ids", new long[ids.length])
+        + "]}";
+  }
+
+  private static String tensor(String name, long[] values) {
+    return "{\"name\":\""
+        + name
+        + "\",\"shape\":[1,"
+        + values.length
+        + "],\"datatype\":\"INT64\",\"data\":["
+        + Arrays.stream(values).mapToObj(Long::toString).collect(Collectors.joining(","))
+        + "]}";
+  }
+}
