@@ -1,12 +1,8 @@
 package io.sparserollout.e2e;
 
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -21,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.UnaryOperator;
 
 /**
  * A kubelet for the harness only: runs the containers of pods the scheduler bound to the harness's
@@ -160,17 +153,19 @@ final class ProcessKubelet implements AutoCloseable {
         return;
       }
       run.main = spec.start();
-      String now = now();
+      String now = PodStatuses.now();
       boolean hasProbe = container.getReadinessProbe() != null;
-      updateStatus(
+      PodStatuses.update(
+          client,
           pod,
           p -> {
             p.getStatus().setPhase("Running");
             p.getStatus().setPodIP(run.ip);
             p.getStatus().setHostIP("127.0.0.1");
             p.getStatus().setStartTime(now);
-            p.getStatus().setConditions(conditions(!hasProbe, now));
-            p.getStatus().setContainerStatuses(List.of(running(container, !hasProbe, now)));
+            p.getStatus().setConditions(PodStatuses.conditions(!hasProbe, now));
+            p.getStatus()
+                .setContainerStatuses(List.of(PodStatuses.running(container, !hasProbe, now)));
             return p;
           });
       if (hasProbe) {
@@ -277,12 +272,14 @@ final class ProcessKubelet implements AutoCloseable {
       }
       if (last == null || ready != last) {
         boolean value = ready;
-        String now = now();
-        updateStatus(
+        String now = PodStatuses.now();
+        PodStatuses.update(
+            client,
             pod,
             p -> {
-              p.getStatus().setConditions(conditions(value, now));
-              p.getStatus().setContainerStatuses(List.of(running(container, value, now)));
+              p.getStatus().setConditions(PodStatuses.conditions(value, now));
+              p.getStatus()
+                  .setContainerStatuses(List.of(PodStatuses.running(container, value, now)));
               return p;
             });
         last = ready;
@@ -305,37 +302,23 @@ final class ProcessKubelet implements AutoCloseable {
   private void exited(Pod pod, Container container, PodProcess spec, int exit) throws IOException {
     boolean fallback = "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy());
     String message = spec.terminationMessage(exit != 0, fallback);
-    String now = now();
-    updateStatus(
+    String now = PodStatuses.now();
+    PodStatuses.update(
+        client,
         pod,
         p -> {
           p.getStatus().setPhase(exit == 0 ? "Succeeded" : "Failed");
-          p.getStatus().setConditions(conditions(false, now));
+          p.getStatus().setConditions(PodStatuses.conditions(false, now));
           p.getStatus()
-              .setContainerStatuses(
-                  List.of(
-                      new ContainerStatusBuilder()
-                          .withName(container.getName())
-                          .withImage(container.getImage())
-                          .withImageID("process://" + container.getImage())
-                          .withReady(false)
-                          .withRestartCount(0)
-                          .withNewState()
-                          .withNewTerminated()
-                          .withExitCode(exit)
-                          .withReason(exit == 0 ? "Completed" : "Error")
-                          .withMessage(message.isEmpty() ? null : message)
-                          .withFinishedAt(now)
-                          .endTerminated()
-                          .endState()
-                          .build()));
+              .setContainerStatuses(List.of(PodStatuses.terminated(container, exit, message, now)));
           return p;
         });
   }
 
   private void fail(Pod pod, String reason, String message) {
     try {
-      updateStatus(
+      PodStatuses.update(
+          client,
           pod,
           p -> {
             p.getStatus().setPhase("Failed");
@@ -352,11 +335,12 @@ final class ProcessKubelet implements AutoCloseable {
   private void terminate(Pod pod, RunningPod run) {
     try {
       if (run.main != null && run.main.isAlive()) {
-        String now = now();
-        updateStatus(
+        String now = PodStatuses.now();
+        PodStatuses.update(
+            client,
             pod,
             p -> {
-              p.getStatus().setConditions(conditions(false, now));
+              p.getStatus().setConditions(PodStatuses.conditions(false, now));
               return p;
             });
         sleep(DRAIN);
@@ -376,76 +360,6 @@ final class ProcessKubelet implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private void updateStatus(Pod pod, UnaryOperator<Pod> change) {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        Pod current =
-            client
-                .pods()
-                .inNamespace(pod.getMetadata().getNamespace())
-                .withName(pod.getMetadata().getName())
-                .get();
-        if (current == null) {
-          return;
-        }
-        if (current.getStatus() == null) {
-          current.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
-        }
-        client
-            .pods()
-            .inNamespace(pod.getMetadata().getNamespace())
-            .resource(change.apply(current))
-            .updateStatus();
-        return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt > 5) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  private static List<PodCondition> conditions(boolean ready, String now) {
-    List<PodCondition> conditions = new ArrayList<>();
-    for (String type : List.of("Initialized", "PodScheduled")) {
-      conditions.add(
-          new PodConditionBuilder()
-              .withType(type)
-              .withStatus("True")
-              .withLastTransitionTime(now)
-              .build());
-    }
-    for (String type : List.of("ContainersReady", "Ready")) {
-      conditions.add(
-          new PodConditionBuilder()
-              .withType(type)
-              .withStatus(ready ? "True" : "False")
-              .withLastTransitionTime(now)
-              .build());
-    }
-    return conditions;
-  }
-
-  private static ContainerStatus running(Container container, boolean ready, String now) {
-    return new ContainerStatusBuilder()
-        .withName(container.getName())
-        .withImage(container.getImage())
-        .withImageID("process://" + container.getImage())
-        .withReady(ready)
-        .withStarted(true)
-        .withRestartCount(0)
-        .withNewState()
-        .withNewRunning()
-        .withStartedAt(now)
-        .endRunning()
-        .endState()
-        .build();
-  }
-
-  private static String now() {
-    return Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
   }
 
   private static void sleep(Duration duration) {

@@ -99,6 +99,12 @@ class SparseModelE2EIT {
     assertThat(done.getStatus().getGate().sparse()).isLessThan(0.7);
     assertThat(cluster.kubectl().ok("get", "deployments,services", "-n", ns, "-o", "name").strip())
         .isEmpty();
+    // The event follows the status that explains it by a moment.
+    Instant until = Instant.now().plusSeconds(10);
+    while (!cluster.kubectl().ok("get", "events", "-n", ns).contains("GateFailed")
+        && Instant.now().isBefore(until)) {
+      Thread.sleep(500);
+    }
     assertThat(cluster.kubectl().ok("get", "events", "-n", ns)).contains("GateFailed");
   }
 

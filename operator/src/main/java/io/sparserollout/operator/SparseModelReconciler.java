@@ -215,15 +215,12 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     }
     RolloutPlan rollout = serving.reconcile(client, context, model, status, Instant.now());
     if (rollout.trafficProblem() != null) {
-      boolean known = hasCondition(status, StatusAggregator.TRAFFIC_ROUTING, "False");
-      statuses.setCondition(
+      if (statuses.setProblem(
           status,
           StatusAggregator.TRAFFIC_ROUTING,
-          "False",
           "GatewayApiNotInstalled",
           rollout.trafficProblem(),
-          generation);
-      if (!known) {
+          generation)) {
         events.record(model, Reason.TRAFFIC_NOT_ROUTABLE, rollout.trafficProblem());
       }
     } else {
@@ -270,11 +267,6 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     events.flush();
     UpdateControl<SparseModel> control = UpdateControl.noUpdate();
     return retry == null ? control : control.rescheduleAfter(retry);
-  }
-
-  private static boolean hasCondition(SparseModelStatus status, String type, String value) {
-    return status.getConditions().stream()
-        .anyMatch(c -> c.type().equals(type) && c.status().equals(value));
   }
 
   private static Duration earliest(Duration a, Duration b) {
@@ -341,18 +333,10 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
           "GpuNodeSelected",
           "nodes with " + GpuPlacement.PRODUCT + "=" + gpu.product() + ", " + gpu.resource(),
           generation);
-    } else if (decision instanceof GpuPlacement.Unplaceable u) {
-      boolean wasFalse = hasCondition(status, StatusAggregator.GPU_PLACEMENT, "False");
-      statuses.setCondition(
-          status,
-          StatusAggregator.GPU_PLACEMENT,
-          "False",
-          "NoEligibleGpuNode",
-          u.reason(),
-          generation);
-      if (!wasFalse) {
-        events.record(model, Reason.NO_ELIGIBLE_GPU_NODE, u.reason());
-      }
+    } else if (decision instanceof GpuPlacement.Unplaceable u
+        && statuses.setProblem(
+            status, StatusAggregator.GPU_PLACEMENT, "NoEligibleGpuNode", u.reason(), generation)) {
+      events.record(model, Reason.NO_ELIGIBLE_GPU_NODE, u.reason());
     }
     return decision;
   }

@@ -102,6 +102,19 @@ public final class StatusAggregator {
     status.setConditions(conditions);
   }
 
+  /**
+   * Sets a False condition naming a problem; true when the condition was not already False, so the
+   * caller records its Warning event once, not at every reconcile.
+   */
+  public boolean setProblem(
+      SparseModelStatus status, String type, String reason, String message, long generation) {
+    boolean known =
+        status.getConditions().stream()
+            .anyMatch(c -> c.type().equals(type) && c.status().equals("False"));
+    setCondition(status, type, "False", reason, message, generation);
+    return !known;
+  }
+
   public void removeCondition(SparseModelStatus status, String type) {
     List<Condition> conditions = new ArrayList<>(status.getConditions());
     conditions.removeIf(c -> type.equals(c.type()));

@@ -77,7 +77,7 @@ class GatewayApiRolloutIT {
         .atMost(Duration.ofSeconds(60))
         .until(() -> condition(model, "TrafficRouting"), c -> "False".equals(c));
     assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.GATE_PASSED);
-    assertThat(ns.reasons(model)).contains("TrafficNotRoutable");
+    ns.awaitReasons(model, "TrafficNotRoutable");
 
     installHttpRouteCrd();
     ns.annotate(model, "sparserollout.io/poke", "1");

@@ -78,7 +78,7 @@ class PipelineIT {
         .filteredOn(c -> c.type().equals("Ready"))
         .singleElement()
         .satisfies(c -> assertThat(c.status()).isEqualTo("True"));
-    assertThat(reasons(model)).contains("RevisionStarted", "StageStarted", "GatePassed");
+    ns.awaitReasons(model, "RevisionStarted", "StageStarted", "GatePassed");
     String metrics = io.restassured.RestAssured.get("/q/metrics").asString();
     assertThat(metrics)
         .contains("sparserollout_gate_results_total{verdict=\"passed\"}")

@@ -81,9 +81,8 @@ class RolloutIT {
     assertThat(done.getStatus().getRollout().stableRevision()).isEqualTo(revision);
     assertThat(done.getStatus().getRollout().canaryRevision()).isNull();
     assertThat(done.getStatus().getRollout().agreement()).isEqualTo(0.99);
-    assertThat(ns.reasons(model))
-        .contains("CanaryStarted", "CanaryStep", "Promoted")
-        .doesNotContain("RolledBack", "AnalysisFailed");
+    ns.awaitReasons(model, "CanaryStarted", "CanaryStep", "Promoted");
+    assertThat(ns.reasons(model)).doesNotContain("RolledBack", "AnalysisFailed");
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -119,10 +118,13 @@ class RolloutIT {
               assertThat(c.status()).isEqualTo("True");
               assertThat(c.message()).contains("shadow agreement 0.6200");
             });
-    assertThat(ns.events(model))
-        .filteredOn(e -> e.getReason().equals("RolledBack"))
-        .singleElement()
-        .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning"));
+    ns.awaitEvents(
+        model,
+        events ->
+            assertThat(events)
+                .filteredOn(e -> e.getReason().equals("RolledBack"))
+                .singleElement()
+                .satisfies(e -> assertThat(e.getType()).isEqualTo("Warning")));
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
@@ -232,7 +234,7 @@ class RolloutIT {
               assertThat(deployment("minilm-" + revision)).isNull();
               assertThat(replicas("minilm-dense")).isEqualTo(2);
             });
-    assertThat(ns.reasons(model)).contains("CanarySuperseded");
+    ns.awaitReasons(model, "CanarySuperseded");
   }
 
   private Deployment deployment(String name) {

@@ -90,4 +90,19 @@ class StatusAggregatorTest {
               assertThat(c.message()).isEqualTo("drop too large");
             });
   }
+
+  @Test
+  void aProblemAsksForItsWarningOnlyWhenItFirstTurnsFalse() {
+    SparseModelStatus status = new SparseModelStatus();
+
+    assertThat(
+            aggregator.setProblem(status, "TrafficRouting", "GatewayApiNotInstalled", "no CRDs", 1))
+        .isTrue();
+    assertThat(
+            aggregator.setProblem(status, "TrafficRouting", "GatewayApiNotInstalled", "no CRDs", 1))
+        .isFalse();
+    assertThat(status.getConditions())
+        .singleElement()
+        .satisfies(c -> assertThat(c.status()).isEqualTo("False"));
+  }
 }

@@ -97,6 +97,23 @@ record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
             "{\"metadata\":{\"annotations\":{\"" + key + "\":\"" + value + "\"}}}");
   }
 
+  /**
+   * Asserts on the model's events until the assertion holds: the operator records events just after
+   * the status that explains them, so a test that saw the status may be a moment early.
+   */
+  void awaitEvents(SparseModel model, Consumer<List<Event>> assertion) {
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertion.accept(events(model)));
+  }
+
+  void awaitReasons(SparseModel model, String... reasons) {
+    awaitEvents(
+        model,
+        events ->
+            org.assertj.core.api.Assertions.assertThat(
+                    events.stream().map(Event::getReason).toList())
+                .contains(reasons));
+  }
+
   List<Event> events(SparseModel model) {
     return admin.v1().events().inNamespace(name).list().getItems().stream()
         .filter(e -> model.getMetadata().getName().equals(e.getInvolvedObject().getName()))

@@ -1,0 +1,108 @@
+package io.sparserollout.e2e;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/** Pod status as a kubelet reports it: conditions, container states, and the write itself. */
+final class PodStatuses {
+  private PodStatuses() {}
+
+  /** Writes a change to the pod's status, retrying conflicts with the controllers' writes. */
+  static void update(KubernetesClient client, Pod pod, UnaryOperator<Pod> change) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        Pod current =
+            client
+                .pods()
+                .inNamespace(pod.getMetadata().getNamespace())
+                .withName(pod.getMetadata().getName())
+                .get();
+        if (current == null) {
+          return;
+        }
+        if (current.getStatus() == null) {
+          current.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+        }
+        client
+            .pods()
+            .inNamespace(pod.getMetadata().getNamespace())
+            .resource(change.apply(current))
+            .updateStatus();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt > 5) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  static List<PodCondition> conditions(boolean ready, String now) {
+    List<PodCondition> conditions = new ArrayList<>();
+    for (String type : List.of("Initialized", "PodScheduled")) {
+      conditions.add(
+          new PodConditionBuilder()
+              .withType(type)
+              .withStatus("True")
+              .withLastTransitionTime(now)
+              .build());
+    }
+    for (String type : List.of("ContainersReady", "Ready")) {
+      conditions.add(
+          new PodConditionBuilder()
+              .withType(type)
+              .withStatus(ready ? "True" : "False")
+              .withLastTransitionTime(now)
+              .build());
+    }
+    return conditions;
+  }
+
+  static ContainerStatus running(Container container, boolean ready, String now) {
+    return new ContainerStatusBuilder()
+        .withName(container.getName())
+        .withImage(container.getImage())
+        .withImageID("process://" + container.getImage())
+        .withReady(ready)
+        .withStarted(true)
+        .withRestartCount(0)
+        .withNewState()
+        .withNewRunning()
+        .withStartedAt(now)
+        .endRunning()
+        .endState()
+        .build();
+  }
+
+  static ContainerStatus terminated(Container container, int exit, String message, String now) {
+    return new ContainerStatusBuilder()
+        .withName(container.getName())
+        .withImage(container.getImage())
+        .withImageID("process://" + container.getImage())
+        .withReady(false)
+        .withRestartCount(0)
+        .withNewState()
+        .withNewTerminated()
+        .withExitCode(exit)
+        .withReason(exit == 0 ? "Completed" : "Error")
+        .withMessage(message.isEmpty() ? null : message)
+        .withFinishedAt(now)
+        .endTerminated()
+        .endState()
+        .build();
+  }
+
+  static String now() {
+    return Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
+  }
+}
