@@ -205,8 +205,9 @@ class SparseModelE2EIT {
         assertThat(byQuery.outcome())
             .isEqualTo(byScrape.outcome())
             .isEqualTo(io.sparserollout.operator.rollout.AnalysisVerdict.Outcome.PASSED);
+        // Prometheus holds the counters of its last scrape (at most 2 s old) while traffic goes on.
         assertThat(queried.agreement())
-            .isCloseTo(scraped.agreement(), org.assertj.core.api.Assertions.within(0.005));
+            .isCloseTo(scraped.agreement(), org.assertj.core.api.Assertions.within(0.05));
         // Under the sample's own threshold both sources fail the canary alike.
         var strict =
             new io.sparserollout.api.v1alpha1.AnalysisSpec(
