@@ -3,6 +3,7 @@ package io.sparserollout.serving;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.sparserollout.serving.backend.InferenceBackend;
@@ -43,6 +44,7 @@ public class Batcher {
       List<Tensor> inputs,
       long rows,
       String signature,
+      long queuedAt,
       CompletableFuture<Map<String, Tensor>> result) {}
 
   private final InferenceBackend backend;
@@ -51,6 +53,8 @@ public class Batcher {
   private final BlockingQueue<Pending> queue;
   private final boolean batchable;
   private final DistributionSummary batchSizes;
+  private final Timer queueTime;
+  private final Timer computeTime;
   private final Thread worker;
   private volatile boolean running = true;
   private Pending carried;
@@ -86,6 +90,17 @@ public class Batcher {
             .description("Rows per model execution")
             .tag("model", modelName)
             .register(registry);
+    this.queueTime =
+        Timer.builder("inference_queue_duration")
+            .description("Time a request waited for the model")
+            .tag("model", modelName)
+            .register(registry);
+    this.computeTime =
+        Timer.builder("inference_compute_duration")
+            .description("Time the model ran per batch")
+            .tag("model", modelName)
+            .publishPercentileHistogram()
+            .register(registry);
     Gauge.builder("inference_queue_depth", queue, BlockingQueue::size)
         .description("Requests waiting for the model")
         .tag("model", modelName)
@@ -99,7 +114,7 @@ public class Batcher {
   public CompletableFuture<Map<String, Tensor>> submit(List<Tensor> inputs) {
     CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
     long rows = inputs.get(0).shape().length == 0 ? 1 : inputs.get(0).shape()[0];
-    if (!queue.offer(new Pending(inputs, rows, signature(inputs), result))) {
+    if (!queue.offer(new Pending(inputs, rows, signature(inputs), System.nanoTime(), result))) {
       throw new QueueFull(
           "the server is at capacity (" + queue.size() + " requests queued); retry later");
     }
@@ -142,12 +157,17 @@ public class Batcher {
 
   private void run(List<Pending> batch, long rows) {
     batchSizes.record(rows);
+    long start = System.nanoTime();
+    batch.forEach(p -> queueTime.record(start - p.queuedAt(), TimeUnit.NANOSECONDS));
     try {
       if (batch.size() == 1) {
-        batch.get(0).result().complete(backend.infer(batch.get(0).inputs()));
+        Map<String, Tensor> outputs = backend.infer(batch.get(0).inputs());
+        computeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batch.get(0).result().complete(outputs);
         return;
       }
       Map<String, Tensor> outputs = backend.infer(concatenate(batch, rows));
+      computeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       long offset = 0;
       for (Pending p : batch) {
         Map<String, Tensor> mine = new LinkedHashMap<>();

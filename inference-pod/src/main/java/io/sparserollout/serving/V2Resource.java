@@ -19,8 +19,15 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.lang.reflect.Array;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /** The Open Inference Protocol v2 REST API, as KServe and Triton speak it. */
 @Path("/v2")
@@ -33,6 +40,15 @@ public class V2Resource {
   private final ObjectMapper json;
   private final MeterRegistry registry;
   private final Timer latency;
+  private static final int INLINE_ENCODE_ELEMENTS = 1 << 16;
+  private final ExecutorService encoders =
+      Executors.newFixedThreadPool(
+          Runtime.getRuntime().availableProcessors(),
+          task -> {
+            Thread thread = new Thread(task, "encoder");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   public V2Resource(
       ModelService model,
@@ -110,67 +126,96 @@ public class V2Resource {
   @POST
   @Path("/models/{name}/infer")
   @Consumes(MediaType.WILDCARD)
-  public Response infer(@PathParam("name") String name, String body) {
+  public CompletionStage<Response> infer(@PathParam("name") String name, String body) {
     return inferVersion(name, VERSION, body);
   }
 
+  /**
+   * Parsed on the I/O thread, run by the batcher, and answered from the batcher's thread: two
+   * thread hand-offs per request instead of four (on a VM each wake-up costs tens of microseconds
+   * or more).
+   */
   @POST
   @Path("/models/{name}/versions/{version}/infer")
   @Consumes(MediaType.WILDCARD)
-  public Response inferVersion(
+  public CompletionStage<Response> inferVersion(
       @PathParam("name") String name, @PathParam("version") String version, String body) {
     long start = System.nanoTime();
-    String outcome = "error";
+    JsonNode request;
+    List<Tensor> inputs;
     try {
       requireModel(name, version);
-      JsonNode request;
       try {
         request = json.readTree(body == null ? "" : body);
       } catch (JsonProcessingException e) {
         throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
       }
-      List<Tensor> inputs = InferRequests.parse(request, model.backend().inputs());
-      Map<String, Tensor> outputs = await(batcher.submit(inputs));
-      shadow.mirror(body, List.copyOf(outputs.values()));
-      boolean binary = request.path("parameters").path("binary_data_output").asBoolean(false);
-      var payload = new java.io.ByteArrayOutputStream();
-      byte[] header =
-          InferResponses.encode(
-              json,
-              model.name(),
-              VERSION,
-              request.get("id"),
-              selected(request, outputs),
-              binary ? payload : null);
-      outcome = "success";
-      if (!binary) {
-        return Response.ok(header, MediaType.APPLICATION_JSON).build();
-      }
-      // The binary tensor data extension (as Triton): JSON header, then the raw tensors.
-      byte[] whole = java.util.Arrays.copyOf(header, header.length + payload.size());
-      System.arraycopy(payload.toByteArray(), 0, whole, header.length, payload.size());
-      return Response.ok(whole, MediaType.APPLICATION_OCTET_STREAM)
-          .header("Inference-Header-Content-Length", header.length)
-          .build();
-    } finally {
-      registry.counter("inference_requests", "model", model.name(), "outcome", outcome).increment();
-      latency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+      inputs = InferRequests.parse(request, model.backend().inputs());
+    } catch (RuntimeException e) {
+      record(start, false);
+      throw e;
     }
+    CompletableFuture<Response> response = new CompletableFuture<>();
+    batcher
+        .submit(inputs)
+        .whenComplete(
+            (outputs, error) -> {
+              if (error == null && elements(outputs) > INLINE_ENCODE_ELEMENTS) {
+                encoders.execute(() -> answer(response, request, body, outputs, null, start));
+              } else {
+                answer(response, request, body, outputs, error, start);
+              }
+            });
+    return response;
   }
 
-  private static Map<String, Tensor> await(
-      java.util.concurrent.CompletableFuture<Map<String, Tensor>> result) {
+  /**
+   * Small responses are encoded on the batcher's thread (no hand-off); large ones on an encoder
+   * thread, so that the model starts the next batch at once.
+   */
+  private void answer(
+      CompletableFuture<Response> response,
+      JsonNode request,
+      String body,
+      Map<String, Tensor> outputs,
+      Throwable error,
+      long start) {
     try {
-      return result.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted waiting for the model", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException runtime) {
-        throw runtime;
+      if (error != null) {
+        throw error instanceof CompletionException c ? c.getCause() : error;
       }
-      throw new IllegalStateException(e.getCause());
+      response.complete(respond(request, body, outputs));
+    } catch (Throwable t) {
+      response.completeExceptionally(t);
     }
+    record(start, !response.isCompletedExceptionally());
+  }
+
+  private static long elements(Map<String, Tensor> outputs) {
+    return outputs.values().stream().mapToLong(t -> Array.getLength(t.data())).sum();
+  }
+
+  private Response respond(JsonNode request, String body, Map<String, Tensor> outputs) {
+    shadow.mirror(body, List.copyOf(outputs.values()));
+    boolean binary = request.path("parameters").path("binary_data_output").asBoolean(false);
+    InferResponses.Encoded encoded =
+        InferResponses.encode(
+            json, model.name(), VERSION, request.get("id"), selected(request, outputs), binary);
+    if (!encoded.binary()) {
+      return Response.ok(encoded.body(), MediaType.APPLICATION_JSON).build();
+    }
+    // The binary tensor data extension (as Triton): JSON header, then the raw tensors.
+    return Response.ok(encoded.body(), MediaType.APPLICATION_OCTET_STREAM)
+        .header("Inference-Header-Content-Length", encoded.headerLength())
+        .build();
+  }
+
+  private void record(long start, boolean success) {
+    registry
+        .counter(
+            "inference_requests", "model", model.name(), "outcome", success ? "success" : "error")
+        .increment();
+    latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 
   /** The outputs the request names, or all of them. */

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,23 +29,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ServingBenchmark {
   private static final int SEQ = 16;
   private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   public static void main(String[] args) throws Exception {
     Path model = Path.of(args[0]);
     String url = args[1] + "/v2/models/minilm/infer";
     long pid = Long.parseLong(args[2]);
 
-    double inProcess = inProcessThroughput(model, 32, 20);
+    double inProcess = inProcessThroughput(model, 32, 60);
     System.out.printf(
         "in-process ONNX Runtime, batch 32 x %d tokens: %.1f sentences/s%n", SEQ, inProcess);
     String batch32 = request(32);
-    double served = serverThroughput(url, batch32, 32, 2, 20);
+    double served = serverThroughput(url, batch32, 32, 2, 40);
     System.out.printf(
         "server, batch-32 requests, 2 clients: %.1f sentences/s (%.0f%% of in-process)%n",
         served, 100 * served / inProcess);
     String binary32 = batch32.replaceFirst("\\{", "{\"parameters\":{\"binary_data_output\":true},");
-    double servedBinary = serverThroughput(url, binary32, 32, 2, 20);
+    double servedBinary = serverThroughput(url, binary32, 32, 2, 40);
     System.out.printf(
         "server, batch-32 requests with binary outputs, 2 clients: %.1f sentences/s (%.0f%% of"
             + " in-process)%n",
@@ -52,12 +56,14 @@ public final class ServingBenchmark {
 
     double[] local = inProcessLatencies(model, 50);
     latencies(url, request(1), 200); // warm the server's single-request path
-    double[] before = serverSide(args[1]);
-    double[] remote = latencies(url, request(1), 100);
-    double[] after = serverSide(args[1]);
+    Map<String, Double> before = buckets(args[1]);
+    double[] remote = latencies(url, request(1), 300);
+    Map<String, Double> after = buckets(args[1]);
     System.out.printf(
-        "single sentence, server-side mean (from its own histogram): %.2f ms%n",
-        (after[0] - before[0]) / (after[1] - before[1]) * 1000);
+        "single sentence, server-side p50 from its own histograms: request %.2f ms, of which the"
+            + " model run %.2f ms%n",
+        median(before, after, "inference_request_duration_seconds_bucket"),
+        median(before, after, "inference_compute_duration_seconds_bucket"));
     System.out.printf(
         "single sentence, sequential: in-process p50 %.2f ms, server p50 %.2f ms, added %.2f ms%n",
         local[local.length / 2],
@@ -86,7 +92,7 @@ public final class ServingBenchmark {
                 while (System.nanoTime() < end) {
                   long t0 = System.nanoTime();
                   try {
-                    int status = post(url, body).statusCode();
+                    int status = post(url, body);
                     double ms = (System.nanoTime() - t0) / 1e6;
                     if (status == 200) {
                       ok.incrementAndGet();
@@ -132,7 +138,7 @@ public final class ServingBenchmark {
           pool.submit(
               () -> {
                 for (int i = 0; i < requestsEach; i++) {
-                  if (post(url, body).statusCode() != 200) {
+                  if (post(url, body) != 200) {
                     throw new IllegalStateException("request failed");
                   }
                 }
@@ -158,13 +164,14 @@ public final class ServingBenchmark {
     return out;
   }
 
-  private static HttpResponse<String> post(String url, String body) throws Exception {
-    return HTTP.send(
-        HttpRequest.newBuilder(URI.create(url))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+  /** One keep-alive connection per client thread. */
+  private static final ThreadLocal<RawHttp> CONNECTION = new ThreadLocal<>();
+
+  private static int post(String url, String body) throws Exception {
+    if (CONNECTION.get() == null) {
+      CONNECTION.set(new RawHttp(url));
+    }
+    return CONNECTION.get().post(URI.create(url).getPath(), body.getBytes(StandardCharsets.UTF_8));
   }
 
   private static double inProcessThroughput(Path model, int rows, int runs) throws Exception {
@@ -248,22 +255,46 @@ public final class ServingBenchmark {
         + "}";
   }
 
-  /** Sum and count of the server's inference_request_duration_seconds. */
-  private static double[] serverSide(String base) throws Exception {
+  /** The server's histogram buckets: "metric le" to cumulative count. */
+  private static Map<String, Double> buckets(String base) throws Exception {
     String metrics =
         HTTP.send(
                 HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();
-    double[] out = new double[2];
+    Map<String, Double> out = new java.util.TreeMap<>();
+    java.util.regex.Pattern bucket =
+        java.util.regex.Pattern.compile("^(\\w+_bucket)\\{.*le=\"([^\"]+)\".*\\} (\\S+)$");
     for (String line : metrics.split("\n")) {
-      if (line.startsWith("inference_request_duration_seconds_sum")) {
-        out[0] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      } else if (line.startsWith("inference_request_duration_seconds_count")) {
-        out[1] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      java.util.regex.Matcher m = bucket.matcher(line);
+      if (m.matches()) {
+        out.put(m.group(1) + " " + m.group(2), Double.parseDouble(m.group(3)));
       }
     }
     return out;
+  }
+
+  /** The median of what a histogram counted between two snapshots, interpolated in its bucket. */
+  private static double median(Map<String, Double> before, Map<String, Double> after, String name) {
+    List<double[]> counts = new ArrayList<>(); // {upper bound in ms, cumulative count}
+    for (var e : after.entrySet()) {
+      if (e.getKey().startsWith(name + " ") && !e.getKey().endsWith("+Inf")) {
+        double le = Double.parseDouble(e.getKey().substring(name.length() + 1)) * 1000;
+        counts.add(new double[] {le, e.getValue() - before.getOrDefault(e.getKey(), 0.0)});
+      }
+    }
+    counts.sort(java.util.Comparator.comparingDouble(c -> c[0]));
+    double total = after.get(name + " +Inf") - before.getOrDefault(name + " +Inf", 0.0);
+    double lower = 0;
+    double below = 0;
+    for (double[] c : counts) {
+      if (c[1] >= total / 2) {
+        return lower + (c[0] - lower) * (total / 2 - below) / Math.max(c[1] - below, 1e-9);
+      }
+      lower = c[0];
+      below = c[1];
+    }
+    return Double.NaN;
   }
 
   private static long rssKiB(long pid) throws Exception {
