@@ -4,11 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparserollout.serving.protocol.Datatype;
+import io.sparserollout.serving.protocol.Half;
 import io.sparserollout.serving.protocol.JsonBytes;
 import io.sparserollout.serving.protocol.Tensor;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -53,7 +55,7 @@ final class InferResponses {
       }
       out.raw(']');
       if (binary) {
-        int size = Array.getLength(tensor.data()) * width(tensor.data());
+        int size = binarySize(tensor.data());
         out.raw(",\"parameters\":{\"binary_data_size\":").number(size).raw('}');
         payload += size;
       } else {
@@ -72,6 +74,18 @@ final class InferResponses {
       putLittleEndian(raw, tensor.data());
     }
     return new Encoded(body, out.size(), true);
+  }
+
+  /** BYTES elements go as a 4-byte little-endian length and the UTF-8 bytes, as in Triton. */
+  private static int binarySize(Object data) {
+    if (data instanceof String[] strings) {
+      int size = 0;
+      for (String s : strings) {
+        size += 4 + s.getBytes(StandardCharsets.UTF_8).length;
+      }
+      return size;
+    }
+    return Array.getLength(data) * width(data);
   }
 
   private static int width(Object data) {
@@ -94,6 +108,12 @@ final class InferResponses {
       raw.asShortBuffer().put(s);
     } else if (data instanceof byte[] b) {
       raw.put(b);
+      return;
+    } else if (data instanceof String[] strings) {
+      for (String s : strings) {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        raw.putInt(utf8.length).put(utf8);
+      }
       return;
     } else {
       for (boolean z : (boolean[]) data) {
@@ -124,9 +144,17 @@ final class InferResponses {
       for (int i = 0; i < n; i++) {
         (i == 0 ? out : out.raw(',')).number(v[i]);
       }
+    } else if (data instanceof short[] s && tensor.datatype() == Datatype.FP16) {
+      for (int i = 0; i < n; i++) {
+        (i == 0 ? out : out.raw(',')).number(Half.toFloat(s[i]));
+      }
     } else if (data instanceof short[] s) {
       for (int i = 0; i < n; i++) {
         (i == 0 ? out : out.raw(',')).number(s[i]);
+      }
+    } else if (data instanceof String[] strings) {
+      for (int i = 0; i < n; i++) {
+        (i == 0 ? out : out.raw(',')).string(strings[i]);
       }
     } else if (data instanceof byte[] b) {
       boolean unsigned = tensor.datatype() == Datatype.UINT8;

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sparserollout.serving.protocol.Datatype;
+import io.sparserollout.serving.protocol.Half;
 import io.sparserollout.serving.protocol.Tensor;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.lang.reflect.Array;
@@ -100,6 +102,13 @@ public class Shadow {
     registry.counter("shadow_requests", "outcome", outcome).increment();
   }
 
+  private static double number(Tensor t, int index) {
+    Object value = Array.get(t.data(), index);
+    return t.datatype() == Datatype.FP16
+        ? Half.toFloat((Short) value)
+        : t.datatype() == Datatype.UINT8 ? ((Byte) value) & 0xFF : ((Number) value).doubleValue();
+  }
+
   /** Mean over rows (first axis) of the cosine, or of top-1 equality, of the matching outputs. */
   double compare(List<Tensor> ours, JsonNode theirs) {
     double sum = 0;
@@ -111,8 +120,11 @@ public class Shadow {
           other = candidate.path("data");
         }
       }
-      if (other == null || !other.isArray()) {
-        continue;
+      if (other == null
+          || !other.isArray()
+          || t.datatype() == Datatype.BYTES
+          || t.datatype() == Datatype.BOOL) {
+        continue; // only numbers are compared
       }
       int n = Array.getLength(t.data());
       long batch = t.shape().length == 0 ? 1 : t.shape()[0];
@@ -124,12 +136,12 @@ public class Shadow {
         int argA = 0;
         int argB = 0;
         for (int j = 0; j < width; j++) {
-          double a = ((Number) Array.get(t.data(), r * width + j)).doubleValue();
+          double a = number(t, r * width + j);
           double b = other.path(r * width + j).asDouble();
           dot += a * b;
           a2 += a * a;
           b2 += b * b;
-          if (a > ((Number) Array.get(t.data(), r * width + argA)).doubleValue()) {
+          if (a > number(t, r * width + argA)) {
             argA = j;
           }
           if (b > other.path(r * width + argB).asDouble()) {

@@ -128,7 +128,7 @@ public class TinyModelResource implements QuarkusTestResourceLifecycleManager {
         .build();
   }
 
-  private static ValueInfoProto info(String name, int type, Object... dims) {
+  static ValueInfoProto info(String name, int type, Object... dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (Object d : dims) {
       shape.addDim(

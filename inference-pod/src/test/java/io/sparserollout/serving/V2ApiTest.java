@@ -103,9 +103,7 @@ class V2ApiTest {
         GOOD.replace("\"shape\": [1], \"data\": [2.0]", "\"shape\": [2], \"data\": [2.0, 3.0]"),
         "fixes it at 1");
     expect400(GOOD.replace("\"input_ids\"", "\"tokens\""), "unknown input tokens");
-    expect400(
-        GOOD.replace("\"BYTES\"", "").replace("\"INT64\"", "\"BYTES\""),
-        "unsupported datatype BYTES");
+    expect400(GOOD.replace("\"INT64\"", "\"BF16\""), "unsupported datatype BF16");
     expect400(GOOD.replace("15]]", "99]]"), "the model rejected the request");
     expect400("{\"inputs\": [", "malformed JSON");
     expect400("{}", "\"inputs\" array");

@@ -104,6 +104,10 @@ final class OnnxRuntimeBackend implements InferenceBackend {
       case INT64 -> OnnxTensor.createTensor(ENV, LongBuffer.wrap((long[]) t.data()), shape);
       case INT32 -> OnnxTensor.createTensor(ENV, IntBuffer.wrap((int[]) t.data()), shape);
       case INT16 -> OnnxTensor.createTensor(ENV, ShortBuffer.wrap((short[]) t.data()), shape);
+      case FP16 ->
+          OnnxTensor.createTensor(
+              ENV, ShortBuffer.wrap((short[]) t.data()), shape, OnnxJavaType.FLOAT16);
+      case BYTES -> OnnxTensor.createTensor(ENV, (String[]) t.data(), shape);
       case INT8 ->
           OnnxTensor.createTensor(ENV, direct((byte[]) t.data()), shape, OnnxJavaType.INT8);
       case UINT8 ->
@@ -142,7 +146,8 @@ final class OnnxRuntimeBackend implements InferenceBackend {
             b.get(out);
             yield out;
           }
-          case INT16 -> {
+          case BYTES -> strings(tensor);
+          case INT16, FP16 -> {
             ShortBuffer b = tensor.getShortBuffer();
             short[] out = new short[b.remaining()];
             b.get(out);
@@ -164,6 +169,27 @@ final class OnnxRuntimeBackend implements InferenceBackend {
           }
         };
     return new Tensor(spec.name(), spec.datatype(), shape, data);
+  }
+
+  /** String tensors come back as nested arrays, one level per dimension. */
+  private static String[] strings(OnnxTensor tensor) {
+    try {
+      List<String> out = new ArrayList<>();
+      flatten(tensor.getValue(), out);
+      return out.toArray(String[]::new);
+    } catch (OrtException e) {
+      throw new IllegalStateException("cannot read string output: " + e.getMessage(), e);
+    }
+  }
+
+  private static void flatten(Object value, List<String> out) {
+    if (value instanceof String s) {
+      out.add(s);
+    } else {
+      for (int i = 0; i < java.lang.reflect.Array.getLength(value); i++) {
+        flatten(java.lang.reflect.Array.get(value, i), out);
+      }
+    }
   }
 
   private static float[] copy(FloatBuffer b) {
@@ -198,6 +224,8 @@ final class OnnxRuntimeBackend implements InferenceBackend {
       case INT64 -> Datatype.INT64;
       case INT32 -> Datatype.INT32;
       case INT16 -> Datatype.INT16;
+      case FLOAT16 -> Datatype.FP16;
+      case STRING -> Datatype.BYTES;
       case INT8 -> Datatype.INT8;
       case UINT8 -> Datatype.UINT8;
       case BOOL -> Datatype.BOOL;

@@ -1,24 +1,192 @@
 package io.sparserollout.serving.backend;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparserollout.serving.protocol.Datatype;
+import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.serving.protocol.TensorSpec;
+import io.sparserollout.tensorrt.EngineKey;
+import io.sparserollout.tensorrt.PlanRunner;
+import io.sparserollout.tensorrt.TensorRt;
+import io.sparserollout.tensorrt.TensorRtUnavailable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * TensorRT plans run only on an NVIDIA GPU with its driver. Serving TensorRT plans is not part of
- * this build yet; on a node without a GPU the pod fails at start with the reason, rather than
- * reporting ready and failing every request.
+ * TensorRT plans on an NVIDIA GPU. Checked at start: a node without a GPU, without the native
+ * libraries, or with another GPU product or TensorRT version than the plan was built for fails with
+ * the reason instead of reporting ready. Not yet verified on a GPU.
  */
-final class TensorRtBackend {
-  private TensorRtBackend() {}
+final class TensorRtBackend implements InferenceBackend {
+  private final PlanRunner runner;
+  private final List<TensorSpec> inputs = new ArrayList<>();
+  private final List<TensorSpec> outputs = new ArrayList<>();
+
+  private TensorRtBackend(PlanRunner runner) {
+    this.runner = runner;
+    for (PlanRunner.Io io : runner.tensors()) {
+      TensorSpec spec = new TensorSpec(io.name(), datatype(io), io.shape());
+      (io.input() ? inputs : outputs).add(spec);
+    }
+  }
 
   static InferenceBackend open(Path plan) {
-    if (!Files.exists(Path.of("/dev/nvidiactl")) && !Files.exists(Path.of("/dev/nvidia0"))) {
+    try {
+      TensorRt.Device device = TensorRt.device();
+      Path keyFile = plan.resolveSibling(plan.getFileName() + ".key.json");
+      if (Files.exists(keyFile)) {
+        EngineKey built = new ObjectMapper().readValue(keyFile.toFile(), EngineKey.class);
+        EngineKey here =
+            new EngineKey(
+                built.modelDigest(),
+                "tensorrt",
+                built.precision(),
+                TensorRt.libraryVersion(),
+                device.product());
+        String mismatch = built.mismatch(here);
+        if (mismatch != null) {
+          throw new IllegalStateException("BACKEND=tensorrt: " + mismatch);
+        }
+      }
+      return new TensorRtBackend(new PlanRunner(Files.readAllBytes(plan)));
+    } catch (TensorRtUnavailable e) {
       throw new IllegalStateException(
-          "BACKEND=tensorrt needs an NVIDIA GPU and driver, and this node has none (no"
-              + " /dev/nvidia0): schedule the pod on a GPU node or serve with BACKEND=onnxruntime");
+          "BACKEND=tensorrt "
+              + e.getMessage()
+              + ": schedule the pod on a GPU node or serve with BACKEND=onnxruntime",
+          e);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the plan " + plan + ": " + e.getMessage(), e);
     }
-    throw new IllegalStateException(
-        "BACKEND=tensorrt: serving TensorRT plans is not implemented in this build yet (not"
-            + " verified on a GPU); serve the ONNX model with BACKEND=onnxruntime");
+  }
+
+  @Override
+  public String platform() {
+    return "tensorrt_plan";
+  }
+
+  @Override
+  public List<TensorSpec> inputs() {
+    return inputs;
+  }
+
+  @Override
+  public List<TensorSpec> outputs() {
+    return outputs;
+  }
+
+  @Override
+  public Map<String, Tensor> infer(List<Tensor> request) {
+    Map<String, PlanRunner.HostTensor> feeds = new LinkedHashMap<>();
+    for (Tensor t : request) {
+      feeds.put(t.name(), new PlanRunner.HostTensor(t.shape(), littleEndian(t)));
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    Map<String, PlanRunner.HostTensor> results = runner.run(feeds);
+    for (TensorSpec spec : outputs) {
+      PlanRunner.HostTensor result = results.get(spec.name());
+      out.put(
+          spec.name(),
+          new Tensor(
+              spec.name(),
+              spec.datatype(),
+              result.shape(),
+              fromLittleEndian(spec.datatype(), result.data())));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    runner.close();
+  }
+
+  private static Datatype datatype(PlanRunner.Io io) {
+    return switch (io.datatype()) {
+      case "kFLOAT" -> Datatype.FP32;
+      case "kHALF" -> Datatype.FP16;
+      case "kINT32" -> Datatype.INT32;
+      case "kINT64" -> Datatype.INT64;
+      case "kINT8" -> Datatype.INT8;
+      case "kUINT8" -> Datatype.UINT8;
+      case "kBOOL" -> Datatype.BOOL;
+      default ->
+          throw new IllegalStateException(
+              "tensor "
+                  + io.name()
+                  + " has TensorRT type "
+                  + io.datatype()
+                  + ", which this server does not serve");
+    };
+  }
+
+  static byte[] littleEndian(Tensor t) {
+    Object data = t.data();
+    if (data instanceof byte[] b) {
+      return b;
+    }
+    if (data instanceof boolean[] z) {
+      byte[] out = new byte[z.length];
+      for (int i = 0; i < z.length; i++) {
+        out[i] = (byte) (z[i] ? 1 : 0);
+      }
+      return out;
+    }
+    int n = java.lang.reflect.Array.getLength(data);
+    int width =
+        data instanceof long[] || data instanceof double[] ? 8 : data instanceof short[] ? 2 : 4;
+    ByteBuffer buffer = ByteBuffer.allocate(n * width).order(ByteOrder.LITTLE_ENDIAN);
+    if (data instanceof float[] f) {
+      buffer.asFloatBuffer().put(f);
+    } else if (data instanceof long[] l) {
+      buffer.asLongBuffer().put(l);
+    } else if (data instanceof int[] i) {
+      buffer.asIntBuffer().put(i);
+    } else if (data instanceof short[] s) {
+      buffer.asShortBuffer().put(s);
+    } else {
+      throw new IllegalArgumentException(t.datatype() + " has no TensorRT counterpart");
+    }
+    return buffer.array();
+  }
+
+  static Object fromLittleEndian(Datatype datatype, byte[] bytes) {
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    return switch (datatype) {
+      case FP32 -> {
+        float[] out = new float[bytes.length / 4];
+        buffer.asFloatBuffer().get(out);
+        yield out;
+      }
+      case FP16 -> {
+        short[] out = new short[bytes.length / 2];
+        buffer.asShortBuffer().get(out);
+        yield out;
+      }
+      case INT32 -> {
+        int[] out = new int[bytes.length / 4];
+        buffer.asIntBuffer().get(out);
+        yield out;
+      }
+      case INT64 -> {
+        long[] out = new long[bytes.length / 8];
+        buffer.asLongBuffer().get(out);
+        yield out;
+      }
+      case BOOL -> {
+        boolean[] out = new boolean[bytes.length];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = bytes[i] != 0;
+        }
+        yield out;
+      }
+      default -> bytes;
+    };
   }
 }

@@ -8,8 +8,10 @@ public enum Datatype {
   INT16,
   INT32,
   INT64,
+  FP16,
   FP32,
-  FP64;
+  FP64,
+  BYTES;
 
   public static Datatype parse(String name) {
     try {
@@ -19,7 +21,7 @@ public enum Datatype {
           "unsupported datatype "
               + name
               + "; this server handles BOOL, INT8, UINT8, INT16, INT32,"
-              + " INT64, FP32 and FP64");
+              + " INT64, FP16, FP32, FP64 and BYTES");
     }
   }
 }

@@ -129,7 +129,18 @@ public final class InferRequests {
         }
         return out;
       }
-      case FP32, FP64 -> {
+      case BYTES -> {
+        String[] out = new String[n];
+        for (int i = 0; i < n; i++) {
+          if (!values.get(i).isTextual()) {
+            throw new BadRequest(
+                "input " + name + " value " + values.get(i) + " is not BYTES (a string)");
+          }
+          out[i] = values.get(i).asText();
+        }
+        return out;
+      }
+      case FP16, FP32, FP64 -> {
         double[] d = new double[n];
         for (int i = 0; i < n; i++) {
           if (!values.get(i).isNumber()) {
@@ -139,6 +150,13 @@ public final class InferRequests {
         }
         if (type == Datatype.FP64) {
           return d;
+        }
+        if (type == Datatype.FP16) {
+          short[] h = new short[n];
+          for (int i = 0; i < n; i++) {
+            h[i] = Half.fromFloat((float) d[i]);
+          }
+          return h;
         }
         float[] f = new float[n];
         for (int i = 0; i < n; i++) {

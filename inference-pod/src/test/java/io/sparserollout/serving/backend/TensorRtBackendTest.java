@@ -1,0 +1,47 @@
+package io.sparserollout.serving.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import io.sparserollout.serving.protocol.Datatype;
+import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.tensorrt.Gpus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TensorRtBackendTest {
+  @Test
+  void withoutAGpuThePodFailsAtStartWithTheReason(@TempDir Path dir) throws Exception {
+    assumeFalse(Gpus.driverPresent(), "this machine has a GPU");
+    Path plan = Files.write(dir.resolve("model.plan"), new byte[] {1, 2, 3});
+    assertThatThrownBy(() -> Backends.open("tensorrt", plan, 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("BACKEND=tensorrt needs an NVIDIA GPU and driver")
+        .hasMessageContaining("BACKEND=onnxruntime");
+  }
+
+  @Test
+  void tensorsGoToTheGpuAsLittleEndianBytesAndBack() {
+    float[] values = {1.5f, -2f, 3.25f};
+    Tensor t = new Tensor("x", Datatype.FP32, new long[] {3}, values);
+    assertThat(
+            (float[])
+                TensorRtBackend.fromLittleEndian(Datatype.FP32, TensorRtBackend.littleEndian(t)))
+        .containsExactly(values);
+    long[] ids = {101, 7, 102};
+    Tensor l = new Tensor("ids", Datatype.INT64, new long[] {3}, ids);
+    assertThat(
+            (long[])
+                TensorRtBackend.fromLittleEndian(Datatype.INT64, TensorRtBackend.littleEndian(l)))
+        .containsExactly(ids);
+    short[] halves = {0x3C00, (short) 0xC000};
+    Tensor h = new Tensor("h", Datatype.FP16, new long[] {2}, halves);
+    assertThat(
+            (short[])
+                TensorRtBackend.fromLittleEndian(Datatype.FP16, TensorRtBackend.littleEndian(h)))
+        .containsExactly(halves);
+  }
+}
