@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparserollout.serving.protocol.Datatype;
 import io.sparserollout.serving.protocol.Half;
 import io.sparserollout.serving.protocol.JsonBytes;
+import io.sparserollout.serving.protocol.RawTensors;
 import io.sparserollout.serving.protocol.Tensor;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -55,7 +55,7 @@ final class InferResponses {
       }
       out.raw(']');
       if (binary) {
-        int size = binarySize(tensor.data());
+        int size = RawTensors.size(tensor.data());
         out.raw(",\"parameters\":{\"binary_data_size\":").number(size).raw('}');
         payload += size;
       } else {
@@ -71,57 +71,9 @@ final class InferResponses {
     byte[] body = Arrays.copyOf(out.toByteArray(), out.size() + payload);
     ByteBuffer raw = ByteBuffer.wrap(body, out.size(), payload).order(ByteOrder.LITTLE_ENDIAN);
     for (Tensor tensor : tensors) {
-      putLittleEndian(raw, tensor.data());
+      RawTensors.put(raw, tensor.data());
     }
     return new Encoded(body, out.size(), true);
-  }
-
-  /** BYTES elements go as a 4-byte little-endian length and the UTF-8 bytes, as in Triton. */
-  private static int binarySize(Object data) {
-    if (data instanceof String[] strings) {
-      int size = 0;
-      for (String s : strings) {
-        size += 4 + s.getBytes(StandardCharsets.UTF_8).length;
-      }
-      return size;
-    }
-    return Array.getLength(data) * width(data);
-  }
-
-  private static int width(Object data) {
-    return data instanceof long[] || data instanceof double[]
-        ? 8
-        : data instanceof float[] || data instanceof int[] ? 4 : data instanceof short[] ? 2 : 1;
-  }
-
-  private static void putLittleEndian(ByteBuffer raw, Object data) {
-    int n = Array.getLength(data);
-    if (data instanceof float[] f) {
-      raw.asFloatBuffer().put(f);
-    } else if (data instanceof double[] d) {
-      raw.asDoubleBuffer().put(d);
-    } else if (data instanceof long[] l) {
-      raw.asLongBuffer().put(l);
-    } else if (data instanceof int[] i) {
-      raw.asIntBuffer().put(i);
-    } else if (data instanceof short[] s) {
-      raw.asShortBuffer().put(s);
-    } else if (data instanceof byte[] b) {
-      raw.put(b);
-      return;
-    } else if (data instanceof String[] strings) {
-      for (String s : strings) {
-        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-        raw.putInt(utf8.length).put(utf8);
-      }
-      return;
-    } else {
-      for (boolean z : (boolean[]) data) {
-        raw.put((byte) (z ? 1 : 0));
-      }
-      return;
-    }
-    raw.position(raw.position() + n * width(data));
   }
 
   private static void writeData(JsonBytes out, Tensor tensor) {

@@ -2,6 +2,7 @@ package io.sparserollout.serving.backend;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparserollout.serving.protocol.Datatype;
+import io.sparserollout.serving.protocol.RawTensors;
 import io.sparserollout.serving.protocol.Tensor;
 import io.sparserollout.serving.protocol.TensorSpec;
 import io.sparserollout.tensorrt.EngineKey;
@@ -127,33 +128,10 @@ final class TensorRtBackend implements InferenceBackend {
   }
 
   static byte[] littleEndian(Tensor t) {
-    Object data = t.data();
-    if (data instanceof byte[] b) {
-      return b;
-    }
-    if (data instanceof boolean[] z) {
-      byte[] out = new byte[z.length];
-      for (int i = 0; i < z.length; i++) {
-        out[i] = (byte) (z[i] ? 1 : 0);
-      }
-      return out;
-    }
-    int n = java.lang.reflect.Array.getLength(data);
-    int width =
-        data instanceof long[] || data instanceof double[] ? 8 : data instanceof short[] ? 2 : 4;
-    ByteBuffer buffer = ByteBuffer.allocate(n * width).order(ByteOrder.LITTLE_ENDIAN);
-    if (data instanceof float[] f) {
-      buffer.asFloatBuffer().put(f);
-    } else if (data instanceof long[] l) {
-      buffer.asLongBuffer().put(l);
-    } else if (data instanceof int[] i) {
-      buffer.asIntBuffer().put(i);
-    } else if (data instanceof short[] s) {
-      buffer.asShortBuffer().put(s);
-    } else {
+    if (t.datatype() == Datatype.FP64 || t.datatype() == Datatype.BYTES) {
       throw new IllegalArgumentException(t.datatype() + " has no TensorRT counterpart");
     }
-    return buffer.array();
+    return RawTensors.bytes(t.data());
   }
 
   static Object fromLittleEndian(Datatype datatype, byte[] bytes) {
