@@ -1,0 +1,118 @@
+package io.sparserollout.sparsify.train;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * An ONNX graph run by libtorch, so that autograd can train its weights: every node becomes the
+ * libtorch operation of the same meaning, the initializers become tensors (the float ones may be
+ * made trainable). Any model built only of {@link TorchOps#SUPPORTED} operators runs, with no
+ * model-specific code; any other operator is refused up front, by name and node.
+ */
+public final class TorchGraph implements AutoCloseable {
+  private final GraphProto graph;
+  private final int opset;
+  private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+
+  private TorchGraph(OnnxModel model) {
+    this.graph = model.proto().getGraph();
+    this.opset =
+        model.proto().getOpsetImportList().stream()
+            .filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
+            .mapToInt(o -> (int) o.getVersion())
+            .findFirst()
+            .orElse(11);
+    for (TensorProto initializer : graph.getInitializerList()) {
+      initializers.put(initializer.getName(), TorchTensors.of(initializer, model));
+    }
+  }
+
+  /** The graph of {@code model}, or a clear error naming the first unsupported operator. */
+  public static TorchGraph of(OnnxModel model) {
+    Set<String> unsupported = new TreeSet<>();
+    for (NodeProto node : model.proto().getGraph().getNodeList()) {
+      if (!TorchOps.SUPPORTED.contains(node.getOpType()) || !node.getDomain().isEmpty()) {
+        unsupported.add(node.getOpType() + " (node " + node.getName() + ")");
+      }
+    }
+    if (!unsupported.isEmpty()) {
+      throw new SparsifyException(
+          "fine-tuning runs ONNX graphs of the operators "
+              + new TreeSet<>(TorchOps.SUPPORTED)
+              + "; this model also uses "
+              + String.join(", ", unsupported));
+    }
+    return new TorchGraph(model);
+  }
+
+  /** A tokenized batch as this graph's inputs, matched by name as the ONNX Runtime path does. */
+  public Map<String, Tensor> feeds(TokenBatch batch) {
+    Map<String, Tensor> feeds = new LinkedHashMap<>();
+    for (var input : graph.getInputList()) {
+      String name = input.getName();
+      if (initializers.containsKey(name)) {
+        continue;
+      }
+      long[] values =
+          name.contains("mask")
+              ? batch.attentionMask()
+              : name.contains("type") ? batch.typeIds() : batch.ids();
+      feeds.put(name, Tensor.create(values, batch.size(), batch.length()));
+    }
+    return feeds;
+  }
+
+  /** The float initializers, by name: the candidates for training. */
+  public Map<String, Tensor> initializers() {
+    return initializers;
+  }
+
+  /** Runs the graph; returns the named outputs (all graph outputs when {@code wanted} is empty). */
+  public Map<String, Tensor> forward(Map<String, Tensor> inputs, List<String> wanted) {
+    Map<String, Tensor> values = new HashMap<>(initializers);
+    values.putAll(inputs);
+    for (NodeProto node : graph.getNodeList()) {
+      List<Tensor> in = new ArrayList<>();
+      for (String name : node.getInputList()) {
+        in.add(name.isEmpty() ? null : values.get(name));
+      }
+      try {
+        List<Tensor> out = TorchOps.apply(node, in, opset);
+        for (int i = 0; i < out.size(); i++) {
+          values.put(node.getOutput(i), out.get(i));
+        }
+      } catch (RuntimeException e) {
+        throw new SparsifyException(
+            "node " + node.getName() + " (" + node.getOpType() + ") failed: " + e.getMessage(), e);
+      }
+    }
+    Map<String, Tensor> outputs = new LinkedHashMap<>();
+    List<String> names =
+        wanted.isEmpty() ? graph.getOutputList().stream().map(o -> o.getName()).toList() : wanted;
+    for (String name : names) {
+      Tensor value = values.get(name);
+      if (value == null) {
+        throw new SparsifyException("the graph has no value " + name);
+      }
+      outputs.put(name, value);
+    }
+    return outputs;
+  }
+
+  @Override
+  public void close() {
+    initializers.values().forEach(Tensor::close);
+  }
+}

@@ -1,0 +1,92 @@
+package io.sparserollout.sparsify.train;
+
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import org.bytedeco.pytorch.Tensor;
+
+/** ONNX tensors (initializers, Constant values) as libtorch tensors, and back to Java arrays. */
+final class TorchTensors {
+  private TorchTensors() {}
+
+  static Tensor of(TensorProto proto, OnnxModel model) {
+    long[] dims = proto.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    return switch (proto.getDataType()) {
+      case TensorProto.DataType.FLOAT_VALUE ->
+          Tensor.create(model != null ? model.floats(proto.getName()) : floats(proto), dims);
+      case TensorProto.DataType.INT64_VALUE -> Tensor.create(longs(proto), dims);
+      default ->
+          throw new SparsifyException(
+              "tensor "
+                  + proto.getName()
+                  + " has ONNX data type "
+                  + proto.getDataType()
+                  + "; fine-tuning reads float32 and int64 tensors");
+    };
+  }
+
+  static float[] floats(TensorProto proto) {
+    int count = Math.toIntExact(OnnxModel.elementCount(proto));
+    float[] values = new float[count];
+    if (proto.getFloatDataCount() > 0) {
+      for (int i = 0; i < count; i++) {
+        values[i] = proto.getFloatData(i);
+      }
+    } else {
+      proto
+          .getRawData()
+          .asReadOnlyByteBuffer()
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
+          .get(values);
+    }
+    return values;
+  }
+
+  static long[] longs(TensorProto proto) {
+    int count = Math.toIntExact(OnnxModel.elementCount(proto));
+    long[] values = new long[count];
+    if (proto.getInt64DataCount() > 0) {
+      for (int i = 0; i < count; i++) {
+        values[i] = proto.getInt64Data(i);
+      }
+    } else {
+      proto
+          .getRawData()
+          .asReadOnlyByteBuffer()
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asLongBuffer()
+          .get(values);
+    }
+    return values;
+  }
+
+  static float[] toFloats(Tensor t) {
+    try (Tensor c = t.contiguous()) {
+      FloatBuffer buffer = c.createBuffer();
+      float[] out = new float[buffer.remaining()];
+      buffer.get(out);
+      return out;
+    }
+  }
+
+  static long[] toLongs(Tensor t) {
+    try (Tensor c = t.contiguous()) {
+      LongBuffer buffer = c.createBuffer();
+      long[] out = new long[buffer.remaining()];
+      buffer.get(out);
+      return out;
+    }
+  }
+
+  static long[] shape(Tensor t) {
+    long[] shape = new long[(int) t.dim()];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = t.size(i);
+    }
+    return shape;
+  }
+}
