@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
       QuantizeCommand.class,
       BuildEngineCommand.class,
       EvaluateCommand.class,
-      FetchCommand.class
+      FetchCommand.class,
+      FinetuneCommand.class
     })
 public final class SparsifyCli implements Runnable {
   public static final int CHECK_FAILED = 1;

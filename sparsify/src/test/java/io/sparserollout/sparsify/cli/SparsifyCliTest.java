@@ -282,6 +282,27 @@ class SparsifyCliTest {
         calibration.toString());
   }
 
+  @Test
+  void finetuneRefusesWhatIsNotBuiltYetWithTheReason() {
+    assertThat(
+            run(
+                "finetune",
+                "--dense",
+                encoder.toString(),
+                "--init",
+                encoder.toString(),
+                "--tokenizer",
+                "tokenizer.json",
+                "--train",
+                "train.txt",
+                "--out",
+                dir.resolve("tuned.onnx").toString(),
+                "--qat",
+                "int8"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--qat int8 is not built yet");
+  }
+
   private int run(String... args) {
     out.getBuffer().setLength(0);
     err.getBuffer().setLength(0);
