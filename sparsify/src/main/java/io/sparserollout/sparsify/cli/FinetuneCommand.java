@@ -71,6 +71,18 @@ final class FinetuneCommand implements Callable<Integer> {
       description = "libtorch and ONNX Runtime threads")
   int threads;
 
+  @Option(
+      names = "--checkpoint",
+      description =
+          "checkpoint directory; a run finds its own there and resumes (default: OUT.checkpoint)")
+  String checkpoint;
+
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "100",
+      description = "steps between checkpoints")
+  int checkpointEvery;
+
   @Option(names = "--qat", description = "int8: quantization-aware training (not built yet)")
   String qat;
 
@@ -122,6 +134,11 @@ final class FinetuneCommand implements Callable<Integer> {
             evalBatches,
             run.output(out),
             new FineTuner.Options(steps, batchSize, learningRate, weightDecay, evalEvery),
+            new FineTuner.Resume(
+                checkpoint != null
+                    ? Path.of(checkpoint)
+                    : Path.of(run.output(out).toString() + ".checkpoint"),
+                checkpointEvery),
             threads,
             run::progress);
     run.finish(

@@ -31,6 +31,11 @@ public final class FineTuner {
   public record Options(
       int steps, int batchSize, double learningRate, double weightDecay, int evalEvery) {}
 
+  /** Where checkpoints go (null: none) and how often; a run finds its own there and resumes. */
+  public record Resume(Path directory, int every) {
+    public static final Resume NONE = new Resume(null, Integer.MAX_VALUE);
+  }
+
   /** One held-out measurement. */
   public record Checkpoint(int step, double loss, double fidelity, double seconds) {}
 
@@ -54,6 +59,7 @@ public final class FineTuner {
       List<TokenBatch> evalBatches,
       Path out,
       Options options,
+      Resume resume,
       int threads,
       Consumer<String> progress) {
     torch.set_num_threads(threads);
@@ -91,7 +97,17 @@ public final class FineTuner {
       progress.accept(String.format("step 0: held-out fidelity %.4f", initial));
       List<Checkpoint> history = new ArrayList<>();
       double recentLoss = Double.NaN;
-      for (int step = 1; step <= options.steps(); step++) {
+      Checkpoints checkpoints =
+          resume.directory() == null ? null : new Checkpoints(resume.directory());
+      int first = 1;
+      Checkpoints.State saved =
+          checkpoints == null ? null : checkpoints.load(options, parameters, optimizer);
+      if (saved != null) {
+        first = saved.step() + 1;
+        history.addAll(saved.history());
+        progress.accept("resumed from the checkpoint at step " + saved.step());
+      }
+      for (int step = first; step <= options.steps(); step++) {
         TokenBatch batch = trainBatches.get((step - 1) % trainBatches.size());
         // Linear warm-up over the first 10% of steps, then linear decay to zero.
         double warm = Math.max(1, options.steps() / 10.0);
@@ -133,6 +149,10 @@ public final class FineTuner {
                   "step %d/%d: loss %.4f, held-out fidelity %.4f, %.0f s, ETA %.0f s",
                   step, options.steps(), recentLoss, fidelity, seconds, eta));
         }
+        if (checkpoints != null && step % resume.every() == 0 && step < options.steps()) {
+          checkpoints.save(
+              new Checkpoints.State(step, options, List.copyOf(history)), parameters, optimizer);
+        }
       }
       for (String name : names) {
         try (NoGradGuard noGrad = new NoGradGuard()) {
@@ -140,6 +160,9 @@ public final class FineTuner {
         }
       }
       student.save(out);
+      if (checkpoints != null) {
+        checkpoints.delete();
+      }
       double last = history.isEmpty() ? initial : history.get(history.size() - 1).fidelity();
       return new Report(
           out.toString(),

@@ -1,6 +1,7 @@
 package io.sparserollout.sparsify.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparserollout.sparsify.TinyModels;
 import io.sparserollout.sparsify.onnx.LayerFinder;
@@ -32,6 +33,7 @@ class FineTunerTest {
             batches(4, 2),
             out,
             new FineTuner.Options(60, 8, 1e-2, 0.0, 20),
+            FineTuner.Resume.NONE,
             1,
             line -> {});
 
@@ -41,6 +43,86 @@ class FineTunerTest {
     var verified = Verifier.verify(OnnxModel.load(out));
     assertThat(verified.sparseLayers()).isEqualTo(2);
     assertThat(verified.violations()).isEmpty();
+  }
+
+  @Test
+  void aRunKilledMidwayResumesFromItsCheckpointAndEndsTheSame(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
+    FineTuner.Options options = new FineTuner.Options(60, 8, 1e-2, 0.0, 20);
+    double straight =
+        FineTuner.run(
+                dense,
+                sparse,
+                batches(12, 1),
+                batches(4, 2),
+                dir.resolve("a.onnx"),
+                options,
+                FineTuner.Resume.NONE,
+                1,
+                line -> {})
+            .finalFidelity();
+
+    FineTuner.Resume resume = new FineTuner.Resume(dir.resolve("ckpt"), 20);
+    assertThatThrownBy(
+            () ->
+                FineTuner.run(
+                    dense,
+                    sparse,
+                    batches(12, 1),
+                    batches(4, 2),
+                    dir.resolve("b.onnx"),
+                    options,
+                    resume,
+                    1,
+                    line -> {
+                      if (line.startsWith("step 40/")) {
+                        throw new IllegalStateException("preempted");
+                      }
+                    }))
+        .hasMessage("preempted");
+    assertThat(dir.resolve("ckpt/state.json")).exists();
+    List<String> lines = new ArrayList<>();
+    FineTuner.Report resumed =
+        FineTuner.run(
+            dense,
+            sparse,
+            batches(12, 1),
+            batches(4, 2),
+            dir.resolve("b.onnx"),
+            options,
+            resume,
+            1,
+            lines::add);
+    assertThat(lines).contains("resumed from the checkpoint at step 20");
+    assertThat(resumed.finalFidelity())
+        .isCloseTo(straight, org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(dir.resolve("ckpt")).doesNotExist();
+
+    FineTuner.Resume other = new FineTuner.Resume(dir.resolve("other"), 20);
+    try {
+      java.nio.file.Files.createDirectories(other.directory());
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .writeValue(
+              other.directory().resolve("state.json").toFile(),
+              new Checkpoints.State(20, new FineTuner.Options(99, 8, 1e-2, 0.0, 20), List.of()));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertThatThrownBy(
+            () ->
+                FineTuner.run(
+                    dense,
+                    sparse,
+                    batches(12, 1),
+                    batches(4, 2),
+                    dir.resolve("c.onnx"),
+                    options,
+                    other,
+                    1,
+                    line -> {}))
+        .hasMessageContaining("from a run with other options");
   }
 
   /** Random token ids, some rows padded. */
