@@ -11,15 +11,13 @@
 set -euo pipefail
 out=${1:?usage: debian-sentences.sh OUT_DIR}
 mkdir -p "$out"
-perl -MDigest::MD5=md5_hex -ne '
+perl -I"$(dirname "$0")/lib" -MDebianSentences=sentences -MDigest::MD5=md5_hex -ne '
   if (/^Section: (.*)/) { $section = $1; $section =~ s{.*/}{}; next }
   if (/^Description: (.*)/) { $in = 1; next }
   if ($in && /^ (.*)/) { $text .= " $1"; next }
   if ($in) {
     $in = 0;
-    for my $s (split /(?<=\.)\s+/, $text) {
-      $s =~ s/^\s+|\s+$//g;
-      next if $s eq "." || length($s) < 30 || length($s) > 200 || $s !~ /^[A-Z]/ || $s =~ /[*\/<>{}]|https?:/;
+    for my $s (sentences($text)) {
       next if exists $seen{$s};
       $seen{$s} = md5_hex($s);
       $label{$s} = $section || "unknown";

@@ -34,6 +34,12 @@ class StageCommandContractTest {
         recipe("magnitude", spec -> spec.with("sparsity").put("method", "magnitude")),
         recipe("finetune", spec -> spec.with("sparsity").put("method", "finetune")),
         recipe(
+            "progressive-int8-qat",
+            spec -> {
+              spec.with("sparsity").putArray("progressiveSteps").add("1:4").add("2:4");
+              spec.with("quantization").put("mode", "int8-qat");
+            }),
+        recipe(
             "int8-ptq-with-labels",
             spec -> {
               spec.with("quantization").put("mode", "int8-ptq");

@@ -11,11 +11,11 @@ public record FineTuningSpec(
         @JsonPropertyDescription(
             "Distil from the frozen dense model (teacher) into the sparse model (student).")
         Boolean distillation,
-    @Default("1000") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
+    @Default("2000") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
         Integer steps,
     @Default("16") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")
         Integer batchSize,
-    @Default("5.0E-5") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
+    @Default("1.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
         Double learningRate,
     @JsonPropertyDescription("CPU and memory for the fine-tuning Job's container.")
         ComputeResources resources) {}

@@ -56,7 +56,8 @@ final class PruneStage implements StageHandler {
             c.storage().artifactUri(StageContext.PRUNED)));
   }
 
-  private static void addList(List<String> args, String option, List<String> values) {
+  /** {@code option a,b,c} when there are values. */
+  static void addList(List<String> args, String option, List<String> values) {
     if (values != null && !values.isEmpty()) {
       args.add(option);
       args.add(String.join(",", values));

@@ -138,6 +138,33 @@ class StageJobsTest {
         .containsSubsequence("--offset", "128");
   }
 
+  @Test
+  void fineTuningStartsFromThePrunedModelUnlessASchedulePrunesTheDenseOne() {
+    SparseModel plain = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
+    SparseModel progressive =
+        Fixtures.minilm(
+            s -> {
+              s.with("sparsity").putArray("progressiveSteps").add("1:4").add("2:4");
+              s.with("sparsity").with("layers").putArray("exclude").add("pooler");
+              s.with("quantization").put("mode", "int8-qat");
+            });
+
+    List<String> fromPruned = fineTuneArgs(plain);
+    List<String> fromDense = fineTuneArgs(progressive);
+
+    assertThat(fromPruned).contains("--init").doesNotContain("--progressive", "--qat");
+    assertThat(fromDense)
+        .doesNotContain("--init")
+        .contains("--progressive")
+        .containsSubsequence("--exclude", "pooler")
+        .containsSubsequence("--qat", "int8");
+  }
+
+  private static List<String> fineTuneArgs(SparseModel model) {
+    return StageHandler.of(Stage.FINETUNE)
+        .args(new StageContext(model, new Storage(model, "r"), Stage.plan(model.getSpec())));
+  }
+
   private Job build(Stage stage, GpuPlacement.Decision placement) {
     var storage = new Storage(model, revision());
     return StageJobs.build(

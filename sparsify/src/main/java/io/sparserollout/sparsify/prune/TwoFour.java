@@ -11,6 +11,15 @@ public final class TwoFour {
 
   /** Zeroes, in every group of 4 along K, the 2 weights with the lowest score. */
   public static void pruneByScore(float[] weights, float[] scores, PrunableLayer layer) {
+    pruneByScore(weights, scores, layer, GROUP - KEEP);
+  }
+
+  /**
+   * Zeroes, in every group of 4 along K, the {@code pruned} weights with the lowest score: 1 gives
+   * the 1:4 step of a progressive schedule, 2 gives 2:4.
+   */
+  public static void pruneByScore(
+      float[] weights, float[] scores, PrunableLayer layer, int pruned) {
     int rows = layer.rows();
     int k = layer.reduction();
     int[] idx = new int[GROUP];
@@ -29,7 +38,7 @@ public final class TwoFour {
           }
           idx[b + 1] = cur;
         }
-        for (int j = 0; j < GROUP - KEEP; j++) {
+        for (int j = 0; j < pruned; j++) {
           weights[idx[j]] = 0f;
         }
       }

@@ -39,8 +39,52 @@ public final class QuantizeRun {
     if (percentile <= 0 || percentile > 100) {
       throw new SparsifyException("percentile must be in (0, 100], got " + percentile);
     }
-    List<PrunableLayer> layers = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
+    List<PrunableLayer> layers = quantizable(model, skipped);
+    int before = OpsetUpgrade.defaultOpset(model.proto());
+    upgradeOpsetChecked(model, calibration.get(0), threads);
+    progress.accept(
+        "quantize: opset " + before + " -> " + OpsetUpgrade.defaultOpset(model.proto()));
+    Map<String, Float> activationScales =
+        activationScales(model, layers, calibration, percentile, threads);
+    insert(model, layers, activationScales, "int8-ptq percentile=" + percentile, out);
+    return new QuantizeReport(
+        out.toString(),
+        layers.size(),
+        activationScales.size(),
+        percentile,
+        before,
+        OpsetUpgrade.defaultOpset(model.proto()),
+        skipped,
+        (System.nanoTime() - started) / 1e9);
+  }
+
+  /** The activation scales PTQ would use: what quantization-aware training starts from. */
+  public static Map<String, Float> calibrate(
+      OnnxModel model, List<TokenBatch> calibration, double percentile, int threads) {
+    return activationScales(
+        model, quantizable(model, new ArrayList<>()), calibration, percentile, threads);
+  }
+
+  /**
+   * Writes a model trained with int8 fake quantization: the Q/DQ pairs use the activation scales it
+   * trained with and per-channel weight scales from its final weights, as its fake quantizers
+   * computed them.
+   */
+  public static void exportTrained(
+      OnnxModel model,
+      Map<String, Float> activationScales,
+      TokenBatch probe,
+      int threads,
+      String metadata,
+      Path out) {
+    List<PrunableLayer> layers = quantizable(model, new ArrayList<>());
+    upgradeOpsetChecked(model, probe, threads);
+    insert(model, layers, activationScales, metadata, out);
+  }
+
+  private static List<PrunableLayer> quantizable(OnnxModel model, List<String> skipped) {
+    List<PrunableLayer> layers = new ArrayList<>();
     LayerFinder.Layers found = LayerFinder.all().find(model);
     found.skipped().forEach(s -> skipped.add(s.weight() + ": left in float (" + s.reason() + ")"));
     for (PrunableLayer layer : found.prunable()) {
@@ -58,29 +102,22 @@ public final class QuantizeRun {
     if (layers.isEmpty()) {
       throw new SparsifyException("the model has no MatMul or Gemm layer with a constant weight");
     }
-    int before = OpsetUpgrade.defaultOpset(model.proto());
-    upgradeOpsetChecked(model, calibration.get(0), threads);
-    progress.accept(
-        "quantize: opset " + before + " -> " + OpsetUpgrade.defaultOpset(model.proto()));
+    return layers;
+  }
 
-    Map<String, Float> activationScales =
-        activationScales(model, layers, calibration, percentile, threads);
+  private static void insert(
+      OnnxModel model,
+      List<PrunableLayer> layers,
+      Map<String, Float> activationScales,
+      String metadata,
+      Path out) {
     Map<String, QdqInserter.WeightScales> weightScales = new LinkedHashMap<>();
     for (PrunableLayer layer : layers) {
       weightScales.put(layer.weight(), weightScales(model.floats(layer.weight()), layer));
     }
     new QdqInserter(model.proto().getGraphBuilder()).insert(activationScales, weightScales);
-    model.putMetadata(METADATA_KEY, "int8-ptq percentile=" + percentile);
+    model.putMetadata(METADATA_KEY, metadata);
     model.save(out);
-    return new QuantizeReport(
-        out.toString(),
-        layers.size(),
-        activationScales.size(),
-        percentile,
-        before,
-        OpsetUpgrade.defaultOpset(model.proto()),
-        skipped,
-        (System.nanoTime() - started) / 1e9);
   }
 
   private static boolean readsWeightDirectly(OnnxModel model, PrunableLayer layer) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.InputArchive;
@@ -23,8 +24,16 @@ import org.bytedeco.pytorch.Tensor;
 final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What is saved beside the tensors; {@code options} identifies the run. */
-  record State(int step, FineTuner.Options options, List<FineTuner.Checkpoint> history) {}
+  /**
+   * What is saved beside the tensors; {@code options} identifies the run; {@code activationScales}
+   * are the int8 QAT scales it trains with (null without QAT).
+   */
+  record State(
+      int step,
+      FineTuner.Options options,
+      double initialFidelity,
+      List<FineTuner.Checkpoint> history,
+      Map<String, Float> activationScales) {}
 
   private final Path dir;
 

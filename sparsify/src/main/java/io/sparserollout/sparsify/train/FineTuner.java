@@ -1,13 +1,14 @@
 package io.sparserollout.sparsify.train;
 
+import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.quantize.QuantizeRun;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -15,7 +16,6 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -23,13 +23,29 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Sparse fine-tuning by knowledge distillation: the 2:4 student (run by libtorch from its own ONNX
  * graph) learns the dense teacher's mean-pooled sentence embeddings (MiniLM-style last-layer
- * distillation), with every pruned weight held at exactly zero by its fixed mask. The teacher runs
- * in ONNX Runtime. Writes the same graph with the new weights.
+ * distillation), with every pruned weight held at exactly zero by its mask. The teacher runs in
+ * ONNX Runtime. The student starts from a pruned model (its zeros are the masks), from the dense
+ * weights pruned 2:4 by magnitude at once, or progressively (1:4 for the first half of the steps,
+ * then 2:4 by the recovered magnitudes). With int8 QAT every layer trains through fake quantizers
+ * and the output carries Q/DQ nodes. Writes the same graph with the new weights.
  */
 public final class FineTuner {
-  /** How to train. */
+  /** Activation percentile for the int8 scales, as PTQ calibrates (FIELD-NOTES). */
+  static final double QAT_PERCENTILE = 99.99;
+
+  private static final int QAT_CALIBRATION_BATCHES = 16;
+
+  /** How to train; a checkpoint is only resumed by a run with equal options. */
   public record Options(
-      int steps, int batchSize, double learningRate, double weightDecay, int evalEvery) {}
+      int steps,
+      int batchSize,
+      double learningRate,
+      double weightDecay,
+      int evalEvery,
+      double tokenLossWeight,
+      double layerLossWeight,
+      boolean progressive,
+      boolean int8) {}
 
   /** Where checkpoints go (null: none) and how often; a run finds its own there and resumes. */
   public record Resume(Path directory, int every) {
@@ -42,6 +58,7 @@ public final class FineTuner {
   /** What the run did and reached. */
   public record Report(
       String output,
+      String start,
       int steps,
       int trainedTensors,
       int maskedLayers,
@@ -50,11 +67,19 @@ public final class FineTuner {
       List<Checkpoint> history,
       double seconds) {}
 
+  /** A stretch of steps trained under one n:4 mask, with its own warm-up and decay. */
+  record Phase(int pruned, int first, int last) {}
+
   private FineTuner() {}
 
+  /**
+   * Fine-tunes from {@code init} (a pruned model whose zeros are kept), or from the dense weights
+   * when {@code init} is null, pruning the layers {@code finder} picks.
+   */
   public static Report run(
       Path dense,
       Path init,
+      LayerFinder finder,
       List<TokenBatch> trainBatches,
       List<TokenBatch> evalBatches,
       Path out,
@@ -62,19 +87,20 @@ public final class FineTuner {
       Resume resume,
       int threads,
       Consumer<String> progress) {
+    if (init != null && options.progressive()) {
+      throw new SparsifyException(
+          "a progressive schedule prunes the dense weights itself (1:4, then 2:4); drop --init");
+    }
     torch.set_num_threads(threads);
     long start = System.nanoTime();
-    OnnxModel student = OnnxModel.load(init);
-    List<PrunableLayer> layers = LayerFinder.all().find(student).prunable();
-    try (OrtModel teacher = OrtModel.open(dense, threads);
-        TorchGraph graph = TorchGraph.of(student)) {
-      Map<String, Tensor> masks = new LinkedHashMap<>();
-      for (PrunableLayer layer : layers) {
-        Tensor weight = graph.initializers().get(layer.weight());
-        masks.put(
-            layer.weight(),
-            weight.ne(new org.bytedeco.pytorch.Scalar(0f)).to(torch.ScalarType.Float));
-      }
+    OnnxModel student = OnnxModel.load(init != null ? init : dense);
+    List<PrunableLayer> layers = finder.find(student).prunable();
+    List<Phase> phases = phases(options, init != null);
+    try (TorchGraph graph = TorchGraph.of(student);
+        Teacher teacher =
+            Teacher.open(
+                dense, Distillation.distilled(options, layers, graph), trainBatches, threads)) {
+      List<String> distilled = Distillation.distilled(options, layers, graph);
       List<Tensor> parameters = new ArrayList<>();
       List<String> names = new ArrayList<>();
       for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
@@ -89,61 +115,81 @@ public final class FineTuner {
       adamW.weight_decay().put(options.weightDecay());
       AdamW optimizer = new AdamW(trainable, adamW);
 
+      Checkpoints checkpoints =
+          resume.directory() == null ? null : new Checkpoints(resume.directory());
+      Checkpoints.State saved =
+          checkpoints == null ? null : checkpoints.load(options, parameters, optimizer);
+      int first = saved == null ? 1 : saved.step() + 1;
+      // A checkpoint's zeros are its masks; a fresh run prunes for its first phase now.
+      Masks masks =
+          saved != null || phases.get(0).pruned() == 0
+              ? Masks.fromZeros(graph, layers)
+              : Masks.byMagnitude(graph, layers, phases.get(0).pruned());
+      Map<String, Float> scales = null;
+      if (options.int8()) {
+        // Calibrated once on the pruned start; a resumed run keeps the scales it trained with.
+        if (saved != null && saved.activationScales() != null) {
+          scales = saved.activationScales();
+        } else {
+          writeBack(student, graph, names);
+          scales =
+              QuantizeRun.calibrate(
+                  student,
+                  trainBatches.subList(0, Math.min(QAT_CALIBRATION_BATCHES, trainBatches.size())),
+                  QAT_PERCENTILE,
+                  threads);
+          progress.accept("int8 QAT: " + scales.size() + " activation scales calibrated");
+        }
+        graph.inputHook(new FakeQuant(layers, scales));
+      }
       List<float[][]> evalTargets = new ArrayList<>();
       for (TokenBatch b : evalBatches) {
         evalTargets.add(teacher.embed(b));
       }
-      double initial = fidelity(graph, evalBatches, evalTargets);
-      progress.accept(String.format("step 0: held-out fidelity %.4f", initial));
       List<Checkpoint> history = new ArrayList<>();
-      double recentLoss = Double.NaN;
-      Checkpoints checkpoints =
-          resume.directory() == null ? null : new Checkpoints(resume.directory());
-      int first = 1;
-      Checkpoints.State saved =
-          checkpoints == null ? null : checkpoints.load(options, parameters, optimizer);
+      double initial =
+          saved != null
+              ? saved.initialFidelity()
+              : Distillation.fidelity(graph, evalBatches, evalTargets);
       if (saved != null) {
-        first = saved.step() + 1;
         history.addAll(saved.history());
         progress.accept("resumed from the checkpoint at step " + saved.step());
+      } else {
+        progress.accept(String.format("step 0: held-out fidelity %.4f", initial));
       }
+      double recentLoss = Double.NaN;
       for (int step = first; step <= options.steps(); step++) {
-        TokenBatch batch = trainBatches.get((step - 1) % trainBatches.size());
-        // Linear warm-up over the first 10% of steps, then linear decay to zero.
-        double warm = Math.max(1, options.steps() / 10.0);
-        double scale =
-            step <= warm
-                ? step / warm
-                : Math.max(0, (options.steps() - step) / (options.steps() - warm));
-        adamW.set_lr(options.learningRate() * scale);
+        Phase phase = phaseOf(phases, step);
+        if (step == phase.first() && step > 1 && phase.pruned() > 0) {
+          masks = Masks.byMagnitude(graph, layers, phase.pruned());
+          progress.accept(
+              String.format(
+                  "step %d: pruned to %d:4, held-out fidelity %.4f",
+                  step - 1,
+                  4 - phase.pruned(),
+                  Distillation.fidelity(graph, evalBatches, evalTargets)));
+        }
+        adamW.set_lr(options.learningRate() * learningRateScale(phase, step));
+        Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
         try (PointerScope scope = new PointerScope()) {
-          Tensor target = pooledTarget(teacher.embed(batch));
-          Tensor pooled = pooled(graph, batch);
           Tensor loss =
-              torch
-                  .cosine_similarity(pooled, target, 1, 1e-8)
-                  .mean()
-                  .neg()
-                  .add(new org.bytedeco.pytorch.Scalar(1f));
+              Distillation.loss(
+                  options, graph, expected, teacher.output(), distilled, teacher.batch(step));
           optimizer.zero_grad();
           loss.backward();
           torch.clip_grad_norm_(trainable, 1.0, 2.0, false);
           optimizer.step();
-          try (NoGradGuard noGrad = new NoGradGuard()) {
-            for (Map.Entry<String, Tensor> m : masks.entrySet()) {
-              graph.initializers().get(m.getKey()).mul_(m.getValue());
-            }
-          }
+          masks.apply();
           recentLoss =
               Double.isNaN(recentLoss)
                   ? loss.item_float()
                   : 0.9 * recentLoss + 0.1 * loss.item_float();
         }
         if (step % options.evalEvery() == 0 || step == options.steps()) {
-          double fidelity = fidelity(graph, evalBatches, evalTargets);
+          double fidelity = Distillation.fidelity(graph, evalBatches, evalTargets);
           double seconds = (System.nanoTime() - start) / 1e9;
           history.add(new Checkpoint(step, recentLoss, fidelity, seconds));
-          double eta = seconds / step * (options.steps() - step);
+          double eta = seconds / (step - first + 1) * (options.steps() - step);
           progress.accept(
               String.format(
                   "step %d/%d: loss %.4f, held-out fidelity %.4f, %.0f s, ETA %.0f s",
@@ -151,21 +197,30 @@ public final class FineTuner {
         }
         if (checkpoints != null && step % resume.every() == 0 && step < options.steps()) {
           checkpoints.save(
-              new Checkpoints.State(step, options, List.copyOf(history)), parameters, optimizer);
+              new Checkpoints.State(step, options, initial, List.copyOf(history), scales),
+              parameters,
+              optimizer);
         }
       }
-      for (String name : names) {
-        try (NoGradGuard noGrad = new NoGradGuard()) {
-          student.setFloats(name, TorchTensors.toFloats(graph.initializers().get(name).detach()));
-        }
+      writeBack(student, graph, names);
+      if (scales != null) {
+        QuantizeRun.exportTrained(
+            student,
+            scales,
+            evalBatches.get(0),
+            threads,
+            "int8-qat percentile=" + QAT_PERCENTILE,
+            out);
+      } else {
+        student.save(out);
       }
-      student.save(out);
       if (checkpoints != null) {
         checkpoints.delete();
       }
       double last = history.isEmpty() ? initial : history.get(history.size() - 1).fidelity();
       return new Report(
           out.toString(),
+          init != null ? "init" : options.progressive() ? "progressive" : "magnitude",
           options.steps(),
           names.size(),
           masks.size(),
@@ -176,47 +231,44 @@ public final class FineTuner {
     }
   }
 
-  /** Mean over the held-out sentences of the cosine between student and teacher embeddings. */
-  static double fidelity(TorchGraph graph, List<TokenBatch> batches, List<float[][]> targets) {
-    double sum = 0;
-    int count = 0;
+  private static void writeBack(OnnxModel student, TorchGraph graph, List<String> names) {
     try (NoGradGuard noGrad = new NoGradGuard()) {
-      for (int i = 0; i < batches.size(); i++) {
-        try (PointerScope scope = new PointerScope()) {
-          Tensor cos =
-              torch.cosine_similarity(
-                  pooled(graph, batches.get(i)), pooledTarget(targets.get(i)), 1, 1e-8);
-          for (float c : TorchTensors.toFloats(cos)) {
-            sum += c;
-            count++;
-          }
-        }
+      for (String name : names) {
+        student.setFloats(name, TorchTensors.toFloats(graph.initializers().get(name).detach()));
       }
     }
-    return sum / Math.max(count, 1);
   }
 
-  /** Mean of the first output over the real (unmasked) tokens: [batch, hidden]. */
-  static Tensor pooled(TorchGraph graph, TokenBatch batch) {
-    Tensor hidden = graph.forward(graph.feeds(batch), List.of()).values().iterator().next();
-    Tensor mask =
-        Tensor.create(batch.attentionMask(), batch.size(), batch.length())
-            .to(torch.ScalarType.Float)
-            .unsqueeze(-1);
-    ScalarTypeOptional none = new ScalarTypeOptional();
-    return hidden
-        .mul(mask)
-        .mean(new long[] {1}, false, none)
-        .div(mask.mean(new long[] {1}, false, none));
-  }
-
-  private static Tensor pooledTarget(float[][] rows) {
-    int dim = rows[0].length;
-    float[] flat = new float[rows.length * dim];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(rows[i], 0, flat, i * dim, dim);
+  /**
+   * From a pruned init: one phase. From dense: 2:4 at once, or 1:4 then 2:4 (half the steps each).
+   */
+  static List<Phase> phases(Options options, boolean fromInit) {
+    int steps = options.steps();
+    if (fromInit) {
+      return List.of(new Phase(0, 1, steps));
     }
-    return Tensor.create(flat, rows.length, dim);
+    if (!options.progressive()) {
+      return List.of(new Phase(2, 1, steps));
+    }
+    int half = Math.max(1, steps / 2);
+    return List.of(new Phase(1, 1, half), new Phase(2, half + 1, steps));
+  }
+
+  private static Phase phaseOf(List<Phase> phases, int step) {
+    for (Phase p : phases) {
+      if (step <= p.last()) {
+        return p;
+      }
+    }
+    return phases.get(phases.size() - 1);
+  }
+
+  /** Linear warm-up over the phase's first 10% of steps, then linear decay to zero at its end. */
+  static double learningRateScale(Phase phase, int step) {
+    int length = phase.last() - phase.first() + 1;
+    int at = step - phase.first() + 1;
+    double warm = Math.max(1, length / 10.0);
+    return at <= warm ? at / warm : Math.max(0, (length - at) / (length - warm));
   }
 
   private static double round(double value) {

@@ -25,6 +25,13 @@ public final class TorchGraph implements AutoCloseable {
   private final GraphProto graph;
   private final int opset;
   private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+  private InputHook inputHook = (node, index, value) -> value;
+
+  /** Rewrites what a node reads (int8 fake quantization of a layer's activation and weight). */
+  @FunctionalInterface
+  public interface InputHook {
+    Tensor apply(NodeProto node, int index, Tensor value);
+  }
 
   private TorchGraph(OnnxModel model) {
     this.graph = model.proto().getGraph();
@@ -74,9 +81,20 @@ public final class TorchGraph implements AutoCloseable {
     return feeds;
   }
 
+  /** Whether {@code name} is one of the graph's own inputs (fed, not computed). */
+  public boolean isInput(String name) {
+    return graph.getInputList().stream().anyMatch(i -> i.getName().equals(name))
+        && !initializers.containsKey(name);
+  }
+
   /** The float initializers, by name: the candidates for training. */
   public Map<String, Tensor> initializers() {
     return initializers;
+  }
+
+  /** Every node's inputs pass through {@code hook} from now on. */
+  public void inputHook(InputHook hook) {
+    this.inputHook = hook;
   }
 
   /** Runs the graph; returns the named outputs (all graph outputs when {@code wanted} is empty). */
@@ -85,8 +103,9 @@ public final class TorchGraph implements AutoCloseable {
     values.putAll(inputs);
     for (NodeProto node : graph.getNodeList()) {
       List<Tensor> in = new ArrayList<>();
-      for (String name : node.getInputList()) {
-        in.add(name.isEmpty() ? null : values.get(name));
+      for (int i = 0; i < node.getInputCount(); i++) {
+        String name = node.getInput(i);
+        in.add(name.isEmpty() ? null : inputHook.apply(node, i, values.get(name)));
       }
       try {
         List<Tensor> out = TorchOps.apply(node, in, opset);

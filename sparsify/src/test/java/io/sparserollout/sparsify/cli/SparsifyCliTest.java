@@ -9,7 +9,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -283,24 +285,32 @@ class SparsifyCliTest {
   }
 
   @Test
-  void finetuneRefusesWhatIsNotBuiltYetWithTheReason() {
-    assertThat(
-            run(
+  void finetuneRefusesWhatIsNotBuiltYetOrContradictoryWithTheReason() {
+    assertThat(finetune("--no-distillation")).isEqualTo(2);
+    assertThat(err.toString()).contains("--no-distillation (a task loss from labels) is not built");
+    assertThat(finetune("--qat", "int4")).isEqualTo(2);
+    assertThat(err.toString()).contains("--qat takes int8, got int4");
+    assertThat(finetune("--init", encoder.toString(), "--progressive")).isEqualTo(2);
+    assertThat(err.toString()).contains("--progressive prunes the dense weights itself");
+    assertThat(finetune("--init", encoder.toString(), "--exclude", "pooler")).isEqualTo(2);
+    assertThat(err.toString()).contains("--init is pruned already");
+  }
+
+  private int finetune(String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
                 "finetune",
                 "--dense",
-                encoder.toString(),
-                "--init",
                 encoder.toString(),
                 "--tokenizer",
                 "tokenizer.json",
                 "--train",
                 "train.txt",
                 "--out",
-                dir.resolve("tuned.onnx").toString(),
-                "--qat",
-                "int8"))
-        .isEqualTo(2);
-    assertThat(err.toString()).contains("--qat int8 is not built yet");
+                dir.resolve("tuned.onnx").toString()));
+    args.addAll(List.of(extra));
+    return run(args.toArray(String[]::new));
   }
 
   private int run(String... args) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparserollout.sparsify.TinyModels;
+import io.sparserollout.sparsify.eval.Evaluator;
 import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.prune.MagnitudePruner;
@@ -14,8 +15,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FineTunerTest {
   @Test
@@ -26,16 +31,7 @@ class FineTunerTest {
     Path out = dir.resolve("tuned.onnx");
 
     FineTuner.Report report =
-        FineTuner.run(
-            dense,
-            sparse,
-            batches(12, 1),
-            batches(4, 2),
-            out,
-            new FineTuner.Options(60, 8, 1e-2, 0.0, 20),
-            FineTuner.Resume.NONE,
-            1,
-            line -> {});
+        tune(dense, sparse, out, options(false, false), FineTuner.Resume.NONE, line -> {});
 
     assertThat(report.maskedLayers()).isEqualTo(2);
     assertThat(report.history()).extracting(FineTuner.Checkpoint::step).containsExactly(20, 40, 60);
@@ -45,37 +41,25 @@ class FineTunerTest {
     assertThat(verified.violations()).isEmpty();
   }
 
-  @Test
-  void aRunKilledMidwayResumesFromItsCheckpointAndEndsTheSame(@TempDir Path dir) {
+  @ParameterizedTest(name = "int8 QAT {0}")
+  @ValueSource(booleans = {false, true})
+  void aRunKilledMidwayResumesFromItsCheckpointAndEndsTheSame(boolean int8, @TempDir Path dir) {
     Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
     Path sparse = dir.resolve("sparse.onnx");
     PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
-    FineTuner.Options options = new FineTuner.Options(60, 8, 1e-2, 0.0, 20);
-    double straight =
-        FineTuner.run(
-                dense,
-                sparse,
-                batches(12, 1),
-                batches(4, 2),
-                dir.resolve("a.onnx"),
-                options,
-                FineTuner.Resume.NONE,
-                1,
-                line -> {})
-            .finalFidelity();
+    FineTuner.Options options = options(false, int8);
+    FineTuner.Report straight =
+        tune(dense, sparse, dir.resolve("a.onnx"), options, FineTuner.Resume.NONE, line -> {});
 
     FineTuner.Resume resume = new FineTuner.Resume(dir.resolve("ckpt"), 20);
     assertThatThrownBy(
             () ->
-                FineTuner.run(
+                tune(
                     dense,
                     sparse,
-                    batches(12, 1),
-                    batches(4, 2),
                     dir.resolve("b.onnx"),
                     options,
                     resume,
-                    1,
                     line -> {
                       if (line.startsWith("step 40/")) {
                         throw new IllegalStateException("preempted");
@@ -85,19 +69,11 @@ class FineTunerTest {
     assertThat(dir.resolve("ckpt/state.json")).exists();
     List<String> lines = new ArrayList<>();
     FineTuner.Report resumed =
-        FineTuner.run(
-            dense,
-            sparse,
-            batches(12, 1),
-            batches(4, 2),
-            dir.resolve("b.onnx"),
-            options,
-            resume,
-            1,
-            lines::add);
+        tune(dense, sparse, dir.resolve("b.onnx"), options, resume, lines::add);
     assertThat(lines).contains("resumed from the checkpoint at step 20");
     assertThat(resumed.finalFidelity())
-        .isCloseTo(straight, org.assertj.core.data.Offset.offset(1e-4));
+        .isCloseTo(straight.finalFidelity(), org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(resumed.initialFidelity()).isEqualTo(straight.initialFidelity());
     assertThat(dir.resolve("ckpt")).doesNotExist();
 
     FineTuner.Resume other = new FineTuner.Resume(dir.resolve("other"), 20);
@@ -106,23 +82,99 @@ class FineTunerTest {
       new com.fasterxml.jackson.databind.ObjectMapper()
           .writeValue(
               other.directory().resolve("state.json").toFile(),
-              new Checkpoints.State(20, new FineTuner.Options(99, 8, 1e-2, 0.0, 20), List.of()));
+              new Checkpoints.State(
+                  20,
+                  new FineTuner.Options(99, 8, 1e-2, 0.0, 20, 1.0, 1.0, false, false),
+                  0.5,
+                  List.of(),
+                  null));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    assertThatThrownBy(() -> tune(dense, sparse, dir.resolve("c.onnx"), options, other, line -> {}))
+        .hasMessageContaining("from a run with other options");
+  }
+
+  @Test
+  void fromDenseWeightsPrunesOneShotOrProgressivelyAndEndsAt2to4(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    for (boolean progressive : new boolean[] {false, true}) {
+      Path out = dir.resolve("tuned-" + progressive + ".onnx");
+      List<String> lines = new ArrayList<>();
+      FineTuner.Report report =
+          tune(dense, null, out, options(progressive, false), FineTuner.Resume.NONE, lines::add);
+
+      assertThat(report.start()).isEqualTo(progressive ? "progressive" : "magnitude");
+      assertThat(report.initialFidelity()).isLessThan(1.0);
+      var verified = Verifier.verify(OnnxModel.load(out));
+      assertThat(verified.sparseLayers()).isEqualTo(2);
+      assertThat(verified.violations()).isEmpty();
+      if (progressive) {
+        assertThat(lines).anyMatch(l -> l.startsWith("step 30: pruned to 2:4"));
+      }
+    }
+  }
+
+  @Test
+  void aProgressiveScheduleRefusesAPrunedInit(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
     assertThatThrownBy(
             () ->
-                FineTuner.run(
+                tune(
                     dense,
-                    sparse,
-                    batches(12, 1),
-                    batches(4, 2),
-                    dir.resolve("c.onnx"),
-                    options,
-                    other,
-                    1,
+                    dense,
+                    dir.resolve("x.onnx"),
+                    options(true, false),
+                    FineTuner.Resume.NONE,
                     line -> {}))
-        .hasMessageContaining("from a run with other options");
+        .hasMessageContaining("drop --init");
+  }
+
+  @Test
+  void int8QatExportsQdqThatOnnxRuntimeRunsAtTheFidelityTheTrainerReported(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
+    Path out = dir.resolve("qat.onnx");
+    List<String> lines = new ArrayList<>();
+
+    FineTuner.Report report =
+        tune(dense, sparse, out, options(false, true), FineTuner.Resume.NONE, lines::add);
+
+    assertThat(lines).contains("int8 QAT: 2 activation scales calibrated");
+    assertThat(report.finalFidelity()).isGreaterThan(report.initialFidelity() + 0.01);
+    OnnxModel exported = OnnxModel.load(out);
+    assertThat(exported.proto().getGraph().getNodeList())
+        .filteredOn(n -> n.getOpType().equals("QuantizeLinear"))
+        .hasSize(4);
+    assertThat(Verifier.verify(exported).sparseLayers()).isEqualTo(2);
+    double inOnnxRuntime = Evaluator.evaluate(dense, out, batches(4, 2), 1).fidelity().cosineMean();
+    assertThat(inOnnxRuntime).isCloseTo(report.finalFidelity(), Offset.offset(0.005));
+  }
+
+  /** Fine-tunes on 12 training batches, measured on 4 others. */
+  private static FineTuner.Report tune(
+      Path dense,
+      Path init,
+      Path out,
+      FineTuner.Options options,
+      FineTuner.Resume resume,
+      Consumer<String> progress) {
+    return FineTuner.run(
+        dense,
+        init,
+        LayerFinder.all(),
+        batches(12, 1),
+        batches(4, 2),
+        out,
+        options,
+        resume,
+        1,
+        progress);
+  }
+
+  private static FineTuner.Options options(boolean progressive, boolean int8) {
+    return new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, progressive, int8);
   }
 
   /** Random token ids, some rows padded. */

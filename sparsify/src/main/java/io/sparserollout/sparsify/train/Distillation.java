@@ -1,0 +1,141 @@
+package io.sparserollout.sparsify.train;
+
+import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * What the student is trained and measured on: the cosine between its mean-pooled sentence
+ * embeddings and the teacher's, the same per token of the last hidden state, and the relative error
+ * of every activation a pruned layer reads (found from the graph, no model-specific names).
+ */
+final class Distillation {
+  private Distillation() {}
+
+  /** The activations every pruned layer reads: what layer-wise distillation matches. */
+  static List<String> distilled(
+      FineTuner.Options options, List<PrunableLayer> layers, TorchGraph graph) {
+    if (options.layerLossWeight() <= 0) {
+      return List.of();
+    }
+    return layers.stream()
+        .map(PrunableLayer::input)
+        .filter(a -> !graph.isInput(a))
+        .distinct()
+        .toList();
+  }
+
+  /**
+   * 1 - cosine between student and teacher sentence embeddings, plus (weighted) the same for every
+   * real token's last hidden state, plus (weighted) the relative squared error of every activation
+   * a pruned layer reads.
+   */
+  static Tensor loss(
+      FineTuner.Options options,
+      TorchGraph graph,
+      Map<String, OrtModel.FloatTensor> expected,
+      String output,
+      List<String> distilled,
+      TokenBatch batch) {
+    Map<String, Tensor> actual = graph.forward(graph.feeds(batch), List.copyOf(expected.keySet()));
+    Tensor teacherTokens = torchOf(expected.get(output));
+    Tensor studentTokens = actual.get(output);
+    Tensor mask = mask(batch);
+    Scalar one = new Scalar(1f);
+    Tensor loss =
+        torch
+            .cosine_similarity(pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
+            .mean()
+            .neg()
+            .add(one);
+    Tensor tokenMask = mask.squeeze(-1);
+    if (options.tokenLossWeight() > 0) {
+      Tensor perToken =
+          torch.cosine_similarity(studentTokens, teacherTokens, 2, 1e-8).neg().add(one);
+      loss =
+          loss.add(
+              perToken
+                  .mul(tokenMask)
+                  .sum()
+                  .div(tokenMask.sum())
+                  .mul(new Scalar((float) options.tokenLossWeight())));
+    }
+    if (!distilled.isEmpty()) {
+      ScalarTypeOptional none = new ScalarTypeOptional();
+      Tensor layerLoss = null;
+      for (String name : distilled) {
+        Tensor t = torchOf(expected.get(name));
+        Tensor error = actual.get(name).sub(t).square().mean(new long[] {-1}, false, none);
+        Tensor scale = t.square().mean(new long[] {-1}, false, none);
+        Tensor term = error.mul(tokenMask).sum().div(scale.mul(tokenMask).sum());
+        layerLoss = layerLoss == null ? term : layerLoss.add(term);
+      }
+      loss =
+          loss.add(
+              layerLoss.mul(new Scalar((float) (options.layerLossWeight() / distilled.size()))));
+    }
+    return loss;
+  }
+
+  private static Tensor torchOf(OrtModel.FloatTensor value) {
+    return Tensor.create(value.data(), value.shape());
+  }
+
+  /** Mean over the held-out sentences of the cosine between student and teacher embeddings. */
+  static double fidelity(TorchGraph graph, List<TokenBatch> batches, List<float[][]> targets) {
+    double sum = 0;
+    int count = 0;
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      for (int i = 0; i < batches.size(); i++) {
+        try (PointerScope scope = new PointerScope()) {
+          Tensor cos =
+              torch.cosine_similarity(
+                  pooled(graph, batches.get(i)), pooledTarget(targets.get(i)), 1, 1e-8);
+          for (float c : TorchTensors.toFloats(cos)) {
+            sum += c;
+            count++;
+          }
+        }
+      }
+    }
+    return sum / Math.max(count, 1);
+  }
+
+  /** Mean of the first output over the real (unmasked) tokens: [batch, hidden]. */
+  static Tensor pooled(TorchGraph graph, TokenBatch batch) {
+    Tensor hidden = graph.forward(graph.feeds(batch), List.of()).values().iterator().next();
+    return pool(hidden, mask(batch));
+  }
+
+  /** The attention mask as [batch, sequence, 1] floats. */
+  private static Tensor mask(TokenBatch batch) {
+    return Tensor.create(batch.attentionMask(), batch.size(), batch.length())
+        .to(torch.ScalarType.Float)
+        .unsqueeze(-1);
+  }
+
+  private static Tensor pool(Tensor hidden, Tensor mask) {
+    ScalarTypeOptional none = new ScalarTypeOptional();
+    return hidden
+        .mul(mask)
+        .mean(new long[] {1}, false, none)
+        .div(mask.mean(new long[] {1}, false, none));
+  }
+
+  private static Tensor pooledTarget(float[][] rows) {
+    int dim = rows[0].length;
+    float[] flat = new float[rows.length * dim];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(rows[i], 0, flat, i * dim, dim);
+    }
+    return Tensor.create(flat, rows.length, dim);
+  }
+}

@@ -1,0 +1,61 @@
+package io.sparserollout.sparsify.train;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.sparserollout.sparsify.onnx.PrunableLayer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * int8 quantization-aware training: every quantized layer reads its activation through a per-tensor
+ * fake quantizer (the scale calibrated as int8 PTQ calibrates it, then fixed) and its weight
+ * through a per-output-channel one (max |w| / 127, recomputed every step). Both are exactly what
+ * the exported QuantizeLinear/DequantizeLinear pairs compute; their gradients pass straight through
+ * inside the range and are zero outside it (the straight-through estimator of libtorch's fake
+ * quantizers).
+ */
+final class FakeQuant implements TorchGraph.InputHook {
+  private static final int INT8_MIN = -128;
+  private static final int INT8_MAX = 127;
+
+  private final Map<String, PrunableLayer> byNode = new HashMap<>();
+  private final Map<String, Float> activationScales;
+
+  FakeQuant(List<PrunableLayer> layers, Map<String, Float> activationScales) {
+    layers.forEach(l -> byNode.put(l.node(), l));
+    this.activationScales = Map.copyOf(activationScales);
+  }
+
+  @Override
+  public Tensor apply(NodeProto node, int index, Tensor value) {
+    PrunableLayer layer = byNode.get(node.getName());
+    if (layer == null || value == null) {
+      return value;
+    }
+    if (index == 0) {
+      Float scale = activationScales.get(layer.input());
+      return scale == null
+          ? value
+          : torch.fake_quantize_per_tensor_affine(value, scale, 0, INT8_MIN, INT8_MAX);
+    }
+    if (index == 1 && value.dim() == 2) {
+      return weight(value, layer.reductionAxis());
+    }
+    return value;
+  }
+
+  /** Symmetric per-channel fake quantization; channels run along the axis that is not K. */
+  static Tensor weight(Tensor w, int reductionAxis) {
+    Tensor scales =
+        w.detach()
+            .abs()
+            .amax(new long[] {reductionAxis}, false)
+            .div(new org.bytedeco.pytorch.Scalar((float) INT8_MAX))
+            .clamp_min(new org.bytedeco.pytorch.Scalar(1e-12f));
+    Tensor zeros = torch.zeros_like(scales).to(torch.ScalarType.Int);
+    return torch.fake_quantize_per_channel_affine(
+        w, scales, zeros, 1 - reductionAxis, INT8_MIN, INT8_MAX);
+  }
+}

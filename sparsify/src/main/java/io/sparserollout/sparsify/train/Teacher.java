@@ -1,0 +1,95 @@
+package io.sparserollout.sparsify.train;
+
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The frozen dense model in ONNX Runtime. For training it answers with its last hidden state and
+ * the activations being distilled, one step ahead on its own thread: teacher and student then use
+ * two cores at once instead of taking turns.
+ */
+final class Teacher implements AutoCloseable {
+  private final OrtModel model;
+  private final Set<String> wanted = new LinkedHashSet<>();
+  private final List<TokenBatch> batches;
+  private final ExecutorService ahead =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "teacher");
+            t.setDaemon(true);
+            return t;
+          });
+  private Future<Map<String, OrtModel.FloatTensor>> next;
+  private int nextStep = -1;
+
+  private Teacher(OrtModel model, List<String> distilled, List<TokenBatch> batches) {
+    this.model = model;
+    this.batches = batches;
+    wanted.add(model.firstOutput());
+    wanted.addAll(distilled);
+  }
+
+  /** {@code distilled}: intermediate activations to answer with besides the first output. */
+  static Teacher open(
+      Path dense, List<String> distilled, List<TokenBatch> trainBatches, int threads) {
+    OrtModel model =
+        distilled.isEmpty()
+            ? OrtModel.open(dense, threads)
+            : OrtModel.open(
+                OnnxModel.load(dense).toBytes(distilled), "dense teacher " + dense, threads);
+    return new Teacher(model, distilled, trainBatches);
+  }
+
+  String output() {
+    return model.firstOutput();
+  }
+
+  float[][] embed(TokenBatch batch) {
+    return model.embed(batch);
+  }
+
+  /** The training batch of a step (1-based), cycling through the batches. */
+  TokenBatch batch(int step) {
+    return batches.get((step - 1) % batches.size());
+  }
+
+  /** The teacher's answer for {@code step}'s batch; starts on the next step's at once. */
+  Map<String, OrtModel.FloatTensor> answer(int step) {
+    Future<Map<String, OrtModel.FloatTensor>> current = step == nextStep ? next : submit(step);
+    next = submit(step + 1);
+    nextStep = step + 1;
+    try {
+      return current.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SparsifyException("interrupted while the teacher ran", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new SparsifyException("the teacher failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private Future<Map<String, OrtModel.FloatTensor>> submit(int step) {
+    TokenBatch batch = batch(step);
+    return ahead.submit(() -> model.run(batch, wanted));
+  }
+
+  @Override
+  public void close() {
+    ahead.shutdownNow();
+    model.close();
+  }
+}
