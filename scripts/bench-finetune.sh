@@ -2,11 +2,13 @@
 # Reruns the fine-tuning measurements of docs/benchmarks.md on this machine (CPU, libtorch):
 # all-MiniLM-L6-v2, trained on Debian package descriptions (scripts/debian-training-text.sh),
 # measured on the 300 held-out sentences of scripts/debian-sentences.sh, which it never trains on.
-#   scripts/bench-finetune.sh [default|qat|schedules|all] [STEPS_FOR_SCHEDULES]
+#   scripts/bench-finetune.sh [default|qat|schedules|all|resume] [STEPS_FOR_SCHEDULES]
 #     default    finetune with its defaults from the SparseGPT 2:4 model, then evaluate and verify
 #     qat        the same with --qat int8
 #     schedules  one-shot magnitude 2:4 against the progressive 1:4 -> 2:4 schedule, both from the
 #                dense weights, at the same step budget (default 1000)
+#     resume     200 steps of int8 QAT uninterrupted, then the same run killed (kill -9) after its
+#                step-100 checkpoint and started again: both must end with the same numbers
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 what=${1:-all}
@@ -41,6 +43,26 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "training sentences: $(wc -l <"$work/training.txt"), held-out: $(wc -l <"$work/evaluation.txt")"
 case $what in default | all) finetune default --init "$work/sparsegpt.onnx" ;; esac
 case $what in qat | all) finetune qat-int8 --init "$work/sparsegpt.onnx" --qat int8 ;; esac
+# resume: the preemption must-show (not part of all).
+resume() {
+  local dir=$work/resume
+  rm -rf "$dir" && mkdir -p "$dir"
+  qat200() {
+    sparsify finetune --dense "$dense" --init "$work/sparsegpt.onnx" --tokenizer "$tok" \
+      --train "$work/training.txt" --held-out "$work/evaluation.txt" --steps 200 --eval-every 100 \
+      --checkpoint-every 100 --qat int8 "$@" 2>&1 | grep -v MergeShapeInfo | sed 's/^/  /'
+  }
+  echo "== 200 QAT steps, uninterrupted"
+  qat200 --out "$dir/straight.onnx" --checkpoint "$dir/straight.ckpt"
+  echo "== the same, killed after the step-100 checkpoint"
+  qat200 --out "$dir/killed.onnx" --checkpoint "$dir/killed.ckpt" &
+  until [ -f "$dir/killed.ckpt/state.json" ]; do sleep 1; done
+  pkill -9 -f "$dir/killed.onnx" || true
+  wait || true
+  echo "== started again"
+  qat200 --out "$dir/killed.onnx" --checkpoint "$dir/killed.ckpt"
+}
+case $what in resume) resume ;; esac
 case $what in
   schedules | all)
     finetune one-shot --steps "$schedule_steps"
