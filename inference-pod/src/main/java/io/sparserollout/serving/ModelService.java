@@ -44,6 +44,21 @@ public class ModelService {
     return name;
   }
 
+  /** Throws UnknownModel unless this pod serves that model and version. */
+  public void require(String model, String version) {
+    if (!name.equals(model) || !V2Resource.VERSION.equals(version)) {
+      throw new UnknownModel(
+          "unknown model "
+              + model
+              + " version "
+              + version
+              + "; this server serves "
+              + name
+              + " version "
+              + V2Resource.VERSION);
+    }
+  }
+
   public InferenceBackend backend() {
     return backend;
   }

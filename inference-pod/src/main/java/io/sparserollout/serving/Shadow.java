@@ -1,7 +1,9 @@
 package io.sparserollout.serving;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sparserollout.serving.protocol.Datatype;
@@ -64,8 +66,11 @@ public class Shadow {
             .register(registry);
   }
 
-  /** Maybe mirrors the request; returns at once. */
-  public void mirror(String body, List<Tensor> ours) {
+  /**
+   * Maybe mirrors the request; returns at once. The baseline is always asked for JSON outputs, even
+   * when this request wanted the binary extension, since the comparison reads them as JSON.
+   */
+  public void mirror(JsonNode request, byte[] body, List<Tensor> ours) {
     if (baseline.isEmpty() || ThreadLocalRandom.current().nextDouble() >= fraction) {
       return;
     }
@@ -73,11 +78,22 @@ public class Shadow {
       count("dropped");
       return;
     }
+    if (request.path("parameters").has("binary_data_output")) {
+      ObjectNode copy = request.deepCopy();
+      ((ObjectNode) copy.get("parameters")).remove("binary_data_output");
+      try {
+        body = json.writeValueAsBytes(copy);
+      } catch (JsonProcessingException e) {
+        inFlight.release();
+        count("failed");
+        return;
+      }
+    }
     http.sendAsync(
             HttpRequest.newBuilder(baseline.get())
                 .timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build(),
             HttpResponse.BodyHandlers.ofString())
         .whenComplete(

@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.hasItems;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -107,6 +108,24 @@ class V2ApiTest {
     expect400(GOOD.replace("15]]", "99]]"), "the model rejected the request");
     expect400("{\"inputs\": [", "malformed JSON");
     expect400("{}", "\"inputs\" array");
+    expect400("", "the body is empty");
+    expect400(
+        GOOD.replace("\"inputs\"", "\"outputs\": [{\"name\": \"nope\"}], \"inputs\""),
+        "unknown output nope");
+    given().get("/v2/models/tiny/infer").then().statusCode(405).header("Allow", "POST");
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/tiny/versions/2/infer")
+        .then()
+        .statusCode(404)
+        .body("error", containsString("version 2"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/tiny/versions/1/infer")
+        .then()
+        .statusCode(200);
 
     given()
         .contentType(ContentType.JSON)
@@ -121,38 +140,68 @@ class V2ApiTest {
   @Test
   void anOversizedBodyIsRefusedBeforeItIsRead() throws Exception {
     // A 100 MB body, announced by its Content-Length: the server answers before reading it.
-    try (java.net.Socket socket =
-        new java.net.Socket("127.0.0.1", io.restassured.RestAssured.port)) {
-      socket.setSoTimeout(10_000);
-      var out = socket.getOutputStream();
-      out.write(
-          ("POST /v2/models/tiny/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                  + "Content-Length: "
-                  + (100 * 1024 * 1024)
-                  + "\r\n\r\n{\"inputs\": [")
-              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      out.flush();
-      String response =
-          new String(
-              socket.getInputStream().readNBytes(512), java.nio.charset.StandardCharsets.US_ASCII);
-      assertThat(response).startsWith("HTTP/1.1 413").contains("exceeds the limit");
-    }
+    String response =
+        rawPost(
+            "Content-Type: application/json\r\nContent-Length: " + (100 * 1024 * 1024),
+            out -> out.write("{\"inputs\": [".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(response).startsWith("HTTP/1.1 413").contains("exceeds the limit");
+    assertServes(GOOD);
+  }
+
+  @Test
+  void aChunkedBodyIsRefusedOnceItOutgrowsTheLimit() throws Exception {
+    // No Content-Length to refuse it by: the server stops reading at the limit (16 MiB).
+    byte[] chunk = new byte[1 << 20];
+    java.util.Arrays.fill(chunk, (byte) ' ');
+    String response =
+        rawPost(
+            "Transfer-Encoding: chunked",
+            out -> {
+              for (int i = 0; i < 20; i++) {
+                out.write("100000\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.write(chunk);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+              }
+            });
+    assertThat(response).startsWith("HTTP/1.1 413").contains("exceeds the limit");
+    assertServes(GOOD);
+  }
+
+  private static void assertServes(String body) {
     given()
         .contentType(ContentType.JSON)
-        .body(GOOD)
+        .body(body)
         .post("/v2/models/tiny/infer")
         .then()
         .statusCode(200);
   }
 
+  private interface BodyWriter {
+    void write(java.io.OutputStream out) throws java.io.IOException;
+  }
+
+  /** An infer POST over a bare socket (headers as given); the start of the server's answer. */
+  private static String rawPost(String headers, BodyWriter body) throws Exception {
+    try (java.net.Socket socket =
+        new java.net.Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+      socket.setSoTimeout(10_000);
+      var out = socket.getOutputStream();
+      out.write(
+          ("POST /v2/models/tiny/infer HTTP/1.1\r\nHost: localhost\r\n" + headers + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      try {
+        body.write(out);
+        out.flush();
+      } catch (java.io.IOException closedByTheServer) {
+        // expected when the server answers and closes before the body is all sent
+      }
+      return new String(socket.getInputStream().readNBytes(512), StandardCharsets.US_ASCII);
+    }
+  }
+
   @Test
   void requestsAreCountedInPrometheusMetrics() {
-    given()
-        .contentType(ContentType.JSON)
-        .body(GOOD)
-        .post("/v2/models/tiny/infer")
-        .then()
-        .statusCode(200);
+    assertServes(GOOD);
 
     given()
         .get("/metrics")
@@ -167,12 +216,7 @@ class V2ApiTest {
 
   @Test
   void mirroredRequestsReportTheirAgreementWithTheBaseline() {
-    given()
-        .contentType(ContentType.JSON)
-        .body(GOOD)
-        .post("/v2/models/tiny/infer")
-        .then()
-        .statusCode(200);
+    assertServes(GOOD);
 
     org.awaitility.Awaitility.await()
         .atMost(java.time.Duration.ofSeconds(10))
@@ -185,6 +229,22 @@ class V2ApiTest {
     String metrics = given().get("/metrics").asString();
     assertThat(metric(metrics, "shadow_agreement_sum"))
         .isEqualTo(metric(metrics, "shadow_agreement_count"));
+  }
+
+  @Test
+  void aRequestForBinaryOutputsIsMirroredAsJson() {
+    double compared = metric(given().get("/metrics").asString(), "shadow_requests_total");
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD.replace("{\"id\": \"r1\",", "{\"parameters\": {\"binary_data_output\": true},"))
+        .post("/v2/models/tiny/infer")
+        .then()
+        .statusCode(200);
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(
+            () -> metric(given().get("/metrics").asString(), "shadow_requests_total") > compared);
+    assertThat(given().get("/metrics").asString()).doesNotContain("outcome=\"failed\"");
   }
 
   private static double metric(String metrics, String name) {
