@@ -15,7 +15,7 @@ public record FineTuningSpec(
         Integer steps,
     @Default("16") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")
         Integer batchSize,
-    @Default("1.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
+    @Default("2.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
         Double learningRate,
     @JsonPropertyDescription("CPU and memory for the fine-tuning Job's container.")
         ComputeResources resources) {}

@@ -77,7 +77,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Option(
       names = {"--learning-rate", "--lr"},
-      defaultValue = "1e-4",
+      defaultValue = "2e-4",
       description = "peak AdamW learning rate")
   double learningRate;
 

@@ -16,6 +16,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.OptimizerParamGroupVector;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -169,7 +170,7 @@ public final class FineTuner {
                   4 - phase.pruned(),
                   Distillation.fidelity(graph, evalBatches, evalTargets)));
         }
-        adamW.set_lr(options.learningRate() * learningRateScale(phase, step));
+        setLearningRate(optimizer, options.learningRate() * learningRateScale(phase, step));
         Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
         try (PointerScope scope = new PointerScope()) {
           Tensor loss =
@@ -228,6 +229,17 @@ public final class FineTuner {
           round(last),
           history,
           round((System.nanoTime() - start) / 1e9));
+    }
+  }
+
+  /**
+   * The optimizer keeps its own copy of the options it was built with: the rate must be set on its
+   * parameter groups (setting it on the AdamWOptions passed in changes nothing).
+   */
+  static void setLearningRate(AdamW optimizer, double learningRate) {
+    OptimizerParamGroupVector groups = optimizer.param_groups();
+    for (long i = 0; i < groups.size(); i++) {
+      groups.get(i).options().set_lr(learningRate);
     }
   }
 
