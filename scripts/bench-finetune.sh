@@ -2,9 +2,12 @@
 # Reruns the fine-tuning measurements of docs/benchmarks.md on this machine (CPU, libtorch):
 # all-MiniLM-L6-v2, trained on Debian package descriptions (scripts/debian-training-text.sh),
 # measured on the 300 held-out sentences of scripts/debian-sentences.sh, which it never trains on.
-#   scripts/bench-finetune.sh [default|qat|schedules|all|resume] [STEPS_FOR_SCHEDULES]
+#   scripts/bench-finetune.sh [default|qat|task|schedules|all|resume] [STEPS_FOR_SCHEDULES]
 #     default    finetune with its defaults from the SparseGPT 2:4 model, then evaluate and verify
 #     qat        the same with --qat int8
+#     task       the same with a task loss from labels: each training sentence's Debian section
+#                (the held-out sentences' labels are sections too, so evaluate's accuracy, NDCG and
+#                PNR show what the task loss does to the task)
 #     schedules  one-shot magnitude 2:4 against the progressive 1:4 -> 2:4 schedule, both from the
 #                dense weights, at the same step budget (default 1000)
 #     resume     200 steps of int8 QAT uninterrupted, then the same run killed (kill -9) after its
@@ -20,7 +23,7 @@ jar=sparsify/target/sparsify.jar
 dense=$work/all-minilm-l6-v2.onnx
 tok=$work/all-minilm-l6-v2-tokenizer.json
 [ -f "$work/sparsegpt.onnx" ] || scripts/bench-sparsify.sh "$work" >/dev/null
-[ -f "$work/training.txt" ] || scripts/debian-training-text.sh "$work"
+[ -f "$work/training-labels.txt" ] || scripts/debian-training-text.sh "$work"
 sparsify() { java -jar "$jar" "$@"; }
 
 # finetune NAME ARGS...: trains, then checks the export in ONNX Runtime and its 2:4 pattern.
@@ -43,6 +46,9 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "training sentences: $(wc -l <"$work/training.txt"), held-out: $(wc -l <"$work/evaluation.txt")"
 case $what in default | all) finetune default --init "$work/sparsegpt.onnx" ;; esac
 case $what in qat | all) finetune qat-int8 --init "$work/sparsegpt.onnx" --qat int8 ;; esac
+case $what in
+  task | all) finetune task --init "$work/sparsegpt.onnx" --labels "$work/training-labels.txt" ;;
+esac
 # resume: the preemption must-show (not part of all).
 resume() {
   local dir=$work/resume

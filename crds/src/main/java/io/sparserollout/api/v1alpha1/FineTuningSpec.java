@@ -4,13 +4,21 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 
 /** Sparse fine-tuning / QAT budget. */
 public record FineTuningSpec(
     @Default("true")
         @JsonPropertyDescription(
-            "Distil from the frozen dense model (teacher) into the sparse model (student).")
+            "Distil from the frozen dense model (teacher) into the sparse model (student). false:"
+                + " train on the task loss from labelsUri alone.")
         Boolean distillation,
+    @Pattern(ModelSource.URI_PATTERN)
+        @JsonPropertyDescription(
+            "URI of labels, one per line aligned with spec.sparsity.calibration.dataUri (the"
+                + " training sentences): adds a task loss, a cosine classifier on the sentence"
+                + " embeddings that is dropped at export. Required when distillation is false.")
+        String labelsUri,
     @Default("2000") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
         Integer steps,
     @Default("16") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")

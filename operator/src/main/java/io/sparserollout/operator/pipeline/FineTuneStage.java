@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Sparse fine-tuning with distillation from the dense teacher, int8 QAT. Without progressiveSteps
- * it starts from the pruned model; with them it prunes the dense weights itself (1:4 then 2:4 when
- * the schedule has a 1:4 step, else 2:4 at once).
+ * Sparse fine-tuning with distillation from the dense teacher and, with labels, a task loss; int8
+ * QAT. Without progressiveSteps it starts from the pruned model; with them it prunes the dense
+ * weights itself (1:4 then 2:4 when the schedule has a 1:4 step, else 2:4 at once).
  */
 final class FineTuneStage implements StageHandler {
   @Override
@@ -47,6 +47,9 @@ final class FineTuneStage implements StageHandler {
       if (schedule.contains(SparsitySpec.Pattern.ONE_FOUR)) {
         args.add("--progressive");
       }
+    }
+    if (tuning.labelsUri() != null) {
+      args.addAll(List.of("--labels", Storage.path(tuning.labelsUri())));
     }
     if (!Boolean.TRUE.equals(tuning.distillation())) {
       args.add("--no-distillation");

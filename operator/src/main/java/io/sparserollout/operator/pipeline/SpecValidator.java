@@ -21,15 +21,7 @@ public final class SpecValidator {
 
   public static List<String> problems(SparseModelSpec spec) {
     List<String> problems = new ArrayList<>();
-    boolean s3 =
-        java.util.stream.Stream.of(
-                spec.artifactStore().uri(),
-                spec.source().uri(),
-                spec.source().tokenizerUri(),
-                spec.sparsity().calibration().dataUri(),
-                spec.evaluation().dataUri(),
-                spec.evaluation().labelsUri())
-            .anyMatch(u -> u != null && u.startsWith("s3://"));
+    boolean s3 = Storage.uris(spec).stream().anyMatch(u -> u != null && u.startsWith("s3://"));
     if (s3 && spec.artifactStore().credentialsSecret() == null) {
       problems.add(
           "spec.artifactStore.credentialsSecret: required for s3:// locations (a Secret with"
@@ -51,6 +43,13 @@ public final class SpecValidator {
     }
     if (spec.evaluation().dataUri() == null && sparsity.calibration().dataUri() == null) {
       problems.add("spec.evaluation.dataUri: required when there is no calibration data");
+    }
+    if (Stage.plan(spec).contains(Stage.FINETUNE)
+        && !Boolean.TRUE.equals(spec.fineTuning().distillation())
+        && spec.fineTuning().labelsUri() == null) {
+      problems.add(
+          "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
+              + " task loss from labels is then the only loss)");
     }
     List<SparsitySpec.Pattern> steps = sparsity.progressiveSteps();
     if (steps != null

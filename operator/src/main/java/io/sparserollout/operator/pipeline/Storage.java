@@ -1,7 +1,9 @@
 package io.sparserollout.operator.pipeline;
 
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -28,7 +30,7 @@ public final class Storage {
   /** Every PVC a stage of this model needs, the store first. */
   public static Set<String> claims(SparseModel model) {
     Set<String> claims = new LinkedHashSet<>();
-    for (String uri : uris(model)) {
+    for (String uri : uris(model.getSpec())) {
       if (uri != null && uri.startsWith("pvc://")) {
         claims.add(claim(uri));
       }
@@ -38,7 +40,7 @@ public final class Storage {
 
   /** Whether any location of the model is in S3 (the Job then needs credentials). */
   public static boolean usesS3(SparseModel model) {
-    for (String uri : uris(model)) {
+    for (String uri : uris(model.getSpec())) {
       if (uri != null && uri.startsWith("s3://")) {
         return true;
       }
@@ -61,16 +63,16 @@ public final class Storage {
     return storeBase + "/" + name;
   }
 
-  private static String[] uris(SparseModel model) {
-    var spec = model.getSpec();
-    return new String[] {
-      spec.artifactStore().uri(),
-      spec.source().uri(),
-      spec.source().tokenizerUri(),
-      spec.sparsity().calibration().dataUri(),
-      spec.evaluation().dataUri(),
-      spec.evaluation().labelsUri()
-    };
+  /** Every location the spec names (null where a field is unset). */
+  static List<String> uris(SparseModelSpec spec) {
+    return java.util.Arrays.asList(
+        spec.artifactStore().uri(),
+        spec.source().uri(),
+        spec.source().tokenizerUri(),
+        spec.sparsity().calibration().dataUri(),
+        spec.evaluation().dataUri(),
+        spec.evaluation().labelsUri(),
+        spec.fineTuning().labelsUri());
   }
 
   private static String claim(String uri) {

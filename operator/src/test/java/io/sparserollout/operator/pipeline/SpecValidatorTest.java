@@ -37,6 +37,32 @@ class SpecValidatorTest {
   }
 
   @Test
+  void fineTuningWithoutDistillationNeedsLabels() {
+    var unlabelled =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning").put("distillation", false);
+            });
+    var labelled =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning")
+                  .put("distillation", false)
+                  .put("labelsUri", "pvc://models/data/labels.txt");
+            });
+    var notFineTuned = Fixtures.minilm(spec -> spec.with("fineTuning").put("distillation", false));
+
+    assertThat(SpecValidator.problems(unlabelled.getSpec()))
+        .containsExactly(
+            "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
+                + " task loss from labels is then the only loss)");
+    assertThat(SpecValidator.problems(labelled.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(notFineTuned.getSpec())).isEmpty();
+  }
+
+  @Test
   void sparseGptWithoutCalibrationDataIsRejected() {
     var model =
         Fixtures.minilm(spec -> spec.with("sparsity").with("calibration").remove("dataUri"));

@@ -141,6 +141,14 @@ class StageJobsTest {
   @Test
   void fineTuningStartsFromThePrunedModelUnlessASchedulePrunesTheDenseOne() {
     SparseModel plain = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
+    SparseModel labelled =
+        Fixtures.minilm(
+            s -> {
+              s.with("sparsity").put("method", "finetune");
+              s.with("fineTuning")
+                  .put("distillation", false)
+                  .put("labelsUri", "pvc://models/data/labels.txt");
+            });
     SparseModel progressive =
         Fixtures.minilm(
             s -> {
@@ -152,7 +160,12 @@ class StageJobsTest {
     List<String> fromPruned = fineTuneArgs(plain);
     List<String> fromDense = fineTuneArgs(progressive);
 
-    assertThat(fromPruned).contains("--init").doesNotContain("--progressive", "--qat");
+    assertThat(fromPruned)
+        .contains("--init")
+        .doesNotContain("--progressive", "--qat", "--labels", "--no-distillation");
+    assertThat(fineTuneArgs(labelled))
+        .containsSubsequence("--labels", "/mnt/models/data/labels.txt")
+        .contains("--no-distillation");
     assertThat(fromDense)
         .doesNotContain("--init")
         .contains("--progressive")

@@ -6,12 +6,10 @@ import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.sparsify.train.FineTuner;
+import io.sparserollout.sparsify.train.TrainingData;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -98,6 +96,14 @@ final class FinetuneCommand implements Callable<Integer> {
   double layerLossWeight;
 
   @Option(
+      names = "--neighbour-loss-weight",
+      defaultValue = "0",
+      description =
+          "weight of matching how the teacher ranks 1024 training sentences by similarity to each"
+              + " sentence (0: off)")
+  double neighbourLossWeight;
+
+  @Option(
       names = "--eval-every",
       defaultValue = "100",
       description = "steps between held-out checks")
@@ -135,16 +141,30 @@ final class FinetuneCommand implements Callable<Integer> {
   boolean progressive;
 
   @Option(
+      names = "--labels",
+      description =
+          "a class per training sentence, line by line (with --held-out absent, its last lines go"
+              + " with the held-out sentences): adds a task loss, a cosine classifier on the"
+              + " sentence embeddings, dropped at export")
+  String labels;
+
+  @Option(
+      names = "--task-loss-weight",
+      defaultValue = "1",
+      description = "weight of the task loss from --labels beside the distillation terms")
+  double taskLossWeight;
+
+  @Option(
       names = "--no-distillation",
-      description = "train on a task loss instead of the teacher (not built yet)")
+      description = "train on the task loss from --labels alone, without the teacher's terms")
   boolean noDistillation;
 
   @Override
   public Integer call() {
-    if (noDistillation) {
+    if (noDistillation && labels == null) {
       throw new SparsifyException(
-          "this sparsify build fine-tunes by distillation only: --no-distillation (a task loss"
-              + " from labels) is not built yet; set fineTuning.distillation true to run");
+          "--no-distillation trains on the task loss alone, which needs --labels (a class per"
+              + " training sentence)");
     }
     if (qat != null && !qat.equals("int8")) {
       throw new SparsifyException("--qat takes int8, got " + qat);
@@ -159,8 +179,18 @@ final class FinetuneCommand implements Callable<Integer> {
           "--progressive prunes the dense weights itself (1:4, then 2:4); drop --init");
     }
     List<String> sentences = Sentences.read(run.input(train), "--train");
+    List<String> classes = labels == null ? null : Sentences.read(run.input(labels), "--labels");
+    if (classes != null && classes.size() != sentences.size()) {
+      throw new SparsifyException(
+          "--labels holds "
+              + classes.size()
+              + " labels for "
+              + sentences.size()
+              + " --train sentences: give one label per sentence, line by line");
+    }
     List<String> evaluation;
     List<String> training;
+    List<String> trainingClasses = classes;
     if (heldOut != null) {
       evaluation = Sentences.read(run.input(heldOut), "--held-out");
       training = sentences;
@@ -171,22 +201,26 @@ final class FinetuneCommand implements Callable<Integer> {
       }
       training = sentences.subList(0, sentences.size() - held);
       evaluation = sentences.subList(sentences.size() - held, sentences.size());
+      if (classes != null) {
+        trainingClasses = classes.subList(0, training.size());
+      }
     }
     if (steps < 1 || batchSize < 1 || evalEvery < 1 || learningRate <= 0) {
       throw new SparsifyException("--steps, --batch-size, --eval-every and --lr must be positive");
     }
-    if (tokenLossWeight < 0 || layerLossWeight < 0) {
+    if (tokenLossWeight < 0
+        || layerLossWeight < 0
+        || neighbourLossWeight < 0
+        || taskLossWeight < 0) {
       throw new SparsifyException(
-          "--token-loss-weight and --layer-loss-weight must not be negative");
+          "--token-loss-weight, --layer-loss-weight, --neighbour-loss-weight and"
+              + " --task-loss-weight must not be negative");
     }
-    List<TokenBatch> trainBatches;
+    TrainingData trainingData;
     List<TokenBatch> evalBatches;
     try (TextTokenizer tokens = TextTokenizer.load(run.input(tokenizer), maxLength)) {
-      // Sentences of similar length share a batch (little compute spent on padding); the batches
-      // are shuffled with a fixed seed so lengths mix over the schedule and a resumed run sees the
-      // same order.
-      trainBatches = new ArrayList<>(tokens.batchesByLength(training, batchSize));
-      Collections.shuffle(trainBatches, new Random(TRAINING_ORDER_SEED));
+      trainingData =
+          TrainingData.of(tokens, training, trainingClasses, batchSize, TRAINING_ORDER_SEED);
       evalBatches = tokens.batches(evaluation, 32);
     }
     FineTuner.Report report =
@@ -194,7 +228,7 @@ final class FinetuneCommand implements Callable<Integer> {
             run.input(dense),
             init == null ? null : run.input(init),
             new LayerFinder(include, exclude),
-            trainBatches,
+            trainingData,
             evalBatches,
             run.output(out),
             new FineTuner.Options(
@@ -205,6 +239,9 @@ final class FinetuneCommand implements Callable<Integer> {
                 evalEvery,
                 tokenLossWeight,
                 layerLossWeight,
+                neighbourLossWeight,
+                taskLossWeight,
+                !noDistillation,
                 progressive,
                 qat != null),
             new FineTuner.Resume(

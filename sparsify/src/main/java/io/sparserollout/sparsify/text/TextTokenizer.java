@@ -49,13 +49,23 @@ public final class TextTokenizer implements AutoCloseable {
    * where the order of sentences does not matter.
    */
   public List<TokenBatch> batchesByLength(List<String> sentences, int batchSize) {
-    List<String> sorted = new ArrayList<>(sentences);
-    Map<String, Integer> lengths = new java.util.HashMap<>();
-    for (String s : sorted) {
-      lengths.put(s, tokenizer.encode(s).getIds().length);
+    List<String> sorted = new ArrayList<>();
+    for (int i : orderByLength(sentences)) {
+      sorted.add(sentences.get(i));
     }
-    sorted.sort(java.util.Comparator.comparingInt(lengths::get));
     return batches(sorted, batchSize);
+  }
+
+  /** Indices of {@code sentences}, shortest in tokens first; equal lengths keep their order. */
+  public List<Integer> orderByLength(List<String> sentences) {
+    int[] lengths = new int[sentences.size()];
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = tokenizer.encode(sentences.get(i)).getIds().length;
+      order.add(i);
+    }
+    order.sort(java.util.Comparator.comparingInt(i -> lengths[i]));
+    return order;
   }
 
   public TokenBatch encode(List<String> sentences) {

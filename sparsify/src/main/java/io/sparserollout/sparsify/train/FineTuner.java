@@ -5,7 +5,6 @@ import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.quantize.QuantizeRun;
-import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,13 +27,19 @@ import org.bytedeco.pytorch.global.torch;
  * ONNX Runtime. The student starts from a pruned model (its zeros are the masks), from the dense
  * weights pruned 2:4 by magnitude at once, or progressively (1:4 for the first half of the steps,
  * then 2:4 by the recovered magnitudes). With int8 QAT every layer trains through fake quantizers
- * and the output carries Q/DQ nodes. Writes the same graph with the new weights.
+ * and the output carries Q/DQ nodes. With labels a task loss joins (or, without distillation,
+ * replaces) the teacher's terms. Writes the same graph with the new weights.
  */
 public final class FineTuner {
   /** Activation percentile for the int8 scales, as PTQ calibrates (FIELD-NOTES). */
   static final double QAT_PERCENTILE = 99.99;
 
   private static final int QAT_CALIBRATION_BATCHES = 16;
+
+  /** Training sentences whose teacher embeddings the neighbour loss ranks against. */
+  static final int NEIGHBOUR_ANCHORS = 1024;
+
+  private static final long TASK_HEAD_SEED = 20261122L;
 
   /** How to train; a checkpoint is only resumed by a run with equal options. */
   public record Options(
@@ -45,6 +50,9 @@ public final class FineTuner {
       int evalEvery,
       double tokenLossWeight,
       double layerLossWeight,
+      double neighbourLossWeight,
+      double taskLossWeight,
+      boolean distillation,
       boolean progressive,
       boolean int8) {}
 
@@ -81,7 +89,7 @@ public final class FineTuner {
       Path dense,
       Path init,
       LayerFinder finder,
-      List<TokenBatch> trainBatches,
+      TrainingData train,
       List<TokenBatch> evalBatches,
       Path out,
       Options options,
@@ -92,6 +100,12 @@ public final class FineTuner {
       throw new SparsifyException(
           "a progressive schedule prunes the dense weights itself (1:4, then 2:4); drop --init");
     }
+    if (!options.distillation() && !train.labelled()) {
+      throw new SparsifyException(
+          "without distillation the only loss is the task loss, which needs labels: give --labels"
+              + " (one per training sentence) or keep distillation on");
+    }
+    List<TokenBatch> trainBatches = train.batches();
     torch.set_num_threads(threads);
     long start = System.nanoTime();
     OnnxModel student = OnnxModel.load(init != null ? init : dense);
@@ -101,7 +115,10 @@ public final class FineTuner {
         Teacher teacher =
             Teacher.open(
                 dense, Distillation.distilled(options, layers, graph), trainBatches, threads)) {
-      List<String> distilled = Distillation.distilled(options, layers, graph);
+      List<float[][]> evalTargets = new ArrayList<>();
+      for (TokenBatch b : evalBatches) {
+        evalTargets.add(teacher.embed(b));
+      }
       List<Tensor> parameters = new ArrayList<>();
       List<String> names = new ArrayList<>();
       for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
@@ -110,6 +127,13 @@ public final class FineTuner {
           parameters.add(e.getValue());
           names.add(e.getKey());
         }
+      }
+      TaskHead head =
+          train.labelled()
+              ? new TaskHead(train.classes().size(), evalTargets.get(0)[0].length, TASK_HEAD_SEED)
+              : null;
+      if (head != null) {
+        parameters.add(head.parameter()); // trained and checkpointed, never exported
       }
       TensorVector trainable = new TensorVector(parameters.toArray(Tensor[]::new));
       AdamWOptions adamW = new AdamWOptions(options.learningRate());
@@ -143,10 +167,11 @@ public final class FineTuner {
         }
         graph.inputHook(new FakeQuant(layers, scales));
       }
-      List<float[][]> evalTargets = new ArrayList<>();
-      for (TokenBatch b : evalBatches) {
-        evalTargets.add(teacher.embed(b));
-      }
+      Tensor anchors =
+          options.distillation() && options.neighbourLossWeight() > 0
+              ? Distillation.anchors(teacher, trainBatches, NEIGHBOUR_ANCHORS)
+              : null;
+      Objective objective = new Objective(options, graph, teacher, train, anchors, head);
       List<Checkpoint> history = new ArrayList<>();
       double initial =
           saved != null
@@ -171,11 +196,8 @@ public final class FineTuner {
                   Distillation.fidelity(graph, evalBatches, evalTargets)));
         }
         setLearningRate(optimizer, options.learningRate() * learningRateScale(phase, step));
-        Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
         try (PointerScope scope = new PointerScope()) {
-          Tensor loss =
-              Distillation.loss(
-                  options, graph, expected, teacher.output(), distilled, teacher.batch(step));
+          Tensor loss = objective.loss(step);
           optimizer.zero_grad();
           loss.backward();
           torch.clip_grad_norm_(trainable, 1.0, 2.0, false);

@@ -287,13 +287,64 @@ class SparsifyCliTest {
   @Test
   void finetuneRefusesWhatIsNotBuiltYetOrContradictoryWithTheReason() {
     assertThat(finetune("--no-distillation")).isEqualTo(2);
-    assertThat(err.toString()).contains("--no-distillation (a task loss from labels) is not built");
+    assertThat(err.toString())
+        .contains("--no-distillation trains on the task loss alone")
+        .contains("needs --labels");
     assertThat(finetune("--qat", "int4")).isEqualTo(2);
     assertThat(err.toString()).contains("--qat takes int8, got int4");
     assertThat(finetune("--init", encoder.toString(), "--progressive")).isEqualTo(2);
     assertThat(err.toString()).contains("--progressive prunes the dense weights itself");
     assertThat(finetune("--init", encoder.toString(), "--exclude", "pooler")).isEqualTo(2);
     assertThat(err.toString()).contains("--init is pruned already");
+  }
+
+  @Test
+  void finetunesOnATaskLossFromLabelsAndRefusesLabelsThatDoNotFit() throws Exception {
+    List<String> lines = new ArrayList<>();
+    List<String> classes = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      boolean sparse = i % 2 == 0;
+      lines.add(sparse ? "Sparse kernel number " + i + " skips zeros." : "Dense layer " + i + ".");
+      classes.add(sparse ? "sparse" : "dense");
+    }
+    Path train = Files.write(dir.resolve("train.txt"), lines);
+    Path labels = Files.write(dir.resolve("labels.txt"), classes);
+    Path tuned = dir.resolve("task.onnx");
+    String[] args = {
+      "finetune",
+      "--dense",
+      encoder.toString(),
+      "--tokenizer",
+      tokenizer.toString(),
+      "--train",
+      train.toString(),
+      "--held-out",
+      sentences.toString(),
+      "--out",
+      tuned.toString(),
+      "--labels",
+      labels.toString(),
+      "--no-distillation",
+      "--steps",
+      "4",
+      "--batch-size",
+      "4",
+      "--eval-every",
+      "2",
+      "--json"
+    };
+
+    assertThat(run(args)).isZero();
+    assertThat(out.toString()).contains("\"steps\":4").contains("\"finalFidelity\"");
+    assertThat(run("verify", "--model", tuned.toString(), "--json")).isZero();
+    assertThat(out.toString()).contains("\"violationCount\":0");
+
+    Files.write(labels, classes.subList(0, 3));
+    assertThat(run(args)).isEqualTo(2);
+    assertThat(err.toString()).contains("--labels holds 3 labels for 16 --train sentences");
+    Files.write(labels, java.util.Collections.nCopies(16, "dense"));
+    assertThat(run(args)).isEqualTo(2);
+    assertThat(err.toString()).contains("--labels names a single class (dense)");
   }
 
   private int finetune(String... extra) {

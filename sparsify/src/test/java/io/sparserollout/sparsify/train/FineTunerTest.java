@@ -20,7 +20,7 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class FineTunerTest {
   @Test
@@ -41,15 +41,18 @@ class FineTunerTest {
     assertThat(verified.violations()).isEmpty();
   }
 
-  @ParameterizedTest(name = "int8 QAT {0}")
-  @ValueSource(booleans = {false, true})
-  void aRunKilledMidwayResumesFromItsCheckpointAndEndsTheSame(boolean int8, @TempDir Path dir) {
+  @ParameterizedTest(name = "int8 QAT {0}, task loss from labels {1}")
+  @CsvSource({"false, false", "true, false", "false, true"})
+  void aRunKilledMidwayResumesFromItsCheckpointAndEndsTheSame(
+      boolean int8, boolean labelled, @TempDir Path dir) {
     Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
     Path sparse = dir.resolve("sparse.onnx");
     PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
     FineTuner.Options options = options(false, int8);
+    TrainingData data =
+        labelled ? labelled(batches(12, 1)) : TrainingData.unlabelled(batches(12, 1));
     FineTuner.Report straight =
-        tune(dense, sparse, dir.resolve("a.onnx"), options, FineTuner.Resume.NONE, line -> {});
+        tune(dense, sparse, dir.resolve("a.onnx"), data, options, FineTuner.Resume.NONE, l -> {});
 
     FineTuner.Resume resume = new FineTuner.Resume(dir.resolve("ckpt"), 20);
     assertThatThrownBy(
@@ -58,6 +61,7 @@ class FineTunerTest {
                     dense,
                     sparse,
                     dir.resolve("b.onnx"),
+                    data,
                     options,
                     resume,
                     line -> {
@@ -69,7 +73,7 @@ class FineTunerTest {
     assertThat(dir.resolve("ckpt/state.json")).exists();
     List<String> lines = new ArrayList<>();
     FineTuner.Report resumed =
-        tune(dense, sparse, dir.resolve("b.onnx"), options, resume, lines::add);
+        tune(dense, sparse, dir.resolve("b.onnx"), data, options, resume, lines::add);
     assertThat(lines).contains("resumed from the checkpoint at step 20");
     assertThat(resumed.finalFidelity())
         .isCloseTo(straight.finalFidelity(), org.assertj.core.data.Offset.offset(1e-4));
@@ -84,14 +88,16 @@ class FineTunerTest {
               other.directory().resolve("state.json").toFile(),
               new Checkpoints.State(
                   20,
-                  new FineTuner.Options(99, 8, 1e-2, 0.0, 20, 1.0, 1.0, false, false),
+                  new FineTuner.Options(
+                      99, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, true, false, false),
                   0.5,
                   List.of(),
                   null));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    assertThatThrownBy(() -> tune(dense, sparse, dir.resolve("c.onnx"), options, other, line -> {}))
+    assertThatThrownBy(
+            () -> tune(dense, sparse, dir.resolve("c.onnx"), data, options, other, line -> {}))
         .hasMessageContaining("from a run with other options");
   }
 
@@ -152,6 +158,66 @@ class FineTunerTest {
     assertThat(inOnnxRuntime).isCloseTo(report.finalFidelity(), Offset.offset(0.005));
   }
 
+  @Test
+  void aTaskLossAloneTrainsTheEmbeddingsApartByClassAndKeepsTheMasks(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
+    Path out = dir.resolve("task.onnx");
+    FineTuner.Options taskOnly =
+        new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, false, false, false);
+
+    FineTuner.Report report =
+        tune(
+            dense, sparse, out, labelled(batches(12, 1)), taskOnly, FineTuner.Resume.NONE, l -> {});
+
+    List<FineTuner.Checkpoint> history = report.history();
+    assertThat(history.get(history.size() - 1).loss()).isLessThan(history.get(0).loss());
+    assertThat(Verifier.verify(OnnxModel.load(out)).violations()).isEmpty();
+    List<TokenBatch> held = batches(4, 2);
+    List<String> classes = new ArrayList<>();
+    for (TokenBatch b : held) {
+      for (int label : classesOf(b)) {
+        classes.add(label == 0 ? "low" : "high");
+      }
+    }
+    var task = Evaluator.evaluate(dense, out, held, classes, 5, 1).task();
+    assertThat(task.candidate().accuracy()).isGreaterThan(task.dense().accuracy());
+  }
+
+  @Test
+  void withoutDistillationLabelsAreRequired(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    FineTuner.Options taskOnly =
+        new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, false, false, false);
+
+    assertThatThrownBy(
+            () ->
+                tune(
+                    dense,
+                    null,
+                    dir.resolve("x.onnx"),
+                    TrainingData.unlabelled(batches(12, 1)),
+                    taskOnly,
+                    FineTuner.Resume.NONE,
+                    l -> {}))
+        .hasMessageContaining("the task loss, which needs labels");
+  }
+
+  /** Labels each sentence by its first token: ids below 16 are class 0, the others class 1. */
+  private static TrainingData labelled(List<TokenBatch> batches) {
+    return new TrainingData(
+        batches, List.of("high", "low"), batches.stream().map(FineTunerTest::classesOf).toList());
+  }
+
+  private static int[] classesOf(TokenBatch batch) {
+    int[] classes = new int[batch.size()];
+    for (int i = 0; i < batch.size(); i++) {
+      classes[i] = batch.ids()[i * batch.length()] < 16 ? 1 : 0;
+    }
+    return classes;
+  }
+
   /** Fine-tunes on 12 training batches, measured on 4 others. */
   private static FineTuner.Report tune(
       Path dense,
@@ -160,21 +226,24 @@ class FineTunerTest {
       FineTuner.Options options,
       FineTuner.Resume resume,
       Consumer<String> progress) {
+    return tune(
+        dense, init, out, TrainingData.unlabelled(batches(12, 1)), options, resume, progress);
+  }
+
+  private static FineTuner.Report tune(
+      Path dense,
+      Path init,
+      Path out,
+      TrainingData train,
+      FineTuner.Options options,
+      FineTuner.Resume resume,
+      Consumer<String> progress) {
     return FineTuner.run(
-        dense,
-        init,
-        LayerFinder.all(),
-        batches(12, 1),
-        batches(4, 2),
-        out,
-        options,
-        resume,
-        1,
-        progress);
+        dense, init, LayerFinder.all(), train, batches(4, 2), out, options, resume, 1, progress);
   }
 
   private static FineTuner.Options options(boolean progressive, boolean int8) {
-    return new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, progressive, int8);
+    return new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, true, progressive, int8);
   }
 
   /** Random token ids, some rows padded. */

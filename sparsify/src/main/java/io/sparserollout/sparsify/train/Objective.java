@@ -1,0 +1,55 @@
+package io.sparserollout.sparsify.train;
+
+import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What one training step minimizes: the distillation terms against the teacher (when distilling)
+ * plus, when the training data has labels, the weighted task loss of the student's sentence
+ * embeddings.
+ */
+final class Objective {
+  private final FineTuner.Options options;
+  private final TorchGraph student;
+  private final Teacher teacher;
+  private final TrainingData data;
+  private final Tensor anchors;
+  private final TaskHead head;
+
+  /** {@code anchors}: for the neighbour loss (null: off); {@code head}: null without labels. */
+  Objective(
+      FineTuner.Options options,
+      TorchGraph student,
+      Teacher teacher,
+      TrainingData data,
+      Tensor anchors,
+      TaskHead head) {
+    this.options = options;
+    this.student = student;
+    this.teacher = teacher;
+    this.data = data;
+    this.anchors = anchors;
+    this.head = head;
+  }
+
+  Tensor loss(int step) {
+    TokenBatch batch = data.batch(step);
+    if (!options.distillation()) {
+      return head.loss(Distillation.pooled(student, batch), data.labels(step));
+    }
+    Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
+    Map<String, Tensor> actual =
+        student.forward(student.feeds(batch), List.copyOf(expected.keySet()));
+    Tensor loss = Distillation.loss(options, actual, expected, teacher.output(), anchors, batch);
+    if (head == null) {
+      return loss;
+    }
+    Tensor embeddings = Distillation.pool(actual.get(teacher.output()), Distillation.mask(batch));
+    return loss.add(
+        head.loss(embeddings, data.labels(step)).mul(new Scalar((float) options.taskLossWeight())));
+  }
+}
