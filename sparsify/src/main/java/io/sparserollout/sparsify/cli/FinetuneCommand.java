@@ -96,14 +96,6 @@ final class FinetuneCommand implements Callable<Integer> {
   double layerLossWeight;
 
   @Option(
-      names = "--neighbour-loss-weight",
-      defaultValue = "0",
-      description =
-          "weight of matching how the teacher ranks 1024 training sentences by similarity to each"
-              + " sentence (0: off)")
-  double neighbourLossWeight;
-
-  @Option(
       names = "--eval-every",
       defaultValue = "100",
       description = "steps between held-out checks")
@@ -208,13 +200,9 @@ final class FinetuneCommand implements Callable<Integer> {
     if (steps < 1 || batchSize < 1 || evalEvery < 1 || learningRate <= 0) {
       throw new SparsifyException("--steps, --batch-size, --eval-every and --lr must be positive");
     }
-    if (tokenLossWeight < 0
-        || layerLossWeight < 0
-        || neighbourLossWeight < 0
-        || taskLossWeight < 0) {
+    if (tokenLossWeight < 0 || layerLossWeight < 0 || taskLossWeight < 0) {
       throw new SparsifyException(
-          "--token-loss-weight, --layer-loss-weight, --neighbour-loss-weight and"
-              + " --task-loss-weight must not be negative");
+          "--token-loss-weight, --layer-loss-weight and --task-loss-weight must not be negative");
     }
     TrainingData trainingData;
     List<TokenBatch> evalBatches;
@@ -239,7 +227,6 @@ final class FinetuneCommand implements Callable<Integer> {
                 evalEvery,
                 tokenLossWeight,
                 layerLossWeight,
-                neighbourLossWeight,
                 taskLossWeight,
                 !noDistillation,
                 progressive,

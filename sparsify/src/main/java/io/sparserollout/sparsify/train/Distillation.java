@@ -3,8 +3,6 @@ package io.sparserollout.sparsify.train;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
@@ -17,13 +15,9 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * What the student is trained and measured on: the cosine between its mean-pooled sentence
  * embeddings and the teacher's, the same per token of the last hidden state, the relative error of
- * every activation a pruned layer reads (found from the graph, no model-specific names), and how
- * the student ranks a fixed set of anchor sentences by similarity against how the teacher does.
+ * every activation a pruned layer reads (found from the graph, no model-specific names).
  */
 final class Distillation {
-  /** Softmax temperature of the neighbour loss: low, so the nearest anchors dominate. */
-  static final double NEIGHBOUR_TEMPERATURE = 0.05;
-
   private Distillation() {}
 
   /** The activations every pruned layer reads: what layer-wise distillation matches. */
@@ -42,29 +36,24 @@ final class Distillation {
   /**
    * 1 - cosine between the student's sentence embeddings and the teacher's, plus (weighted) the
    * same for every real token's last hidden state, plus (weighted) the relative squared error of
-   * every activation a pruned layer reads ({@code actual} holds the student's), plus (weighted) the
-   * neighbour loss against {@code anchors} (null: off).
+   * every activation a pruned layer reads ({@code actual} holds the student's).
    */
   static Tensor loss(
       FineTuner.Options options,
       Map<String, Tensor> actual,
       Map<String, OrtModel.FloatTensor> expected,
       String output,
-      Tensor anchors,
       TokenBatch batch) {
     Tensor teacherTokens = torchOf(expected.get(output));
     Tensor studentTokens = actual.get(output);
     Tensor mask = mask(batch);
     Scalar one = new Scalar(1f);
-    Tensor student = pool(studentTokens, mask);
-    Tensor teacher = pool(teacherTokens, mask);
-    Tensor loss = torch.cosine_similarity(student, teacher, 1, 1e-8).mean().neg().add(one);
-    if (anchors != null) {
-      loss =
-          loss.add(
-              neighbours(student, teacher, anchors)
-                  .mul(new Scalar((float) options.neighbourLossWeight())));
-    }
+    Tensor loss =
+        torch
+            .cosine_similarity(pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
+            .mean()
+            .neg()
+            .add(one);
     Tensor tokenMask = mask.squeeze(-1);
     if (options.tokenLossWeight() > 0) {
       Tensor perToken =
@@ -93,36 +82,6 @@ final class Distillation {
               layerLoss.mul(new Scalar((float) (options.layerLossWeight() / distilled.size()))));
     }
     return loss;
-  }
-
-  /**
-   * How far the student's similarities to the anchor sentences, as a softmax sharpened to the
-   * nearest few, are from the teacher's (KL divergence, mean over the batch): it trains the
-   * neighbour ranking that retrieval reads, which the cosine to the teacher only bounds.
-   */
-  static Tensor neighbours(Tensor student, Tensor teacher, Tensor anchors) {
-    Tensor byAnchor = anchors.t();
-    Scalar sharpen = new Scalar((float) (1 / NEIGHBOUR_TEMPERATURE));
-    Tensor studentLog = torch.normalize(student).matmul(byAnchor).mul(sharpen).log_softmax(1);
-    Tensor teacherLog = torch.normalize(teacher).matmul(byAnchor).mul(sharpen).log_softmax(1);
-    return teacherLog
-        .exp()
-        .mul(teacherLog.sub(studentLog))
-        .sum()
-        .div(new Scalar((float) student.size(0)));
-  }
-
-  /**
-   * The teacher's unit sentence embeddings of the first {@code count} training sentences: fixed for
-   * the whole run, so a resumed run trains against the same anchors.
-   */
-  static Tensor anchors(Teacher teacher, List<TokenBatch> batches, int count) {
-    List<float[]> rows = new ArrayList<>();
-    for (int i = 0; i < batches.size() && rows.size() < count; i++) {
-      rows.addAll(Arrays.asList(teacher.embed(batches.get(i))));
-    }
-    return torch.normalize(
-        pooledTarget(rows.subList(0, Math.min(count, rows.size())).toArray(float[][]::new)));
   }
 
   private static Tensor torchOf(OrtModel.FloatTensor value) {

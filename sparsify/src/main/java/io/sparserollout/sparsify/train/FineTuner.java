@@ -36,9 +36,6 @@ public final class FineTuner {
 
   private static final int QAT_CALIBRATION_BATCHES = 16;
 
-  /** Training sentences whose teacher embeddings the neighbour loss ranks against. */
-  static final int NEIGHBOUR_ANCHORS = 1024;
-
   private static final long TASK_HEAD_SEED = 20261122L;
 
   /** How to train; a checkpoint is only resumed by a run with equal options. */
@@ -50,7 +47,6 @@ public final class FineTuner {
       int evalEvery,
       double tokenLossWeight,
       double layerLossWeight,
-      double neighbourLossWeight,
       double taskLossWeight,
       boolean distillation,
       boolean progressive,
@@ -167,11 +163,7 @@ public final class FineTuner {
         }
         graph.inputHook(new FakeQuant(layers, scales));
       }
-      Tensor anchors =
-          options.distillation() && options.neighbourLossWeight() > 0
-              ? Distillation.anchors(teacher, trainBatches, NEIGHBOUR_ANCHORS)
-              : null;
-      Objective objective = new Objective(options, graph, teacher, train, anchors, head);
+      Objective objective = new Objective(options, graph, teacher, train, head);
       List<Checkpoint> history = new ArrayList<>();
       double initial =
           saved != null

@@ -17,22 +17,19 @@ final class Objective {
   private final TorchGraph student;
   private final Teacher teacher;
   private final TrainingData data;
-  private final Tensor anchors;
   private final TaskHead head;
 
-  /** {@code anchors}: for the neighbour loss (null: off); {@code head}: null without labels. */
+  /** {@code head}: null without labels. */
   Objective(
       FineTuner.Options options,
       TorchGraph student,
       Teacher teacher,
       TrainingData data,
-      Tensor anchors,
       TaskHead head) {
     this.options = options;
     this.student = student;
     this.teacher = teacher;
     this.data = data;
-    this.anchors = anchors;
     this.head = head;
   }
 
@@ -44,7 +41,7 @@ final class Objective {
     Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
     Map<String, Tensor> actual =
         student.forward(student.feeds(batch), List.copyOf(expected.keySet()));
-    Tensor loss = Distillation.loss(options, actual, expected, teacher.output(), anchors, batch);
+    Tensor loss = Distillation.loss(options, actual, expected, teacher.output(), batch);
     if (head == null) {
       return loss;
     }

@@ -88,8 +88,7 @@ class FineTunerTest {
               other.directory().resolve("state.json").toFile(),
               new Checkpoints.State(
                   20,
-                  new FineTuner.Options(
-                      99, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, true, false, false),
+                  new FineTuner.Options(99, 8, 1e-2, 0.0, 20, 1.0, 1.0, 1.0, true, false, false),
                   0.5,
                   List.of(),
                   null));
@@ -165,7 +164,7 @@ class FineTunerTest {
     PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
     Path out = dir.resolve("task.onnx");
     FineTuner.Options taskOnly =
-        new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, false, false, false);
+        new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 1.0, false, false, false);
 
     FineTuner.Report report =
         tune(
@@ -189,7 +188,7 @@ class FineTunerTest {
   void withoutDistillationLabelsAreRequired(@TempDir Path dir) {
     Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
     FineTuner.Options taskOnly =
-        new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, false, false, false);
+        new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 1.0, false, false, false);
 
     assertThatThrownBy(
             () ->
@@ -243,7 +242,7 @@ class FineTunerTest {
   }
 
   private static FineTuner.Options options(boolean progressive, boolean int8) {
-    return new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 0.0, 1.0, true, progressive, int8);
+    return new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 1.0, true, progressive, int8);
   }
 
   /** Random token ids, some rows padded. */
