@@ -142,8 +142,11 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Option(
       names = "--task-loss-weight",
-      defaultValue = "1",
-      description = "weight of the task loss from --labels beside the distillation terms")
+      defaultValue = "0.1",
+      description =
+          "weight of the task loss from --labels beside the distillation terms (MiniLM, Debian"
+              + " sections: 0.1 raised held-out 1-NN accuracy from 0.520 to 0.550 and cost 0.016"
+              + " of fidelity)")
   double taskLossWeight;
 
   @Option(
