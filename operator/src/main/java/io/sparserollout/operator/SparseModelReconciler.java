@@ -194,6 +194,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       statuses.enter(
           status, wait.stage().phase(), "stage " + wait.stage().jobSuffix() + " running");
       message = "running Job " + StageJobs.name(model, revision, wait.stage());
+      // Look again after the pod-lag allowance: a Complete Job whose pod never shows up must
+      // fail then, and no event may come to say so.
+      retry = StageState.POD_LAG_ALLOWED.plusSeconds(5);
     } else if (step instanceof PipelineStep.Fail fail) {
       message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
       statuses.enter(status, Phase.FAILED, message);

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -24,12 +26,31 @@ public sealed interface StageState {
 
   record Failed(String message) implements StageState {}
 
+  /**
+   * How long a Complete Job may show no succeeded pod before its result counts as lost: the pod
+   * informer can lag the Job informer, so a Job is often seen Complete before its pod is.
+   */
+  Duration POD_LAG_ALLOWED = Duration.ofMinutes(2);
+
   /** Reads a Job (null: not created) and the pods it made. */
   static StageState observe(Job job, List<Pod> pods) {
+    return observe(job, pods, Instant.now());
+  }
+
+  static StageState observe(Job job, List<Pod> pods, Instant now) {
     if (job == null) {
       return new NotStarted();
     }
     if (hasCondition(job, "Complete")) {
+      if (newest(pods, "Succeeded").isEmpty()) {
+        String completed = job.getStatus().getCompletionTime();
+        boolean lost =
+            completed != null && Instant.parse(completed).plus(POD_LAG_ALLOWED).isBefore(now);
+        return lost
+            ? new Failed(
+                "the stage finished but its pod is gone (deleted before its result was read)")
+            : new Running();
+      }
       Optional<String> message = terminationMessage(pods, "Succeeded");
       if (message.isEmpty()) {
         return new Failed("the stage finished but left no result in its termination message");
@@ -63,8 +84,8 @@ public sealed interface StageState {
             .anyMatch((JobCondition c) -> type.equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
-  /** The termination message of the newest pod in the given phase. */
-  private static Optional<String> terminationMessage(List<Pod> pods, String phase) {
+  /** The newest pod in the given phase. */
+  private static Optional<Pod> newest(List<Pod> pods, String phase) {
     return pods.stream()
         .filter(p -> p.getStatus() != null && phase.equals(p.getStatus().getPhase()))
         .max(
@@ -72,7 +93,12 @@ public sealed interface StageState {
                 p ->
                     p.getMetadata().getCreationTimestamp() == null
                         ? ""
-                        : p.getMetadata().getCreationTimestamp()))
+                        : p.getMetadata().getCreationTimestamp()));
+  }
+
+  /** The termination message of the newest pod in the given phase. */
+  private static Optional<String> terminationMessage(List<Pod> pods, String phase) {
+    return newest(pods, phase)
         .flatMap(
             p ->
                 p.getStatus().getContainerStatuses() == null

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.Fixtures;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,25 @@ class StageStateTest {
                 assertThat(f.message())
                     .startsWith("sparsify prune: m.onnx is not an ONNX model")
                     .contains("BackoffLimitExceeded"));
+  }
+
+  @Test
+  void aCompleteJobWhosePodIsNotSeenYetIsStillRunningUntilThePodIsLost() {
+    Job complete = job("Complete");
+    complete.getStatus().setCompletionTime("2026-11-22T10:00:00Z");
+    Instant finished = Instant.parse("2026-11-22T10:00:00Z");
+
+    // The pod informer lags the Job informer: the pod is still Running in this operator's cache.
+    assertThat(StageState.observe(complete, List.of(pod("Running", null)), finished.plusSeconds(1)))
+        .isInstanceOf(StageState.Running.class);
+    assertThat(StageState.observe(complete, List.of(), finished.plusSeconds(600)))
+        .isEqualTo(
+            new StageState.Failed(
+                "the stage finished but its pod is gone (deleted before its result was read)"));
+    assertThat(StageState.observe(complete, List.of(pod("Succeeded", null)), finished))
+        .isEqualTo(
+            new StageState.Failed(
+                "the stage finished but left no result in its termination message"));
   }
 
   @Test
