@@ -46,6 +46,71 @@ public final class TinyModels {
     return model(graph);
   }
 
+  /**
+   * {@link #textEncoder} with the chains exporters emit for layer normalization (after the
+   * embedding) and exact GELU (between the two MatMuls), built from single operators and Constant
+   * nodes as torch.onnx writes them.
+   */
+  public static ModelProto normalizedEncoder(int vocab, int hidden, int ffn, long seed) {
+    Random random = new Random(seed);
+    GraphProto.Builder graph =
+        textEncoder(vocab, hidden, ffn, seed).getGraph().toBuilder()
+            .clearNode()
+            .addInitializer(floats("ln.weight", random, hidden))
+            .addInitializer(floats("ln.bias", random, hidden))
+            .addNode(node("Gather", "embed", "h0", "embeddings.word", "input_ids"))
+            .addNode(lastAxis(node("ReduceMean", "ln.mean", "ln.m", "h0")))
+            .addNode(node("Sub", "ln.sub", "ln.d", "h0", "ln.m"))
+            .addNode(constant("ln.two", 2f))
+            .addNode(node("Pow", "ln.pow", "ln.p", "ln.d", "ln.two"))
+            .addNode(lastAxis(node("ReduceMean", "ln.var", "ln.v", "ln.p")))
+            .addNode(constant("ln.eps", 1e-12f))
+            .addNode(node("Add", "ln.addeps", "ln.ve", "ln.v", "ln.eps"))
+            .addNode(node("Sqrt", "ln.sqrt", "ln.s", "ln.ve"))
+            .addNode(node("Div", "ln.div", "ln.n", "ln.d", "ln.s"))
+            .addNode(node("Mul", "ln.mul", "ln.g", "ln.n", "ln.weight"))
+            .addNode(node("Add", "ln.add", "h1", "ln.g", "ln.bias"))
+            .addNode(node("MatMul", "ffn.up", "u", "h1", "ffn.up.weight"))
+            .addNode(constant("gelu.sqrt2", 1.4142135f))
+            .addNode(node("Div", "gelu.div", "g.d", "u", "gelu.sqrt2"))
+            .addNode(node("Erf", "gelu.erf", "g.e", "g.d"))
+            .addNode(constant("gelu.one", 1f))
+            .addNode(node("Add", "gelu.add", "g.a", "g.e", "gelu.one"))
+            .addNode(node("Mul", "gelu.mul", "g.m", "u", "g.a"))
+            .addNode(constant("gelu.half", 0.5f))
+            .addNode(node("Mul", "gelu.half", "h2", "g.m", "gelu.half"))
+            .addNode(node("MatMul", "ffn.down", "last_hidden_state", "h2", "ffn.down.weight"));
+    return model(graph);
+  }
+
+  private static NodeProto lastAxis(NodeProto reduceMean) {
+    return reduceMean.toBuilder()
+        .addAttribute(
+            AttributeProto.newBuilder()
+                .setName("axes")
+                .setType(AttributeProto.AttributeType.INTS)
+                .addInts(-1))
+        .build();
+  }
+
+  private static NodeProto constant(String output, float value) {
+    ByteBuffer bytes = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value);
+    bytes.flip();
+    return NodeProto.newBuilder()
+        .setOpType("Constant")
+        .setName(output)
+        .addOutput(output)
+        .addAttribute(
+            AttributeProto.newBuilder()
+                .setName("value")
+                .setType(AttributeProto.AttributeType.TENSOR)
+                .setT(
+                    TensorProto.newBuilder()
+                        .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                        .setRawData(ByteString.copyFrom(bytes))))
+        .build();
+  }
+
   /** Linear layers of every kind LayerFinder knows; not meant to run. */
   public static ModelProto layerZoo(long seed) {
     Random random = new Random(seed);

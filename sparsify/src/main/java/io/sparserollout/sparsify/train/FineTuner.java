@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
@@ -117,8 +118,11 @@ public final class FineTuner {
       }
       List<Tensor> parameters = new ArrayList<>();
       List<String> names = new ArrayList<>();
+      Set<String> frozen = graph.lookupTables();
       for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
-        if (e.getValue().is_floating_point() && e.getValue().numel() > 1) {
+        if (e.getValue().is_floating_point()
+            && e.getValue().numel() > 1
+            && !frozen.contains(e.getKey())) {
           e.getValue().requires_grad_(true);
           parameters.add(e.getValue());
           names.add(e.getKey());

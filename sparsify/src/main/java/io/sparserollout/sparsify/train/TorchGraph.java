@@ -25,6 +25,13 @@ public final class TorchGraph implements AutoCloseable {
   private final GraphProto graph;
   private final int opset;
   private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+
+  /** What forward runs: the graph's nodes with fused chains and without its Constant nodes. */
+  private final List<NodeProto> nodes = new ArrayList<>();
+
+  /** The Constant nodes' values, made once: they are the same on every run. */
+  private final Map<String, Tensor> constants = new HashMap<>();
+
   private InputHook inputHook = (node, index, value) -> value;
 
   /** Rewrites what a node reads (int8 fake quantization of a layer's activation and weight). */
@@ -43,6 +50,13 @@ public final class TorchGraph implements AutoCloseable {
             .orElse(11);
     for (TensorProto initializer : graph.getInitializerList()) {
       initializers.put(initializer.getName(), TorchTensors.of(initializer, model));
+    }
+    for (NodeProto node : Fusions.fuse(graph)) {
+      if (node.getOpType().equals("Constant")) {
+        constants.put(node.getOutput(0), TorchOps.apply(node, List.of(), opset).get(0));
+      } else {
+        nodes.add(node);
+      }
     }
   }
 
@@ -92,6 +106,27 @@ public final class TorchGraph implements AutoCloseable {
     return initializers;
   }
 
+  /**
+   * The initializers read only as the table of a Gather (embedding lookups). Training one costs a
+   * dense gradient and optimizer update over every row while a batch reads a few hundred.
+   */
+  public Set<String> lookupTables() {
+    Set<String> tables = new TreeSet<>(initializers.keySet());
+    for (NodeProto node : graph.getNodeList()) {
+      for (int i = 0; i < node.getInputCount(); i++) {
+        if (i > 0 || !node.getOpType().equals("Gather")) {
+          tables.remove(node.getInput(i));
+        }
+      }
+    }
+    tables.retainAll(
+        graph.getNodeList().stream()
+            .filter(n -> n.getOpType().equals("Gather"))
+            .map(n -> n.getInput(0))
+            .toList());
+    return tables;
+  }
+
   /** Every node's inputs pass through {@code hook} from now on. */
   public void inputHook(InputHook hook) {
     this.inputHook = hook;
@@ -100,8 +135,9 @@ public final class TorchGraph implements AutoCloseable {
   /** Runs the graph; returns the named outputs (all graph outputs when {@code wanted} is empty). */
   public Map<String, Tensor> forward(Map<String, Tensor> inputs, List<String> wanted) {
     Map<String, Tensor> values = new HashMap<>(initializers);
+    values.putAll(constants);
     values.putAll(inputs);
-    for (NodeProto node : graph.getNodeList()) {
+    for (NodeProto node : nodes) {
       List<Tensor> in = new ArrayList<>();
       for (int i = 0; i < node.getInputCount(); i++) {
         String name = node.getInput(i);
@@ -133,5 +169,6 @@ public final class TorchGraph implements AutoCloseable {
   @Override
   public void close() {
     initializers.values().forEach(Tensor::close);
+    constants.values().forEach(Tensor::close);
   }
 }

@@ -9,6 +9,7 @@ import java.util.Set;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -44,7 +45,9 @@ final class TorchOps {
           "ReduceMean",
           "Cast",
           "Slice",
-          "Identity");
+          "Identity",
+          "LayerNormalization",
+          "Gelu");
 
   private TorchOps() {}
 
@@ -65,6 +68,8 @@ final class TorchOps {
           case "MatMul" -> a.matmul(in.get(1));
           case "Gemm" -> gemm(node, in);
           case "Identity" -> a;
+          case "LayerNormalization" -> layerNorm(node, in);
+          case "Gelu" -> torch.gelu(a, stringAttribute(node, "approximate", "none"));
           case "Gather" -> gather(a, in.get(1), (int) attribute(node, "axis", 0));
           case "Shape" -> Tensor.create(TorchTensors.shape(a), a.dim());
           case "Constant" -> constant(node);
@@ -87,6 +92,34 @@ final class TorchOps {
     }
     // Integer division truncates, as in ONNX (and C); the values are shape arithmetic.
     return a.to(ScalarType.Double).div(b.to(ScalarType.Double)).to(a.scalar_type());
+  }
+
+  /** Normalized over the axes from {@code axis} on; scale and bias broadcast as in ONNX. */
+  private static Tensor layerNorm(NodeProto node, List<Tensor> in) {
+    Tensor x = in.get(0);
+    long[] shape = TorchTensors.shape(x);
+    int axis = (int) normalize(attribute(node, "axis", -1), x.dim());
+    long[] normalized = Arrays.copyOfRange(shape, axis, shape.length);
+    Tensor scale = in.get(1);
+    Tensor bias = in.size() > 2 ? in.get(2) : null;
+    double epsilon = floatAttribute(node, "epsilon", 1e-5f);
+    boolean exact =
+        Arrays.equals(TorchTensors.shape(scale), normalized)
+            && (bias == null || Arrays.equals(TorchTensors.shape(bias), normalized));
+    if (exact) {
+      return torch.layer_norm(
+          x,
+          normalized,
+          new TensorOptional(scale),
+          bias == null ? new TensorOptional() : new TensorOptional(bias),
+          epsilon,
+          false);
+    }
+    Tensor y =
+        torch
+            .layer_norm(x, normalized, new TensorOptional(), new TensorOptional(), epsilon, false)
+            .mul(scale);
+    return bias == null ? y : y.add(bias);
   }
 
   private static Tensor gemm(NodeProto node, List<Tensor> in) {
@@ -265,6 +298,14 @@ final class TorchOps {
     return node.getAttributeList().stream()
         .filter(a -> a.getName().equals(name))
         .map(AttributeProto::getF)
+        .findFirst()
+        .orElse(fallback);
+  }
+
+  private static String stringAttribute(NodeProto node, String name, String fallback) {
+    return node.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .map(a -> a.getS().toStringUtf8())
         .findFirst()
         .orElse(fallback);
   }

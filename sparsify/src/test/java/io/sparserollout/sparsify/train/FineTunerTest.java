@@ -34,6 +34,10 @@ class FineTunerTest {
         tune(dense, sparse, out, options(false, false), FineTuner.Resume.NONE, line -> {});
 
     assertThat(report.maskedLayers()).isEqualTo(2);
+    // The embedding table is a lookup: it stays frozen, only the two layers train.
+    assertThat(report.trainedTensors()).isEqualTo(2);
+    assertThat(OnnxModel.load(out).floats("embeddings.word"))
+        .containsExactly(OnnxModel.load(sparse).floats("embeddings.word"));
     assertThat(report.history()).extracting(FineTuner.Checkpoint::step).containsExactly(20, 40, 60);
     assertThat(report.finalFidelity()).isGreaterThan(report.initialFidelity() + 0.01);
     var verified = Verifier.verify(OnnxModel.load(out));

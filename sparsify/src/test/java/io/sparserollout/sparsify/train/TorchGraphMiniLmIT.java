@@ -36,6 +36,13 @@ class TorchGraphMiniLmIT {
     try (OrtModel ort = OrtModel.open(model, 1)) {
       expected = ort.run(batch, Set.of(ort.firstOutput())).values().iterator().next().data();
     }
+    // Its 13 layer normalizations and 6 GELUs run as single operators (Fusions).
+    assertThat(Fusions.fuse(OnnxModel.load(model).proto().getGraph()))
+        .extracting(n -> n.getOpType())
+        .filteredOn(op -> op.equals("LayerNormalization") || op.equals("Gelu"))
+        .hasSize(19)
+        .filteredOn("Gelu"::equals)
+        .hasSize(6);
     try (PointerScope scope = new PointerScope();
         TorchGraph graph = TorchGraph.of(OnnxModel.load(model))) {
       long start = System.nanoTime();
