@@ -19,11 +19,11 @@ public record FineTuningSpec(
                 + " training sentences): adds a task loss, a cosine classifier on the sentence"
                 + " embeddings that is dropped at export. Required when distillation is false.")
         String labelsUri,
-    @Default("2000") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
+    @Default("2200") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
         Integer steps,
-    @Default("16") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")
+    @Default("32") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")
         Integer batchSize,
-    @Default("2.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
+    @Default("4.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
         Double learningRate,
     @JsonPropertyDescription("CPU and memory for the fine-tuning Job's container.")
         ComputeResources resources) {}
