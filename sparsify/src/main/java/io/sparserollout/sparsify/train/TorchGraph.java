@@ -38,6 +38,9 @@ public final class TorchGraph implements AutoCloseable {
   @FunctionalInterface
   public interface InputHook {
     Tensor apply(NodeProto node, int index, Tensor value);
+
+    /** Called as each forward run ends: a hook forgets what it kept for that run. */
+    default void forwardEnds() {}
   }
 
   private TorchGraph(OnnxModel model) {
@@ -137,6 +140,25 @@ public final class TorchGraph implements AutoCloseable {
     Map<String, Tensor> values = new HashMap<>(initializers);
     values.putAll(constants);
     values.putAll(inputs);
+    try {
+      run(values);
+    } finally {
+      inputHook.forwardEnds();
+    }
+    Map<String, Tensor> outputs = new LinkedHashMap<>();
+    List<String> names =
+        wanted.isEmpty() ? graph.getOutputList().stream().map(o -> o.getName()).toList() : wanted;
+    for (String name : names) {
+      Tensor value = values.get(name);
+      if (value == null) {
+        throw new SparsifyException("the graph has no value " + name);
+      }
+      outputs.put(name, value);
+    }
+    return outputs;
+  }
+
+  private void run(Map<String, Tensor> values) {
     for (NodeProto node : nodes) {
       List<Tensor> in = new ArrayList<>();
       for (int i = 0; i < node.getInputCount(); i++) {
@@ -153,17 +175,6 @@ public final class TorchGraph implements AutoCloseable {
             "node " + node.getName() + " (" + node.getOpType() + ") failed: " + e.getMessage(), e);
       }
     }
-    Map<String, Tensor> outputs = new LinkedHashMap<>();
-    List<String> names =
-        wanted.isEmpty() ? graph.getOutputList().stream().map(o -> o.getName()).toList() : wanted;
-    for (String name : names) {
-      Tensor value = values.get(name);
-      if (value == null) {
-        throw new SparsifyException("the graph has no value " + name);
-      }
-      outputs.put(name, value);
-    }
-    return outputs;
   }
 
   @Override
