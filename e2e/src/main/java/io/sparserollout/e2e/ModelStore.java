@@ -22,22 +22,40 @@ public final class ModelStore {
       copy("all-minilm-l6-v2-tokenizer.json", model.resolve("tokenizer.json"));
       Path data = Files.createDirectories(volume.resolve("data"));
       if (!Files.exists(data.resolve("evaluation.txt"))) {
-        Process script =
-            new ProcessBuilder(
-                    projectRoot.resolve("scripts/debian-sentences.sh").toString(), data.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        if (script.waitFor() != 0) {
-          throw new IllegalStateException("scripts/debian-sentences.sh failed");
-        }
+        run(projectRoot.resolve("scripts/debian-sentences.sh"), data);
       }
       Files.createDirectories(volume.resolve("sparserollout"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void run(Path script, Path outDir) {
+    try {
+      Process process =
+          new ProcessBuilder(script.toString(), outDir.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (process.waitFor() != 0) {
+        throw new IllegalStateException(script.getFileName() + " failed");
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Adds data/training.txt to a filled volume: sentences to fine-tune on, none of them among
+   * data/evaluation.txt (scripts/debian-training-text.sh).
+   */
+  public static void fillTrainingText(Path volume, Path projectRoot) {
+    Path data = volume.resolve("data");
+    if (!Files.exists(data.resolve("training.txt"))) {
+      run(projectRoot.resolve("scripts/debian-training-text.sh"), data);
     }
   }
 

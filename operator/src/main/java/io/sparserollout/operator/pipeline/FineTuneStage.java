@@ -1,6 +1,7 @@
 package io.sparserollout.operator.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparserollout.api.v1alpha1.PruningStatus;
 import io.sparserollout.api.v1alpha1.QuantizationSpec;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.api.v1alpha1.SparsitySpec;
@@ -61,5 +62,16 @@ final class FineTuneStage implements StageHandler {
   @Override
   public void apply(SparseModelStatus status, StageContext c, JsonNode result) {
     ModelArtifacts.replace(status, c.storage().artifactUri(StageContext.FINETUNED));
+    if (status.getPruning() != null) {
+      status.setPruning(
+          status
+              .getPruning()
+              .withFineTuning(
+                  new PruningStatus.FineTuningResult(
+                      result.path("steps").asInt(),
+                      result.path("initialFidelity").asDouble(),
+                      result.path("finalFidelity").asDouble(),
+                      result.path("seconds").asDouble())));
+    }
   }
 }

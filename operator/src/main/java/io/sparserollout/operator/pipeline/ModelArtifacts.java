@@ -10,9 +10,7 @@ final class ModelArtifacts {
   static void replace(SparseModelStatus status, String artifactUri) {
     PruningStatus p = status.getPruning();
     if (p != null) {
-      status.setPruning(
-          new PruningStatus(
-              p.method(), p.layersPruned(), p.layersSkipped(), p.achievedSparsity(), artifactUri));
+      status.setPruning(p.withArtifactUri(artifactUri));
     }
   }
 }

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sparserollout.api.v1alpha1.GateStatus;
+import io.sparserollout.api.v1alpha1.PruningStatus;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.Fixtures;
 import java.time.Instant;
@@ -84,6 +85,33 @@ class StageStateTest {
     assertThat(status.getGate().message()).contains("absolute drop 0.2000 > allowed 0.1000");
     assertThat(status.getGate().reportUri())
         .isEqualTo("pvc://artifacts/sparserollout/ml/minilm-cpu/r1/reports/evaluate.json");
+  }
+
+  @Test
+  void fineTuningResultsJoinThePruningStatusAndTheModelMovesOn() throws Exception {
+    var model = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
+    var context = StageContext.of(model, "r1");
+    var status = new SparseModelStatus();
+    StageHandler.of(Stage.PRUNE)
+        .apply(
+            status,
+            context,
+            StageState.JSON.readTree(
+                "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"achievedSparsity\":0.5}"));
+
+    StageHandler.of(Stage.FINETUNE)
+        .apply(
+            status,
+            context,
+            StageState.JSON.readTree(
+                "{\"steps\":2200,\"initialFidelity\":0.9037,\"finalFidelity\":0.98,"
+                    + "\"seconds\":1123.4}"));
+
+    assertThat(status.getPruning().layersPruned()).isEqualTo(36);
+    assertThat(status.getPruning().artifactUri())
+        .isEqualTo("pvc://artifacts/sparserollout/ml/minilm-cpu/r1/finetuned.onnx");
+    assertThat(status.getPruning().fineTuning())
+        .isEqualTo(new PruningStatus.FineTuningResult(2200, 0.9037, 0.98, 1123.4));
   }
 
   private static Job job(String condition) {
