@@ -134,35 +134,42 @@ public class InferRoute {
         throw new BadRequest("malformed JSON: the body is empty");
       }
       inputs = InferRequests.parse(request, model.backend().inputs());
-      batcher
-          .submit(inputs)
-          .whenComplete(
-              (outputs, failure) -> {
-                if (failure == null && elements(outputs) > INLINE_ENCODE_ELEMENTS) {
-                  // Large responses are encoded off the batcher's thread: the model goes on.
-                  encoders.execute(() -> answer(ctx, request, body, outputs, null, start));
-                } else {
-                  answer(ctx, request, body, outputs, failure, start);
-                }
-              });
+      Exchange exchange = new Exchange(ctx, request, body, start);
+      Map<String, Tensor> outputs = batcher.runAtOnceIfIdle(inputs);
+      if (outputs != null) {
+        respond(exchange, outputs, null);
+      } else {
+        batcher
+            .submit(inputs)
+            .whenComplete((batched, failure) -> respond(exchange, batched, failure));
+      }
     } catch (RuntimeException e) {
       fail(ctx.response(), e, start);
     }
   }
 
-  private void answer(
-      RoutingContext ctx,
-      JsonNode request,
-      byte[] body,
-      Map<String, Tensor> outputs,
-      Throwable failure,
-      long start) {
+  /** An infer request being answered: its route, parsed body, raw body and arrival time. */
+  private record Exchange(RoutingContext ctx, JsonNode request, byte[] body, long start) {}
+
+  private void respond(Exchange exchange, Map<String, Tensor> outputs, Throwable failure) {
+    if (failure == null && elements(outputs) > INLINE_ENCODE_ELEMENTS) {
+      // Large responses are encoded off the model's thread: the model goes on.
+      encoders.execute(() -> answer(exchange, outputs, null));
+    } else {
+      answer(exchange, outputs, failure);
+    }
+  }
+
+  private void answer(Exchange exchange, Map<String, Tensor> outputs, Throwable failure) {
+    RoutingContext ctx = exchange.ctx();
+    JsonNode request = exchange.request();
+    long start = exchange.start();
     try {
       if (failure != null) {
         throw failure instanceof CompletionException c ? c.getCause() : failure;
       }
       List<Tensor> selected = selected(request, outputs);
-      shadow.mirror(request, body, selected);
+      shadow.mirror(request, exchange.body(), selected);
       boolean binary = request.path("parameters").path("binary_data_output").asBoolean(false);
       InferResponses.Encoded encoded =
           InferResponses.encode(
@@ -176,7 +183,7 @@ public class InferRoute {
       } else {
         response.putHeader("Content-Type", "application/json");
       }
-      response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.body())));
+      response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.array(), 0, encoded.length())));
       record(start, true);
     } catch (Throwable t) {
       fail(ctx.response(), t, start);

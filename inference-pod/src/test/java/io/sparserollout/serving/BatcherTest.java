@@ -2,6 +2,7 @@ package io.sparserollout.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sparserollout.serving.backend.InferenceBackend;
@@ -21,8 +22,9 @@ class BatcherTest {
   /** Doubles its input; records each run's batch rows; can be held to fill the queue. */
   static final class Doubler implements InferenceBackend {
     final List<Long> runs = new ArrayList<>();
-    final CountDownLatch release;
+    volatile CountDownLatch release;
     final AtomicInteger started = new AtomicInteger();
+    volatile Thread lastThread;
 
     Doubler(CountDownLatch release) {
       this.release = release;
@@ -46,6 +48,7 @@ class BatcherTest {
     @Override
     public Map<String, Tensor> infer(List<Tensor> inputs) {
       started.incrementAndGet();
+      lastThread = Thread.currentThread();
       try {
         release.await();
       } catch (InterruptedException e) {
@@ -72,7 +75,8 @@ class BatcherTest {
     CountDownLatch hold = new CountDownLatch(1);
     Doubler backend = new Doubler(hold);
     Batcher batcher =
-        new Batcher(backend, "m", 32, Duration.ofMillis(50), 64, new SimpleMeterRegistry());
+        new Batcher(
+            backend, "m", 32, Duration.ofMillis(50), 64, Duration.ZERO, new SimpleMeterRegistry());
     List<CompletableFuture<Map<String, Tensor>>> results = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       results.add(batcher.submit(List.of(row(i))));
@@ -92,7 +96,8 @@ class BatcherTest {
   void aFullQueueRefusesAtOnce() throws Exception {
     CountDownLatch hold = new CountDownLatch(1);
     Doubler backend = new Doubler(hold);
-    Batcher batcher = new Batcher(backend, "m", 1, Duration.ZERO, 2, new SimpleMeterRegistry());
+    Batcher batcher =
+        new Batcher(backend, "m", 1, Duration.ZERO, 2, Duration.ZERO, new SimpleMeterRegistry());
     batcher.submit(List.of(row(0)));
     while (backend.started.get() == 0) {
       Thread.sleep(5); // the worker holds the first request inside the model
@@ -105,6 +110,54 @@ class BatcherTest {
         .hasMessageContaining("at capacity");
     hold.countDown();
     batcher.close();
+  }
+
+  @Test
+  void aLoneShortRequestRunsAtOnceOnTheCallersThreadOnceTheModelWasTimed() throws Exception {
+    Doubler backend = new Doubler(new CountDownLatch(0));
+    Batcher batcher =
+        new Batcher(
+            backend, "m", 32, Duration.ZERO, 8, Duration.ofSeconds(5), new SimpleMeterRegistry());
+    assertThat(batcher.runAtOnceIfIdle(List.of(row(1))))
+        .as("no run timed yet: how long one takes is unknown")
+        .isNull();
+    batcher.submit(List.of(row(1))).get();
+    assertThat(backend.lastThread.getName()).isEqualTo("batcher");
+
+    Map<String, Tensor> outputs = batcher.runAtOnceIfIdle(List.of(row(3)));
+
+    assertThat((float[]) outputs.get("y").data()).containsExactly(6f, 8f);
+    assertThat(backend.lastThread).isSameAs(Thread.currentThread());
+    batcher.close();
+  }
+
+  @Test
+  void nothingRunsAtOnceWhileTheModelIsBusyOrWhenTurnedOff() throws Exception {
+    Doubler backend = new Doubler(new CountDownLatch(0));
+    Batcher batcher =
+        new Batcher(
+            backend, "m", 32, Duration.ZERO, 8, Duration.ofSeconds(5), new SimpleMeterRegistry());
+    batcher.submit(List.of(row(0))).get(); // timed: short enough from now on
+    backend.release = new CountDownLatch(1);
+    CompletableFuture<Map<String, Tensor>> held = batcher.submit(List.of(row(1)));
+    while (backend.started.get() < 2) {
+      Thread.sleep(5); // the worker holds this one inside the model
+    }
+
+    assertThat(batcher.runAtOnceIfIdle(List.of(row(2)))).as("the model is busy").isNull();
+    backend.release.countDown();
+    held.get();
+    // The worker lets go of the model just after answering.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> batcher.runAtOnceIfIdle(List.of(row(2))) != null);
+
+    Batcher off =
+        new Batcher(backend, "m", 32, Duration.ZERO, 8, Duration.ZERO, new SimpleMeterRegistry());
+    off.submit(List.of(row(0))).get();
+    assertThat(off.runAtOnceIfIdle(List.of(row(1)))).as("inline-max-run 0").isNull();
+    batcher.close();
+    off.close();
   }
 
   private static Tensor row(int i) {

