@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reruns the serving measurements of docs/benchmarks.md: the packaged inference pod serving
 # all-MiniLM-L6-v2 (ONNX Runtime, CPU) on loopback, against in-process ONNX Runtime.
+# Usage: scripts/bench-serving.sh [OVERLOAD_SECONDS]   (how long the 64-client overload lasts; 20)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -23,4 +24,4 @@ echo "machine: $(nproc) cores; server and load generator share them"
 # The load generator needs only ONNX Runtime (for the in-process baseline) beside its own class.
 ort=$(tr ':' '\n' <"$work/cp.txt" | grep '/onnxruntime-[0-9.]*\.jar$')
 java -cp "inference-pod/target/test-classes:$ort" io.sparserollout.serving.ServingBenchmark \
-  "$work/all-minilm-l6-v2.onnx" "http://127.0.0.1:$port" "$server"
+  "$work/all-minilm-l6-v2.onnx" "http://127.0.0.1:$port" "$server" "${1:-20}"

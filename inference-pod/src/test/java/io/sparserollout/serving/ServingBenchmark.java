@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * docs/benchmarks.md, serving: run by scripts/bench-serving.sh against a server it started.
- * Arguments: MODEL.onnx SERVER_URL SERVER_PID.
+ * Arguments: MODEL.onnx SERVER_URL SERVER_PID [OVERLOAD_SECONDS, default 20].
  */
 public final class ServingBenchmark {
   private static final int SEQ = 16;
@@ -99,13 +99,17 @@ public final class ServingBenchmark {
     }
 
     long rssBefore = rssKiB(pid);
-    overload(url, request(1), 64, 20);
+    int overloadSeconds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+    List<Long> rssDuring = overload(url, request(1), 64, overloadSeconds, pid);
     long rssAfter = rssKiB(pid);
     System.out.printf(
-        "server RSS: %d MiB before overload, %d MiB after%n", rssBefore / 1024, rssAfter / 1024);
+        "server RSS: %d MiB before overload, every 2 s during it %s MiB, %d MiB after%n",
+        rssBefore / 1024, rssDuring, rssAfter / 1024);
   }
 
-  private static void overload(String url, String body, int clients, int seconds) throws Exception {
+  /** Closed-loop clients for a while; returns the server's RSS (MiB) sampled every 2 s. */
+  private static List<Long> overload(String url, String body, int clients, int seconds, long pid)
+      throws Exception {
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -137,6 +141,11 @@ public final class ServingBenchmark {
                 return null;
               }));
     }
+    List<Long> rss = new ArrayList<>();
+    while (System.nanoTime() < end) {
+      Thread.sleep(2000);
+      rss.add(rssKiB(pid) / 1024);
+    }
     for (Future<?> f : futures) {
       f.get();
     }
@@ -153,6 +162,7 @@ public final class ServingBenchmark {
         failed.get(),
         sorted.length == 0 ? 0 : sorted[sorted.length / 2],
         sorted.length == 0 ? 0 : sorted[(int) (sorted.length * 0.99)]);
+    return rss;
   }
 
   private static final int ROUNDS = 10;
