@@ -133,7 +133,8 @@ public class Batcher {
   public Map<String, Tensor> runAtOnceIfIdle(List<Tensor> inputs) {
     long rows = rows(inputs);
     long perRow = nanosPerRow;
-    if (perRow < 0
+    if (inlineMaxRunNanos <= 0 // turned off
+        || perRow < 0
         || rows * perRow > inlineMaxRunNanos
         || !queue.isEmpty()
         || model.hasQueuedThreads() // the worker holds a batch and waits for the model
