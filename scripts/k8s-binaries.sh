@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Provides a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl) in the envtest layout, and prints the directory holding them.
+# kubectl) and a node's components (kubelet, kube-proxy) in the envtest layout, and prints the
+# directory holding them.
 #
 #   KUBEBUILDER_ASSETS set  -> those binaries are used as they are.
 #   otherwise               -> built once from Debian's `kubernetes` source package and cached in
 #                              ${SPARSEROLLOUT_CACHE:-~/.cache/sparserollout}/k8s/<version>-linux-amd64
 #
-# Debian has no binary package for the server components; building them takes 8-17 minutes on two
-# cores, hence the cache. All progress goes to stderr; stdout carries only the directory.
+# Debian has no binary package for the server and node components; building them takes 11-20
+# minutes on two cores, hence the cache. All progress goes to stderr; stdout carries only the directory.
 set -euo pipefail
 
 K8S_VERSION=1.20.2
 cache_root=${SPARSEROLLOUT_CACHE:-$HOME/.cache/sparserollout}
 dest="$cache_root/k8s/$K8S_VERSION-linux-amd64"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl)
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 
 log() { echo "[k8s-binaries] $*" >&2; }
 
@@ -72,11 +73,11 @@ fi
 # Built as Debian's own rules do: `make WHAT=...` runs the code generators (openapi-gen) that a
 # plain `go build` would miss, in GOPATH layout.
 missing=()
-for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
   [ -x "$dest/$cmd" ] || missing+=("cmd/$cmd")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  log "building ${missing[*]} (8-17 minutes on two cores)"
+  log "building ${missing[*]} (11-20 minutes on two cores)"
   mkdir -p "$src/.go/src/k8s.io"
   ln -sfn ../../.. "$src/.go/src/k8s.io/kubernetes"
   (cd "$src" && env GOPATH="$src/.go" CGO_ENABLED=0 KUBE_GIT_VERSION="v$K8S_VERSION" \

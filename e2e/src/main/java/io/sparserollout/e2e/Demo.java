@@ -17,10 +17,11 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The README's demo: a local cluster, the operator installed from manifests/, the bundled real
- * all-MiniLM-L6-v2 and the CPU sample applied with kubectl; progress as the phases advance, live v2
- * traffic through the model's Service while the canary is judged on it, then `kubectl get
- * sparsemodels` and the measured dense-vs-sparse numbers. Tears everything down at the end.
+ * The README's demo: a local cluster with a real node, the operator installed from manifests/, the
+ * bundled real all-MiniLM-L6-v2 and the CPU sample applied with kubectl; progress as the phases
+ * advance, live v2 traffic through the model's Service while the canary is judged on it, then
+ * `kubectl get sparsemodels` and the measured dense-vs-sparse numbers. Tears everything down at the
+ * end.
  */
 public final class Demo {
   static final String NAMESPACE = "ml";
@@ -51,9 +52,11 @@ public final class Demo {
     Instant start = Instant.now();
     say(
         "starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler;"
-            + " nodes cpu-node, a100-node (A100), t4-node (T4); the process-backed kubelet");
-    int exit = 1;
+            + " cpu-node run by containerd, runc, kubelet and kube-proxy with cluster DNS;"
+            + " a100-node (A100) and t4-node (T4) in the API only (no GPU here)");
     try (LocalCluster cluster = LocalCluster.start(work)) {
+      say("kubectl get nodes -o wide");
+      System.out.println(cluster.kubectl().ok("get", "nodes", "-o", "wide"));
       say("kubectl apply -k manifests/   (CRD, RBAC, operator Deployment)");
       cluster.installOperator(Duration.ofMinutes(3));
       say(
@@ -64,11 +67,13 @@ public final class Demo {
         say("the sample trains on data/training.txt: 60000 sentences of Debian descriptions");
         ModelStore.fillTrainingText(models, root);
       }
+      cluster.handToPods(models);
       List<String> traffic = ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);
       cluster.kubectl().ok("apply", "-n", NAMESPACE, "-f", sample.toString());
       Phase end = follow(cluster, modelName, traffic, timeout);
       System.out.println();
+      System.out.println(cluster.kubectl().ok("get", "pods", "-A", "-o", "wide"));
       System.out.println(cluster.kubectl().ok("get", "sparsemodels", "-n", NAMESPACE));
       summarize(
           cluster
@@ -110,13 +115,16 @@ public final class Demo {
                 .withName(name)
                 .get();
         if (load == null) {
-          String address = cluster.serviceAddress(NAMESPACE, name);
-          if (address != null && "200".equals(LoadGenerator.send(address, 8080, name))) {
+          var address = cluster.serviceAddress(NAMESPACE, name);
+          if (address != null && "200".equals(LoadGenerator.send(address, name))) {
             say(
                 "Service "
                     + name
-                    + " answers: sending it v2 infer requests (held-out sentences), 10 per second");
-            load = new LoadGenerator(address, 8080, name, traffic, Duration.ofMillis(100));
+                    + " answers through its ClusterIP (kube-proxy): sending it v2 infer requests"
+                    + " (held-out sentences), 10 per second");
+            load = new LoadGenerator(address, name, traffic, Duration.ofMillis(100));
+            say("kubectl get pods -n " + NAMESPACE + " -o wide");
+            System.out.println(cluster.kubectl().ok("get", "pods", "-n", NAMESPACE, "-o", "wide"));
           }
         }
         if (model != null && model.getStatus() != null && model.getStatus().getPhase() != null) {

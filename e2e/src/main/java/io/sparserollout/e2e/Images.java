@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * The project's images as the process kubelet runs them: each image's files are the module's build
- * output on this machine, and its entrypoint is the command the Dockerfile gives it.
+ * output on this machine, and its entrypoint is the one scripts/images.sh gives the image.
  *
  * @param repository the image name without tag, e.g. sparserollout/sparsify
  * @param imageRoot the directory inside the image holding the application

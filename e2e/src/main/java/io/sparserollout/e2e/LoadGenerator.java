@@ -22,7 +22,8 @@ public final class LoadGenerator implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  public LoadGenerator(String host, int port, String model, List<String> bodies, Duration every) {
+  public LoadGenerator(
+      InetSocketAddress service, String model, List<String> bodies, Duration every) {
     thread =
         new Thread(
             () -> {
@@ -30,7 +31,7 @@ public final class LoadGenerator implements AutoCloseable {
               while (running) {
                 String body = bodies.get(next++ % bodies.size());
                 outcomes
-                    .computeIfAbsent(send(host, port, model, body), k -> new AtomicLong())
+                    .computeIfAbsent(send(service, model, body), k -> new AtomicLong())
                     .incrementAndGet();
                 try {
                   Thread.sleep(every.toMillis());
@@ -45,22 +46,22 @@ public final class LoadGenerator implements AutoCloseable {
   }
 
   /** One "hello world" request; its HTTP status, or "refused"/"broken" when none came back. */
-  public static String send(String host, int port, String model) {
-    return send(host, port, model, InferRequests.HELLO_WORLD);
+  public static String send(InetSocketAddress service, String model) {
+    return send(service, model, InferRequests.HELLO_WORLD);
   }
 
   /** One request; its HTTP status, or "refused"/"broken" when none came back. */
-  public static String send(String host, int port, String model, String json) {
+  public static String send(InetSocketAddress service, String model, String json) {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host, port), 2000);
+      socket.connect(service, 2000);
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
       out.write(
           ("POST /v2/models/"
                   + model
                   + "/infer HTTP/1.1\r\nHost: "
-                  + host
+                  + service.getHostString()
                   + "\r\n"
                   + "Content-Type: application/json\r\nContent-Length: "
                   + body.length

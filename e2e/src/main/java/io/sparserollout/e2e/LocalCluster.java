@@ -4,62 +4,80 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sparserollout.testing.ControlPlaneBinaries;
-import io.sparserollout.testing.ControllerManager;
-import io.sparserollout.testing.KubeScheduler;
 import io.sparserollout.testing.Kubectl;
-import io.sparserollout.testing.RealApiServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A local Kubernetes cluster on real control-plane binaries (etcd, kube-apiserver,
- * kube-controller-manager, kube-scheduler), three registered nodes (CPU, A100, T4) and the
- * process-backed kubelet, with the project installed by {@code kubectl apply -k manifests/}: the
- * operator then runs as the pod of its own Deployment, under its ServiceAccount.
+ * A local Kubernetes cluster with a real node (scripts/local-cluster.sh): etcd, kube-apiserver,
+ * kube-controller-manager and kube-scheduler on loopback; {@code cpu-node} run by containerd, runc,
+ * kubelet and kube-proxy inside a network namespace of its own, with cluster DNS; the project's
+ * images built by scripts/images.sh. Beside it two GPU nodes (an A100 and a T4) that only exist in
+ * the API, their pods run as processes by {@link ProcessKubelet}: placement keeps its tests on a
+ * machine without GPUs. The project is installed by {@code kubectl apply -k manifests/}: the
+ * operator then runs in a container of its own Deployment, under its ServiceAccount's token.
  */
 public final class LocalCluster implements AutoCloseable {
   public static final String MODELS_CLAIM = "models";
+
+  /** The user the project's pods run as; volumes they write are handed to it. */
+  private static final String POD_USER = "1000:1000";
+
+  private static final String NODE_NETNS = "/run/netns/sparserollout";
+  private static final AtomicInteger NEXT_LOOPBACK = new AtomicInteger(2);
   private final Path root;
   private final Path workDir;
-  private final RealApiServer apiServer;
-  private final ControllerManager controllerManager;
-  private final KubeScheduler scheduler;
+  private final Path clusterDir;
   private final KubernetesClient client;
   private final SharedIndexInformer<Pod> pods;
-  private final ServiceProxy services;
-  private final ProcessKubelet kubelet;
+  private final ProcessKubelet gpuKubelet;
   private final Kubectl kubectl;
+  private final Map<String, InetSocketAddress> forwards = new ConcurrentHashMap<>();
+  private final Thread teardownOnExit;
+  private boolean closed;
 
   private LocalCluster(Path root, Path workDir) {
     this.root = root;
     this.workDir = workDir;
-    this.apiServer = RealApiServer.start();
-    this.controllerManager = ControllerManager.start(apiServer, workDir.resolve("control-plane"));
-    this.scheduler = KubeScheduler.start(apiServer, workDir.resolve("control-plane"));
-    this.client = apiServer.client();
-    this.kubectl = new Kubectl(apiServer.kubeconfig());
-    Nodes.register(client);
+    this.clusterDir = workDir.resolve("cluster");
+    this.teardownOnExit = new Thread(this::down, "local-cluster-teardown");
+    Runtime.getRuntime().addShutdownHook(teardownOnExit);
+    script("up", clusterDir.toString());
+    try {
+      this.client =
+          new KubernetesClientBuilder()
+              .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig())))
+              .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    this.kubectl = new Kubectl(kubeconfig());
+    Nodes.registerGpuNodes(client);
     this.pods = client.pods().inAnyNamespace().inform();
-    this.services = new ServiceProxy(client, pods);
-    this.kubelet =
+    this.gpuKubelet =
         new ProcessKubelet(
             client,
             pods,
             Images.of(root),
             Map.of(MODELS_CLAIM, workDir.resolve("pv").resolve(MODELS_CLAIM)),
-            workDir.resolve("pods"),
-            services,
-            credentials(apiServer.config()));
+            workDir.resolve("pods"));
   }
 
   /** Starts the cluster with its state and logs under {@code workDir}. */
@@ -98,14 +116,15 @@ public final class LocalCluster implements AutoCloseable {
             "the operator did not become Available within "
                 + timeout
                 + ": see "
-                + workDir.resolve("pods"));
+                + clusterDir.resolve("logs"));
       }
     }
   }
 
   /**
-   * A namespace with the models claim: a PersistentVolume on the local directory the kubelet mounts
-   * for it, bound (the harness plays the volume binder) so the scheduler places its pods.
+   * A namespace with the models claim: a hostPath PersistentVolume on a local directory, bound (the
+   * harness plays the volume binder) so the scheduler places its pods. Fill it, then {@link
+   * #handToPods} it.
    */
   public Path createNamespaceWithModels(String namespace) {
     client
@@ -178,77 +197,99 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public Path kubeconfig() {
-    return apiServer.kubeconfig();
+    return clusterDir.resolve("kubeconfig");
   }
 
   public Path workDir() {
     return workDir;
   }
 
-  /** Where clients reach a Service (its cluster address as this machine sees it). */
-  public String serviceAddress(String namespace, String name) {
-    return services.address(namespace, name);
+  /** The components' logs, and the pods' logs once the cluster is down. */
+  public Path logs() {
+    return clusterDir.resolve("logs");
   }
 
-  /** The operator's client acts as its ServiceAccount: environment for Fabric8 and Quarkus. */
-  private static Map<String, String> credentials(Config admin) {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("KUBERNETES_MASTER", admin.getMasterUrl());
-    env.put("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", admin.getMasterUrl());
-    put(
-        env,
-        admin.getCaCertFile(),
-        "KUBERNETES_CERTS_CA_FILE",
-        "QUARKUS_KUBERNETES_CLIENT_CA_CERT_FILE");
-    put(
-        env,
-        admin.getCaCertData(),
-        "KUBERNETES_CERTS_CA_DATA",
-        "QUARKUS_KUBERNETES_CLIENT_CA_CERT_DATA");
-    put(
-        env,
-        admin.getClientCertFile(),
-        "KUBERNETES_CERTS_CLIENT_FILE",
-        "QUARKUS_KUBERNETES_CLIENT_CLIENT_CERT_FILE");
-    put(
-        env,
-        admin.getClientCertData(),
-        "KUBERNETES_CERTS_CLIENT_DATA",
-        "QUARKUS_KUBERNETES_CLIENT_CLIENT_CERT_DATA");
-    put(
-        env,
-        admin.getClientKeyFile(),
-        "KUBERNETES_CERTS_CLIENT_KEY_FILE",
-        "QUARKUS_KUBERNETES_CLIENT_CLIENT_KEY_FILE");
-    put(
-        env,
-        admin.getClientKeyData(),
-        "KUBERNETES_CERTS_CLIENT_KEY_DATA",
-        "QUARKUS_KUBERNETES_CLIENT_CLIENT_KEY_DATA");
-    put(
-        env,
-        admin.getClientKeyAlgo(),
-        "KUBERNETES_CERTS_CLIENT_KEY_ALGO",
-        "QUARKUS_KUBERNETES_CLIENT_CLIENT_KEY_ALGO");
-    return env;
+  /**
+   * Where a client on this machine reaches a Service: a loopback address bridged to its ClusterIP
+   * inside the node's network (kube-proxy picks a pod for each connection); null while the Service
+   * does not exist.
+   */
+  public InetSocketAddress serviceAddress(String namespace, String name) {
+    Service service = client.services().inNamespace(namespace).withName(name).get();
+    if (service == null || service.getSpec().getClusterIP() == null) {
+      return null;
+    }
+    return reach(service.getSpec().getClusterIP(), service.getSpec().getPorts().get(0).getPort());
   }
 
-  private static void put(Map<String, String> env, String value, String... names) {
-    if (value != null) {
-      for (String name : names) {
-        env.put(name, value);
+  /** Where a client on this machine reaches an address inside the cluster (a pod's, the node's). */
+  public InetSocketAddress reach(String clusterAddress, int port) {
+    return forwards.computeIfAbsent(
+        clusterAddress + ":" + port,
+        target -> {
+          String local = "127.0.2." + NEXT_LOOPBACK.getAndIncrement();
+          script("forward", clusterDir.toString(), local + ":" + port, target);
+          return new InetSocketAddress(local, port);
+        });
+  }
+
+  /** The node's address inside the cluster network (what pods reach node-level services at). */
+  public String nodeAddress() {
+    return "10.243.0.1";
+  }
+
+  /**
+   * A command run in the node's network namespace, beside kubelet (pods and Services reachable).
+   */
+  public List<String> onNode(List<String> command) {
+    List<String> full = new ArrayList<>(List.of("nsenter", "--net=" + NODE_NETNS));
+    full.addAll(command);
+    return full;
+  }
+
+  /** Hands a volume's files to the user the project's pods run as (hostPath keeps ownership). */
+  public void handToPods(Path volume) {
+    run(List.of("chown", "-R", POD_USER, volume.toString()));
+  }
+
+  private void script(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(root.resolve("scripts/local-cluster.sh").toString());
+    command.addAll(List.of(args));
+    run(command);
+  }
+
+  private void run(List<String> command) {
+    try {
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().put("OWNER_PID", Long.toString(ProcessHandle.current().pid()));
+      Process process = builder.start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (process.waitFor() != 0) {
+        throw new IllegalStateException(
+            String.join(" ", command) + " exited " + process.exitValue() + ":\n" + output);
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private synchronized void down() {
+    if (!closed) {
+      closed = true;
+      script("down", clusterDir.toString());
     }
   }
 
   @Override
   public void close() {
-    kubelet.close();
-    services.close();
+    gpuKubelet.close();
     pods.close();
     client.close();
-    scheduler.close();
-    controllerManager.close();
-    apiServer.close();
+    down();
+    Runtime.getRuntime().removeShutdownHook(teardownOnExit);
   }
 }

@@ -11,9 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The local cluster's nodes: a CPU node and two GPU nodes labelled as the NVIDIA GPU Operator's GPU
- * Feature Discovery labels them (an A100 and a T4, tainted as GPU nodes are), so the real scheduler
- * exercises GPU placement. Their processes all run on this machine.
+ * The local cluster's nodes: the real {@code cpu-node} (its kubelet registers it) and two GPU nodes
+ * that exist only in the API, labelled as the NVIDIA GPU Operator's GPU Feature Discovery labels
+ * them (an A100 and a T4, tainted as GPU nodes are), so the real scheduler exercises GPU placement;
+ * {@link ProcessKubelet} runs their pods as processes on this machine.
  */
 public final class Nodes {
   public static final String CPU = "cpu-node";
@@ -22,12 +23,12 @@ public final class Nodes {
 
   private Nodes() {}
 
-  public static List<String> names() {
-    return List.of(CPU, A100, T4);
+  /** The nodes only the API knows, whose pods {@link ProcessKubelet} runs. */
+  public static List<String> gpuNodes() {
+    return List.of(A100, T4);
   }
 
-  public static void register(KubernetesClient client) {
-    register(client, CPU, Map.of(), 0, false);
+  public static void registerGpuNodes(KubernetesClient client) {
     register(client, A100, gpuLabels("NVIDIA-A100-SXM4-80GB", "8", "0", "81920"), 4, true);
     register(client, T4, gpuLabels("Tesla-T4", "7", "5", "15360"), 1, true);
   }
@@ -79,7 +80,7 @@ public final class Nodes {
                     .withType("Ready")
                     .withStatus("True")
                     .withReason("KubeletReady")
-                    .withMessage("process-backed kubelet of the e2e harness")
+                    .withMessage("GPU node of the e2e harness: its pods run as processes")
                     .withLastHeartbeatTime(now)
                     .withLastTransitionTime(now)
                     .build())

@@ -27,12 +27,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A kubelet for the harness only: runs the containers of pods the scheduler bound to the harness's
- * nodes as local processes (same command, arguments and environment; see {@link PodProcess}), each
- * pod on its own loopback address. It reports status honestly: Running once started, Ready when the
- * readiness probe answers, Succeeded or Failed with the exit code and termination message. Pods of
- * any other image fail with a clear reason. Deleted pods get a graceful stop: not Ready first, so
- * traffic drains, then SIGTERM.
+ * A kubelet for the harness's GPU nodes only (they exist in the API, not on this machine): runs the
+ * containers of pods the scheduler bound to them as local processes (same command, arguments and
+ * environment; see {@link PodProcess}), each pod on its own loopback address. It reports status
+ * honestly: Running once started, Ready when the readiness probe answers, Succeeded or Failed with
+ * the exit code and termination message. Pods of any other image fail with a clear reason. Deleted
+ * pods get a graceful stop: not Ready first, so traffic drains, then SIGTERM.
  */
 final class ProcessKubelet implements AutoCloseable {
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(10);
@@ -42,8 +42,6 @@ final class ProcessKubelet implements AutoCloseable {
   private final List<Images> images;
   private final Map<String, Path> claims;
   private final Path workDir;
-  private final ServiceProxy services;
-  private final Map<String, String> credentials;
   private final Map<String, RunningPod> running = new ConcurrentHashMap<>();
   private final ExecutorService threads =
       Executors.newCachedThreadPool(
@@ -68,25 +66,17 @@ final class ProcessKubelet implements AutoCloseable {
     }
   }
 
-  /**
-   * @param credentials environment that lets a pod's Kubernetes client reach the API server as its
-   *     ServiceAccount (the harness has no token controller, so it impersonates)
-   */
   ProcessKubelet(
       KubernetesClient client,
       SharedIndexInformer<Pod> pods,
       List<Images> images,
       Map<String, Path> claims,
-      Path workDir,
-      ServiceProxy services,
-      Map<String, String> credentials) {
+      Path workDir) {
     this.client = client;
     this.pods = pods;
     this.images = images;
     this.claims = claims;
     this.workDir = workDir;
-    this.services = services;
-    this.credentials = credentials;
     threads.submit(this::loop);
   }
 
@@ -94,7 +84,7 @@ final class ProcessKubelet implements AutoCloseable {
     while (!stopped) {
       for (Pod pod : pods.getStore().list()) {
         String node = pod.getSpec().getNodeName();
-        if (node == null || !Nodes.names().contains(node)) {
+        if (node == null || !Nodes.gpuNodes().contains(node)) {
           continue;
         }
         String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
@@ -197,18 +187,10 @@ final class ProcessKubelet implements AutoCloseable {
               + " cannot run here");
       return null;
     }
-    Map<String, String> host = new LinkedHashMap<>(credentials);
-    host.put(
-        "KUBERNETES_IMPERSONATE_USERNAME",
-        "system:serviceaccount:"
-            + pod.getMetadata().getNamespace()
-            + ":"
-            + (pod.getSpec().getServiceAccountName() == null
-                ? "default"
-                : pod.getSpec().getServiceAccountName()));
+    // Stage pods on GPU nodes talk to neither the API server nor Services.
     Map<String, String> env = values(pod, container.getEnv(), run.ip);
     return PodProcess.of(
-        pod, container, image, podDir, claims, env, host, run.ip, services::resolve);
+        pod, container, image, podDir, claims, env, Map.of(), run.ip, name -> name);
   }
 
   /** Plain values, and valueFrom: Secret keys and the downward API's name, namespace and IP. */

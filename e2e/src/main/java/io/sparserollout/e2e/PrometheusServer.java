@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,24 +13,30 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Debian's Prometheus (scripts/prometheus.sh) scraping the local cluster's inference pods. Debian
+ * Debian's Prometheus (scripts/prometheus.sh) scraping the local cluster's inference pods, run on
+ * the node (in its network namespace, where pod addresses route) and listening on the node's
+ * address, where the operator's pod reaches it; this machine reaches it through a bridge. Debian
  * builds Prometheus without kubernetes_sd, so the harness does that discovery's job: every second
  * it writes a file_sd target for each running pod annotated prometheus.io/scrape, at its address
  * and path, labelled namespace and pod as the usual kubernetes_sd relabeling would.
  */
 public final class PrometheusServer implements AutoCloseable {
+  private static final int PORT = 9090;
   private final Process process;
   private final String url;
+  private final String localUrl;
   private final Thread discovery;
 
-  private PrometheusServer(Process process, String url, Thread discovery) {
+  private PrometheusServer(Process process, String url, String localUrl, Thread discovery) {
     this.process = process;
     this.url = url;
+    this.localUrl = localUrl;
     this.discovery = discovery;
   }
 
-  public static PrometheusServer start(Path root, KubernetesClient client, Path dir)
+  public static PrometheusServer start(Path root, LocalCluster cluster, Path dir)
       throws IOException {
+    KubernetesClient client = cluster.client();
     Files.createDirectories(dir);
     String binary = run(root.resolve("scripts/prometheus.sh"));
     Path targets = dir.resolve("targets.json");
@@ -45,16 +50,15 @@ public final class PrometheusServer implements AutoCloseable {
         """
             .formatted(targets);
     Path file = Files.writeString(dir.resolve("prometheus.yml"), config);
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    String address = cluster.nodeAddress() + ":" + PORT;
     Process process =
         new ProcessBuilder(
-                binary,
-                "--config.file=" + file,
-                "--storage.tsdb.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port)
+                cluster.onNode(
+                    List.of(
+                        binary,
+                        "--config.file=" + file,
+                        "--storage.tsdb.path=" + dir.resolve("data"),
+                        "--web.listen-address=" + address)))
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("prometheus.log").toFile())
             .start();
@@ -75,11 +79,53 @@ public final class PrometheusServer implements AutoCloseable {
             "prometheus-discovery");
     discovery.setDaemon(true);
     discovery.start();
-    return new PrometheusServer(process, "http://127.0.0.1:" + port, discovery);
+    var local = cluster.reach(cluster.nodeAddress(), PORT);
+    awaitReady(local);
+    return new PrometheusServer(
+        process,
+        "http://" + address,
+        "http://" + local.getHostString() + ":" + local.getPort(),
+        discovery);
   }
 
+  private static void awaitReady(java.net.InetSocketAddress local) throws IOException {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var ready =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(
+                    "http://" + local.getHostString() + ":" + local.getPort() + "/-/ready"))
+            .timeout(java.time.Duration.ofSeconds(2))
+            .build();
+    for (int i = 0; i < 60; i++) {
+      try {
+        if (http.send(ready, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode()
+            == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // Not listening yet.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(e);
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(e);
+      }
+    }
+    throw new IOException("Prometheus did not answer on the node within 30 s");
+  }
+
+  /** Its address inside the cluster (for the operator's pod). */
   public String url() {
     return url;
+  }
+
+  /** Its address from this machine. */
+  public String localUrl() {
+    return localUrl;
   }
 
   private static void writeTargets(KubernetesClient client, Path targets) throws IOException {

@@ -83,8 +83,8 @@ class SparseModelE2EIT {
       assertThat(load.outcomes()).containsOnlyKeys("200");
       report("promoted", done, load);
     }
-    String address = cluster.serviceAddress(ns, "minilm-cpu");
-    assertThat(LoadGenerator.send(address, 8080, "minilm-cpu")).isEqualTo("200");
+    var address = cluster.serviceAddress(ns, "minilm-cpu");
+    assertThat(LoadGenerator.send(address, "minilm-cpu")).isEqualTo("200");
     assertThat(cluster.kubectl().ok("get", "deployments", "-n", ns, "-o", "name"))
         .doesNotContain("minilm-cpu-dense");
   }
@@ -197,7 +197,7 @@ class SparseModelE2EIT {
   void thePrometheusProviderReachesTheVerdictsOfDirectScrapingOnTheRealPods() throws Exception {
     String ns = namespace("prometheus");
     Path dir = ROOT.resolve("e2e/target/e2e-cluster/prometheus");
-    try (PrometheusServer prometheus = PrometheusServer.start(ROOT, cluster.client(), dir)) {
+    try (PrometheusServer prometheus = PrometheusServer.start(ROOT, cluster, dir)) {
       // The operator judges this canary through Prometheus; it waits at its only step.
       apply(
           ns,
@@ -233,10 +233,22 @@ class SparseModelE2EIT {
                 .list()
                 .getItems();
         var analysis = model.getSpec().rollout().analysis();
+        // Scraped from this machine, through a bridge to each pod's address.
+        var bridged =
+            pods.stream()
+                .map(
+                    pod ->
+                        new io.fabric8.kubernetes.api.model.PodBuilder(pod)
+                            .editStatus()
+                            .withPodIP(
+                                cluster.reach(pod.getStatus().getPodIP(), 8080).getHostString())
+                            .endStatus()
+                            .build())
+                .toList();
         var scraped =
-            new io.sparserollout.operator.rollout.PodScraper(8080).measure(ns, deployment, pods);
+            new io.sparserollout.operator.rollout.PodScraper(8080).measure(ns, deployment, bridged);
         var queried =
-            new io.sparserollout.operator.rollout.PrometheusQueries(prometheus.url())
+            new io.sparserollout.operator.rollout.PrometheusQueries(prometheus.localUrl())
                 .measure(ns, deployment, java.util.List.of());
         var byScrape = io.sparserollout.operator.rollout.AnalysisVerdict.judge(scraped, analysis);
         var byQuery = io.sparserollout.operator.rollout.AnalysisVerdict.judge(queried, analysis);
@@ -387,6 +399,7 @@ class SparseModelE2EIT {
   private static String namespace(String name) {
     Path models = cluster.createNamespaceWithModels(name);
     ModelStore.fill(models, ROOT);
+    cluster.handToPods(models);
     traffic = ModelStore.traffic(models, 64);
     return name;
   }
@@ -419,9 +432,9 @@ class SparseModelE2EIT {
       throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
-      String address = cluster.serviceAddress(namespace, "minilm-cpu");
-      if (address != null && "200".equals(LoadGenerator.send(address, 8080, "minilm-cpu"))) {
-        return new LoadGenerator(address, 8080, "minilm-cpu", traffic, Duration.ofMillis(100));
+      var address = cluster.serviceAddress(namespace, "minilm-cpu");
+      if (address != null && "200".equals(LoadGenerator.send(address, "minilm-cpu"))) {
+        return new LoadGenerator(address, "minilm-cpu", traffic, Duration.ofMillis(100));
       }
       Thread.sleep(500);
     }

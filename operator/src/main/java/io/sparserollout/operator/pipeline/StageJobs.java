@@ -86,7 +86,6 @@ public final class StageJobs {
             new ContainerBuilder()
                 .withName("sparsify")
                 .withImage(settings.image())
-                .withCommand("java", "-jar", "/opt/sparsify/sparsify.jar")
                 .withArgs(args)
                 .withEnv(env(model))
                 .withTerminationMessagePath(TERMINATION_LOG)

@@ -138,7 +138,6 @@ public final class ServingResources {
             new ContainerBuilder()
                 .withName("inference")
                 .withImage(settings.image())
-                .withCommand("java", "-jar", "/opt/inference-pod/quarkus-run.jar")
                 .withEnv(env(model, served, modelPath, settings))
                 .addNewPort()
                 .withName("http")
@@ -225,7 +224,6 @@ public final class ServingResources {
     return new ContainerBuilder()
         .withName("fetch-model")
         .withImage(settings.fetchImage())
-        .withCommand("java", "-jar", "/opt/sparsify/sparsify.jar")
         .withArgs("fetch", "--from", served.uri(), "--out", modelPath)
         .withEnv(StageJobs.env(model))
         .withVolumeMounts(
