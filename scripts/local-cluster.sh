@@ -9,14 +9,15 @@
 #   scripts/local-cluster.sh host-state    what of this machine `up` changes and `down` restores
 #
 # Control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (1.20.2, from
-# scripts/k8s-binaries.sh) on this machine's loopback. Node `cpu-node`: containerd + runc, the CNI
-# bridge, kubelet and kube-proxy (iptables), and dnsmasq answering <svc>.<ns>.svc.cluster.local from
-# the cluster's Services; the project's images (scripts/images.sh) are imported into containerd.
+# scripts/k8s-binaries.sh). Node `cpu-node`: containerd + runc, the CNI bridge, kubelet and
+# kube-proxy (iptables), and dnsmasq answering <svc>.<ns>.svc.cluster.local from the cluster's
+# Services; the project's images (scripts/images.sh) are imported into containerd.
 #
-# Network safety: the node, its pods and Services live in a network namespace of their own with no
-# default route and no link to this machine; the only way in is a Unix socket bridged by socat (the
-# API server for kubelet and pods, `forward` for clients here). Blackhole routes for the node, pod
-# and Service ranges are installed on this machine first, so nothing addressed to them can leave it.
+# Network safety: all of it lives in a network namespace of its own with no default route and no
+# link to this machine (so the API server reaches kubelet: kubectl logs, exec and port-forward
+# work). The only ways in are Unix sockets bridged by socat: the API server on 127.0.0.1:16443
+# here, and `forward`. Blackhole routes for the node, pod and Service ranges are installed on this
+# machine first, so nothing addressed to them can leave it.
 #
 # One cluster per machine (kubelet owns fixed host paths): a second `up` waits for the first to be
 # torn down, and a cluster left behind by a process that died is torn down first. `down` restores
@@ -47,7 +48,8 @@ SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops 
 
 log() { echo "[local-cluster $(date +%T)] $*" >&2; }
 die() { log "$*"; exit 1; }
-in_node() { nsenter --net=/run/netns/$NETNS "$@"; }
+IN_NODE=(nsenter --net=/run/netns/$NETNS)
+in_node() { "${IN_NODE[@]}" "$@"; }
 
 # Starts a long-running process with its own session; its pid goes to DIR/pids/NAME.
 start() {
@@ -153,11 +155,11 @@ EOF
 
 control_plane() {
   local p=$dir/pki kc=$dir/kubeconfig
-  start etcd "$bin/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+  start etcd "${IN_NODE[@]}" "$bin/etcd" --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls http://127.0.0.1:12380 \
     --initial-advertise-peer-urls http://127.0.0.1:12380 --initial-cluster default=http://127.0.0.1:12380
-  start kube-apiserver "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --secure-port $API_PORT --insecure-port 0 --advertise-address $NODE_IP \
+  start kube-apiserver "${IN_NODE[@]}" "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 0.0.0.0 --secure-port $API_PORT --insecure-port 0 --advertise-address $NODE_IP \
     --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" --client-ca-file "$p/ca.crt" \
     --service-account-key-file "$p/sa.pub" --service-account-signing-key-file "$p/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
@@ -165,11 +167,11 @@ control_plane() {
     --kubelet-preferred-address-types InternalIP --kubelet-client-certificate "$p/admin.crt" \
     --kubelet-client-key "$p/admin.key" --cert-dir "$p" -v=1
   wait_for kube-apiserver 60 "$bin/kubectl" --kubeconfig "$kc" get --raw /readyz
-  start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$kc" \
+  start kube-controller-manager "${IN_NODE[@]}" "$bin/kube-controller-manager" --kubeconfig "$kc" \
     --controllers job,replicaset,deployment,garbagecollector,endpoint,endpointslice,serviceaccount,serviceaccount-token,namespace,podgc \
     --service-account-private-key-file "$p/sa.key" --root-ca-file "$p/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false --port 0 --secure-port 0 -v=2
-  start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$kc" --leader-elect=false --port 0 \
+  start kube-scheduler "${IN_NODE[@]}" "$bin/kube-scheduler" --kubeconfig "$kc" --leader-elect=false --port 0 \
     --secure-port 0 -v=1
 }
 
@@ -190,11 +192,12 @@ host_network() {
   ip -n $NETNS route add $SERVICE_RANGE via $PEER_IP dev sr-node0
   # Pods reach Services on the same bridge: the bridge's traffic goes through iptables.
   in_node sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1
-  # The API server, for kubelet (127.0.0.1) and pods (the kubernetes Service's endpoint).
-  start api-bridge-host socat "UNIX-LISTEN:$RUN/apiserver.sock,fork,mode=600" "TCP:127.0.0.1:$API_PORT"
+  # The API server, for this machine's clients.
+  start api-bridge-node "${IN_NODE[@]}" socat "UNIX-LISTEN:$RUN/apiserver.sock,fork,mode=600" \
+    "TCP:127.0.0.1:$API_PORT"
   wait_for "the API server bridge" 10 test -S $RUN/apiserver.sock
-  start api-bridge-node nsenter --net=/run/netns/$NETNS \
-    socat "TCP-LISTEN:$API_PORT,fork,reuseaddr" "UNIX-CONNECT:$RUN/apiserver.sock"
+  start api-bridge-host socat "TCP-LISTEN:$API_PORT,bind=127.0.0.1,fork,reuseaddr" \
+    "UNIX-CONNECT:$RUN/apiserver.sock"
 }
 
 node() {
@@ -237,7 +240,7 @@ state = "$RUN/containerd"
 [plugins."io.containerd.internal.v1.opt"]
   path = "$n/containerd/opt"
 EOF
-  start containerd nsenter --net=/run/netns/$NETNS containerd --config "$n/containerd/config.toml"
+  start containerd "${IN_NODE[@]}" containerd --config "$n/containerd/config.toml"
   wait_for containerd 30 ctr --address $RUN/containerd.sock version
   for image in "$images"/*.tar; do
     log "importing $(basename "$image")"
@@ -245,7 +248,7 @@ EOF
   done
 
   # Pods' DNS: dnsmasq on the node's address, fed from the cluster's Services.
-  start dnsmasq nsenter --net=/run/netns/$NETNS dnsmasq --keep-in-foreground --conf-file=/dev/null \
+  start dnsmasq "${IN_NODE[@]}" dnsmasq --keep-in-foreground --conf-file=/dev/null \
     --no-resolv --no-hosts --no-poll --user=root --pid-file= --log-facility=- \
     --listen-address=$NODE_IP --bind-interfaces --hostsdir="$n/dns" --local=/cluster.local/
   start service-dns "$0" service-dns "$dir"
@@ -270,11 +273,11 @@ imageGCHighThresholdPercent: 100
 serializeImagePulls: false
 runtimeRequestTimeout: 10m
 EOF
-  start kubelet nsenter --net=/run/netns/$NETNS "$bin/kubelet" --config "$n/kubelet.yaml" \
+  start kubelet "${IN_NODE[@]}" "$bin/kubelet" --config "$n/kubelet.yaml" \
     --kubeconfig "$dir/kubeconfig" --container-runtime remote \
     --container-runtime-endpoint unix://$RUN/containerd.sock --hostname-override $NODE \
     --node-ip $NODE_IP --cert-dir "$n/pki" --node-labels "sparserollout.io/local-node=true" -v=1
-  start kube-proxy nsenter --net=/run/netns/$NETNS "$bin/kube-proxy" --kubeconfig "$dir/kubeconfig" \
+  start kube-proxy "${IN_NODE[@]}" "$bin/kube-proxy" --kubeconfig "$dir/kubeconfig" \
     --hostname-override $NODE --bind-address $NODE_IP --cluster-cidr $POD_RANGE --proxy-mode iptables \
     --conntrack-max-per-core 0 --conntrack-tcp-timeout-established 0 \
     --conntrack-tcp-timeout-close-wait 0 --metrics-bind-address 127.0.0.1:10249 \
@@ -316,8 +319,8 @@ up() {
   echo "$dir" >"$LOCK/dir"
   trap 'log "start failed: tearing down"; "$0" down "$dir"' ERR
   pki
-  control_plane
   host_network
+  control_plane
   node
   trap - ERR
   log "ready: $NODE Ready; kubeconfig $dir/kubeconfig"
@@ -328,7 +331,7 @@ forward() {
   local sock=$RUN/$name.sock
   case $listen in 127.*) ;; *) die "forward listens on loopback addresses only, not $listen" ;; esac
   rm -f "$sock"
-  start "$name-node" nsenter --net=/run/netns/$NETNS \
+  start "$name-node" "${IN_NODE[@]}" \
     socat "UNIX-LISTEN:$sock,fork,mode=600" "TCP:$target,connect-timeout=5"
   wait_for "the bridge to $target" 10 test -S "$sock"
   start "$name-host" socat "TCP-LISTEN:${listen##*:},bind=${listen%:*},fork,reuseaddr" "UNIX-CONNECT:$sock"

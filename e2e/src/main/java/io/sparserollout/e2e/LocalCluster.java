@@ -252,6 +252,14 @@ public final class LocalCluster implements AutoCloseable {
     run(List.of("chown", "-R", POD_USER, volume.toString()));
   }
 
+  /** What of this machine the cluster changes while it runs: equal before start and after close. */
+  public static String hostState() {
+    return run(
+        List.of(
+            ControlPlaneBinaries.projectRoot().resolve("scripts/local-cluster.sh").toString(),
+            "host-state"));
+  }
+
   private void script(String... args) {
     List<String> command = new ArrayList<>();
     command.add(root.resolve("scripts/local-cluster.sh").toString());
@@ -259,16 +267,19 @@ public final class LocalCluster implements AutoCloseable {
     run(command);
   }
 
-  private void run(List<String> command) {
+  private static String run(List<String> command) {
     try {
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      // Progress (stderr) shows as it happens; stdout is the answer.
+      ProcessBuilder builder =
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
       builder.environment().put("OWNER_PID", Long.toString(ProcessHandle.current().pid()));
       Process process = builder.start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (process.waitFor() != 0) {
         throw new IllegalStateException(
-            String.join(" ", command) + " exited " + process.exitValue() + ":\n" + output);
+            String.join(" ", command) + " exited " + process.exitValue() + " (its log above)");
       }
+      return output;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

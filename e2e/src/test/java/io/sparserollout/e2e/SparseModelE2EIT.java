@@ -27,13 +27,14 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * pod, real sparsify Jobs prune, build and evaluate the real all-MiniLM-L6-v2, real inference pods
  * serve it behind its Service, and the canary is judged on live v2 traffic. A failed test leaves
  * the cluster's objects and events under e2e/target/e2e-diagnostics/, beside every pod's log (the
- * operator's included) under e2e/target/e2e-cluster/pods/.
+ * operator's included) under e2e/target/e2e-cluster/cluster/logs/.
  */
 class SparseModelE2EIT {
   static final Path ROOT = ControlPlaneBinaries.projectRoot();
   static final KubernetesSerialization YAML = new KubernetesSerialization();
   static LocalCluster cluster;
   static java.util.List<String> traffic;
+  static String hostBefore;
 
   @RegisterExtension
   final TestWatcher diagnostics =
@@ -50,6 +51,7 @@ class SparseModelE2EIT {
   static void startCluster() throws IOException {
     Path work = ROOT.resolve("e2e/target/e2e-cluster");
     deleteRecursively(work);
+    hostBefore = LocalCluster.hostState();
     cluster = LocalCluster.start(work);
     cluster.installOperator(Duration.ofMinutes(3));
   }
@@ -58,6 +60,9 @@ class SparseModelE2EIT {
   static void stopCluster() {
     if (cluster != null) {
       cluster.close();
+      // Teardown leaves this machine as it found it: routes, namespaces, mounts, cgroups, kernel
+      // settings, paths, firewall rules, processes.
+      assertThat(LocalCluster.hostState()).isEqualTo(hostBefore);
     }
   }
 
@@ -87,6 +92,24 @@ class SparseModelE2EIT {
     assertThat(LoadGenerator.send(address, "minilm-cpu")).isEqualTo("200");
     assertThat(cluster.kubectl().ok("get", "deployments", "-n", ns, "-o", "name"))
         .doesNotContain("minilm-cpu-dense");
+    // Every pod the operator created ran, in a real container, under the restricted standard.
+    var pods = cluster.client().pods().inNamespace(ns).list().getItems();
+    assertThat(pods).isNotEmpty();
+    for (var pod : pods) {
+      var spec = pod.getSpec();
+      assertThat(spec.getSecurityContext().getSeccompProfile().getType())
+          .isEqualTo("RuntimeDefault");
+      assertThat(spec.getSecurityContext().getRunAsNonRoot()).isTrue();
+      assertThat(spec.getAutomountServiceAccountToken()).isFalse();
+      for (var container : spec.getContainers()) {
+        var security = container.getSecurityContext();
+        assertThat(security.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(security.getReadOnlyRootFilesystem()).isTrue();
+        assertThat(security.getCapabilities().getDrop()).containsExactly("ALL");
+      }
+      assertThat(pod.getStatus().getContainerStatuses())
+          .allSatisfy(c -> assertThat(c.getContainerID()).startsWith("containerd://"));
+    }
   }
 
   @Test

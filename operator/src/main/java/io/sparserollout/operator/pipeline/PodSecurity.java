@@ -14,6 +14,10 @@ public final class PodSecurity {
         .withRunAsNonRoot(true)
         .withRunAsUser(1000L)
         .withFsGroup(1000L)
+        .withFsGroupChangePolicy("OnRootMismatch")
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
         .build();
   }
 

@@ -81,6 +81,8 @@ public final class StageJobs {
         .withNodeSelector(placement.nodeSelector())
         .withTolerations(placement.tolerations())
         .withSecurityContext(PodSecurity.pod())
+        // Neither stages nor inference pods talk to the API server.
+        .withAutomountServiceAccountToken(false)
         .withVolumes(storage.volumes())
         .withContainers(
             new ContainerBuilder()

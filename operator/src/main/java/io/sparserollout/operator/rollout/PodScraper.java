@@ -3,8 +3,6 @@ package io.sparserollout.operator.rollout;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
@@ -12,7 +10,6 @@ import java.util.List;
 /** Reads /metrics of every ready canary pod and sums the counters. */
 public final class PodScraper implements MetricsSource {
   private static final Duration TIMEOUT = Duration.ofSeconds(3);
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
   private final int port;
 
   public PodScraper(int port) {
@@ -30,10 +27,7 @@ public final class PodScraper implements MetricsSource {
       }
       URI uri = URI.create("http://" + ip + ":" + port + "/metrics");
       try {
-        HttpResponse<String> response =
-            http.send(
-                HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = MetricsHttp.get(uri, TIMEOUT);
         if (response.statusCode() != 200) {
           throw new MetricsUnavailable(uri + " answered " + response.statusCode());
         }

@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,7 +18,6 @@ import java.util.TreeMap;
  */
 public final class PrometheusQueries implements MetricsSource {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
   private final ObjectMapper json = new ObjectMapper();
   private final String baseUrl;
 
@@ -64,10 +61,7 @@ public final class PrometheusQueries implements MetricsSource {
         URI.create(
             baseUrl + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
     try {
-      HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET().build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = MetricsHttp.get(uri, TIMEOUT);
       JsonNode body = json.readTree(response.body());
       if (response.statusCode() != 200 || !"success".equals(body.path("status").asText())) {
         throw new MetricsUnavailable(

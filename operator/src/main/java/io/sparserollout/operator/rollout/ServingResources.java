@@ -132,6 +132,8 @@ public final class ServingResources {
         .withNodeSelector(served.placement().nodeSelector())
         .withTolerations(served.placement().tolerations())
         .withSecurityContext(PodSecurity.pod())
+        // Neither stages nor inference pods talk to the API server.
+        .withAutomountServiceAccountToken(false)
         .withVolumes(volumes)
         .withInitContainers(init)
         .withContainers(

@@ -1,0 +1,48 @@
+package io.sparserollout.operator.rollout;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The one HTTP client of metric reads (pod scrapes, PromQL): plain HTTP/1.1, and a hard deadline on
+ * top of the client's own timeouts. On a real cluster the JDK client's default h2c upgrade to an
+ * inference pod left a reconcile thread parked for minutes past its request timeout.
+ */
+final class MetricsHttp {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(3))
+          .build();
+
+  private MetricsHttp() {}
+
+  /** GET with a deadline for the whole exchange: connect, request, body. */
+  static HttpResponse<String> get(URI uri, Duration deadline)
+      throws IOException, InterruptedException {
+    CompletableFuture<HttpResponse<String>> response =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(uri).timeout(deadline).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    try {
+      return response.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      response.cancel(true);
+      throw new HttpTimeoutException(uri + " gave no complete answer within " + deadline);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(uri + ": " + e.getCause(), e.getCause());
+    }
+  }
+}
