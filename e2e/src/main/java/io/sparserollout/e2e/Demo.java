@@ -54,6 +54,7 @@ public final class Demo {
         "starting a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler;"
             + " cpu-node run by containerd, runc, kubelet and kube-proxy with cluster DNS;"
             + " a100-node (A100) and t4-node (T4) in the API only (no GPU here)");
+    int exit = 1;
     try (LocalCluster cluster = LocalCluster.start(work)) {
       say("kubectl get nodes -o wide");
       System.out.println(cluster.kubectl().ok("get", "nodes", "-o", "wide"));

@@ -2,6 +2,7 @@ package io.sparserollout.serving;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.sparserollout.serving.backend.Backends;
@@ -19,6 +20,7 @@ public class ModelService {
   private static final Logger LOG = Logger.getLogger(ModelService.class);
   private final String name;
   private final InferenceBackend backend;
+  private volatile boolean stopping;
 
   public ModelService(
       @ConfigProperty(name = "serving.model-name") String name,
@@ -61,6 +63,16 @@ public class ModelService {
 
   public InferenceBackend backend() {
     return backend;
+  }
+
+  /** True once a graceful stop began: the pod still serves but is no longer ready. */
+  public boolean stopping() {
+    return stopping;
+  }
+
+  /** SIGTERM: serve on through the shutdown delay, but tell probes this pod is going away. */
+  void stopping(@Observes ShutdownDelayInitiatedEvent event) {
+    stopping = true;
   }
 
   void stop(@Observes ShutdownEvent event) {

@@ -9,6 +9,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 
@@ -42,8 +43,11 @@ public class V2Resource {
 
   @GET
   @Path("/health/ready")
-  public Map<String, Object> ready() {
-    return Map.of("ready", true); // the model loads before the server listens
+  public Response ready() {
+    // The model loads before the server listens; readiness ends when a graceful stop begins.
+    return model.stopping()
+        ? Response.status(503).entity(Map.of("ready", false)).build()
+        : Response.ok(Map.of("ready", true)).build();
   }
 
   @GET

@@ -20,13 +20,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The packaged server, started as the operator starts it (environment only), serving the real
  * all-MiniLM-L6-v2 to curl, a client nobody here wrote, with a request in the protocol's documented
  * form; the answer must equal in-process ONNX Runtime.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MiniLmCurlIT {
   // "hello world" in the BERT uncased vocabulary: [CLS] hello world [SEP]
   private static final long[] IDS = {101, 7592, 2088, 102};
@@ -135,6 +139,42 @@ class MiniLmCurlIT {
             "{\"inputs\":[{\"name\":\"input_ids\",\"shape\":[4],\"datatype\":\"INT64\",\"data\":[1,2,3,4]}]}",
             url("/v2/models/minilm/infer"));
     assertThat(wrongShape).contains("rank 1").endsWith(" 400");
+  }
+
+  /** Last (it stops the server): SIGTERM as the kubelet sends it when a pod is deleted. */
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void aSigtermKeepsServingThroughTheDelayWhileReadinessIsDown() throws Exception {
+    String hello =
+        "{\"inputs\": [{\"name\": \"input_ids\", \"shape\": [1, 4], \"datatype\": \"INT64\","
+            + " \"data\": [101, 7592, 2088, 102]}, {\"name\": \"attention_mask\", \"shape\": [1, 4],"
+            + " \"datatype\": \"INT64\", \"data\": [1, 1, 1, 1]}, {\"name\": \"token_type_ids\","
+            + " \"shape\": [1, 4], \"datatype\": \"INT64\", \"data\": [0, 0, 0, 0]}]}";
+    Instant sent = Instant.now();
+    server.destroy(); // SIGTERM
+
+    Thread.sleep(500);
+    assertThat(curl("-s", "-o", "/dev/null", "-w", "%{http_code}", url("/v2/health/ready")))
+        .isEqualTo("503");
+    assertThat(
+            curl(
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                hello,
+                url("/v2/models/minilm/infer")))
+        .as("a request arriving while kube-proxy may still route here is served")
+        .isEqualTo("200");
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    // It stayed up for the shutdown delay (SHUTDOWN_DELAY, 5 s), then stopped.
+    assertThat(Duration.between(sent, Instant.now())).isGreaterThan(Duration.ofSeconds(4));
   }
 
   private static float[] reference() throws Exception {

@@ -62,18 +62,19 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
 
   private final StatusAggregator statuses = new StatusAggregator(Clock.systemUTC());
-  private final JobSettings jobSettings;
-  private final Serving serving;
+  private final WorkloadImages images;
+  private final int backoffLimit;
+  private final int servingPort;
   private final PipelineMetrics metrics;
 
   public SparseModelReconciler(
-      @ConfigProperty(name = "sparserollout.sparsify.image") String image,
+      WorkloadImages images,
       @ConfigProperty(name = "sparserollout.job.backoff-limit") int backoffLimit,
-      @ConfigProperty(name = "sparserollout.serving.image") String servingImage,
       @ConfigProperty(name = "sparserollout.serving.port") int servingPort,
       PipelineMetrics metrics) {
-    this.jobSettings = new JobSettings(image, backoffLimit);
-    this.serving = new Serving(new ServingSettings(servingImage, image, servingPort));
+    this.images = images;
+    this.backoffLimit = backoffLimit;
+    this.servingPort = servingPort;
     this.metrics = metrics;
   }
 
@@ -216,6 +217,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         }
       }
     }
+    Serving serving =
+        new Serving(new ServingSettings(images.inferencePod(), images.sparsify(), servingPort));
     RolloutPlan rollout = serving.reconcile(client, context, model, status, Instant.now());
     if (rollout.trafficProblem() != null) {
       if (statuses.setProblem(
@@ -306,7 +309,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
             stage,
             StageHandler.of(stage).args(stages),
             placement,
-            jobSettings);
+            new JobSettings(images.sparsify(), backoffLimit));
     try {
       client.resource(job).create();
       return true;

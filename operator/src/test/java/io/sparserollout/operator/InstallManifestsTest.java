@@ -1,12 +1,15 @@
 package io.sparserollout.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodTemplate;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sparserollout.testing.ControlPlaneBinaries;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,6 +58,42 @@ class InstallManifestsTest {
       assertThat(files)
           .allSatisfy(f -> assertThat(kustomization).contains("base/" + f.getFileName()));
     }
+  }
+
+  @Test
+  void anOverlaysImagesMoveTheOperatorAndEveryPodItCreates() throws Exception {
+    // An overlay as a platform team writes one (kubectl 1.20's kustomize takes `bases:`).
+    Path overlay = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "overlay");
+    Files.writeString(
+        overlay.resolve("kustomization.yaml"),
+        "bases: ["
+            + overlay.relativize(MANIFESTS.toAbsolutePath())
+            + "]\nimages:\n"
+            + "- {name: sparserollout/operator, newName: registry.example.com/ml/operator}\n"
+            + "- {name: sparserollout/sparsify, newName: registry.example.com/ml/sparsify}\n"
+            + "- {name: sparserollout/inference-pod, newTag: \"1.2\"}\n");
+    Process kustomize =
+        new ProcessBuilder(
+                ControlPlaneBinaries.directory().resolve("kubectl").toString(),
+                "kustomize",
+                overlay.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(kustomize.getInputStream().readAllBytes());
+    assertThat(kustomize.waitFor()).as(out).isZero();
+    List<HasMetadata> built = YAML.unmarshal(out);
+
+    assertThat(find(built, Deployment.class).getSpec().getTemplate().getSpec().getContainers())
+        .extracting(Container::getImage)
+        .containsExactly("registry.example.com/ml/operator:0.1.0");
+    // The operator builds stage and serving pods from this template (WorkloadImages).
+    assertThat(find(built, PodTemplate.class).getTemplate().getSpec().getContainers())
+        .extracting(Container::getName, Container::getImage)
+        .containsExactly(
+            tuple("sparsify", "registry.example.com/ml/sparsify:0.1.0"),
+            tuple("inference-pod", "sparserollout/inference-pod:1.2"));
+    assertThat(find(built, PodTemplate.class).getMetadata().getName())
+        .isEqualTo(WorkloadImages.TEMPLATE);
   }
 
   private static List<HasMetadata> load(String file) throws Exception {
