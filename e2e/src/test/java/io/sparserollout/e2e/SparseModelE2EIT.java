@@ -35,6 +35,7 @@ class SparseModelE2EIT {
   static LocalCluster cluster;
   static java.util.List<String> traffic;
   static String hostBefore;
+  static String previousNamespace;
 
   @RegisterExtension
   final TestWatcher diagnostics =
@@ -418,8 +419,18 @@ class SparseModelE2EIT {
         load.outcomes());
   }
 
-  /** A namespace with the models volume filled. */
+  /**
+   * A namespace with the models volume filled. The previous test's namespace goes first: the node
+   * has two real cores, and pods request their share of them (a failed test's objects stay for its
+   * diagnostics until then).
+   */
   private static String namespace(String name) {
+    if (previousNamespace != null) {
+      cluster
+          .kubectl()
+          .ok("delete", "namespace", previousNamespace, "--wait=true", "--timeout=180s");
+    }
+    previousNamespace = name;
     Path models = cluster.createNamespaceWithModels(name);
     ModelStore.fill(models, ROOT);
     cluster.handToPods(models);
