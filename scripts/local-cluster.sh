@@ -168,7 +168,7 @@ control_plane() {
     --kubelet-client-key "$p/admin.key" --cert-dir "$p" -v=1
   wait_for kube-apiserver 60 "$bin/kubectl" --kubeconfig "$kc" get --raw /readyz
   start kube-controller-manager "${IN_NODE[@]}" "$bin/kube-controller-manager" --kubeconfig "$kc" \
-    --controllers job,replicaset,deployment,garbagecollector,endpoint,endpointslice,serviceaccount,serviceaccount-token,namespace,podgc \
+    --controllers job,replicaset,deployment,garbagecollector,endpoint,endpointslice,serviceaccount,serviceaccount-token,namespace,podgc,pvc-protection,pv-protection \
     --service-account-private-key-file "$p/sa.key" --root-ca-file "$p/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false --port 0 --secure-port 0 -v=2
   start kube-scheduler "${IN_NODE[@]}" "$bin/kube-scheduler" --kubeconfig "$kc" --leader-elect=false --port 0 \
@@ -367,7 +367,14 @@ down() {
   done
   pkill -KILL -f "containerd-shim-runc-v2 .*-address $RUN/containerd.sock" 2>/dev/null || true
   for _ in $(seq 1 40); do
-    pgrep -f -- "-address $RUN/containerd.sock|$dir/|/run/netns/$NETNS" >/dev/null || break
+    alive=0
+    for f in "$dir"/pids/*; do
+      [ -f "$f" ] || continue
+      state=$(awk '{print $3}' "/proc/$(cat "$f")/stat" 2>/dev/null || echo gone)
+      case $state in gone | Z) ;; *) alive=1 ;; esac
+    done
+    pgrep -f -- "-address $RUN/containerd.sock|$dir/|/run/netns/$NETNS" >/dev/null && alive=1
+    [ $alive = 0 ] && break
     sleep 0.25
   done
   # Mounts under the node's directories (container root filesystems, pod volumes, the netns).
@@ -411,7 +418,9 @@ host_state() {
   echo "# paths"; ls -d "${HOST_PATHS[@]}" $RUN 2>/dev/null || true
   echo "# firewall"; iptables-save 2>/dev/null | grep -v -E '^#' | sed 's/\[[0-9]*:[0-9]*\]//' || true
   echo "# processes"
-  ps -eo comm= | grep -x -E 'etcd|kube-apiserver|kube-controller|kube-scheduler|kubelet|kube-proxy|containerd|containerd-shim|dnsmasq|socat|pause' | sort || true
+  # Live ones: a killed process may stay a zombie until its new parent reaps it.
+  ps -eo stat=,comm= | awk '$1 !~ /^Z/ {print $2}' |
+    grep -x -E 'etcd|kube-apiserver|kube-controller|kube-scheduler|kubelet|kube-proxy|containerd|containerd-shim|dnsmasq|socat|pause' | sort || true
 }
 
 command=${1:-}

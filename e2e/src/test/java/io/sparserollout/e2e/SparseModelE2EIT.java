@@ -111,6 +111,20 @@ class SparseModelE2EIT {
       assertThat(pod.getStatus().getContainerStatuses())
           .allSatisfy(c -> assertThat(c.getContainerID()).startsWith("containerd://"));
     }
+    // Stage results came back as termination messages, as the real kubelet reports them.
+    assertThat(pods)
+        .filteredOn(p -> p.getMetadata().getLabels().containsKey("sparserollout.io/stage"))
+        .isNotEmpty()
+        .allSatisfy(
+            p ->
+                assertThat(
+                        p.getStatus()
+                            .getContainerStatuses()
+                            .get(0)
+                            .getState()
+                            .getTerminated()
+                            .getMessage())
+                    .startsWith("{"));
   }
 
   @Test
@@ -426,9 +440,10 @@ class SparseModelE2EIT {
    */
   private static String namespace(String name) {
     if (previousNamespace != null) {
-      cluster
-          .kubectl()
-          .ok("delete", "namespace", previousNamespace, "--wait=true", "--timeout=180s");
+      var previous = cluster.client().namespaces().withName(previousNamespace);
+      previous.delete();
+      previous.waitUntilCondition(
+          java.util.Objects::isNull, 3, java.util.concurrent.TimeUnit.MINUTES);
     }
     previousNamespace = name;
     Path models = cluster.createNamespaceWithModels(name);
