@@ -26,9 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A local Kubernetes cluster with a real node (scripts/local-cluster.sh): etcd, kube-apiserver,
- * kube-controller-manager and kube-scheduler on loopback; {@code cpu-node} run by containerd, runc,
- * kubelet and kube-proxy inside a network namespace of its own, with cluster DNS; the project's
+ * A local Kubernetes cluster with a real node (scripts/local-cluster.sh, docs/local-cluster.md):
+ * etcd, kube-apiserver, kube-controller-manager, kube-scheduler and {@code cpu-node} (containerd,
+ * runc, kubelet, kube-proxy, cluster DNS) inside a network namespace of its own; the project's
  * images built by scripts/images.sh. Beside it two GPU nodes (an A100 and a T4) that only exist in
  * the API, their pods run as processes by {@link ProcessKubelet}: placement keeps its tests on a
  * machine without GPUs. The project is installed by {@code kubectl apply -k manifests/}: the

@@ -8,6 +8,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.sparserollout.testing.Kubectl;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -69,9 +70,22 @@ class SparseModelOperatorIT {
   }
 
   @Test
-  void servesHealthAndMetrics() {
+  void servesHealthAndMetrics(TestInfo test) {
     given().get("/q/health/ready").then().statusCode(200);
     given().get("/q/health/live").then().statusCode(200);
-    given().get("/q/metrics").then().statusCode(200).body(containsString("operator_sdk"));
+    // JOSDK's metrics appear with the first reconciliation, which this test makes sure happens
+    // (with no SparseModel in the cluster, whether one came before depended on the test order).
+    try (TestNamespace ns = TestNamespace.forTest(test)) {
+      ns.create("minilm", spec -> {});
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  given()
+                      .get("/q/metrics")
+                      .then()
+                      .statusCode(200)
+                      .body(containsString("operator_sdk")));
+    }
   }
 }
