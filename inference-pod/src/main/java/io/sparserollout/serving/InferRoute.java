@@ -184,21 +184,28 @@ public class InferRoute {
         response.putHeader("Content-Type", "application/json");
       }
       response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.array(), 0, encoded.length())));
-      record(start, true);
+      record(start, "success");
     } catch (Throwable t) {
       fail(ctx.response(), t, start);
     }
   }
 
+  /**
+   * Answers a failed request. Its outcome says whose failure it was: a canary is judged only on
+   * {@code server_error}, so a client sending bad requests cannot roll a model back.
+   */
   private void fail(HttpServerResponse response, Throwable t, long start) {
-    record(start, false);
     if (t instanceof BadRequest) {
+      record(start, "client_error");
       error(response, 400, t.getMessage());
     } else if (t instanceof UnknownModel) {
+      record(start, "client_error");
       error(response, 404, t.getMessage());
     } else if (t instanceof Batcher.QueueFull) {
+      record(start, "overloaded");
       error(response, 429, t.getMessage());
     } else {
+      record(start, "server_error");
       LOG.error("inference failed", t);
       error(response, 500, "inference failed: " + t);
     }
@@ -220,11 +227,9 @@ public class InferRoute {
         .end(Buffer.buffer(body));
   }
 
-  private void record(long start, boolean success) {
-    registry
-        .counter(
-            "inference_requests", "model", model.name(), "outcome", success ? "success" : "error")
-        .increment();
+  /** Counts a request under its outcome: success, client_error, overloaded or server_error. */
+  private void record(long start, String outcome) {
+    registry.counter("inference_requests", "model", model.name(), "outcome", outcome).increment();
     latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 

@@ -247,6 +247,35 @@ class V2ApiTest {
     assertThat(given().get("/metrics").asString()).doesNotContain("outcome=\"failed\"");
   }
 
+  @Test
+  void aClientsBadRequestsAreItsOwnOutcomeNotTheServersFailures() {
+    String before = given().get("/metrics").asString();
+    for (int i = 0; i < 20; i++) {
+      expect400("{\"inputs\": [", "malformed JSON");
+    }
+    given()
+        .contentType(ContentType.JSON)
+        .body(GOOD)
+        .post("/v2/models/nope/infer")
+        .then()
+        .statusCode(404);
+    String after = given().get("/metrics").asString();
+
+    // The operator's canary analysis counts only server_error against maxErrorRate.
+    assertThat(outcome(after, "client_error") - outcome(before, "client_error")).isEqualTo(21.0);
+    assertThat(outcome(after, "server_error")).isZero();
+    assertThat(after).doesNotContain("outcome=\"error\"");
+  }
+
+  private static double outcome(String metrics, String outcome) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("inference_requests_total{"))
+        .filter(l -> l.contains("outcome=\"" + outcome + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   private static double metric(String metrics, String name) {
     return metrics
         .lines()

@@ -41,7 +41,14 @@ public final class PrometheusQueries implements MetricsSource {
     }
     return new Measurement(
         scalar("sum(" + PrometheusText.REQUESTS + "{" + sel + "})"),
-        scalar("sum(" + PrometheusText.REQUESTS + "{" + sel + ",outcome!=\"success\"})"),
+        scalar(
+            "sum("
+                + PrometheusText.REQUESTS
+                + "{"
+                + sel
+                + ",outcome=~\""
+                + String.join("|", new java.util.TreeSet<>(PrometheusText.SERVER_FAILURES))
+                + "\"})"),
         buckets,
         scalar("sum(" + PrometheusText.AGREEMENT_SUM + "{" + sel + "})"),
         scalar("sum(" + PrometheusText.AGREEMENT_COUNT + "{" + sel + "})"));

@@ -9,6 +9,14 @@ import java.util.regex.Pattern;
 /** Reads the inference pod's counters from its Prometheus text exposition (/metrics). */
 public final class PrometheusText {
   static final String REQUESTS = "inference_requests_total";
+
+  /**
+   * The outcomes that count against a canary: the server's failures ({@code error} is how pods
+   * before the split labelled every failure). {@code client_error} (400, 404) and {@code
+   * overloaded} (429) are the client's or the load's.
+   */
+  static final java.util.Set<String> SERVER_FAILURES = java.util.Set.of("server_error", "error");
+
   static final String LATENCY_BUCKET = "inference_request_duration_seconds_bucket";
   static final String AGREEMENT_SUM = "shadow_agreement_sum";
   static final String AGREEMENT_COUNT = "shadow_agreement_count";
@@ -38,7 +46,7 @@ public final class PrometheusText {
       switch (m.group(1)) {
         case REQUESTS -> {
           requests += value;
-          if (!"success".equals(labels.get("outcome"))) {
+          if (SERVER_FAILURES.contains(labels.get("outcome"))) {
             errors += value;
           }
         }

@@ -78,6 +78,23 @@ class AnalysisTest {
   }
 
   @Test
+  void onlyTheServersFailuresCountAgainstTheCanary() {
+    // A client flooding the canary with malformed requests (400), unknown models (404) or more
+    // load than it takes (429) must not roll it back.
+    String clientFailures =
+        POD_METRICS.replace(
+            "inference_requests_total{model=\"minilm\",outcome=\"error\"} 10.0",
+            "inference_requests_total{model=\"minilm\",outcome=\"client_error\"} 500.0\n"
+                + "inference_requests_total{model=\"minilm\",outcome=\"overloaded\"} 300.0\n"
+                + "inference_requests_total{model=\"minilm\",outcome=\"server_error\"} 1.0");
+    Measurement m = PrometheusText.parse(clientFailures);
+    assertThat(m.requests()).isEqualTo(1791);
+    assertThat(m.errorRate()).isCloseTo(1.0 / 1791, within(1e-12));
+    assertThat(AnalysisVerdict.judge(m, spec(20.0)).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.PASSED);
+  }
+
+  @Test
   void withoutTrafficOrShadowSamplesTheVerdictIsInconclusive() {
     assertThat(AnalysisVerdict.judge(Measurement.empty(), spec(null)).outcome())
         .isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
