@@ -11,14 +11,37 @@ public final class Gate {
 
   private Gate() {}
 
+  /**
+   * The verdict. Fails closed: a value the evaluation did not give (null) or that is not a finite
+   * number, and a relative drop from a dense value of 0, fail the gate, naming why; the status then
+   * holds no non-finite number (the API server refuses NaN and infinities in JSON).
+   */
   public static GateStatus judge(
-      GateSpec gate, String metric, double dense, double sparse, Double speedup, String reportUri) {
-    double difference = dense - sparse;
+      GateSpec gate, String metric, Double dense, Double sparse, Double speedup, String reportUri) {
     boolean relative = gate.dropType() == GateSpec.DropType.RELATIVE;
-    double drop =
-        relative ? (dense == 0 ? Double.POSITIVE_INFINITY : difference / dense) : difference;
+    String unusable =
+        !finite(dense)
+            ? "the evaluation gave no finite " + metric + " for the dense model (" + dense + ")"
+            : !finite(sparse)
+                ? "the evaluation gave no finite " + metric + " for the candidate (" + sparse + ")"
+                : relative && dense == 0
+                    ? "a relative drop from a dense " + metric + " of 0 is undefined"
+                    : null;
+    if (unusable != null) {
+      return new GateStatus(
+          metric,
+          finite(dense) ? round(dense) : null,
+          finite(sparse) ? round(sparse) : null,
+          null,
+          gate.maxDrop(),
+          GateStatus.Verdict.FAILED,
+          unusable + ": the gate fails closed",
+          reportUri);
+    }
+    double difference = dense - sparse;
+    double drop = relative ? difference / dense : difference;
     boolean accurate = drop <= gate.maxDrop() + EPSILON;
-    boolean fast = gate.minSpeedup() == null || (speedup != null && speedup >= gate.minSpeedup());
+    boolean fast = gate.minSpeedup() == null || (finite(speedup) && speedup >= gate.minSpeedup());
     StringBuilder message =
         new StringBuilder(
             String.format(
@@ -51,6 +74,10 @@ public final class Gate {
         accurate && fast ? GateStatus.Verdict.PASSED : GateStatus.Verdict.FAILED,
         message.toString(),
         reportUri);
+  }
+
+  private static boolean finite(Double value) {
+    return value != null && Double.isFinite(value);
   }
 
   private static double round(double value) {

@@ -46,12 +46,15 @@ final class EvaluateStage implements StageHandler {
   @Override
   public void apply(SparseModelStatus status, StageContext c, JsonNode result) {
     GateSpec gate = c.spec().gate();
-    double[] values = metric(gate.metric(), result);
+    Double[] values = metric(gate.metric(), result);
     Double speedup = status.getEngine() != null ? status.getEngine().speedup() : null;
     if (speedup == null) {
-      double dense = result.path("dense").path("sentencesPerSecond").asDouble();
-      double candidate = result.path("candidate").path("sentencesPerSecond").asDouble();
-      speedup = dense > 0 ? Math.round(candidate / dense * 1000) / 1000.0 : null;
+      Double dense = number(result.path("dense").path("sentencesPerSecond"));
+      Double candidate = number(result.path("candidate").path("sentencesPerSecond"));
+      speedup =
+          dense != null && candidate != null && dense > 0
+              ? Math.round(candidate / dense * 1000) / 1000.0
+              : null;
     }
     status.setGate(
         Gate.judge(
@@ -63,8 +66,8 @@ final class EvaluateStage implements StageHandler {
             c.storage().artifactUri(StageContext.reportName(Stage.EVALUATE))));
   }
 
-  /** Dense and sparse values of the gate's metric. */
-  private static double[] metric(GateSpec.Metric metric, JsonNode result) {
+  /** Dense and sparse values of the gate's metric; null where the result has no finite number. */
+  private static Double[] metric(GateSpec.Metric metric, JsonNode result) {
     JsonNode fidelity = result.path("fidelity");
     JsonNode task = result.path("task");
     String field =
@@ -76,9 +79,14 @@ final class EvaluateStage implements StageHandler {
           case PNR -> "pnr";
         };
     return metric == GateSpec.Metric.COSINE_FIDELITY || metric == GateSpec.Metric.TOPK_AGREEMENT
-        ? new double[] {1.0, fidelity.path(field).asDouble()}
-        : new double[] {
-          task.path("dense").path(field).asDouble(), task.path("candidate").path(field).asDouble()
+        ? new Double[] {1.0, number(fidelity.path(field))}
+        : new Double[] {
+          number(task.path("dense").path(field)), number(task.path("candidate").path(field))
         };
+  }
+
+  /** A finite number, or null: a missing field must not read as 0 and pass a gate. */
+  private static Double number(JsonNode node) {
+    return node.isNumber() && Double.isFinite(node.asDouble()) ? node.asDouble() : null;
   }
 }
