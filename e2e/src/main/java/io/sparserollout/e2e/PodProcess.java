@@ -39,8 +39,6 @@ final class PodProcess {
   /**
    * @param claims directory of each PersistentVolumeClaim by claim name
    * @param env values of the container's env (valueFrom already resolved)
-   * @param host environment of the harness's own, passed as it is (paths on this machine)
-   * @param resolve rewrites Service host names to their addresses
    */
   static PodProcess of(
       Pod pod,
@@ -49,9 +47,7 @@ final class PodProcess {
       Path podDir,
       Map<String, Path> claims,
       Map<String, String> env,
-      Map<String, String> host,
-      String podIp,
-      Function<String, String> resolve)
+      String podIp)
       throws IOException {
     Map<String, Path> mounts = new LinkedHashMap<>(image.mounts());
     for (VolumeMount mount : container.getVolumeMounts()) {
@@ -81,8 +77,7 @@ final class PodProcess {
         container.getTerminationMessagePath() == null
             ? "/dev/termination-log"
             : container.getTerminationMessagePath();
-    Function<String, String> local =
-        value -> resolve.apply(rewrite(value, mounts, messagePath, terminationLog));
+    Function<String, String> local = value -> rewrite(value, mounts, messagePath, terminationLog);
 
     List<String> command = new ArrayList<>();
     List<String> declared =
@@ -106,7 +101,6 @@ final class PodProcess {
     // The pod's own network: its servers listen on its address only; small JVMs on 2 cores.
     environment.put("QUARKUS_HTTP_HOST", podIp);
     environment.put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + tmp + " -XX:+UseSerialGC -Xss512k");
-    environment.putAll(host);
     env.forEach((name, value) -> environment.put(name, local.apply(value)));
     Path log = podDir.resolve(container.getName() + ".log");
     return new PodProcess(command, environment, terminationLog, log);

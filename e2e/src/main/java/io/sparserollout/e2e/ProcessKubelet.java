@@ -189,8 +189,7 @@ final class ProcessKubelet implements AutoCloseable {
     }
     // Stage pods on GPU nodes talk to neither the API server nor Services.
     Map<String, String> env = values(pod, container.getEnv(), run.ip);
-    return PodProcess.of(
-        pod, container, image, podDir, claims, env, Map.of(), run.ip, name -> name);
+    return PodProcess.of(pod, container, image, podDir, claims, env, run.ip);
   }
 
   /** Plain values, and valueFrom: Secret keys and the downward API's name, namespace and IP. */
