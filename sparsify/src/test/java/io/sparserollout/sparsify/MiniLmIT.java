@@ -25,7 +25,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The packaged command line, as the operator's Jobs run it, on the real all-MiniLM-L6-v2 (from
- * Maven Central) with held-out Debian sentences. Checks the quality targets of FIELD-NOTES §7.
+ * Maven Central) with held-out Debian sentences. Checks the quality targets (docs/benchmarks.md).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MiniLmIT {

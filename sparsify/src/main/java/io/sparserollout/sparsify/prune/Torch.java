@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 /** The few libtorch (BLAS/LAPACK) operations the pruning math needs, on Java arrays. */
 final class Torch {
   static {
-    // One thread was twice as fast as two on the 2-core machines (FIELD-NOTES §6), and ONNX
+    // One thread was twice as fast as two on the 2-core machines (measured), and ONNX
     // Runtime runs between the torch calls anyway.
     torch.set_num_threads(1);
   }

@@ -32,7 +32,7 @@ import org.bytedeco.pytorch.global.torch;
  * replaces) the teacher's terms. Writes the same graph with the new weights.
  */
 public final class FineTuner {
-  /** Activation percentile for the int8 scales, as PTQ calibrates (FIELD-NOTES). */
+  /** Activation percentile for the int8 scales, as PTQ calibrates (99.99% coverage). */
   static final double QAT_PERCENTILE = 99.99;
 
   private static final int QAT_CALIBRATION_BATCHES = 16;
