@@ -8,6 +8,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.sparserollout.serving.backend.InferenceBackend;
 import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -101,22 +102,22 @@ public class Batcher {
     this.batchSizes =
         DistributionSummary.builder("inference_batch_size")
             .description("Rows per model execution")
-            .tag("model", modelName)
+            .tag(ServingMetrics.MODEL, modelName)
             .register(registry);
     this.queueTime =
         Timer.builder("inference_queue_duration")
             .description("Time a request waited for the model")
-            .tag("model", modelName)
+            .tag(ServingMetrics.MODEL, modelName)
             .register(registry);
     this.computeTime =
         Timer.builder("inference_compute_duration")
             .description("Time the model ran per batch")
-            .tag("model", modelName)
+            .tag(ServingMetrics.MODEL, modelName)
             .publishPercentileHistogram()
             .register(registry);
     Gauge.builder("inference_queue_depth", queue, BlockingQueue::size)
         .description("Requests waiting for the model")
-        .tag("model", modelName)
+        .tag(ServingMetrics.MODEL, modelName)
         .register(registry);
     this.worker = new Thread(this::loop, "batcher");
     worker.setDaemon(true);

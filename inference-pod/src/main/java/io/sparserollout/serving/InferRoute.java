@@ -10,6 +10,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.sparserollout.serving.protocol.BadRequest;
 import io.sparserollout.serving.protocol.InferRequests;
 import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.stage.ServingMetrics;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -69,9 +70,9 @@ public class InferRoute {
     this.registry = registry;
     this.bodyLimit = bodyLimit.asLongValue();
     this.latency =
-        Timer.builder("inference_request_duration")
+        Timer.builder(ServingMetrics.REQUEST_DURATION)
             .description("Inference request latency, parsing to response")
-            .tag("model", model.name())
+            .tag(ServingMetrics.MODEL, model.name())
             .publishPercentileHistogram()
             .register(registry);
   }
@@ -184,7 +185,7 @@ public class InferRoute {
         response.putHeader("Content-Type", "application/json");
       }
       response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.array(), 0, encoded.length())));
-      record(start, "success");
+      record(start, ServingMetrics.SUCCESS);
     } catch (Throwable t) {
       fail(ctx.response(), t, start);
     }
@@ -196,16 +197,16 @@ public class InferRoute {
    */
   private void fail(HttpServerResponse response, Throwable t, long start) {
     if (t instanceof BadRequest) {
-      record(start, "client_error");
+      record(start, ServingMetrics.CLIENT_ERROR);
       error(response, 400, t.getMessage());
     } else if (t instanceof UnknownModel) {
-      record(start, "client_error");
+      record(start, ServingMetrics.CLIENT_ERROR);
       error(response, 404, t.getMessage());
     } else if (t instanceof Batcher.QueueFull) {
-      record(start, "overloaded");
+      record(start, ServingMetrics.OVERLOADED);
       error(response, 429, t.getMessage());
     } else {
-      record(start, "server_error");
+      record(start, ServingMetrics.SERVER_ERROR);
       LOG.error("inference failed", t);
       error(response, 500, "inference failed: " + t);
     }
@@ -229,7 +230,14 @@ public class InferRoute {
 
   /** Counts a request under its outcome: success, client_error, overloaded or server_error. */
   private void record(long start, String outcome) {
-    registry.counter("inference_requests", "model", model.name(), "outcome", outcome).increment();
+    registry
+        .counter(
+            ServingMetrics.REQUESTS,
+            ServingMetrics.MODEL,
+            model.name(),
+            ServingMetrics.OUTCOME,
+            outcome)
+        .increment();
     latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 

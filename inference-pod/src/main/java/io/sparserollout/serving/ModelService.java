@@ -7,6 +7,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.sparserollout.serving.backend.Backends;
 import io.sparserollout.serving.backend.InferenceBackend;
+import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ public class ModelService {
     double seconds = (System.nanoTime() - start) / 1e9;
     Gauge.builder("model_load_seconds", () -> seconds)
         .description("Time to load the model at start")
-        .tag("model", name)
+        .tag(ServingMetrics.MODEL, name)
         .register(registry);
     LOG.infof("serving %s from %s with %s in %.2f s", name, path, backend.platform(), seconds);
   }

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sparserollout.serving.protocol.Datatype;
 import io.sparserollout.serving.protocol.Half;
 import io.sparserollout.serving.protocol.Tensor;
+import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.lang.reflect.Array;
 import java.net.URI;
@@ -57,11 +58,11 @@ public class Shadow {
     this.json = json;
     this.registry = registry;
     this.agreement =
-        DistributionSummary.builder("shadow_agreement")
+        DistributionSummary.builder(ServingMetrics.SHADOW_AGREEMENT)
             .description(
                 "Agreement of this model's outputs with the baseline's on mirrored requests"
                     + " (mean cosine per row, or top-1 equality)")
-            .tag("model", model.name())
+            .tag(ServingMetrics.MODEL, model.name())
             .publishPercentiles(0.05, 0.5)
             .register(registry);
   }
@@ -115,7 +116,7 @@ public class Shadow {
   }
 
   private void count(String outcome) {
-    registry.counter("shadow_requests", "outcome", outcome).increment();
+    registry.counter(ServingMetrics.SHADOW_REQUESTS, ServingMetrics.OUTCOME, outcome).increment();
   }
 
   private static double number(Tensor t, int index) {

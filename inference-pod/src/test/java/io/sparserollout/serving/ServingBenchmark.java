@@ -3,6 +3,7 @@ package io.sparserollout.serving;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import io.sparserollout.stage.ServingMetrics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -86,7 +87,7 @@ public final class ServingBenchmark {
       System.out.printf(
           "single sentence, server-side p50 from its own histograms: request %.2f ms, of which the"
               + " model run %.2f ms%n",
-          median(before, after, "inference_request_duration_seconds_bucket"),
+          median(before, after, ServingMetrics.REQUEST_DURATION_BUCKET),
           median(before, after, "inference_compute_duration_seconds_bucket"));
       System.out.printf(
           "single sentence, sequential: in-process p50 %.2f ms; server p50 %.2f ms (added %.2f"

@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.hasItems;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.sparserollout.stage.ServingMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -207,8 +208,13 @@ class V2ApiTest {
         .get("/metrics")
         .then()
         .statusCode(200)
-        .body(containsString("inference_requests_total{model=\"tiny\",outcome=\"success\"}"))
-        .body(containsString("inference_request_duration_seconds_bucket"))
+        .body(
+            containsString(
+                ServingMetrics.REQUESTS_TOTAL
+                    + "{model=\"tiny\",outcome=\""
+                    + ServingMetrics.SUCCESS
+                    + "\"}"))
+        .body(containsString(ServingMetrics.REQUEST_DURATION_BUCKET))
         .body(containsString("model_load_seconds{model=\"tiny\"}"))
         .body(containsString("inference_batch_size_count{model=\"tiny\"}"))
         .body(containsString("inference_queue_depth{model=\"tiny\"}"));
@@ -227,8 +233,8 @@ class V2ApiTest {
                     .then()
                     .body(containsString("shadow_requests_total{outcome=\"compared\"}")));
     String metrics = given().get("/metrics").asString();
-    assertThat(metric(metrics, "shadow_agreement_sum"))
-        .isEqualTo(metric(metrics, "shadow_agreement_count"));
+    assertThat(metric(metrics, ServingMetrics.SHADOW_AGREEMENT_SUM))
+        .isEqualTo(metric(metrics, ServingMetrics.SHADOW_AGREEMENT_COUNT));
   }
 
   @Test
@@ -270,7 +276,7 @@ class V2ApiTest {
   private static double outcome(String metrics, String outcome) {
     return metrics
         .lines()
-        .filter(l -> l.startsWith("inference_requests_total{"))
+        .filter(l -> l.startsWith(ServingMetrics.REQUESTS_TOTAL + "{"))
         .filter(l -> l.contains("outcome=\"" + outcome + "\""))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();

@@ -167,7 +167,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     Map<Stage, StageState> states = observed.states();
     for (Stage stage : plan) {
       if (states.get(stage) instanceof StageState.Succeeded done) {
-        StageHandler.of(stage).apply(status, stages, done.result());
+        StageHandler.of(stage).applyResult(status, stages, done.result());
       }
     }
 

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.rollout.ServingResources;
+import io.sparserollout.stage.ServingMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -67,19 +68,25 @@ final class FakeInferencePods implements AutoCloseable {
   static String metrics(int requests, int errors, double agreement) {
     int compared = requests / 2;
     return """
-        # TYPE inference_requests_total counter
-        inference_requests_total{model="m",outcome="success"} %d.0
-        inference_requests_total{model="m",outcome="error"} %d.0
-        # TYPE inference_request_duration_seconds histogram
-        inference_request_duration_seconds_bucket{model="m",le="0.005"} %d.0
-        inference_request_duration_seconds_bucket{model="m",le="0.05"} %d.0
-        inference_request_duration_seconds_bucket{model="m",le="+Inf"} %d.0
-        inference_request_duration_seconds_count{model="m"} %d.0
-        inference_request_duration_seconds_sum{model="m"} %s
-        # TYPE shadow_agreement summary
-        shadow_agreement_count{model="m"} %d.0
-        shadow_agreement_sum{model="m"} %s
+        # TYPE %1$s counter
+        %1$s{model="m",outcome="%2$s"} %%d.0
+        %1$s{model="m",outcome="%3$s"} %%d.0
+        # TYPE %4$s histogram
+        %4$s_bucket{model="m",le="0.005"} %%d.0
+        %4$s_bucket{model="m",le="0.05"} %%d.0
+        %4$s_bucket{model="m",le="+Inf"} %%d.0
+        %4$s_count{model="m"} %%d.0
+        %4$s_sum{model="m"} %%s
+        # TYPE %5$s summary
+        %5$s_count{model="m"} %%d.0
+        %5$s_sum{model="m"} %%s
         """
+        .formatted(
+            ServingMetrics.REQUESTS_TOTAL,
+            ServingMetrics.SUCCESS,
+            ServingMetrics.SERVER_ERROR,
+            ServingMetrics.REQUEST_DURATION + "_seconds",
+            ServingMetrics.SHADOW_AGREEMENT)
         .formatted(
             requests - errors,
             errors,

@@ -53,9 +53,9 @@ class PipelineIT {
     SparseModel model = create("minilm", spec -> {});
     String revision = Revision.of(model.getSpec());
 
-    kubelet.succeed(namespace, job(model, revision, "prune"), TestNamespace.PRUNED);
-    kubelet.succeed(namespace, job(model, revision, "engine"), TestNamespace.ENGINE);
-    kubelet.succeed(namespace, job(model, revision, "evaluate"), TestNamespace.EVALUATED_GOOD);
+    kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), StageResults.ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), StageResults.EVALUATED_GOOD);
     SparseModel done = awaitPhase(model, Phase.GATE_PASSED);
 
     assertThat(done.getStatus().getRevision()).isEqualTo(revision);
@@ -97,9 +97,9 @@ class PipelineIT {
     SparseModel model = create("minilm", spec -> {});
     String revision = Revision.of(model.getSpec());
 
-    kubelet.succeed(namespace, job(model, revision, "prune"), TestNamespace.PRUNED);
-    kubelet.succeed(namespace, job(model, revision, "engine"), TestNamespace.ENGINE);
-    kubelet.succeed(namespace, job(model, revision, "evaluate"), TestNamespace.EVALUATED_BAD);
+    kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), StageResults.ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), StageResults.EVALUATED_BAD);
     SparseModel failed = awaitPhase(model, Phase.GATE_FAILED);
 
     assertThat(failed.getStatus().getGate().drop()).isEqualTo(0.3996);
@@ -146,7 +146,7 @@ class PipelineIT {
   void aSpecChangeMidPipelineStartsANewRevisionAndDropsTheOldJobs() {
     SparseModel model = create("minilm", spec -> {});
     String first = Revision.of(model.getSpec());
-    kubelet.succeed(namespace, job(model, first, "prune"), TestNamespace.PRUNED);
+    kubelet.succeed(namespace, job(model, first, "prune"), StageResults.PRUNED);
     awaitJob(job(model, first, "engine"));
 
     admin
@@ -174,13 +174,33 @@ class PipelineIT {
                     .isEmpty());
     assertThat(get(model).getStatus().getRevision()).isEqualTo(second);
     assertThat(get(model).getStatus().getPhase()).isEqualTo(Phase.PRUNING);
+
+    // Back to the first spec: the same event again is counted on the one already recorded.
+    admin
+        .resources(SparseModel.class)
+        .inNamespace(namespace)
+        .withName("minilm")
+        .edit(
+            m ->
+                Fixtures.withSpec(
+                    m, spec -> spec.with("gate").put("maxDrop", model.getSpec().gate().maxDrop())));
+    assertThat(Revision.of(get(model).getSpec())).isEqualTo(first);
+    ns.awaitEvents(
+        model,
+        events ->
+            assertThat(
+                    events.stream()
+                        .filter(e -> e.getMessage().equals("pipeline revision " + first))
+                        .toList())
+                .singleElement()
+                .satisfies(e -> assertThat(e.getCount()).isEqualTo(2)));
   }
 
   @Test
   void noEligibleGpuNodeIsAConditionAndAWarningNotASilentPendingPod() {
     SparseModel model = create("minilm", spec -> spec.with("engine").put("backend", "tensorrt"));
     String revision = Revision.of(model.getSpec());
-    kubelet.succeed(namespace, job(model, revision, "prune"), TestNamespace.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
 
     await()
         .atMost(Duration.ofSeconds(30))
@@ -223,7 +243,7 @@ class PipelineIT {
     SparseModel wiped = get(model);
     wiped.setStatus(null);
     admin.resource(wiped).updateStatus();
-    kubelet.succeed(namespace, prune, TestNamespace.PRUNED);
+    kubelet.succeed(namespace, prune, StageResults.PRUNED);
     String engine = job(model, Revision.of(model.getSpec()), "engine");
     awaitJob(engine);
 

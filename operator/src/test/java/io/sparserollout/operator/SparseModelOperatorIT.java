@@ -26,6 +26,8 @@ class SparseModelOperatorIT {
     "update, sparsemodels.sparserollout.io, '', no",
     "delete, sparsemodels.sparserollout.io, '', no",
     "get, secrets, '', no",
+    "patch, events, '', yes",
+    "delete, events, '', no",
     "create, pods, '', no",
     "delete, pods, '', no",
     "create, jobs.batch, '', yes",

@@ -19,15 +19,6 @@ import org.junit.jupiter.api.TestInfo;
 /** A namespace of its own per integration test on the shared real API server, with helpers. */
 record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
     implements AutoCloseable {
-  static final String PRUNED =
-      "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"layersSkipped\":[],\"achievedSparsity\":0.5}";
-  static final String ENGINE =
-      "{\"backend\":\"onnxruntime\",\"precision\":\"fp32\",\"speedup\":1.02}";
-  static final String EVALUATED_GOOD =
-      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.9037,\"top5Overlap\":0.665}}";
-  static final String EVALUATED_BAD =
-      "{\"samples\":300,\"fidelity\":{\"cosineMean\":0.6004,\"top5Overlap\":0.385}}";
-
   /** Named after the test method, so a failed test's resources are easy to find. */
   static TestNamespace forTest(TestInfo test) {
     KubernetesClient admin = RealApiServerResource.apiServer().client();
@@ -55,9 +46,9 @@ record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
 
   /** Plays the three default stages' pods to a passing gate. */
   void passPipeline(SparseModel model, String revision) {
-    kubelet.succeed(name, job(model, revision, "prune"), PRUNED);
-    kubelet.succeed(name, job(model, revision, "engine"), ENGINE);
-    kubelet.succeed(name, job(model, revision, "evaluate"), EVALUATED_GOOD);
+    kubelet.succeed(name, job(model, revision, "prune"), StageResults.PRUNED);
+    kubelet.succeed(name, job(model, revision, "engine"), StageResults.ENGINE);
+    kubelet.succeed(name, job(model, revision, "evaluate"), StageResults.EVALUATED_GOOD);
   }
 
   Job awaitJob(String job) {

@@ -1,12 +1,19 @@
 package io.sparserollout.operator.events;
 
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.HexFormat;
 import org.jboss.logging.Logger;
 
 /**
@@ -67,42 +74,76 @@ public final class EventRecorder {
   }
 
   private void create(SparseModel model, Reason reason, String message) {
+    String namespace = model.getMetadata().getNamespace();
+    String text = message.length() > 1000 ? message.substring(0, 1000) : message;
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    String name = name(model, reason, text);
     try {
-      client
-          .v1()
-          .events()
-          .inNamespace(model.getMetadata().getNamespace())
-          .resource(
-              new EventBuilder()
-                  .withNewMetadata()
-                  .withName(
-                      model.getMetadata().getName()
-                          + "."
-                          + Long.toHexString(System.nanoTime())
-                          + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000)))
-                  .withNamespace(model.getMetadata().getNamespace())
-                  .endMetadata()
-                  .withNewInvolvedObject()
-                  .withApiVersion(model.getApiVersion())
-                  .withKind(model.getKind())
-                  .withName(model.getMetadata().getName())
-                  .withNamespace(model.getMetadata().getNamespace())
-                  .withUid(model.getMetadata().getUid())
-                  .endInvolvedObject()
-                  .withReason(reason.camelCase())
-                  .withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
-                  .withType(reason.warning ? "Warning" : "Normal")
-                  .withNewSource()
-                  .withComponent("sparserollout-operator")
-                  .endSource()
-                  .withFirstTimestamp(now)
-                  .withLastTimestamp(now)
-                  .withCount(1)
-                  .build())
-          .create();
+      Resource<Event> event = client.v1().events().inNamespace(namespace).withName(name);
+      Event seen = event.get();
+      if (seen == null) {
+        try {
+          event.create(event(model, reason, text, name, now));
+          return;
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+          seen = event.get(); // created since we looked: count this one on it
+        }
+      }
+      int count = seen == null || seen.getCount() == null ? 1 : seen.getCount();
+      event.patch(
+          PatchContext.of(PatchType.JSON_MERGE),
+          "{\"count\":" + (count + 1) + ",\"lastTimestamp\":\"" + now + "\"}");
     } catch (KubernetesClientException e) {
       LOG.warnf("could not record event %s: %s", reason.camelCase(), e.getMessage());
     }
+  }
+
+  /**
+   * One Event per (object, reason, message), as client-go's correlator and Flink's EventUtils keep
+   * them: a repeat bumps {@code count} and {@code lastTimestamp} instead of adding an object.
+   */
+  static String name(SparseModel model, Reason reason, String message) {
+    String key = model.getMetadata().getUid() + "\n" + reason.name() + "\n" + message;
+    String object = model.getMetadata().getName();
+    return object.substring(0, Math.min(object.length(), 200)) + "." + digest(key);
+  }
+
+  private static String digest(String text) {
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Event event(
+      SparseModel model, Reason reason, String message, String name, String now) {
+    return new EventBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(model.getMetadata().getNamespace())
+        .endMetadata()
+        .withNewInvolvedObject()
+        .withApiVersion(model.getApiVersion())
+        .withKind(model.getKind())
+        .withName(model.getMetadata().getName())
+        .withNamespace(model.getMetadata().getNamespace())
+        .withUid(model.getMetadata().getUid())
+        .endInvolvedObject()
+        .withReason(reason.camelCase())
+        .withMessage(message)
+        .withType(reason.warning ? "Warning" : "Normal")
+        .withNewSource()
+        .withComponent("sparserollout-operator")
+        .endSource()
+        .withFirstTimestamp(now)
+        .withLastTimestamp(now)
+        .withCount(1)
+        .build();
   }
 }

@@ -1,56 +1,46 @@
 package io.sparserollout.operator.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparserollout.api.v1alpha1.EngineStatus;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
-import java.util.ArrayList;
-import java.util.List;
+import io.sparserollout.stage.BuildEngineArgs;
+import io.sparserollout.stage.EngineResult;
 import java.util.Locale;
 
 /** The serving engine: TensorRT on the chosen GPU product, or ONNX Runtime on CPU. */
-final class BuildEngineStage implements StageHandler {
+final class BuildEngineStage implements StageHandler<EngineResult> {
   @Override
-  public List<String> args(StageContext c) {
+  public Class<EngineResult> resultType() {
+    return EngineResult.class;
+  }
+
+  @Override
+  public BuildEngineArgs command(StageContext c) {
     var engine = c.spec().engine();
     var shapes = engine.shapes();
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "build-engine",
-                "--backend",
-                engine.backend().name().toLowerCase(Locale.ROOT),
-                "--precision",
-                engine.precision().name().toLowerCase(Locale.ROOT),
-                "--model",
-                c.storage().artifact(c.inputOf(Stage.BUILD_ENGINE)),
-                "--dense",
-                Storage.path(c.spec().source().uri()),
-                "--out",
-                c.storage().artifact(StageContext.ENGINE),
-                "--batch",
-                shapes.minBatch() + "," + shapes.optBatch() + "," + shapes.maxBatch(),
-                "--sequence",
-                shapes.minSequence() + "," + shapes.optSequence() + "," + shapes.maxSequence()));
-    args.addAll(c.reportArgs(Stage.BUILD_ENGINE));
-    return args;
+    return new BuildEngineArgs(
+        engine.backend().name().toLowerCase(Locale.ROOT),
+        engine.precision().name().toLowerCase(Locale.ROOT),
+        c.storage().artifact(c.inputOf(Stage.BUILD_ENGINE)),
+        Storage.path(c.spec().source().uri()),
+        c.storage().artifact(StageContext.ENGINE),
+        new BuildEngineArgs.Range(shapes.minBatch(), shapes.optBatch(), shapes.maxBatch()),
+        new BuildEngineArgs.Range(shapes.minSequence(), shapes.optSequence(), shapes.maxSequence()),
+        c.report(Stage.BUILD_ENGINE));
   }
 
   @Override
-  public void apply(SparseModelStatus status, StageContext c, JsonNode result) {
+  public void apply(SparseModelStatus status, StageContext c, EngineResult result) {
+    Double speedup = result.speedup();
     status.setEngine(
         new EngineStatus(
-            text(result, "backend"),
-            text(result, "precision"),
-            text(result, "tensorrtVersion"),
-            text(result, "gpuProduct"),
-            result.has("sparseLayers") ? result.get("sparseLayers").asInt() : null,
-            result.has("speedup")
-                ? Math.round(result.get("speedup").asDouble() * 1000) / 1000.0
+            result.backend(),
+            result.precision(),
+            result.tensorrtVersion(),
+            result.gpuProduct(),
+            result.sparseLayers(),
+            speedup != null && Double.isFinite(speedup)
+                ? Math.round(speedup * 1000) / 1000.0
                 : null,
             c.storage().artifactUri(StageContext.ENGINE)));
-  }
-
-  private static String text(JsonNode node, String field) {
-    return node.hasNonNull(field) ? node.get(field).asText() : null;
   }
 }

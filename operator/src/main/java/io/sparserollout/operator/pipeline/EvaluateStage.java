@@ -1,56 +1,46 @@
 package io.sparserollout.operator.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.gate.Gate;
-import java.util.ArrayList;
-import java.util.List;
+import io.sparserollout.stage.EvaluateArgs;
+import io.sparserollout.stage.EvaluationResult;
 import java.util.Locale;
+import java.util.function.Function;
 
 /** Dense against candidate on held-out data; the result is judged by the gate. */
-final class EvaluateStage implements StageHandler {
+final class EvaluateStage implements StageHandler<EvaluationResult> {
   @Override
-  public List<String> args(StageContext c) {
-    var evaluation = c.spec().evaluation();
-    boolean ownData = evaluation.dataUri() != null;
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "evaluate",
-                "--dense",
-                Storage.path(c.spec().source().uri()),
-                "--candidate",
-                c.storage().artifact(c.inputOf(Stage.EVALUATE)),
-                "--tokenizer",
-                c.tokenizer(),
-                "--data",
-                ownData ? Storage.path(evaluation.dataUri()) : c.calibration(),
-                "--samples",
-                evaluation.samples().toString(),
-                "--top-k",
-                evaluation.topK().toString(),
-                "--max-length",
-                c.maxLength()));
-    if (!ownData) {
-      // Held out: the sentences after those calibration used.
-      args.addAll(List.of("--offset", c.spec().sparsity().calibration().samples().toString()));
-    }
-    if (evaluation.labelsUri() != null) {
-      args.addAll(List.of("--labels", Storage.path(evaluation.labelsUri())));
-    }
-    args.addAll(c.reportArgs(Stage.EVALUATE));
-    return args;
+  public Class<EvaluationResult> resultType() {
+    return EvaluationResult.class;
   }
 
   @Override
-  public void apply(SparseModelStatus status, StageContext c, JsonNode result) {
+  public EvaluateArgs command(StageContext c) {
+    var evaluation = c.spec().evaluation();
+    boolean ownData = evaluation.dataUri() != null;
+    return new EvaluateArgs(
+        Storage.path(c.spec().source().uri()),
+        c.storage().artifact(c.inputOf(Stage.EVALUATE)),
+        c.tokenizer(),
+        ownData ? Storage.path(evaluation.dataUri()) : c.calibration(),
+        evaluation.samples(),
+        evaluation.topK(),
+        c.maxLength(),
+        // Held out: the sentences after those calibration used.
+        ownData ? null : c.spec().sparsity().calibration().samples(),
+        evaluation.labelsUri() == null ? null : Storage.path(evaluation.labelsUri()),
+        c.report(Stage.EVALUATE));
+  }
+
+  @Override
+  public void apply(SparseModelStatus status, StageContext c, EvaluationResult result) {
     GateSpec gate = c.spec().gate();
     Double[] values = metric(gate.metric(), result);
     Double speedup = status.getEngine() != null ? status.getEngine().speedup() : null;
     if (speedup == null) {
-      Double dense = number(result.path("dense").path("sentencesPerSecond"));
-      Double candidate = number(result.path("candidate").path("sentencesPerSecond"));
+      Double dense = throughput(result.dense());
+      Double candidate = throughput(result.candidate());
       speedup =
           dense != null && candidate != null && dense > 0
               ? Math.round(candidate / dense * 1000) / 1000.0
@@ -67,26 +57,38 @@ final class EvaluateStage implements StageHandler {
   }
 
   /** Dense and sparse values of the gate's metric; null where the result has no finite number. */
-  private static Double[] metric(GateSpec.Metric metric, JsonNode result) {
-    JsonNode fidelity = result.path("fidelity");
-    JsonNode task = result.path("task");
-    String field =
-        switch (metric) {
-          case COSINE_FIDELITY -> "cosineMean";
-          case TOPK_AGREEMENT -> "top5Overlap";
-          case ACCURACY -> "accuracy";
-          case NDCG -> "ndcg";
-          case PNR -> "pnr";
-        };
-    return metric == GateSpec.Metric.COSINE_FIDELITY || metric == GateSpec.Metric.TOPK_AGREEMENT
-        ? new Double[] {1.0, number(fidelity.path(field))}
-        : new Double[] {
-          number(task.path("dense").path(field)), number(task.path("candidate").path(field))
-        };
+  private static Double[] metric(GateSpec.Metric metric, EvaluationResult result) {
+    EvaluationResult.Fidelity fidelity = result.fidelity();
+    return switch (metric) {
+      case COSINE_FIDELITY ->
+          new Double[] {1.0, fidelity == null ? null : finite(fidelity.cosineMean())};
+      case TOPK_AGREEMENT ->
+          new Double[] {1.0, fidelity == null ? null : finite(fidelity.top5Overlap())};
+      case ACCURACY -> task(result, EvaluationResult.Scores::accuracy);
+      case NDCG -> task(result, EvaluationResult.Scores::ndcg);
+      case PNR -> task(result, EvaluationResult.Scores::pnr);
+    };
+  }
+
+  private static Double[] task(
+      EvaluationResult result, Function<EvaluationResult.Scores, Double> score) {
+    EvaluationResult.Task task = result.task();
+    return task == null
+        ? new Double[] {null, null}
+        : new Double[] {score(task.dense(), score), score(task.candidate(), score)};
+  }
+
+  private static Double score(
+      EvaluationResult.Scores scores, Function<EvaluationResult.Scores, Double> score) {
+    return scores == null ? null : finite(score.apply(scores));
+  }
+
+  private static Double throughput(EvaluationResult.Performance performance) {
+    return performance == null ? null : finite(performance.sentencesPerSecond());
   }
 
   /** A finite number, or null: a missing field must not read as 0 and pass a gate. */
-  private static Double number(JsonNode node) {
-    return node.isNumber() && Double.isFinite(node.asDouble()) ? node.asDouble() : null;
+  private static Double finite(Double value) {
+    return value != null && Double.isFinite(value) ? value : null;
   }
 }

@@ -1,66 +1,49 @@
 package io.sparserollout.operator.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparserollout.api.v1alpha1.PruningStatus;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.api.v1alpha1.SparsitySpec;
-import java.util.ArrayList;
+import io.sparserollout.stage.PruneArgs;
+import io.sparserollout.stage.PruneResult;
 import java.util.List;
 
 /** 2:4 pruning; {@code finetune} starts from SparseGPT masks, the best one-shot initialisation. */
-final class PruneStage implements StageHandler {
+final class PruneStage implements StageHandler<PruneResult> {
   @Override
-  public List<String> args(StageContext c) {
-    boolean magnitude = c.spec().sparsity().method() == SparsitySpec.Method.MAGNITUDE;
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "prune",
-                "--method",
-                magnitude ? "magnitude" : "sparsegpt",
-                "--model",
-                Storage.path(c.spec().source().uri()),
-                "--out",
-                c.storage().artifact(StageContext.PRUNED),
-                "--max-length",
-                c.maxLength()));
-    if (!magnitude) {
-      args.addAll(
-          List.of(
-              "--tokenizer", c.tokenizer(),
-              "--calibration", c.calibration(),
-              "--samples", c.spec().sparsity().calibration().samples().toString()));
-    }
-    addList(args, "--include", c.spec().sparsity().layers().include());
-    addList(args, "--exclude", c.spec().sparsity().layers().exclude());
-    args.addAll(c.reportArgs(Stage.PRUNE));
-    return args;
+  public Class<PruneResult> resultType() {
+    return PruneResult.class;
   }
 
   @Override
-  public void apply(SparseModelStatus status, StageContext c, JsonNode result) {
-    List<PruningStatus.SkippedLayer> skipped = new ArrayList<>();
-    result
-        .path("layersSkipped")
-        .forEach(
-            s ->
-                skipped.add(
-                    new PruningStatus.SkippedLayer(
-                        s.path("weight").asText(), s.path("reason").asText())));
+  public PruneArgs command(StageContext c) {
+    boolean magnitude = c.spec().sparsity().method() == SparsitySpec.Method.MAGNITUDE;
+    return new PruneArgs(
+        magnitude ? PruneArgs.Method.MAGNITUDE : PruneArgs.Method.SPARSEGPT,
+        Storage.path(c.spec().source().uri()),
+        c.storage().artifact(StageContext.PRUNED),
+        c.maxLength(),
+        magnitude ? null : c.tokenizer(),
+        magnitude ? null : c.calibration(),
+        magnitude ? null : c.spec().sparsity().calibration().samples(),
+        c.spec().sparsity().layers().include(),
+        c.spec().sparsity().layers().exclude(),
+        c.report(Stage.PRUNE));
+  }
+
+  @Override
+  public void apply(SparseModelStatus status, StageContext c, PruneResult result) {
+    List<PruningStatus.SkippedLayer> skipped =
+        result.layersSkipped() == null
+            ? List.of()
+            : result.layersSkipped().stream()
+                .map(s -> new PruningStatus.SkippedLayer(s.weight(), s.reason()))
+                .toList();
     status.setPruning(
         new PruningStatus(
-            result.path("method").asText(),
-            result.path("layersPruned").asInt(),
+            result.method(),
+            result.layersPruned(),
             skipped,
-            result.path("achievedSparsity").asDouble(),
+            result.achievedSparsity(),
             c.storage().artifactUri(StageContext.PRUNED)));
-  }
-
-  /** {@code option a,b,c} when there are values. */
-  static void addList(List<String> args, String option, List<String> values) {
-    if (values != null && !values.isEmpty()) {
-      args.add(option);
-      args.add(String.join(",", values));
-    }
   }
 }

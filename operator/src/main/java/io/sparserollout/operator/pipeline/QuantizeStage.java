@@ -1,36 +1,30 @@
 package io.sparserollout.operator.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
-import java.util.ArrayList;
-import java.util.List;
+import io.sparserollout.stage.QuantizeArgs;
+import io.sparserollout.stage.QuantizeResult;
 
 /** int8 post-training quantization with explicit Q/DQ at the spec's percentile. */
-final class QuantizeStage implements StageHandler {
+final class QuantizeStage implements StageHandler<QuantizeResult> {
   @Override
-  public List<String> args(StageContext c) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "quantize",
-                "--model",
-                c.storage().artifact(c.inputOf(Stage.QUANTIZE)),
-                "--out",
-                c.storage().artifact(StageContext.QUANTIZED),
-                "--tokenizer",
-                c.tokenizer(),
-                "--calibration",
-                c.calibration(),
-                "--percentile",
-                c.spec().quantization().percentile().toString(),
-                "--max-length",
-                c.maxLength()));
-    args.addAll(c.reportArgs(Stage.QUANTIZE));
-    return args;
+  public Class<QuantizeResult> resultType() {
+    return QuantizeResult.class;
   }
 
   @Override
-  public void apply(SparseModelStatus status, StageContext c, JsonNode result) {
+  public QuantizeArgs command(StageContext c) {
+    return new QuantizeArgs(
+        c.storage().artifact(c.inputOf(Stage.QUANTIZE)),
+        c.storage().artifact(StageContext.QUANTIZED),
+        c.tokenizer(),
+        c.calibration(),
+        c.spec().quantization().percentile(),
+        c.maxLength(),
+        c.report(Stage.QUANTIZE));
+  }
+
+  @Override
+  public void apply(SparseModelStatus status, StageContext c, QuantizeResult result) {
     ModelArtifacts.replace(status, c.storage().artifactUri(StageContext.QUANTIZED));
   }
 }

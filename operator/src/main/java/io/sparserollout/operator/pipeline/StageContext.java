@@ -29,8 +29,8 @@ public record StageContext(SparseModel model, Storage storage, List<Stage> plan)
     return uri == null ? null : Storage.path(uri);
   }
 
-  String maxLength() {
-    return spec().source().maxSequenceLength().toString();
+  int maxLength() {
+    return spec().source().maxSequenceLength();
   }
 
   /** The ONNX model a stage reads: the output of the last model-producing stage before it. */
@@ -46,9 +46,9 @@ public record StageContext(SparseModel model, Storage storage, List<Stage> plan)
     return model;
   }
 
-  /** Every stage ends its command line alike: the full report in the store, JSON on stdout. */
-  List<String> reportArgs(Stage stage) {
-    return List.of("--report", storage.artifact(reportName(stage)), "--json");
+  /** Where a stage writes its full report. */
+  String report(Stage stage) {
+    return storage.artifact(reportName(stage));
   }
 
   static String reportName(Stage stage) {

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.placement.GpuPlacement;
+import io.sparserollout.stage.Cli;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,7 +106,7 @@ public final class StageJobs {
   /** The termination-log file, and S3 credentials from the spec's Secret when S3 is used. */
   public static List<EnvVar> env(SparseModel model) {
     List<EnvVar> env = new ArrayList<>();
-    env.add(new EnvVar("SPARSIFY_TERMINATION_LOG", TERMINATION_LOG, null));
+    env.add(new EnvVar(Cli.TERMINATION_LOG_ENV, TERMINATION_LOG, null));
     if (Storage.usesS3(model)) {
       String secret = model.getSpec().artifactStore().credentialsSecret();
       for (String key : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {

@@ -35,7 +35,8 @@ public record StageObservation(Map<Stage, Job> jobs, Map<Stage, StageState> stat
                                 job.getMetadata()
                                     .getName()
                                     .equals(p.getMetadata().getLabels().get("job-name")))
-                        .toList())));
+                        .toList(),
+                    StageHandler.of(stage).resultType())));
     return new StageObservation(jobs, states);
   }
 }

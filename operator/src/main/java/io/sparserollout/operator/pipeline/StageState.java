@@ -1,12 +1,12 @@
 package io.sparserollout.operator.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import io.sparserollout.stage.StageResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -21,8 +21,8 @@ public sealed interface StageState {
 
   record Running() implements StageState {}
 
-  /** The stage's JSON result, from its container's termination message. */
-  record Succeeded(JsonNode result) implements StageState {}
+  /** The stage's result, read from its container's termination message. */
+  record Succeeded(StageResult result) implements StageState {}
 
   record Failed(String message) implements StageState {}
 
@@ -32,12 +32,13 @@ public sealed interface StageState {
    */
   Duration POD_LAG_ALLOWED = Duration.ofMinutes(2);
 
-  /** Reads a Job (null: not created) and the pods it made. */
-  static StageState observe(Job job, List<Pod> pods) {
-    return observe(job, pods, Instant.now());
+  /** Reads a Job (null: not created) and the pods it made; a result must read as {@code type}. */
+  static StageState observe(Job job, List<Pod> pods, Class<? extends StageResult> type) {
+    return observe(job, pods, type, Instant.now());
   }
 
-  static StageState observe(Job job, List<Pod> pods, Instant now) {
+  static StageState observe(
+      Job job, List<Pod> pods, Class<? extends StageResult> type, Instant now) {
     if (job == null) {
       return new NotStarted();
     }
@@ -56,10 +57,17 @@ public sealed interface StageState {
         return new Failed("the stage finished but left no result in its termination message");
       }
       try {
-        return new Succeeded(JSON.readTree(message.get()));
+        StageResult result = JSON.readValue(message.get(), type);
+        if (result == null) {
+          throw new IllegalArgumentException("null");
+        }
+        return new Succeeded(result);
       } catch (Exception e) {
         return new Failed(
-            "the stage finished but its result is not JSON: " + abbreviate(message.get()));
+            "the stage finished but its result does not read as a "
+                + type.getSimpleName()
+                + ": "
+                + abbreviate(message.get()));
       }
     }
     if (hasCondition(job, "Failed")) {

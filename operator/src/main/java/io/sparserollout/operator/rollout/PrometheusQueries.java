@@ -3,6 +3,7 @@ package io.sparserollout.operator.rollout;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.sparserollout.stage.ServingMetrics;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -46,7 +47,9 @@ public final class PrometheusQueries implements MetricsSource {
                 + PrometheusText.REQUESTS
                 + "{"
                 + sel
-                + ",outcome=~\""
+                + ","
+                + ServingMetrics.OUTCOME
+                + "=~\""
                 + String.join("|", new java.util.TreeSet<>(PrometheusText.SERVER_FAILURES))
                 + "\"})"),
         buckets,

@@ -1,5 +1,6 @@
 package io.sparserollout.operator.rollout;
 
+import io.sparserollout.stage.ServingMetrics;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -8,18 +9,17 @@ import java.util.regex.Pattern;
 
 /** Reads the inference pod's counters from its Prometheus text exposition (/metrics). */
 public final class PrometheusText {
-  static final String REQUESTS = "inference_requests_total";
+  static final String REQUESTS = ServingMetrics.REQUESTS_TOTAL;
 
   /**
-   * The outcomes that count against a canary: the server's failures ({@code error} is how pods
-   * before the split labelled every failure). {@code client_error} (400, 404) and {@code
-   * overloaded} (429) are the client's or the load's.
+   * The outcomes that count against a canary: the server's failures. {@code client_error} (400,
+   * 404) and {@code overloaded} (429) are the client's or the load's.
    */
-  static final java.util.Set<String> SERVER_FAILURES = java.util.Set.of("server_error", "error");
+  static final java.util.Set<String> SERVER_FAILURES = ServingMetrics.SERVER_FAILURES;
 
-  static final String LATENCY_BUCKET = "inference_request_duration_seconds_bucket";
-  static final String AGREEMENT_SUM = "shadow_agreement_sum";
-  static final String AGREEMENT_COUNT = "shadow_agreement_count";
+  static final String LATENCY_BUCKET = ServingMetrics.REQUEST_DURATION_BUCKET;
+  static final String AGREEMENT_SUM = ServingMetrics.SHADOW_AGREEMENT_SUM;
+  static final String AGREEMENT_COUNT = ServingMetrics.SHADOW_AGREEMENT_COUNT;
   private static final Pattern SAMPLE =
       Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\S+)?$");
   private static final Pattern LABEL =
@@ -46,7 +46,7 @@ public final class PrometheusText {
       switch (m.group(1)) {
         case REQUESTS -> {
           requests += value;
-          if (SERVER_FAILURES.contains(labels.get("outcome"))) {
+          if (SERVER_FAILURES.contains(labels.get(ServingMetrics.OUTCOME))) {
             errors += value;
           }
         }

@@ -25,6 +25,7 @@ import io.sparserollout.operator.pipeline.PodSecurity;
 import io.sparserollout.operator.pipeline.PodVolumes;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.Storage;
+import io.sparserollout.stage.FetchArgs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -226,7 +227,7 @@ public final class ServingResources {
     return new ContainerBuilder()
         .withName("fetch-model")
         .withImage(settings.fetchImage())
-        .withArgs("fetch", "--from", served.uri(), "--out", modelPath)
+        .withArgs(new FetchArgs(served.uri(), modelPath).toArgs())
         .withEnv(StageJobs.env(model))
         .withVolumeMounts(
             modelMount, new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())

@@ -43,7 +43,7 @@ class PipelinePlanTest {
   @Test
   void nextStepFollowsTheStagesStates() {
     List<Stage> plan = List.of(Stage.PRUNE, Stage.BUILD_ENGINE, Stage.EVALUATE);
-    var done = new StageState.Succeeded(null);
+    var done = new StageState.Succeeded(new io.sparserollout.stage.FetchResult("x", 1L));
 
     assertThat(PipelineStep.next(plan, java.util.Map.of()))
         .isEqualTo(new PipelineStep.Start(Stage.PRUNE));

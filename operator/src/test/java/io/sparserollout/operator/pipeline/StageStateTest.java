@@ -10,27 +10,54 @@ import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.PruningStatus;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.Fixtures;
+import io.sparserollout.operator.StageResults;
+import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.FineTuneResult;
+import io.sparserollout.stage.PruneResult;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class StageStateTest {
   @Test
-  void aCompleteJobYieldsItsPodsJsonResult() {
+  void aCompleteJobYieldsItsPodsResultAsTheStagesRecord() {
     StageState state =
-        StageState.observe(job("Complete"), List.of(pod("Succeeded", "{\"layersPruned\":36}")));
+        StageState.observe(
+            job("Complete"), List.of(pod("Succeeded", StageResults.PRUNED)), PruneResult.class);
 
     assertThat(state)
         .isInstanceOfSatisfying(
             StageState.Succeeded.class,
-            s -> assertThat(s.result().get("layersPruned").asInt()).isEqualTo(36));
+            s ->
+                assertThat(s.result())
+                    .isInstanceOfSatisfying(
+                        PruneResult.class, r -> assertThat(r.layersPruned()).isEqualTo(36)));
+  }
+
+  @Test
+  void aResultThatDoesNotReadAsTheStagesRecordFailsTheStageWithTheText() {
+    assertThat(
+            StageState.observe(
+                job("Complete"),
+                List.of(pod("Succeeded", "{\"layersPruned\":\"many\"}")),
+                PruneResult.class))
+        .isEqualTo(
+            new StageState.Failed(
+                "the stage finished but its result does not read as a PruneResult:"
+                    + " {\"layersPruned\":\"many\"}"));
+    assertThat(
+            StageState.observe(
+                job("Complete"), List.of(pod("Succeeded", "not json")), PruneResult.class))
+        .isInstanceOf(StageState.Failed.class);
   }
 
   @Test
   void aFailedJobYieldsTheLastPodsMessage() {
     StageState state =
         StageState.observe(
-            job("Failed"), List.of(pod("Failed", "sparsify prune: m.onnx is not an ONNX model")));
+            job("Failed"),
+            List.of(pod("Failed", "sparsify prune: m.onnx is not an ONNX model")),
+            PruneResult.class);
 
     assertThat(state)
         .isInstanceOfSatisfying(
@@ -48,13 +75,21 @@ class StageStateTest {
     Instant finished = Instant.parse("2026-11-22T10:00:00Z");
 
     // The pod informer lags the Job informer: the pod is still Running in this operator's cache.
-    assertThat(StageState.observe(complete, List.of(pod("Running", null)), finished.plusSeconds(1)))
+    assertThat(
+            StageState.observe(
+                complete,
+                List.of(pod("Running", null)),
+                PruneResult.class,
+                finished.plusSeconds(1)))
         .isInstanceOf(StageState.Running.class);
-    assertThat(StageState.observe(complete, List.of(), finished.plusSeconds(600)))
+    assertThat(
+            StageState.observe(complete, List.of(), PruneResult.class, finished.plusSeconds(600)))
         .isEqualTo(
             new StageState.Failed(
                 "the stage finished but its pod is gone (deleted before its result was read)"));
-    assertThat(StageState.observe(complete, List.of(pod("Succeeded", null)), finished))
+    assertThat(
+            StageState.observe(
+                complete, List.of(pod("Succeeded", null)), PruneResult.class, finished))
         .isEqualTo(
             new StageState.Failed(
                 "the stage finished but left no result in its termination message"));
@@ -64,21 +99,28 @@ class StageStateTest {
   void aRunningJobIsRunningAndNoJobIsNotStarted() {
     assertThat(
             StageState.observe(
-                new JobBuilder().withNewMetadata().withName("j").endMetadata().build(), List.of()))
+                new JobBuilder().withNewMetadata().withName("j").endMetadata().build(),
+                List.of(),
+                PruneResult.class))
         .isInstanceOf(StageState.Running.class);
-    assertThat(StageState.observe(null, List.of())).isInstanceOf(StageState.NotStarted.class);
+    assertThat(StageState.observe(null, List.of(), PruneResult.class))
+        .isInstanceOf(StageState.NotStarted.class);
   }
 
   @Test
   void evaluationResultsBecomeTheGateVerdict() throws Exception {
     var model = Fixtures.minilm();
     var status = new SparseModelStatus();
+    var performance = new EvaluationResult.Performance(32, 100.0, 320.0, 2);
     var result =
-        StageState.JSON.readTree(
-            "{\"fidelity\":{\"cosineMean\":0.8},\"dense\":{\"sentencesPerSecond\":100},"
-                + "\"candidate\":{\"sentencesPerSecond\":150}}");
+        new EvaluationResult(
+            300,
+            new EvaluationResult.Fidelity(0.8, null, null, null, null),
+            null,
+            performance,
+            new EvaluationResult.Performance(32, 150.0, 213.0, 2));
 
-    StageHandler.of(Stage.EVALUATE).apply(status, StageContext.of(model, "r1"), result);
+    new EvaluateStage().apply(status, StageContext.of(model, "r1"), result);
 
     assertThat(status.getGate().verdict()).isEqualTo(GateStatus.Verdict.FAILED);
     assertThat(status.getGate().drop()).isEqualTo(0.2);
@@ -92,20 +134,11 @@ class StageStateTest {
     var model = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
     var context = StageContext.of(model, "r1");
     var status = new SparseModelStatus();
-    StageHandler.of(Stage.PRUNE)
-        .apply(
-            status,
-            context,
-            StageState.JSON.readTree(
-                "{\"method\":\"sparsegpt\",\"layersPruned\":36,\"achievedSparsity\":0.5}"));
+    new PruneStage()
+        .apply(status, context, new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 9.0));
 
-    StageHandler.of(Stage.FINETUNE)
-        .apply(
-            status,
-            context,
-            StageState.JSON.readTree(
-                "{\"steps\":2200,\"initialFidelity\":0.9037,\"finalFidelity\":0.98,"
-                    + "\"seconds\":1123.4}"));
+    new FineTuneStage()
+        .apply(status, context, new FineTuneResult(null, "pruned", 2200, 0.9037, 0.98, 1123.4));
 
     assertThat(status.getPruning().layersPruned()).isEqualTo(36);
     assertThat(status.getPruning().artifactUri())

@@ -2,43 +2,44 @@ package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.engine.EngineBuilder;
-import io.sparserollout.sparsify.engine.EngineReport;
 import io.sparserollout.sparsify.engine.EngineRequest;
+import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.EngineResult;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
-    name = "build-engine",
+    name = Cli.BUILD_ENGINE,
     description = "Build the serving engine (ONNX Runtime on CPU; TensorRT on GPU) and measure it.")
 final class BuildEngineCommand implements Callable<Integer> {
   @Mixin CommandRun run;
 
-  @Option(names = "--backend", required = true, description = "onnxruntime or tensorrt")
+  @Option(names = Cli.BACKEND, required = true, description = "onnxruntime or tensorrt")
   String backend;
 
-  @Option(names = "--precision", defaultValue = "fp16", description = "fp16 or int8 (TensorRT)")
+  @Option(names = Cli.PRECISION, defaultValue = "fp16", description = "fp16 or int8 (TensorRT)")
   String precision;
 
-  @Option(names = "--model", required = true, description = "the sparse ONNX model")
+  @Option(names = Cli.MODEL, required = true, description = "the sparse ONNX model")
   String model;
 
-  @Option(names = "--dense", required = true, description = "the dense ONNX model (speed baseline)")
+  @Option(names = Cli.DENSE, required = true, description = "the dense ONNX model (speed baseline)")
   String dense;
 
-  @Option(names = "--out", required = true, description = "output directory")
+  @Option(names = Cli.OUT, required = true, description = "output directory")
   String out;
 
-  @Option(names = "--batch", defaultValue = "1,8,32", description = "min,opt,max batch")
+  @Option(names = Cli.BATCH, defaultValue = "1,8,32", description = "min,opt,max batch")
   String batch;
 
-  @Option(names = "--sequence", defaultValue = "1,128,128", description = "min,opt,max sequence")
+  @Option(names = Cli.SEQUENCE, defaultValue = "1,128,128", description = "min,opt,max sequence")
   String sequence;
 
   @Override
   public Integer call() {
-    EngineReport result =
+    EngineResult result =
         EngineBuilder.forBackend(backend)
             .build(
                 new EngineRequest(
@@ -51,7 +52,7 @@ final class BuildEngineCommand implements Callable<Integer> {
     if (out.startsWith("s3://")) {
       result = result.withOutput(out.replaceAll("/+$", "") + "/model.onnx");
     }
-    EngineReport built = result;
+    EngineResult built = result;
     run.finish(
         built,
         built,

@@ -1,6 +1,7 @@
 package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.store.Locations;
+import io.sparserollout.stage.Cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.function.Consumer;
@@ -16,10 +17,10 @@ final class CommandRun {
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
-  @Option(names = "--report", description = "write the full JSON report here (path or s3:// URI)")
+  @Option(names = Cli.REPORT, description = "write the full JSON report here (path or s3:// URI)")
   String report;
 
-  @Option(names = "--json", description = "print the result as compact JSON on stdout")
+  @Option(names = Cli.JSON, description = "print the result as compact JSON on stdout")
   boolean json;
 
   private final Locations locations = new Locations();

@@ -1,12 +1,13 @@
 package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
-import io.sparserollout.sparsify.eval.EvaluationReport;
 import io.sparserollout.sparsify.eval.Evaluator;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.EvaluationResult;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -15,37 +16,37 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
-    name = "evaluate",
+    name = Cli.EVALUATE,
     description = "Compare a candidate model with the dense one on the same sentences.")
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin CommandRun run;
   @Mixin TextOptions text;
 
-  @Option(names = "--dense", required = true)
+  @Option(names = Cli.DENSE, required = true)
   String dense;
 
-  @Option(names = "--candidate", required = true)
+  @Option(names = Cli.CANDIDATE, required = true)
   String candidate;
 
-  @Option(names = "--tokenizer", required = true)
+  @Option(names = Cli.TOKENIZER, required = true)
   String tokenizer;
 
-  @Option(names = "--data", required = true, description = "sentences file, one per line")
+  @Option(names = Cli.DATA, required = true, description = "sentences file, one per line")
   String data;
 
   @Option(
-      names = "--labels",
+      names = Cli.LABELS,
       description = "labels file, one per sentence: adds accuracy, NDCG, PNR")
   String labels;
 
-  @Option(names = "--top-k", defaultValue = "5", description = "k of NDCG@k")
+  @Option(names = Cli.TOP_K, defaultValue = "5", description = "k of NDCG@k")
   int topK;
 
-  @Option(names = "--samples", defaultValue = "0", description = "sentences used (0: all)")
+  @Option(names = Cli.SAMPLES, defaultValue = "0", description = "sentences used (0: all)")
   int samples;
 
   @Option(
-      names = "--offset",
+      names = Cli.OFFSET,
       defaultValue = "0",
       description =
           "skip this many leading sentences (and labels), e.g. those used for calibration")
@@ -63,7 +64,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Vocabulary.check(OnnxModel.load(densePath), batches);
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
     List<String> labelLines = labels == null ? null : lines(labels, "labels");
-    EvaluationReport result =
+    EvaluationResult result =
         Evaluator.evaluate(densePath, candidatePath, batches, labelLines, topK, text.threads);
     run.finish(result, result, console -> summarize(console, result));
     return 0;
@@ -74,7 +75,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Sentences.skip(Sentences.read(run.input(location), role), offset), samples);
   }
 
-  private static void summarize(java.io.PrintWriter out, EvaluationReport result) {
+  private static void summarize(java.io.PrintWriter out, EvaluationResult result) {
     var f = result.fidelity();
     out.printf(
         "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 NN agreement %.3f, top-5"

@@ -1,6 +1,8 @@
 package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.FetchResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,14 +14,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Copies one artifact to a local file: the inference pod's init container for s3:// stores. */
-@Command(name = "fetch", description = "Copy an artifact (path, s3:// or https:// URI) to a file.")
+@Command(
+    name = Cli.FETCH,
+    description = "Copy an artifact (path, s3:// or https:// URI) to a file.")
 final class FetchCommand implements Callable<Integer> {
   @Mixin CommandRun run;
 
-  @Option(names = "--from", required = true)
+  @Option(names = Cli.FROM, required = true)
   String from;
 
-  @Option(names = "--out", required = true, description = "local file to write")
+  @Option(names = Cli.OUT, required = true, description = "local file to write")
   Path out;
 
   @Override
@@ -36,7 +40,7 @@ final class FetchCommand implements Callable<Integer> {
       long bytes = Files.size(out);
       run.finish(
           Map.of("from", from, "out", out.toString(), "bytes", bytes),
-          Map.of("out", out.toString(), "bytes", bytes),
+          new FetchResult(out.toString(), bytes),
           console -> console.printf("%s -> %s (%d bytes)%n", from, out, bytes));
       return 0;
     } catch (IOException e) {

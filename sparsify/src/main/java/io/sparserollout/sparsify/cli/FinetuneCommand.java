@@ -7,16 +7,17 @@ import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.sparsify.train.FineTuner;
 import io.sparserollout.sparsify.train.TrainingData;
+import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.FineTuneResult;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
-    name = "finetune",
+    name = Cli.FINETUNE,
     description =
         "Sparse fine-tuning of a 2:4 model by distillation from its dense teacher (libtorch);"
             + " pruned weights stay zero.")
@@ -25,56 +26,56 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Mixin CommandRun run;
 
-  @Option(names = "--dense", required = true, description = "the dense teacher ONNX model")
+  @Option(names = Cli.DENSE, required = true, description = "the dense teacher ONNX model")
   String dense;
 
   @Option(
-      names = "--init",
+      names = Cli.INIT,
       description =
           "the 2:4 student from prune, its zeros kept (default: the dense weights, pruned 2:4 by"
               + " magnitude, or progressively with --progressive)")
   String init;
 
   @Option(
-      names = "--include",
+      names = Cli.INCLUDE,
       split = ",",
       description = "regexes of weights to prune when starting from the dense weights")
   List<String> include = List.of();
 
   @Option(
-      names = "--exclude",
+      names = Cli.EXCLUDE,
       split = ",",
       description = "regexes of weights kept dense when starting from the dense weights")
   List<String> exclude = List.of();
 
-  @Option(names = "--tokenizer", required = true, description = "tokenizer.json")
+  @Option(names = Cli.TOKENIZER, required = true, description = "tokenizer.json")
   String tokenizer;
 
-  @Option(names = "--train", required = true, description = "training sentences, one per line")
+  @Option(names = Cli.TRAIN, required = true, description = "training sentences, one per line")
   String train;
 
   @Option(
       names = "--held-out",
-      description = "evaluation sentences never trained on (default: the last 10% of --train)")
+      description = "evaluation sentences never trained on (default: the last 10%% of --train)")
   String heldOut;
 
-  @Option(names = "--out", required = true, description = "where the fine-tuned model is written")
+  @Option(names = Cli.OUT, required = true, description = "where the fine-tuned model is written")
   String out;
 
-  @Option(names = "--max-length", defaultValue = "128", description = "tokens per sentence")
+  @Option(names = Cli.MAX_LENGTH, defaultValue = "128", description = "tokens per sentence")
   int maxLength;
 
   @Option(
-      names = "--steps",
+      names = Cli.STEPS,
       defaultValue = "2200",
       description = "optimizer steps (MiniLM on 2 cores: 2200 steps in 19 min reach 0.98)")
   int steps;
 
-  @Option(names = "--batch-size", defaultValue = "32", description = "sentences per step")
+  @Option(names = Cli.BATCH_SIZE, defaultValue = "32", description = "sentences per step")
   int batchSize;
 
   @Option(
-      names = {"--learning-rate", "--lr"},
+      names = {Cli.LEARNING_RATE, "--lr"},
       defaultValue = "4e-4",
       description = "peak AdamW learning rate")
   double learningRate;
@@ -120,20 +121,20 @@ final class FinetuneCommand implements Callable<Integer> {
   int checkpointEvery;
 
   @Option(
-      names = "--qat",
+      names = Cli.QAT,
       description =
           "int8: quantization-aware training (fake-quantized weights per channel and activations"
               + " per tensor, straight-through gradients); the output has Q/DQ nodes")
   String qat;
 
   @Option(
-      names = "--progressive",
+      names = Cli.PROGRESSIVE,
       description =
           "prune the dense weights 1:4 and recover for half the steps, then 2:4 and recover")
   boolean progressive;
 
   @Option(
-      names = "--labels",
+      names = Cli.LABELS,
       description =
           "a class per training sentence, line by line (with --held-out absent, its last lines go"
               + " with the held-out sentences): adds a task loss, a cosine classifier on the"
@@ -150,7 +151,7 @@ final class FinetuneCommand implements Callable<Integer> {
   double taskLossWeight;
 
   @Option(
-      names = "--no-distillation",
+      names = Cli.NO_DISTILLATION,
       description = "train on the task loss from --labels alone, without the teacher's terms")
   boolean noDistillation;
 
@@ -243,13 +244,13 @@ final class FinetuneCommand implements Callable<Integer> {
             run::progress);
     run.finish(
         report,
-        Map.of(
-            "output", out,
-            "start", report.start(),
-            "steps", report.steps(),
-            "initialFidelity", report.initialFidelity(),
-            "finalFidelity", report.finalFidelity(),
-            "seconds", report.seconds()),
+        new FineTuneResult(
+            out,
+            report.start(),
+            report.steps(),
+            report.initialFidelity(),
+            report.finalFidelity(),
+            report.seconds()),
         console ->
             console.printf(
                 "fine-tuned %d tensors (%d layers kept 2:4) for %d steps in %.0f s: held-out"

@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.stage.Cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -10,7 +11,7 @@ import java.nio.file.Path;
 
 /** JSON results: compact on stdout (fits a 4 KB termination message), full in a report file. */
 final class Output {
-  static final int TERMINATION_MESSAGE_LIMIT = 4096;
+  static final int TERMINATION_MESSAGE_LIMIT = Cli.TERMINATION_MESSAGE_LIMIT;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Output() {}
@@ -28,12 +29,6 @@ final class Output {
     }
   }
 
-  /**
-   * Environment variable naming the file Kubernetes reads as the container's termination message
-   * (the operator sets it to /dev/termination-log): the result, or the error, is written there.
-   */
-  static final String TERMINATION_LOG_ENV = "SPARSIFY_TERMINATION_LOG";
-
   static void json(PrintWriter out, Object compact) {
     try {
       String text = JSON.writeValueAsString(compact);
@@ -50,7 +45,7 @@ final class Output {
 
   /** Writes the termination message file when running as a Kubernetes container. */
   static void terminationMessage(String text) {
-    String file = System.getenv(TERMINATION_LOG_ENV);
+    String file = System.getenv(Cli.TERMINATION_LOG_ENV);
     if (file == null || file.isBlank()) {
       return;
     }

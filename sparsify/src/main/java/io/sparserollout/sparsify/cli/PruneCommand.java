@@ -11,14 +11,15 @@ import io.sparserollout.sparsify.prune.Pruner;
 import io.sparserollout.sparsify.prune.SparseGptPruner;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.PruneResult;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "prune", description = "Prune the eligible layers of an ONNX model to 2:4.")
+@Command(name = Cli.PRUNE, description = "Prune the eligible layers of an ONNX model to 2:4.")
 final class PruneCommand implements Callable<Integer> {
   enum Method {
     magnitude,
@@ -28,28 +29,28 @@ final class PruneCommand implements Callable<Integer> {
   @Mixin CommandRun run;
   @Mixin TextOptions text;
 
-  @Option(names = "--method", required = true, description = "magnitude or sparsegpt")
+  @Option(names = Cli.METHOD, required = true, description = "magnitude or sparsegpt")
   Method method;
 
-  @Option(names = "--model", required = true, description = "dense ONNX model")
+  @Option(names = Cli.MODEL, required = true, description = "dense ONNX model")
   String model;
 
-  @Option(names = "--out", required = true, description = "where the 2:4 model is written")
+  @Option(names = Cli.OUT, required = true, description = "where the 2:4 model is written")
   String out;
 
-  @Option(names = "--tokenizer", description = "tokenizer.json (sparsegpt)")
+  @Option(names = Cli.TOKENIZER, description = "tokenizer.json (sparsegpt)")
   String tokenizer;
 
-  @Option(names = "--calibration", description = "sentences file, one per line (sparsegpt)")
+  @Option(names = Cli.CALIBRATION, description = "sentences file, one per line (sparsegpt)")
   String calibration;
 
-  @Option(names = "--samples", defaultValue = "128", description = "calibration sentences used")
+  @Option(names = Cli.SAMPLES, defaultValue = "128", description = "calibration sentences used")
   int samples;
 
-  @Option(names = "--include", split = ",", description = "regexes of weights to prune")
+  @Option(names = Cli.INCLUDE, split = ",", description = "regexes of weights to prune")
   List<String> include = List.of();
 
-  @Option(names = "--exclude", split = ",", description = "regexes of weights kept dense")
+  @Option(names = Cli.EXCLUDE, split = ",", description = "regexes of weights kept dense")
   List<String> exclude = List.of();
 
   @Override
@@ -65,14 +66,16 @@ final class PruneCommand implements Callable<Integer> {
             .withOutput(out);
     run.finish(
         result,
-        Map.of(
-            "method", result.method(),
-            "output", result.output(),
-            "layersPruned", result.layersPruned(),
-            "layersSkipped", Output.firstFew(result.layersSkipped()),
-            "layersSkippedCount", result.layersSkipped().size(),
-            "achievedSparsity", result.achievedSparsity(),
-            "seconds", result.seconds()),
+        new PruneResult(
+            result.method(),
+            result.output(),
+            result.layersPruned(),
+            Output.firstFew(result.layersSkipped()).stream()
+                .map(s -> new PruneResult.SkippedLayer(s.weight(), s.reason()))
+                .toList(),
+            result.layersSkipped().size(),
+            result.achievedSparsity(),
+            result.seconds()),
         console -> {
           console.printf(
               "%s: pruned %d layers to 2:4 (sparsity %.3f), skipped %d, in %.1f s -> %s%n",

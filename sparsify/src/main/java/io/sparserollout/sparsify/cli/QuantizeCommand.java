@@ -6,39 +6,40 @@ import io.sparserollout.sparsify.quantize.QuantizeReport;
 import io.sparserollout.sparsify.quantize.QuantizeRun;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.QuantizeResult;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
-    name = "quantize",
+    name = Cli.QUANTIZE,
     description = "int8 post-training quantization with explicit Q/DQ nodes (TensorRT style).")
 final class QuantizeCommand implements Callable<Integer> {
   @Mixin CommandRun run;
   @Mixin TextOptions text;
 
-  @Option(names = "--model", required = true)
+  @Option(names = Cli.MODEL, required = true)
   String model;
 
-  @Option(names = "--out", required = true)
+  @Option(names = Cli.OUT, required = true)
   String out;
 
-  @Option(names = "--tokenizer", required = true)
+  @Option(names = Cli.TOKENIZER, required = true)
   String tokenizer;
 
-  @Option(names = "--calibration", required = true, description = "sentences file")
+  @Option(names = Cli.CALIBRATION, required = true, description = "sentences file")
   String calibration;
 
   @Option(
-      names = "--percentile",
+      names = Cli.PERCENTILE,
       defaultValue = "99.99",
       description = "activation range: this percentile of |x| (default ${DEFAULT-VALUE})")
   double percentile;
 
-  @Option(names = "--samples", defaultValue = "128")
+  @Option(names = Cli.SAMPLES, defaultValue = "128")
   int samples;
 
   @Override
@@ -52,15 +53,15 @@ final class QuantizeCommand implements Callable<Integer> {
         QuantizeRun.run(onnx, batches, percentile, text.threads, run.output(out), run::progress);
     run.finish(
         result,
-        Map.of(
-            "output", out,
-            "layersQuantized", result.layersQuantized(),
-            "activationsCalibrated", result.activationsCalibrated(),
-            "percentile", result.percentile(),
-            "opsetBefore", result.opsetBefore(),
-            "opsetAfter", result.opsetAfter(),
-            "skipped", Output.firstFew(result.skipped()),
-            "seconds", result.seconds()),
+        new QuantizeResult(
+            out,
+            result.layersQuantized(),
+            result.activationsCalibrated(),
+            result.percentile(),
+            result.opsetBefore(),
+            result.opsetAfter(),
+            Output.firstFew(result.skipped()),
+            result.seconds()),
         console ->
             console.printf(
                 "int8: quantized %d layers, %d activation ranges at the %.2f percentile, opset %d"

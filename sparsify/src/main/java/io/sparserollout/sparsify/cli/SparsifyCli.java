@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "sparsify",
     mixinStandardHelpOptions = true,
+    // Every subcommand answers --help and --version too.
+    scope = CommandLine.ScopeType.INHERIT,
     version = "sparsify 0.1.0",
     description = "2:4 structured sparsity for ONNX models: prune, verify, quantize, evaluate.",
     subcommands = {

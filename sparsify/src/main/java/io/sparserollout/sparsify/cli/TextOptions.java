@@ -2,16 +2,17 @@ package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.Cli;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
 
 /** How sentences become model inputs, and how many threads ONNX Runtime gets. */
 final class TextOptions {
-  @Option(names = "--max-length", defaultValue = "128", description = "tokens per sentence")
+  @Option(names = Cli.MAX_LENGTH, defaultValue = "128", description = "tokens per sentence")
   int maxLength;
 
-  @Option(names = "--batch-size", defaultValue = "32", description = "sentences per batch")
+  @Option(names = Cli.BATCH_SIZE, defaultValue = "32", description = "sentences per batch")
   int batchSize;
 
   @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads")

@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.cli;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.verify.Verifier;
 import io.sparserollout.sparsify.verify.VerifyReport;
+import io.sparserollout.stage.Cli;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
 final class VerifyCommand implements Callable<Integer> {
   @Mixin CommandRun run;
 
-  @Option(names = "--model", required = true)
+  @Option(names = Cli.MODEL, required = true)
   String model;
 
   @Override

@@ -10,6 +10,7 @@ import io.sparserollout.sparsify.quantize.QuantizeRun;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.sparsify.verify.Verifier;
+import io.sparserollout.stage.EngineResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
   private static final int RUNS = 7;
 
   @Override
-  public EngineReport build(EngineRequest request) {
+  public EngineResult build(EngineRequest request) {
     Path out = request.outDir().resolve("model.onnx");
     OnnxModel model = OnnxModel.load(request.model());
     try {
@@ -49,7 +50,7 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
     double dense = medianLatencyMs(request.dense(), probe);
     double sparse = medianLatencyMs(out, probe);
     boolean int8 = model.metadata(QuantizeRun.METADATA_KEY).isPresent();
-    return new EngineReport(
+    return new EngineResult(
         "onnxruntime",
         int8 ? "int8" : "fp32",
         OrtEnvironment.getEnvironment().getVersion(),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
+import io.sparserollout.stage.EngineResult;
 import io.sparserollout.tensorrt.EngineKey;
 import io.sparserollout.tensorrt.PlanBuilder;
 import io.sparserollout.tensorrt.PlanRunner;
@@ -30,7 +31,7 @@ final class TensorRtEngineBuilder implements EngineBuilder {
   private static final int RUNS = 50;
 
   @Override
-  public EngineReport build(EngineRequest request) {
+  public EngineResult build(EngineRequest request) {
     try {
       PlanBuilder.Built sparse =
           PlanBuilder.build(
@@ -59,7 +60,7 @@ final class TensorRtEngineBuilder implements EngineBuilder {
       long vocabulary = Vocabulary.size(OnnxModel.load(request.model())).orElse(1000);
       double denseMs = medianLatencyMs(dense.plan(), batch, sequence, vocabulary, random);
       double sparseMs = medianLatencyMs(sparse.plan(), batch, sequence, vocabulary, random);
-      return new EngineReport(
+      return new EngineResult(
           "tensorrt",
           request.precision(),
           sparse.tensorrtVersion(),

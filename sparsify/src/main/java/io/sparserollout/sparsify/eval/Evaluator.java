@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.eval;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.EvaluationResult;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -15,13 +16,13 @@ public final class Evaluator {
 
   private Evaluator() {}
 
-  public static EvaluationReport evaluate(
+  public static EvaluationResult evaluate(
       Path dense, Path candidate, List<TokenBatch> batches, int threads) {
     return evaluate(dense, candidate, batches, null, TOP_K, threads);
   }
 
   /** With labels (one per sentence, or null), also accuracy, NDCG@k and PNR of both models. */
-  public static EvaluationReport evaluate(
+  public static EvaluationResult evaluate(
       Path dense,
       Path candidate,
       List<TokenBatch> batches,
@@ -37,23 +38,23 @@ public final class Evaluator {
               + ", candidate "
               + c.vectors[0].length);
     }
-    EvaluationReport.Task task = null;
+    EvaluationResult.Task task = null;
     if (labels != null) {
       if (labels.size() != d.vectors.length) {
         throw new SparsifyException(
             labels.size() + " labels for " + d.vectors.length + " sentences; give one per line");
       }
       task =
-          new EvaluationReport.Task(
+          new EvaluationResult.Task(
               k,
               TaskMetrics.compute(d.vectors, labels, k),
               TaskMetrics.compute(c.vectors, labels, k));
     }
-    return new EvaluationReport(
+    return new EvaluationResult(
         d.vectors.length, fidelity(d.vectors, c.vectors), task, d.performance, c.performance);
   }
 
-  private record Embeddings(float[][] vectors, EvaluationReport.Performance performance) {}
+  private record Embeddings(float[][] vectors, EvaluationResult.Performance performance) {}
 
   private static Embeddings embed(Path model, List<TokenBatch> batches, int threads) {
     try (OrtModel ort = OrtModel.open(model, threads)) {
@@ -74,12 +75,12 @@ public final class Evaluator {
       Arrays.sort(latencies);
       return new Embeddings(
           vectors,
-          new EvaluationReport.Performance(
+          new EvaluationResult.Performance(
               batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
     }
   }
 
-  static EvaluationReport.Fidelity fidelity(float[][] dense, float[][] candidate) {
+  static EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate) {
     int n = dense.length;
     double[] cosines = new double[n];
     for (int i = 0; i < n; i++) {
@@ -110,7 +111,7 @@ public final class Evaluator {
       top1 /= n;
       top5 /= n;
     }
-    return new EvaluationReport.Fidelity(
+    return new EvaluationResult.Fidelity(
         Arrays.stream(cosines).average().orElse(0),
         sorted[0],
         sorted[(int) Math.floor(0.05 * (n - 1))],

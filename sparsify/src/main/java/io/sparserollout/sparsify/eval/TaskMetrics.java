@@ -1,5 +1,6 @@
 package io.sparserollout.sparsify.eval;
 
+import io.sparserollout.stage.EvaluationResult.Scores;
 import java.util.Arrays;
 import java.util.List;
 
@@ -16,9 +17,6 @@ import java.util.List;
  */
 public final class TaskMetrics {
   private TaskMetrics() {}
-
-  /** The three metrics for one model. */
-  public record Scores(double accuracy, double ndcg, double pnr) {}
 
   public static Scores compute(float[][] embeddings, List<String> labels, int k) {
     int n = embeddings.length;

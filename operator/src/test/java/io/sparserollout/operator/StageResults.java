@@ -1,0 +1,45 @@
+package io.sparserollout.operator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparserollout.stage.EngineResult;
+import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.PruneResult;
+import io.sparserollout.stage.StageResult;
+import java.util.List;
+
+/**
+ * Stage results as sparsify writes them (the same stage-api records, as JSON), for the played pods'
+ * termination messages.
+ */
+public final class StageResults {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static final String PRUNED =
+      json(new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 10.0));
+  public static final String ENGINE =
+      json(
+          new EngineResult(
+              "onnxruntime", "fp32", "1.29.0", null, null, null, null, 8, 128, 2.0, 1.96, 1.02));
+  public static final String EVALUATED_GOOD = json(evaluation(0.9037, 0.665));
+  public static final String EVALUATED_BAD = json(evaluation(0.6004, 0.385));
+
+  private StageResults() {}
+
+  public static EvaluationResult evaluation(double cosineMean, double top5Overlap) {
+    return new EvaluationResult(
+        300,
+        new EvaluationResult.Fidelity(cosineMean, null, null, null, top5Overlap),
+        null,
+        null,
+        null);
+  }
+
+  public static String json(StageResult result) {
+    try {
+      return JSON.writeValueAsString(result);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

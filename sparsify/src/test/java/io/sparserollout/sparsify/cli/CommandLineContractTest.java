@@ -1,0 +1,118 @@
+package io.sparserollout.sparsify.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sparserollout.stage.BuildEngineArgs;
+import io.sparserollout.stage.EvaluateArgs;
+import io.sparserollout.stage.FetchArgs;
+import io.sparserollout.stage.FineTuneArgs;
+import io.sparserollout.stage.PruneArgs;
+import io.sparserollout.stage.QuantizeArgs;
+import io.sparserollout.stage.StageArgs;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** The command lines the operator builds parse here, and every subcommand explains itself. */
+class CommandLineContractTest {
+
+  static List<StageArgs> everyStage() {
+    return List.of(
+        new PruneArgs(
+            PruneArgs.Method.SPARSEGPT,
+            "m.onnx",
+            "p.onnx",
+            128,
+            "tok.json",
+            "cal.txt",
+            128,
+            List.of("attention"),
+            List.of("pooler"),
+            "r.json"),
+        new PruneArgs(
+            PruneArgs.Method.MAGNITUDE, "m.onnx", "p.onnx", 64, null, null, null, null, null, null),
+        new FineTuneArgs(
+            "d.onnx",
+            "p.onnx",
+            "tok.json",
+            "cal.txt",
+            "f.onnx",
+            10,
+            16,
+            5e-5,
+            true,
+            null,
+            null,
+            false,
+            "labels.txt",
+            false,
+            "r.json"),
+        new FineTuneArgs(
+            "d.onnx",
+            null,
+            "tok.json",
+            "cal.txt",
+            "f.onnx",
+            10,
+            16,
+            5e-5,
+            false,
+            List.of("a"),
+            List.of("b"),
+            true,
+            null,
+            true,
+            "r.json"),
+        new QuantizeArgs("f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "r.json"),
+        new BuildEngineArgs(
+            "onnxruntime",
+            "fp32",
+            "q.onnx",
+            "d.onnx",
+            "engine",
+            new BuildEngineArgs.Range(1, 8, 32),
+            new BuildEngineArgs.Range(1, 128, 128),
+            "r.json"),
+        new EvaluateArgs(
+            "d.onnx", "q.onnx", "tok.json", "cal.txt", 300, 5, 128, 128, "labels.txt", "r.json"),
+        new FetchArgs("s3://bucket/model.onnx", "/models/model.onnx"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("everyStage")
+  void theOperatorsCommandLineParses(StageArgs args) {
+    CommandLine cli = new CommandLine(new SparsifyCli());
+    CommandLine.ParseResult parsed = cli.parseArgs(args.toArgs().toArray(String[]::new));
+    assertThat(parsed.subcommand()).isNotNull();
+    assertThat(parsed.subcommand().unmatched()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"prune", "verify", "quantize", "build-engine", "evaluate", "fetch", "finetune"})
+  void helpWorksOnEverySubcommandWithoutWarnings(String subcommand) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    PrintStream original = System.err;
+    int code;
+    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    try {
+      code = SparsifyCli.execute(new PrintWriter(out), new PrintWriter(err), subcommand, "--help");
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(code).isZero();
+    assertThat(out.toString()).contains("Usage: sparsify " + subcommand);
+    assertThat(err.toString()).isEmpty();
+    // picocli reports descriptions it cannot format on System.err.
+    assertThat(stderr.toString(StandardCharsets.UTF_8)).isEmpty();
+  }
+}

@@ -1,0 +1,36 @@
+package io.sparserollout.stage;
+
+import java.util.List;
+
+/**
+ * {@code sparsify evaluate}: dense against candidate on held-out sentences ({@code offset} skips
+ * those calibration used when the data is the calibration file).
+ */
+public record EvaluateArgs(
+    String dense,
+    String candidate,
+    String tokenizer,
+    String data,
+    int samples,
+    int topK,
+    int maxLength,
+    Integer offset,
+    String labels,
+    String report)
+    implements StageArgs {
+
+  @Override
+  public List<String> toArgs() {
+    return new Line(Cli.EVALUATE)
+        .option(Cli.DENSE, dense)
+        .option(Cli.CANDIDATE, candidate)
+        .option(Cli.TOKENIZER, tokenizer)
+        .option(Cli.DATA, data)
+        .option(Cli.SAMPLES, samples)
+        .option(Cli.TOP_K, topK)
+        .option(Cli.MAX_LENGTH, maxLength)
+        .option(Cli.OFFSET, offset)
+        .option(Cli.LABELS, labels)
+        .report(report);
+  }
+}

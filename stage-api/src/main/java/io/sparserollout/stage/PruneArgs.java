@@ -1,0 +1,49 @@
+package io.sparserollout.stage;
+
+import java.util.List;
+
+/** {@code sparsify prune}: 2:4 masks by magnitude or SparseGPT (which needs calibration text). */
+public record PruneArgs(
+    Method method,
+    String model,
+    String out,
+    int maxLength,
+    String tokenizer,
+    String calibration,
+    Integer samples,
+    List<String> include,
+    List<String> exclude,
+    String report)
+    implements StageArgs {
+
+  public enum Method {
+    MAGNITUDE("magnitude"),
+    SPARSEGPT("sparsegpt");
+
+    private final String cli;
+
+    Method(String cli) {
+      this.cli = cli;
+    }
+
+    @Override
+    public String toString() {
+      return cli;
+    }
+  }
+
+  @Override
+  public List<String> toArgs() {
+    return new Line(Cli.PRUNE)
+        .option(Cli.METHOD, method)
+        .option(Cli.MODEL, model)
+        .option(Cli.OUT, out)
+        .option(Cli.MAX_LENGTH, maxLength)
+        .option(Cli.TOKENIZER, tokenizer)
+        .option(Cli.CALIBRATION, calibration)
+        .option(Cli.SAMPLES, samples)
+        .list(Cli.INCLUDE, include)
+        .list(Cli.EXCLUDE, exclude)
+        .report(report);
+  }
+}

@@ -1,0 +1,27 @@
+package io.sparserollout.stage;
+
+import java.util.List;
+
+/** {@code sparsify quantize}: int8 post-training quantization with explicit Q/DQ. */
+public record QuantizeArgs(
+    String model,
+    String out,
+    String tokenizer,
+    String calibration,
+    double percentile,
+    int maxLength,
+    String report)
+    implements StageArgs {
+
+  @Override
+  public List<String> toArgs() {
+    return new Line(Cli.QUANTIZE)
+        .option(Cli.MODEL, model)
+        .option(Cli.OUT, out)
+        .option(Cli.TOKENIZER, tokenizer)
+        .option(Cli.CALIBRATION, calibration)
+        .option(Cli.PERCENTILE, percentile)
+        .option(Cli.MAX_LENGTH, maxLength)
+        .report(report);
+  }
+}

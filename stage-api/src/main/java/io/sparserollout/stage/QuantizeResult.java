@@ -1,0 +1,17 @@
+package io.sparserollout.stage;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.List;
+
+/** What int8 post-training quantization did; {@code skipped} holds the first few. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record QuantizeResult(
+    String output,
+    Integer layersQuantized,
+    Integer activationsCalibrated,
+    Double percentile,
+    Integer opsetBefore,
+    Integer opsetAfter,
+    List<String> skipped,
+    Double seconds)
+    implements StageResult {}

@@ -1,0 +1,45 @@
+package io.sparserollout.stage;
+
+import java.util.Set;
+
+/**
+ * The metrics the inference pod registers (Micrometer names) and the operator reads back from their
+ * Prometheus exposition ({@code _total}, {@code _seconds_bucket}, {@code _sum} and {@code _count}
+ * are the Prometheus registry's suffixes).
+ */
+public final class ServingMetrics {
+  private ServingMetrics() {}
+
+  /** Requests answered, labelled {@link #MODEL} and {@link #OUTCOME}. */
+  public static final String REQUESTS = "inference_requests";
+
+  /** Time from a request's arrival to its answer, a histogram in seconds. */
+  public static final String REQUEST_DURATION = "inference_request_duration";
+
+  /** Agreement (cosine) of this pod's outputs with the stable model's on shadowed requests. */
+  public static final String SHADOW_AGREEMENT = "shadow_agreement";
+
+  /** Shadowed requests, labelled {@link #OUTCOME}. */
+  public static final String SHADOW_REQUESTS = "shadow_requests";
+
+  public static final String MODEL = "model";
+  public static final String OUTCOME = "outcome";
+
+  /** Whose a request's outcome was: only {@link #SERVER_ERROR} counts against a canary. */
+  public static final String SUCCESS = "success";
+
+  public static final String CLIENT_ERROR = "client_error";
+  public static final String OVERLOADED = "overloaded";
+  public static final String SERVER_ERROR = "server_error";
+
+  /** How pods before the outcome split labelled every failure; still the server's. */
+  public static final String LEGACY_ERROR = "error";
+
+  public static final Set<String> SERVER_FAILURES = Set.of(SERVER_ERROR, LEGACY_ERROR);
+
+  // As the Prometheus registry exposes them.
+  public static final String REQUESTS_TOTAL = REQUESTS + "_total";
+  public static final String REQUEST_DURATION_BUCKET = REQUEST_DURATION + "_seconds_bucket";
+  public static final String SHADOW_AGREEMENT_SUM = SHADOW_AGREEMENT + "_sum";
+  public static final String SHADOW_AGREEMENT_COUNT = SHADOW_AGREEMENT + "_count";
+}

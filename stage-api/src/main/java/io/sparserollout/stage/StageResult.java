@@ -1,0 +1,15 @@
+package io.sparserollout.stage;
+
+/**
+ * What a stage reports when it succeeds: sparsify writes one of these as compact JSON (its
+ * container's termination message, at most {@link Cli#TERMINATION_MESSAGE_LIMIT} bytes) and the
+ * operator reads it back into the same record. Readers ignore fields they do not know, so a newer
+ * sparsify may add some; a number that is absent reads as null, never as 0.
+ */
+public sealed interface StageResult
+    permits PruneResult,
+        FineTuneResult,
+        QuantizeResult,
+        EngineResult,
+        EvaluationResult,
+        FetchResult {}

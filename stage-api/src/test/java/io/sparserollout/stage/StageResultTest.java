@@ -1,0 +1,109 @@
+package io.sparserollout.stage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StageResultTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void everyResultSurvivesItsOwnJson() throws Exception {
+    List<StageResult> results =
+        List.of(
+            new PruneResult(
+                "sparsegpt",
+                "s3://b/pruned.onnx",
+                36,
+                List.of(new PruneResult.SkippedLayer("w", "rows not divisible by 4")),
+                1,
+                0.5,
+                12.5),
+            new FineTuneResult("out.onnx", "pruned", 100, 0.88, 0.93, 40.0),
+            new QuantizeResult("q.onnx", 36, 80, 99.99, 11, 13, List.of(), 5.0),
+            new EngineResult(
+                "onnxruntime", "fp32", "1.29", null, null, null, "e", 8, 128, 2.0, 1.5, 1.333),
+            new EvaluationResult(
+                300,
+                new EvaluationResult.Fidelity(0.9, 0.7, 0.8, 0.6, 0.66),
+                new EvaluationResult.Task(
+                    5,
+                    new EvaluationResult.Scores(0.9, 0.8, 3.0),
+                    new EvaluationResult.Scores(0.88, 0.79, 2.9)),
+                new EvaluationResult.Performance(32, 100.0, 300.0, 2),
+                new EvaluationResult.Performance(32, 180.0, 170.0, 2)),
+            new FetchResult("/models/model.onnx", 90_000_000L));
+    for (StageResult result : results) {
+      String text = JSON.writeValueAsString(result);
+      assertThat(text.length()).isLessThan(Cli.TERMINATION_MESSAGE_LIMIT);
+      assertThat(JSON.readValue(text, result.getClass())).isEqualTo(result);
+    }
+  }
+
+  @Test
+  void aNewerWriterMayAddFieldsAndAMissingNumberIsNullNotZero() throws Exception {
+    EvaluationResult read =
+        JSON.readValue(
+            "{\"samples\":3,\"fromTheFuture\":1,\"fidelity\":{\"cosineMean\":0.9}}",
+            EvaluationResult.class);
+    assertThat(read.fidelity().cosineMean()).isEqualTo(0.9);
+    assertThat(read.fidelity().top5Overlap()).isNull();
+    assertThat(read.task()).isNull();
+  }
+
+  @Test
+  void commandLinesSpellOnlyTheOptionsThatHaveValues() {
+    assertThat(
+            new PruneArgs(
+                    PruneArgs.Method.MAGNITUDE,
+                    "m.onnx",
+                    "p.onnx",
+                    128,
+                    null,
+                    null,
+                    null,
+                    List.of(),
+                    null,
+                    "r.json")
+                .toArgs())
+        .containsExactly(
+            "prune",
+            "--method",
+            "magnitude",
+            "--model",
+            "m.onnx",
+            "--out",
+            "p.onnx",
+            "--max-length",
+            "128",
+            "--report",
+            "r.json",
+            "--json");
+    assertThat(
+            new FineTuneArgs(
+                    "d",
+                    null,
+                    "t",
+                    "c",
+                    "o",
+                    10,
+                    16,
+                    5e-5,
+                    true,
+                    List.of("a", "b"),
+                    null,
+                    true,
+                    null,
+                    false,
+                    "r")
+                .toArgs())
+        .containsSubsequence("--qat", "int8")
+        .containsSubsequence("--include", "a,b")
+        .contains("--progressive", "--no-distillation")
+        .doesNotContain("--init", "--labels", "--exclude");
+    assertThat(new FetchArgs("s3://b/m", "/models/m").toArgs())
+        .containsExactly("fetch", "--from", "s3://b/m", "--out", "/models/m");
+  }
+}
