@@ -8,8 +8,10 @@ cd "$root"
 work=inference-pod/target/bench
 mkdir -p "$work"
 [ -f inference-pod/target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -pl inference-pod -am -DskipTests
-./mvnw -B -q test-compile -pl inference-pod
-./mvnw -B -q dependency:build-classpath -pl inference-pod -Dmdep.outputFile="$PWD/$work/cp.txt" >/dev/null
+# One reactor run with -am: the sibling modules resolve from their build output (verify installs
+# nothing), and inference-pod, built last, leaves its classpath in cp.txt.
+./mvnw -B -q test-compile dependency:build-classpath -pl inference-pod -am \
+  -Dmdep.outputFile="$PWD/$work/cp.txt" >/dev/null
 if [ ! -f "$work/all-minilm-l6-v2.onnx" ]; then
   (cd "$work" && unzip -o -q "$(tr ':' '\n' <cp.txt | grep all-minilm-l6-v2)" all-minilm-l6-v2.onnx)
 fi
