@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.Phase;
@@ -112,7 +113,20 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
                 .withLabelSelector(managed)
                 .build(),
             context);
-    return List.of(jobs, pods, deployments, services);
+    // A new stage or serving image reaches the running revisions' Deployments at once.
+    var imageChanges = new SimpleInboundEventSource<SparseModel>();
+    images.onChange(
+        () -> {
+          try {
+            context
+                .getPrimaryCache()
+                .list()
+                .forEach(model -> imageChanges.propagateEvent(ResourceID.fromResource(model)));
+          } catch (RuntimeException notStartedYet) {
+            // Before the controller starts; starting reconciles every model anyway.
+          }
+        });
+    return List.of(jobs, pods, deployments, services, imageChanges);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodTemplate;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -68,6 +69,30 @@ public class WorkloadImages {
         .map(Container::getImage)
         .filter(image -> image != null && !image.isBlank())
         .findFirst();
+  }
+
+  /** Runs {@code listener} whenever the template is added, changed or removed. */
+  public void onChange(Runnable listener) {
+    if (template == null) {
+      return;
+    }
+    template.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(PodTemplate added) {
+            listener.run();
+          }
+
+          @Override
+          public void onUpdate(PodTemplate before, PodTemplate after) {
+            listener.run();
+          }
+
+          @Override
+          public void onDelete(PodTemplate deleted, boolean finalStateUnknown) {
+            listener.run();
+          }
+        });
   }
 
   @PreDestroy

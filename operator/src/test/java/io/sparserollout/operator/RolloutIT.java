@@ -99,6 +99,73 @@ class RolloutIT {
   }
 
   @Test
+  void aServingDeploymentReturnsAfterAnEditAndFollowsTheOperatorsServingImage() {
+    SparseModel model = create(spec -> {});
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+    ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+    String name = "minilm-" + revision;
+    String shipped = image(name);
+
+    // A person edits a managed field: the next reconcile puts it back.
+    ns.admin()
+        .apps()
+        .deployments()
+        .inNamespace(ns.name())
+        .withName(name)
+        .edit(
+            d -> {
+              d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("evil/image:1");
+              return d;
+            });
+    ns.annotate(model, "test/nudge", "1");
+    await().atMost(Duration.ofSeconds(30)).until(() -> image(name).equals(shipped));
+
+    // The operator's serving image changes (a kustomize overlay's images:): the revision rolls.
+    String next = "sparserollout/inference-pod:next";
+    setServingImage(next);
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> image(name).equals(next));
+      assertThat(
+              deployment(name)
+                  .getSpec()
+                  .getStrategy()
+                  .getRollingUpdate()
+                  .getMaxUnavailable()
+                  .getIntVal())
+          .isZero();
+      assertThat(replicas(name)).isEqualTo(2);
+    } finally {
+      setServingImage(shipped);
+    }
+  }
+
+  private String image(String deployment) {
+    return deployment(deployment)
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0)
+        .getImage();
+  }
+
+  private void setServingImage(String image) {
+    ns.admin()
+        .v1()
+        .podTemplates()
+        .inNamespace("sparserollout-system")
+        .withName("sparserollout-workload-images")
+        .edit(
+            t -> {
+              t.getTemplate().getSpec().getContainers().stream()
+                  .filter(c -> c.getName().equals("inference-pod"))
+                  .forEach(c -> c.setImage(image));
+              return t;
+            });
+  }
+
+  @Test
   void aCanaryThatDisagreesWithTheDenseModelIsRolledBack() {
     pods.serveMetrics(revision -> revision.equals("dense") ? GOOD : DISAGREEING);
     SparseModel model = create(spec -> {});

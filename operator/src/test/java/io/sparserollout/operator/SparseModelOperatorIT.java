@@ -37,6 +37,7 @@ class SparseModelOperatorIT {
     "patch, deployments.apps, '', yes",
     "update, deployments.apps, '', no",
     "create, services, '', yes",
+    "patch, services, '', yes",
     "update, services, '', no",
     "delete, customresourcedefinitions.apiextensions.k8s.io, '', no",
   })

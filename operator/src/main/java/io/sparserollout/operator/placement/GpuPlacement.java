@@ -146,6 +146,11 @@ public final class GpuPlacement {
     return onProduct(product, profile == null ? GPU_RESOURCE : "nvidia.com/mig-" + profile);
   }
 
+  /** Serving on {@code product} with one {@code resource}, as recorded on a Deployment. */
+  public static OnGpu servingOn(String product, String resource) {
+    return onProduct(product, resource);
+  }
+
   private static OnGpu onProduct(String product, String resource) {
     return new OnGpu(
         product,

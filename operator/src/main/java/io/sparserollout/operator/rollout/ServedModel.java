@@ -1,10 +1,15 @@
 package io.sparserollout.operator.rollout;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.Storage;
 import io.sparserollout.operator.placement.GpuPlacement;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * What one serving Deployment serves: a pipeline revision's engine, the dense source model as the
@@ -22,6 +27,54 @@ public record ServedModel(
     double shadowFraction) {
   public static final String DENSE = "dense";
   public static final String BASELINE = "baseline";
+
+  /**
+   * Where a Deployment records what it serves: a revision keeps serving its own engine when a later
+   * spec (another backend, store or GPU profile) describes a different one.
+   */
+  static final String ANNOTATION = "sparserollout.io/served-model";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The part of a served model that belongs to its revision, not to the current spec. */
+  record Identity(String uri, String backend, String gpuProduct, String gpuResource) {}
+
+  String identity() {
+    GpuPlacement.OnGpu gpu = placement instanceof GpuPlacement.OnGpu onGpu ? onGpu : null;
+    try {
+      return JSON.writeValueAsString(
+          new Identity(
+              uri,
+              backend,
+              gpu == null ? null : gpu.product(),
+              gpu == null ? null : gpu.resource()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What the Deployment records it serves; empty when it records nothing readable. */
+  static Optional<ServedModel> recorded(String key, Deployment deployment) {
+    Map<String, String> annotations = deployment.getMetadata().getAnnotations();
+    String text = annotations == null ? null : annotations.get(ANNOTATION);
+    if (text == null) {
+      return Optional.empty();
+    }
+    try {
+      Identity identity = JSON.readValue(text, Identity.class);
+      if (identity.uri() == null || identity.backend() == null) {
+        return Optional.empty();
+      }
+      GpuPlacement.Decision placement =
+          identity.gpuProduct() == null || identity.gpuResource() == null
+              ? new GpuPlacement.OnCpu()
+              : GpuPlacement.servingOn(identity.gpuProduct(), identity.gpuResource());
+      return Optional.of(
+          new ServedModel(key, identity.uri(), identity.backend(), placement, null, 0));
+    } catch (JsonProcessingException e) {
+      return Optional.empty();
+    }
+  }
 
   public static ServedModel dense(SparseModel model, String key) {
     return new ServedModel(

@@ -16,12 +16,13 @@ import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.RolloutSpec;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.operator.k8s.ServerSideApply;
 import io.sparserollout.operator.pipeline.StageJobs;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -76,42 +77,31 @@ public final class Serving {
     RolloutPlan plan =
         RolloutPlanner.plan(inputs, () -> analyze(context, model, status.getRevision()));
 
+    Map<String, Service> services = services(context);
     if (!plan.replicas().isEmpty()) {
-      Set<String> services =
-          context.getSecondaryResources(Service.class).stream()
-              .map(s -> s.getMetadata().getName())
-              .collect(Collectors.toSet());
       for (Service service :
           List.of(
               ServingResources.trafficService(model, settings),
               ServingResources.baselineService(model, settings))) {
-        if (!services.contains(service.getMetadata().getName())) {
-          createIfAbsent(client, service);
-        }
+        ServerSideApply.apply(context, services.get(service.getMetadata().getName()), service);
       }
     }
     plan.replicas()
         .forEach(
             (key, replicas) -> {
               Deployment existing = deployments.get(key);
-              if (existing == null) {
-                createIfAbsent(
-                    client,
-                    ServingResources.deployment(
-                        model, served(model, status.getEngine(), key), replicas, settings));
+              Optional<ServedModel> served = served(model, status, key, existing);
+              if (served.isPresent()) {
+                ServerSideApply.apply(
+                    context,
+                    existing,
+                    ServingResources.deployment(model, served.get(), replicas, settings));
               } else if (orZero(existing.getSpec().getReplicas()) != replicas) {
-                client
-                    .apps()
-                    .deployments()
-                    .inNamespace(existing.getMetadata().getNamespace())
-                    .withName(existing.getMetadata().getName())
-                    .patch(
-                        PatchContext.of(PatchType.JSON_MERGE),
-                        "{\"spec\":{\"replicas\":" + replicas + "}}");
+                scale(client, existing, replicas);
               }
             });
     if (routed && !plan.routes().isEmpty()) {
-      route(client, context, model, plan.routes());
+      route(client, context, model, plan.routes(), services);
     }
     if (plan.retireOthers()) {
       deployments.forEach(
@@ -145,15 +135,11 @@ public final class Serving {
       KubernetesClient client,
       Context<SparseModel> context,
       SparseModel model,
-      Map<String, Integer> weights) {
-    Set<String> services =
-        context.getSecondaryResources(Service.class).stream()
-            .map(s -> s.getMetadata().getName())
-            .collect(Collectors.toSet());
+      Map<String, Integer> weights,
+      Map<String, Service> services) {
     for (String key : weights.keySet()) {
-      if (!services.contains(ServingResources.name(model, key))) {
-        createIfAbsent(client, ServingResources.servedModelService(model, key, settings));
-      }
+      Service desired = ServingResources.servedModelService(model, key, settings);
+      ServerSideApply.apply(context, services.get(desired.getMetadata().getName()), desired);
     }
     var routes =
         client
@@ -177,14 +163,45 @@ public final class Serving {
     }
   }
 
-  private ServedModel served(SparseModel model, EngineStatus engine, String key) {
+  /**
+   * What the Deployment of {@code key} serves. The dense model and the current revision follow the
+   * spec; an older revision (the stable during a canary, or after a rollback) serves what its
+   * Deployment records. Empty for an older revision whose Deployment records nothing (made by an
+   * operator before the record existed): it is only scaled.
+   */
+  private Optional<ServedModel> served(
+      SparseModel model, SparseModelStatus status, String key, Deployment existing) {
     if (ServedModel.DENSE.equals(key) || ServedModel.BASELINE.equals(key)) {
-      return ServedModel.dense(model, key);
+      return Optional.of(ServedModel.dense(model, key));
+    }
+    Optional<ServedModel> served;
+    if (key.equals(status.getRevision()) || existing == null) {
+      EngineStatus engine = status.getEngine();
+      served =
+          Optional.of(
+              ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct()));
+    } else {
+      served = ServedModel.recorded(key, existing);
     }
     AnalysisSpec analysis = model.getSpec().rollout().analysis();
-    return ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct())
-        .mirroringTo(
-            ServingResources.baselineUrl(model, settings.port()), analysis.shadowFraction());
+    return served.map(
+        s ->
+            s.mirroringTo(
+                ServingResources.baselineUrl(model, settings.port()), analysis.shadowFraction()));
+  }
+
+  private static Map<String, Service> services(Context<SparseModel> context) {
+    return context.getSecondaryResources(Service.class).stream()
+        .collect(Collectors.toMap(s -> s.getMetadata().getName(), s -> s, (a, b) -> a));
+  }
+
+  private static void scale(KubernetesClient client, Deployment deployment, int replicas) {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(deployment.getMetadata().getNamespace())
+        .withName(deployment.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":" + replicas + "}}");
   }
 
   private AnalysisVerdict analyze(Context<SparseModel> context, SparseModel model, String key) {

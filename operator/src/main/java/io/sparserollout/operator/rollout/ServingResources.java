@@ -106,6 +106,7 @@ public final class ServingResources {
         .withName(name(model, served.key()))
         .withNamespace(model.getMetadata().getNamespace())
         .withLabels(labels)
+        .withAnnotations(Map.of(ServedModel.ANNOTATION, served.identity()))
         .withOwnerReferences(owner(model))
         .endMetadata()
         .withNewSpec()
@@ -113,7 +114,7 @@ public final class ServingResources {
         .withNewSelector()
         .withMatchLabels(selector(model, served.key()))
         .endSelector()
-        // Pods of one revision never change; only the replica count does.
+        // A changed template rolls the pods one surge pod at a time, never below the replica count.
         .withNewStrategy()
         .withType("RollingUpdate")
         .withNewRollingUpdate()
@@ -145,6 +146,8 @@ public final class ServingResources {
                 .addNewPort()
                 .withName("http")
                 .withContainerPort(settings.port())
+                // Part of the list's key for server-side apply: it must be spelled out.
+                .withProtocol("TCP")
                 .endPort()
                 .withReadinessProbe(probe("/v2/health/ready", 3))
                 .withLivenessProbe(probe("/v2/health/live", 3))
@@ -196,6 +199,8 @@ public final class ServingResources {
         .withSelector(selector)
         .addNewPort()
         .withName("http")
+        // Part of the list's key for server-side apply: it must be spelled out.
+        .withProtocol("TCP")
         .withPort(settings.port())
         .withTargetPort(new IntOrString("http"))
         .endPort()

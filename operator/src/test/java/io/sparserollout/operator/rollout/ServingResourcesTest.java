@@ -21,6 +21,30 @@ class ServingResourcesTest {
   }
 
   @Test
+  void aDeploymentRecordsWhatItServesSoALaterSpecCannotChangeAnOlderRevision() {
+    SparseModel cpu = Fixtures.minilm();
+    SparseModel gpu =
+        Fixtures.minilm(
+            s ->
+                s.with("engine")
+                    .put("backend", "tensorrt")
+                    .with("gpu")
+                    .put("migProfile", "1g.10gb"));
+    for (ServedModel served :
+        java.util.List.of(
+            ServedModel.revision(cpu, REV, null),
+            ServedModel.revision(gpu, REV, "NVIDIA-A100-SXM4-40GB"))) {
+      Deployment d = ServingResources.deployment(cpu, served, 1, SETTINGS);
+
+      assertThat(ServedModel.recorded(REV, d)).contains(served);
+    }
+    Deployment unrecorded =
+        ServingResources.deployment(cpu, ServedModel.revision(cpu, REV, null), 1, SETTINGS);
+    unrecorded.getMetadata().setAnnotations(Map.of(ServedModel.ANNOTATION, "{not json"));
+    assertThat(ServedModel.recorded(REV, unrecorded)).isEmpty();
+  }
+
+  @Test
   void aRevisionServesItsEngineFromTheStoreAndMirrorsToTheBaseline() {
     SparseModel model = Fixtures.minilm();
     ServedModel served =

@@ -1,0 +1,66 @@
+package io.sparserollout.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.SSABasedGenericKubernetesResourceMatcher;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Desired state re-applied on every reconcile, written only where it drifted: a resource is
+ * compared with the fields this controller's field manager owns (JOSDK's server-side-apply matcher,
+ * as its dependent resources do) and applied with force when any differs, so a changed template, an
+ * operator setting or a {@code kubectl edit} of a managed field is corrected.
+ */
+public final class ServerSideApply {
+  private static final Logger LOG = Logger.getLogger(ServerSideApply.class);
+
+  private ServerSideApply() {}
+
+  /**
+   * @param actual the resource as the informer cache holds it; null when it does not exist
+   * @return whether anything was written
+   */
+  public static <R extends HasMetadata> boolean apply(Context<?> context, R actual, R desired) {
+    if (actual != null
+        && SSABasedGenericKubernetesResourceMatcher.<R>getInstance()
+            .matches(actual, comparable(context, desired), context)) {
+      return false;
+    }
+    context
+        .getClient()
+        .resource(desired)
+        .fieldManager(context.getControllerConfiguration().fieldManager())
+        .forceConflicts()
+        .serverSideApply();
+    if (actual != null) {
+      LOG.infof(
+          "%s %s differed from its desired state: applied",
+          desired.getKind(), desired.getMetadata().getName());
+    }
+    return true;
+  }
+
+  /**
+   * The desired resource without its empty objects ({@code emptyDir: {}}): the API server records
+   * no managed field for an empty object, so the matcher would never find it in the actual state.
+   */
+  @SuppressWarnings("unchecked")
+  private static <R extends HasMetadata> R comparable(Context<?> context, R desired) {
+    var serialization = context.getClient().getKubernetesSerialization();
+    Map<String, Object> tree = serialization.convertValue(desired, Map.class);
+    dropEmptyObjects(tree);
+    return (R) serialization.convertValue(tree, desired.getClass());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void dropEmptyObjects(Object node) {
+    if (node instanceof Map<?, ?> map) {
+      map.values().removeIf(value -> value instanceof Map<?, ?> child && child.isEmpty());
+      map.values().forEach(ServerSideApply::dropEmptyObjects);
+    } else if (node instanceof List<?> list) {
+      list.forEach(ServerSideApply::dropEmptyObjects);
+    }
+  }
+}
