@@ -105,13 +105,20 @@ class ScaleBenchmarkIT {
         "job creates", sum(metrics, "resource=\"jobs\"", "verb=\"POST\""),
         "event creates (operator and job controller)",
             sum(metrics, "resource=\"events\"", "verb=\"POST\""),
-        "status writes (server-side apply)",
-            sum(metrics, "resource=\"sparsemodels\"", "subresource=\"status\"", "verb=\"APPLY\"")
+        "status writes (update, patch or apply)",
+            sum(metrics, "resource=\"sparsemodels\"", "subresource=\"status\"", "verb=\"PUT\"")
                 + sum(
                     metrics,
                     "resource=\"sparsemodels\"",
                     "subresource=\"status\"",
-                    "verb=\"PATCH\""));
+                    "verb=\"PATCH\"")
+                + sum(
+                    metrics,
+                    "resource=\"sparsemodels\"",
+                    "subresource=\"status\"",
+                    "verb=\"APPLY\""),
+        "status write conflicts (409)",
+            sum(metrics, "resource=\"sparsemodels\"", "subresource=\"status\"", "code=\"409\""));
   }
 
   private static double sum(String metrics, String... labels) {

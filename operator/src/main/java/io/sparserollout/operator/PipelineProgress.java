@@ -1,0 +1,205 @@
+package io.sparserollout.operator;
+
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sparserollout.api.v1alpha1.GateStatus;
+import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.operator.events.EventRecorder;
+import io.sparserollout.operator.events.EventRecorder.Reason;
+import io.sparserollout.operator.pipeline.JobSettings;
+import io.sparserollout.operator.pipeline.PipelineStep;
+import io.sparserollout.operator.pipeline.Revision;
+import io.sparserollout.operator.pipeline.SpecValidator;
+import io.sparserollout.operator.pipeline.Stage;
+import io.sparserollout.operator.pipeline.StageContext;
+import io.sparserollout.operator.pipeline.StageHandler;
+import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.operator.pipeline.StageObservation;
+import io.sparserollout.operator.pipeline.StageState;
+import io.sparserollout.operator.placement.GpuInventory;
+import io.sparserollout.operator.placement.GpuPlacement;
+import io.sparserollout.operator.rollout.Serving;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The pipeline half of a reconcile: validates the spec, moves to the spec's revision, copies the
+ * finished stages' results into status, and takes the one next step ({@link PipelineStep}, a pure
+ * decision): start a stage's Job, wait for it, fail, or hand over to the gate.
+ */
+final class PipelineProgress {
+  private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
+
+  /** What the step says in status, and when to look again (null: on the next event only). */
+  record Outcome(String message, Duration retry) {}
+
+  private final StatusAggregator statuses;
+  private final WorkloadImages images;
+  private final int backoffLimit;
+
+  PipelineProgress(StatusAggregator statuses, WorkloadImages images, int backoffLimit) {
+    this.statuses = statuses;
+    this.images = images;
+    this.backoffLimit = backoffLimit;
+  }
+
+  /** Records whether the spec is valid; an invalid one fails the model with the problems. */
+  boolean validate(
+      SparseModel model, SparseModelStatus status, Phase before, EventRecorder events) {
+    long generation = model.getMetadata().getGeneration();
+    List<String> problems = SpecValidator.problems(model.getSpec());
+    if (problems.isEmpty()) {
+      statuses.setCondition(
+          status, StatusAggregator.SPEC_VALID, "True", "Valid", "the spec is valid", generation);
+      return true;
+    }
+    String message = String.join("; ", problems);
+    statuses.setCondition(
+        status, StatusAggregator.SPEC_VALID, "False", "InvalidSpec", message, generation);
+    statuses.enter(status, Phase.FAILED, "invalid spec: " + message);
+    statuses.summarize(status, message);
+    if (before != Phase.FAILED) {
+      events.record(model, Reason.INVALID_SPEC, message);
+    }
+    return false;
+  }
+
+  /** The spec's revision; a new one resets the results, and Jobs of older ones go. */
+  String revision(
+      KubernetesClient client,
+      SparseModel model,
+      SparseModelStatus status,
+      Collection<Job> jobs,
+      EventRecorder events) {
+    String revision = Revision.of(model.getSpec());
+    if (!revision.equals(status.getRevision())) {
+      statuses.startRevision(status, revision);
+      events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
+    }
+    for (Job job : jobs) {
+      if (!revision.equals(job.getMetadata().getLabels().get(StageJobs.REVISION_LABEL))) {
+        client.resource(job).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+      }
+    }
+    return revision;
+  }
+
+  Outcome advance(
+      KubernetesClient client,
+      SparseModel model,
+      SparseModelStatus status,
+      Phase before,
+      String revision,
+      StageObservation observed,
+      EventRecorder events) {
+    StageContext stages = StageContext.of(model, revision);
+    for (Stage stage : stages.plan()) {
+      if (observed.states().get(stage) instanceof StageState.Succeeded done) {
+        StageHandler.of(stage).applyResult(status, stages, done.result());
+      }
+    }
+    PipelineStep step = PipelineStep.next(stages.plan(), observed.states());
+    if (step instanceof PipelineStep.Start start) {
+      return start(client, stages, status, revision, start.stage(), events);
+    }
+    if (step instanceof PipelineStep.Wait wait) {
+      statuses.enter(
+          status, wait.stage().phase(), "stage " + wait.stage().jobSuffix() + " running");
+      // Look again after the pod-lag allowance: a Complete Job whose pod never shows up must
+      // fail then, and no event may come to say so.
+      return new Outcome(
+          "running Job " + StageJobs.name(model, revision, wait.stage()),
+          StageState.POD_LAG_ALLOWED.plusSeconds(5));
+    }
+    if (step instanceof PipelineStep.Fail fail) {
+      String message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
+      statuses.enter(status, Phase.FAILED, message);
+      if (before != Phase.FAILED) {
+        events.record(model, Reason.STAGE_FAILED, message);
+      }
+      return new Outcome(message, null);
+    }
+    return judged(model, status, before, events);
+  }
+
+  private Outcome start(
+      KubernetesClient client,
+      StageContext stages,
+      SparseModelStatus status,
+      String revision,
+      Stage stage,
+      EventRecorder events) {
+    SparseModel model = stages.model();
+    GpuPlacement.Decision placement =
+        stage == Stage.BUILD_ENGINE
+            ? place(client, model, status, events)
+            : new GpuPlacement.OnCpu();
+    statuses.enter(status, stage.phase(), "stage " + stage.jobSuffix() + " starting");
+    if (placement instanceof GpuPlacement.Unplaceable unplaceable) {
+      return new Outcome("waiting for a GPU node: " + unplaceable.reason(), PLACEMENT_RETRY);
+    }
+    String job = StageJobs.name(model, revision, stage);
+    Job desired =
+        StageJobs.build(
+            model,
+            revision,
+            stage,
+            StageHandler.of(stage).args(stages),
+            placement,
+            new JobSettings(images.sparsify(), backoffLimit));
+    try {
+      client.resource(desired).create();
+      events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
+    } catch (KubernetesClientException e) {
+      // 409: created by an earlier reconcile whose status write did not land; adopt it.
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+    return new Outcome("running Job " + job, null);
+  }
+
+  /** Every stage done: the gate's verdict is the phase, until the rollout takes over. */
+  private Outcome judged(
+      SparseModel model, SparseModelStatus status, Phase before, EventRecorder events) {
+    GateStatus gate = status.getGate();
+    boolean passed = gate != null && gate.verdict() == GateStatus.Verdict.PASSED;
+    String message = gate == null ? "evaluation gave no gate result" : gate.message();
+    Phase verdict = passed ? Phase.GATE_PASSED : Phase.GATE_FAILED;
+    if (!(passed && Serving.owns(status.getPhase()))) {
+      statuses.enter(status, verdict, message);
+      if (before != verdict) {
+        events.record(model, passed ? Reason.GATE_PASSED : Reason.GATE_FAILED, message);
+      }
+    }
+    return new Outcome(message, null);
+  }
+
+  /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */
+  private GpuPlacement.Decision place(
+      KubernetesClient client, SparseModel model, SparseModelStatus status, EventRecorder events) {
+    GpuPlacement.Decision decision = GpuInventory.decide(client, model.getSpec().engine());
+    long generation = model.getMetadata().getGeneration();
+    if (decision instanceof GpuPlacement.OnCpu) {
+      statuses.removeCondition(status, StatusAggregator.GPU_PLACEMENT);
+    } else if (decision instanceof GpuPlacement.OnGpu gpu) {
+      statuses.setCondition(
+          status,
+          StatusAggregator.GPU_PLACEMENT,
+          "True",
+          "GpuNodeSelected",
+          "nodes with " + GpuPlacement.PRODUCT + "=" + gpu.product() + ", " + gpu.resource(),
+          generation);
+    } else if (decision instanceof GpuPlacement.Unplaceable u
+        && statuses.setProblem(
+            status, StatusAggregator.GPU_PLACEMENT, "NoEligibleGpuNode", u.reason(), generation)) {
+      events.record(model, Reason.NO_ELIGIBLE_GPU_NODE, u.reason());
+    }
+    return decision;
+  }
+}
