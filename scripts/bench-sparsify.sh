@@ -2,6 +2,8 @@
 # Reruns the sparsify measurements of docs/benchmarks.md on this machine: all-MiniLM-L6-v2 from
 # Maven Central, Debian sentences (scripts/debian-sentences.sh), CPU only.
 #   scripts/bench-sparsify.sh [WORK_DIR]     (default: sparsify/target/bench)
+# BENCH_SMOKE=1 runs every step once on few sentences (16 to calibrate, 30 to evaluate): a check
+# that the commands work, not a measurement.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$root/sparsify/target/bench}
@@ -18,20 +20,30 @@ scripts/debian-sentences.sh "$work" 2>/dev/null
 dense=$work/all-minilm-l6-v2.onnx
 tok=$work/all-minilm-l6-v2-tokenizer.json
 sparsify() { java -jar "$jar" "$@"; }
-elapsed() { local s=$(date +%s.%N); "$@" >/dev/null 2>&1; echo "$(date +%s.%N) - $s" | bc; }
+if [ -n "${BENCH_SMOKE:-}" ]; then runs=1 gpt_samples=16 ptq_samples=16 eval_samples=30
+else runs=3 gpt_samples=512 ptq_samples=128 eval_samples=0; fi
+# Seconds a command took; a failing command prints its output and stops the script.
+elapsed() {
+  local s=$(date +%s.%N)
+  "$@" >"$work/step.log" 2>&1 || { cat "$work/step.log" >&2; return 1; }
+  awk -v a="$(date +%s.%N)" -v b="$s" 'BEGIN { printf "%.2f\n", a - b }'
+}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "== magnitude prune (whole command, JVM start included), 3 runs"
-for i in 1 2 3; do echo "  $(elapsed sparsify prune --method magnitude --model "$dense" --out "$work/magnitude.onnx") s"; done
-echo "== sparsegpt prune, 512 calibration sentences"
-echo "  $(elapsed sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt.onnx" \
-  --tokenizer "$tok" --calibration "$work/calibration.txt" --samples 512) s"
-echo "== int8 PTQ of the sparsegpt model (99.99th percentile, 128 sentences)"
-echo "  $(elapsed sparsify quantize --model "$work/sparsegpt.onnx" --out "$work/sparsegpt-int8.onnx" \
-  --tokenizer "$tok" --calibration "$work/calibration.txt") s"
+echo "== magnitude prune (whole command, JVM start included), $runs runs"
+for i in $(seq 1 $runs); do
+  t=$(elapsed sparsify prune --method magnitude --model "$dense" --out "$work/magnitude.onnx"); echo "  $t s"
+done
+echo "== sparsegpt prune, $gpt_samples calibration sentences"
+t=$(elapsed sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt.onnx" \
+  --tokenizer "$tok" --calibration "$work/calibration.txt" --samples $gpt_samples); echo "  $t s"
+echo "== int8 PTQ of the sparsegpt model (99.99th percentile, $ptq_samples sentences)"
+t=$(elapsed sparsify quantize --model "$work/sparsegpt.onnx" --out "$work/sparsegpt-int8.onnx" \
+  --tokenizer "$tok" --calibration "$work/calibration.txt" --samples $ptq_samples); echo "  $t s"
 for m in magnitude sparsegpt sparsegpt-int8; do
-  echo "== $m vs dense, 300 held-out sentences"
+  echo "== $m vs dense, held-out sentences (${eval_samples/#0/all 300})"
   sparsify verify --model "$work/$m.onnx" | sed 's/^/  /'
   sparsify evaluate --dense "$dense" --candidate "$work/$m.onnx" --tokenizer "$tok" \
-    --data "$work/evaluation.txt" --labels "$work/evaluation-labels.txt" | sed 's/^/  /'
+    --data "$work/evaluation.txt" --labels "$work/evaluation-labels.txt" --samples $eval_samples \
+    | sed 's/^/  /'
 done

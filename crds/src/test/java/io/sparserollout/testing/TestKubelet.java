@@ -1,6 +1,6 @@
 package io.sparserollout.testing;
 
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
@@ -8,8 +8,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Plays the kubelet for pods that the real controllers create: ends a pod's only container with an
- * exit code and a termination message, as a real kubelet reports it.
+ * Plays the kubelet for pods that the real controllers create: ends a Job pod's container with an
+ * exit code and a termination message, or reports a pod Running and Ready, as a real kubelet
+ * reports them ({@link PodStatuses}).
  */
 public final class TestKubelet {
   private final KubernetesClient client;
@@ -30,29 +31,25 @@ public final class TestKubelet {
 
   private Pod finish(String namespace, String job, int exitCode, String message) {
     Pod pod = awaitPendingPod(namespace, job, Duration.ofSeconds(60));
-    String now = Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
-    String container = pod.getSpec().getContainers().get(0).getName();
+    String now = PodStatuses.now();
+    Container container = pod.getSpec().getContainers().get(0);
     pod.getStatus().setPhase(exitCode == 0 ? "Succeeded" : "Failed");
     pod.getStatus()
-        .setContainerStatuses(
-            List.of(
-                new ContainerStatusBuilder()
-                    .withName(container)
-                    .withImage(pod.getSpec().getContainers().get(0).getImage())
-                    .withImageID("test-kubelet://" + container)
-                    .withReady(false)
-                    .withRestartCount(0)
-                    .withNewState()
-                    .withNewTerminated()
-                    .withExitCode(exitCode)
-                    .withReason(exitCode == 0 ? "Completed" : "Error")
-                    .withMessage(message)
-                    .withStartedAt(now)
-                    .withFinishedAt(now)
-                    .endTerminated()
-                    .endState()
-                    .build()));
+        .setContainerStatuses(List.of(PodStatuses.terminated(container, exitCode, message, now)));
     return client.pods().inNamespace(namespace).resource(pod).updateStatus();
+  }
+
+  /** Reports the pod Running and Ready at {@code ip}, its first container started. */
+  public Pod running(Pod pod, String ip) {
+    String now = PodStatuses.now();
+    Container container = pod.getSpec().getContainers().get(0);
+    pod.getStatus().setPhase("Running");
+    pod.getStatus().setPodIP(ip);
+    pod.getStatus().setHostIP("127.0.0.1");
+    pod.getStatus().setStartTime(now);
+    pod.getStatus().setConditions(PodStatuses.conditions(true, now));
+    pod.getStatus().setContainerStatuses(List.of(PodStatuses.running(container, true, now)));
+    return client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).updateStatus();
   }
 
   private Pod awaitPendingPod(String namespace, String job, Duration timeout) {

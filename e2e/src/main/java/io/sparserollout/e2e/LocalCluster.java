@@ -33,6 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the API, their pods run as processes by {@link ProcessKubelet}: placement keeps its tests on a
  * machine without GPUs. The project is installed by {@code kubectl apply -k manifests/}: the
  * operator then runs in a container of its own Deployment, under its ServiceAccount's token.
+ *
+ * <p>Over 300 lines on purpose: the Java face of scripts/local-cluster.sh (start, reach, forward,
+ * hand-over, diagnostics, teardown) for the tests and the demo, kept together.
  */
 public final class LocalCluster implements AutoCloseable {
   public static final String MODELS_CLAIM = "models";
@@ -245,6 +248,22 @@ public final class LocalCluster implements AutoCloseable {
     List<String> full = new ArrayList<>(List.of("nsenter", "--net=" + NODE_NETNS));
     full.addAll(command);
     return full;
+  }
+
+  /** A second name for an image the node's containerd holds (a "new release" of the same bits). */
+  public void tagImage(String image, String newName) {
+    run(
+        List.of(
+            "ctr",
+            "--address",
+            "/run/sparserollout/containerd.sock",
+            "-n",
+            "k8s.io",
+            "images",
+            "tag",
+            "--force",
+            image,
+            newName));
   }
 
   /** Hands a volume's files to the user the project's pods run as (hostPath keeps ownership). */

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sparserollout.testing.PodStatuses;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,6 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * honestly: Running once started, Ready when the readiness probe answers, Succeeded or Failed with
  * the exit code and termination message. Pods of any other image fail with a clear reason. Deleted
  * pods get a graceful stop: not Ready first, so traffic drains, then SIGTERM.
+ *
+ * <p>Over 300 lines on purpose: a pod's whole life as a kubelet sees it (start, probes, exit,
+ * termination, clean-up) in one place, for the GPU nodes only.
  */
 final class ProcessKubelet implements AutoCloseable {
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(10);

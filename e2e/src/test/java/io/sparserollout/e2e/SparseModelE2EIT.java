@@ -88,6 +88,8 @@ class SparseModelE2EIT {
       assertThat(done.getStatus().getRollout().agreement()).isGreaterThan(0.8);
       assertThat(load.outcomes()).containsOnlyKeys("200");
       report("promoted", done, load);
+      servingImageChangeRollsThePodsWithoutDroppingARequest(ns, done.getStatus().getRevision());
+      assertThat(load.outcomes()).containsOnlyKeys("200");
     }
     var address = cluster.serviceAddress(ns, "minilm-cpu");
     assertThat(LoadGenerator.send(address, "minilm-cpu")).isEqualTo("200");
@@ -474,6 +476,65 @@ class SparseModelE2EIT {
     steps.addObject().put("weight", 50).put("pause", "5s");
     steps.addObject().put("weight", 100).put("pause", "5s");
     rollout.with("analysis").put("interval", "3s").put("shadowFraction", 1.0);
+  }
+
+  /**
+   * A new inference-pod image in the operator's PodTemplate (what a kustomize overlay or an upgrade
+   * does) reaches the promoted revision: its Deployment is re-applied and its pods roll, one surge
+   * pod at a time, while the caller's load keeps flowing.
+   */
+  private static void servingImageChangeRollsThePodsWithoutDroppingARequest(
+      String ns, String revision) throws InterruptedException {
+    String next = "sparserollout/inference-pod:0.1.0-next";
+    cluster.tagImage("docker.io/sparserollout/inference-pod:0.1.0", "docker.io/" + next);
+    var templates = cluster.client().v1().podTemplates().inNamespace("sparserollout-system");
+    templates
+        .withName("sparserollout-workload-images")
+        .edit(
+            t -> {
+              t.getTemplate().getSpec().getContainers().stream()
+                  .filter(c -> c.getName().equals("inference-pod"))
+                  .forEach(c -> c.setImage(next));
+              return t;
+            });
+    String deployment = "minilm-cpu-" + revision;
+    Instant deadline = Instant.now().plus(Duration.ofMinutes(3));
+    while (true) {
+      var pods =
+          cluster
+              .client()
+              .pods()
+              .inNamespace(ns)
+              .withLabel("sparserollout.io/revision", revision)
+              .list()
+              .getItems();
+      boolean rolled =
+          !pods.isEmpty()
+              && pods.stream()
+                  .allMatch(
+                      p ->
+                          p.getSpec().getContainers().get(0).getImage().equals(next)
+                              && p.getStatus().getContainerStatuses() != null
+                              && p.getStatus().getContainerStatuses().get(0).getReady());
+      var d = cluster.client().apps().deployments().inNamespace(ns).withName(deployment).get();
+      if (rolled
+          && d.getStatus().getUpdatedReplicas() != null
+          && d.getStatus().getUpdatedReplicas().equals(d.getSpec().getReplicas())
+          && pods.size() == d.getSpec().getReplicas()) {
+        System.out.printf("e2e: %s rolled to %s%n", deployment, next);
+        return;
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError(
+            deployment
+                + " did not roll to "
+                + next
+                + " within 3 minutes: "
+                + pods.size()
+                + " pods");
+      }
+      Thread.sleep(1000);
+    }
   }
 
   /** Starts sending requests once the model's Service answers one. */

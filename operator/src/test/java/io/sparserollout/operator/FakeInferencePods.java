@@ -1,19 +1,17 @@
 package io.sparserollout.operator;
 
 import com.sun.net.httpserver.HttpServer;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.rollout.ServingResources;
 import io.sparserollout.stage.ServingMetrics;
+import io.sparserollout.testing.TestKubelet;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +27,7 @@ import java.util.function.Function;
 final class FakeInferencePods implements AutoCloseable {
   private static final AtomicInteger NEXT_ADDRESS = new AtomicInteger(2);
   private final KubernetesClient client;
+  private final TestKubelet kubelet;
   private final String namespace;
   private final int port;
   private final Map<String, String> addresses = new ConcurrentHashMap<>();
@@ -44,6 +43,7 @@ final class FakeInferencePods implements AutoCloseable {
       int port,
       Function<String, String> metricsByRevision) {
     this.client = client;
+    this.kubelet = new TestKubelet(client);
     this.namespace = namespace;
     this.port = port;
     this.metricsByRevision = metricsByRevision;
@@ -139,42 +139,8 @@ final class FakeInferencePods implements AutoCloseable {
         });
     server.start();
     servers.put(pod.getMetadata().getName(), server);
-    String now = Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
-    pod.getStatus().setPhase("Running");
-    pod.getStatus().setPodIP(ip);
-    pod.getStatus().setHostIP("127.0.0.1");
-    pod.getStatus().setStartTime(now);
-    pod.getStatus()
-        .setConditions(
-            List.of(
-                new PodConditionBuilder()
-                    .withType("Ready")
-                    .withStatus("True")
-                    .withLastTransitionTime(now)
-                    .build(),
-                new PodConditionBuilder()
-                    .withType("ContainersReady")
-                    .withStatus("True")
-                    .withLastTransitionTime(now)
-                    .build()));
-    pod.getStatus()
-        .setContainerStatuses(
-            List.of(
-                new ContainerStatusBuilder()
-                    .withName("inference")
-                    .withImage(pod.getSpec().getContainers().get(0).getImage())
-                    .withImageID("fake://inference")
-                    .withReady(true)
-                    .withStarted(true)
-                    .withRestartCount(0)
-                    .withNewState()
-                    .withNewRunning()
-                    .withStartedAt(now)
-                    .endRunning()
-                    .endState()
-                    .build()));
     try {
-      client.pods().inNamespace(namespace).resource(pod).updateStatus();
+      kubelet.running(pod, ip);
     } catch (KubernetesClientException e) {
       servers.remove(pod.getMetadata().getName()).stop(0);
       throw e;

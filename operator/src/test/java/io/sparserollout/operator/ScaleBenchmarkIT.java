@@ -20,7 +20,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * docs/benchmarks.md: 500 SparseModels created at once, until each has its first stage Job. Run:
- * ./mvnw -B verify -pl crds,operator -Dit.test=ScaleBenchmarkIT -Dbenchmark=true
+ * ./mvnw -B verify -pl operator -am -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dit.test=ScaleBenchmarkIT -Dfailsafe.failIfNoSpecifiedTests=false -Dbenchmark=true
  */
 @QuarkusTest
 @EnabledIfSystemProperty(named = "benchmark", matches = "true")

@@ -27,4 +27,168 @@ public record RolloutStatus(
                 + " annotation (autoPromote false).")
         Boolean awaitingPromotion,
     @JsonPropertyDescription("Result of the latest analysis, with the failing metric and value.")
-        String message) {}
+        String message) {
+
+  /** A builder that starts from {@code current} (null: empty), for the rollout planner. */
+  public static Builder from(RolloutStatus current) {
+    return new Builder(current);
+  }
+
+  /** Named, mutable fields while a plan is worked out; {@link #build} makes the status. */
+  public static final class Builder {
+    private String stable;
+    private String canary;
+    private Integer step;
+    private Integer weight;
+    private String stepStartedAt;
+    private String lastAnalysisAt;
+    private Integer passed;
+    private Integer failures;
+    private Double agreement;
+    private Double errorRate;
+    private Double p99LatencyMs;
+    private Boolean awaitingPromotion;
+    private String message;
+
+    private Builder(RolloutStatus s) {
+      if (s != null) {
+        stable = s.stableRevision();
+        canary = s.canaryRevision();
+        step = s.step();
+        weight = s.canaryWeight();
+        stepStartedAt = s.stepStartedAt();
+        lastAnalysisAt = s.lastAnalysisAt();
+        passed = s.passed();
+        failures = s.failures();
+        agreement = s.agreement();
+        errorRate = s.errorRate();
+        p99LatencyMs = s.p99LatencyMs();
+        awaitingPromotion = s.awaitingPromotion();
+        message = s.message();
+      }
+    }
+
+    /** Forgets the canary: after promotion, rollback clean-up or a superseding revision. */
+    public Builder clearCanary() {
+      canary = null;
+      step = null;
+      weight = null;
+      stepStartedAt = null;
+      lastAnalysisAt = null;
+      passed = null;
+      failures = null;
+      awaitingPromotion = null;
+      return this;
+    }
+
+    public String stable() {
+      return stable;
+    }
+
+    public Builder stable(String revision) {
+      stable = revision;
+      return this;
+    }
+
+    public String canary() {
+      return canary;
+    }
+
+    public Builder canary(String revision) {
+      canary = revision;
+      return this;
+    }
+
+    public Integer step() {
+      return step;
+    }
+
+    public Builder step(Integer index) {
+      step = index;
+      return this;
+    }
+
+    public Integer weight() {
+      return weight;
+    }
+
+    public Builder weight(Integer percent) {
+      weight = percent;
+      return this;
+    }
+
+    public String stepStartedAt() {
+      return stepStartedAt;
+    }
+
+    public Builder stepStartedAt(String time) {
+      stepStartedAt = time;
+      return this;
+    }
+
+    public String lastAnalysisAt() {
+      return lastAnalysisAt;
+    }
+
+    public Builder lastAnalysisAt(String time) {
+      lastAnalysisAt = time;
+      return this;
+    }
+
+    public Integer passed() {
+      return passed;
+    }
+
+    public Builder passed(Integer count) {
+      passed = count;
+      return this;
+    }
+
+    public Integer failures() {
+      return failures;
+    }
+
+    public Builder failures(Integer count) {
+      failures = count;
+      return this;
+    }
+
+    public Builder measured(Double agreement, Double errorRate, Double p99LatencyMs) {
+      this.agreement = agreement;
+      this.errorRate = errorRate;
+      this.p99LatencyMs = p99LatencyMs;
+      return this;
+    }
+
+    public Builder awaitingPromotion(Boolean awaiting) {
+      awaitingPromotion = awaiting;
+      return this;
+    }
+
+    public String message() {
+      return message;
+    }
+
+    public Builder message(String text) {
+      message = text;
+      return this;
+    }
+
+    public RolloutStatus build() {
+      return new RolloutStatus(
+          stable,
+          canary,
+          step,
+          weight,
+          stepStartedAt,
+          lastAnalysisAt,
+          passed,
+          failures,
+          agreement,
+          errorRate,
+          p99LatencyMs,
+          awaitingPromotion,
+          message);
+    }
+  }
+}

@@ -5,11 +5,10 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
-import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
-import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.placement.GpuPlacement;
 import io.sparserollout.stage.Cli;
 import java.util.ArrayList;
@@ -30,10 +29,7 @@ public final class StageJobs {
 
   /** Deterministic, so a restarted operator finds (and never duplicates) the Job. */
   public static String name(SparseModel model, String revision, Stage stage) {
-    String suffix = "-" + revision + "-" + stage.jobSuffix();
-    String base = model.getMetadata().getName();
-    // Job names become pod label values: at most 63 characters.
-    return base.substring(0, Math.min(base.length(), 63 - suffix.length())) + suffix;
+    return OwnedResources.name(model, "-" + revision + "-" + stage.jobSuffix());
   }
 
   public static Map<String, String> labels(SparseModel model, String revision, Stage stage) {
@@ -62,14 +58,7 @@ public final class StageJobs {
         .withName(name(model, revision, stage))
         .withNamespace(model.getMetadata().getNamespace())
         .withLabels(labels)
-        .addNewOwnerReference()
-        .withApiVersion(model.getApiVersion())
-        .withKind(model.getKind())
-        .withName(model.getMetadata().getName())
-        .withUid(model.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .endOwnerReference()
+        .withOwnerReferences(OwnedResources.ownedBy(model))
         .endMetadata()
         .withNewSpec()
         .withBackoffLimit(settings.backoffLimit())
@@ -127,19 +116,9 @@ public final class StageJobs {
   }
 
   private static ResourceRequirements resources(SparseModel model, Stage stage) {
-    ComputeResources custom =
-        stage == Stage.FINETUNE ? model.getSpec().fineTuning().resources() : null;
-    Map<String, Quantity> requests =
-        new LinkedHashMap<>(Map.of("cpu", new Quantity("1"), "memory", new Quantity("4Gi")));
-    Map<String, Quantity> limits = new LinkedHashMap<>(Map.of("memory", new Quantity("8Gi")));
-    if (custom != null) {
-      if (custom.requests() != null) {
-        requests.putAll(custom.requests());
-      }
-      if (custom.limits() != null) {
-        limits.putAll(custom.limits());
-      }
-    }
-    return new ResourceRequirementsBuilder().withRequests(requests).withLimits(limits).build();
+    return OwnedResources.resources(
+        Map.of("cpu", new Quantity("1"), "memory", new Quantity("4Gi")),
+        Map.of("memory", new Quantity("8Gi")),
+        stage == Stage.FINETUNE ? model.getSpec().fineTuning().resources() : null);
   }
 }

@@ -32,19 +32,77 @@ public record RolloutPlan(
     Duration requeue,
     String trafficProblem) {
 
+  /** A plan that keeps {@code phase} and writes {@code rollout}; the builder names the rest. */
+  static Builder of(Phase phase, RolloutStatus rollout) {
+    return new Builder(phase, rollout);
+  }
+
   /** Nothing changes: traffic cannot be routed as the spec asks; looked at again later. */
-  static RolloutPlan blocked(
-      io.sparserollout.api.v1alpha1.Phase phase, RolloutStatus rollout, String problem) {
-    return new RolloutPlan(
-        phase,
-        rollout,
-        Map.of(),
-        false,
-        Map.of(),
-        problem,
-        List.of(),
-        Duration.ofSeconds(30),
-        problem);
+  static RolloutPlan blocked(Phase phase, RolloutStatus rollout, String problem) {
+    return of(phase, rollout)
+        .retireOthers(false)
+        .message(problem)
+        .requeue(Duration.ofSeconds(30))
+        .trafficProblem(problem)
+        .build();
+  }
+
+  /** Defaults: no replicas, no routes, nothing retired, no events, no requeue, no problem. */
+  static final class Builder {
+    private final Phase phase;
+    private final RolloutStatus rollout;
+    private Map<String, Integer> replicas = Map.of();
+    private boolean retireOthers;
+    private Map<String, Integer> routes = Map.of();
+    private String message;
+    private List<Notice> events = List.of();
+    private Duration requeue;
+    private String trafficProblem;
+
+    private Builder(Phase phase, RolloutStatus rollout) {
+      this.phase = phase;
+      this.rollout = rollout;
+    }
+
+    Builder replicas(Map<String, Integer> byServedModel) {
+      replicas = byServedModel;
+      return this;
+    }
+
+    Builder retireOthers(boolean now) {
+      retireOthers = now;
+      return this;
+    }
+
+    Builder routes(Map<String, Integer> weights) {
+      routes = weights;
+      return this;
+    }
+
+    Builder message(String text) {
+      message = text;
+      return this;
+    }
+
+    Builder events(List<Notice> notices) {
+      events = notices;
+      return this;
+    }
+
+    Builder requeue(Duration after) {
+      requeue = after;
+      return this;
+    }
+
+    Builder trafficProblem(String problem) {
+      trafficProblem = problem;
+      return this;
+    }
+
+    RolloutPlan build() {
+      return new RolloutPlan(
+          phase, rollout, replicas, retireOthers, routes, message, events, requeue, trafficProblem);
+    }
   }
 
   /** An event to record on the SparseModel. */

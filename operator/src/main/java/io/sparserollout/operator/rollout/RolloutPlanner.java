@@ -20,6 +20,9 @@ import java.util.function.Supplier;
  * the gate passes, hold each step for its pause while analysis runs, then promote; roll back when
  * analysis fails too often, the canary never becomes ready, or a user aborts. The stable revision
  * keeps serving through everything, including pipelines of newer revisions.
+ *
+ * <p>Over 300 lines on purpose: the whole canary state machine (start, steps, analysis, promotion,
+ * rollback, supersession) reads as one pure function, and RolloutPlannerTest walks it.
  */
 public final class RolloutPlanner {
   public static final String PROMOTE_ANNOTATION = "sparserollout.io/promote";
@@ -70,88 +73,74 @@ public final class RolloutPlanner {
     return switch (in.phase()) {
       case GATE_PASSED -> in.spec().replicas() == 0 ? notServed(in) : start(in);
       case ROLLING_OUT -> progress(in, analyze);
-      case PROMOTED -> promoted(in, RolloutDraft.of(in.current()), List.of());
-      case ROLLED_BACK -> rolledBack(in, RolloutDraft.of(in.current()), List.of());
+      case PROMOTED -> promoted(in, RolloutStatus.from(in.current()), List.of());
+      case ROLLED_BACK -> rolledBack(in, RolloutStatus.from(in.current()), List.of());
       default -> keepStable(in);
     };
   }
 
   /** A newer revision is in its pipeline (or failed it): the stable serves, any canary goes. */
   private static RolloutPlan keepStable(Inputs in) {
-    RolloutDraft d = RolloutDraft.of(in.current());
+    RolloutStatus.Builder d = RolloutStatus.from(in.current());
     List<Notice> events = new ArrayList<>();
-    if (d.canary != null && !d.canary.equals(in.revision())) {
-      if (d.weight != null && d.weight > 0) {
-        d.message = "canary " + d.canary + " stopped: revision " + in.revision() + " supersedes it";
-        events.add(new Notice(Reason.CANARY_SUPERSEDED, d.message));
+    if (d.canary() != null && !d.canary().equals(in.revision())) {
+      if (d.weight() != null && d.weight() > 0) {
+        d.message(
+            "canary " + d.canary() + " stopped: revision " + in.revision() + " supersedes it");
+        events.add(new Notice(Reason.CANARY_SUPERSEDED, d.message()));
       }
       d.clearCanary();
     }
     Map<String, Integer> replicas = new LinkedHashMap<>();
-    if (d.stable != null) {
-      replicas.put(d.stable, in.spec().replicas());
+    if (d.stable() != null) {
+      replicas.put(d.stable(), in.spec().replicas());
       replicas.put(ServedModel.BASELINE, 1);
     }
-    return new RolloutPlan(
-        in.phase(),
-        in.current() == null ? null : d.build(),
-        replicas,
-        d.stable == null || in.available(d.stable) >= 1,
-        d.stable == null ? Map.of() : routes(d.stable, null, 0),
-        null,
-        events,
-        null,
-        null);
+    return RolloutPlan.of(in.phase(), in.current() == null ? null : d.build())
+        .replicas(replicas)
+        .retireOthers(d.stable() == null || in.available(d.stable()) >= 1)
+        .routes(d.stable() == null ? Map.of() : routes(d.stable(), null, 0))
+        .events(events)
+        .build();
   }
 
   private static RolloutPlan notServed(Inputs in) {
-    return new RolloutPlan(
-        Phase.GATE_PASSED,
-        in.current(),
-        Map.of(),
-        true,
-        Map.of(),
-        "gate passed; not served: spec.rollout.replicas is 0",
-        List.of(),
-        null,
-        null);
+    return RolloutPlan.of(Phase.GATE_PASSED, in.current())
+        .retireOthers(true)
+        .message("gate passed; not served: spec.rollout.replicas is 0")
+        .build();
   }
 
   private static RolloutPlan start(Inputs in) {
-    RolloutDraft d = RolloutDraft.of(in.current());
-    if (in.revision().equals(d.stable)) {
+    RolloutStatus.Builder d = RolloutStatus.from(in.current());
+    if (in.revision().equals(d.stable())) {
       return promoted(in, d, List.of());
     }
     d.clearCanary();
-    d.stable = d.stable == null ? ServedModel.DENSE : d.stable;
-    d.canary = in.revision();
-    d.step = 0;
-    d.weight = CanaryPlan.of(in.spec()).step(0).weight();
-    d.stepStartedAt = in.stamp();
-    d.passed = 0;
-    d.failures = 0;
-    d.agreement = null;
-    d.errorRate = null;
-    d.p99LatencyMs = null;
-    d.message = "canary " + d.canary + " started at " + d.weight + "% against " + d.stable;
+    d.stable(d.stable() == null ? ServedModel.DENSE : d.stable());
+    d.canary(in.revision());
+    d.step(0);
+    d.weight(CanaryPlan.of(in.spec()).step(0).weight());
+    d.stepStartedAt(in.stamp());
+    d.passed(0);
+    d.failures(0);
+    d.measured(null, null, null);
+    d.message("canary " + d.canary() + " started at " + d.weight() + "% against " + d.stable());
     Map<String, Integer> replicas = new LinkedHashMap<>();
-    replicas.put(d.stable, Math.max(in.spec().replicas(), in.replicasOf(d.stable)));
-    replicas.put(d.canary, TrafficSplit.of(in.spec().replicas(), d.weight).canary());
+    replicas.put(d.stable(), Math.max(in.spec().replicas(), in.replicasOf(d.stable())));
+    replicas.put(d.canary(), TrafficSplit.of(in.spec().replicas(), d.weight()).canary());
     replicas.put(ServedModel.BASELINE, 1);
-    return new RolloutPlan(
-        Phase.ROLLING_OUT,
-        d.build(),
-        replicas,
-        false,
-        routes(d.stable, d.canary, 0),
-        d.message,
-        List.of(new Notice(Reason.CANARY_STARTED, d.message)),
-        READINESS_POLL,
-        null);
+    return RolloutPlan.of(Phase.ROLLING_OUT, d.build())
+        .replicas(replicas)
+        .routes(routes(d.stable(), d.canary(), 0))
+        .message(d.message())
+        .events(List.of(new Notice(Reason.CANARY_STARTED, d.message())))
+        .requeue(READINESS_POLL)
+        .build();
   }
 
   private static RolloutPlan progress(Inputs in, Supplier<AnalysisVerdict> analyze) {
-    RolloutDraft d = RolloutDraft.of(in.current());
+    RolloutStatus.Builder d = RolloutStatus.from(in.current());
     if (in.revision().equals(in.abort())) {
       return rollBack(in, d, "aborted by the " + ABORT_ANNOTATION + " annotation");
     }
@@ -159,15 +148,15 @@ public final class RolloutPlanner {
       return promote(in, d, "promoted by the " + PROMOTE_ANNOTATION + " annotation");
     }
     CanaryPlan steps = CanaryPlan.of(in.spec());
-    d.weight = steps.step(d.step).weight();
-    int routedBefore = d.step == 0 ? 0 : steps.step(d.step - 1).weight();
-    TrafficSplit split = split(in, d.weight);
-    Instant stepStart = Instant.parse(d.stepStartedAt);
+    d.weight(steps.step(d.step()).weight());
+    int routedBefore = d.step() == 0 ? 0 : steps.step(d.step() - 1).weight();
+    TrafficSplit split = split(in, d.weight());
+    Instant stepStart = Instant.parse(d.stepStartedAt());
     Map<String, Integer> replicas = new LinkedHashMap<>();
     replicas.put(ServedModel.BASELINE, 1);
-    replicas.put(d.canary, split.canary());
+    replicas.put(d.canary(), split.canary());
 
-    int canaryReady = in.available(d.canary);
+    int canaryReady = in.available(d.canary());
     boolean baselineReady = in.available(ServedModel.BASELINE) >= 1;
     if (canaryReady < split.canary() || !baselineReady) {
       Instant deadline = stepStart.plus(GoDuration.parse(in.spec().progressDeadline()));
@@ -182,8 +171,8 @@ public final class RolloutPlanner {
             in, d, "canary not ready within " + in.spec().progressDeadline() + ": " + waiting);
       }
       // The stable is not scaled down before the canary can take its share.
-      replicas.put(d.stable, Math.max(split.stable(), in.replicasOf(d.stable)));
-      d.message = "step " + d.step + " (" + d.weight + "%): waiting, " + waiting;
+      replicas.put(d.stable(), Math.max(split.stable(), in.replicasOf(d.stable())));
+      d.message("step " + d.step() + " (" + d.weight() + "%): waiting, " + waiting);
       return rollingOut(
           in,
           d,
@@ -192,24 +181,25 @@ public final class RolloutPlanner {
           List.of(),
           min(READINESS_POLL, Duration.between(in.now(), deadline)));
     }
-    replicas.put(d.stable, split.stable());
-    int routed = d.weight;
+    replicas.put(d.stable(), split.stable());
+    int routed = d.weight();
 
     List<Notice> events = new ArrayList<>();
     AnalysisSpec analysis = in.spec().analysis();
     Duration interval = GoDuration.parse(analysis.interval());
-    Instant lastAnalysis = d.lastAnalysisAt == null ? stepStart : Instant.parse(d.lastAnalysisAt);
+    Instant lastAnalysis =
+        d.lastAnalysisAt() == null ? stepStart : Instant.parse(d.lastAnalysisAt());
     if (!in.now().isBefore(lastAnalysis.plus(interval))) {
       AnalysisVerdict verdict = analyze.get();
-      d.lastAnalysisAt = in.stamp();
+      d.lastAnalysisAt(in.stamp());
       lastAnalysis = in.now;
-      d.record(verdict.measurement());
-      d.message = "step " + d.step + " (" + d.weight + "%): " + verdict.message();
+      measured(d, verdict.measurement());
+      d.message("step " + d.step() + " (" + d.weight() + "%): " + verdict.message());
       switch (verdict.outcome()) {
-        case PASSED -> d.passed = d.passed + 1;
+        case PASSED -> d.passed(d.passed() + 1);
         case FAILED -> {
-          d.failures = d.failures + 1;
-          if (d.failures > analysis.failureLimit()) {
+          d.failures(d.failures() + 1);
+          if (d.failures() > analysis.failureLimit()) {
             return rollBack(in, d, "analysis failed: " + verdict.message());
           }
           events.add(
@@ -217,7 +207,7 @@ public final class RolloutPlanner {
                   Reason.ANALYSIS_FAILED,
                   verdict.message()
                       + " ("
-                      + d.failures
+                      + d.failures()
                       + " of "
                       + analysis.failureLimit()
                       + " tolerated failures)"));
@@ -225,33 +215,33 @@ public final class RolloutPlanner {
         case INCONCLUSIVE -> {}
       }
     }
-    Instant stepEnd = stepStart.plus(steps.pause(d.step));
-    if (d.passed > 0 && !in.now().isBefore(stepEnd)) {
-      if (!steps.isLast(d.step)) {
-        d.step = d.step + 1;
-        d.weight = steps.step(d.step).weight();
-        d.stepStartedAt = in.stamp();
-        d.lastAnalysisAt = null;
-        d.passed = 0;
-        d.failures = 0;
-        d.message = "step " + d.step + ": " + d.weight + "% of traffic on the canary";
-        events.add(new Notice(Reason.CANARY_STEP, d.message));
-        replicas.put(d.canary, split(in, d.weight).canary());
+    Instant stepEnd = stepStart.plus(steps.pause(d.step()));
+    if (d.passed() > 0 && !in.now().isBefore(stepEnd)) {
+      if (!steps.isLast(d.step())) {
+        d.step(d.step() + 1);
+        d.weight(steps.step(d.step()).weight());
+        d.stepStartedAt(in.stamp());
+        d.lastAnalysisAt(null);
+        d.passed(0);
+        d.failures(0);
+        d.message("step " + d.step() + ": " + d.weight() + "% of traffic on the canary");
+        events.add(new Notice(Reason.CANARY_STEP, d.message()));
+        replicas.put(d.canary(), split(in, d.weight()).canary());
         // Only once the bigger canary is ready do the stable shrink and the route shift.
         return rollingOut(in, d, replicas, routed, events, READINESS_POLL);
       }
       if (Boolean.TRUE.equals(in.spec().autoPromote())) {
         return promote(in, d, "every canary step passed");
       }
-      d.awaitingPromotion = true;
-      d.message =
+      d.awaitingPromotion(true);
+      d.message(
           "every canary step passed; waiting for "
               + PROMOTE_ANNOTATION
               + "="
-              + d.canary
+              + d.canary()
               + " (or "
               + ABORT_ANNOTATION
-              + ")";
+              + ")");
     }
     Duration untilAnalysis = Duration.between(in.now(), lastAnalysis.plus(interval));
     Duration untilStepEnd = Duration.between(in.now(), stepEnd);
@@ -266,78 +256,70 @@ public final class RolloutPlanner {
 
   private static RolloutPlan rollingOut(
       Inputs in,
-      RolloutDraft d,
+      RolloutStatus.Builder d,
       Map<String, Integer> replicas,
       int routedWeight,
       List<Notice> events,
       Duration requeue) {
-    return new RolloutPlan(
-        Phase.ROLLING_OUT,
-        d.build(),
-        replicas,
-        false,
-        routes(d.stable, d.canary, routedWeight),
-        d.message,
-        events,
-        requeue.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : requeue,
-        null);
+    return RolloutPlan.of(Phase.ROLLING_OUT, d.build())
+        .replicas(replicas)
+        .routes(routes(d.stable(), d.canary(), routedWeight))
+        .message(d.message())
+        .events(events)
+        .requeue(requeue.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : requeue)
+        .build();
   }
 
-  private static RolloutPlan promote(Inputs in, RolloutDraft d, String why) {
-    String canary = d.canary;
-    d.stable = canary;
+  private static RolloutPlan promote(Inputs in, RolloutStatus.Builder d, String why) {
+    String canary = d.canary();
+    d.stable(canary);
     d.clearCanary();
-    d.message = "revision " + canary + " promoted: " + why;
-    return promoted(in, d, List.of(new Notice(Reason.PROMOTED, d.message)));
+    d.message("revision " + canary + " promoted: " + why);
+    return promoted(in, d, List.of(new Notice(Reason.PROMOTED, d.message())));
   }
 
   /** The stable takes every replica; the rest go once it serves at full size. */
-  private static RolloutPlan promoted(Inputs in, RolloutDraft d, List<Notice> events) {
+  private static RolloutPlan promoted(Inputs in, RolloutStatus.Builder d, List<Notice> events) {
     int total = in.spec().replicas();
     Map<String, Integer> replicas = new LinkedHashMap<>();
-    replicas.put(d.stable, total);
+    replicas.put(d.stable(), total);
     replicas.put(ServedModel.BASELINE, 1);
-    return new RolloutPlan(
-        Phase.PROMOTED,
-        d.build(),
-        replicas,
-        in.available(d.stable) >= total,
-        routes(d.stable, null, 0),
-        d.message,
-        events,
-        null,
-        null);
+    return RolloutPlan.of(Phase.PROMOTED, d.build())
+        .replicas(replicas)
+        .retireOthers(in.available(d.stable()) >= total)
+        .routes(routes(d.stable(), null, 0))
+        .message(d.message())
+        .events(events)
+        .build();
   }
 
-  private static RolloutPlan rollBack(Inputs in, RolloutDraft d, String why) {
-    d.weight = 0;
-    d.awaitingPromotion = null;
-    d.message = "canary " + d.canary + " rolled back to " + d.stable + ": " + why;
-    return rolledBack(in, d, List.of(new Notice(Reason.ROLLED_BACK, d.message)));
+  private static RolloutPlan rollBack(Inputs in, RolloutStatus.Builder d, String why) {
+    d.weight(0);
+    d.awaitingPromotion(null);
+    d.message("canary " + d.canary() + " rolled back to " + d.stable() + ": " + why);
+    return rolledBack(in, d, List.of(new Notice(Reason.ROLLED_BACK, d.message())));
   }
 
   /**
    * Traffic back to the stable at full size; the canary is scaled to zero (its GPUs released) as
    * soon as a stable pod serves, and kept at zero replicas for inspection.
    */
-  private static RolloutPlan rolledBack(Inputs in, RolloutDraft d, List<Notice> events) {
+  private static RolloutPlan rolledBack(Inputs in, RolloutStatus.Builder d, List<Notice> events) {
     Map<String, Integer> replicas = new LinkedHashMap<>();
-    replicas.put(d.stable, in.spec().replicas());
+    replicas.put(d.stable(), in.spec().replicas());
     replicas.put(ServedModel.BASELINE, 1);
-    boolean stableServes = in.available(d.stable) >= 1;
-    if (d.canary != null && stableServes) {
-      replicas.put(d.canary, 0);
+    boolean stableServes = in.available(d.stable()) >= 1;
+    if (d.canary() != null && stableServes) {
+      replicas.put(d.canary(), 0);
     }
-    return new RolloutPlan(
-        Phase.ROLLED_BACK,
-        d.build(),
-        replicas,
-        stableServes,
-        routes(d.stable, d.canary, 0),
-        d.message,
-        events,
-        stableServes ? null : READINESS_POLL,
-        null);
+    return RolloutPlan.of(Phase.ROLLED_BACK, d.build())
+        .replicas(replicas)
+        .retireOthers(stableServes)
+        .routes(routes(d.stable(), d.canary(), 0))
+        .message(d.message())
+        .events(events)
+        .requeue(stableServes ? null : READINESS_POLL)
+        .build();
   }
 
   /**
@@ -359,6 +341,19 @@ public final class RolloutPlanner {
       routes.put(canary, canaryWeight);
     }
     return routes;
+  }
+
+  /** The latest measurement, rounded for status; a non-finite value is left out. */
+  private static void measured(RolloutStatus.Builder d, Measurement m) {
+    d.measured(round(m.agreement(), 4), round(m.errorRate(), 4), round(m.p99Ms(), 1));
+  }
+
+  private static Double round(double value, int digits) {
+    if (Double.isNaN(value) || Double.isInfinite(value)) {
+      return null;
+    }
+    double scale = Math.pow(10, digits);
+    return Math.round(value * scale) / scale;
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -4,13 +4,10 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
-import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -19,8 +16,8 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.PodSecurity;
 import io.sparserollout.operator.pipeline.PodVolumes;
 import io.sparserollout.operator.pipeline.StageJobs;
@@ -46,9 +43,7 @@ public final class ServingResources {
 
   /** The Deployment serving {@code key}; also the prefix of its pods' names. */
   public static String name(SparseModel model, String key) {
-    String suffix = "-" + key;
-    String base = model.getMetadata().getName();
-    return base.substring(0, Math.min(base.length(), 63 - suffix.length())) + suffix;
+    return OwnedResources.name(model, "-" + key);
   }
 
   /** The Service clients call: the SparseModel's own name. */
@@ -107,7 +102,7 @@ public final class ServingResources {
         .withNamespace(model.getMetadata().getNamespace())
         .withLabels(labels)
         .withAnnotations(Map.of(ServedModel.ANNOTATION, served.identity()))
-        .withOwnerReferences(owner(model))
+        .withOwnerReferences(OwnedResources.ownedBy(model))
         .endMetadata()
         .withNewSpec()
         .withReplicas(replicas)
@@ -193,7 +188,7 @@ public final class ServingResources {
         .withName(name)
         .withNamespace(model.getMetadata().getNamespace())
         .withLabels(labels)
-        .withOwnerReferences(owner(model))
+        .withOwnerReferences(OwnedResources.ownedBy(model))
         .endMetadata()
         .withNewSpec()
         .withSelector(selector)
@@ -252,27 +247,9 @@ public final class ServingResources {
   }
 
   private static ResourceRequirements resources(SparseModel model) {
-    ComputeResources custom = model.getSpec().rollout().resources();
-    Map<String, Quantity> requests =
-        new LinkedHashMap<>(Map.of("cpu", new Quantity("1"), "memory", new Quantity("1Gi")));
-    Map<String, Quantity> limits = new LinkedHashMap<>(Map.of("memory", new Quantity("2Gi")));
-    if (custom != null && custom.requests() != null) {
-      requests.putAll(custom.requests());
-    }
-    if (custom != null && custom.limits() != null) {
-      limits.putAll(custom.limits());
-    }
-    return new ResourceRequirementsBuilder().withRequests(requests).withLimits(limits).build();
-  }
-
-  static OwnerReference owner(SparseModel model) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(model.getApiVersion())
-        .withKind(model.getKind())
-        .withName(model.getMetadata().getName())
-        .withUid(model.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .build();
+    return OwnedResources.resources(
+        Map.of("cpu", new Quantity("1"), "memory", new Quantity("1Gi")),
+        Map.of("memory", new Quantity("2Gi")),
+        model.getSpec().rollout().resources());
   }
 }

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.sparserollout.api.v1alpha1.GatewayRef;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.StageJobs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +36,7 @@ public final class TrafficRoutes {
                 StageJobs.OPERATOR,
                 StageJobs.MODEL_LABEL,
                 model.getMetadata().getName()))
-        .withOwnerReferences(ServingResources.owner(model))
+        .withOwnerReferences(OwnedResources.ownedBy(model))
         .endMetadata()
         .withAdditionalProperties(Map.of("spec", spec(model, weights, settings)))
         .build();

@@ -51,20 +51,16 @@ class RolloutPlannerTest {
   }
 
   static RolloutStatus canaryAt(int step, int weight, Instant started, int passed, int failures) {
-    return new RolloutStatus(
-        ServedModel.DENSE,
-        REV,
-        step,
-        weight,
-        started.toString(),
-        null,
-        passed,
-        failures,
-        null,
-        null,
-        null,
-        null,
-        "running");
+    return RolloutStatus.from(null)
+        .stable(ServedModel.DENSE)
+        .canary(REV)
+        .step(step)
+        .weight(weight)
+        .stepStartedAt(started.toString())
+        .passed(passed)
+        .failures(failures)
+        .message("running")
+        .build();
   }
 
   static RolloutPlanner.Inputs in(
@@ -273,20 +269,17 @@ class RolloutPlannerTest {
   @Test
   void aRolledBackCanaryIsScaledToZeroOnlyOnceTheStableServes() {
     RolloutStatus rolledBack =
-        new RolloutStatus(
-            ServedModel.DENSE,
-            REV,
-            1,
-            0,
-            T0.toString(),
-            null,
-            0,
-            2,
-            0.5,
-            0.0,
-            3.0,
-            null,
-            "rolled back");
+        RolloutStatus.from(null)
+            .stable(ServedModel.DENSE)
+            .canary(REV)
+            .step(1)
+            .weight(0)
+            .stepStartedAt(T0.toString())
+            .passed(0)
+            .failures(2)
+            .measured(0.5, 0.0, 3.0)
+            .message("rolled back")
+            .build();
     Map<String, Observed> stableGone = serving(0, 2);
     RolloutPlan waiting =
         RolloutPlanner.plan(in(Phase.ROLLED_BACK, spec(true), rolledBack, stableGone, T0), NEVER);
@@ -362,19 +355,6 @@ class RolloutPlannerTest {
   }
 
   private static RolloutStatus withLastAnalysis(RolloutStatus s, Instant at) {
-    return new RolloutStatus(
-        s.stableRevision(),
-        s.canaryRevision(),
-        s.step(),
-        s.canaryWeight(),
-        s.stepStartedAt(),
-        at.toString(),
-        s.passed(),
-        s.failures(),
-        s.agreement(),
-        s.errorRate(),
-        s.p99LatencyMs(),
-        s.awaitingPromotion(),
-        s.message());
+    return RolloutStatus.from(s).lastAnalysisAt(at.toString()).build();
   }
 }

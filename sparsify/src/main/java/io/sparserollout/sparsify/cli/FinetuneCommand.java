@@ -217,12 +217,13 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     FineTuner.Report report =
         FineTuner.run(
-            run.input(dense),
-            init == null ? null : run.input(init),
-            new LayerFinder(include, exclude),
-            trainingData,
-            evalBatches,
-            run.output(out),
+            new FineTuner.Inputs(
+                run.input(dense),
+                init == null ? null : run.input(init),
+                new LayerFinder(include, exclude),
+                trainingData,
+                evalBatches,
+                run.output(out)),
             new FineTuner.Options(
                 steps,
                 batchSize,

@@ -27,6 +27,9 @@ import java.util.Optional;
 /**
  * An ONNX model whose float initializers can be read and replaced. Weights stored as external data
  * (models over 2 GB) are read from their files and written back as external data.
+ *
+ * <p>Over 300 lines on purpose: reading, editing and writing a model (inline and external data)
+ * share the bookkeeping of replaced weights, kept in one class.
  */
 public final class OnnxModel {
   private static final String EXTERNAL_SUFFIX = ".data";

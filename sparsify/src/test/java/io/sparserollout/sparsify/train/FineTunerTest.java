@@ -242,7 +242,11 @@ class FineTunerTest {
       FineTuner.Resume resume,
       Consumer<String> progress) {
     return FineTuner.run(
-        dense, init, LayerFinder.all(), train, batches(4, 2), out, options, resume, 1, progress);
+        new FineTuner.Inputs(dense, init, LayerFinder.all(), train, batches(4, 2), out),
+        options,
+        resume,
+        1,
+        progress);
   }
 
   private static FineTuner.Options options(boolean progressive, boolean int8) {

@@ -1,4 +1,4 @@
-package io.sparserollout.e2e;
+package io.sparserollout.testing;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -13,12 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
-/** Pod status as a kubelet reports it: conditions, container states, and the write itself. */
-final class PodStatuses {
+/**
+ * Pod status as a kubelet reports it (conditions, container states, and the write itself), for
+ * every stand-in that plays a kubelet: {@link TestKubelet} in the integration tests and the e2e
+ * harness's process kubelet for the GPU nodes.
+ */
+public final class PodStatuses {
   private PodStatuses() {}
 
   /** Writes a change to the pod's status, retrying conflicts with the controllers' writes. */
-  static void update(KubernetesClient client, Pod pod, UnaryOperator<Pod> change) {
+  public static void update(KubernetesClient client, Pod pod, UnaryOperator<Pod> change) {
     for (int attempt = 0; ; attempt++) {
       try {
         Pod current =
@@ -47,7 +51,7 @@ final class PodStatuses {
     }
   }
 
-  static List<PodCondition> conditions(boolean ready, String now) {
+  public static List<PodCondition> conditions(boolean ready, String now) {
     List<PodCondition> conditions = new ArrayList<>();
     for (String type : List.of("Initialized", "PodScheduled")) {
       conditions.add(
@@ -68,11 +72,11 @@ final class PodStatuses {
     return conditions;
   }
 
-  static ContainerStatus running(Container container, boolean ready, String now) {
+  public static ContainerStatus running(Container container, boolean ready, String now) {
     return new ContainerStatusBuilder()
         .withName(container.getName())
         .withImage(container.getImage())
-        .withImageID("process://" + container.getImage())
+        .withImageID("stand-in://" + container.getImage())
         .withReady(ready)
         .withStarted(true)
         .withRestartCount(0)
@@ -84,25 +88,26 @@ final class PodStatuses {
         .build();
   }
 
-  static ContainerStatus terminated(Container container, int exit, String message, String now) {
+  public static ContainerStatus terminated(
+      Container container, int exit, String message, String now) {
     return new ContainerStatusBuilder()
         .withName(container.getName())
         .withImage(container.getImage())
-        .withImageID("process://" + container.getImage())
+        .withImageID("stand-in://" + container.getImage())
         .withReady(false)
         .withRestartCount(0)
         .withNewState()
         .withNewTerminated()
         .withExitCode(exit)
         .withReason(exit == 0 ? "Completed" : "Error")
-        .withMessage(message.isEmpty() ? null : message)
+        .withMessage(message == null || message.isEmpty() ? null : message)
         .withFinishedAt(now)
         .endTerminated()
         .endState()
         .build();
   }
 
-  static String now() {
+  public static String now() {
     return Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
   }
 }

@@ -1,0 +1,258 @@
+package io.sparserollout.sparsify.train;
+
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.quantize.QuantizeRun;
+import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.train.FineTuner.Checkpoint;
+import io.sparserollout.sparsify.train.FineTuner.Options;
+import io.sparserollout.sparsify.train.FineTuner.Phase;
+import io.sparserollout.sparsify.train.FineTuner.Report;
+import io.sparserollout.sparsify.train.FineTuner.Resume;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * One fine-tuning run in three parts: {@link #setUp} (trainable tensors, optimizer, checkpoint,
+ * masks, int8 scales, the starting fidelity), {@link #train} (the step loop) and {@link #export}
+ * (the weights written back into the ONNX graph, with Q/DQ under QAT).
+ */
+final class TrainingSession {
+  private static final int QAT_CALIBRATION_BATCHES = 16;
+  private static final long TASK_HEAD_SEED = 20261122L;
+
+  /** What the run was asked, and when it began (nanoTime, before the models loaded). */
+  record Settings(
+      FineTuner.Inputs in,
+      Options options,
+      Resume resume,
+      int threads,
+      Consumer<String> progress,
+      long start) {}
+
+  private final FineTuner.Inputs in;
+  private final Options options;
+  private final Resume resume;
+  private final int threads;
+  private final Consumer<String> progress;
+  private final long start;
+  private final OnnxModel student;
+  private final List<PrunableLayer> layers;
+  private final TorchGraph graph;
+  private final List<Phase> phases;
+  private final List<float[][]> evalTargets = new ArrayList<>();
+  private final List<Tensor> parameters = new ArrayList<>();
+  private final List<String> names = new ArrayList<>();
+  private final List<Checkpoint> history = new ArrayList<>();
+  private TensorVector trainable;
+  private AdamW optimizer;
+  private Checkpoints checkpoints;
+  private Masks masks;
+  private Map<String, Float> scales;
+  private Objective objective;
+  private double initial;
+  private int first;
+
+  private TrainingSession(
+      Settings settings, OnnxModel student, List<PrunableLayer> layers, TorchGraph graph) {
+    this.in = settings.in();
+    this.options = settings.options();
+    this.resume = settings.resume();
+    this.threads = settings.threads();
+    this.progress = settings.progress();
+    this.start = settings.start();
+    this.student = student;
+    this.layers = layers;
+    this.graph = graph;
+    this.phases = FineTuner.phases(options, in.init() != null);
+  }
+
+  static TrainingSession setUp(
+      Settings settings,
+      OnnxModel student,
+      List<PrunableLayer> layers,
+      TorchGraph graph,
+      Teacher teacher) {
+    TrainingSession s = new TrainingSession(settings, student, layers, graph);
+    FineTuner.Inputs in = s.in;
+    Options options = s.options;
+    Resume resume = s.resume;
+    Consumer<String> progress = s.progress;
+    for (TokenBatch b : in.evalBatches()) {
+      s.evalTargets.add(teacher.embed(b));
+    }
+    TaskHead head = s.trainableTensors();
+    s.trainable = new TensorVector(s.parameters.toArray(Tensor[]::new));
+    AdamWOptions adamW = new AdamWOptions(options.learningRate());
+    adamW.weight_decay().put(options.weightDecay());
+    s.optimizer = new AdamW(s.trainable, adamW);
+    s.checkpoints = resume.directory() == null ? null : new Checkpoints(resume.directory());
+    Checkpoints.State saved =
+        s.checkpoints == null ? null : s.checkpoints.load(options, s.parameters, s.optimizer);
+    s.first = saved == null ? 1 : saved.step() + 1;
+    // A checkpoint's zeros are its masks; a fresh run prunes for its first phase now.
+    s.masks =
+        saved != null || s.phases.get(0).pruned() == 0
+            ? Masks.fromZeros(graph, layers)
+            : Masks.byMagnitude(graph, layers, s.phases.get(0).pruned());
+    if (options.int8()) {
+      s.scales = s.activationScales(saved);
+      graph.inputHook(new FakeQuant(layers, s.scales));
+    }
+    s.objective = new Objective(options, graph, teacher, in.train(), head);
+    s.initial =
+        saved != null
+            ? saved.initialFidelity()
+            : Distillation.fidelity(graph, in.evalBatches(), s.evalTargets);
+    if (saved != null) {
+      s.history.addAll(saved.history());
+      progress.accept("resumed from the checkpoint at step " + saved.step());
+    } else {
+      progress.accept(String.format("step 0: held-out fidelity %.4f", s.initial));
+    }
+    return s;
+  }
+
+  /** Every floating-point initializer but the frozen lookup tables, and the task head if any. */
+  private TaskHead trainableTensors() {
+    Set<String> frozen = graph.lookupTables();
+    for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
+      if (e.getValue().is_floating_point()
+          && e.getValue().numel() > 1
+          && !frozen.contains(e.getKey())) {
+        e.getValue().requires_grad_(true);
+        parameters.add(e.getValue());
+        names.add(e.getKey());
+      }
+    }
+    if (!in.train().labelled()) {
+      return null;
+    }
+    TaskHead head =
+        new TaskHead(in.train().classes().size(), evalTargets.get(0)[0].length, TASK_HEAD_SEED);
+    parameters.add(head.parameter()); // trained and checkpointed, never exported
+    return head;
+  }
+
+  /** Calibrated once on the pruned start; a resumed run keeps the scales it trained with. */
+  private Map<String, Float> activationScales(Checkpoints.State saved) {
+    if (saved != null && saved.activationScales() != null) {
+      return saved.activationScales();
+    }
+    writeBack();
+    List<TokenBatch> batches = in.train().batches();
+    Map<String, Float> calibrated =
+        QuantizeRun.calibrate(
+            student,
+            batches.subList(0, Math.min(QAT_CALIBRATION_BATCHES, batches.size())),
+            FineTuner.QAT_PERCENTILE,
+            threads);
+    progress.accept("int8 QAT: " + calibrated.size() + " activation scales calibrated");
+    return calibrated;
+  }
+
+  void train() {
+    double recentLoss = Double.NaN;
+    for (int step = first; step <= options.steps(); step++) {
+      Phase phase = FineTuner.phaseOf(phases, step);
+      if (step == phase.first() && step > 1 && phase.pruned() > 0) {
+        masks = Masks.byMagnitude(graph, layers, phase.pruned());
+        progress.accept(
+            String.format(
+                "step %d: pruned to %d:4, held-out fidelity %.4f",
+                step - 1, 4 - phase.pruned(), fidelity()));
+      }
+      FineTuner.setLearningRate(
+          optimizer, options.learningRate() * FineTuner.learningRateScale(phase, step));
+      try (PointerScope scope = new PointerScope()) {
+        Tensor loss = objective.loss(step);
+        optimizer.zero_grad();
+        loss.backward();
+        torch.clip_grad_norm_(trainable, 1.0, 2.0, false);
+        optimizer.step();
+        masks.apply();
+        recentLoss =
+            Double.isNaN(recentLoss)
+                ? loss.item_float()
+                : 0.9 * recentLoss + 0.1 * loss.item_float();
+      }
+      if (step % options.evalEvery() == 0 || step == options.steps()) {
+        measure(step, recentLoss);
+      }
+      if (checkpoints != null && step % resume.every() == 0 && step < options.steps()) {
+        checkpoints.save(
+            new Checkpoints.State(step, options, initial, List.copyOf(history), scales),
+            parameters,
+            optimizer);
+      }
+    }
+  }
+
+  private void measure(int step, double recentLoss) {
+    double fidelity = fidelity();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    history.add(new Checkpoint(step, recentLoss, fidelity, seconds));
+    double eta = seconds / (step - first + 1) * (options.steps() - step);
+    progress.accept(
+        String.format(
+            "step %d/%d: loss %.4f, held-out fidelity %.4f, %.0f s, ETA %.0f s",
+            step, options.steps(), recentLoss, fidelity, seconds, eta));
+  }
+
+  private double fidelity() {
+    return Distillation.fidelity(graph, in.evalBatches(), evalTargets);
+  }
+
+  Report export() {
+    Path out = in.out();
+    writeBack();
+    if (scales != null) {
+      QuantizeRun.exportTrained(
+          student,
+          scales,
+          in.evalBatches().get(0),
+          threads,
+          "int8-qat percentile=" + FineTuner.QAT_PERCENTILE,
+          out);
+    } else {
+      student.save(out);
+    }
+    if (checkpoints != null) {
+      checkpoints.delete();
+    }
+    double last = history.isEmpty() ? initial : history.get(history.size() - 1).fidelity();
+    return new Report(
+        out.toString(),
+        in.init() != null ? "init" : options.progressive() ? "progressive" : "magnitude",
+        options.steps(),
+        names.size(),
+        masks.size(),
+        round(initial),
+        round(last),
+        history,
+        round((System.nanoTime() - start) / 1e9));
+  }
+
+  private void writeBack() {
+    try (NoGradGuard noGrad = new NoGradGuard()) {
+      for (String name : names) {
+        student.setFloats(name, TorchTensors.toFloats(graph.initializers().get(name).detach()));
+      }
+    }
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 10000) / 10000.0;
+  }
+}
