@@ -263,15 +263,7 @@ class SparseModelE2EIT {
         SparseModel model = awaitPassedAnalysis(ns, Duration.ofMinutes(3));
         String revision = model.getStatus().getRevision();
         String deployment = "minilm-cpu-" + revision;
-        var pods =
-            cluster
-                .client()
-                .pods()
-                .inNamespace(ns)
-                .withLabel("sparserollout.io/revision", revision)
-                .withLabel("app.kubernetes.io/component", "inference")
-                .list()
-                .getItems();
+        var pods = servingPods(ns, revision);
         var analysis = model.getSpec().rollout().analysis();
         // Scraped from this machine, through a bridge to each pod's address.
         var bridged =
@@ -500,14 +492,7 @@ class SparseModelE2EIT {
     String deployment = "minilm-cpu-" + revision;
     Instant deadline = Instant.now().plus(Duration.ofMinutes(3));
     while (true) {
-      var pods =
-          cluster
-              .client()
-              .pods()
-              .inNamespace(ns)
-              .withLabel("sparserollout.io/revision", revision)
-              .list()
-              .getItems();
+      var pods = servingPods(ns, revision);
       boolean rolled =
           !pods.isEmpty()
               && pods.stream()
@@ -535,6 +520,19 @@ class SparseModelE2EIT {
       }
       Thread.sleep(1000);
     }
+  }
+
+  /** The inference pods serving {@code revision}. */
+  private static java.util.List<io.fabric8.kubernetes.api.model.Pod> servingPods(
+      String ns, String revision) {
+    return cluster
+        .client()
+        .pods()
+        .inNamespace(ns)
+        .withLabel("sparserollout.io/revision", revision)
+        .withLabel("app.kubernetes.io/component", "inference")
+        .list()
+        .getItems();
   }
 
   /** Starts sending requests once the model's Service answers one. */

@@ -25,7 +25,9 @@ import io.sparserollout.operator.placement.GpuPlacement;
 import io.sparserollout.operator.rollout.Serving;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The pipeline half of a reconcile: validates the spec, moves to the spec's revision, copies the
@@ -98,12 +100,17 @@ final class PipelineProgress {
       StageObservation observed,
       EventRecorder events) {
     StageContext stages = StageContext.of(model, revision);
+    Map<Stage, StageState> states = new EnumMap<>(Stage.class);
+    states.putAll(observed.states());
     for (Stage stage : stages.plan()) {
-      if (observed.states().get(stage) instanceof StageState.Succeeded done) {
+      if (StatusAggregator.completed(status, stage.jobSuffix())) {
+        states.put(stage, new StageState.Recorded());
+      } else if (states.get(stage) instanceof StageState.Succeeded done) {
         StageHandler.of(stage).applyResult(status, stages, done.result());
+        statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage));
       }
     }
-    PipelineStep step = PipelineStep.next(stages.plan(), observed.states());
+    PipelineStep step = PipelineStep.next(stages.plan(), states);
     if (step instanceof PipelineStep.Start start) {
       return start(client, stages, status, revision, start.stage(), events);
     }

@@ -1,10 +1,12 @@
 package io.sparserollout.operator;
 
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.sparserollout.api.v1alpha1.Condition;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.PhaseTransition;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.api.v1alpha1.StageCompletion;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -42,7 +44,22 @@ public final class StatusAggregator {
     status.setPruning(null);
     status.setEngine(null);
     status.setGate(null);
+    status.setCompletedStages(new ArrayList<>());
     enter(status, Phase.PENDING, "revision " + revision + " of the spec");
+  }
+
+  /** Records that a stage's result is in status: it is not judged again for this revision. */
+  public void complete(SparseModelStatus status, String stage, Job job) {
+    status
+        .getCompletedStages()
+        .add(
+            new StageCompletion(
+                stage, job.getMetadata().getName(), job.getMetadata().getUid(), now()));
+  }
+
+  /** Whether the stage's result was recorded for the current revision. */
+  public static boolean completed(SparseModelStatus status, String stage) {
+    return status.getCompletedStages().stream().anyMatch(c -> stage.equals(c.stage()));
   }
 
   /** Moves to {@code phase}, recording the transition; staying in a phase records nothing. */
@@ -148,6 +165,9 @@ public final class StatusAggregator {
       copy.setGate(current.getGate());
       copy.setEngine(current.getEngine());
       copy.setRollout(current.getRollout());
+      copy.setCompletedStages(
+          new ArrayList<>(
+              current.getCompletedStages() == null ? List.of() : current.getCompletedStages()));
       copy.setHistory(new ArrayList<>(current.getHistory()));
     }
     return copy;

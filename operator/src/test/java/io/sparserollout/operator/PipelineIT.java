@@ -90,6 +90,23 @@ class PipelineIT {
     String version = done.getMetadata().getResourceVersion();
     Thread.sleep(3000);
     assertThat(get(model).getMetadata().getResourceVersion()).isEqualTo(version);
+    assertThat(done.getStatus().getCompletedStages())
+        .extracting(c -> c.stage())
+        .containsExactly("prune", "engine", "evaluate");
+  }
+
+  @Test
+  void stagePodsGarbageCollectedLongAfterTheirJobsFinishedChangeNothing() throws Exception {
+    SparseModel model = create("minilm", spec -> {});
+    ns.passPipeline(model, Revision.of(model.getSpec()));
+    awaitPhase(model, Phase.GATE_PASSED);
+
+    ns.forgetStagePods(model);
+
+    Thread.sleep(3000);
+    SparseModel after = get(model);
+    assertThat(after.getStatus().getPhase()).isEqualTo(Phase.GATE_PASSED);
+    assertThat(reasons(model)).doesNotContain("StageFailed");
   }
 
   @Test

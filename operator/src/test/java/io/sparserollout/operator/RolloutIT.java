@@ -99,6 +99,30 @@ class RolloutIT {
   }
 
   @Test
+  void canaryAndPromotionOutliveTheirStagePodsBeingGarbageCollected() throws Exception {
+    SparseModel model =
+        create(
+            spec ->
+                ((ObjectNode) spec.with("rollout").with("canary").withArray("steps").get(0))
+                    .put("pause", "6s"));
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+    ns.awaitPhase(model, Phase.ROLLING_OUT, ROLLOUT);
+
+    ns.forgetStagePods(model);
+    SparseModel done = ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+
+    assertThat(done.getStatus().getHistory())
+        .extracting(PhaseTransition::phase)
+        .doesNotContain(Phase.FAILED);
+    ns.forgetStagePods(model);
+    Thread.sleep(3000);
+    assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.PROMOTED);
+    assertThat(replicas("minilm-" + revision)).isEqualTo(2);
+    assertThat(ns.reasons(model)).doesNotContain("StageFailed", "RolledBack");
+  }
+
+  @Test
   void aServingDeploymentReturnsAfterAnEditAndFollowsTheOperatorsServingImage() {
     SparseModel model = create(spec -> {});
     String revision = Revision.of(model.getSpec());

@@ -51,6 +51,46 @@ record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
     kubelet.succeed(name, job(model, revision, "evaluate"), StageResults.EVALUATED_GOOD);
   }
 
+  /**
+   * What PodGC, a node scale-down or a clean-up tool does to a finished pipeline: every stage pod
+   * of the model is deleted, its Jobs having completed long ago; a reconcile is then asked for.
+   */
+  void forgetStagePods(SparseModel model) {
+    String old = java.time.Instant.now().minusSeconds(3600).toString().replaceAll("\\.\\d+Z$", "Z");
+    for (Job job :
+        admin
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(name)
+            .withLabel("sparserollout.io/model", model.getMetadata().getName())
+            .list()
+            .getItems()) {
+      job.getStatus().setCompletionTime(old);
+      admin.batch().v1().jobs().inNamespace(name).resource(job).updateStatus();
+    }
+    admin
+        .pods()
+        .inNamespace(name)
+        .withLabel("sparserollout.io/model", model.getMetadata().getName())
+        .withLabel("sparserollout.io/stage")
+        .withGracePeriod(0)
+        .delete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                admin
+                    .pods()
+                    .inNamespace(name)
+                    .withLabel("sparserollout.io/model", model.getMetadata().getName())
+                    .withLabel("sparserollout.io/stage")
+                    .list()
+                    .getItems()
+                    .isEmpty());
+    annotate(model, "test/nudge", java.time.Instant.now().toString().replace(":", "-"));
+  }
+
   Job awaitJob(String job) {
     return await()
         .atMost(Duration.ofSeconds(30))

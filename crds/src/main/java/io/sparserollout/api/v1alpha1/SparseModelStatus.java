@@ -40,6 +40,11 @@ public class SparseModelStatus {
   @JsonPropertyDescription("Canary rollout progress.")
   private RolloutStatus rollout;
 
+  @JsonPropertyDescription(
+      "Stages of the current revision whose results are recorded above; a recorded stage is never"
+          + " judged again, even once its Job's pods are gone.")
+  private List<StageCompletion> completedStages = new ArrayList<>();
+
   @JsonPropertyDescription("Most recent phase transitions, oldest first (at most 20).")
   private List<PhaseTransition> history = new ArrayList<>();
 
@@ -107,6 +112,14 @@ public class SparseModelStatus {
     this.rollout = rollout;
   }
 
+  public List<StageCompletion> getCompletedStages() {
+    return completedStages;
+  }
+
+  public void setCompletedStages(List<StageCompletion> completedStages) {
+    this.completedStages = completedStages;
+  }
+
   public List<PhaseTransition> getHistory() {
     return history;
   }
@@ -126,12 +139,22 @@ public class SparseModelStatus {
         && Objects.equals(gate, s.gate)
         && Objects.equals(engine, s.engine)
         && Objects.equals(rollout, s.rollout)
+        && Objects.equals(completedStages, s.completedStages)
         && Objects.equals(history, s.history);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        phase, observedGeneration, revision, conditions, pruning, gate, engine, rollout, history);
+        phase,
+        observedGeneration,
+        revision,
+        conditions,
+        pruning,
+        gate,
+        engine,
+        rollout,
+        completedStages,
+        history);
   }
 }

@@ -27,6 +27,12 @@ public sealed interface StageState {
   record Failed(String message) implements StageState {}
 
   /**
+   * Finished earlier, its result already in status ({@code status.completedStages}): not judged
+   * again, whatever became of its Job and pods since.
+   */
+  record Recorded() implements StageState {}
+
+  /**
    * How long a Complete Job may show no succeeded pod before its result counts as lost: the pod
    * informer can lag the Job informer, so a Job is often seen Complete before its pod is.
    */

@@ -61,5 +61,13 @@ class PipelinePlanTest {
                 java.util.Map.of(
                     Stage.PRUNE, done, Stage.BUILD_ENGINE, done, Stage.EVALUATE, done)))
         .isEqualTo(new PipelineStep.Complete());
+    // A stage whose result is recorded in status is done, whatever its Job and pods say now.
+    var recorded = new StageState.Recorded();
+    assertThat(
+            PipelineStep.next(
+                plan,
+                java.util.Map.of(
+                    Stage.PRUNE, recorded, Stage.BUILD_ENGINE, recorded, Stage.EVALUATE, done)))
+        .isEqualTo(new PipelineStep.Complete());
   }
 }
