@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LoadGenerator implements AutoCloseable {
   private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+  private final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -30,9 +31,12 @@ public final class LoadGenerator implements AutoCloseable {
               int next = 0;
               while (running) {
                 String body = bodies.get(next++ % bodies.size());
-                outcomes
-                    .computeIfAbsent(send(service, model, body), k -> new AtomicLong())
-                    .incrementAndGet();
+                String outcome = send(service, model, body);
+                outcomes.computeIfAbsent(outcome, k -> new AtomicLong()).incrementAndGet();
+                if (!outcome.equals("200") && failures.size() < 20) {
+                  // When, to set beside the operator's and the pods' logs.
+                  failures.add(java.time.Instant.now() + " " + outcome);
+                }
                 try {
                   Thread.sleep(every.toMillis());
                 } catch (InterruptedException e) {
@@ -87,6 +91,11 @@ public final class LoadGenerator implements AutoCloseable {
     Map<String, Long> copy = new java.util.TreeMap<>();
     outcomes.forEach((k, v) -> copy.put(k, v.get()));
     return copy;
+  }
+
+  /** The first non-200 outcomes, each with its time. */
+  public List<String> failures() {
+    return List.copyOf(failures);
   }
 
   @Override

@@ -86,10 +86,10 @@ class SparseModelE2EIT {
       assertThat(done.getStatus().getRollout().stableRevision())
           .isEqualTo(done.getStatus().getRevision());
       assertThat(done.getStatus().getRollout().agreement()).isGreaterThan(0.8);
-      assertThat(load.outcomes()).containsOnlyKeys("200");
+      assertThat(load.outcomes()).as("failed requests %s", load.failures()).containsOnlyKeys("200");
       report("promoted", done, load);
       servingImageChangeRollsThePodsWithoutDroppingARequest(ns, done.getStatus().getRevision());
-      assertThat(load.outcomes()).containsOnlyKeys("200");
+      assertThat(load.outcomes()).as("failed requests %s", load.failures()).containsOnlyKeys("200");
     }
     var address = cluster.serviceAddress(ns, "minilm-cpu");
     assertThat(LoadGenerator.send(address, "minilm-cpu")).isEqualTo("200");
@@ -227,7 +227,7 @@ class SparseModelE2EIT {
         Thread.sleep(500);
       }
       Thread.sleep(3000);
-      assertThat(load.outcomes()).containsOnlyKeys("200");
+      assertThat(load.outcomes()).as("failed requests %s", load.failures()).containsOnlyKeys("200");
       assertThat(load.outcomes().get("200")).isGreaterThan(20);
       report("rolled back", done, load);
     }
@@ -313,7 +313,9 @@ class SparseModelE2EIT {
             .isEqualTo(
                 io.sparserollout.operator.rollout.AnalysisVerdict.judge(scraped, strict).outcome())
             .isEqualTo(io.sparserollout.operator.rollout.AnalysisVerdict.Outcome.FAILED);
-        assertThat(load.outcomes()).containsOnlyKeys("200");
+        assertThat(load.outcomes())
+            .as("failed requests %s", load.failures())
+            .containsOnlyKeys("200");
       }
     }
   }
