@@ -227,7 +227,14 @@ public class Batcher {
         p.result().complete(mine);
       }
     } catch (RuntimeException e) {
-      batch.forEach(p -> p.result().completeExceptionally(e));
+      if (batch.size() == 1) {
+        batch.get(0).result().completeExceptionally(e);
+        return;
+      }
+      // One member may be what broke the run: each runs alone, so only its own request fails.
+      for (Pending p : batch) {
+        run(List.of(p), p.rows());
+      }
     }
   }
 
@@ -275,8 +282,15 @@ public class Batcher {
     return new Tensor(t.name(), t.datatype(), shape, data);
   }
 
-  /** Requests batch together when their inputs agree on all dimensions but the first. */
+  /**
+   * Requests batch together when their inputs agree on all dimensions but the first, and each
+   * request's inputs agree on the first; a request whose inputs disagree runs alone.
+   */
   private static String signature(List<Tensor> inputs) {
+    long rows = rows(inputs);
+    if (inputs.stream().anyMatch(t -> t.shape().length == 0 || t.shape()[0] != rows)) {
+      return "alone:" + System.identityHashCode(inputs);
+    }
     StringBuilder key = new StringBuilder();
     for (Tensor t : inputs) {
       key.append(t.name())

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class BatcherTest {
   /** Doubles its input; records each run's batch rows; can be held to fill the queue. */
-  static final class Doubler implements InferenceBackend {
+  static class Doubler implements InferenceBackend {
     final List<Long> runs = new ArrayList<>();
     volatile CountDownLatch release;
     final AtomicInteger started = new AtomicInteger();
@@ -90,6 +90,105 @@ class BatcherTest {
     assertThat(backend.runs).hasSizeLessThan(8);
     assertThat(backend.runs.stream().mapToLong(Long::longValue).sum()).isEqualTo(8);
     batcher.close();
+  }
+
+  @Test
+  void aRunThatFailsIsRetriedMemberByMemberSoOnlyTheCulpritFails() throws Exception {
+    CountDownLatch hold = new CountDownLatch(1);
+    // Refuses any batch holding a negative value, as a model refuses a malformed input.
+    Doubler backend =
+        new Doubler(hold) {
+          @Override
+          public Map<String, Tensor> infer(List<Tensor> inputs) {
+            for (float v : (float[]) inputs.get(0).data()) {
+              if (v < 0) {
+                throw new IllegalArgumentException("negative input");
+              }
+            }
+            return super.infer(inputs);
+          }
+        };
+    Batcher batcher =
+        new Batcher(
+            backend, "m", 32, Duration.ofMillis(50), 64, Duration.ZERO, new SimpleMeterRegistry());
+    List<CompletableFuture<Map<String, Tensor>>> results = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      results.add(batcher.submit(List.of(row(i == 3 ? -5 : i))));
+    }
+    hold.countDown();
+
+    for (int i = 0; i < 6; i++) {
+      if (i == 3) {
+        assertThatThrownBy(results.get(i)::get).hasRootCauseMessage("negative input");
+      } else {
+        assertThat((float[]) results.get(i).get().get("y").data())
+            .containsExactly(2f * i, 2f * i + 2);
+      }
+    }
+    batcher.close();
+  }
+
+  @Test
+  void aRequestWhoseInputsDisagreeOnTheBatchRunsAloneAndLeavesOthersRight() throws Exception {
+    CountDownLatch hold = new CountDownLatch(1);
+    Adder backend = new Adder(hold);
+    Batcher batcher =
+        new Batcher(
+            backend, "m", 32, Duration.ofMillis(50), 64, Duration.ZERO, new SimpleMeterRegistry());
+    // Two rows of x with one row of m: batched with others, their m rows would shift.
+    var odd =
+        batcher.submit(
+            List.of(
+                new Tensor("x", Datatype.FP32, new long[] {2, 2}, new float[] {1, 2, 3, 4}),
+                new Tensor("m", Datatype.FP32, new long[] {1, 2}, new float[] {5, 5})));
+    List<CompletableFuture<Map<String, Tensor>>> honest = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      honest.add(
+          batcher.submit(
+              List.of(
+                  new Tensor("x", Datatype.FP32, new long[] {1, 2}, new float[] {i, i}),
+                  new Tensor("m", Datatype.FP32, new long[] {1, 2}, new float[] {1, 1}))));
+    }
+    hold.countDown();
+
+    for (int i = 0; i < 4; i++) {
+      assertThat((float[]) honest.get(i).get().get("y").data()).containsExactly(i + 1f, i + 1f);
+    }
+    assertThatThrownBy(odd::get).hasRootCauseInstanceOf(IllegalArgumentException.class);
+    batcher.close();
+  }
+
+  /** y = x + m, row by row; refuses inputs of different sizes as a model would. */
+  static final class Adder extends Doubler {
+    Adder(CountDownLatch release) {
+      super(release);
+    }
+
+    @Override
+    public List<TensorSpec> inputs() {
+      return List.of(
+          new TensorSpec("x", Datatype.FP32, new long[] {-1, 2}),
+          new TensorSpec("m", Datatype.FP32, new long[] {-1, 2}));
+    }
+
+    @Override
+    public Map<String, Tensor> infer(List<Tensor> inputs) {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      float[] x = (float[]) inputs.get(0).data();
+      float[] m = (float[]) inputs.get(1).data();
+      if (x.length != m.length) {
+        throw new IllegalArgumentException("x and m differ in size");
+      }
+      float[] y = new float[x.length];
+      for (int i = 0; i < y.length; i++) {
+        y[i] = x[i] + m[i];
+      }
+      return Map.of("y", new Tensor("y", Datatype.FP32, inputs.get(0).shape(), y));
+    }
   }
 
   @Test

@@ -141,6 +141,93 @@ class MiniLmCurlIT {
     assertThat(wrongShape).contains("rank 1").endsWith(" 400");
   }
 
+  /**
+   * Requests whose inputs disagree on the batch dimension, sent among honest ones so that the
+   * batcher would group them: each is refused with 400, and every honest answer stays what the
+   * request gets alone.
+   */
+  @Test
+  void craftedRequestsAmongHonestOnesAreRefusedAndChangeNoHonestAnswer() throws Exception {
+    String honest = request(List.of(IDS), List.of(new long[] {1, 1, 1, 1}));
+    String alone = post(honest).body();
+    JsonNode expected = new ObjectMapper().readTree(alone).path("outputs").get(0).path("data");
+    List<String> crafted =
+        List.of(
+            request(List.of(IDS), List.of()),
+            request(List.of(IDS), List.of(new long[] {1, 1, 1, 1}, new long[] {1, 1, 1, 1})));
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newFixedThreadPool(16);
+    List<java.util.concurrent.Future<java.net.http.HttpResponse<String>>> honestAnswers =
+        new java.util.ArrayList<>();
+    List<java.util.concurrent.Future<java.net.http.HttpResponse<String>>> craftedAnswers =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 96; i++) {
+      honestAnswers.add(clients.submit(() -> post(honest)));
+      if (i % 2 == 0) {
+        String body = crafted.get(i / 2 % crafted.size());
+        craftedAnswers.add(clients.submit(() -> post(body)));
+      }
+    }
+    clients.shutdown();
+    for (var answer : craftedAnswers) {
+      assertThat(answer.get().statusCode()).isEqualTo(400);
+      assertThat(answer.get().body()).contains("first (batch) dimension");
+    }
+    for (var answer : honestAnswers) {
+      assertThat(answer.get().statusCode()).isEqualTo(200);
+      JsonNode data =
+          new ObjectMapper().readTree(answer.get().body()).path("outputs").get(0).path("data");
+      assertThat(data.size()).isEqualTo(expected.size());
+      for (int i = 0; i < data.size(); i += 97) {
+        assertThat(data.get(i).floatValue())
+            .isCloseTo(expected.get(i).floatValue(), org.assertj.core.data.Offset.offset(1e-4f));
+      }
+    }
+  }
+
+  private static String request(List<long[]> ids, List<long[]> masks) {
+    return "{\"inputs\": ["
+        + tensor("input_ids", ids)
+        + ", "
+        + tensor("attention_mask", masks)
+        + ", "
+        + tensor("token_type_ids", ids.stream().map(r -> new long[r.length]).toList())
+        + "], \"outputs\": [{\"name\": \"last_hidden_state\"}]}";
+  }
+
+  private static String tensor(String name, List<long[]> rows) {
+    int length = rows.isEmpty() ? IDS.length : rows.get(0).length;
+    StringBuilder data = new StringBuilder();
+    for (long[] row : rows) {
+      for (long v : row) {
+        data.append(data.length() == 0 ? "" : ", ").append(v);
+      }
+    }
+    return "{\"name\": \""
+        + name
+        + "\", \"shape\": ["
+        + rows.size()
+        + ", "
+        + length
+        + "], \"datatype\": \"INT64\", \"data\": ["
+        + data
+        + "]}";
+  }
+
+  private static final java.net.http.HttpClient HTTP =
+      java.net.http.HttpClient.newBuilder()
+          .version(java.net.http.HttpClient.Version.HTTP_1_1)
+          .build();
+
+  private static java.net.http.HttpResponse<String> post(String body) throws Exception {
+    return HTTP.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url("/v2/models/minilm/infer")))
+            .header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
   /** Last (it stops the server): SIGTERM as the kubelet sends it when a pod is deleted. */
   @Test
   @Order(Integer.MAX_VALUE)

@@ -68,7 +68,9 @@ public final class StatusAggregator {
       return;
     }
     status.setPhase(phase);
-    appendHistory(status, new PhaseTransition(phase, status.getRevision(), now(), message));
+    appendHistory(
+        status,
+        new PhaseTransition(phase, status.getRevision(), now(), SparseModelStatus.capped(message)));
   }
 
   /** The Ready, Progressing and Degraded conditions that follow from the phase. */
@@ -115,7 +117,9 @@ public final class StatusAggregator {
         previous != null && value.equals(previous.status()) ? previous.lastTransitionTime() : now();
     int at = previous == null ? conditions.size() : conditions.indexOf(previous);
     conditions.remove(previous);
-    conditions.add(at, new Condition(type, value, reason, message, since, generation));
+    conditions.add(
+        at,
+        new Condition(type, value, reason, SparseModelStatus.capped(message), since, generation));
     status.setConditions(conditions);
   }
 

@@ -32,6 +32,25 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void everyStatusMessageIsCappedWhateverProducedIt() {
+    SparseModelStatus status = aggregator.begin(Fixtures.minilm());
+    String huge = "x".repeat(100_000);
+
+    aggregator.startRevision(status, "abc");
+    aggregator.enter(status, Phase.FAILED, huge);
+    aggregator.setProblem(status, StatusAggregator.DEGRADED, "Test", huge, 1);
+
+    assertThat(status.getHistory().get(status.getHistory().size() - 1).message())
+        .hasSize(SparseModelStatus.MESSAGE_LIMIT)
+        .endsWith("...");
+    assertThat(status.getConditions())
+        .allSatisfy(c -> assertThat(c.message().length()).isLessThanOrEqualTo(1024));
+    assertThat(
+            io.sparserollout.api.v1alpha1.RolloutStatus.from(null).message(huge).build().message())
+        .hasSize(SparseModelStatus.MESSAGE_LIMIT);
+  }
+
+  @Test
   void theSameObservationsGiveAnEqualStatusSoNoPatchIsSent() {
     SparseModel model = Fixtures.minilm();
     SparseModelStatus first = aggregator.begin(model);

@@ -170,7 +170,7 @@ public record RolloutStatus(
     }
 
     public Builder message(String text) {
-      message = text;
+      message = SparseModelStatus.capped(text);
       return this;
     }
 

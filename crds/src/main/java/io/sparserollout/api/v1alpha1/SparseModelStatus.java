@@ -14,6 +14,16 @@ public class SparseModelStatus {
   /** Transitions kept in {@link #history}; older ones are dropped first. */
   public static final int HISTORY_LIMIT = 20;
 
+  /** The longest message a condition, a transition or the rollout carries; longer ones are cut. */
+  public static final int MESSAGE_LIMIT = 1024;
+
+  /** {@code message} cut to {@link #MESSAGE_LIMIT} characters (null stays null). */
+  public static String capped(String message) {
+    return message == null || message.length() <= MESSAGE_LIMIT
+        ? message
+        : message.substring(0, MESSAGE_LIMIT - 3) + "...";
+  }
+
   @JsonPropertyDescription("Current stage of the pipeline for the current revision.")
   private Phase phase;
 

@@ -64,7 +64,35 @@ public final class InferRequests {
         throw new BadRequest("missing input " + name);
       }
     }
+    sameBatch(tensors, declared);
     return tensors;
+  }
+
+  /**
+   * Where every input's first dimension is the batch, a request's inputs must agree on it: rows of
+   * one input paired with another's rows of a different request would give wrong answers to whoever
+   * shares the batch.
+   */
+  private static void sameBatch(List<Tensor> tensors, List<TensorSpec> declared) {
+    boolean batched =
+        declared.stream().allMatch(spec -> spec.shape().length > 0 && spec.shape()[0] < 0);
+    if (!batched) {
+      return;
+    }
+    long rows = tensors.get(0).shape()[0];
+    for (Tensor tensor : tensors) {
+      if (tensor.shape()[0] != rows) {
+        throw new BadRequest(
+            "inputs must agree on their first (batch) dimension: "
+                + tensors.get(0).name()
+                + " has "
+                + rows
+                + ", "
+                + tensor.name()
+                + " has "
+                + tensor.shape()[0]);
+      }
+    }
   }
 
   private static long[] shape(String name, JsonNode node, long[] declared) {

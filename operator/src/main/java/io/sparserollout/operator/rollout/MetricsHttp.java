@@ -13,11 +13,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The one HTTP client of metric reads (pod scrapes, PromQL): plain HTTP/1.1, and a hard deadline on
- * top of the client's own timeouts. On a real cluster the JDK client's default h2c upgrade to an
- * inference pod left a reconcile thread parked for minutes past its request timeout.
+ * The one HTTP client of metric reads (pod scrapes, PromQL): plain HTTP/1.1, a hard deadline on top
+ * of the client's own timeouts, and a cap on the body. On a real cluster the JDK client's default
+ * h2c upgrade to an inference pod left a reconcile thread parked for minutes past its request
+ * timeout.
  */
 final class MetricsHttp {
+  /** An inference pod's /metrics is a few KiB, a PromQL answer of these sums less. */
+  static final long BODY_CAP = 4L << 20;
+
   private static final HttpClient HTTP =
       HttpClient.newBuilder()
           .version(HttpClient.Version.HTTP_1_1)
@@ -32,7 +36,7 @@ final class MetricsHttp {
     CompletableFuture<HttpResponse<String>> response =
         HTTP.sendAsync(
             HttpRequest.newBuilder(uri).timeout(deadline).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+            CappedBody.handler(BODY_CAP));
     try {
       return response.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

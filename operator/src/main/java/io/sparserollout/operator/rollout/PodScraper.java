@@ -32,6 +32,8 @@ public final class PodScraper implements MetricsSource {
           throw new MetricsUnavailable(uri + " answered " + response.statusCode());
         }
         total = total.plus(PrometheusText.parse(response.body()));
+      } catch (MetricsUnavailable e) {
+        throw new MetricsUnavailable(uri + ": " + e.getMessage());
       } catch (IOException e) {
         throw new MetricsUnavailable("cannot scrape " + uri + ": " + e);
       } catch (InterruptedException e) {

@@ -66,13 +66,24 @@ public final class PrometheusQueries implements MetricsSource {
     return PrometheusText.number(series.path("value").path(1).asText());
   }
 
+  private static String abbreviate(String text) {
+    return text.length() <= 200 ? text : text.substring(0, 200) + "...";
+  }
+
   private JsonNode query(String promql) throws MetricsUnavailable {
     URI uri =
         URI.create(
             baseUrl + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
     try {
       HttpResponse<String> response = MetricsHttp.get(uri, TIMEOUT);
-      JsonNode body = json.readTree(response.body());
+      JsonNode body;
+      try {
+        body = json.readTree(response.body());
+      } catch (IOException notJson) {
+        // Nothing of what answered is echoed: only Prometheus' own short error field ever is.
+        throw new MetricsUnavailable(
+            "Prometheus at " + baseUrl + " answered " + response.statusCode() + " without JSON");
+      }
       if (response.statusCode() != 200 || !"success".equals(body.path("status").asText())) {
         throw new MetricsUnavailable(
             "Prometheus answered "
@@ -80,7 +91,7 @@ public final class PrometheusQueries implements MetricsSource {
                 + " to "
                 + promql
                 + ": "
-                + body.path("error").asText(response.body()));
+                + abbreviate(body.path("error").asText("no error given")));
       }
       return body.path("data").path("result");
     } catch (IOException e) {

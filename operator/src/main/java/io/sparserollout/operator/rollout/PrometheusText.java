@@ -27,7 +27,11 @@ public final class PrometheusText {
 
   private PrometheusText() {}
 
-  public static Measurement parse(String text) {
+  /**
+   * The counters the analysis reads; a sample whose value or {@code le} is not a number makes the
+   * whole text unusable (a scrape of something that is not an inference pod, say).
+   */
+  public static Measurement parse(String text) throws MetricsSource.MetricsUnavailable {
     double requests = 0;
     double errors = 0;
     double agreementSum = 0;
@@ -41,8 +45,17 @@ public final class PrometheusText {
       if (!m.matches()) {
         continue;
       }
-      double value = number(m.group(4));
+      double value;
       Map<String, String> labels = labels(m.group(3));
+      try {
+        value = number(m.group(4));
+        if (m.group(1).equals(LATENCY_BUCKET)) {
+          number(String.valueOf(labels.get("le")));
+        }
+      } catch (NumberFormatException e) {
+        throw new MetricsSource.MetricsUnavailable(
+            "a sample of " + abbreviate(m.group(1)) + " is not a number");
+      }
       switch (m.group(1)) {
         case REQUESTS -> {
           requests += value;
@@ -57,6 +70,10 @@ public final class PrometheusText {
       }
     }
     return new Measurement(requests, errors, buckets, agreementSum, agreementCount);
+  }
+
+  private static String abbreviate(String name) {
+    return name.length() <= 80 ? name : name.substring(0, 80) + "...";
   }
 
   static double number(String text) {

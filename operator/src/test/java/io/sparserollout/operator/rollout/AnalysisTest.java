@@ -1,6 +1,7 @@
 package io.sparserollout.operator.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.sparserollout.api.v1alpha1.AnalysisSpec;
@@ -40,7 +41,7 @@ class AnalysisTest {
   }
 
   @Test
-  void readsThePodsCountersFromItsExposition() {
+  void readsThePodsCountersFromItsExposition() throws Exception {
     Measurement m = PrometheusText.parse(POD_METRICS);
     assertThat(m.requests()).isEqualTo(1000);
     assertThat(m.errorRate()).isEqualTo(0.01);
@@ -50,7 +51,7 @@ class AnalysisTest {
   }
 
   @Test
-  void sumsPods() {
+  void sumsPods() throws Exception {
     Measurement two = PrometheusText.parse(POD_METRICS).plus(PrometheusText.parse(POD_METRICS));
     assertThat(two.requests()).isEqualTo(2000);
     assertThat(two.latencyBuckets().get(Double.POSITIVE_INFINITY)).isEqualTo(2000);
@@ -58,14 +59,14 @@ class AnalysisTest {
   }
 
   @Test
-  void passesWithinEveryThreshold() {
+  void passesWithinEveryThreshold() throws Exception {
     AnalysisVerdict v = AnalysisVerdict.judge(PrometheusText.parse(POD_METRICS), spec(20.0));
     assertThat(v.outcome()).isEqualTo(AnalysisVerdict.Outcome.PASSED);
     assertThat(v.message()).contains("agreement 0.9750");
   }
 
   @Test
-  void failsNamingTheMetricThatBrokeItsThreshold() {
+  void failsNamingTheMetricThatBrokeItsThreshold() throws Exception {
     assertThat(AnalysisVerdict.judge(PrometheusText.parse(POD_METRICS), spec(10.0)).message())
         .isEqualTo("p99 latency 15.0 ms > maxP99LatencyMs 10.0");
     String lowAgreement = POD_METRICS.replace("97.5", "60.0");
@@ -78,7 +79,7 @@ class AnalysisTest {
   }
 
   @Test
-  void onlyTheServersFailuresCountAgainstTheCanary() {
+  void onlyTheServersFailuresCountAgainstTheCanary() throws Exception {
     // A client flooding the canary with malformed requests (400), unknown models (404) or more
     // load than it takes (429) must not roll it back.
     String clientFailures =
@@ -95,12 +96,27 @@ class AnalysisTest {
   }
 
   @Test
-  void withoutTrafficOrShadowSamplesTheVerdictIsInconclusive() {
+  void withoutTrafficOrShadowSamplesTheVerdictIsInconclusive() throws Exception {
     assertThat(AnalysisVerdict.judge(Measurement.empty(), spec(null)).outcome())
         .isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
     String noShadow = POD_METRICS.replaceAll("(?m)^shadow.*$", "");
     assertThat(AnalysisVerdict.judge(PrometheusText.parse(noShadow), spec(null)).message())
         .contains("no shadow comparisons");
+  }
+
+  @Test
+  void aMalformedSampleMakesTheMetricsUnavailableNotAnException() {
+    assertThatThrownBy(
+            () ->
+                PrometheusText.parse(
+                    "inference_requests_total{model=\"m\",outcome=\"success\"} lots\n"))
+        .isInstanceOf(MetricsSource.MetricsUnavailable.class)
+        .hasMessage("a sample of inference_requests_total is not a number");
+    assertThatThrownBy(
+            () ->
+                PrometheusText.parse(
+                    "inference_request_duration_seconds_bucket{model=\"m\",le=\"soon\"} 3\n"))
+        .isInstanceOf(MetricsSource.MetricsUnavailable.class);
   }
 
   @Test

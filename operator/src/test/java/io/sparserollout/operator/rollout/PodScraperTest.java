@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -44,6 +45,44 @@ class PodScraperTest {
     assertThat(Duration.between(start, Instant.now())).isLessThan(Duration.ofSeconds(15));
     // Metrics are plain HTTP/1.1: no h2c upgrade that the JDK client may never time out.
     assertThat(request.get()).doesNotContainIgnoringCase("upgrade: h2c");
+  }
+
+  @Test
+  void aBodyOverTheCapIsUnavailableAndNeverReadWhole() throws Exception {
+    server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+    Thread serving =
+        new Thread(
+            () -> {
+              try (Socket s = server.accept()) {
+                s.getInputStream().read(new byte[4096]);
+                OutputStream out = s.getOutputStream();
+                out.write(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                byte[] line = "inference_requests_total 1\n".getBytes(StandardCharsets.US_ASCII);
+                // An endless body: a hostile or broken endpoint streaming forever.
+                while (true) {
+                  out.write(line);
+                }
+              } catch (IOException expected) {
+                // The operator hung up.
+              }
+            });
+    serving.setDaemon(true);
+    serving.start();
+    long heapBefore = usedHeap();
+
+    assertThatThrownBy(
+            () -> new PodScraper(server.getLocalPort()).measure("ml", "m", List.of(pod())))
+        .isInstanceOf(MetricsSource.MetricsUnavailable.class)
+        .hasMessageContaining("larger than 4096 KiB");
+
+    assertThat(usedHeap() - heapBefore).isLessThan(64L << 20);
+  }
+
+  private static long usedHeap() {
+    System.gc();
+    return Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
   }
 
   @Test
