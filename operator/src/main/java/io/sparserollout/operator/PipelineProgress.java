@@ -54,7 +54,7 @@ final class PipelineProgress {
   boolean validate(
       SparseModel model, SparseModelStatus status, Phase before, EventRecorder events) {
     long generation = model.getMetadata().getGeneration();
-    List<String> problems = SpecValidator.problems(model.getSpec());
+    List<String> problems = SpecValidator.problems(model);
     if (problems.isEmpty()) {
       statuses.setCondition(
           status, StatusAggregator.SPEC_VALID, "True", "Valid", "the spec is valid", generation);

@@ -1,5 +1,7 @@
 package io.sparserollout.operator;
 
+import static java.util.concurrent.TimeUnit.MINUTES;
+
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -7,9 +9,11 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
@@ -38,7 +42,16 @@ import org.jboss.logging.MDC;
 @ControllerConfiguration(
     name = "sparsemodel",
     generationAwareEventProcessing = false,
-    informer = @Informer(onUpdateFilter = SpecOrAnnotationsChanged.class))
+    informer = @Informer(onUpdateFilter = SpecOrAnnotationsChanged.class),
+    // Every model is looked at again within minutes whatever happened: a canary timer lost in
+    // an API server outage, say.
+    maxReconciliationInterval = @MaxReconciliationInterval(interval = 5, timeUnit = MINUTES))
+// API errors are retried without end (backing off to 5 minutes), never given up after a few tries.
+@GradualRetry(
+    maxAttempts = -1,
+    initialInterval = 2000,
+    intervalMultiplier = 1.5,
+    maxInterval = 300_000)
 public class SparseModelReconciler implements Reconciler<SparseModel> {
   private final Clock clock = Clock.systemUTC();
   private final StatusAggregator statuses = new StatusAggregator(clock);

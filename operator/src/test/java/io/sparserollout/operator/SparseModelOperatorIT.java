@@ -58,6 +58,25 @@ class SparseModelOperatorIT {
     assertThat(result.output().strip()).isEqualTo(allowed);
   }
 
+  @jakarta.inject.Inject
+  io.quarkiverse.operatorsdk.runtime.QuarkusConfigurationService configuration;
+
+  @jakarta.inject.Inject SparseModelReconciler reconciler;
+
+  @Test
+  void apiErrorsAreRetriedWithoutEndAndEveryModelIsLookedAtWithinMinutes() {
+    var controller = configuration.getConfigurationFor(reconciler);
+
+    assertThat(controller.getRetry())
+        .isInstanceOfSatisfying(
+            io.javaoperatorsdk.operator.processing.retry.GenericRetry.class,
+            retry -> {
+              assertThat(retry.getMaxAttempts()).isEqualTo(-1);
+              assertThat(retry.getMaxInterval()).isEqualTo(300_000);
+            });
+    assertThat(controller.maxReconciliationInterval()).contains(java.time.Duration.ofMinutes(5));
+  }
+
   @Test
   void leaseIsOnlyWritableInTheOperatorsNamespace() {
     Kubectl kubectl = new Kubectl(RealApiServerResource.apiServer().kubeconfig());

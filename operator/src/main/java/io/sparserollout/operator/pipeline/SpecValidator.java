@@ -1,12 +1,18 @@
 package io.sparserollout.operator.pipeline;
 
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.sparserollout.api.v1alpha1.CanaryStep;
+import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.QuantizationSpec;
 import io.sparserollout.api.v1alpha1.RolloutSpec;
 import io.sparserollout.api.v1alpha1.ShapeProfile;
+import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import io.sparserollout.api.v1alpha1.SparsitySpec;
+import io.sparserollout.operator.rollout.GoDuration;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -19,8 +25,30 @@ import java.util.regex.PatternSyntaxException;
 public final class SpecValidator {
   private SpecValidator() {}
 
+  /** A DNS-1035 label: the Service clients call is named after the SparseModel. */
+  private static final Pattern SERVICE_NAME = Pattern.compile("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
+
+  /** The longest duration a rollout setting may hold (a year): beyond it time arithmetic fails. */
+  private static final Duration LONGEST = Duration.ofDays(365);
+
+  /** The problems of the resource's name and of its spec. */
+  public static List<String> problems(SparseModel model) {
+    List<String> problems = new ArrayList<>();
+    String name = model.getMetadata().getName();
+    if (name == null || !SERVICE_NAME.matcher(name).matches()) {
+      problems.add(
+          "metadata.name: must be a DNS-1035 label (lower-case letters, digits and '-', starting"
+              + " with a letter, at most 63 characters): the model's Service is named after it");
+    }
+    problems.addAll(problems(model.getSpec()));
+    return problems;
+  }
+
   public static List<String> problems(SparseModelSpec spec) {
     List<String> problems = new ArrayList<>();
+    durations(spec.rollout(), problems);
+    quantities("spec.rollout.resources", spec.rollout().resources(), problems);
+    quantities("spec.fineTuning.resources", spec.fineTuning().resources(), problems);
     boolean s3 = Storage.uris(spec).stream().anyMatch(u -> u != null && u.startsWith("s3://"));
     if (s3 && spec.artifactStore().credentialsSecret() == null) {
       problems.add(
@@ -98,6 +126,48 @@ public final class SpecValidator {
               + " attaches to)");
     }
     return problems;
+  }
+
+  private static void durations(RolloutSpec rollout, List<String> problems) {
+    duration("spec.rollout.progressDeadline", rollout.progressDeadline(), problems);
+    duration("spec.rollout.analysis.interval", rollout.analysis().interval(), problems);
+    List<CanaryStep> steps = rollout.canary().steps();
+    for (int i = 0; steps != null && i < steps.size(); i++) {
+      duration("spec.rollout.canary.steps[" + i + "].pause", steps.get(i).pause(), problems);
+    }
+  }
+
+  private static void duration(String field, String text, List<String> problems) {
+    if (text == null) {
+      return;
+    }
+    try {
+      if (GoDuration.parse(text).compareTo(LONGEST) > 0) {
+        problems.add(field + ": " + text + " is longer than a year");
+      }
+    } catch (RuntimeException e) {
+      problems.add(field + ": " + text + " is not a duration this operator can use");
+    }
+  }
+
+  private static void quantities(String field, ComputeResources resources, List<String> problems) {
+    if (resources == null) {
+      return;
+    }
+    for (var entry :
+        java.util.stream.Stream.of(resources.requests(), resources.limits()).toList()) {
+      if (entry == null) {
+        continue;
+      }
+      entry.forEach(
+          (resource, quantity) -> {
+            try {
+              Quantity.getAmountInBytes(quantity);
+            } catch (RuntimeException e) {
+              problems.add(field + "." + resource + ": " + quantity + " is not a quantity");
+            }
+          });
+    }
   }
 
   private static String json(Enum<?> value) {

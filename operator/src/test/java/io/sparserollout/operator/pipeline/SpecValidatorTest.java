@@ -37,6 +37,28 @@ class SpecValidatorTest {
   }
 
   @Test
+  void namesDurationsAndQuantitiesTheClusterWouldRefuseAreSpecProblems() {
+    var model =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").put("progressDeadline", "99999999999999999999s");
+              spec.with("rollout").with("analysis").put("interval", "9000h");
+              spec.with("rollout").with("resources").with("requests").put("memory", "lots");
+            });
+    model.getMetadata().setName("1st.model");
+
+    assertThat(SpecValidator.problems(model))
+        .containsExactlyInAnyOrder(
+            "metadata.name: must be a DNS-1035 label (lower-case letters, digits and '-', starting"
+                + " with a letter, at most 63 characters): the model's Service is named after it",
+            "spec.rollout.progressDeadline: 99999999999999999999s is not a duration this operator"
+                + " can use",
+            "spec.rollout.analysis.interval: 9000h is longer than a year",
+            "spec.rollout.resources.memory: lots is not a quantity");
+    assertThat(SpecValidator.problems(Fixtures.minilm())).isEmpty();
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(
