@@ -102,6 +102,14 @@ final class PipelineProgress {
     StageContext stages = StageContext.of(model, revision);
     Map<Stage, StageState> states = new EnumMap<>(Stage.class);
     states.putAll(observed.states());
+    if (status.getCompletedStages().isEmpty() && status.getGate() != null) {
+      // Written before completions were recorded (an upgrade): a gate verdict for this revision
+      // means every stage finished, whatever became of their pods since.
+      stages
+          .plan()
+          .forEach(
+              stage -> statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage)));
+    }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
         states.put(stage, new StageState.Recorded());

@@ -54,7 +54,10 @@ public final class StatusAggregator {
         .getCompletedStages()
         .add(
             new StageCompletion(
-                stage, job.getMetadata().getName(), job.getMetadata().getUid(), now()));
+                stage,
+                job == null ? null : job.getMetadata().getName(),
+                job == null ? null : job.getMetadata().getUid(),
+                now()));
   }
 
   /** Whether the stage's result was recorded for the current revision. */

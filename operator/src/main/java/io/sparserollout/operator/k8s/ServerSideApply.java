@@ -23,9 +23,7 @@ public final class ServerSideApply {
    * @return whether anything was written
    */
   public static <R extends HasMetadata> boolean apply(Context<?> context, R actual, R desired) {
-    if (actual != null
-        && SSABasedGenericKubernetesResourceMatcher.<R>getInstance()
-            .matches(actual, comparable(context, desired), context)) {
+    if (actual != null && matches(context, actual, desired)) {
       return false;
     }
     context
@@ -40,6 +38,18 @@ public final class ServerSideApply {
           desired.getKind(), desired.getMetadata().getName());
     }
     return true;
+  }
+
+  /**
+   * Whether the actual resource holds the desired state. API servers differ on empty objects
+   * ({@code emptyDir: {}}): older ones record no managed field for them, newer ones do, so the
+   * desired state matches either as it is or without its empty objects.
+   */
+  private static <R extends HasMetadata> boolean matches(Context<?> context, R actual, R desired) {
+    SSABasedGenericKubernetesResourceMatcher<R> matcher =
+        SSABasedGenericKubernetesResourceMatcher.getInstance();
+    return matcher.matches(actual, desired, context)
+        || matcher.matches(actual, comparable(context, desired), context);
   }
 
   /**

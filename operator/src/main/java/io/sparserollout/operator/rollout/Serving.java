@@ -163,31 +163,58 @@ public final class Serving {
     }
   }
 
-  /**
-   * What the Deployment of {@code key} serves. The dense model and the current revision follow the
-   * spec; an older revision (the stable during a canary, or after a rollback) serves what its
-   * Deployment records. Empty for an older revision whose Deployment records nothing (made by an
-   * operator before the record existed): it is only scaled.
-   */
   private Optional<ServedModel> served(
       SparseModel model, SparseModelStatus status, String key, Deployment existing) {
-    if (ServedModel.DENSE.equals(key) || ServedModel.BASELINE.equals(key)) {
+    AnalysisSpec analysis = model.getSpec().rollout().analysis();
+    return desiredServing(model, status, key, existing)
+        .map(
+            s ->
+                ServedModel.DENSE.equals(key) || ServedModel.BASELINE.equals(key)
+                    ? s
+                    : s.mirroringTo(
+                        ServingResources.baselineUrl(model, settings.port()),
+                        analysis.shadowFraction()));
+  }
+
+  /**
+   * What the Deployment of {@code key} is re-applied with, or empty when it is only scaled:
+   *
+   * <ul>
+   *   <li>the baseline follows the spec's source model (it is what the current revision is judged
+   *       against);
+   *   <li>the dense stable keeps the model it was made with: a new source goes through the gate and
+   *       a canary like any other change, so a dense Deployment recording another model is only
+   *       scaled;
+   *   <li>the current revision follows the spec once its engine is known; before that (its pipeline
+   *       running again after a revert) it serves as its Deployment records;
+   *   <li>an older revision's pods were made for an earlier spec (its store, its credentials): they
+   *       are only scaled.
+   * </ul>
+   */
+  static Optional<ServedModel> desiredServing(
+      SparseModel model, SparseModelStatus status, String key, Deployment existing) {
+    if (ServedModel.BASELINE.equals(key)) {
       return Optional.of(ServedModel.dense(model, key));
     }
-    Optional<ServedModel> served;
-    if (key.equals(status.getRevision()) || existing == null) {
-      EngineStatus engine = status.getEngine();
-      served =
-          Optional.of(
-              ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct()));
-    } else {
-      served = ServedModel.recorded(key, existing);
+    if (ServedModel.DENSE.equals(key)) {
+      ServedModel fromSpec = ServedModel.dense(model, key);
+      return existing == null
+          ? Optional.of(fromSpec)
+          : ServedModel.recorded(key, existing)
+              .filter(recorded -> recorded.uri().equals(fromSpec.uri()))
+              .map(recorded -> fromSpec);
     }
-    AnalysisSpec analysis = model.getSpec().rollout().analysis();
-    return served.map(
-        s ->
-            s.mirroringTo(
-                ServingResources.baselineUrl(model, settings.port()), analysis.shadowFraction()));
+    EngineStatus engine = status.getEngine();
+    if (existing == null) {
+      return Optional.of(
+          ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct()));
+    }
+    if (!key.equals(status.getRevision())) {
+      return Optional.empty();
+    }
+    return engine != null
+        ? Optional.of(ServedModel.revision(model, key, engine.gpuProduct()))
+        : ServedModel.recorded(key, existing);
   }
 
   private static Map<String, Service> services(Context<SparseModel> context) {
