@@ -38,6 +38,7 @@ public final class ServingResources {
   public static final String INFERENCE = "inference";
   public static final String TRAFFIC_LABEL = "sparserollout.io/traffic";
   static final String MODEL_DIR = "/models";
+  static final int MIN_READY_SECONDS = 3;
 
   private ServingResources() {}
 
@@ -106,6 +107,11 @@ public final class ServingResources {
         .endMetadata()
         .withNewSpec()
         .withReplicas(replicas)
+        // A pod counts as available (and lets the planner shrink the stable) only once it has been
+        // Ready this long, so the Service's endpoints and kube-proxy have caught up with it;
+        // without
+        // it a request met a Service between the stable's last pod and the canary's first.
+        .withMinReadySeconds(MIN_READY_SECONDS)
         .withNewSelector()
         .withMatchLabels(selector(model, served.key()))
         .endSelector()

@@ -54,6 +54,7 @@ class ServingResourcesTest {
 
     assertThat(d.getMetadata().getName()).isEqualTo("minilm-cpu-" + REV);
     assertThat(d.getSpec().getReplicas()).isEqualTo(3);
+    assertThat(d.getSpec().getMinReadySeconds()).isEqualTo(ServingResources.MIN_READY_SECONDS);
     assertThat(d.getMetadata().getOwnerReferences())
         .singleElement()
         .satisfies(o -> assertThat(o.getController()).isTrue());
