@@ -297,6 +297,27 @@ class PipelineIT {
     assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
   }
 
+  @Test
+  void pathsLeavingTheirClaimOrBucketAreRefusedBeforeAnyPodMountsThem() {
+    SparseModel model =
+        create(
+            "minilm",
+            spec ->
+                spec.with("source")
+                    .put("uri", "pvc://models/../../var/run/secrets/kubernetes.io/token"));
+
+    SparseModel failed = awaitPhase(model, Phase.FAILED);
+
+    assertThat(failed.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("SpecValid"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .contains("spec.source.uri: a \"..\" segment would leave the claim"));
+    assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
+  }
+
   /** Pipeline scenarios stop at the gate: nothing is served (rollout.replicas 0). */
   private SparseModel create(
       String name, Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {

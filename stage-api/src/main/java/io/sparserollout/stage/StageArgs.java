@@ -25,9 +25,15 @@ public sealed interface StageArgs
       return this;
     }
 
-    /** {@code name a,b,c}; nothing when the list is empty. */
+    /**
+     * {@code name=a name=b}: one word per value, so a value holding a comma (a regex's {@code
+     * {1,3}}) or starting with '-' stays one value.
+     */
     public Line list(String name, List<String> values) {
-      return values == null || values.isEmpty() ? this : option(name, String.join(",", values));
+      if (values != null) {
+        values.forEach(value -> words.add(name + "=" + value));
+      }
+      return this;
     }
 
     public Line flag(String name, boolean on) {

@@ -100,7 +100,7 @@ class StageResultTest {
                     "r")
                 .toArgs())
         .containsSubsequence("--qat", "int8")
-        .containsSubsequence("--include", "a,b")
+        .containsSubsequence("--include=a", "--include=b")
         .contains("--progressive", "--no-distillation")
         .doesNotContain("--init", "--labels", "--exclude");
     assertThat(new FetchArgs("s3://b/m", "/models/m").toArgs())

@@ -8,10 +8,23 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The model's PVCs mounted at /mnt/&lt;claim&gt; plus a writable /tmp: stage and serving pods. */
+/**
+ * The model's PVCs mounted at /mnt/&lt;claim&gt; plus a writable /tmp: stage and serving pods. Only
+ * a stage writes, and only to the artifact store's claim; every other mount is read-only.
+ */
 public record PodVolumes(List<Volume> volumes, List<VolumeMount> mounts) {
 
-  public static PodVolumes of(SparseModel model) {
+  /** A stage pod's volumes: the store's claim writable. */
+  public static PodVolumes forStage(SparseModel model) {
+    return of(model, Storage.storeClaim(model));
+  }
+
+  /** A serving pod's volumes: every claim read-only. */
+  public static PodVolumes forServing(SparseModel model) {
+    return of(model, null);
+  }
+
+  private static PodVolumes of(SparseModel model, String writableClaim) {
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
     for (String claim : Storage.claims(model)) {
@@ -27,6 +40,7 @@ public record PodVolumes(List<Volume> volumes, List<VolumeMount> mounts) {
           new VolumeMountBuilder()
               .withName(volume)
               .withMountPath(Storage.MOUNT_ROOT + claim)
+              .withReadOnly(!claim.equals(writableClaim))
               .build());
     }
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());

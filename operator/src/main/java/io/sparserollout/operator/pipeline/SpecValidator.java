@@ -12,6 +12,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import io.sparserollout.api.v1alpha1.SparsitySpec;
 import io.sparserollout.operator.rollout.GoDuration;
+import io.sparserollout.stage.StoreUri;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,10 @@ public final class SpecValidator {
     durations(spec.rollout(), problems);
     quantities("spec.rollout.resources", spec.rollout().resources(), problems);
     quantities("spec.fineTuning.resources", spec.fineTuning().resources(), problems);
+    Storage.locations(spec)
+        .forEach(
+            (field, uri) ->
+                StoreUri.problem(uri).ifPresent(problem -> problems.add(field + ": " + problem)));
     boolean s3 = Storage.uris(spec).stream().anyMatch(u -> u != null && u.startsWith("s3://"));
     if (s3 && spec.artifactStore().credentialsSecret() == null) {
       problems.add(

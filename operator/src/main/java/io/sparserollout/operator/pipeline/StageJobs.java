@@ -49,7 +49,7 @@ public final class StageJobs {
       GpuPlacement.Decision placement,
       JobSettings settings) {
     Map<String, String> labels = labels(model, revision, stage);
-    PodVolumes storage = PodVolumes.of(model);
+    PodVolumes storage = PodVolumes.forStage(model);
 
     ResourceRequirements resources = resources(model, stage);
     placement.requestGpu(resources);

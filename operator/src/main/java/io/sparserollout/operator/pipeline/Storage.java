@@ -38,6 +38,12 @@ public final class Storage {
     return claims;
   }
 
+  /** The claim the artifact store writes to, or null when the store is not a PVC. */
+  public static String storeClaim(SparseModel model) {
+    String uri = model.getSpec().artifactStore().uri();
+    return uri.startsWith("pvc://") ? claim(uri) : null;
+  }
+
   /** Whether any location of the model is in S3 (the Job then needs credentials). */
   public static boolean usesS3(SparseModel model) {
     for (String uri : uris(model.getSpec())) {
@@ -65,14 +71,20 @@ public final class Storage {
 
   /** Every location the spec names (null where a field is unset). */
   static List<String> uris(SparseModelSpec spec) {
-    return java.util.Arrays.asList(
-        spec.artifactStore().uri(),
-        spec.source().uri(),
-        spec.source().tokenizerUri(),
-        spec.sparsity().calibration().dataUri(),
-        spec.evaluation().dataUri(),
-        spec.evaluation().labelsUri(),
-        spec.fineTuning().labelsUri());
+    return new java.util.ArrayList<>(locations(spec).values());
+  }
+
+  /** Every location the spec names, by field (null where a field is unset). */
+  static java.util.Map<String, String> locations(SparseModelSpec spec) {
+    java.util.Map<String, String> locations = new java.util.LinkedHashMap<>();
+    locations.put("spec.artifactStore.uri", spec.artifactStore().uri());
+    locations.put("spec.source.uri", spec.source().uri());
+    locations.put("spec.source.tokenizerUri", spec.source().tokenizerUri());
+    locations.put("spec.sparsity.calibration.dataUri", spec.sparsity().calibration().dataUri());
+    locations.put("spec.evaluation.dataUri", spec.evaluation().dataUri());
+    locations.put("spec.evaluation.labelsUri", spec.evaluation().labelsUri());
+    locations.put("spec.fineTuning.labelsUri", spec.fineTuning().labelsUri());
+    return locations;
   }
 
   private static String claim(String uri) {

@@ -82,7 +82,7 @@ public final class ServingResources {
   public static Deployment deployment(
       SparseModel model, ServedModel served, int replicas, ServingSettings settings) {
     Map<String, String> labels = labels(model, served.key());
-    PodVolumes storage = PodVolumes.of(model);
+    PodVolumes storage = PodVolumes.forServing(model);
     List<Volume> volumes = new ArrayList<>(storage.volumes());
     List<VolumeMount> mounts = new ArrayList<>(storage.mounts());
     List<Container> init = new ArrayList<>();

@@ -59,6 +59,25 @@ class SpecValidatorTest {
   }
 
   @Test
+  void locationsMustStayInsideTheirClaimOrBucket() {
+    var model =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("uri", "pvc://models/../other/model.onnx");
+              spec.with("evaluation").put("labelsUri", "pvc://../labels.txt");
+              spec.with("artifactStore").put("uri", "s3://bucket/a/../../b");
+              spec.with("artifactStore").put("credentialsSecret", "s3");
+            });
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .containsExactlyInAnyOrder(
+            "spec.source.uri: a \"..\" segment would leave the claim or bucket",
+            "spec.evaluation.labelsUri: the claim \"..\" is not a PersistentVolumeClaim name"
+                + " (DNS-1123)",
+            "spec.artifactStore.uri: a \"..\" segment would leave the claim or bucket");
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(

@@ -38,6 +38,10 @@ class StageJobsTest {
     assertThat(container.getVolumeMounts())
         .extracting(m -> m.getMountPath())
         .containsExactly("/mnt/artifacts", "/mnt/models", "/tmp");
+    // Only the artifact store (and scratch space) is written; the inputs' claim is read-only.
+    assertThat(container.getVolumeMounts())
+        .extracting(m -> m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactly("/mnt/artifacts:false", "/mnt/models:true", "/tmp:null");
     assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(job.getSpec().getTemplate().getSpec().getRestartPolicy()).isEqualTo("Never");
   }
@@ -169,7 +173,7 @@ class StageJobsTest {
     assertThat(fromDense)
         .doesNotContain("--init")
         .contains("--progressive")
-        .containsSubsequence("--exclude", "pooler")
+        .contains("--exclude=pooler")
         .containsSubsequence("--qat", "int8");
   }
 

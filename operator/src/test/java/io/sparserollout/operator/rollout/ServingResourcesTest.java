@@ -78,6 +78,10 @@ class ServingResourcesTest {
     assertThat(c.getVolumeMounts())
         .extracting(m -> m.getMountPath())
         .contains("/mnt/artifacts", "/mnt/models", "/tmp");
+    // A serving pod writes nothing to a claim: a compromised pod cannot replace a gated engine.
+    assertThat(c.getVolumeMounts())
+        .filteredOn(m -> m.getMountPath().startsWith("/mnt/"))
+        .allSatisfy(m -> assertThat(m.getReadOnly()).isTrue());
     assertThat(d.getSpec().getTemplate().getSpec().getInitContainers()).isEmpty();
     assertThat(c.getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
   }

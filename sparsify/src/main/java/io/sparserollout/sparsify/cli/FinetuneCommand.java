@@ -38,14 +38,14 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Option(
       names = Cli.INCLUDE,
-      split = ",",
-      description = "regexes of weights to prune when starting from the dense weights")
+      description =
+          "a regex of weights to prune when starting from the dense weights (repeat for more)")
   List<String> include = List.of();
 
   @Option(
       names = Cli.EXCLUDE,
-      split = ",",
-      description = "regexes of weights kept dense when starting from the dense weights")
+      description =
+          "a regex of weights kept dense when starting from the dense weights (repeat for more)")
   List<String> exclude = List.of();
 
   @Option(names = Cli.TOKENIZER, required = true, description = "tokenizer.json")

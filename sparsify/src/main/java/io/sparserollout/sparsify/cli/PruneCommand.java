@@ -47,10 +47,10 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = Cli.SAMPLES, defaultValue = "128", description = "calibration sentences used")
   int samples;
 
-  @Option(names = Cli.INCLUDE, split = ",", description = "regexes of weights to prune")
+  @Option(names = Cli.INCLUDE, description = "a regex of weights to prune (repeat for more)")
   List<String> include = List.of();
 
-  @Option(names = Cli.EXCLUDE, split = ",", description = "regexes of weights kept dense")
+  @Option(names = Cli.EXCLUDE, description = "a regex of weights kept dense (repeat for more)")
   List<String> exclude = List.of();
 
   @Override

@@ -40,7 +40,7 @@ public final class SparsifyCli implements Runnable {
   }
 
   public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new SparsifyCli()).setOut(out).setErr(err);
+    CommandLine cli = commandLine().setOut(out).setErr(err);
     cli.setExecutionExceptionHandler(
         (e, command, parsed) -> {
           if (e instanceof SparsifyException) {
@@ -53,6 +53,12 @@ public final class SparsifyCli implements Runnable {
           throw e;
         });
     return cli.execute(args);
+  }
+
+  /** The parser every run uses. */
+  static CommandLine commandLine() {
+    // Arguments carry user strings (regexes, locations): "@x" must never read the file x.
+    return new CommandLine(new SparsifyCli()).setExpandAtFiles(false);
   }
 
   @Override

@@ -229,11 +229,7 @@ public final class OnnxModel {
     if (length < 0) {
       length = expectedBytes >= 0 ? expectedBytes : elementCount(tensor) * 4;
     }
-    Path path = directory.resolve(location).normalize();
-    if (!path.startsWith(directory)) {
-      throw new SparsifyException(
-          "external data of " + tensor.getName() + " points outside the model's directory");
-    }
+    Path path = insideModelDirectory(tensor.getName(), location);
     try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "r")) {
       if (offset + length > file.length()) {
         throw new SparsifyException(
@@ -244,6 +240,32 @@ public final class OnnxModel {
       throw new SparsifyException("external data file missing: " + path);
     } catch (IOException e) {
       throw new SparsifyException("cannot read external data " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The external file, resolved through symlinks: a model (or a link beside it) must not make a
+   * stage read a file outside the model's folder, such as a mounted Secret.
+   */
+  private Path insideModelDirectory(String tensor, String location) {
+    Path path = directory.resolve(location).normalize();
+    String outside =
+        "external data of " + tensor + " points outside the model's directory: " + location;
+    if (!path.startsWith(directory)) {
+      throw new SparsifyException(outside);
+    }
+    if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new SparsifyException("external data file missing: " + path);
+    }
+    try {
+      Path real = path.toRealPath();
+      if (!real.startsWith(directory.toRealPath())) {
+        throw new SparsifyException(outside);
+      }
+      return real;
+    } catch (IOException e) {
+      throw new SparsifyException(
+          "cannot resolve external data " + path + ": " + e.getMessage(), e);
     }
   }
 

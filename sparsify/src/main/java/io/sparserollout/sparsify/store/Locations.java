@@ -1,6 +1,7 @@
 package io.sparserollout.sparsify.store;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.stage.StoreUri;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -113,6 +114,11 @@ public final class Locations {
     if (slash <= 0 || slash == rest.length() - 1) {
       throw new SparsifyException(location + " is not s3://bucket/key");
     }
+    StoreUri.problem(location)
+        .ifPresent(
+            problem -> {
+              throw new SparsifyException(location + ": " + problem);
+            });
     return new String[] {rest.substring(0, slash), rest.substring(slash + 1)};
   }
 

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -88,10 +89,45 @@ class CommandLineContractTest {
   @ParameterizedTest
   @MethodSource("everyStage")
   void theOperatorsCommandLineParses(StageArgs args) {
-    CommandLine cli = new CommandLine(new SparsifyCli());
+    CommandLine cli = SparsifyCli.commandLine();
     CommandLine.ParseResult parsed = cli.parseArgs(args.toArgs().toArray(String[]::new));
     assertThat(parsed.subcommand()).isNotNull();
     assertThat(parsed.subcommand().unmatched()).isEmpty();
+  }
+
+  @Test
+  void userStringsReachTheStageExactlyAsWritten() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("args", ".txt");
+    java.nio.file.Files.writeString(file, "--report /etc/passwd");
+    List<String> regexes = List.of("layer\\.[0-9]{1,3}\\.attention", "-dash", "@" + file);
+    PruneArgs args =
+        new PruneArgs(
+            PruneArgs.Method.MAGNITUDE,
+            "m.onnx",
+            "p.onnx",
+            64,
+            null,
+            null,
+            null,
+            regexes,
+            regexes,
+            null);
+    CommandLine cli = SparsifyCli.commandLine();
+    CommandLine.ParseResult parsed = cli.parseArgs(args.toArgs().toArray(String[]::new));
+    CommandLine.ParseResult prune = parsed.subcommand();
+    assertThat(prune.unmatched()).isEmpty();
+    assertThat(prune.<List<String>>matchedOptionValue("--include", List.of()))
+        .containsExactlyElementsOf(regexes);
+    assertThat(prune.<List<String>>matchedOptionValue("--exclude", List.of()))
+        .containsExactlyElementsOf(regexes);
+    assertThat(prune.hasMatchedOption("--report")).isFalse();
+
+    CommandLine.ParseResult atFile =
+        SparsifyCli.commandLine()
+            .parseArgs("prune", "--method", "magnitude", "--model", "@" + file, "--out", "p.onnx")
+            .subcommand();
+    assertThat(atFile.<String>matchedOptionValue("--model", null)).isEqualTo("@" + file);
+    assertThat(atFile.hasMatchedOption("--report")).isFalse();
   }
 
   @ParameterizedTest

@@ -88,6 +88,32 @@ class OnnxModelTest {
   }
 
   @Test
+  void externalDataOutsideTheModelsFolderIsRefusedEvenThroughASymlink() throws Exception {
+    Path secret = Files.write(Files.createTempFile("secret", ".bin"), new byte[64]);
+    Path models = Files.createDirectories(dir.resolve("models"));
+    Files.createSymbolicLink(models.resolve("weights.bin"), secret);
+    for (String location : new String[] {"weights.bin", "../../" + secret, secret.toString()}) {
+      ModelProto model = TinyModels.textEncoder(16, 8, 12, 1);
+      var graph = model.getGraph().toBuilder();
+      graph.addInitializer(
+          TensorProto.newBuilder()
+              .setName("big.weight")
+              .setDataType(TensorProto.DataType.FLOAT_VALUE)
+              .addDims(4)
+              .addDims(2)
+              .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+              .addExternalData(entry("location", location)));
+      Path file =
+          TinyModels.write(model.toBuilder().setGraph(graph).build(), models.resolve("m.onnx"));
+
+      assertThatThrownBy(() -> OnnxModel.load(file).floats("big.weight"))
+          .as(location)
+          .isInstanceOf(SparsifyException.class)
+          .hasMessageContaining("outside the model's directory");
+    }
+  }
+
+  @Test
   void aTextFileIsNotAnOnnxModel() throws Exception {
     Path file = Files.writeString(dir.resolve("model.onnx"), "definitely not protobuf\n");
 
