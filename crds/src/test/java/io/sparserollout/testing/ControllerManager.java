@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * A real kube-controller-manager next to a {@link RealApiServer}: Jobs make pods, Deployments make
- * ReplicaSets and pods, owner references are garbage-collected. There is no kubelet; tests play it.
+ * ReplicaSets and pods, owner references are garbage-collected, quotas are counted (admission
+ * enforces them). There is no kubelet; tests play it.
  */
 public final class ControllerManager extends ControlPlaneProcess {
   private ControllerManager(RealApiServer apiServer, Path logDir) {
@@ -13,7 +14,7 @@ public final class ControllerManager extends ControlPlaneProcess {
         "kube-controller-manager",
         List.of(
             "--kubeconfig=" + apiServer.kubeconfig(),
-            "--controllers=job,replicaset,deployment,garbagecollector",
+            "--controllers=job,replicaset,deployment,garbagecollector,resourcequota",
             "--leader-elect=false",
             "--port=0",
             "--secure-port=0",

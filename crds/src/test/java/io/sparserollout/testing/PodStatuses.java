@@ -88,6 +88,24 @@ public final class PodStatuses {
         .build();
   }
 
+  /** A container the kubelet cannot start: waiting with a reason such as ImagePullBackOff. */
+  public static ContainerStatus waiting(Container container, String reason, String message) {
+    return new ContainerStatusBuilder()
+        .withName(container.getName())
+        .withImage(container.getImage())
+        .withImageID("")
+        .withReady(false)
+        .withStarted(false)
+        .withRestartCount(0)
+        .withNewState()
+        .withNewWaiting()
+        .withReason(reason)
+        .withMessage(message)
+        .endWaiting()
+        .endState()
+        .build();
+  }
+
   public static ContainerStatus terminated(
       Container container, int exit, String message, String now) {
     return new ContainerStatusBuilder()

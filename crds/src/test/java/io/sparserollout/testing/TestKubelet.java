@@ -29,6 +29,19 @@ public final class TestKubelet {
     return finish(namespace, job, 2, message);
   }
 
+  /**
+   * Waits for a pending pod of the Job and reports its container waiting with {@code reason}, as a
+   * kubelet does when it cannot pull the image or find a Secret the container needs.
+   */
+  public Pod cannotStart(String namespace, String job, String reason, String message) {
+    Pod pod = awaitPendingPod(namespace, job, Duration.ofSeconds(60));
+    Container container = pod.getSpec().getContainers().get(0);
+    pod.getStatus().setPhase("Pending");
+    pod.getStatus().setConditions(PodStatuses.conditions(false, PodStatuses.now()));
+    pod.getStatus().setContainerStatuses(List.of(PodStatuses.waiting(container, reason, message)));
+    return client.pods().inNamespace(namespace).resource(pod).updateStatus();
+  }
+
   private Pod finish(String namespace, String job, int exitCode, String message) {
     Pod pod = awaitPendingPod(namespace, job, Duration.ofSeconds(60));
     String now = PodStatuses.now();

@@ -1,6 +1,8 @@
 package io.sparserollout.operator;
 
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -10,14 +12,15 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
-import io.sparserollout.operator.pipeline.JobSettings;
 import io.sparserollout.operator.pipeline.PipelineStep;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.SpecValidator;
 import io.sparserollout.operator.pipeline.Stage;
+import io.sparserollout.operator.pipeline.StageBlockage;
 import io.sparserollout.operator.pipeline.StageContext;
 import io.sparserollout.operator.pipeline.StageHandler;
 import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.operator.pipeline.StageLimits;
 import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
 import io.sparserollout.operator.placement.GpuInventory;
@@ -40,14 +43,17 @@ final class PipelineProgress {
   /** What the step says in status, and when to look again (null: on the next event only). */
   record Outcome(String message, Duration retry) {}
 
+  /** How soon to look again at a Job without pods: a refused pod sends no watch event. */
+  private static final Duration NO_POD_RETRY = Duration.ofSeconds(15);
+
   private final StatusAggregator statuses;
   private final WorkloadImages images;
-  private final int backoffLimit;
+  private final StageLimits limits;
 
-  PipelineProgress(StatusAggregator statuses, WorkloadImages images, int backoffLimit) {
+  PipelineProgress(StatusAggregator statuses, WorkloadImages images, StageLimits limits) {
     this.statuses = statuses;
     this.images = images;
-    this.backoffLimit = backoffLimit;
+    this.limits = limits;
   }
 
   /** Records whether the spec is valid; an invalid one fails the model with the problems. */
@@ -119,17 +125,14 @@ final class PipelineProgress {
       }
     }
     PipelineStep step = PipelineStep.next(stages.plan(), states);
+    if (!(step instanceof PipelineStep.Wait)) {
+      statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
+    }
     if (step instanceof PipelineStep.Start start) {
       return start(client, stages, status, revision, start.stage(), events);
     }
     if (step instanceof PipelineStep.Wait wait) {
-      statuses.enter(
-          status, wait.stage().phase(), "stage " + wait.stage().jobSuffix() + " running");
-      // Look again after the pod-lag allowance: a Complete Job whose pod never shows up must
-      // fail then, and no event may come to say so.
-      return new Outcome(
-          "running Job " + StageJobs.name(model, revision, wait.stage()),
-          StageState.POD_LAG_ALLOWED.plusSeconds(5));
+      return waiting(client, model, status, wait.stage(), observed, states, events);
     }
     if (step instanceof PipelineStep.Fail fail) {
       String message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
@@ -140,6 +143,74 @@ final class PipelineProgress {
       return new Outcome(message, null);
     }
     return judged(model, status, before, events);
+  }
+
+  /** A stage still running: says so, or why the cluster keeps it from running (StageBlocked). */
+  private Outcome waiting(
+      KubernetesClient client,
+      SparseModel model,
+      SparseModelStatus status,
+      Stage stage,
+      StageObservation observed,
+      Map<Stage, StageState> states,
+      EventRecorder events) {
+    Job job = observed.jobs().get(stage);
+    List<Pod> pods = observed.pods().getOrDefault(stage, List.of());
+    StageState.Blocked blocked =
+        states.get(stage) instanceof StageState.Blocked b ? b : refused(client, job, pods);
+    String name = stage.jobSuffix();
+    if (blocked == null) {
+      statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
+      statuses.enter(status, stage.phase(), "stage " + name + " running");
+    } else {
+      String message =
+          "stage "
+              + name
+              + " (Job "
+              + job.getMetadata().getName()
+              + ") cannot run: "
+              + blocked.message();
+      if (statuses.setBlocked(
+          status, blocked.reason(), message, model.getMetadata().getGeneration())) {
+        events.record(model, Reason.STAGE_BLOCKED, blocked.reason() + ": " + message);
+      }
+      statuses.enter(status, stage.phase(), message);
+    }
+    // Look again after the pod-lag allowance: a Complete Job whose pod never shows up must fail
+    // then, and no event may come to say so. Sooner while no pod exists.
+    return new Outcome(
+        blocked == null ? "running Job " + job.getMetadata().getName() : blocked.message(),
+        pods.isEmpty() ? NO_POD_RETRY : StageState.POD_LAG_ALLOWED.plusSeconds(5));
+  }
+
+  /**
+   * The Job controller's newest FailedCreate for a Job that has no pod since: the cluster refused
+   * its pod (quota, admission). Null when there is none.
+   */
+  private static StageState.Blocked refused(KubernetesClient client, Job job, List<Pod> pods) {
+    Integer active = job.getStatus() == null ? null : job.getStatus().getActive();
+    if (active != null && active > 0) {
+      return null;
+    }
+    String newestPod =
+        pods.stream()
+            .map(p -> p.getMetadata().getCreationTimestamp())
+            .filter(java.util.Objects::nonNull)
+            .max(String::compareTo)
+            .orElse("");
+    List<Event> refusals =
+        client
+            .v1()
+            .events()
+            .inNamespace(job.getMetadata().getNamespace())
+            .withField("involvedObject.uid", job.getMetadata().getUid())
+            .list()
+            .getItems()
+            .stream()
+            .filter(
+                e -> e.getLastTimestamp() == null || e.getLastTimestamp().compareTo(newestPod) > 0)
+            .toList();
+    return StageBlockage.ofJobEvents(refusals).orElse(null);
   }
 
   private Outcome start(
@@ -166,7 +237,7 @@ final class PipelineProgress {
             stage,
             StageHandler.of(stage).args(stages),
             placement,
-            new JobSettings(images.sparsify(), backoffLimit));
+            limits.settings(images.sparsify(), stage));
     try {
       client.resource(desired).create();
       events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);

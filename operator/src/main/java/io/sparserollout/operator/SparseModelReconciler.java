@@ -21,6 +21,7 @@ import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
 import io.sparserollout.operator.metrics.PipelineMetrics;
 import io.sparserollout.operator.pipeline.Stage;
+import io.sparserollout.operator.pipeline.StageLimits;
 import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
 import io.sparserollout.operator.rollout.RolloutPlan;
@@ -62,11 +63,11 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
   public SparseModelReconciler(
       WorkloadImages images,
-      @ConfigProperty(name = "sparserollout.job.backoff-limit") int backoffLimit,
+      StageLimits.Config stageLimits,
       @ConfigProperty(name = "sparserollout.serving.port") int servingPort,
       PipelineMetrics metrics) {
     this.images = images;
-    this.pipeline = new PipelineProgress(statuses, images, backoffLimit);
+    this.pipeline = new PipelineProgress(statuses, images, StageLimits.from(stageLimits));
     this.servingPort = servingPort;
     this.metrics = metrics;
   }

@@ -25,6 +25,10 @@ public final class StatusAggregator {
   public static final String SPEC_VALID = "SpecValid";
   public static final String GPU_PLACEMENT = "GpuPlacement";
   public static final String TRAFFIC_ROUTING = "TrafficRouting";
+
+  /** True while the cluster keeps the running stage's pod from being created or started. */
+  public static final String STAGE_BLOCKED = "StageBlocked";
+
   private final Clock clock;
 
   public StatusAggregator(Clock clock) {
@@ -136,6 +140,19 @@ public final class StatusAggregator {
         status.getConditions().stream()
             .anyMatch(c -> c.type().equals(type) && c.status().equals("False"));
     setCondition(status, type, "False", reason, message, generation);
+    return !known;
+  }
+
+  /**
+   * Sets StageBlocked=True with the reason; true when the reason is new (not already the blocked
+   * reason), so the caller records its Warning event once per cause.
+   */
+  public boolean setBlocked(
+      SparseModelStatus status, String reason, String message, long generation) {
+    boolean known =
+        status.getConditions().stream()
+            .anyMatch(c -> c.type().equals(STAGE_BLOCKED) && reason.equals(c.reason()));
+    setCondition(status, STAGE_BLOCKED, "True", reason, message, generation);
     return !known;
   }
 

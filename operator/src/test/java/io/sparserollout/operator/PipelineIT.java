@@ -318,6 +318,124 @@ class PipelineIT {
     assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
   }
 
+  @Test
+  void aStagePodTheClusterRefusesIsStageBlockedUntilTheClusterLetsItRun() {
+    // A quota of no pods: the job controller's pod is refused at admission (FailedCreate).
+    admin
+        .resourceQuotas()
+        .inNamespace(namespace)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ResourceQuotaBuilder()
+                .withNewMetadata()
+                .withName("no-pods")
+                .endMetadata()
+                .withNewSpec()
+                .addToHard("pods", new io.fabric8.kubernetes.api.model.Quantity("0"))
+                .endSpec()
+                .build())
+        .create();
+    // Admission enforces a quota once the resourcequota controller has computed its usage.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              var quota = admin.resourceQuotas().inNamespace(namespace).withName("no-pods").get();
+              return quota.getStatus() != null && quota.getStatus().getHard() != null;
+            });
+    SparseModel model = create("minilm", spec -> {});
+    String prune = job(model, Revision.of(model.getSpec()), "prune");
+    awaitPhase(model, Phase.PRUNING);
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                assertThat(get(model).getStatus().getConditions())
+                    .filteredOn(c -> c.type().equals("StageBlocked"))
+                    .singleElement()
+                    .satisfies(
+                        c -> {
+                          assertThat(c.status()).isEqualTo("True");
+                          assertThat(c.reason()).isEqualTo("FailedCreate");
+                          assertThat(c.message())
+                              .startsWith("stage prune (Job " + prune + ") cannot run: ")
+                              .contains("quota");
+                        }));
+    assertThat(get(model).getStatus().getPhase()).isEqualTo(Phase.PRUNING);
+    await().atMost(Duration.ofSeconds(10)).until(() -> reasons(model).contains("StageBlocked"));
+
+    // The quota goes; the job controller creates the pod at its next sync.
+    admin.resourceQuotas().inNamespace(namespace).withName("no-pods").delete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> admin.resourceQuotas().inNamespace(namespace).withName("no-pods").get() == null);
+    admin
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(namespace)
+        .withName(prune)
+        .edit(
+            j -> {
+              j.getMetadata().getAnnotations().put("test/nudge", "1");
+              return j;
+            });
+    kubelet.succeed(namespace, prune, StageResults.PRUNED);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(get(model).getStatus().getConditions())
+                    .noneMatch(c -> c.type().equals("StageBlocked")));
+  }
+
+  @Test
+  void aStageContainerThatCannotStartIsStageBlockedThenItsDeadlineFailsIt() {
+    SparseModel model = create("minilm", spec -> {});
+    String prune = job(model, Revision.of(model.getSpec()), "prune");
+    awaitJob(prune);
+
+    kubelet.cannotStart(
+        namespace,
+        prune,
+        "ImagePullBackOff",
+        "Back-off pulling image \"sparserollout/sparsify:0.1.0\"");
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(get(model).getStatus().getConditions())
+                    .filteredOn(c -> c.type().equals("StageBlocked"))
+                    .singleElement()
+                    .satisfies(
+                        c -> {
+                          assertThat(c.reason()).isEqualTo("ImagePullBackOff");
+                          assertThat(c.message()).contains("Back-off pulling image");
+                        }));
+    // Its deadline (activeDeadlineSeconds, hours by default) runs out: the job controller fails
+    // the Job, and the stage fails naming why rather than hanging.
+    admin
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(namespace)
+        .withName(prune)
+        .edit(
+            j -> {
+              j.getSpec().setActiveDeadlineSeconds(1L);
+              return j;
+            });
+
+    SparseModel failed = awaitPhase(model, Phase.FAILED);
+    assertThat(failed.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(c -> assertThat(c.message()).contains("stage prune failed", "DeadlineExceeded"));
+    assertThat(failed.getStatus().getConditions()).noneMatch(c -> c.type().equals("StageBlocked"));
+  }
+
   /** Pipeline scenarios stop at the gate: nothing is served (rollout.replicas 0). */
   private SparseModel create(
       String name, Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {

@@ -27,6 +27,7 @@ class SparseModelOperatorIT {
     "delete, sparsemodels.sparserollout.io, '', no",
     "get, secrets, '', no",
     "patch, events, '', yes",
+    "list, events, '', yes",
     "delete, events, '', no",
     "create, pods, '', no",
     "delete, pods, '', no",

@@ -29,6 +29,7 @@ public final class EventRecorder {
     REVISION_STARTED(false),
     STAGE_STARTED(false),
     STAGE_FAILED(true),
+    STAGE_BLOCKED(true),
     INVALID_SPEC(true),
     NO_ELIGIBLE_GPU_NODE(true),
     GATE_PASSED(false),

@@ -19,7 +19,7 @@ public sealed interface PipelineStep {
       if (state instanceof StageState.NotStarted) {
         return new Start(stage);
       }
-      if (state instanceof StageState.Running) {
+      if (state instanceof StageState.Running || state instanceof StageState.Blocked) {
         return new Wait(stage);
       }
       if (state instanceof StageState.Failed failed) {

@@ -62,6 +62,8 @@ public final class StageJobs {
         .endMetadata()
         .withNewSpec()
         .withBackoffLimit(settings.backoffLimit())
+        // A stage blocked or hung for longer fails, naming DeadlineExceeded, instead of hanging.
+        .withActiveDeadlineSeconds(settings.deadline().toSeconds())
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(labels)

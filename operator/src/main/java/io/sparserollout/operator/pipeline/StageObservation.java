@@ -4,13 +4,15 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
-/** A revision's stage Jobs and what they and their pods say, from the informer caches. */
-public record StageObservation(Map<Stage, Job> jobs, Map<Stage, StageState> states) {
+/** A revision's stage Jobs, their pods and what they say, from the informer caches. */
+public record StageObservation(
+    Map<Stage, Job> jobs, Map<Stage, List<Pod>> pods, Map<Stage, StageState> states) {
 
   public static StageObservation of(
-      Collection<Job> allJobs, Collection<Pod> pods, String revision) {
+      Collection<Job> allJobs, Collection<Pod> allPods, String revision) {
     Map<Stage, Job> jobs = new EnumMap<>(Stage.class);
     for (Job job : allJobs) {
       Map<String, String> labels = job.getMetadata().getLabels();
@@ -22,21 +24,21 @@ public record StageObservation(Map<Stage, Job> jobs, Map<Stage, StageState> stat
         }
       }
     }
+    Map<Stage, List<Pod>> pods = new EnumMap<>(Stage.class);
     Map<Stage, StageState> states = new EnumMap<>(Stage.class);
     jobs.forEach(
-        (stage, job) ->
-            states.put(
-                stage,
-                StageState.observe(
-                    job,
-                    pods.stream()
-                        .filter(
-                            p ->
-                                job.getMetadata()
-                                    .getName()
-                                    .equals(p.getMetadata().getLabels().get("job-name")))
-                        .toList(),
-                    StageHandler.of(stage).resultType())));
-    return new StageObservation(jobs, states);
+        (stage, job) -> {
+          List<Pod> own =
+              allPods.stream()
+                  .filter(
+                      p ->
+                          job.getMetadata()
+                              .getName()
+                              .equals(p.getMetadata().getLabels().get("job-name")))
+                  .toList();
+          pods.put(stage, own);
+          states.put(stage, StageState.observe(job, own, StageHandler.of(stage).resultType()));
+        });
+    return new StageObservation(jobs, pods, states);
   }
 }

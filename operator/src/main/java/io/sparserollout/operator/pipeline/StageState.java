@@ -21,6 +21,13 @@ public sealed interface StageState {
 
   record Running() implements StageState {}
 
+  /**
+   * Running, but the cluster cannot create, schedule or start its pod ({@link StageBlockage}): a
+   * reason such as ImagePullBackOff and the cluster's message. It may still recover (a quota freed,
+   * an image pushed), so it is not a failure; the stage's deadline bounds it.
+   */
+  record Blocked(String reason, String message) implements StageState {}
+
   /** The stage's result, read from its container's termination message. */
   record Succeeded(StageResult result) implements StageState {}
 
@@ -88,7 +95,7 @@ public sealed interface StageState {
               .map(m -> abbreviate(m.strip()) + " (" + reason + ")")
               .orElse(reason));
     }
-    return new Running();
+    return StageBlockage.ofPods(pods).<StageState>map(b -> b).orElseGet(Running::new);
   }
 
   private static boolean hasCondition(Job job, String type) {

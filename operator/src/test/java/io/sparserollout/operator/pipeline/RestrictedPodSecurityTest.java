@@ -61,7 +61,7 @@ class RestrictedPodSecurityTest {
               StageHandler.of(stage)
                   .args(new StageContext(cpu, storage, Stage.plan(cpu.getSpec()))),
               new GpuPlacement.OnCpu(),
-              new JobSettings("sparserollout/sparsify:t", 2));
+              new JobSettings("sparserollout/sparsify:t", 2, java.time.Duration.ofHours(2)));
       pods.add(Arguments.of("stage " + stage, job.getSpec().getTemplate().getSpec()));
     }
     pods.add(serving("revision on CPU", cpu, ServedModel.revision(cpu, "r", null)));

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 class StageJobsTest {
   private final SparseModel model = Fixtures.minilm();
-  private final JobSettings settings = new JobSettings("sparserollout/sparsify:test", 2);
+  private final JobSettings settings =
+      new JobSettings("sparserollout/sparsify:test", 2, java.time.Duration.ofHours(2));
 
   @Test
   void pruneJobRunsSparseGptOnTheMountedClaims() {
@@ -24,6 +25,7 @@ class StageJobsTest {
         .singleElement()
         .satisfies(o -> assertThat(o.getController()).isTrue());
     assertThat(job.getSpec().getBackoffLimit()).isEqualTo(2);
+    assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(7200L);
     assertThat(container.getArgs())
         .containsSubsequence("prune", "--method", "sparsegpt")
         .containsSubsequence("--model", "/mnt/models/all-minilm-l6-v2/model.onnx")

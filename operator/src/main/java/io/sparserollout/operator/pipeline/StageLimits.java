@@ -1,0 +1,56 @@
+package io.sparserollout.operator.pipeline;
+
+import io.smallrye.config.ConfigMapping;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** How often and how long each stage's Job may run, from the operator's configuration. */
+public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines) {
+
+  /** {@code sparserollout.job.*} in application.properties (or SPARSEROLLOUT_JOB_* variables). */
+  @ConfigMapping(prefix = "sparserollout.job")
+  public interface Config {
+    int backoffLimit();
+
+    /** By stage: prune, finetune, quantize, engine, evaluate. */
+    Map<String, Duration> deadline();
+  }
+
+  /** Every stage must have a positive deadline; a name that is no stage is a typo, refused. */
+  public static StageLimits from(Config config) {
+    Map<Stage, Duration> deadlines = new EnumMap<>(Stage.class);
+    config
+        .deadline()
+        .forEach(
+            (name, deadline) -> {
+              Stage stage =
+                  java.util.Arrays.stream(Stage.values())
+                      .filter(s -> s.jobSuffix().equals(name))
+                      .findFirst()
+                      .orElseThrow(
+                          () ->
+                              new IllegalArgumentException(
+                                  "sparserollout.job.deadline."
+                                      + name
+                                      + ": not a stage (prune, finetune, quantize, engine,"
+                                      + " evaluate)"));
+              if (deadline.isNegative() || deadline.isZero()) {
+                throw new IllegalArgumentException(
+                    "sparserollout.job.deadline." + name + ": must be positive");
+              }
+              deadlines.put(stage, deadline);
+            });
+    for (Stage stage : Stage.values()) {
+      if (!deadlines.containsKey(stage)) {
+        throw new IllegalArgumentException(
+            "sparserollout.job.deadline." + stage.jobSuffix() + ": not set");
+      }
+    }
+    return new StageLimits(config.backoffLimit(), deadlines);
+  }
+
+  public JobSettings settings(String image, Stage stage) {
+    return new JobSettings(image, backoffLimit, deadlines.get(stage));
+  }
+}
