@@ -12,6 +12,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.PipelineStep;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.SpecValidator;
@@ -90,7 +91,8 @@ final class PipelineProgress {
       events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
     }
     for (Job job : jobs) {
-      if (!revision.equals(job.getMetadata().getLabels().get(StageJobs.REVISION_LABEL))) {
+      if (OwnedResources.ownedBy(job, model)
+          && !revision.equals(job.getMetadata().getLabels().get(StageJobs.REVISION_LABEL))) {
         client.resource(job).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
       }
     }
@@ -125,7 +127,7 @@ final class PipelineProgress {
       }
     }
     PipelineStep step = PipelineStep.next(stages.plan(), states);
-    if (!(step instanceof PipelineStep.Wait)) {
+    if (step instanceof PipelineStep.Fail || step instanceof PipelineStep.Complete) {
       statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     }
     if (step instanceof PipelineStep.Start start) {
@@ -242,11 +244,26 @@ final class PipelineProgress {
       client.resource(desired).create();
       events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
     } catch (KubernetesClientException e) {
-      // 409: created by an earlier reconcile whose status write did not land; adopt it.
       if (e.getCode() != 409) {
         throw e;
       }
+      // 409: created by an earlier reconcile whose status write did not land (adopted once the
+      // cache has it), or a Job of the same name that is somebody else's (never adopted).
+      Job existing = client.resource(desired).get();
+      if (existing != null && !OwnedResources.ownedBy(existing, model)) {
+        String message =
+            "stage "
+                + stage.jobSuffix()
+                + " cannot run: "
+                + new OwnedResources.NameTaken(existing).getMessage();
+        if (statuses.setBlocked(
+            status, "NameTaken", message, model.getMetadata().getGeneration())) {
+          events.record(model, Reason.STAGE_BLOCKED, message);
+        }
+        return new Outcome(message, PLACEMENT_RETRY);
+      }
     }
+    statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running Job " + job, null);
   }
 

@@ -19,6 +19,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.metrics.PipelineMetrics;
 import io.sparserollout.operator.pipeline.Stage;
 import io.sparserollout.operator.pipeline.StageLimits;
@@ -101,13 +102,27 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     var jobs = context.getSecondaryResources(Job.class);
     String revision = pipeline.revision(client, model, status, jobs, events);
     StageObservation observed =
-        StageObservation.of(jobs, context.getSecondaryResources(Pod.class), revision);
+        StageObservation.of(model, jobs, context.getSecondaryResources(Pod.class), revision);
     PipelineProgress.Outcome step =
         pipeline.advance(client, model, status, before, revision, observed, events);
 
     Serving serving =
         new Serving(new ServingSettings(images.inferencePod(), images.sparsify(), servingPort));
-    RolloutPlan rollout = serving.reconcile(client, context, model, status, Instant.now(clock));
+    RolloutPlan rollout;
+    try {
+      rollout = serving.reconcile(client, context, model, status, Instant.now(clock));
+      statuses.removeCondition(status, StatusAggregator.RESOURCES_OWNED);
+    } catch (OwnedResources.NameTaken taken) {
+      if (statuses.setProblem(
+          status,
+          StatusAggregator.RESOURCES_OWNED,
+          "NameTaken",
+          taken.getMessage(),
+          model.getMetadata().getGeneration())) {
+        events.record(model, Reason.NAME_TAKEN, taken.getMessage());
+      }
+      rollout = RolloutPlan.held(status.getPhase(), status.getRollout(), taken.getMessage());
+    }
     record(model, status, rollout, events);
     statuses.summarize(status, rollout.message() == null ? step.message() : rollout.message());
     if (status.getPhase() != before) {

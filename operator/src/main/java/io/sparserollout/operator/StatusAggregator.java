@@ -29,6 +29,9 @@ public final class StatusAggregator {
   /** True while the cluster keeps the running stage's pod from being created or started. */
   public static final String STAGE_BLOCKED = "StageBlocked";
 
+  /** False while a name the rollout needs is taken by a resource this model does not control. */
+  public static final String RESOURCES_OWNED = "ResourcesOwned";
+
   private final Clock clock;
 
   public StatusAggregator(Clock clock) {

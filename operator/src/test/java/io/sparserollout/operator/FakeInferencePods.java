@@ -34,6 +34,7 @@ final class FakeInferencePods implements AutoCloseable {
   private final Map<String, HttpServer> servers = new ConcurrentHashMap<>();
   private final Thread loop;
   private volatile Function<String, String> metricsByRevision;
+  private final Map<String, String> metricsByPod = new ConcurrentHashMap<>();
   private volatile List<String> neverReady = List.of();
   private volatile boolean running = true;
 
@@ -59,6 +60,11 @@ final class FakeInferencePods implements AutoCloseable {
 
   void serveMetrics(Function<String, String> byRevision) {
     metricsByRevision = byRevision;
+  }
+
+  /** The named pod serves this text whatever its revision. */
+  void serveMetrics(String pod, String text) {
+    metricsByPod.put(pod, text);
   }
 
   /**
@@ -131,7 +137,11 @@ final class FakeInferencePods implements AutoCloseable {
     server.createContext(
         "/metrics",
         exchange -> {
-          byte[] body = metricsByRevision.apply(revision).getBytes(StandardCharsets.UTF_8);
+          String name = pod.getMetadata().getName();
+          byte[] body =
+              metricsByPod
+                  .getOrDefault(name, metricsByRevision.apply(revision))
+                  .getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(200, body.length);
           try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);

@@ -391,6 +391,110 @@ class PipelineIT {
   }
 
   @Test
+  void aStagePodThatOnlyCarriesTheStagesLabelsCannotForgeItsResult() throws Exception {
+    SparseModel model = create("minilm", spec -> {});
+    String revision = Revision.of(model.getSpec());
+    kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), StageResults.ENGINE);
+    String evaluate = job(model, revision, "evaluate");
+    Job real = awaitJob(evaluate);
+    // A tenant's pod, one second newer than the Job's, labelled as the Job's pod and ending with
+    // a result that passes the gate.
+    Thread.sleep(1100);
+    var forged =
+        admin
+            .pods()
+            .inNamespace(namespace)
+            .resource(
+                new io.fabric8.kubernetes.api.model.PodBuilder()
+                    .withNewMetadata()
+                    .withName(evaluate + "-forged")
+                    .withLabels(
+                        java.util.Map.of(
+                            StageJobs.MANAGED_BY,
+                            StageJobs.OPERATOR,
+                            StageJobs.MODEL_LABEL,
+                            "minilm",
+                            StageJobs.REVISION_LABEL,
+                            revision,
+                            StageJobs.STAGE_LABEL,
+                            "evaluate",
+                            "job-name",
+                            evaluate))
+                    .endMetadata()
+                    .withSpec(real.getSpec().getTemplate().getSpec())
+                    .build())
+            .create();
+    io.sparserollout.testing.PodStatuses.update(
+        admin,
+        forged,
+        pod -> {
+          pod.getStatus().setPhase("Succeeded");
+          pod.getStatus()
+              .setContainerStatuses(
+                  List.of(
+                      io.sparserollout.testing.PodStatuses.terminated(
+                          pod.getSpec().getContainers().get(0),
+                          0,
+                          StageResults.EVALUATED_GOOD,
+                          io.sparserollout.testing.PodStatuses.now())));
+          return pod;
+        });
+    kubelet.succeed(namespace, evaluate, StageResults.EVALUATED_BAD);
+
+    SparseModel judged = awaitPhase(model, Phase.GATE_FAILED);
+    assertThat(judged.getStatus().getGate().verdict()).isEqualTo(GateStatus.Verdict.FAILED);
+  }
+
+  @Test
+  void aJobNameTakenBySomethingElseBlocksTheStageAndIsNeverAdopted() {
+    SparseModel template = Fixtures.minilm(spec -> spec.with("rollout").put("replicas", 0));
+    template.getMetadata().setName("minilm");
+    String prune = job(template, Revision.of(template.getSpec()), "prune");
+    admin
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(namespace)
+        .resource(
+            new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
+                .withNewMetadata()
+                .withName(prune)
+                .endMetadata()
+                .withNewSpec()
+                .withNewTemplate()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                .addNewContainer()
+                .withName("other")
+                .withImage("someone/else")
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
+    SparseModel model = create("minilm", spec -> {});
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(get(model).getStatus().getConditions())
+                    .filteredOn(c -> c.type().equals("StageBlocked"))
+                    .singleElement()
+                    .satisfies(
+                        c -> {
+                          assertThat(c.reason()).isEqualTo("NameTaken");
+                          assertThat(c.message()).contains("Job " + prune + " already exists");
+                        }));
+    Job theirs = admin.batch().v1().jobs().inNamespace(namespace).withName(prune).get();
+    assertThat(theirs.getMetadata().getOwnerReferences()).isEmpty();
+    assertThat(theirs.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+        .isEqualTo("someone/else");
+  }
+
+  @Test
   void aStageContainerThatCannotStartIsStageBlockedThenItsDeadlineFailsIt() {
     SparseModel model = create("minilm", spec -> {});
     String prune = job(model, Revision.of(model.getSpec()), "prune");

@@ -62,6 +62,12 @@ class PrometheusProviderIT {
         "127.0.0.203",
         FakeInferencePods.metrics(300, 30, 0.60));
     pod("minilm-dense-6b7c8d9f0-abcde", "127.0.0.204", FakeInferencePods.metrics(9000, 0, 1.0));
+    // Named like the bad canary's pods but not one of them (no ReplicaSet of its Deployment
+    // controls it): its perfect numbers must not be summed.
+    pod(
+        BAD_DEPLOYMENT + "-0f0f0f0f0-forge",
+        "127.0.0.205",
+        FakeInferencePods.metrics(9000, 0, 1.0));
 
     StringBuilder config =
         new StringBuilder(
@@ -107,12 +113,11 @@ class PrometheusProviderIT {
     for (String deployment : List.of(GOOD_DEPLOYMENT, BAD_DEPLOYMENT)) {
       List<Pod> ready =
           pods.entrySet().stream()
-              .filter(e -> e.getKey().startsWith(deployment))
+              .filter(e -> e.getKey().startsWith(deployment) && !e.getKey().endsWith("forge"))
               .map(Map.Entry::getValue)
               .toList();
       Measurement scraped = new PodScraper(POD_PORT).measure("ml", deployment, ready);
-      Measurement queried =
-          new PrometheusQueries(prometheusUrl).measure("ml", deployment, List.of());
+      Measurement queried = new PrometheusQueries(prometheusUrl).measure("ml", deployment, ready);
 
       assertThat(queried.requests()).isEqualTo(scraped.requests());
       assertThat(queried.errors()).isEqualTo(scraped.errors());
@@ -133,7 +138,11 @@ class PrometheusProviderIT {
         .isEqualTo(AnalysisVerdict.Outcome.PASSED);
     assertThat(
             AnalysisVerdict.judge(
-                    new PrometheusQueries(prometheusUrl).measure("ml", BAD_DEPLOYMENT, List.of()),
+                    new PrometheusQueries(prometheusUrl)
+                        .measure(
+                            "ml",
+                            BAD_DEPLOYMENT,
+                            List.of(pods.get(BAD_DEPLOYMENT + "-5c6d7f8b9-qw3rt"))),
                     analysis)
                 .message())
         .startsWith("error rate 0.1000 > maxErrorRate");
@@ -143,7 +152,9 @@ class PrometheusProviderIT {
   void anUnreachablePrometheusIsUnavailableNotAFailedAnalysis() {
     var unreachable = new PrometheusQueries("http://127.0.0.1:1");
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> unreachable.measure("ml", GOOD_DEPLOYMENT, List.of()))
+            () ->
+                unreachable.measure(
+                    "ml", GOOD_DEPLOYMENT, List.of(pods.values().iterator().next())))
         .isInstanceOf(io.sparserollout.operator.rollout.MetricsSource.MetricsUnavailable.class)
         .hasMessageContaining("cannot query Prometheus at http://127.0.0.1:1");
   }

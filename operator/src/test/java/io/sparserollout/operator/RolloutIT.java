@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -15,6 +17,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.rollout.RolloutPlanner;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
@@ -223,6 +226,80 @@ class RolloutIT {
               assertThat(replicas("minilm-" + revision)).isZero();
               assertThat(replicas("minilm-dense")).isEqualTo(2);
             });
+  }
+
+  @Test
+  void aPodThatOnlyLooksLikeTheCanaryCannotVouchForIt() {
+    pods.serveMetrics(revision -> revision.equals("dense") ? GOOD : DISAGREEING);
+    SparseModel model = create(spec -> {});
+    String revision = Revision.of(model.getSpec());
+    // A tenant's Ready pod with the canary's labels (not its ReplicaSet's hash, so nothing adopts
+    // it), reporting a flood of perfect agreement.
+    pods.serveMetrics("minilm-" + revision + "-forged", FakeInferencePods.metrics(100_000, 0, 1.0));
+    ns.passPipeline(model, revision);
+    Deployment canary =
+        await().atMost(ROLLOUT).until(() -> deployment("minilm-" + revision), d -> d != null);
+    Map<String, String> labels =
+        new java.util.HashMap<>(canary.getSpec().getTemplate().getMetadata().getLabels());
+    ns.admin()
+        .pods()
+        .inNamespace(ns.name())
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName("minilm-" + revision + "-forged")
+                .withLabels(labels)
+                .endMetadata()
+                .withSpec(canary.getSpec().getTemplate().getSpec())
+                .build())
+        .create();
+
+    SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, ROLLOUT);
+
+    assertThat(done.getStatus().getRollout().message())
+        .contains("shadow agreement 0.6200 < minAgreement 0.9500");
+  }
+
+  @Test
+  void aServiceNameTakenBySomethingElseIsAConditionNotATakeover() {
+    ns.admin()
+        .services()
+        .inNamespace(ns.name())
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("minilm")
+                .endMetadata()
+                .withNewSpec()
+                .withSelector(Map.of("app", "someone-else"))
+                .addNewPort()
+                .withPort(80)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    SparseModel model = create(spec -> {});
+    ns.passPipeline(model, Revision.of(model.getSpec()));
+
+    await()
+        .atMost(ROLLOUT)
+        .untilAsserted(
+            () ->
+                assertThat(ns.get(model).getStatus().getConditions())
+                    .filteredOn(c -> c.type().equals("ResourcesOwned"))
+                    .singleElement()
+                    .satisfies(
+                        c -> {
+                          assertThat(c.status()).isEqualTo("False");
+                          assertThat(c.reason()).isEqualTo("NameTaken");
+                          assertThat(c.message())
+                              .contains("Service minilm already exists", "no controller");
+                        }));
+    ns.awaitReasons(model, "NameTaken");
+    var service = ns.admin().services().inNamespace(ns.name()).withName("minilm").get();
+    assertThat(service.getSpec().getSelector()).isEqualTo(Map.of("app", "someone-else"));
+    assertThat(service.getMetadata().getOwnerReferences()).isEmpty();
+    assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.GATE_PASSED);
   }
 
   @Test

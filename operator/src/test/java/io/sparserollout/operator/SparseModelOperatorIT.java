@@ -28,6 +28,8 @@ class SparseModelOperatorIT {
     "get, secrets, '', no",
     "patch, events, '', yes",
     "list, events, '', yes",
+    "get, replicasets.apps, '', yes",
+    "list, replicasets.apps, '', no",
     "delete, events, '', no",
     "create, pods, '', no",
     "delete, pods, '', no",

@@ -11,4 +11,8 @@ public record GatewayRef(
     @JsonPropertyDescription("Namespace of the Gateway; unset: the SparseModel's namespace.")
         String namespace,
     @JsonPropertyDescription("Listener of the Gateway to attach to; unset: every listener.")
-        String sectionName) {}
+        String sectionName,
+    @JsonPropertyDescription(
+            "Host names the route answers for (HTTPRoute hostnames); unset: every host name of"
+                + " the listener. Only /v2/models/<name> is routed either way.")
+        java.util.List<String> hostnames) {}

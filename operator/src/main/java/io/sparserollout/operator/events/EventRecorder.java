@@ -40,7 +40,8 @@ public final class EventRecorder {
     PROMOTED(false),
     ROLLED_BACK(true),
     CANARY_SUPERSEDED(false),
-    TRAFFIC_NOT_ROUTABLE(true);
+    TRAFFIC_NOT_ROUTABLE(true),
+    NAME_TAKEN(true);
 
     private final boolean warning;
 

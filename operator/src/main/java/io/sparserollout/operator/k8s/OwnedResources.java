@@ -1,5 +1,6 @@
 package io.sparserollout.operator.k8s;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -8,6 +9,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** What every resource the operator creates for a SparseModel shares, spelled once. */
@@ -35,6 +37,51 @@ public final class OwnedResources {
         .withController(true)
         .withBlockOwnerDeletion(true)
         .build();
+  }
+
+  /**
+   * Whether {@code owner} (by UID, which nobody can forge: names and labels anyone can copy) is the
+   * resource's controlling owner.
+   */
+  public static boolean controlledBy(HasMetadata resource, String ownerUid) {
+    List<OwnerReference> owners = resource.getMetadata().getOwnerReferences();
+    return ownerUid != null
+        && owners != null
+        && owners.stream()
+            .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && ownerUid.equals(o.getUid()));
+  }
+
+  /** Whether this model controls the resource. */
+  public static boolean ownedBy(HasMetadata resource, SparseModel model) {
+    return controlledBy(resource, model.getMetadata().getUid());
+  }
+
+  /** The resource's controlling owner as "Kind/name", or "no controller". */
+  public static String controllerOf(HasMetadata resource) {
+    List<OwnerReference> owners = resource.getMetadata().getOwnerReferences();
+    return owners == null
+        ? "no controller"
+        : owners.stream()
+            .filter(o -> Boolean.TRUE.equals(o.getController()))
+            .map(o -> o.getKind() + "/" + o.getName())
+            .findFirst()
+            .orElse("no controller");
+  }
+
+  /**
+   * A resource the operator would create or apply exists under the same name but belongs to
+   * something else: reported as a condition, never adopted or overwritten.
+   */
+  public static final class NameTaken extends RuntimeException {
+    public NameTaken(HasMetadata existing) {
+      super(
+          existing.getKind()
+              + " "
+              + existing.getMetadata().getName()
+              + " already exists and is not controlled by this SparseModel ("
+              + controllerOf(existing)
+              + "); rename or delete it");
+    }
   }
 
   /**

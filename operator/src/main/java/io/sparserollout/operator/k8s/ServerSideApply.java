@@ -26,6 +26,9 @@ public final class ServerSideApply {
     if (actual != null && matches(context, actual, desired)) {
       return false;
     }
+    if (actual == null) {
+      verifyNameFree(context, desired);
+    }
     context
         .getClient()
         .resource(desired)
@@ -38,6 +41,25 @@ public final class ServerSideApply {
           desired.getKind(), desired.getMetadata().getName());
     }
     return true;
+  }
+
+  /**
+   * Server-side apply would take over an existing resource of the same name, so before a resource
+   * the cache does not hold is applied, the name is looked up: it must be free or controlled by the
+   * desired resource's owner (the cache lagged), or it is somebody else's: {@link
+   * OwnedResources.NameTaken}.
+   */
+  private static void verifyNameFree(Context<?> context, HasMetadata desired) {
+    HasMetadata existing = context.getClient().resource(desired).get();
+    String owner =
+        desired.getMetadata().getOwnerReferences().stream()
+            .filter(o -> Boolean.TRUE.equals(o.getController()))
+            .map(o -> o.getUid())
+            .findFirst()
+            .orElse(null);
+    if (existing != null && !OwnedResources.controlledBy(existing, owner)) {
+      throw new OwnedResources.NameTaken(existing);
+    }
   }
 
   /**

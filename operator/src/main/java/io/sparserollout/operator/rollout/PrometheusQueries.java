@@ -26,15 +26,26 @@ public final class PrometheusQueries implements MetricsSource {
     this.baseUrl = baseUrl.replaceAll("/+$", "");
   }
 
-  /** The series of the Deployment's pods: its name, a ReplicaSet hash, a pod suffix. */
-  static String selector(String namespace, String deployment) {
-    return "namespace=\"" + namespace + "\",pod=~\"" + deployment + "-[a-z0-9]+-[a-z0-9]+\"";
+  /**
+   * The series of exactly the given pods (those the Deployment's own ReplicaSets control), never a
+   * name pattern: a pod anyone names like the canary's must not count.
+   */
+  static String selector(String namespace, List<Pod> pods) {
+    String names =
+        pods.stream()
+            .map(p -> p.getMetadata().getName().replace(".", "\\\\."))
+            .sorted()
+            .collect(java.util.stream.Collectors.joining("|"));
+    return "namespace=\"" + namespace + "\",pod=~\"" + names + "\"";
   }
 
   @Override
   public Measurement measure(String namespace, String deployment, List<Pod> pods)
       throws MetricsUnavailable {
-    String sel = selector(namespace, deployment);
+    if (pods.isEmpty()) {
+      return Measurement.empty();
+    }
+    String sel = selector(namespace, pods);
     TreeMap<Double, Double> buckets = new TreeMap<>();
     for (JsonNode series :
         query("sum by (le) (" + PrometheusText.LATENCY_BUCKET + "{" + sel + "})")) {

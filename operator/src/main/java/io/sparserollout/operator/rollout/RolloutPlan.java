@@ -37,6 +37,11 @@ public record RolloutPlan(
     return new Builder(phase, rollout);
   }
 
+  /** Nothing moves this time (the rollout keeps its state); looked at again in a minute. */
+  public static RolloutPlan held(Phase phase, RolloutStatus rollout, String message) {
+    return of(phase, rollout).message(message).requeue(Duration.ofSeconds(60)).build();
+  }
+
   /** Nothing changes: traffic cannot be routed as the spec asks; looked at again later. */
   static RolloutPlan blocked(Phase phase, RolloutStatus rollout, String problem) {
     return of(phase, rollout)

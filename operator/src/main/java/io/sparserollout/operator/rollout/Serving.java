@@ -16,6 +16,7 @@ import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.RolloutSpec;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.k8s.ServerSideApply;
 import io.sparserollout.operator.pipeline.StageJobs;
 import java.time.Instant;
@@ -44,7 +45,8 @@ public final class Serving {
       Instant now) {
     Map<String, Deployment> deployments = new HashMap<>();
     for (Deployment d : context.getSecondaryResources(Deployment.class)) {
-      if (ServingResources.INFERENCE.equals(label(d, ServingResources.COMPONENT))) {
+      if (OwnedResources.ownedBy(d, model)
+          && ServingResources.INFERENCE.equals(label(d, ServingResources.COMPONENT))) {
         deployments.put(label(d, StageJobs.REVISION_LABEL), d);
       }
     }
@@ -75,9 +77,10 @@ public final class Serving {
           "trafficMode gateway-api needs the Gateway API CRDs (" + TrafficRoutes.CRD + ")");
     }
     RolloutPlan plan =
-        RolloutPlanner.plan(inputs, () -> analyze(context, model, status.getRevision()));
+        RolloutPlanner.plan(
+            inputs, () -> analyze(client, context, model, status.getRevision(), deployments));
 
-    Map<String, Service> services = services(context);
+    Map<String, Service> services = services(context, model);
     if (!plan.replicas().isEmpty()) {
       for (Service service :
           List.of(
@@ -110,7 +113,7 @@ public final class Serving {
               client.resource(d).delete();
             }
           });
-      for (Service service : context.getSecondaryResources(Service.class)) {
+      for (Service service : services.values()) {
         String key = label(service, StageJobs.REVISION_LABEL);
         if (key != null && !plan.replicas().containsKey(key)) {
           client.resource(service).delete();
@@ -147,6 +150,9 @@ public final class Serving {
             .inNamespace(model.getMetadata().getNamespace());
     GenericKubernetesResource desired = TrafficRoutes.httpRoute(model, weights, settings);
     GenericKubernetesResource existing = routes.withName(model.getMetadata().getName()).get();
+    if (existing != null && !OwnedResources.ownedBy(existing, model)) {
+      throw new OwnedResources.NameTaken(existing);
+    }
     if (existing == null) {
       createIfAbsent(client, desired);
     } else if (!desired
@@ -217,8 +223,9 @@ public final class Serving {
         : ServedModel.recorded(key, existing);
   }
 
-  private static Map<String, Service> services(Context<SparseModel> context) {
+  private static Map<String, Service> services(Context<SparseModel> context, SparseModel model) {
     return context.getSecondaryResources(Service.class).stream()
+        .filter(s -> OwnedResources.ownedBy(s, model))
         .collect(Collectors.toMap(s -> s.getMetadata().getName(), s -> s, (a, b) -> a));
   }
 
@@ -231,14 +238,24 @@ public final class Serving {
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":" + replicas + "}}");
   }
 
-  private AnalysisVerdict analyze(Context<SparseModel> context, SparseModel model, String key) {
-    List<Pod> ready =
+  private AnalysisVerdict analyze(
+      KubernetesClient client,
+      Context<SparseModel> context,
+      SparseModel model,
+      String key,
+      Map<String, Deployment> deployments) {
+    Deployment deployment = deployments.get(key);
+    List<Pod> labelled =
         context.getSecondaryResources(Pod.class).stream()
             .filter(p -> key.equals(label(p, StageJobs.REVISION_LABEL)))
             .filter(p -> ServingResources.INFERENCE.equals(label(p, ServingResources.COMPONENT)))
             .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
             .filter(Serving::isReady)
             .toList();
+    List<Pod> ready =
+        deployment == null
+            ? List.of()
+            : ServingPods.ofDeployment(client, labelled, deployment.getMetadata().getUid());
     AnalysisSpec spec = model.getSpec().rollout().analysis();
     MetricsSource source =
         spec.prometheusUrl() == null

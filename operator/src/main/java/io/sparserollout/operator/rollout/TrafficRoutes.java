@@ -42,7 +42,10 @@ public final class TrafficRoutes {
         .build();
   }
 
-  /** The route's spec: every request to the Gateway split across the served models by weight. */
+  /**
+   * The route's spec: the model's own requests ({@code /v2/models/<name>} and below, on the spec's
+   * host names) split across the served models by weight; nothing else the Gateway carries.
+   */
   public static Map<String, Object> spec(
       SparseModel model, Map<String, Integer> weights, ServingSettings settings) {
     GatewayRef gateway = model.getSpec().rollout().gateway();
@@ -68,10 +71,22 @@ public final class TrafficRoutes {
           backends.add(backend);
         });
     Map<String, Object> rule = new LinkedHashMap<>();
-    rule.put("matches", List.of(Map.of("path", Map.of("type", "PathPrefix", "value", "/"))));
+    rule.put(
+        "matches",
+        List.of(
+            Map.of(
+                "path",
+                Map.of(
+                    "type",
+                    "PathPrefix",
+                    "value",
+                    "/v2/models/" + model.getMetadata().getName()))));
     rule.put("backendRefs", backends);
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("parentRefs", List.of(parent));
+    if (gateway.hostnames() != null && !gateway.hostnames().isEmpty()) {
+      spec.put("hostnames", List.copyOf(gateway.hostnames()));
+    }
     spec.put("rules", List.of(rule));
     return spec;
   }

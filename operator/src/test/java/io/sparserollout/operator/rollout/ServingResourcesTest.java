@@ -141,6 +141,7 @@ class ServingResourcesTest {
             s -> {
               s.with("rollout").put("trafficMode", "gateway-api");
               s.with("rollout").with("gateway").put("name", "inference");
+              s.with("rollout").with("gateway").putArray("hostnames").add("models.example.com");
             });
     var route =
         TrafficRoutes.httpRoute(
@@ -158,12 +159,16 @@ class ServingResourcesTest {
                         "Gateway",
                         "name",
                         "inference")),
+                "hostnames",
+                java.util.List.of("models.example.com"),
                 "rules",
                 java.util.List.of(
                     Map.of(
                         "matches",
                         java.util.List.of(
-                            Map.of("path", Map.of("type", "PathPrefix", "value", "/"))),
+                            Map.of(
+                                "path",
+                                Map.of("type", "PathPrefix", "value", "/v2/models/minilm-cpu"))),
                         "backendRefs",
                         java.util.List.of(
                             Map.of(
