@@ -164,6 +164,7 @@ control_plane() {
     --service-account-key-file "$p/sa.pub" --service-account-signing-key-file "$p/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range $SERVICE_RANGE --authorization-mode Node,RBAC --allow-privileged=false \
+    --enable-admission-plugins OwnerReferencesPermissionEnforcement \
     --kubelet-preferred-address-types InternalIP --kubelet-client-certificate "$p/admin.crt" \
     --kubelet-client-key "$p/admin.key" --cert-dir "$p" -v=1
   wait_for kube-apiserver 60 "$bin/kubectl" --kubeconfig "$kc" get --raw /readyz

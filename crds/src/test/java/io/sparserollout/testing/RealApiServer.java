@@ -41,6 +41,10 @@ public final class RealApiServer implements AutoCloseable {
                   .withApiServerVersion(ControlPlaneBinaries.VERSION)
                   .withOfflineMode(true)
                   .withUpdateKubeConfig(false)
+                  // As hardened clusters do: setting blockOwnerDeletion on an owner reference
+                  // needs permission to update the owner's finalizers.
+                  .withApiServerFlag(
+                      "--enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
                   .build());
       server.start();
       Path kubeconfig = root.resolve("kubeconfig.yaml");

@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodTemplate;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.sparserollout.testing.ControlPlaneBinaries;
 import java.nio.file.Files;
@@ -38,9 +43,14 @@ class InstallManifestsTest {
 
   @Test
   void clusterRoleNeverGrantsWritesToSpecOrWildcards() throws Exception {
-    ClusterRole role = find(load("base/rbac.yaml"), ClusterRole.class);
+    List<PolicyRule> rules =
+        load("base/rbac.yaml").stream()
+            .filter(ClusterRole.class::isInstance)
+            .flatMap(r -> ((ClusterRole) r).getRules().stream())
+            .toList();
 
-    assertThat(role.getRules())
+    assertThat(rules)
+        .isNotEmpty()
         .allSatisfy(
             rule -> {
               assertThat(rule.getVerbs()).doesNotContain("*");
@@ -53,11 +63,98 @@ class InstallManifestsTest {
 
   @Test
   void kustomizationListsEveryBaseFile() throws Exception {
-    String kustomization = Files.readString(MANIFESTS.resolve("kustomization.yaml"));
+    String kustomization = Files.readString(MANIFESTS.resolve("base/kustomization.yaml"));
     try (var files = Files.list(MANIFESTS.resolve("base"))) {
       assertThat(files)
-          .allSatisfy(f -> assertThat(kustomization).contains("base/" + f.getFileName()));
+          .filteredOn(f -> !f.getFileName().toString().equals("kustomization.yaml"))
+          .allSatisfy(f -> assertThat(kustomization).contains("- " + f.getFileName()));
     }
+  }
+
+  @Test
+  void theOperatorsNamespaceEnforcesTheRestrictedStandard() throws Exception {
+    Namespace namespace = find(load("base/namespace.yaml"), Namespace.class);
+    assertThat(namespace.getMetadata().getLabels())
+        .containsEntry("pod-security.kubernetes.io/enforce", "restricted");
+    var pod = find(load("base/operator.yaml"), Deployment.class).getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+  }
+
+  @Test
+  void theOperatorMayConnectOnlyToDnsTheApiServerInferencePodsAndPrometheus() throws Exception {
+    NetworkPolicy policy = find(load("base/network-policy.yaml"), NetworkPolicy.class);
+    Deployment operator = find(load("base/operator.yaml"), Deployment.class);
+
+    assertThat(operator.getSpec().getTemplate().getMetadata().getLabels())
+        .containsAllEntriesOf(policy.getSpec().getPodSelector().getMatchLabels());
+    assertThat(policy.getSpec().getPolicyTypes()).containsExactly("Egress");
+    assertThat(policy.getSpec().getEgress())
+        .flatExtracting(rule -> rule.getPorts())
+        .extracting(p -> p.getProtocol() + "/" + p.getPort().getIntVal())
+        .containsExactlyInAnyOrder(
+            "UDP/53", "TCP/53", "TCP/443", "TCP/6443", "TCP/8080", "TCP/9090");
+    assertThat(policy.getSpec().getEgress())
+        .filteredOn(rule -> rule.getPorts().get(0).getPort().getIntVal() == 8080)
+        .singleElement()
+        .satisfies(
+            rule ->
+                assertThat(rule.getTo().get(0).getPodSelector().getMatchLabels())
+                    .containsEntry("app.kubernetes.io/managed-by", "sparserollout-operator"));
+  }
+
+  @Test
+  void theNamespacedInstallBindsTheModelRoleOnlyInTheListedNamespaces() throws Exception {
+    List<HasMetadata> built = kustomize(MANIFESTS.resolve("namespaced"));
+
+    assertThat(built)
+        .filteredOn(ClusterRoleBinding.class::isInstance)
+        .extracting(r -> ((ClusterRoleBinding) r).getRoleRef().getName())
+        .containsExactly("sparserollout-operator-cluster");
+    assertThat(built)
+        .filteredOn(RoleBinding.class::isInstance)
+        .map(RoleBinding.class::cast)
+        .filteredOn(b -> b.getRoleRef().getName().equals("sparserollout-operator"))
+        .extracting(b -> b.getMetadata().getNamespace())
+        .containsExactly("ml");
+    assertThat(
+            find(built, Deployment.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName())
+                  .isEqualTo("QUARKUS_OPERATOR_SDK_CONTROLLERS_SPARSEMODEL_NAMESPACES");
+              assertThat(e.getValue()).isEqualTo("ml");
+            })
+        .anySatisfy(e -> assertThat(e.getName()).isEqualTo("SPARSEROLLOUT_LEASE_NAMESPACE"));
+    assertThat(built)
+        .filteredOn(ClusterRole.class::isInstance)
+        .map(ClusterRole.class::cast)
+        .filteredOn(r -> r.getMetadata().getName().equals("sparserollout-operator-cluster"))
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(r.getRules())
+                    .flatExtracting(PolicyRule::getResources)
+                    .containsExactlyInAnyOrder(
+                        "nodes", "clusterpolicies", "customresourcedefinitions"));
+  }
+
+  private static List<HasMetadata> kustomize(Path directory) throws Exception {
+    Process kustomize =
+        new ProcessBuilder(
+                ControlPlaneBinaries.directory().resolve("kubectl").toString(),
+                "kustomize",
+                directory.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(kustomize.getInputStream().readAllBytes());
+    assertThat(kustomize.waitFor()).as(out).isZero();
+    return YAML.unmarshal(out);
   }
 
   @Test
@@ -72,16 +169,7 @@ class InstallManifestsTest {
             + "- {name: sparserollout/operator, newName: registry.example.com/ml/operator}\n"
             + "- {name: sparserollout/sparsify, newName: registry.example.com/ml/sparsify}\n"
             + "- {name: sparserollout/inference-pod, newTag: \"1.2\"}\n");
-    Process kustomize =
-        new ProcessBuilder(
-                ControlPlaneBinaries.directory().resolve("kubectl").toString(),
-                "kustomize",
-                overlay.toString())
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(kustomize.getInputStream().readAllBytes());
-    assertThat(kustomize.waitFor()).as(out).isZero();
-    List<HasMetadata> built = YAML.unmarshal(out);
+    List<HasMetadata> built = kustomize(overlay);
 
     assertThat(find(built, Deployment.class).getSpec().getTemplate().getSpec().getContainers())
         .extracting(Container::getImage)

@@ -24,6 +24,7 @@ class SparseModelOperatorIT {
     "watch, sparsemodels.sparserollout.io, '', yes",
     "patch, sparsemodels.sparserollout.io, status, yes",
     "update, sparsemodels.sparserollout.io, '', no",
+    "update, sparsemodels.sparserollout.io, finalizers, yes",
     "delete, sparsemodels.sparserollout.io, '', no",
     "get, secrets, '', no",
     "patch, events, '', yes",
