@@ -238,7 +238,18 @@ class SparseModelE2EIT {
     String ns = namespace("prometheus");
     Path dir = ROOT.resolve("e2e/target/e2e-cluster/prometheus");
     try (PrometheusServer prometheus = PrometheusServer.start(ROOT, cluster, dir)) {
-      // The operator judges this canary through Prometheus; it waits at its only step.
+      // The platform team allows this Prometheus by name in the operator's ConfigMap; the model
+      // names it. The operator judges this canary through it; it waits at its only step.
+      cluster
+          .client()
+          .configMaps()
+          .inNamespace("sparserollout-system")
+          .withName("sparserollout-prometheus-providers")
+          .edit(
+              c -> {
+                c.setData(java.util.Map.of("e2e", prometheus.url()));
+                return c;
+              });
       apply(
           ns,
           spec -> {
@@ -257,7 +268,7 @@ class SparseModelE2EIT {
                 .put("interval", "3s")
                 .put("shadowFraction", 1.0)
                 .put("minAgreement", 0.3)
-                .put("prometheusUrl", prometheus.url());
+                .put("prometheus", "e2e");
           });
       try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(4))) {
         SparseModel model = awaitPassedAnalysis(ns, Duration.ofMinutes(3));
@@ -281,7 +292,7 @@ class SparseModelE2EIT {
             new io.sparserollout.operator.rollout.PodScraper(8080).measure(ns, deployment, bridged);
         var queried =
             new io.sparserollout.operator.rollout.PrometheusQueries(prometheus.localUrl())
-                .measure(ns, deployment, java.util.List.of());
+                .measure(ns, deployment, pods);
         var byScrape = io.sparserollout.operator.rollout.AnalysisVerdict.judge(scraped, analysis);
         var byQuery = io.sparserollout.operator.rollout.AnalysisVerdict.judge(queried, analysis);
         System.out.printf(
@@ -306,7 +317,10 @@ class SparseModelE2EIT {
                 0.8,
                 analysis.maxErrorRate(),
                 analysis.maxP99LatencyMs(),
-                analysis.prometheusUrl(),
+                analysis.prometheus(),
+                null,
+                analysis.inconclusiveLimit(),
+                analysis.onInconclusive(),
                 analysis.shadowFraction());
         assertThat(
                 io.sparserollout.operator.rollout.AnalysisVerdict.judge(queried, strict).outcome())

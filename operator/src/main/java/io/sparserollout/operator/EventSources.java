@@ -18,13 +18,15 @@ import java.util.Set;
 /**
  * What wakes a SparseModel's reconcile: its stage Jobs and their pods, its serving Deployments,
  * Services and pods (all from informers on the operator's own label), and a change of the workload
- * images, which concerns every model.
+ * images or of the allowed Prometheus servers, which concerns every model.
  */
 final class EventSources {
   private EventSources() {}
 
   static List<EventSource<?, SparseModel>> of(
-      EventSourceContext<SparseModel> context, WorkloadImages images) {
+      EventSourceContext<SparseModel> context,
+      WorkloadImages images,
+      PrometheusProviders prometheus) {
     String managed = StageJobs.MANAGED_BY + "=" + StageJobs.OPERATOR;
     var jobs =
         new InformerEventSource<>(
@@ -56,19 +58,22 @@ final class EventSources {
                 .withLabelSelector(managed)
                 .build(),
             context);
-    // A new stage or serving image reaches the running revisions' Deployments at once.
-    var imageChanges = new SimpleInboundEventSource<SparseModel>();
-    images.onChange(
+    // A new stage or serving image reaches the running revisions' Deployments at once; a changed
+    // list of Prometheus servers reaches the next analysis.
+    var configChanges = new SimpleInboundEventSource<SparseModel>();
+    Runnable everyModel =
         () -> {
           try {
             context
                 .getPrimaryCache()
                 .list()
-                .forEach(model -> imageChanges.propagateEvent(ResourceID.fromResource(model)));
+                .forEach(model -> configChanges.propagateEvent(ResourceID.fromResource(model)));
           } catch (RuntimeException notStartedYet) {
             // Before the controller starts; starting reconciles every model anyway.
           }
-        });
-    return List.of(jobs, pods, deployments, services, imageChanges);
+        };
+    images.onChange(everyModel);
+    prometheus.onChange(everyModel);
+    return List.of(jobs, pods, deployments, services, configChanges);
   }
 }

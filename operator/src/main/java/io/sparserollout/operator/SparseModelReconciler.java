@@ -58,16 +58,19 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private final Clock clock = Clock.systemUTC();
   private final StatusAggregator statuses = new StatusAggregator(clock);
   private final WorkloadImages images;
+  private final PrometheusProviders prometheus;
   private final PipelineProgress pipeline;
   private final int servingPort;
   private final PipelineMetrics metrics;
 
   public SparseModelReconciler(
       WorkloadImages images,
+      PrometheusProviders prometheus,
       StageLimits.Config stageLimits,
       @ConfigProperty(name = "sparserollout.serving.port") int servingPort,
       PipelineMetrics metrics) {
     this.images = images;
+    this.prometheus = prometheus;
     this.pipeline = new PipelineProgress(statuses, images, StageLimits.from(stageLimits));
     this.servingPort = servingPort;
     this.metrics = metrics;
@@ -76,7 +79,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   @Override
   public List<EventSource<?, SparseModel>> prepareEventSources(
       EventSourceContext<SparseModel> context) {
-    return EventSources.of(context, images);
+    return EventSources.of(context, images, prometheus);
   }
 
   @Override
@@ -107,7 +110,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         pipeline.advance(client, model, status, before, revision, observed, events);
 
     Serving serving =
-        new Serving(new ServingSettings(images.inferencePod(), images.sparsify(), servingPort));
+        new Serving(
+            new ServingSettings(images.inferencePod(), images.sparsify(), servingPort),
+            prometheus.all());
     RolloutPlan rollout;
     try {
       rollout = serving.reconcile(client, context, model, status, Instant.now(clock));

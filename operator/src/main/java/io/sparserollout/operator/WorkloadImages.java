@@ -3,15 +3,12 @@ package io.sparserollout.operator;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodTemplate;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sparserollout.operator.k8s.WatchedObject;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.logging.Logger;
 
 /**
  * The images of the pods the operator creates. The install's PodTemplate {@value #TEMPLATE} in the
@@ -22,10 +19,9 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class WorkloadImages {
   static final String TEMPLATE = "sparserollout-workload-images";
-  private static final Logger LOG = Logger.getLogger(WorkloadImages.class);
   private final String sparsify;
   private final String inferencePod;
-  private final SharedIndexInformer<PodTemplate> template;
+  private final WatchedObject<PodTemplate> template;
 
   @Inject
   public WorkloadImages(
@@ -35,18 +31,14 @@ public class WorkloadImages {
       @ConfigProperty(name = "pod.namespace") Optional<String> namespace) {
     this.sparsify = sparsify;
     this.inferencePod = inferencePod;
-    this.template = namespace.map(ns -> watch(client, ns)).orElse(null);
-  }
-
-  private static SharedIndexInformer<PodTemplate> watch(KubernetesClient client, String namespace) {
-    try {
-      return client.v1().podTemplates().inNamespace(namespace).withName(TEMPLATE).inform();
-    } catch (KubernetesClientException e) {
-      LOG.warnf(
-          "cannot watch PodTemplate %s/%s (%s): using the configured images",
-          namespace, TEMPLATE, e.getMessage());
-      return null;
-    }
+    this.template =
+        namespace
+            .map(
+                ns ->
+                    new WatchedObject<>(
+                        client.v1().podTemplates().inNamespace(ns).withName(TEMPLATE),
+                        "PodTemplate " + ns + "/" + TEMPLATE))
+            .orElseGet(WatchedObject::none);
   }
 
   /** The image of stage Jobs and of the serving pods' model fetch. */
@@ -60,10 +52,7 @@ public class WorkloadImages {
   }
 
   private Optional<String> fromTemplate(String container) {
-    if (template == null) {
-      return Optional.empty();
-    }
-    return template.getStore().list().stream()
+    return template.get().stream()
         .flatMap(t -> t.getTemplate().getSpec().getContainers().stream())
         .filter(c -> container.equals(c.getName()))
         .map(Container::getImage)
@@ -73,32 +62,11 @@ public class WorkloadImages {
 
   /** Runs {@code listener} whenever the template is added, changed or removed. */
   public void onChange(Runnable listener) {
-    if (template == null) {
-      return;
-    }
-    template.addEventHandler(
-        new ResourceEventHandler<>() {
-          @Override
-          public void onAdd(PodTemplate added) {
-            listener.run();
-          }
-
-          @Override
-          public void onUpdate(PodTemplate before, PodTemplate after) {
-            listener.run();
-          }
-
-          @Override
-          public void onDelete(PodTemplate deleted, boolean finalStateUnknown) {
-            listener.run();
-          }
-        });
+    template.onChange(listener);
   }
 
   @PreDestroy
   void close() {
-    if (template != null) {
-      template.close();
-    }
+    template.close();
   }
 }

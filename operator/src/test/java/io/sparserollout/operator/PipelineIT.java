@@ -540,6 +540,47 @@ class PipelineIT {
     assertThat(failed.getStatus().getConditions()).noneMatch(c -> c.type().equals("StageBlocked"));
   }
 
+  @Test
+  void aPrometheusUrlInASpecIsNeverCalled() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    var server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          calls.incrementAndGet();
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
+    server.start();
+    try {
+      SparseModel model =
+          create(
+              "minilm",
+              spec ->
+                  spec.with("rollout")
+                      .with("analysis")
+                      .put(
+                          "prometheusUrl",
+                          "http://127.0.0.1:" + server.getAddress().getPort() + "/internal"));
+
+      SparseModel failed = awaitPhase(model, Phase.FAILED);
+
+      assertThat(failed.getStatus().getConditions())
+          .filteredOn(c -> c.type().equals("SpecValid"))
+          .singleElement()
+          .satisfies(
+              c ->
+                  assertThat(c.message())
+                      .contains("spec.rollout.analysis.prometheusUrl: no longer accepted"));
+      assertThat(admin.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
+      assertThat(calls.get()).isZero();
+    } finally {
+      server.stop(0);
+    }
+  }
+
   /** Pipeline scenarios stop at the gate: nothing is served (rollout.replicas 0). */
   private SparseModel create(
       String name, Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit) {

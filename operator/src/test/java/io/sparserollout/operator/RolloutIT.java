@@ -303,6 +303,25 @@ class RolloutIT {
   }
 
   @Test
+  void aPrometheusTheOperatorDoesNotAllowIsNeverQueriedAndTheStepEndsAtItsLimit() {
+    SparseModel model =
+        create(
+            spec ->
+                spec.with("rollout")
+                    .with("analysis")
+                    .put("prometheus", "tenant-choice")
+                    .put("inconclusiveLimit", "4s"));
+    ns.passPipeline(model, Revision.of(model.getSpec()));
+
+    SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, ROLLOUT);
+
+    assertThat(done.getStatus().getRollout().message())
+        .contains("no passing analysis within 4s of step 0")
+        .contains("no Prometheus named tenant-choice is allowed");
+    assertThat(done.getStatus().getRollout().stableRevision()).isEqualTo("dense");
+  }
+
+  @Test
   void aCanaryThatNeverBecomesReadyIsRolledBackAtItsDeadline() {
     SparseModel model = create(spec -> spec.with("rollout").put("progressDeadline", "5s"));
     String revision = Revision.of(model.getSpec());

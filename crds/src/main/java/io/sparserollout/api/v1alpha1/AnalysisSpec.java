@@ -1,5 +1,6 @@
 package io.sparserollout.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
@@ -32,14 +33,42 @@ public record AnalysisSpec(
     @Min(0)
         @JsonPropertyDescription("Highest p99 request latency in milliseconds; unset: not checked.")
         Double maxP99LatencyMs,
-    @Pattern("^https?://[^\\s]+$")
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
         @JsonPropertyDescription(
-            "Prometheus base URL to query; unset: the operator scrapes the inference pods.")
+            "Name of a Prometheus the operator's configuration allows (the ConfigMap"
+                + " sparserollout-prometheus-providers in the operator's namespace maps names to"
+                + " URLs); unset: the operator scrapes the inference pods.")
+        String prometheus,
+    @JsonPropertyDescription(
+            "No longer accepted (a model refusing it says so): a free URL would let any tenant"
+                + " point the operator's HTTP client anywhere. Name an allowed provider in"
+                + " prometheus instead.")
         String prometheusUrl,
+    @Default("10m")
+        @Pattern(CanaryStep.DURATION_PATTERN)
+        @JsonPropertyDescription(
+            "Longest a canary step may go without a passing analysis (no requests, no shadow"
+                + " comparisons, metrics unavailable), counted from the step's start; then"
+                + " onInconclusive decides.")
+        String inconclusiveLimit,
+    @Default("rollback")
+        @JsonPropertyDescription(
+            "What a step past its inconclusiveLimit does: rollback, or pause (the canary keeps"
+                + " its share and waits for the promote or abort annotation, with a Warning).")
+        OnInconclusive onInconclusive,
     @Default("0.1")
         @Min(0)
         @Max(1)
         @JsonPropertyDescription(
             "Fraction of the canary's requests mirrored to the dense baseline for the agreement"
                 + " metric; the client never waits for the mirror.")
-        Double shadowFraction) {}
+        Double shadowFraction) {
+
+  /** What a canary step does when no analysis passed within its inconclusive limit. */
+  public enum OnInconclusive {
+    @JsonProperty("rollback")
+    ROLLBACK,
+    @JsonProperty("pause")
+    PAUSE
+  }
+}

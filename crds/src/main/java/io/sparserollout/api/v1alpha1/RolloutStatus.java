@@ -23,8 +23,9 @@ public record RolloutStatus(
     @JsonPropertyDescription("Latest measured p99 request latency in milliseconds.")
         Double p99LatencyMs,
     @JsonPropertyDescription(
-            "True when every step passed and the canary waits for the sparserollout.io/promote"
-                + " annotation (autoPromote false).")
+            "True when the canary waits for the sparserollout.io/promote (or abort) annotation:"
+                + " every step passed with autoPromote false, or a step paused on inconclusive"
+                + " analysis (onInconclusive pause).")
         Boolean awaitingPromotion,
     @JsonPropertyDescription("Result of the latest analysis, with the failing metric and value.")
         String message) {
@@ -163,6 +164,10 @@ public record RolloutStatus(
     public Builder awaitingPromotion(Boolean awaiting) {
       awaitingPromotion = awaiting;
       return this;
+    }
+
+    public Boolean awaitingPromotion() {
+      return awaitingPromotion;
     }
 
     public String message() {

@@ -37,6 +37,7 @@ public final class EventRecorder {
     CANARY_STARTED(false),
     CANARY_STEP(false),
     ANALYSIS_FAILED(true),
+    ANALYSIS_INCONCLUSIVE(true),
     PROMOTED(false),
     ROLLED_BACK(true),
     CANARY_SUPERSEDED(false),

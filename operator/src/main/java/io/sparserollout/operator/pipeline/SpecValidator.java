@@ -124,6 +124,12 @@ public final class SpecValidator {
     if (taskMetric && spec.evaluation().labelsUri() == null) {
       problems.add("spec.evaluation.labelsUri: required by gate metric " + json(metric));
     }
+    if (spec.rollout().analysis().prometheusUrl() != null) {
+      problems.add(
+          "spec.rollout.analysis.prometheusUrl: no longer accepted: name a Prometheus the operator"
+              + " allows in spec.rollout.analysis.prometheus (the ConfigMap"
+              + " sparserollout-prometheus-providers in the operator's namespace)");
+    }
     if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
         && spec.rollout().gateway() == null) {
       problems.add(
@@ -136,6 +142,10 @@ public final class SpecValidator {
   private static void durations(RolloutSpec rollout, List<String> problems) {
     duration("spec.rollout.progressDeadline", rollout.progressDeadline(), problems);
     duration("spec.rollout.analysis.interval", rollout.analysis().interval(), problems);
+    duration(
+        "spec.rollout.analysis.inconclusiveLimit",
+        rollout.analysis().inconclusiveLimit(),
+        problems);
     List<CanaryStep> steps = rollout.canary().steps();
     for (int i = 0; steps != null && i < steps.size(); i++) {
       duration("spec.rollout.canary.steps[" + i + "].pause", steps.get(i).pause(), problems);

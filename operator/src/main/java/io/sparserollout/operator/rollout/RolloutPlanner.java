@@ -215,6 +215,34 @@ public final class RolloutPlanner {
         case INCONCLUSIVE -> {}
       }
     }
+    Duration inconclusiveLimit = GoDuration.parse(analysis.inconclusiveLimit());
+    if (d.passed() == 0 && !in.now().isBefore(stepStart.plus(inconclusiveLimit))) {
+      String why =
+          "no passing analysis within "
+              + analysis.inconclusiveLimit()
+              + " of step "
+              + d.step()
+              + " ("
+              + d.message()
+              + ")";
+      if (analysis.onInconclusive() != AnalysisSpec.OnInconclusive.PAUSE) {
+        return rollBack(in, d, why);
+      }
+      if (!Boolean.TRUE.equals(d.awaitingPromotion())) {
+        events.add(new Notice(Reason.ANALYSIS_INCONCLUSIVE, why));
+      }
+      d.awaitingPromotion(true);
+      d.message(
+          why
+              + "; paused: annotate "
+              + PROMOTE_ANNOTATION
+              + "="
+              + d.canary()
+              + " or "
+              + ABORT_ANNOTATION
+              + "="
+              + d.canary());
+    }
     Instant stepEnd = stepStart.plus(steps.pause(d.step()));
     if (d.passed() > 0 && !in.now().isBefore(stepEnd)) {
       if (!steps.isLast(d.step())) {
@@ -224,6 +252,7 @@ public final class RolloutPlanner {
         d.lastAnalysisAt(null);
         d.passed(0);
         d.failures(0);
+        d.awaitingPromotion(null);
         d.message("step " + d.step() + ": " + d.weight() + "% of traffic on the canary");
         events.add(new Notice(Reason.CANARY_STEP, d.message()));
         replicas.put(d.canary(), split(in, d.weight()).canary());

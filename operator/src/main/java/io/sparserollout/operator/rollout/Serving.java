@@ -32,9 +32,14 @@ import java.util.stream.Collectors;
  */
 public final class Serving {
   private final ServingSettings settings;
+  private final Map<String, String> prometheus;
 
-  public Serving(ServingSettings settings) {
+  /**
+   * @param prometheus the Prometheus servers analysis may query, by name (operator configuration)
+   */
+  public Serving(ServingSettings settings, Map<String, String> prometheus) {
     this.settings = settings;
+    this.prometheus = prometheus;
   }
 
   public RolloutPlan reconcile(
@@ -257,11 +262,8 @@ public final class Serving {
             ? List.of()
             : ServingPods.ofDeployment(client, labelled, deployment.getMetadata().getUid());
     AnalysisSpec spec = model.getSpec().rollout().analysis();
-    MetricsSource source =
-        spec.prometheusUrl() == null
-            ? new PodScraper(settings.port())
-            : new PrometheusQueries(spec.prometheusUrl());
     try {
+      MetricsSource source = source(spec);
       Measurement m =
           source.measure(
               model.getMetadata().getNamespace(), ServingResources.name(model, key), ready);
@@ -272,6 +274,23 @@ public final class Serving {
           "metrics unavailable: " + e.getMessage(),
           Measurement.empty());
     }
+  }
+
+  /** The pods themselves, or the allowed Prometheus the spec names. */
+  private MetricsSource source(AnalysisSpec spec) throws MetricsSource.MetricsUnavailable {
+    if (spec.prometheus() == null) {
+      return new PodScraper(settings.port());
+    }
+    String url = prometheus.get(spec.prometheus());
+    if (url == null) {
+      throw new MetricsSource.MetricsUnavailable(
+          "no Prometheus named "
+              + spec.prometheus()
+              + " is allowed (the operator's ConfigMap sparserollout-prometheus-providers names "
+              + (prometheus.isEmpty() ? "none" : String.join(", ", prometheus.keySet()))
+              + ")");
+    }
+    return new PrometheusQueries(url);
   }
 
   private static boolean isReady(Pod pod) {

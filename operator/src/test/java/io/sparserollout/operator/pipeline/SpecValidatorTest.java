@@ -78,6 +78,22 @@ class SpecValidatorTest {
   }
 
   @Test
+  void aFreePrometheusUrlIsRefusedInFavourOfAnAllowedProviderName() {
+    var model =
+        Fixtures.minilm(
+            spec ->
+                spec.with("rollout")
+                    .with("analysis")
+                    .put("prometheusUrl", "http://169.254.169.254/latest/meta-data"));
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.rollout.analysis.prometheusUrl: no longer accepted")
+        .contains("spec.rollout.analysis.prometheus");
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(

@@ -234,6 +234,74 @@ class RolloutPlannerTest {
     assertThat(second.replicas()).containsEntry(ServedModel.DENSE, 2).containsEntry(REV, 0);
   }
 
+  static final Supplier<AnalysisVerdict> NO_TRAFFIC =
+      () -> AnalysisVerdict.judge(Measurement.empty(), spec(true).analysis());
+
+  @Test
+  void aStepWithoutAPassingAnalysisWithinItsLimitIsRolledBackInsteadOfWaitingForever() {
+    RolloutStatus current = canaryAt(0, 25, T0, 0, 0);
+    RolloutPlan waiting =
+        RolloutPlanner.plan(
+            in(Phase.ROLLING_OUT, spec(true), current, serving(1, 1), T0.plusSeconds(599)),
+            NO_TRAFFIC);
+    assertThat(waiting.phase()).isEqualTo(Phase.ROLLING_OUT);
+
+    RolloutPlan ended =
+        RolloutPlanner.plan(
+            in(
+                Phase.ROLLING_OUT,
+                spec(true),
+                waiting.rollout(),
+                serving(1, 1),
+                T0.plusSeconds(620)),
+            NO_TRAFFIC);
+    assertThat(ended.phase()).isEqualTo(Phase.ROLLED_BACK);
+    assertThat(ended.message())
+        .contains("no passing analysis within 10m of step 0")
+        .contains("no requests have reached the canary yet");
+  }
+
+  @Test
+  void withOnInconclusivePauseTheStepWaitsForAPersonWithOneWarning() {
+    RolloutSpec pausing =
+        Fixtures.minilm(
+                s -> {
+                  var rollout = s.with("rollout");
+                  rollout.put("replicas", 2);
+                  rollout.with("canary").putArray("steps").addObject().put("weight", 25);
+                  rollout
+                      .with("analysis")
+                      .put("interval", "20s")
+                      .put("inconclusiveLimit", "1m")
+                      .put("onInconclusive", "pause");
+                })
+            .getSpec()
+            .rollout();
+    RolloutPlan paused =
+        RolloutPlanner.plan(
+            in(
+                Phase.ROLLING_OUT,
+                pausing,
+                canaryAt(0, 25, T0, 0, 0),
+                serving(1, 1),
+                T0.plusSeconds(60)),
+            NO_TRAFFIC);
+    assertThat(paused.phase()).isEqualTo(Phase.ROLLING_OUT);
+    assertThat(paused.rollout().awaitingPromotion()).isTrue();
+    assertThat(paused.rollout().message()).contains("paused: annotate sparserollout.io/promote=");
+    assertThat(paused.events())
+        .extracting(RolloutPlan.Notice::reason)
+        .containsExactly(Reason.ANALYSIS_INCONCLUSIVE);
+    assertThat(paused.replicas()).containsEntry(REV, 1);
+
+    RolloutPlan stillPaused =
+        RolloutPlanner.plan(
+            in(Phase.ROLLING_OUT, pausing, paused.rollout(), serving(1, 1), T0.plusSeconds(80)),
+            NO_TRAFFIC);
+    assertThat(stillPaused.phase()).isEqualTo(Phase.ROLLING_OUT);
+    assertThat(stillPaused.events()).isEmpty();
+  }
+
   @Test
   void theAbortAnnotationRollsBackAtOnce() {
     var aborted =
