@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.sparserollout.serving.backend.InferenceBackend;
+import io.sparserollout.serving.protocol.RawTensors;
 import io.sparserollout.serving.protocol.Tensor;
 import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -60,6 +61,14 @@ public class Batcher {
   private final Timer computeTime;
   private final long inlineMaxRunNanos;
 
+  /**
+   * Bytes of tensors queued or running, and their budget: a count alone lets 16 MiB each pile up.
+   */
+  private final java.util.concurrent.atomic.AtomicLong queuedBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private final long maxQueueBytes;
+
   /** One model run at a time, whether the worker's or one run at once. */
   private final Semaphore model = new Semaphore(1);
 
@@ -77,8 +86,18 @@ public class Batcher {
       @ConfigProperty(name = "serving.max-queue-delay") Duration maxDelay,
       @ConfigProperty(name = "serving.max-queue") int maxQueue,
       @ConfigProperty(name = "serving.inline-max-run") Duration inlineMaxRun,
+      @ConfigProperty(name = "serving.max-queue-bytes")
+          io.quarkus.runtime.configuration.MemorySize maxQueueBytes,
       MeterRegistry registry) {
-    this(model.backend(), model.name(), maxBatch, maxDelay, maxQueue, inlineMaxRun, registry);
+    this(
+        model.backend(),
+        model.name(),
+        maxBatch,
+        maxDelay,
+        maxQueue,
+        maxQueueBytes.asLongValue(),
+        inlineMaxRun,
+        registry);
   }
 
   Batcher(
@@ -89,7 +108,20 @@ public class Batcher {
       int maxQueue,
       Duration inlineMaxRun,
       MeterRegistry registry) {
+    this(backend, modelName, maxBatch, maxDelay, maxQueue, Long.MAX_VALUE, inlineMaxRun, registry);
+  }
+
+  Batcher(
+      InferenceBackend backend,
+      String modelName,
+      int maxBatch,
+      Duration maxDelay,
+      int maxQueue,
+      long maxQueueBytes,
+      Duration inlineMaxRun,
+      MeterRegistry registry) {
     this.backend = backend;
+    this.maxQueueBytes = maxQueueBytes;
     this.inlineMaxRunNanos = inlineMaxRun.toNanos();
     this.maxBatch = maxBatch;
     this.maxDelayNanos = maxDelay.toNanos();
@@ -158,11 +190,18 @@ public class Batcher {
   public CompletableFuture<Map<String, Tensor>> submit(List<Tensor> inputs) {
     CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
     long rows = rows(inputs);
+    long bytes = inputs.stream().mapToLong(t -> RawTensors.size(t.data())).sum();
+    if (queuedBytes.addAndGet(bytes) > maxQueueBytes) {
+      queuedBytes.addAndGet(-bytes);
+      throw new QueueFull(
+          "the server is at capacity (" + maxQueueBytes + " bytes of tensors queued); retry later");
+    }
     if (!queue.offer(new Pending(inputs, rows, signature(inputs), System.nanoTime(), result))) {
+      queuedBytes.addAndGet(-bytes);
       throw new QueueFull(
           "the server is at capacity (" + queue.size() + " requests queued); retry later");
     }
-    return result;
+    return result.whenComplete((outputs, failure) -> queuedBytes.addAndGet(-bytes));
   }
 
   private void loop() {

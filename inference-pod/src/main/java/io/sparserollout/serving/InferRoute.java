@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.sparserollout.serving.protocol.BadRequest;
 import io.sparserollout.serving.protocol.InferRequests;
+import io.sparserollout.serving.protocol.RequestLimits;
 import io.sparserollout.serving.protocol.Tensor;
 import io.sparserollout.stage.ServingMetrics;
 import io.vertx.core.buffer.Buffer;
@@ -23,9 +24,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionHandler;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -40,6 +43,7 @@ import org.jboss.logging.Logger;
 public class InferRoute {
   private static final Logger LOG = Logger.getLogger(InferRoute.class);
   private static final int INLINE_ENCODE_ELEMENTS = 1 << 16;
+  private static final int INLINE_PARSE_BYTES = 64 << 10;
   private final ModelService model;
   private final Batcher batcher;
   private final Shadow shadow;
@@ -47,14 +51,23 @@ public class InferRoute {
   private final MeterRegistry registry;
   private final Timer latency;
   private final long bodyLimit;
+  private final long bodyReadMillis;
+  private final RequestLimits limits;
+
+  /** Bytes of request bodies being received, parsed or answered, server-wide, and their budget. */
+  private final java.util.concurrent.atomic.AtomicLong receiving =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private final long bodyBudget;
+
+  /**
+   * Large responses are encoded here; when it is full the model's thread encodes (back-pressure).
+   */
   private final ExecutorService encoders =
-      Executors.newFixedThreadPool(
-          Runtime.getRuntime().availableProcessors(),
-          task -> {
-            Thread thread = new Thread(task, "encoder");
-            thread.setDaemon(true);
-            return thread;
-          });
+      bounded("encoder", new ThreadPoolExecutor.CallerRunsPolicy());
+
+  /** Large bodies are parsed here, never on an event loop; when it is full the server says 429. */
+  private final ExecutorService parsers = bounded("parser", new ThreadPoolExecutor.AbortPolicy());
 
   public InferRoute(
       ModelService model,
@@ -62,8 +75,16 @@ public class InferRoute {
       Shadow shadow,
       ObjectMapper json,
       MeterRegistry registry,
-      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize bodyLimit) {
+      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize bodyLimit,
+      @ConfigProperty(name = "serving.body-read-timeout") java.time.Duration bodyReadTimeout,
+      @ConfigProperty(name = "serving.max-batch-size") int maxRows,
+      @ConfigProperty(name = "serving.max-dimension") long maxDimension,
+      @ConfigProperty(name = "serving.max-inflight-body-bytes") MemorySize bodyBudget) {
     this.model = model;
+    this.bodyBudget = bodyBudget.asLongValue();
+    this.bodyReadMillis = bodyReadTimeout.toMillis();
+    // A JSON value takes at least a byte: no input of a body within the limit has more values.
+    this.limits = new RequestLimits(maxRows, maxDimension, bodyLimit.asLongValue());
     this.batcher = batcher;
     this.shadow = shadow;
     this.json = json;
@@ -94,23 +115,72 @@ public class InferRoute {
       return;
     }
     Buffer body = Buffer.buffer();
+    long[] held = {0};
+    java.util.concurrent.atomic.AtomicBoolean released =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable release =
+        () -> {
+          if (released.compareAndSet(false, true)) {
+            receiving.addAndGet(-held[0]);
+          }
+        };
+    ctx.response().endHandler(v -> release.run());
+    ctx.response().closeHandler(v -> release.run());
+    // A client trickling its body (or never finishing it) gets 408, not a connection held open.
+    long timer =
+        ctx.vertx()
+            .setTimer(
+                bodyReadMillis,
+                id -> {
+                  if (!ctx.response().ended()) {
+                    ctx.response().putHeader("Connection", "close");
+                    error(ctx.response(), 408, "the request body did not arrive in time");
+                    ctx.request().connection().close();
+                  }
+                });
     ctx.request()
         .handler(
             chunk -> {
+              if (ctx.response().ended()) {
+                return;
+              }
               if (body.length() + (long) chunk.length() > bodyLimit) {
-                if (!ctx.response().ended()) {
-                  ctx.response().putHeader("Connection", "close");
-                  error(ctx.response(), 413, "request body exceeds the limit of " + bodyLimit);
-                  ctx.request().connection().close();
-                }
+                ctx.response().putHeader("Connection", "close");
+                error(ctx.response(), 413, "request body exceeds the limit of " + bodyLimit);
+                ctx.request().connection().close();
+              } else if (receiving.addAndGet(chunk.length()) > bodyBudget) {
+                // Many large bodies at once: the server's memory for them is spent.
+                receiving.addAndGet(-chunk.length());
+                ctx.response().putHeader("Connection", "close");
+                fail(
+                    ctx.response(),
+                    new Batcher.QueueFull("the server is receiving too many large requests"),
+                    System.nanoTime());
+                ctx.request().connection().close();
               } else {
+                held[0] += chunk.length();
                 body.appendBuffer(chunk);
               }
             })
         .endHandler(
             done -> {
-              if (!ctx.response().ended()) {
+              ctx.vertx().cancelTimer(timer);
+              if (ctx.response().ended()) {
+                return;
+              }
+              if (body.length() <= INLINE_PARSE_BYTES) {
                 infer(ctx, body.getBytes());
+                return;
+              }
+              // Parsing megabytes of JSON on the event loop would stall every connection on it,
+              // probes included.
+              try {
+                parsers.execute(() -> infer(ctx, body.getBytes()));
+              } catch (java.util.concurrent.RejectedExecutionException full) {
+                fail(
+                    ctx.response(),
+                    new Batcher.QueueFull("the server is parsing too many large requests"),
+                    System.nanoTime());
               }
             })
         .exceptionHandler(e -> LOG.debugf("reading an infer request failed: %s", e));
@@ -134,7 +204,7 @@ public class InferRoute {
       if (request == null || request.isMissingNode()) {
         throw new BadRequest("malformed JSON: the body is empty");
       }
-      inputs = InferRequests.parse(request, model.backend().inputs());
+      inputs = InferRequests.parse(request, model.backend().inputs(), limits);
       Exchange exchange = new Exchange(ctx, request, body, start);
       Map<String, Tensor> outputs = batcher.runAtOnceIfIdle(inputs);
       if (outputs != null) {
@@ -239,6 +309,22 @@ public class InferRoute {
             outcome)
         .increment();
     latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+  }
+
+  private static ExecutorService bounded(String name, RejectedExecutionHandler whenFull) {
+    int threads = Runtime.getRuntime().availableProcessors();
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        0,
+        TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(8),
+        task -> {
+          Thread thread = new Thread(task, name);
+          thread.setDaemon(true);
+          return thread;
+        },
+        whenFull);
   }
 
   private static long elements(Map<String, Tensor> outputs) {

@@ -93,6 +93,44 @@ class BatcherTest {
   }
 
   @Test
+  void theQueueIsBudgetedInBytesSoFewLargeRequestsCannotHoldUnboundedMemory() throws Exception {
+    CountDownLatch hold = new CountDownLatch(1);
+    Doubler backend = new Doubler(hold);
+    // Room for 64 requests by count, but only 1 KiB of tensors.
+    Batcher batcher =
+        new Batcher(
+            backend,
+            "m",
+            32,
+            Duration.ofMillis(50),
+            64,
+            1024,
+            Duration.ZERO,
+            new SimpleMeterRegistry());
+    float[] big = new float[100 * 2]; // 800 bytes
+    var first = batcher.submit(List.of(new Tensor("x", Datatype.FP32, new long[] {100, 2}, big)));
+
+    assertThatThrownBy(
+            () -> batcher.submit(List.of(new Tensor("x", Datatype.FP32, new long[] {100, 2}, big))))
+        .isInstanceOf(Batcher.QueueFull.class)
+        .hasMessageContaining("1024 bytes of tensors queued");
+    hold.countDown();
+    first.get();
+    // Answered requests give their bytes back.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        batcher
+                            .submit(
+                                List.of(new Tensor("x", Datatype.FP32, new long[] {100, 2}, big)))
+                            .get())
+                    .containsKey("y"));
+    batcher.close();
+  }
+
+  @Test
   void aRunThatFailsIsRetriedMemberByMemberSoOnlyTheCulpritFails() throws Exception {
     CountDownLatch hold = new CountDownLatch(1);
     // Refuses any batch holding a negative value, as a model refuses a malformed input.

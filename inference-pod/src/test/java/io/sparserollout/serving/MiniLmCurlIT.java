@@ -66,7 +66,11 @@ class MiniLmCurlIT {
                 "BACKEND",
                 "onnxruntime",
                 "PORT",
-                Integer.toString(port)));
+                Integer.toString(port),
+                "BODY_READ_TIMEOUT",
+                "2s",
+                "MAX_DIMENSION",
+                "512"));
     server = builder.start();
     Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
     while (Instant.now().isBefore(deadline)
@@ -229,6 +233,111 @@ class MiniLmCurlIT {
   }
 
   /** Last (it stops the server): SIGTERM as the kubelet sends it when a pod is deleted. */
+  @Test
+  void hostileRequestsAreRefusedWhileHonestAnswersStayRightAndProbesAnswer() throws Exception {
+    String infer = url("/v2/models/minilm/infer");
+    long rssBefore = rssKib();
+    // A body that never finishes: 408 once BODY_READ_TIMEOUT (2 s here) passed.
+    try (java.net.Socket slow = new java.net.Socket("127.0.0.1", port)) {
+      slow.setSoTimeout(10_000);
+      slow.getOutputStream()
+          .write(
+              ("POST /v2/models/minilm/infer HTTP/1.1\r\nHost: x\r\n"
+                      + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                      + "{\"inputs\":")
+                  .getBytes(StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      String status = new String(slow.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      assertThat(status).isEqualTo("HTTP/1.1 408");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+    }
+    // Shapes that overflow, sequences past the served profile, more rows than a batch.
+    // 2^32 x 2^32 elements wrap to 0 in a long product, the length of the empty data given.
+    assertThat(post(infer, request(new long[] {4294967296L, 4294967296L}, "")))
+        .startsWith("400 ")
+        .contains("has 4294967296 rows");
+    assertThat(post(infer, request(new long[] {1, 600}, ones(600))))
+        .startsWith("400 ")
+        .contains("dimension 1 is 600; the model is served for at most 512");
+    assertThat(post(infer, request(new long[] {33, 4}, ones(33 * 4))))
+        .startsWith("400 ")
+        .contains("has 33 rows; a request may carry at most 32");
+
+    // Six 15 MB bodies at once (each refused once parsed), while readiness is polled and an
+    // honest request is answered.
+    String huge = request(new long[] {1, 2_500_000}, ones(2_500_000));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+    List<java.util.concurrent.Future<String>> large = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      large.add(pool.submit(() -> post(infer, huge)));
+    }
+    long slowestProbe = 0;
+    while (large.stream().anyMatch(f -> !f.isDone())) {
+      long start = System.nanoTime();
+      assertThat(curl("-s", "-o", "/dev/null", "-w", "%{http_code}", url("/v2/health/ready")))
+          .isEqualTo("200");
+      slowestProbe = Math.max(slowestProbe, System.nanoTime() - start);
+      Thread.sleep(50);
+    }
+    long rssPeak = rssKib();
+    List<String> statuses = new java.util.ArrayList<>();
+    for (var f : large) {
+      assertThat(f.get()).matches("(?s)(400|429) .*");
+      statuses.add(f.get().substring(0, 3));
+    }
+    pool.shutdown();
+    curlGetsTheSameEmbeddingsAsInProcessOnnxRuntime();
+    System.out.printf(
+        "hostile run: slowest readiness probe %.0f ms during six 15 MB bodies; server RSS %d MiB"
+            + " before, %d MiB after; large bodies answered %s%n",
+        slowestProbe / 1e6, rssBefore / 1024, rssPeak / 1024, statuses);
+    assertThat(Duration.ofNanos(slowestProbe)).isLessThan(Duration.ofSeconds(2));
+  }
+
+  private static String request(long[] shape, String data) {
+    String dims = java.util.Arrays.toString(shape);
+    StringBuilder inputs = new StringBuilder();
+    for (String name : List.of("input_ids", "attention_mask", "token_type_ids")) {
+      inputs
+          .append(inputs.length() == 0 ? "" : ",")
+          .append("{\"name\":\"")
+          .append(name)
+          .append("\",\"datatype\":\"INT64\",\"shape\":")
+          .append(dims)
+          .append(",\"data\":[")
+          .append(data)
+          .append("]}");
+    }
+    return "{\"inputs\":[" + inputs + "]}";
+  }
+
+  private static String ones(int n) {
+    return String.join(",", java.util.Collections.nCopies(n, "1"));
+  }
+
+  /** Posts JSON; "STATUS body". */
+  private static String post(String url, String json) throws Exception {
+    var response =
+        java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1)
+            .build()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    return response.statusCode() + " " + response.body();
+  }
+
+  private static long rssKib() throws Exception {
+    return Files.readAllLines(Path.of("/proc/" + server.pid() + "/status")).stream()
+        .filter(line -> line.startsWith("VmRSS:"))
+        .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+        .findFirst()
+        .orElse(-1);
+  }
+
   @Test
   @Order(Integer.MAX_VALUE)
   void aSigtermKeepsServingThroughTheDelayWhileReadinessIsDown() throws Exception {

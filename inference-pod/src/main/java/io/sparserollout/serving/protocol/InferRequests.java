@@ -13,6 +13,10 @@ public final class InferRequests {
   private InferRequests() {}
 
   public static List<Tensor> parse(JsonNode body, List<TensorSpec> declared) {
+    return parse(body, declared, RequestLimits.NONE);
+  }
+
+  public static List<Tensor> parse(JsonNode body, List<TensorSpec> declared, RequestLimits limits) {
     if (body == null
         || !body.isObject()
         || !body.path("inputs").isArray()
@@ -43,9 +47,9 @@ public final class InferRequests {
                 + spec.datatype());
       }
       long[] shape = shape(name, input.path("shape"), spec.shape());
+      long expected = elements(name, shape, spec.shape(), limits, batched(declared));
       List<JsonNode> values = new ArrayList<>();
       flatten(input.path("data"), values, name);
-      long expected = Tensor.elements(shape);
       if (values.size() != expected) {
         throw new BadRequest(
             "input "
@@ -74,9 +78,7 @@ public final class InferRequests {
    * shares the batch.
    */
   private static void sameBatch(List<Tensor> tensors, List<TensorSpec> declared) {
-    boolean batched =
-        declared.stream().allMatch(spec -> spec.shape().length > 0 && spec.shape()[0] < 0);
-    if (!batched) {
+    if (!batched(declared)) {
       return;
     }
     long rows = tensors.get(0).shape()[0];
@@ -93,6 +95,58 @@ public final class InferRequests {
                 + tensor.shape()[0]);
       }
     }
+  }
+
+  private static boolean batched(List<TensorSpec> declared) {
+    return declared.stream().allMatch(spec -> spec.shape().length > 0 && spec.shape()[0] < 0);
+  }
+
+  /**
+   * The input's element count, refused when a dynamic dimension is beyond the limits or the count
+   * overflows: a shape whose product wraps around to the length of its data would otherwise reach
+   * the model.
+   */
+  private static long elements(
+      String name, long[] shape, long[] declared, RequestLimits limits, boolean batched) {
+    for (int i = 0; i < shape.length; i++) {
+      if (declared[i] >= 0) {
+        continue;
+      }
+      boolean rows = batched && i == 0;
+      long limit = rows ? limits.maxRows() : limits.maxDimension();
+      if (shape[i] > limit) {
+        throw new BadRequest(
+            "input "
+                + name
+                + (rows
+                    ? " has " + shape[i] + " rows; a request may carry at most " + limit
+                    : " dimension "
+                        + i
+                        + " is "
+                        + shape[i]
+                        + "; the model is served for at most "
+                        + limit));
+      }
+    }
+    long count = 1;
+    try {
+      for (long dimension : shape) {
+        count = Math.multiplyExact(count, dimension);
+      }
+    } catch (ArithmeticException overflow) {
+      count = Long.MAX_VALUE;
+    }
+    if (count > limits.maxElements()) {
+      throw new BadRequest(
+          "input "
+              + name
+              + " shape "
+              + java.util.Arrays.toString(shape)
+              + " has more elements than a request may carry ("
+              + limits.maxElements()
+              + ")");
+    }
+    return count;
   }
 
   private static long[] shape(String name, JsonNode node, long[] declared) {

@@ -10,6 +10,6 @@ import java.util.Arrays;
 public record Tensor(String name, Datatype datatype, long[] shape, Object data) {
 
   public static long elements(long[] shape) {
-    return Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    return Arrays.stream(shape).reduce(1, Math::multiplyExact);
   }
 }

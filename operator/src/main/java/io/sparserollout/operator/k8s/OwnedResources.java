@@ -20,11 +20,28 @@ public final class OwnedResources {
   private OwnedResources() {}
 
   /**
-   * The model's name, cut so that name and suffix fit {@link #MAX_NAME}; the suffix stays whole.
+   * The model's name and the suffix, within {@link #MAX_NAME}. A name too long for that is cut and
+   * marked with a hash of the whole name, so two long names that share a beginning never share a
+   * resource; the suffix stays whole.
    */
   public static String name(SparseModel model, String suffix) {
     String base = model.getMetadata().getName();
-    return base.substring(0, Math.min(base.length(), MAX_NAME - suffix.length())) + suffix;
+    if (base.length() + suffix.length() <= MAX_NAME) {
+      return base + suffix;
+    }
+    String hash = "-" + hash(base);
+    return base.substring(0, MAX_NAME - suffix.length() - hash.length()) + hash + suffix;
+  }
+
+  private static String hash(String text) {
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest).substring(0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The model as controlling owner: deleting it garbage-collects the resource. */
@@ -68,6 +85,11 @@ public final class OwnedResources {
             .orElse("no controller");
   }
 
+  /** Whether quantity {@code a} is more than {@code b} (both valid quantities). */
+  public static boolean above(Quantity a, Quantity b) {
+    return Quantity.getAmountInBytes(a).compareTo(Quantity.getAmountInBytes(b)) > 0;
+  }
+
   /**
    * A resource the operator would create or apply exists under the same name but belongs to
    * something else: reported as a condition, never adopted or overwritten.
@@ -86,7 +108,8 @@ public final class OwnedResources {
 
   /**
    * A container's resources: the defaults, each overridden by the spec's value for the same
-   * resource.
+   * resource. A default limit never falls below the spec's request (the API server would refuse the
+   * pod); a spec whose own request exceeds its own limit is refused first ({@code SpecValidator}).
    */
   public static ResourceRequirements resources(
       Map<String, Quantity> requests, Map<String, Quantity> limits, ComputeResources custom) {
@@ -98,6 +121,13 @@ public final class OwnedResources {
     if (custom != null && custom.limits() != null) {
       wantedLimits.putAll(custom.limits());
     }
+    wantedLimits.replaceAll(
+        (resource, limit) -> {
+          Quantity request = wantedRequests.get(resource);
+          boolean ownLimit =
+              custom != null && custom.limits() != null && custom.limits().containsKey(resource);
+          return !ownLimit && request != null && above(request, limit) ? request : limit;
+        });
     return new ResourceRequirementsBuilder()
         .withRequests(wantedRequests)
         .withLimits(wantedLimits)

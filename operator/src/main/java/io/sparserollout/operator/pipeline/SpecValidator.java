@@ -11,6 +11,7 @@ import io.sparserollout.api.v1alpha1.ShapeProfile;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import io.sparserollout.api.v1alpha1.SparsitySpec;
+import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.rollout.GoDuration;
 import io.sparserollout.stage.StoreUri;
 import java.time.Duration;
@@ -168,6 +169,29 @@ public final class SpecValidator {
   private static void quantities(String field, ComputeResources resources, List<String> problems) {
     if (resources == null) {
       return;
+    }
+    if (resources.requests() != null && resources.limits() != null) {
+      resources
+          .requests()
+          .forEach(
+              (resource, request) -> {
+                Quantity limit = resources.limits().get(resource);
+                try {
+                  if (limit != null && OwnedResources.above(request, limit)) {
+                    problems.add(
+                        field
+                            + ".requests."
+                            + resource
+                            + ": "
+                            + request
+                            + " is above its limit "
+                            + limit
+                            + " (the cluster refuses such a pod)");
+                  }
+                } catch (RuntimeException notAQuantity) {
+                  // Reported below.
+                }
+              });
     }
     for (var entry :
         java.util.stream.Stream.of(resources.requests(), resources.limits()).toList()) {

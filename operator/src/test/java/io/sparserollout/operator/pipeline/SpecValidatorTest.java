@@ -94,6 +94,22 @@ class SpecValidatorTest {
   }
 
   @Test
+  void aRequestAboveItsOwnLimitIsRefusedNamingBoth() {
+    var model =
+        Fixtures.minilm(
+            spec -> {
+              var resources = spec.with("fineTuning").with("resources");
+              resources.with("requests").put("memory", "16Gi");
+              resources.with("limits").put("memory", "8Gi");
+            });
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .containsExactly(
+            "spec.fineTuning.resources.requests.memory: 16Gi is above its limit 8Gi (the cluster"
+                + " refuses such a pod)");
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(

@@ -131,6 +131,41 @@ class StageJobsTest {
   }
 
   @Test
+  void twoLongNamesSharingTheirBeginningNeverShareAJob() {
+    SparseModel first = Fixtures.minilm();
+    first.getMetadata().setName("m".repeat(55) + "-first");
+    SparseModel second = Fixtures.minilm();
+    second.getMetadata().setName("m".repeat(55) + "-second");
+    SparseModel shortName = Fixtures.minilm();
+
+    assertThat(StageJobs.name(first, "0123456789", Stage.EVALUATE))
+        .hasSize(63)
+        .isNotEqualTo(StageJobs.name(second, "0123456789", Stage.EVALUATE));
+    assertThat(StageJobs.name(shortName, "0123456789", Stage.EVALUATE))
+        .isEqualTo("minilm-cpu-0123456789-evaluate");
+  }
+
+  @Test
+  void aRequestAboveTheDefaultLimitRaisesThatLimitInsteadOfMakingAPodTheClusterRefuses() {
+    SparseModel model =
+        Fixtures.minilm(
+            s ->
+                s.with("fineTuning")
+                    .with("resources")
+                    .with("requests")
+                    .put("memory", "16Gi")
+                    .put("cpu", "4"));
+
+    Job job =
+        StageJobs.build(
+            model, "r", Stage.FINETUNE, List.of("finetune"), new GpuPlacement.OnCpu(), settings);
+    Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+
+    assertThat(container.getResources().getRequests().get("memory").toString()).isEqualTo("16Gi");
+    assertThat(container.getResources().getLimits().get("memory").toString()).isEqualTo("16Gi");
+  }
+
+  @Test
   void evaluationWithoutItsOwnDataSkipsTheCalibrationSentences() {
     SparseModel model = Fixtures.minilm(s -> s.with("evaluation").remove("dataUri"));
     var storage = new Storage(model, "r");

@@ -71,6 +71,8 @@ class ServingResourcesTest {
             "/mnt/artifacts/sparserollout/ml/minilm-cpu/" + REV + "/engine/model.onnx")
         .containsEntry("BACKEND", "onnxruntime")
         .containsEntry("PORT", "8080")
+        .containsEntry("MAX_BATCH_SIZE", "32")
+        .containsEntry("MAX_DIMENSION", "128")
         .containsEntry(
             "SHADOW_BASELINE_URL", "http://minilm-cpu-baseline.ml.svc:8080/v2/models/minilm-cpu")
         .containsEntry("SHADOW_FRACTION", "0.25");
