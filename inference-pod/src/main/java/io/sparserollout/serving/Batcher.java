@@ -265,6 +265,10 @@ public class Batcher {
         offset += p.rows();
         p.result().complete(mine);
       }
+    } catch (Error e) {
+      // Out of memory, say: no member is retried, but every caller gets an answer (and its bytes
+      // back), and the worker goes on.
+      batch.forEach(p -> p.result().completeExceptionally(e));
     } catch (RuntimeException e) {
       if (batch.size() == 1) {
         batch.get(0).result().completeExceptionally(e);

@@ -79,9 +79,14 @@ public class InferRoute {
       @ConfigProperty(name = "serving.body-read-timeout") java.time.Duration bodyReadTimeout,
       @ConfigProperty(name = "serving.max-batch-size") int maxRows,
       @ConfigProperty(name = "serving.max-dimension") long maxDimension,
-      @ConfigProperty(name = "serving.max-inflight-body-bytes") MemorySize bodyBudget) {
+      @ConfigProperty(name = "serving.max-inflight-body-bytes")
+          java.util.Optional<MemorySize> bodyBudget) {
     this.model = model;
-    this.bodyBudget = bodyBudget.asLongValue();
+    // By default a sixteenth of the heap: a body's JSON tree takes about ten times its bytes.
+    this.bodyBudget =
+        bodyBudget
+            .map(MemorySize::asLongValue)
+            .orElse(Math.max(bodyLimit.asLongValue(), Runtime.getRuntime().maxMemory() / 16));
     this.bodyReadMillis = bodyReadTimeout.toMillis();
     // A JSON value takes at least a byte: no input of a body within the limit has more values.
     this.limits = new RequestLimits(maxRows, maxDimension, bodyLimit.asLongValue());
@@ -124,20 +129,25 @@ public class InferRoute {
             receiving.addAndGet(-held[0]);
           }
         };
-    ctx.response().endHandler(v -> release.run());
-    ctx.response().closeHandler(v -> release.run());
+    // Runs once the response is ended or the connection is gone, whichever comes first.
+    ctx.addEndHandler(done -> release.run());
     // A client trickling its body (or never finishing it) gets 408, not a connection held open.
+    long arrived = System.nanoTime();
     long timer =
-        ctx.vertx()
-            .setTimer(
-                bodyReadMillis,
-                id -> {
-                  if (!ctx.response().ended()) {
-                    ctx.response().putHeader("Connection", "close");
-                    error(ctx.response(), 408, "the request body did not arrive in time");
-                    ctx.request().connection().close();
-                  }
-                });
+        bodyReadMillis <= 0
+            ? -1
+            : ctx.vertx()
+                .setTimer(
+                    bodyReadMillis,
+                    id -> {
+                      if (!ctx.response().ended() && !ctx.response().closed()) {
+                        record(arrived, ServingMetrics.CLIENT_ERROR);
+                        ctx.response().putHeader("Connection", "close");
+                        error(ctx.response(), 408, "the request body did not arrive in time");
+                        ctx.request().connection().close();
+                      }
+                    });
+    ctx.addEndHandler(done -> ctx.vertx().cancelTimer(timer));
     ctx.request()
         .handler(
             chunk -> {
@@ -205,7 +215,9 @@ public class InferRoute {
         throw new BadRequest("malformed JSON: the body is empty");
       }
       inputs = InferRequests.parse(request, model.backend().inputs(), limits);
-      Exchange exchange = new Exchange(ctx, request, body, start);
+      // Only the envelope is kept while the model runs: the tree of the inputs is heap ten times
+      // the body's size, and the tensors now hold the data.
+      Exchange exchange = new Exchange(ctx, envelope(request), body, start);
       Map<String, Tensor> outputs = batcher.runAtOnceIfIdle(inputs);
       if (outputs != null) {
         respond(exchange, outputs, null);
@@ -219,8 +231,19 @@ public class InferRoute {
     }
   }
 
-  /** An infer request being answered: its route, parsed body, raw body and arrival time. */
+  /** An infer request being answered: its route, envelope, raw body and arrival time. */
   private record Exchange(RoutingContext ctx, JsonNode request, byte[] body, long start) {}
+
+  /** The request without its inputs: id, requested outputs, parameters. */
+  private JsonNode envelope(JsonNode request) {
+    com.fasterxml.jackson.databind.node.ObjectNode envelope = json.createObjectNode();
+    for (String field : List.of("id", "outputs", "parameters")) {
+      if (request.has(field)) {
+        envelope.set(field, request.get(field));
+      }
+    }
+    return envelope;
+  }
 
   private void respond(Exchange exchange, Map<String, Tensor> outputs, Throwable failure) {
     if (failure == null && elements(outputs) > INLINE_ENCODE_ELEMENTS) {

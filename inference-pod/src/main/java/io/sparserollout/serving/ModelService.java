@@ -28,9 +28,17 @@ public class ModelService {
       @ConfigProperty(name = "serving.model-path") String path,
       @ConfigProperty(name = "serving.backend") String backendName,
       @ConfigProperty(name = "serving.threads") int threads,
+      @ConfigProperty(name = "serving.model-sha256") java.util.Optional<String> sha256,
       MeterRegistry registry) {
     if (path == null || path.isBlank()) {
       throw new IllegalStateException("MODEL_PATH is not set: name the model file to serve");
+    }
+    // The gated engine only: a file put in its place after the gate stops the pod.
+    String mismatch =
+        io.sparserollout.stage.Sha256.mismatch(
+            Path.of(path), sha256.filter(s -> !s.isBlank()).orElse(null));
+    if (mismatch != null) {
+      throw new IllegalStateException("refusing to serve: " + mismatch);
     }
     this.name = name;
     long start = System.nanoTime();

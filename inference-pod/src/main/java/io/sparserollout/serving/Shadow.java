@@ -1,6 +1,5 @@
 package io.sparserollout.serving;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -80,11 +79,12 @@ public class Shadow {
       return;
     }
     if (request.path("parameters").has("binary_data_output")) {
-      ObjectNode copy = request.deepCopy();
-      ((ObjectNode) copy.get("parameters")).remove("binary_data_output");
       try {
+        // Parsed again only for the mirrored few: nobody keeps a request's whole tree.
+        ObjectNode copy = (ObjectNode) json.readTree(body);
+        ((ObjectNode) copy.get("parameters")).remove("binary_data_output");
         body = json.writeValueAsBytes(copy);
-      } catch (JsonProcessingException e) {
+      } catch (java.io.IOException | RuntimeException e) {
         inFlight.release();
         count("failed");
         return;

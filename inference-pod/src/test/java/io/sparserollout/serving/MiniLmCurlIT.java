@@ -294,6 +294,37 @@ class MiniLmCurlIT {
     assertThat(Duration.ofNanos(slowestProbe)).isLessThan(Duration.ofSeconds(2));
   }
 
+  @Test
+  void aModelFileThatIsNotTheGatedOneStopsThePodAtStart() throws Exception {
+    Path log = Path.of(System.getProperty("work.dir")).resolve("server-digest.log");
+    ProcessBuilder builder =
+        new ProcessBuilder("java", "-jar", System.getProperty("server.jar"))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder
+        .environment()
+        .putAll(
+            Map.of(
+                "MODEL_NAME",
+                "minilm",
+                "MODEL_PATH",
+                model.toString(),
+                "MODEL_SHA256",
+                "0".repeat(64),
+                "PORT",
+                "0"));
+    Process replaced = builder.start();
+    try {
+      assertThat(replaced.waitFor(90, TimeUnit.SECONDS)).as("the server stopped").isTrue();
+      assertThat(replaced.exitValue()).isNotZero();
+      assertThat(Files.readString(log))
+          .contains("refusing to serve")
+          .contains("is not the artifact recorded for it");
+    } finally {
+      replaced.destroyForcibly();
+    }
+  }
+
   private static String request(long[] shape, String data) {
     String dims = java.util.Arrays.toString(shape);
     StringBuilder inputs = new StringBuilder();

@@ -107,7 +107,7 @@ final class PipelineProgress {
       String revision,
       StageObservation observed,
       EventRecorder events) {
-    StageContext stages = StageContext.of(model, revision);
+    StageContext stages = StageContext.of(model, revision, status);
     Map<Stage, StageState> states = new EnumMap<>(Stage.class);
     states.putAll(observed.states());
     if (status.getCompletedStages().isEmpty() && status.getGate() != null) {
@@ -116,14 +116,16 @@ final class PipelineProgress {
       stages
           .plan()
           .forEach(
-              stage -> statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage)));
+              stage ->
+                  statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage), null));
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
         states.put(stage, new StageState.Recorded());
       } else if (states.get(stage) instanceof StageState.Succeeded done) {
         StageHandler.of(stage).applyResult(status, stages, done.result());
-        statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage));
+        statuses.complete(
+            status, stage.jobSuffix(), observed.jobs().get(stage), done.result().sha256());
       }
     }
     PipelineStep step = PipelineStep.next(stages.plan(), states);
@@ -209,8 +211,7 @@ final class PipelineProgress {
             .list()
             .getItems()
             .stream()
-            .filter(
-                e -> e.getLastTimestamp() == null || e.getLastTimestamp().compareTo(newestPod) > 0)
+            .filter(e -> StageBlockage.lastSeen(e).compareTo(newestPod) > 0)
             .toList();
     return StageBlockage.ofJobEvents(refusals).orElse(null);
   }

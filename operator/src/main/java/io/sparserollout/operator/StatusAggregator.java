@@ -56,7 +56,7 @@ public final class StatusAggregator {
   }
 
   /** Records that a stage's result is in status: it is not judged again for this revision. */
-  public void complete(SparseModelStatus status, String stage, Job job) {
+  public void complete(SparseModelStatus status, String stage, Job job, String sha256) {
     status
         .getCompletedStages()
         .add(
@@ -64,7 +64,8 @@ public final class StatusAggregator {
                 stage,
                 job == null ? null : job.getMetadata().getName(),
                 job == null ? null : job.getMetadata().getUid(),
-                now()));
+                now(),
+                sha256));
   }
 
   /** Whether the stage's result was recorded for the current revision. */

@@ -93,6 +93,29 @@ class PipelineIT {
     assertThat(done.getStatus().getCompletedStages())
         .extracting(c -> c.stage())
         .containsExactly("prune", "engine", "evaluate");
+    // Each model's digest is recorded, and the stages that read the pruned model check it.
+    assertThat(done.getStatus().getCompletedStages())
+        .extracting(c -> c.sha256())
+        .containsExactly(StageResults.PRUNED_SHA256, StageResults.ENGINE_SHA256, null);
+    assertThat(done.getStatus().getEngine().sha256()).isEqualTo(StageResults.ENGINE_SHA256);
+    for (String stage : List.of("engine", "evaluate")) {
+      assertThat(
+              admin
+                  .batch()
+                  .v1()
+                  .jobs()
+                  .inNamespace(namespace)
+                  .withName(job(model, revision, stage))
+                  .get()
+                  .getSpec()
+                  .getTemplate()
+                  .getSpec()
+                  .getContainers()
+                  .get(0)
+                  .getArgs())
+          .as(stage)
+          .containsSubsequence("--expect-sha256", StageResults.PRUNED_SHA256);
+    }
   }
 
   @Test

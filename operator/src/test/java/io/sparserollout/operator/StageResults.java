@@ -15,12 +15,29 @@ import java.util.List;
 public final class StageResults {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The digests the stand-in stages report for what they wrote. */
+  public static final String PRUNED_SHA256 = "1".repeat(64);
+
+  public static final String ENGINE_SHA256 = "e".repeat(64);
+
   public static final String PRUNED =
-      json(new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 10.0));
+      json(new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 10.0, PRUNED_SHA256));
   public static final String ENGINE =
       json(
           new EngineResult(
-              "onnxruntime", "fp32", "1.29.0", null, null, null, null, 8, 128, 2.0, 1.96, 1.02));
+              "onnxruntime",
+              "fp32",
+              "1.29.0",
+              null,
+              null,
+              null,
+              null,
+              8,
+              128,
+              2.0,
+              1.96,
+              1.02,
+              ENGINE_SHA256));
   public static final String EVALUATED_GOOD = json(evaluation(0.9037, 0.665));
   public static final String EVALUATED_BAD = json(evaluation(0.6004, 0.385));
 

@@ -11,6 +11,7 @@ public record BuildEngineArgs(
     String out,
     Range batch,
     Range sequence,
+    String expectSha256,
     String report)
     implements StageArgs {
 
@@ -32,6 +33,7 @@ public record BuildEngineArgs(
         .option(Cli.OUT, out)
         .option(Cli.BATCH, batch)
         .option(Cli.SEQUENCE, sequence)
+        .option(Cli.EXPECT_SHA256, expectSha256)
         .report(report);
   }
 }

@@ -47,6 +47,7 @@ public final class Cli {
   public static final String PROGRESSIVE = "--progressive";
   public static final String NO_DISTILLATION = "--no-distillation";
   public static final String REPORT = "--report";
+  public static final String EXPECT_SHA256 = "--expect-sha256";
   public static final String JSON = "--json";
 
   /**

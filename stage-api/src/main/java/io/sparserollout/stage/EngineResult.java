@@ -18,7 +18,8 @@ public record EngineResult(
     Integer sequence,
     Double denseLatencyMs,
     Double latencyMs,
-    Double speedup)
+    Double speedup,
+    String sha256)
     implements StageResult {
 
   /** The same result naming the output as the user gave it (an s3:// URI, say). */
@@ -35,6 +36,7 @@ public record EngineResult(
         sequence,
         denseLatencyMs,
         latencyMs,
-        speedup);
+        speedup,
+        sha256);
   }
 }

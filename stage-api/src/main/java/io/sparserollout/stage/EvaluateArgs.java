@@ -16,6 +16,7 @@ public record EvaluateArgs(
     int maxLength,
     Integer offset,
     String labels,
+    String expectSha256,
     String report)
     implements StageArgs {
 
@@ -31,6 +32,7 @@ public record EvaluateArgs(
         .option(Cli.MAX_LENGTH, maxLength)
         .option(Cli.OFFSET, offset)
         .option(Cli.LABELS, labels)
+        .option(Cli.EXPECT_SHA256, expectSha256)
         .report(report);
   }
 }

@@ -10,5 +10,6 @@ public record FineTuneResult(
     Integer steps,
     Double initialFidelity,
     Double finalFidelity,
-    Double seconds)
+    Double seconds,
+    String sha256)
     implements StageResult {}

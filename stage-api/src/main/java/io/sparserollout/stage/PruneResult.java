@@ -12,7 +12,8 @@ public record PruneResult(
     List<SkippedLayer> layersSkipped,
     Integer layersSkippedCount,
     Double achievedSparsity,
-    Double seconds)
+    Double seconds,
+    String sha256)
     implements StageResult {
 
   /** A weight left dense, and why. */

@@ -13,5 +13,6 @@ public record QuantizeResult(
     Integer opsetBefore,
     Integer opsetAfter,
     List<String> skipped,
-    Double seconds)
+    Double seconds,
+    String sha256)
     implements StageResult {}

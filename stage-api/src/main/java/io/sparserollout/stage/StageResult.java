@@ -12,4 +12,13 @@ public sealed interface StageResult
         QuantizeResult,
         EngineResult,
         EvaluationResult,
-        FetchResult {}
+        FetchResult {
+
+  /**
+   * The SHA-256 of the model the stage wrote ({@link Sha256}; for an engine, the file served), or
+   * null for a stage that writes none.
+   */
+  default String sha256() {
+    return null;
+  }
+}

@@ -52,6 +52,10 @@ public final class StoreUri {
   }
 
   private static Optional<String> traversal(String path) {
+    // An empty segment (a leading "/" or "//") would make the key an absolute local path.
+    if (path.startsWith("/") || path.contains("//")) {
+      return Optional.of("an empty path segment (\"//\" or a leading \"/\") is not allowed");
+    }
     for (String segment : path.split("/", -1)) {
       if (segment.equals(".") || segment.equals("..")) {
         return Optional.of("a \"" + segment + "\" segment would leave the claim or bucket");

@@ -24,6 +24,11 @@ class StoreUriTest {
         .asString()
         .contains("..");
     assertThat(StoreUri.problem("s3://bucket/..")).isPresent();
+    assertThat(StoreUri.problem("s3://bucket//mnt/store/model.onnx"))
+        .get()
+        .asString()
+        .contains("empty path segment");
+    assertThat(StoreUri.problem("pvc://models/a//b")).isPresent();
   }
 
   @Test

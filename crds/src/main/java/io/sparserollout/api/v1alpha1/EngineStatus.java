@@ -20,4 +20,8 @@ public record EngineStatus(
     @JsonPropertyDescription(
             "URI of the engine, keyed by model digest, backend, precision, TensorRT version and"
                 + " GPU product.")
-        String artifactUri) {}
+        String artifactUri,
+    @JsonPropertyDescription(
+            "SHA-256 of the served engine file; serving pods refuse to load a file whose digest"
+                + " differs.")
+        String sha256) {}

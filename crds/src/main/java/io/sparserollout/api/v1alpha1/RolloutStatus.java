@@ -15,6 +15,10 @@ public record RolloutStatus(
     @JsonPropertyDescription("Percent of traffic on the canary.") Integer canaryWeight,
     @JsonPropertyDescription("When the current step began.") String stepStartedAt,
     @JsonPropertyDescription("When the canary was last measured.") String lastAnalysisAt,
+    @JsonPropertyDescription(
+            "When the current step's first analysis ran (its pods ready): analysis.inconclusiveLimit"
+                + " counts from here.")
+        String analysisStartedAt,
     @JsonPropertyDescription("Passed measurements so far at this step.") Integer passed,
     @JsonPropertyDescription("Failed measurements so far at this step.") Integer failures,
     @JsonPropertyDescription("Latest measured shadow agreement with the dense baseline.")
@@ -43,6 +47,7 @@ public record RolloutStatus(
     private Integer weight;
     private String stepStartedAt;
     private String lastAnalysisAt;
+    private String analysisStartedAt;
     private Integer passed;
     private Integer failures;
     private Double agreement;
@@ -59,6 +64,7 @@ public record RolloutStatus(
         weight = s.canaryWeight();
         stepStartedAt = s.stepStartedAt();
         lastAnalysisAt = s.lastAnalysisAt();
+        analysisStartedAt = s.analysisStartedAt();
         passed = s.passed();
         failures = s.failures();
         agreement = s.agreement();
@@ -76,6 +82,7 @@ public record RolloutStatus(
       weight = null;
       stepStartedAt = null;
       lastAnalysisAt = null;
+      analysisStartedAt = null;
       passed = null;
       failures = null;
       awaitingPromotion = null;
@@ -129,6 +136,15 @@ public record RolloutStatus(
 
     public String lastAnalysisAt() {
       return lastAnalysisAt;
+    }
+
+    public String analysisStartedAt() {
+      return analysisStartedAt;
+    }
+
+    public Builder analysisStartedAt(String time) {
+      analysisStartedAt = time;
+      return this;
     }
 
     public Builder lastAnalysisAt(String time) {
@@ -187,6 +203,7 @@ public record RolloutStatus(
           weight,
           stepStartedAt,
           lastAnalysisAt,
+          analysisStartedAt,
           passed,
           failures,
           agreement,

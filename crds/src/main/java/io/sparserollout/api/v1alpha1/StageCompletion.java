@@ -12,4 +12,8 @@ public record StageCompletion(
     @JsonPropertyDescription("Stage: prune, finetune, quantize, engine or evaluate.") String stage,
     @JsonPropertyDescription("The stage Job that completed.") String job,
     @JsonPropertyDescription("That Job's UID.") String jobUid,
-    @JsonPropertyDescription("When its result was read, RFC 3339.") String time) {}
+    @JsonPropertyDescription("When its result was read, RFC 3339.") String time,
+    @JsonPropertyDescription(
+            "SHA-256 of the model the stage wrote, as it reported it: the next stage and the serving"
+                + " pods refuse a file whose digest differs.")
+        String sha256) {}

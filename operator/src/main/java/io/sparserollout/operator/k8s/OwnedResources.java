@@ -121,6 +121,17 @@ public final class OwnedResources {
     if (custom != null && custom.limits() != null) {
       wantedLimits.putAll(custom.limits());
     }
+    // A default request never rises above the spec's own limit either.
+    wantedRequests.replaceAll(
+        (resource, request) -> {
+          Quantity limit =
+              custom == null || custom.limits() == null ? null : custom.limits().get(resource);
+          boolean ownRequest =
+              custom != null
+                  && custom.requests() != null
+                  && custom.requests().containsKey(resource);
+          return !ownRequest && limit != null && above(request, limit) ? limit : request;
+        });
     wantedLimits.replaceAll(
         (resource, limit) -> {
           Quantity request = wantedRequests.get(resource);

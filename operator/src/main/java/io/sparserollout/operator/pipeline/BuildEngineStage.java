@@ -25,6 +25,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
         c.storage().artifact(StageContext.ENGINE),
         new BuildEngineArgs.Range(shapes.minBatch(), shapes.optBatch(), shapes.maxBatch()),
         new BuildEngineArgs.Range(shapes.minSequence(), shapes.optSequence(), shapes.maxSequence()),
+        c.inputSha256(Stage.BUILD_ENGINE),
         c.report(Stage.BUILD_ENGINE));
   }
 
@@ -41,6 +42,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
             speedup != null && Double.isFinite(speedup)
                 ? Math.round(speedup * 1000) / 1000.0
                 : null,
-            c.storage().artifactUri(StageContext.ENGINE)));
+            c.storage().artifactUri(StageContext.ENGINE),
+            result.sha256()));
   }
 }

@@ -30,6 +30,7 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
         // Held out: the sentences after those calibration used.
         ownData ? null : c.spec().sparsity().calibration().samples(),
         evaluation.labelsUri() == null ? null : Storage.path(evaluation.labelsUri()),
+        c.inputSha256(Stage.EVALUATE),
         c.report(Stage.EVALUATE));
   }
 

@@ -30,6 +30,10 @@ public final class SpecValidator {
   /** A DNS-1035 label: the Service clients call is named after the SparseModel. */
   private static final Pattern SERVICE_NAME = Pattern.compile("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
 
+  /** A Gateway API host name: a DNS-1123 subdomain, or one under a leading wildcard label. */
+  private static final Pattern HOSTNAME =
+      Pattern.compile("(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
   /** The longest duration a rollout setting may hold (a year): beyond it time arithmetic fails. */
   private static final Duration LONGEST = Duration.ofDays(365);
 
@@ -130,6 +134,16 @@ public final class SpecValidator {
           "spec.rollout.analysis.prometheusUrl: no longer accepted: name a Prometheus the operator"
               + " allows in spec.rollout.analysis.prometheus (the ConfigMap"
               + " sparserollout-prometheus-providers in the operator's namespace)");
+    }
+    var gateway = spec.rollout().gateway();
+    for (String host :
+        gateway == null || gateway.hostnames() == null ? List.<String>of() : gateway.hostnames()) {
+      if (host == null || host.length() > 253 || !HOSTNAME.matcher(host).matches()) {
+        problems.add(
+            "spec.rollout.gateway.hostnames: "
+                + host
+                + " is not a host name (DNS-1123 subdomain, optionally starting with \"*.\")");
+      }
     }
     if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
         && spec.rollout().gateway() == null) {

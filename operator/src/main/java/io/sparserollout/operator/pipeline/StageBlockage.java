@@ -74,7 +74,8 @@ public final class StageBlockage {
         .map(e -> new StageState.Blocked("FailedCreate", e.getMessage()));
   }
 
-  private static String lastSeen(Event event) {
+  /** When the event last happened (RFC 3339), "" when it says nothing. */
+  public static String lastSeen(Event event) {
     String last = event.getLastTimestamp();
     if (last == null && event.getEventTime() != null) {
       last = event.getEventTime().getTime();

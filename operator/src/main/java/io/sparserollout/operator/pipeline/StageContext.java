@@ -2,17 +2,33 @@ package io.sparserollout.operator.pipeline;
 
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
+import io.sparserollout.api.v1alpha1.SparseModelStatus;
+import io.sparserollout.api.v1alpha1.StageCompletion;
 import java.util.List;
 
-/** What every stage handler needs: the resource, where its artifacts go, and the stage plan. */
-public record StageContext(SparseModel model, Storage storage, List<Stage> plan) {
+/**
+ * What every stage handler needs: the resource, where its artifacts go, the stage plan, and the
+ * status holding the digests finished stages reported (null: none known).
+ */
+public record StageContext(
+    SparseModel model, Storage storage, List<Stage> plan, SparseModelStatus status) {
+
+  public StageContext(SparseModel model, Storage storage, List<Stage> plan) {
+    this(model, storage, plan, null);
+  }
+
   static final String PRUNED = "pruned.onnx";
   static final String FINETUNED = "finetuned.onnx";
   static final String QUANTIZED = "quantized.onnx";
   static final String ENGINE = "engine";
 
   public static StageContext of(SparseModel model, String revision) {
-    return new StageContext(model, new Storage(model, revision), Stage.plan(model.getSpec()));
+    return of(model, revision, null);
+  }
+
+  public static StageContext of(SparseModel model, String revision, SparseModelStatus status) {
+    return new StageContext(
+        model, new Storage(model, revision), Stage.plan(model.getSpec()), status);
   }
 
   SparseModelSpec spec() {
@@ -44,6 +60,29 @@ public record StageContext(SparseModel model, Storage storage, List<Stage> plan)
       }
     }
     return model;
+  }
+
+  /**
+   * The SHA-256 the stage that wrote {@link #inputOf} reported (read when the command is built, so
+   * a stage finished in the same reconcile counts), or null when none is recorded.
+   */
+  String inputSha256(Stage stage) {
+    if (status == null) {
+      return null;
+    }
+    Stage producer = Stage.PRUNE;
+    for (Stage earlier : plan.subList(0, plan.indexOf(stage))) {
+      if (earlier == Stage.FINETUNE || earlier == Stage.QUANTIZE) {
+        producer = earlier;
+      }
+    }
+    String name = producer.jobSuffix();
+    return status.getCompletedStages().stream()
+        .filter(c -> name.equals(c.stage()))
+        .map(StageCompletion::sha256)
+        .filter(java.util.Objects::nonNull)
+        .findFirst()
+        .orElse(null);
   }
 
   /** Where a stage writes its full report. */

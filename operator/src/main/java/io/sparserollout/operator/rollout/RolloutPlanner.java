@@ -189,8 +189,13 @@ public final class RolloutPlanner {
     Duration interval = GoDuration.parse(analysis.interval());
     Instant lastAnalysis =
         d.lastAnalysisAt() == null ? stepStart : Instant.parse(d.lastAnalysisAt());
+    boolean analysed = false;
     if (!in.now().isBefore(lastAnalysis.plus(interval))) {
       AnalysisVerdict verdict = analyze.get();
+      analysed = true;
+      if (d.analysisStartedAt() == null) {
+        d.analysisStartedAt(in.stamp());
+      }
       d.lastAnalysisAt(in.stamp());
       lastAnalysis = in.now;
       measured(d, verdict.measurement());
@@ -215,8 +220,16 @@ public final class RolloutPlanner {
         case INCONCLUSIVE -> {}
       }
     }
+    // Counted from the step's first analysis: time spent waiting for ready pods is bounded by
+    // progressDeadline, not by this.
     Duration inconclusiveLimit = GoDuration.parse(analysis.inconclusiveLimit());
-    if (d.passed() == 0 && !in.now().isBefore(stepStart.plus(inconclusiveLimit))) {
+    Instant analysisStart =
+        d.analysisStartedAt() == null ? null : Instant.parse(d.analysisStartedAt());
+    boolean paused = Boolean.TRUE.equals(d.awaitingPromotion());
+    if (d.passed() == 0
+        && analysisStart != null
+        && !in.now().isBefore(analysisStart.plus(inconclusiveLimit))
+        && (analysed || !paused)) {
       String why =
           "no passing analysis within "
               + analysis.inconclusiveLimit()
@@ -228,7 +241,7 @@ public final class RolloutPlanner {
       if (analysis.onInconclusive() != AnalysisSpec.OnInconclusive.PAUSE) {
         return rollBack(in, d, why);
       }
-      if (!Boolean.TRUE.equals(d.awaitingPromotion())) {
+      if (!paused) {
         events.add(new Notice(Reason.ANALYSIS_INCONCLUSIVE, why));
       }
       d.awaitingPromotion(true);
@@ -250,6 +263,7 @@ public final class RolloutPlanner {
         d.weight(steps.step(d.step()).weight());
         d.stepStartedAt(in.stamp());
         d.lastAnalysisAt(null);
+        d.analysisStartedAt(null);
         d.passed(0);
         d.failures(0);
         d.awaitingPromotion(null);

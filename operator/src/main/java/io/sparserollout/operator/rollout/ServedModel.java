@@ -17,6 +17,8 @@ import java.util.Optional;
  * baseline ({@link #BASELINE}), which never takes client traffic.
  *
  * @param shadowUrl the baseline's model URL the canary mirrors to; null for no mirroring
+ * @param sha256 the digest the engine stage reported for the file; the pod refuses another (null:
+ *     not checked, as for the user's own dense model)
  */
 public record ServedModel(
     String key,
@@ -24,7 +26,8 @@ public record ServedModel(
     String backend,
     GpuPlacement.Decision placement,
     String shadowUrl,
-    double shadowFraction) {
+    double shadowFraction,
+    String sha256) {
   public static final String DENSE = "dense";
   public static final String BASELINE = "baseline";
 
@@ -37,7 +40,8 @@ public record ServedModel(
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The part of a served model that belongs to its revision, not to the current spec. */
-  record Identity(String uri, String backend, String gpuProduct, String gpuResource) {}
+  record Identity(
+      String uri, String backend, String gpuProduct, String gpuResource, String sha256) {}
 
   String identity() {
     GpuPlacement.OnGpu gpu = placement instanceof GpuPlacement.OnGpu onGpu ? onGpu : null;
@@ -47,7 +51,8 @@ public record ServedModel(
               uri,
               backend,
               gpu == null ? null : gpu.product(),
-              gpu == null ? null : gpu.resource()));
+              gpu == null ? null : gpu.resource(),
+              sha256));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -70,7 +75,8 @@ public record ServedModel(
               ? new GpuPlacement.OnCpu()
               : GpuPlacement.servingOn(identity.gpuProduct(), identity.gpuResource());
       return Optional.of(
-          new ServedModel(key, identity.uri(), identity.backend(), placement, null, 0));
+          new ServedModel(
+              key, identity.uri(), identity.backend(), placement, null, 0, identity.sha256()));
     } catch (JsonProcessingException e) {
       return Optional.empty();
     }
@@ -78,7 +84,13 @@ public record ServedModel(
 
   public static ServedModel dense(SparseModel model, String key) {
     return new ServedModel(
-        key, model.getSpec().source().uri(), "onnxruntime", new GpuPlacement.OnCpu(), null, 0);
+        key,
+        model.getSpec().source().uri(),
+        "onnxruntime",
+        new GpuPlacement.OnCpu(),
+        null,
+        0,
+        null);
   }
 
   /**
@@ -100,12 +112,18 @@ public record ServedModel(
         engine.backend().name().toLowerCase(Locale.ROOT),
         placement,
         null,
-        0);
+        0,
+        null);
+  }
+
+  /** The same model, to be loaded only when its file has this digest. */
+  public ServedModel withSha256(String digest) {
+    return new ServedModel(key, uri, backend, placement, shadowUrl, shadowFraction, digest);
   }
 
   /** The same model, mirroring a fraction of its requests to the dense baseline. */
   public ServedModel mirroringTo(String url, double fraction) {
-    return new ServedModel(key, uri, backend, placement, url, fraction);
+    return new ServedModel(key, uri, backend, placement, url, fraction, sha256);
   }
 
   /** Whether the model file has to be copied into the pod first (it is not on a PVC). */

@@ -49,10 +49,18 @@ public final class Serving {
       SparseModelStatus status,
       Instant now) {
     Map<String, Deployment> deployments = new HashMap<>();
+    List<Deployment> misnamed = new java.util.ArrayList<>();
     for (Deployment d : context.getSecondaryResources(Deployment.class)) {
       if (OwnedResources.ownedBy(d, model)
           && ServingResources.INFERENCE.equals(label(d, ServingResources.COMPONENT))) {
-        deployments.put(label(d, StageJobs.REVISION_LABEL), d);
+        String key = label(d, StageJobs.REVISION_LABEL);
+        if (d.getMetadata().getName().equals(ServingResources.name(model, key))) {
+          deployments.put(key, d);
+        } else {
+          // Named by an earlier naming rule (a long model name is now cut with a hash): the
+          // Deployment of the current name replaces it once that one serves in full.
+          misnamed.add(d);
+        }
       }
     }
     Map<String, RolloutPlanner.Observed> observed = new HashMap<>();
@@ -108,6 +116,15 @@ public final class Serving {
                 scale(client, existing, replicas);
               }
             });
+    for (Deployment old : misnamed) {
+      Deployment current = deployments.get(label(old, StageJobs.REVISION_LABEL));
+      if (current != null
+          && current.getStatus() != null
+          && orZero(current.getStatus().getAvailableReplicas())
+              >= orZero(current.getSpec().getReplicas())) {
+        client.resource(old).delete();
+      }
+    }
     if (routed && !plan.routes().isEmpty()) {
       route(client, context, model, plan.routes(), services);
     }
@@ -168,10 +185,18 @@ public final class Serving {
           .withName(model.getMetadata().getName())
           .patch(
               PatchContext.of(PatchType.JSON_MERGE),
-              client
-                  .getKubernetesSerialization()
-                  .asJson(Map.of("spec", desired.getAdditionalProperties().get("spec"))));
+              client.getKubernetesSerialization().asJson(Map.of("spec", mergePatch(desired))));
     }
+  }
+
+  /** The route's spec as a merge patch: a field the spec no longer has is removed (null). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> mergePatch(GenericKubernetesResource desired) {
+    Map<String, Object> spec =
+        new java.util.HashMap<>(
+            (Map<String, Object>) desired.getAdditionalProperties().get("spec"));
+    spec.putIfAbsent("hostnames", null);
+    return spec;
   }
 
   private Optional<ServedModel> served(
@@ -218,13 +243,15 @@ public final class Serving {
     EngineStatus engine = status.getEngine();
     if (existing == null) {
       return Optional.of(
-          ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct()));
+          ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct())
+              .withSha256(engine == null ? null : engine.sha256()));
     }
     if (!key.equals(status.getRevision())) {
       return Optional.empty();
     }
     return engine != null
-        ? Optional.of(ServedModel.revision(model, key, engine.gpuProduct()))
+        ? Optional.of(
+            ServedModel.revision(model, key, engine.gpuProduct()).withSha256(engine.sha256()))
         : ServedModel.recorded(key, existing);
   }
 

@@ -216,11 +216,18 @@ public final class ServingResources {
     env.add(new EnvVar("MODEL_PATH", modelPath, null));
     env.add(new EnvVar("BACKEND", served.backend(), null));
     env.add(new EnvVar("PORT", String.valueOf(settings.port()), null));
-    // The engine's shape profile bounds what a request may ask: more rows or a longer sequence is
-    // the client's 400, never a failed run that would count against the canary.
-    var shapes = model.getSpec().engine().shapes();
-    env.add(new EnvVar("MAX_BATCH_SIZE", String.valueOf(shapes.maxBatch()), null));
-    env.add(new EnvVar("MAX_DIMENSION", String.valueOf(shapes.maxSequence()), null));
+    if ("tensorrt".equals(served.backend())) {
+      // The plan's shape profile bounds what a request may ask: more rows or a longer sequence is
+      // the client's 400, never a failed run that would count against the canary. (ONNX Runtime
+      // pods keep the pod's own bounds.)
+      var shapes = model.getSpec().engine().shapes();
+      env.add(new EnvVar("MAX_BATCH_SIZE", String.valueOf(shapes.maxBatch()), null));
+      env.add(new EnvVar("MAX_DIMENSION", String.valueOf(shapes.maxSequence()), null));
+    }
+    if (served.sha256() != null) {
+      // The gated engine, and no other file put in its place since.
+      env.add(new EnvVar("MODEL_SHA256", served.sha256(), null));
+    }
     if (served.shadowUrl() != null) {
       env.add(new EnvVar("SHADOW_BASELINE_URL", served.shadowUrl(), null));
       env.add(new EnvVar("SHADOW_FRACTION", String.valueOf(served.shadowFraction()), null));

@@ -110,6 +110,25 @@ class SpecValidatorTest {
   }
 
   @Test
+  void gatewayHostNamesMustBeHostNames() {
+    var model =
+        Fixtures.minilm(
+            spec ->
+                spec.with("rollout")
+                    .with("gateway")
+                    .put("name", "inference")
+                    .putArray("hostnames")
+                    .add("models.example.com")
+                    .add("*.example.com")
+                    .add("Not A Host"));
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .containsExactly(
+            "spec.rollout.gateway.hostnames: Not A Host is not a host name (DNS-1123 subdomain,"
+                + " optionally starting with \"*.\")");
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(

@@ -135,10 +135,12 @@ class StageStateTest {
     var context = StageContext.of(model, "r1");
     var status = new SparseModelStatus();
     new PruneStage()
-        .apply(status, context, new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 9.0));
+        .apply(
+            status, context, new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 9.0, null));
 
     new FineTuneStage()
-        .apply(status, context, new FineTuneResult(null, "pruned", 2200, 0.9037, 0.98, 1123.4));
+        .apply(
+            status, context, new FineTuneResult(null, "pruned", 2200, 0.9037, 0.98, 1123.4, null));
 
     assertThat(status.getPruning().layersPruned()).isEqualTo(36);
     assertThat(status.getPruning().artifactUri())

@@ -30,7 +30,7 @@ class DesiredServingTest {
     assertThat(served.uri()).endsWith("/engine/model.plan");
 
     rerun.setEngine(
-        new EngineStatus("tensorrt", "fp16", "10.15", "NVIDIA-A100-SXM4-40GB", 36, 1.4, "x"));
+        new EngineStatus("tensorrt", "fp16", "10.15", "NVIDIA-A100-SXM4-40GB", 36, 1.4, "x", null));
     assertThat(Serving.desiredServing(gpu, rerun, revision, running).orElseThrow().placement())
         .isInstanceOf(GpuPlacement.OnGpu.class);
   }

@@ -239,22 +239,13 @@ class RolloutPlannerTest {
 
   @Test
   void aStepWithoutAPassingAnalysisWithinItsLimitIsRolledBackInsteadOfWaitingForever() {
-    RolloutStatus current = canaryAt(0, 25, T0, 0, 0);
-    RolloutPlan waiting =
-        RolloutPlanner.plan(
-            in(Phase.ROLLING_OUT, spec(true), current, serving(1, 1), T0.plusSeconds(599)),
-            NO_TRAFFIC);
+    // The step's pods became ready late (T0 + 9 min): the limit counts from its first analysis.
+    RolloutPlan waiting = plan(spec(true), canaryAt(0, 25, T0, 0, 0), 540);
     assertThat(waiting.phase()).isEqualTo(Phase.ROLLING_OUT);
+    RolloutPlan stillWaiting = plan(spec(true), waiting.rollout(), 1130);
+    assertThat(stillWaiting.phase()).isEqualTo(Phase.ROLLING_OUT);
 
-    RolloutPlan ended =
-        RolloutPlanner.plan(
-            in(
-                Phase.ROLLING_OUT,
-                spec(true),
-                waiting.rollout(),
-                serving(1, 1),
-                T0.plusSeconds(620)),
-            NO_TRAFFIC);
+    RolloutPlan ended = plan(spec(true), stillWaiting.rollout(), 1150);
     assertThat(ended.phase()).isEqualTo(Phase.ROLLED_BACK);
     assertThat(ended.message())
         .contains("no passing analysis within 10m of step 0")
@@ -277,15 +268,8 @@ class RolloutPlannerTest {
                 })
             .getSpec()
             .rollout();
-    RolloutPlan paused =
-        RolloutPlanner.plan(
-            in(
-                Phase.ROLLING_OUT,
-                pausing,
-                canaryAt(0, 25, T0, 0, 0),
-                serving(1, 1),
-                T0.plusSeconds(60)),
-            NO_TRAFFIC);
+    RolloutPlan first = plan(pausing, canaryAt(0, 25, T0, 0, 0), 20);
+    RolloutPlan paused = plan(pausing, first.rollout(), 80);
     assertThat(paused.phase()).isEqualTo(Phase.ROLLING_OUT);
     assertThat(paused.rollout().awaitingPromotion()).isTrue();
     assertThat(paused.rollout().message()).contains("paused: annotate sparserollout.io/promote=");
@@ -294,12 +278,18 @@ class RolloutPlannerTest {
         .containsExactly(Reason.ANALYSIS_INCONCLUSIVE);
     assertThat(paused.replicas()).containsEntry(REV, 1);
 
-    RolloutPlan stillPaused =
-        RolloutPlanner.plan(
-            in(Phase.ROLLING_OUT, pausing, paused.rollout(), serving(1, 1), T0.plusSeconds(80)),
-            NO_TRAFFIC);
-    assertThat(stillPaused.phase()).isEqualTo(Phase.ROLLING_OUT);
-    assertThat(stillPaused.events()).isEmpty();
+    // Between analyses (a pod event) and at the next one: no new Warning, no nested message.
+    for (int at : new int[] {85, 100}) {
+      RolloutPlan stillPaused = plan(pausing, paused.rollout(), at);
+      assertThat(stillPaused.phase()).isEqualTo(Phase.ROLLING_OUT);
+      assertThat(stillPaused.events()).isEmpty();
+      assertThat(stillPaused.rollout().message().split("paused:", -1)).hasSize(2);
+    }
+  }
+
+  private static RolloutPlan plan(RolloutSpec spec, RolloutStatus current, int seconds) {
+    return RolloutPlanner.plan(
+        in(Phase.ROLLING_OUT, spec, current, serving(1, 1), T0.plusSeconds(seconds)), NO_TRAFFIC);
   }
 
   @Test

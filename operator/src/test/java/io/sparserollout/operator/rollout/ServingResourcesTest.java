@@ -32,12 +32,30 @@ class ServingResourcesTest {
                     .put("migProfile", "1g.10gb"));
     for (ServedModel served :
         java.util.List.of(
-            ServedModel.revision(cpu, REV, null),
+            ServedModel.revision(cpu, REV, null).withSha256("e".repeat(64)),
             ServedModel.revision(gpu, REV, "NVIDIA-A100-SXM4-40GB"))) {
       Deployment d = ServingResources.deployment(cpu, served, 1, SETTINGS);
 
       assertThat(ServedModel.recorded(REV, d)).contains(served);
     }
+    // The gated engine's digest goes to the pod, which refuses any other file.
+    assertThat(
+            ServingResources.deployment(
+                    cpu,
+                    ServedModel.revision(cpu, REV, null).withSha256("e".repeat(64)),
+                    1,
+                    SETTINGS)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("MODEL_SHA256");
+              assertThat(e.getValue()).isEqualTo("e".repeat(64));
+            });
     Deployment unrecorded =
         ServingResources.deployment(cpu, ServedModel.revision(cpu, REV, null), 1, SETTINGS);
     unrecorded.getMetadata().setAnnotations(Map.of(ServedModel.ANNOTATION, "{not json"));
@@ -71,8 +89,7 @@ class ServingResourcesTest {
             "/mnt/artifacts/sparserollout/ml/minilm-cpu/" + REV + "/engine/model.onnx")
         .containsEntry("BACKEND", "onnxruntime")
         .containsEntry("PORT", "8080")
-        .containsEntry("MAX_BATCH_SIZE", "32")
-        .containsEntry("MAX_DIMENSION", "128")
+        .doesNotContainKey("MAX_DIMENSION")
         .containsEntry(
             "SHADOW_BASELINE_URL", "http://minilm-cpu-baseline.ml.svc:8080/v2/models/minilm-cpu")
         .containsEntry("SHADOW_FRACTION", "0.25");
@@ -124,7 +141,10 @@ class ServingResourcesTest {
     assertThat(pod.getContainers().get(0).getResources().getLimits()).containsKey("nvidia.com/gpu");
     assertThat(env(pod.getContainers().get(0)))
         .containsEntry("MODEL_PATH", "/models/model.plan")
-        .containsEntry("BACKEND", "tensorrt");
+        .containsEntry("BACKEND", "tensorrt")
+        // The plan's profile: more rows or tokens than it was built for are the client's 400.
+        .containsEntry("MAX_BATCH_SIZE", "32")
+        .containsEntry("MAX_DIMENSION", "128");
     Container fetch = pod.getInitContainers().get(0);
     assertThat(fetch.getArgs())
         .containsExactly(

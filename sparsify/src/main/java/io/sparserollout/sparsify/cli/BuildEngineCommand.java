@@ -5,6 +5,8 @@ import io.sparserollout.sparsify.engine.EngineBuilder;
 import io.sparserollout.sparsify.engine.EngineRequest;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EngineResult;
+import io.sparserollout.stage.Sha256;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,13 +39,23 @@ final class BuildEngineCommand implements Callable<Integer> {
   @Option(names = Cli.SEQUENCE, defaultValue = "1,128,128", description = "min,opt,max sequence")
   String sequence;
 
+  @Option(
+      names = Cli.EXPECT_SHA256,
+      description = "refuse a --model whose SHA-256 differs (the digest its stage reported)")
+  String expectSha256;
+
   @Override
   public Integer call() {
+    Path input = run.input(model);
+    String mismatch = Sha256.mismatch(input, expectSha256);
+    if (mismatch != null) {
+      throw new SparsifyException(mismatch);
+    }
     EngineResult result =
         EngineBuilder.forBackend(backend)
             .build(
                 new EngineRequest(
-                    run.input(model),
+                    input,
                     run.input(dense),
                     run.output(out),
                     precision,

@@ -8,6 +8,7 @@ import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.Sha256;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -52,6 +53,11 @@ final class EvaluateCommand implements Callable<Integer> {
           "skip this many leading sentences (and labels), e.g. those used for calibration")
   int offset;
 
+  @Option(
+      names = Cli.EXPECT_SHA256,
+      description = "refuse a --candidate whose SHA-256 differs (the digest its stage reported)")
+  String expectSha256;
+
   @Override
   public Integer call() {
     List<String> sentences = lines(data, "evaluation data");
@@ -61,6 +67,10 @@ final class EvaluateCommand implements Callable<Integer> {
     List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, false);
     Path densePath = run.input(dense);
     Path candidatePath = run.input(candidate);
+    String mismatch = Sha256.mismatch(candidatePath, expectSha256);
+    if (mismatch != null) {
+      throw new SparsifyException(mismatch);
+    }
     Vocabulary.check(OnnxModel.load(densePath), batches);
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
     List<String> labelLines = labels == null ? null : lines(labels, "labels");

@@ -9,6 +9,7 @@ import io.sparserollout.sparsify.train.FineTuner;
 import io.sparserollout.sparsify.train.TrainingData;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.FineTuneResult;
+import io.sparserollout.stage.Sha256;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -251,7 +252,8 @@ final class FinetuneCommand implements Callable<Integer> {
             report.steps(),
             report.initialFidelity(),
             report.finalFidelity(),
-            report.seconds()),
+            report.seconds(),
+            Sha256.of(run.output(out))),
         console ->
             console.printf(
                 "fine-tuned %d tensors (%d layers kept 2:4) for %d steps in %.0f s: held-out"

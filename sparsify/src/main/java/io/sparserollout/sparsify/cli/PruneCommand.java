@@ -13,6 +13,7 @@ import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.PruneResult;
+import io.sparserollout.stage.Sha256;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,7 +76,8 @@ final class PruneCommand implements Callable<Integer> {
                 .toList(),
             result.layersSkipped().size(),
             result.achievedSparsity(),
-            result.seconds()),
+            result.seconds(),
+            Sha256.of(run.output(out))),
         console -> {
           console.printf(
               "%s: pruned %d layers to 2:4 (sparsity %.3f), skipped %d, in %.1f s -> %s%n",

@@ -8,6 +8,7 @@ import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.QuantizeResult;
+import io.sparserollout.stage.Sha256;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,7 +62,8 @@ final class QuantizeCommand implements Callable<Integer> {
             result.opsetBefore(),
             result.opsetAfter(),
             Output.firstFew(result.skipped()),
-            result.seconds()),
+            result.seconds(),
+            Sha256.of(run.output(out))),
         console ->
             console.printf(
                 "int8: quantized %d layers, %d activation ranges at the %.2f percentile, opset %d"

@@ -62,7 +62,8 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
         sequence,
         round(dense),
         round(sparse),
-        round(dense / sparse));
+        round(dense / sparse),
+        io.sparserollout.stage.Sha256.of(out));
   }
 
   /** Token ids drawn from the model's vocabulary, all real (no padding). */

@@ -72,7 +72,8 @@ final class TensorRtEngineBuilder implements EngineBuilder {
           sequence,
           round(denseMs),
           round(sparseMs),
-          round(denseMs / sparseMs));
+          round(denseMs / sparseMs),
+          io.sparserollout.stage.Sha256.of(plan));
     } catch (TensorRtUnavailable e) {
       throw new SparsifyException(
           "the tensorrt backend "

@@ -32,7 +32,7 @@ public final class Locations {
     }
     if (location.startsWith("s3://")) {
       String[] bk = bucketAndKey(location);
-      Path local = scratch().resolve("in").resolve(bk[0]).resolve(bk[1]);
+      Path local = inScratch(scratch().resolve("in").resolve(bk[0]).resolve(bk[1]), location);
       s3().download(bk[0], bk[1], local);
       return local;
     }
@@ -51,7 +51,7 @@ public final class Locations {
       return Path.of(location);
     }
     String[] bk = bucketAndKey(location);
-    Path local = scratch().resolve("out").resolve(bk[0]).resolve(bk[1]);
+    Path local = inScratch(scratch().resolve("out").resolve(bk[0]).resolve(bk[1]), location);
     uploads.add(() -> upload(local, bk[0], bk[1]));
     return local;
   }
@@ -120,6 +120,14 @@ public final class Locations {
               throw new SparsifyException(location + ": " + problem);
             });
     return new String[] {rest.substring(0, slash), rest.substring(slash + 1)};
+  }
+
+  /** Whatever a key holds, its local copy stays in the scratch directory. */
+  private Path inScratch(Path local, String location) {
+    if (!local.normalize().startsWith(scratch())) {
+      throw new SparsifyException(location + " would be written outside the scratch directory");
+    }
+    return local;
   }
 
   private Path scratch() {

@@ -80,9 +80,20 @@ class CommandLineContractTest {
             "engine",
             new BuildEngineArgs.Range(1, 8, 32),
             new BuildEngineArgs.Range(1, 128, 128),
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "r.json"),
         new EvaluateArgs(
-            "d.onnx", "q.onnx", "tok.json", "cal.txt", 300, 5, 128, 128, "labels.txt", "r.json"),
+            "d.onnx",
+            "q.onnx",
+            "tok.json",
+            "cal.txt",
+            300,
+            5,
+            128,
+            128,
+            "labels.txt",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "r.json"),
         new FetchArgs("s3://bucket/model.onnx", "/models/model.onnx"));
   }
 

@@ -80,6 +80,68 @@ class SparsifyCliTest {
   }
 
   @Test
+  void eachModelCarriesItsDigestAndTheNextStageRefusesAReplacedOne() throws Exception {
+    Path pruned = dir.resolve("pruned.onnx");
+    Path engine = dir.resolve("engine");
+    assertThat(
+            run(
+                "prune",
+                "--method",
+                "magnitude",
+                "--model",
+                encoder.toString(),
+                "--out",
+                pruned.toString(),
+                "--json"))
+        .isZero();
+    String digest = io.sparserollout.stage.Sha256.of(pruned);
+    assertThat(out.toString()).contains("\"sha256\":\"" + digest + "\"");
+    String[] buildEngine = {
+      "build-engine",
+      "--backend",
+      "onnxruntime",
+      "--model",
+      pruned.toString(),
+      "--dense",
+      encoder.toString(),
+      "--out",
+      engine.toString(),
+      "--batch",
+      "1,2,4",
+      "--sequence",
+      "1,8,16",
+      "--expect-sha256",
+      digest,
+      "--json"
+    };
+    assertThat(run(buildEngine)).isZero();
+    assertThat(out.toString())
+        .contains("\"sha256\":\"" + io.sparserollout.stage.Sha256.of(engine.resolve("model.onnx")));
+
+    // Someone puts another model in its place after the stage reported it.
+    Files.copy(encoder, pruned, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertThat(run(buildEngine)).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("is not the artifact recorded for it")
+        .contains("expected " + digest);
+    assertThat(
+            run(
+                "evaluate",
+                "--dense",
+                encoder.toString(),
+                "--candidate",
+                pruned.toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--data",
+                sentences.toString(),
+                "--expect-sha256",
+                digest))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("is not the artifact recorded for it");
+  }
+
+  @Test
   void buildsAnOnnxRuntimeEngineAndRefusesTensorRtWithoutAGpu() {
     Path engine = dir.resolve("engine");
 

@@ -17,5 +17,9 @@ class LocationsTest {
     assertThatThrownBy(() -> locations.output("s3://models/../other-bucket/pruned.onnx"))
         .isInstanceOf(SparsifyException.class)
         .hasMessageContaining("\"..\" segment");
+    // An empty segment would make the key an absolute path on the pod's filesystem.
+    assertThatThrownBy(() -> locations.input("s3://models//mnt/store/engine/model.onnx"))
+        .isInstanceOf(SparsifyException.class)
+        .hasMessageContaining("empty path segment");
   }
 }

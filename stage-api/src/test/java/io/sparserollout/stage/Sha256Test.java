@@ -1,0 +1,26 @@
+package io.sparserollout.stage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Sha256Test {
+  @TempDir Path dir;
+
+  @Test
+  void aFileMatchesOnlyTheDigestOfItsOwnBytes() throws Exception {
+    Path file = Files.writeString(dir.resolve("model.onnx"), "abc");
+    String abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    assertThat(Sha256.of(file)).isEqualTo(abc);
+    assertThat(Sha256.mismatch(file, abc)).isNull();
+    assertThat(Sha256.mismatch(file, abc.toUpperCase())).isNull();
+    assertThat(Sha256.mismatch(file, null)).isNull();
+    assertThat(Sha256.mismatch(file, "0".repeat(64)))
+        .contains("is not the artifact recorded for it")
+        .contains(abc);
+  }
+}
