@@ -18,7 +18,8 @@ import java.util.Set;
 /**
  * What wakes a SparseModel's reconcile: its stage Jobs and their pods, its serving Deployments,
  * Services and pods (all from informers on the operator's own label), and a change of the workload
- * images or of the allowed Prometheus servers, which concerns every model.
+ * images or of the allowed Prometheus servers, which concerns every model, and a finished canary
+ * measurement ({@link io.sparserollout.operator.rollout.Measurements}).
  */
 final class EventSources {
   private EventSources() {}
@@ -26,7 +27,8 @@ final class EventSources {
   static List<EventSource<?, SparseModel>> of(
       EventSourceContext<SparseModel> context,
       WorkloadImages images,
-      PrometheusProviders prometheus) {
+      PrometheusProviders prometheus,
+      SimpleInboundEventSource<SparseModel> measured) {
     String managed = StageJobs.MANAGED_BY + "=" + StageJobs.OPERATOR;
     var jobs =
         new InformerEventSource<>(
@@ -74,6 +76,6 @@ final class EventSources {
         };
     images.onChange(everyModel);
     prometheus.onChange(everyModel);
-    return List.of(jobs, pods, deployments, services, configChanges);
+    return List.of(jobs, pods, deployments, services, configChanges, measured);
   }
 }

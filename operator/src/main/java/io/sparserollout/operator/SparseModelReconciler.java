@@ -12,7 +12,9 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
@@ -25,6 +27,7 @@ import io.sparserollout.operator.pipeline.Stage;
 import io.sparserollout.operator.pipeline.StageLimits;
 import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
+import io.sparserollout.operator.rollout.Measurements;
 import io.sparserollout.operator.rollout.RolloutPlan;
 import io.sparserollout.operator.rollout.Serving;
 import io.sparserollout.operator.rollout.ServingSettings;
@@ -63,6 +66,17 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private final int servingPort;
   private final PipelineMetrics metrics;
 
+  /** A finished canary measurement asks for its model's reconcile through this. */
+  private final SimpleInboundEventSource<SparseModel> measured = new SimpleInboundEventSource<>();
+
+  /** Canary measurements, a few at a time, off the reconcile threads. */
+  private final Measurements measurements =
+      new Measurements(
+          4,
+          Duration.ofSeconds(20),
+          clock,
+          key -> measured.propagateEvent(new ResourceID(key.name(), key.namespace())));
+
   public SparseModelReconciler(
       WorkloadImages images,
       PrometheusProviders prometheus,
@@ -76,10 +90,15 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     this.metrics = metrics;
   }
 
+  @jakarta.annotation.PreDestroy
+  void close() {
+    measurements.close();
+  }
+
   @Override
   public List<EventSource<?, SparseModel>> prepareEventSources(
       EventSourceContext<SparseModel> context) {
-    return EventSources.of(context, images, prometheus);
+    return EventSources.of(context, images, prometheus, measured);
   }
 
   @Override
@@ -112,7 +131,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     Serving serving =
         new Serving(
             new ServingSettings(images.inferencePod(), images.sparsify(), servingPort),
-            prometheus.all());
+            prometheus.all(),
+            measurements);
     RolloutPlan rollout;
     try {
       rollout = serving.reconcile(client, context, model, status, Instant.now(clock));

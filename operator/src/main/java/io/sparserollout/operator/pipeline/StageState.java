@@ -74,6 +74,14 @@ public sealed interface StageState {
         if (result == null) {
           throw new IllegalArgumentException("null");
         }
+        Optional<String> notFinite = nonFinite(JSON.readTree(message.get()), "");
+        if (notFinite.isPresent()) {
+          return new Failed(
+              "the stage finished but its result's "
+                  + notFinite.get()
+                  + " is not a finite number: "
+                  + abbreviate(message.get()));
+        }
         return new Succeeded(result);
       } catch (Exception e) {
         return new Failed(
@@ -96,6 +104,34 @@ public sealed interface StageState {
               .orElse(reason));
     }
     return StageBlockage.ofPods(pods).<StageState>map(b -> b).orElseGet(Running::new);
+  }
+
+  /**
+   * The first number that is not finite (1e400 reads as infinity), by its path: status cannot hold
+   * it, and a gate must not judge it.
+   */
+  private static Optional<String> nonFinite(
+      com.fasterxml.jackson.databind.JsonNode node, String path) {
+    if (node.isNumber()) {
+      return Double.isFinite(node.asDouble()) ? Optional.empty() : Optional.of(path);
+    }
+    var fields = node.fields();
+    while (fields.hasNext()) {
+      var field = fields.next();
+      Optional<String> found =
+          nonFinite(
+              field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    for (int i = 0; node.isArray() && i < node.size(); i++) {
+      Optional<String> found = nonFinite(node.get(i), path + "[" + i + "]");
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
   }
 
   private static boolean hasCondition(Job job, String type) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -64,15 +65,27 @@ public final class RolloutPlanner {
     }
   }
 
+  /** How soon to look again while a measurement is in flight, should its event be lost. */
+  static final Duration MEASURING_POLL = Duration.ofSeconds(5);
+
   private RolloutPlanner() {}
 
   /**
    * @param analyze measures the canary now; called only when an analysis is due
    */
   public static RolloutPlan plan(Inputs in, Supplier<AnalysisVerdict> analyze) {
+    return planWith(in, () -> Optional.of(analyze.get()));
+  }
+
+  /**
+   * @param measured the canary's latest measurement, taken off the reconcile thread: called only
+   *     when an analysis is due; empty while it is still being taken (a reconcile follows when it
+   *     is done)
+   */
+  public static RolloutPlan planWith(Inputs in, Supplier<Optional<AnalysisVerdict>> measured) {
     return switch (in.phase()) {
       case GATE_PASSED -> in.spec().replicas() == 0 ? notServed(in) : start(in);
-      case ROLLING_OUT -> progress(in, analyze);
+      case ROLLING_OUT -> progress(in, measured);
       case PROMOTED -> promoted(in, RolloutStatus.from(in.current()), List.of());
       case ROLLED_BACK -> rolledBack(in, RolloutStatus.from(in.current()), List.of());
       default -> keepStable(in);
@@ -139,7 +152,7 @@ public final class RolloutPlanner {
         .build();
   }
 
-  private static RolloutPlan progress(Inputs in, Supplier<AnalysisVerdict> analyze) {
+  private static RolloutPlan progress(Inputs in, Supplier<Optional<AnalysisVerdict>> measured) {
     RolloutStatus.Builder d = RolloutStatus.from(in.current());
     if (in.revision().equals(in.abort())) {
       return rollBack(in, d, "aborted by the " + ABORT_ANNOTATION + " annotation");
@@ -190,8 +203,11 @@ public final class RolloutPlanner {
     Instant lastAnalysis =
         d.lastAnalysisAt() == null ? stepStart : Instant.parse(d.lastAnalysisAt());
     boolean analysed = false;
-    if (!in.now().isBefore(lastAnalysis.plus(interval))) {
-      AnalysisVerdict verdict = analyze.get();
+    Optional<AnalysisVerdict> taken =
+        in.now().isBefore(lastAnalysis.plus(interval)) ? null : measured.get();
+    boolean measuring = taken != null && taken.isEmpty();
+    if (taken != null && taken.isPresent()) {
+      AnalysisVerdict verdict = taken.get();
       analysed = true;
       if (d.analysisStartedAt() == null) {
         d.analysisStartedAt(in.stamp());
@@ -286,7 +302,9 @@ public final class RolloutPlanner {
               + ABORT_ANNOTATION
               + ")");
     }
-    Duration untilAnalysis = Duration.between(in.now(), lastAnalysis.plus(interval));
+    // While a measurement is being taken its completion asks for a reconcile; this is a fallback.
+    Duration untilAnalysis =
+        measuring ? MEASURING_POLL : Duration.between(in.now(), lastAnalysis.plus(interval));
     Duration untilStepEnd = Duration.between(in.now(), stepEnd);
     return rollingOut(
         in,

@@ -33,13 +33,17 @@ import java.util.stream.Collectors;
 public final class Serving {
   private final ServingSettings settings;
   private final Map<String, String> prometheus;
+  private final Measurements measurements;
 
   /**
    * @param prometheus the Prometheus servers analysis may query, by name (operator configuration)
+   * @param measurements where canary measurements are taken, off the reconcile thread
    */
-  public Serving(ServingSettings settings, Map<String, String> prometheus) {
+  public Serving(
+      ServingSettings settings, Map<String, String> prometheus, Measurements measurements) {
     this.settings = settings;
     this.prometheus = prometheus;
+    this.measurements = measurements;
   }
 
   public RolloutPlan reconcile(
@@ -90,8 +94,8 @@ public final class Serving {
           "trafficMode gateway-api needs the Gateway API CRDs (" + TrafficRoutes.CRD + ")");
     }
     RolloutPlan plan =
-        RolloutPlanner.plan(
-            inputs, () -> analyze(client, context, model, status.getRevision(), deployments));
+        RolloutPlanner.planWith(
+            inputs, () -> measured(client, context, model, status.getRevision(), deployments));
 
     Map<String, Service> services = services(context, model);
     if (!plan.replicas().isEmpty()) {
@@ -270,7 +274,11 @@ public final class Serving {
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":" + replicas + "}}");
   }
 
-  private AnalysisVerdict analyze(
+  /**
+   * The canary's latest measurement, or empty while one is taken: the ready pods are read here, the
+   * ReplicaSet checks and the metric reads happen on the measurement pool.
+   */
+  private Optional<AnalysisVerdict> measured(
       KubernetesClient client,
       Context<SparseModel> context,
       SparseModel model,
@@ -284,6 +292,18 @@ public final class Serving {
             .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
             .filter(Serving::isReady)
             .toList();
+    var metadata = model.getMetadata();
+    return measurements.take(
+        new Measurements.Key(metadata.getNamespace(), metadata.getName(), metadata.getUid(), key),
+        () -> analyze(client, model, key, labelled, deployment));
+  }
+
+  private AnalysisVerdict analyze(
+      KubernetesClient client,
+      SparseModel model,
+      String key,
+      List<Pod> labelled,
+      Deployment deployment) {
     List<Pod> ready =
         deployment == null
             ? List.of()

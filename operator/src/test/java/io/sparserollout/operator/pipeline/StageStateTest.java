@@ -52,6 +52,18 @@ class StageStateTest {
   }
 
   @Test
+  void aResultWithANumberThatIsNotFiniteFailsTheStageNamingTheField() {
+    assertThat(
+            StageState.observe(
+                job("Complete"),
+                List.of(pod("Succeeded", "{\"layersPruned\":36,\"achievedSparsity\":1e400}")),
+                PruneResult.class))
+        .isInstanceOfSatisfying(
+            StageState.Failed.class,
+            f -> assertThat(f.message()).contains("achievedSparsity is not a finite number"));
+  }
+
+  @Test
   void aFailedJobYieldsTheLastPodsMessage() {
     StageState state =
         StageState.observe(
