@@ -44,6 +44,16 @@ public class Batcher {
     }
   }
 
+  /**
+   * A request refused, or left over, because the server is stopping (503, not the model's failure):
+   * the client retries on another replica.
+   */
+  public static final class ShuttingDown extends RuntimeException {
+    ShuttingDown() {
+      super("the server is shutting down; retry on another replica");
+    }
+  }
+
   private record Pending(
       List<Tensor> inputs,
       long rows,
@@ -166,7 +176,8 @@ public class Batcher {
   public Map<String, Tensor> runAtOnceIfIdle(List<Tensor> inputs) {
     long rows = rows(inputs);
     long perRow = nanosPerRow;
-    if (inlineMaxRunNanos <= 0 // turned off
+    if (!running
+        || inlineMaxRunNanos <= 0 // turned off
         || perRow < 0
         || rows * perRow > inlineMaxRunNanos
         || !queue.isEmpty()
@@ -188,6 +199,9 @@ public class Batcher {
 
   /** Queues a validated request; completes with the model's outputs for its rows. */
   public CompletableFuture<Map<String, Tensor>> submit(List<Tensor> inputs) {
+    if (!running) {
+      throw new ShuttingDown();
+    }
     CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
     long rows = rows(inputs);
     long bytes = inputs.stream().mapToLong(t -> RawTensors.size(t.data())).sum();
@@ -345,12 +359,33 @@ public class Batcher {
     return key.toString();
   }
 
-  void stop(@Observes ShutdownEvent event) {
+  /** Before the model closes (its observer has the default, later priority). */
+  void stop(@Observes @jakarta.annotation.Priority(1) ShutdownEvent event) {
     close();
   }
 
+  /**
+   * Stops taking requests; the batch being run finishes, every request still waiting gets 503, and
+   * only then may the model close (no run is left on a closed session).
+   */
   void close() {
     running = false;
-    worker.interrupt();
+    // Not interrupted: the worker sees the flag within its 100 ms poll, after any batch it runs.
+    try {
+      worker.join(10_000);
+      // A request run at once on an I/O thread holds the model until it is done.
+      if (model.tryAcquire(10, TimeUnit.SECONDS)) {
+        model.release();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (carried != null) {
+      carried.result().completeExceptionally(new ShuttingDown());
+      carried = null;
+    }
+    for (Pending left; (left = queue.poll()) != null; ) {
+      left.result().completeExceptionally(new ShuttingDown());
+    }
   }
 }

@@ -298,6 +298,10 @@ public class InferRoute {
     } else if (t instanceof Batcher.QueueFull) {
       record(start, ServingMetrics.OVERLOADED);
       error(response, 429, t.getMessage());
+    } else if (t instanceof Batcher.ShuttingDown) {
+      record(start, ServingMetrics.OVERLOADED);
+      response.putHeader("Connection", "close");
+      error(response, 503, t.getMessage());
     } else {
       record(start, ServingMetrics.SERVER_ERROR);
       LOG.error("inference failed", t);

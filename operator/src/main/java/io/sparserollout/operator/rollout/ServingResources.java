@@ -260,6 +260,8 @@ public final class ServingResources {
         .withPort(new IntOrString("http"))
         .endHttpGet()
         .withPeriodSeconds(5)
+        // Explicit: the default second is short for a JVM pausing under load.
+        .withTimeoutSeconds(2)
         .withFailureThreshold(failureThreshold)
         .build();
   }

@@ -94,6 +94,7 @@ class ServingResourcesTest {
             "SHADOW_BASELINE_URL", "http://minilm-cpu-baseline.ml.svc:8080/v2/models/minilm-cpu")
         .containsEntry("SHADOW_FRACTION", "0.25");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/ready");
+    assertThat(c.getReadinessProbe().getTimeoutSeconds()).isEqualTo(2);
     assertThat(c.getVolumeMounts())
         .extracting(m -> m.getMountPath())
         .contains("/mnt/artifacts", "/mnt/models", "/tmp");
