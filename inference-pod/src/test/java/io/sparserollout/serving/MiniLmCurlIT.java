@@ -51,13 +51,9 @@ class MiniLmCurlIT {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    ProcessBuilder builder =
-        new ProcessBuilder("java", "-jar", System.getProperty("server.jar"))
-            .redirectErrorStream(true)
-            .redirectOutput(work.resolve("server.log").toFile());
-    builder
-        .environment()
-        .putAll(
+    server =
+        start(
+            work.resolve("server.log"),
             Map.of(
                 "MODEL_NAME",
                 "minilm",
@@ -71,7 +67,6 @@ class MiniLmCurlIT {
                 "2s",
                 "MAX_DIMENSION",
                 "512"));
-    server = builder.start();
     Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
     while (Instant.now().isBefore(deadline)
         && !curl("-s", "-o", "/dev/null", "-w", "%{http_code}", url("/v2/health/ready"))
@@ -297,13 +292,9 @@ class MiniLmCurlIT {
   @Test
   void aModelFileThatIsNotTheGatedOneStopsThePodAtStart() throws Exception {
     Path log = Path.of(System.getProperty("work.dir")).resolve("server-digest.log");
-    ProcessBuilder builder =
-        new ProcessBuilder("java", "-jar", System.getProperty("server.jar"))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    builder
-        .environment()
-        .putAll(
+    Process replaced =
+        start(
+            log,
             Map.of(
                 "MODEL_NAME",
                 "minilm",
@@ -313,7 +304,6 @@ class MiniLmCurlIT {
                 "0".repeat(64),
                 "PORT",
                 "0"));
-    Process replaced = builder.start();
     try {
       assertThat(replaced.waitFor(90, TimeUnit.SECONDS)).as("the server stopped").isTrue();
       assertThat(replaced.exitValue()).isNotZero();
@@ -323,6 +313,16 @@ class MiniLmCurlIT {
     } finally {
       replaced.destroyForcibly();
     }
+  }
+
+  /** The packaged server, configured by environment only, as the operator starts it. */
+  private static Process start(Path log, Map<String, String> env) throws java.io.IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder("java", "-jar", System.getProperty("server.jar"))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    return builder.start();
   }
 
   private static String request(long[] shape, String data) {

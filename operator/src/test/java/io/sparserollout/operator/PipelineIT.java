@@ -242,19 +242,15 @@ class PipelineIT {
     String revision = Revision.of(model.getSpec());
     kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
 
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(get(model).getStatus().getConditions())
-                    .filteredOn(c -> c.type().equals("GpuPlacement"))
-                    .singleElement()
-                    .satisfies(
-                        c -> {
-                          assertThat(c.status()).isEqualTo("False");
-                          assertThat(c.reason()).isEqualTo("NoEligibleGpuNode");
-                          assertThat(c.message()).contains("nvidia.com/gpu.product");
-                        }));
+    ns.awaitCondition(
+        model,
+        "GpuPlacement",
+        Duration.ofSeconds(30),
+        c -> {
+          assertThat(c.status()).isEqualTo("False");
+          assertThat(c.reason()).isEqualTo("NoEligibleGpuNode");
+          assertThat(c.message()).contains("nvidia.com/gpu.product");
+        });
     assertThat(get(model).getStatus().getPhase()).isEqualTo(Phase.BUILDING_ENGINE);
     assertThat(
             admin
@@ -369,21 +365,17 @@ class PipelineIT {
     String prune = job(model, Revision.of(model.getSpec()), "prune");
     awaitPhase(model, Phase.PRUNING);
 
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .untilAsserted(
-            () ->
-                assertThat(get(model).getStatus().getConditions())
-                    .filteredOn(c -> c.type().equals("StageBlocked"))
-                    .singleElement()
-                    .satisfies(
-                        c -> {
-                          assertThat(c.status()).isEqualTo("True");
-                          assertThat(c.reason()).isEqualTo("FailedCreate");
-                          assertThat(c.message())
-                              .startsWith("stage prune (Job " + prune + ") cannot run: ")
-                              .contains("quota");
-                        }));
+    ns.awaitCondition(
+        model,
+        "StageBlocked",
+        Duration.ofSeconds(60),
+        c -> {
+          assertThat(c.status()).isEqualTo("True");
+          assertThat(c.reason()).isEqualTo("FailedCreate");
+          assertThat(c.message())
+              .startsWith("stage prune (Job " + prune + ") cannot run: ")
+              .contains("quota");
+        });
     assertThat(get(model).getStatus().getPhase()).isEqualTo(Phase.PRUNING);
     await().atMost(Duration.ofSeconds(10)).until(() -> reasons(model).contains("StageBlocked"));
 
@@ -499,18 +491,14 @@ class PipelineIT {
         .create();
     SparseModel model = create("minilm", spec -> {});
 
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(get(model).getStatus().getConditions())
-                    .filteredOn(c -> c.type().equals("StageBlocked"))
-                    .singleElement()
-                    .satisfies(
-                        c -> {
-                          assertThat(c.reason()).isEqualTo("NameTaken");
-                          assertThat(c.message()).contains("Job " + prune + " already exists");
-                        }));
+    ns.awaitCondition(
+        model,
+        "StageBlocked",
+        Duration.ofSeconds(30),
+        c -> {
+          assertThat(c.reason()).isEqualTo("NameTaken");
+          assertThat(c.message()).contains("Job " + prune + " already exists");
+        });
     Job theirs = admin.batch().v1().jobs().inNamespace(namespace).withName(prune).get();
     assertThat(theirs.getMetadata().getOwnerReferences()).isEmpty();
     assertThat(theirs.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
@@ -529,18 +517,14 @@ class PipelineIT {
         "ImagePullBackOff",
         "Back-off pulling image \"sparserollout/sparsify:0.1.0\"");
 
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(get(model).getStatus().getConditions())
-                    .filteredOn(c -> c.type().equals("StageBlocked"))
-                    .singleElement()
-                    .satisfies(
-                        c -> {
-                          assertThat(c.reason()).isEqualTo("ImagePullBackOff");
-                          assertThat(c.message()).contains("Back-off pulling image");
-                        }));
+    ns.awaitCondition(
+        model,
+        "StageBlocked",
+        Duration.ofSeconds(30),
+        c -> {
+          assertThat(c.reason()).isEqualTo("ImagePullBackOff");
+          assertThat(c.message()).contains("Back-off pulling image");
+        });
     // Its deadline (activeDeadlineSeconds, hours by default) runs out: the job controller fails
     // the Job, and the stage fails naming why rather than hanging.
     admin

@@ -281,20 +281,15 @@ class RolloutIT {
     SparseModel model = create(spec -> {});
     ns.passPipeline(model, Revision.of(model.getSpec()));
 
-    await()
-        .atMost(ROLLOUT)
-        .untilAsserted(
-            () ->
-                assertThat(ns.get(model).getStatus().getConditions())
-                    .filteredOn(c -> c.type().equals("ResourcesOwned"))
-                    .singleElement()
-                    .satisfies(
-                        c -> {
-                          assertThat(c.status()).isEqualTo("False");
-                          assertThat(c.reason()).isEqualTo("NameTaken");
-                          assertThat(c.message())
-                              .contains("Service minilm already exists", "no controller");
-                        }));
+    ns.awaitCondition(
+        model,
+        "ResourcesOwned",
+        ROLLOUT,
+        c -> {
+          assertThat(c.status()).isEqualTo("False");
+          assertThat(c.reason()).isEqualTo("NameTaken");
+          assertThat(c.message()).contains("Service minilm already exists", "no controller");
+        });
     ns.awaitReasons(model, "NameTaken");
     var service = ns.admin().services().inNamespace(ns.name()).withName("minilm").get();
     assertThat(service.getSpec().getSelector()).isEqualTo(Map.of("app", "someone-else"));

@@ -106,6 +106,27 @@ record TestNamespace(KubernetesClient admin, TestKubelet kubelet, String name)
         .get();
   }
 
+  /**
+   * Waits until the model has exactly one condition of {@code type} and it passes {@code check}.
+   */
+  void awaitCondition(
+      SparseModel model,
+      String type,
+      Duration timeout,
+      Consumer<io.sparserollout.api.v1alpha1.Condition> check) {
+    await()
+        .atMost(timeout)
+        .untilAsserted(
+            () -> {
+              SparseModel current = get(model);
+              org.assertj.core.api.Assertions.assertThat(current.getStatus()).isNotNull();
+              org.assertj.core.api.Assertions.assertThat(current.getStatus().getConditions())
+                  .filteredOn(c -> c.type().equals(type))
+                  .singleElement()
+                  .satisfies(check::accept);
+            });
+  }
+
   SparseModel awaitPhase(SparseModel model, Phase phase) {
     return awaitPhase(model, phase, Duration.ofSeconds(60));
   }
