@@ -1,9 +1,11 @@
 package io.sparserollout.operator.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.sparserollout.api.v1alpha1.ArtifactStore;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -19,6 +21,8 @@ public final class Revision {
       JsonMapper.builder()
           .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
           .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          // An optional field added later leaves the revisions of specs that do not set it alone.
+          .serializationInclusion(JsonInclude.Include.NON_NULL)
           .build();
 
   private Revision() {}
@@ -27,7 +31,14 @@ public final class Revision {
     SparseModelSpec pipelineOnly =
         new SparseModelSpec(
             spec.source(),
-            spec.artifactStore(),
+            // Where artifacts live changes them; how the store is reached does not.
+            new ArtifactStore(
+                spec.artifactStore().uri(),
+                spec.artifactStore().endpoint(),
+                null,
+                null,
+                null,
+                null),
             spec.sparsity(),
             spec.quantization(),
             spec.fineTuning(),

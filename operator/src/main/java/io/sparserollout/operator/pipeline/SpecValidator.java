@@ -1,6 +1,7 @@
 package io.sparserollout.operator.pipeline;
 
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.sparserollout.api.v1alpha1.ArtifactStore;
 import io.sparserollout.api.v1alpha1.CanaryStep;
 import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.EngineSpec;
@@ -14,6 +15,8 @@ import io.sparserollout.api.v1alpha1.SparsitySpec;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.rollout.GoDuration;
 import io.sparserollout.stage.StoreUri;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +38,10 @@ public final class SpecValidator {
       Pattern.compile("(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
   /** The longest duration a rollout setting may hold (a year): beyond it time arithmetic fails. */
+  private static final Pattern SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+");
   private static final Duration LONGEST = Duration.ofDays(365);
 
   /** The problems of the resource's name and of its spec. */
@@ -59,12 +66,7 @@ public final class SpecValidator {
         .forEach(
             (field, uri) ->
                 StoreUri.problem(uri).ifPresent(problem -> problems.add(field + ": " + problem)));
-    boolean s3 = Storage.uris(spec).stream().anyMatch(u -> u != null && u.startsWith("s3://"));
-    if (s3 && spec.artifactStore().credentialsSecret() == null) {
-      problems.add(
-          "spec.artifactStore.credentialsSecret: required for s3:// locations (a Secret with"
-              + " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
-    }
+    storeAccess(spec, problems);
     SparsitySpec sparsity = spec.sparsity();
     boolean needsCalibration =
         sparsity.method() != SparsitySpec.Method.MAGNITUDE
@@ -152,6 +154,46 @@ public final class SpecValidator {
               + " attaches to)");
     }
     return problems;
+  }
+
+  private static void storeAccess(SparseModelSpec spec, List<String> problems) {
+    ArtifactStore store = spec.artifactStore();
+    boolean s3 = Storage.uris(spec).stream().anyMatch(u -> u != null && u.startsWith("s3://"));
+    if (s3 && store.credentialsSecret() == null && store.serviceAccountName() == null) {
+      problems.add(
+          "spec.artifactStore.credentialsSecret: required for s3:// locations (a Secret with"
+              + " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), unless"
+              + " spec.artifactStore.serviceAccountName brings web-identity or pod-identity"
+              + " credentials");
+    }
+    if (store.serviceAccountName() != null
+        && !SUBDOMAIN.matcher(store.serviceAccountName()).matches()) {
+      problems.add(
+          "spec.artifactStore.serviceAccountName: must be a ServiceAccount name (a DNS-1123"
+              + " subdomain)");
+    }
+    if (store.region() != null && !REGION.matcher(store.region()).matches()) {
+      problems.add("spec.artifactStore.region: must be a region name such as eu-west-1");
+    }
+    if (store.endpoint() == null) {
+      return;
+    }
+    URI endpoint;
+    try {
+      endpoint = new URI(store.endpoint());
+    } catch (URISyntaxException e) {
+      endpoint = null;
+    }
+    boolean http = endpoint != null && "http".equals(endpoint.getScheme());
+    if (endpoint == null
+        || endpoint.getHost() == null
+        || !(http || "https".equals(endpoint.getScheme()))) {
+      problems.add("spec.artifactStore.endpoint: must be an https:// URL with a host");
+    } else if (http && !Boolean.TRUE.equals(store.allowInsecureHttp())) {
+      problems.add(
+          "spec.artifactStore.endpoint: plain http sends credentials and artifacts in clear; use"
+              + " https, or set spec.artifactStore.allowInsecureHttp: true");
+    }
   }
 
   private static void durations(RolloutSpec rollout, List<String> problems) {

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.sparserollout.api.v1alpha1.ArtifactStore;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.placement.GpuPlacement;
@@ -75,6 +76,7 @@ public final class StageJobs {
         .withSecurityContext(PodSecurity.pod())
         // Neither stages nor inference pods talk to the API server.
         .withAutomountServiceAccountToken(false)
+        .withServiceAccountName(serviceAccount(model))
         .withVolumes(storage.volumes())
         .withContainers(
             new ContainerBuilder()
@@ -100,21 +102,36 @@ public final class StageJobs {
     env.add(new EnvVar(Cli.TERMINATION_LOG_ENV, TERMINATION_LOG, null));
     if (Storage.usesS3(model)) {
       String secret = model.getSpec().artifactStore().credentialsSecret();
-      for (String key : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {
-        env.add(
-            new EnvVarBuilder()
-                .withName(key)
-                .withNewValueFrom()
-                .withNewSecretKeyRef(key, secret, false)
-                .endValueFrom()
-                .build());
+      if (secret != null) {
+        for (String key :
+            List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")) {
+          boolean optional = key.equals("AWS_SESSION_TOKEN");
+          env.add(
+              new EnvVarBuilder()
+                  .withName(key)
+                  .withNewValueFrom()
+                  .withNewSecretKeyRef(key, secret, optional)
+                  .endValueFrom()
+                  .build());
+        }
       }
-      if (model.getSpec().artifactStore().endpoint() != null) {
-        env.add(
-            new EnvVar("SPARSIFY_S3_ENDPOINT", model.getSpec().artifactStore().endpoint(), null));
+      ArtifactStore store = model.getSpec().artifactStore();
+      if (store.endpoint() != null) {
+        env.add(new EnvVar("SPARSIFY_S3_ENDPOINT", store.endpoint(), null));
+      }
+      if (Boolean.TRUE.equals(store.allowInsecureHttp())) {
+        env.add(new EnvVar("SPARSIFY_S3_ALLOW_HTTP", "true", null));
+      }
+      if (store.region() != null) {
+        env.add(new EnvVar("AWS_REGION", store.region(), null));
       }
     }
     return env;
+  }
+
+  /** The store's ServiceAccount where S3 is used (web or pod identity), else the default. */
+  public static String serviceAccount(SparseModel model) {
+    return Storage.usesS3(model) ? model.getSpec().artifactStore().serviceAccountName() : null;
   }
 
   private static ResourceRequirements resources(SparseModel model, Stage stage) {

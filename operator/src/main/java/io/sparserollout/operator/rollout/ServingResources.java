@@ -137,6 +137,7 @@ public final class ServingResources {
         .withSecurityContext(PodSecurity.pod())
         // Neither stages nor inference pods talk to the API server.
         .withAutomountServiceAccountToken(false)
+        .withServiceAccountName(StageJobs.serviceAccount(model))
         .withVolumes(volumes)
         .withInitContainers(init)
         .withContainers(

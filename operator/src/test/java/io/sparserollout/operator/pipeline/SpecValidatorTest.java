@@ -37,6 +37,64 @@ class SpecValidatorTest {
   }
 
   @Test
+  void aPlainHttpStoreEndpointIsRefusedUnlessTheSpecAllowsIt() {
+    var plain =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://bucket/prefix")
+                    .put("credentialsSecret", "keys")
+                    .put("endpoint", "http://minio.storage:9000"));
+    var allowed =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://bucket/prefix")
+                    .put("credentialsSecret", "keys")
+                    .put("endpoint", "http://minio.storage:9000")
+                    .put("allowInsecureHttp", true));
+    var notAUrl =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://bucket/prefix")
+                    .put("credentialsSecret", "keys")
+                    .put("endpoint", "file:///etc/passwd"));
+
+    assertThat(SpecValidator.problems(plain.getSpec()))
+        .containsExactly(
+            "spec.artifactStore.endpoint: plain http sends credentials and artifacts in clear; use"
+                + " https, or set spec.artifactStore.allowInsecureHttp: true");
+    assertThat(SpecValidator.problems(allowed.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(notAUrl.getSpec()))
+        .containsExactly("spec.artifactStore.endpoint: must be an https:// URL with a host");
+  }
+
+  @Test
+  void aServiceAccountStandsInForTheCredentialsSecret() {
+    var irsa =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://bucket/prefix")
+                    .put("serviceAccountName", "model-store")
+                    .put("region", "eu-west-1"));
+    var bad =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://bucket/prefix")
+                    .put("serviceAccountName", "Model_Store")
+                    .put("region", "Europe"));
+
+    assertThat(SpecValidator.problems(irsa.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(bad.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.artifactStore.serviceAccountName: must be"))
+        .anyMatch(p -> p.startsWith("spec.artifactStore.region: must be"))
+        .hasSize(2);
+  }
+
+  @Test
   void namesDurationsAndQuantitiesTheClusterWouldRefuseAreSpecProblems() {
     var model =
         Fixtures.minilm(

@@ -87,6 +87,8 @@ class StageJobsTest {
                 spec.with("artifactStore")
                     .put("uri", "s3://ml-artifacts/sparse/")
                     .put("endpoint", "http://minio.storage:9000")
+                    .put("allowInsecureHttp", true)
+                    .put("region", "eu-west-1")
                     .put("credentialsSecret", "store-keys"));
     String revision = Revision.of(s3.getSpec());
     var storage = new Storage(s3, revision);
@@ -111,13 +113,54 @@ class StageJobsTest {
               assertThat(e.getName()).isEqualTo("AWS_SECRET_ACCESS_KEY");
               assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("store-keys");
             })
-        .anySatisfy(e -> assertThat(e.getValue()).isEqualTo("http://minio.storage:9000"));
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("AWS_SESSION_TOKEN");
+              assertThat(e.getValueFrom().getSecretKeyRef().getOptional()).isTrue();
+            })
+        .anySatisfy(e -> assertThat(e.getValue()).isEqualTo("http://minio.storage:9000"))
+        .anySatisfy(
+            e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("AWS_REGION=eu-west-1"))
+        .anySatisfy(
+            e ->
+                assertThat(e.getName() + "=" + e.getValue())
+                    .isEqualTo("SPARSIFY_S3_ALLOW_HTTP=true"));
+    assertThat(job.getSpec().getTemplate().getSpec().getServiceAccountName()).isNull();
     assertThat(storage.artifactUri("engine"))
         .isEqualTo("s3://ml-artifacts/sparse/ml/minilm-cpu/" + revision + "/engine");
     // The model itself still comes from its PVC: only that claim is mounted.
     assertThat(container.getVolumeMounts())
         .extracting(m -> m.getMountPath())
         .containsExactly("/mnt/models", "/tmp");
+  }
+
+  @Test
+  void aStoreReachedThroughAServiceAccountRunsTheStageAsItWithoutKeys() {
+    SparseModel s3 =
+        Fixtures.minilm(
+            spec ->
+                spec.with("artifactStore")
+                    .put("uri", "s3://ml-artifacts/sparse/")
+                    .put("serviceAccountName", "model-store-reader"));
+    String revision = Revision.of(s3.getSpec());
+
+    Job job =
+        StageJobs.build(
+            s3,
+            revision,
+            Stage.PRUNE,
+            StageHandler.of(Stage.PRUNE)
+                .args(new StageContext(s3, new Storage(s3, revision), Stage.plan(s3.getSpec()))),
+            new GpuPlacement.OnCpu(),
+            settings);
+    var pod = job.getSpec().getTemplate().getSpec();
+
+    assertThat(pod.getServiceAccountName()).isEqualTo("model-store-reader");
+    // IRSA and Pod Identity mount their own token; the API token stays out.
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getContainers().get(0).getEnv())
+        .extracting(e -> e.getName())
+        .doesNotContain("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "SPARSIFY_S3_ALLOW_HTTP");
   }
 
   @Test

@@ -10,7 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -21,9 +21,11 @@ import java.util.stream.Stream;
  * {@link #publish()}. One instance per command run.
  */
 public final class Locations {
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration STALL_LIMIT = Duration.ofSeconds(60);
   private final List<Runnable> uploads = new ArrayList<>();
   private Path scratch;
-  private S3Client s3;
+  private S3Store s3;
 
   /** A readable local file for an input location. */
   public Path input(String location) {
@@ -88,16 +90,17 @@ public final class Locations {
       HttpResponse<InputStream> response =
           HttpClient.newBuilder()
               .followRedirects(HttpClient.Redirect.NORMAL)
+              .connectTimeout(CONNECT_TIMEOUT)
               .build()
               .send(
-                  HttpRequest.newBuilder(URI.create(url)).build(),
+                  HttpRequest.newBuilder(URI.create(url)).timeout(STALL_LIMIT).build(),
                   HttpResponse.BodyHandlers.ofInputStream());
       try (InputStream body = response.body()) {
         if (response.statusCode() != 200) {
           throw new SparsifyException("cannot fetch " + url + ": HTTP " + response.statusCode());
         }
         Files.createDirectories(local.getParent());
-        Files.copy(body, local, StandardCopyOption.REPLACE_EXISTING);
+        StalledCopy.copy(body, local, STALL_LIMIT);
       }
       return local;
     } catch (IOException e) {
@@ -141,9 +144,9 @@ public final class Locations {
     return scratch;
   }
 
-  private S3Client s3() {
+  private S3Store s3() {
     if (s3 == null) {
-      s3 = S3Client.fromEnvironment();
+      s3 = S3Store.fromEnvironment();
     }
     return s3;
   }

@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparserollout.sparsify.TinyModels;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +45,7 @@ class S3LocationsIT {
 
   @Test
   void prunesVerifiesAndEvaluatesObjectsInS3() throws Exception {
-    Result prune =
+    SparsifyProcess.Result prune =
         sparsify(
             credentials(),
             "prune",
@@ -66,17 +62,17 @@ class S3LocationsIT {
             "--report",
             "s3://models/run 1/reports/prune.json",
             "--json");
-    assertThat(prune.exitCode).as(prune.stderr).isZero();
-    assertThat(prune.stdout).contains("\"output\":\"s3://models/run 1/pruned.onnx\"");
+    assertThat(prune.exitCode()).as(prune.stderr()).isZero();
+    assertThat(prune.stdout()).contains("\"output\":\"s3://models/run 1/pruned.onnx\"");
 
-    Result verify =
+    SparsifyProcess.Result verify =
         sparsify(credentials(), "verify", "--model", "s3://models/run 1/pruned.onnx", "--json");
-    assertThat(verify.stdout).contains("\"sparseLayers\":2");
+    assertThat(verify.stdout()).contains("\"sparseLayers\":2");
     Path report = dir.resolve("report.json");
     s3.client().download("models", "run 1/reports/prune.json", report);
     assertThat(Files.readString(report)).contains("\"layersPruned\" : 2");
 
-    Result evaluate =
+    SparsifyProcess.Result evaluate =
         sparsify(
             credentials(),
             "evaluate",
@@ -89,16 +85,17 @@ class S3LocationsIT {
             "--data",
             "s3://models/data/sentences.txt",
             "--json");
-    assertThat(evaluate.exitCode).as(evaluate.stderr).isZero();
-    assertThat(evaluate.stdout).contains("\"cosineMean\"");
+    assertThat(evaluate.exitCode()).as(evaluate.stderr()).isZero();
+    assertThat(evaluate.stdout()).contains("\"cosineMean\"");
   }
 
   @Test
   void aMissingObjectIsBadInputWithTheServersAnswer() throws Exception {
-    Result result = sparsify(credentials(), "verify", "--model", "s3://models/nope.onnx");
+    SparsifyProcess.Result result =
+        sparsify(credentials(), "verify", "--model", "s3://models/nope.onnx");
 
-    assertThat(result.exitCode).isEqualTo(2);
-    assertThat(result.stderr).contains("cannot read s3://models/nope.onnx: HTTP 404");
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.stderr()).contains("cannot read s3://models/nope.onnx: HTTP 404");
   }
 
   @Test
@@ -106,47 +103,41 @@ class S3LocationsIT {
     Map<String, String> env = credentials();
     env.put("AWS_SECRET_ACCESS_KEY", "wrong");
 
-    Result result = sparsify(env, "verify", "--model", "s3://models/dense/model.onnx");
+    SparsifyProcess.Result result =
+        sparsify(env, "verify", "--model", "s3://models/dense/model.onnx");
 
-    assertThat(result.exitCode).isEqualTo(2);
-    assertThat(result.stderr).contains("HTTP 403");
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.stderr()).contains("HTTP 403");
   }
 
   @Test
   void missingCredentialsAreNamed() throws Exception {
-    Result result =
+    SparsifyProcess.Result result =
         sparsify(
-            new java.util.HashMap<>(Map.of("SPARSIFY_S3_ENDPOINT", s3.endpoint())),
+            Map.of("SPARSIFY_S3_ENDPOINT", s3.endpoint(), "SPARSIFY_S3_ALLOW_HTTP", "true"),
             "verify",
             "--model",
             "s3://models/dense/model.onnx");
 
-    assertThat(result.exitCode).isEqualTo(2);
-    assertThat(result.stderr).contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    assertThat(result.exitCode()).isEqualTo(2);
+    assertThat(result.stderr()).contains("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
   }
 
   private static Map<String, String> credentials() {
     return new java.util.HashMap<>(
         Map.of(
-            "AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY,
-            "SPARSIFY_S3_ENDPOINT", s3.endpoint()));
+            "AWS_ACCESS_KEY_ID",
+            S3ProxyServer.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY",
+            S3ProxyServer.SECRET_KEY,
+            "SPARSIFY_S3_ENDPOINT",
+            s3.endpoint(),
+            "SPARSIFY_S3_ALLOW_HTTP",
+            "true"));
   }
 
-  private record Result(int exitCode, String stdout, String stderr) {}
-
-  private static Result sparsify(Map<String, String> env, String... args) throws Exception {
-    List<String> command =
-        new ArrayList<>(List.of("java", "-jar", System.getProperty("sparsify.jar")));
-    command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().remove("AWS_ACCESS_KEY_ID");
-    builder.environment().remove("AWS_SECRET_ACCESS_KEY");
-    builder.environment().putAll(env);
-    Path stderr = Files.createTempFile(dir, "err", ".txt");
-    Process process = builder.redirectError(stderr.toFile()).start();
-    String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    return new Result(process.exitValue(), stdout, Files.readString(stderr));
+  private static SparsifyProcess.Result sparsify(Map<String, String> env, String... args)
+      throws Exception {
+    return SparsifyProcess.run(dir, env, args);
   }
 }

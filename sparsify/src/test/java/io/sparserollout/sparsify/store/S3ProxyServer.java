@@ -7,7 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /** S3Proxy (a real S3 API server, from Maven Central) as a local process over a directory. */
 final class S3ProxyServer implements AutoCloseable {
@@ -40,6 +43,8 @@ final class S3ProxyServer implements AutoCloseable {
             "s3proxy.authorization=aws-v2-or-v4",
             "s3proxy.identity=" + ACCESS_KEY,
             "s3proxy.credential=" + SECRET_KEY,
+            // Temporary credentials send x-amz-security-token, which S3Proxy cannot check.
+            "s3proxy.ignore-unknown-headers=true",
             "jclouds.provider=filesystem",
             "jclouds.filesystem.basedir=" + data,
             "jclouds.identity=unused",
@@ -67,12 +72,18 @@ final class S3ProxyServer implements AutoCloseable {
     throw new IllegalStateException("S3Proxy did not listen on " + port + " within 60 s");
   }
 
+  int port() {
+    return port;
+  }
+
   String endpoint() {
     return "http://127.0.0.1:" + port;
   }
 
-  S3Client client() {
-    return new S3Client(endpoint(), "us-east-1", ACCESS_KEY, SECRET_KEY);
+  S3Store client() {
+    return S3Store.create(
+        Map.of("SPARSIFY_S3_ENDPOINT", endpoint(), "SPARSIFY_S3_ALLOW_HTTP", "true"),
+        StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)));
   }
 
   @Override
