@@ -37,20 +37,14 @@ class MiniLmCurlIT {
   private static Path model;
   private static Process server;
   private static int port;
+  private static int managementPort;
 
   @BeforeAll
   static void startServer() throws Exception {
     Path work = Files.createDirectories(Path.of(System.getProperty("work.dir")));
-    model = work.resolve("all-minilm-l6-v2.onnx");
-    if (!Files.exists(model)) {
-      try (InputStream in =
-          MiniLmCurlIT.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
-        Files.copy(in, model);
-      }
-    }
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    model = minilm();
+    port = freePort();
+    managementPort = freePort();
     server =
         start(
             work.resolve("server.log"),
@@ -63,6 +57,8 @@ class MiniLmCurlIT {
                 "onnxruntime",
                 "PORT",
                 Integer.toString(port),
+                "MANAGEMENT_PORT",
+                Integer.toString(managementPort),
                 "BODY_READ_TIMEOUT",
                 "2s",
                 "MAX_DIMENSION",
@@ -315,8 +311,29 @@ class MiniLmCurlIT {
     }
   }
 
+  /** The real all-MiniLM-L6-v2, copied once from the test classpath into the work directory. */
+  static synchronized Path minilm() throws java.io.IOException {
+    Path work = Files.createDirectories(Path.of(System.getProperty("work.dir")));
+    Path file = work.resolve("all-minilm-l6-v2.onnx");
+    if (!Files.exists(file)) {
+      Path partial = work.resolve("all-minilm-l6-v2.onnx.partial");
+      try (InputStream in =
+          MiniLmCurlIT.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
+        Files.copy(in, partial, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      Files.move(partial, file);
+    }
+    return file;
+  }
+
+  static int freePort() throws java.io.IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   /** The packaged server, configured by environment only, as the operator starts it. */
-  private static Process start(Path log, Map<String, String> env) throws java.io.IOException {
+  static Process start(Path log, Map<String, String> env) throws java.io.IOException {
     ProcessBuilder builder =
         new ProcessBuilder("java", "-jar", System.getProperty("server.jar"))
             .redirectErrorStream(true)
@@ -390,6 +407,15 @@ class MiniLmCurlIT {
                 "/dev/null",
                 "-w",
                 "%{http_code}",
+                "http://127.0.0.1:" + managementPort + "/health/ready"))
+        .isEqualTo("503");
+    assertThat(
+            curl(
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
                 "-X",
                 "POST",
                 "-H",
@@ -428,7 +454,7 @@ class MiniLmCurlIT {
     return "http://127.0.0.1:" + port + path;
   }
 
-  private static String curl(String... args) throws Exception {
+  static String curl(String... args) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of("curl", "--max-time", "30"));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -33,6 +33,17 @@ class V2ApiTest {
     given().get("/v2/models/tiny/ready").then().statusCode(200);
   }
 
+  @jakarta.inject.Inject ManagementServer management;
+
+  @Test
+  void probesAnswerOnTheManagementPortAndNothingElseDoes() {
+    String base = "http://127.0.0.1:" + management.port();
+    given().get(base + "/health/live").then().statusCode(200).body("live", equalTo(true));
+    given().get(base + "/health/ready").then().statusCode(200).body("ready", equalTo(true));
+    given().get(base + "/v2/models/tiny").then().statusCode(404);
+    given().post(base + "/health/ready").then().statusCode(405);
+  }
+
   @Test
   void metadataDescribesTheModelsTensors() {
     given()

@@ -22,6 +22,7 @@ public record FineTuneArgs(
     boolean progressive,
     String labels,
     boolean distillation,
+    String expectSha256,
     String report)
     implements StageArgs {
 
@@ -42,6 +43,7 @@ public record FineTuneArgs(
         .flag(Cli.PROGRESSIVE, progressive)
         .option(Cli.LABELS, labels)
         .flag(Cli.NO_DISTILLATION, !distillation)
+        .option(Cli.EXPECT_SHA256, expectSha256)
         .report(report);
   }
 }

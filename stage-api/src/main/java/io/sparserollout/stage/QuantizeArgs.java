@@ -10,6 +10,7 @@ public record QuantizeArgs(
     String calibration,
     double percentile,
     int maxLength,
+    String expectSha256,
     String report)
     implements StageArgs {
 
@@ -22,6 +23,7 @@ public record QuantizeArgs(
         .option(Cli.CALIBRATION, calibration)
         .option(Cli.PERCENTILE, percentile)
         .option(Cli.MAX_LENGTH, maxLength)
+        .option(Cli.EXPECT_SHA256, expectSha256)
         .report(report);
   }
 }

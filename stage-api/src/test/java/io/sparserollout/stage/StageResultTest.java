@@ -126,6 +126,7 @@ class StageResultTest {
                     true,
                     null,
                     false,
+                    null,
                     "r")
                 .toArgs())
         .containsSubsequence("--qat", "int8")

@@ -40,6 +40,7 @@ final class FineTuneStage implements StageHandler<FineTuneResult> {
         fromDense && schedule.contains(SparsitySpec.Pattern.ONE_FOUR),
         tuning.labelsUri() == null ? null : Storage.path(tuning.labelsUri()),
         Boolean.TRUE.equals(tuning.distillation()),
+        fromDense ? null : c.inputSha256(Stage.FINETUNE),
         c.report(Stage.FINETUNE));
   }
 

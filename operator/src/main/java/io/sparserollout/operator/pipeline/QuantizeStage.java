@@ -20,6 +20,7 @@ final class QuantizeStage implements StageHandler<QuantizeResult> {
         c.calibration(),
         c.spec().quantization().percentile(),
         c.maxLength(),
+        c.inputSha256(Stage.QUANTIZE),
         c.report(Stage.QUANTIZE));
   }
 

@@ -34,6 +34,9 @@ import java.util.Map;
  * baseline Service the canary mirrors to.
  */
 public final class ServingResources {
+  /** The inference pod's probe port (its MANAGEMENT_PORT), apart from the serving port. */
+  public static final int MANAGEMENT_PORT = 8082;
+
   public static final String COMPONENT = "app.kubernetes.io/component";
   public static final String INFERENCE = "inference";
   public static final String TRAFFIC_LABEL = "sparserollout.io/traffic";
@@ -151,10 +154,17 @@ public final class ServingResources {
                 // Part of the list's key for server-side apply: it must be spelled out.
                 .withProtocol("TCP")
                 .endPort()
-                .withReadinessProbe(probe("/v2/health/ready", 3))
-                .withLivenessProbe(probe("/v2/health/live", 3))
+                .addNewPort()
+                .withName("management")
+                .withContainerPort(MANAGEMENT_PORT)
+                .withProtocol("TCP")
+                .endPort()
+                // Probes on their own port: clients using up the serving port's connections cannot
+                // make a busy pod look dead.
+                .withReadinessProbe(probe("/health/ready", 3))
+                .withLivenessProbe(probe("/health/live", 3))
                 // The model loads before the server listens: allow up to 5 minutes for that.
-                .withStartupProbe(probe("/v2/health/live", 60))
+                .withStartupProbe(probe("/health/live", 60))
                 .withResources(resources)
                 .withVolumeMounts(mounts)
                 .withSecurityContext(PodSecurity.container())
@@ -217,6 +227,7 @@ public final class ServingResources {
     env.add(new EnvVar("MODEL_PATH", modelPath, null));
     env.add(new EnvVar("BACKEND", served.backend(), null));
     env.add(new EnvVar("PORT", String.valueOf(settings.port()), null));
+    env.add(new EnvVar("MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
     if ("tensorrt".equals(served.backend())) {
       // The plan's shape profile bounds what a request may ask: more rows or a longer sequence is
       // the client's 400, never a failed run that would count against the canary. (ONNX Runtime
@@ -258,7 +269,7 @@ public final class ServingResources {
     return new ProbeBuilder()
         .withNewHttpGet()
         .withPath(path)
-        .withPort(new IntOrString("http"))
+        .withPort(new IntOrString("management"))
         .endHttpGet()
         .withPeriodSeconds(5)
         // Explicit: the default second is short for a JVM pausing under load.

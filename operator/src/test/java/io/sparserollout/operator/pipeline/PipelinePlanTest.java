@@ -30,6 +30,30 @@ class PipelinePlanTest {
   }
 
   @Test
+  void eachStageChecksTheDigestItsProducerReported() {
+    SparseModel model =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("quantization").put("mode", "int8-ptq");
+            });
+    var status = new io.sparserollout.api.v1alpha1.SparseModelStatus();
+    status.setCompletedStages(
+        List.of(
+            new io.sparserollout.api.v1alpha1.StageCompletion("prune", "j1", "u1", "t", "aa"),
+            new io.sparserollout.api.v1alpha1.StageCompletion("finetune", "j2", "u2", "t", "bb"),
+            new io.sparserollout.api.v1alpha1.StageCompletion("quantize", "j3", "u3", "t", "cc")));
+    var context = StageContext.of(model, "r", status);
+
+    assertThat(StageHandler.of(Stage.FINETUNE).command(context).toArgs())
+        .containsSubsequence("--expect-sha256", "aa");
+    assertThat(StageHandler.of(Stage.QUANTIZE).command(context).toArgs())
+        .containsSubsequence("--expect-sha256", "bb");
+    assertThat(StageHandler.of(Stage.BUILD_ENGINE).command(context).toArgs())
+        .containsSubsequence("--expect-sha256", "cc");
+  }
+
+  @Test
   void revisionIgnoresRolloutButNotThePipeline() {
     String base = Revision.of(Fixtures.minilm().getSpec());
 

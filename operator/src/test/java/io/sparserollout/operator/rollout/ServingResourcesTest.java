@@ -92,8 +92,13 @@ class ServingResourcesTest {
         .doesNotContainKey("MAX_DIMENSION")
         .containsEntry(
             "SHADOW_BASELINE_URL", "http://minilm-cpu-baseline.ml.svc:8080/v2/models/minilm-cpu")
-        .containsEntry("SHADOW_FRACTION", "0.25");
-    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/v2/health/ready");
+        .containsEntry("SHADOW_FRACTION", "0.25")
+        .containsEntry("MANAGEMENT_PORT", "8082");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
+    assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+    assertThat(c.getPorts())
+        .extracting(p -> p.getName() + ":" + p.getContainerPort())
+        .containsExactly("http:8080", "management:8082");
     assertThat(c.getReadinessProbe().getTimeoutSeconds()).isEqualTo(2);
     assertThat(c.getVolumeMounts())
         .extracting(m -> m.getMountPath())

@@ -5,7 +5,6 @@ import io.sparserollout.sparsify.engine.EngineBuilder;
 import io.sparserollout.sparsify.engine.EngineRequest;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EngineResult;
-import io.sparserollout.stage.Sha256;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -46,11 +45,7 @@ final class BuildEngineCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path input = run.input(model);
-    String mismatch = Sha256.mismatch(input, expectSha256);
-    if (mismatch != null) {
-      throw new SparsifyException(mismatch);
-    }
+    Path input = run.input(model, expectSha256);
     EngineResult result =
         EngineBuilder.forBackend(backend)
             .build(

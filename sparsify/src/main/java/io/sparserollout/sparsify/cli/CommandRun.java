@@ -1,5 +1,6 @@
 package io.sparserollout.sparsify.cli;
 
+import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.store.Locations;
 import io.sparserollout.stage.Cli;
 import java.io.PrintWriter;
@@ -27,6 +28,19 @@ final class CommandRun {
 
   Path input(String location) {
     return locations.input(location);
+  }
+
+  /**
+   * An input that must be the artifact its stage reported: a file whose SHA-256 differs (replaced
+   * after that stage) is refused. No expected digest, no check.
+   */
+  Path input(String location, String expectSha256) {
+    Path input = locations.input(location);
+    String mismatch = io.sparserollout.stage.Sha256.mismatch(input, expectSha256);
+    if (mismatch != null) {
+      throw new SparsifyException(mismatch);
+    }
+    return input;
   }
 
   Path output(String location) {

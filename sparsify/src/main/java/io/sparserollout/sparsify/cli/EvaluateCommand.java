@@ -8,7 +8,6 @@ import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EvaluationResult;
-import io.sparserollout.stage.Sha256;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -66,11 +65,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, false);
     Path densePath = run.input(dense);
-    Path candidatePath = run.input(candidate);
-    String mismatch = Sha256.mismatch(candidatePath, expectSha256);
-    if (mismatch != null) {
-      throw new SparsifyException(mismatch);
-    }
+    Path candidatePath = run.input(candidate, expectSha256);
     Vocabulary.check(OnnxModel.load(densePath), batches);
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
     List<String> labelLines = labels == null ? null : lines(labels, "labels");

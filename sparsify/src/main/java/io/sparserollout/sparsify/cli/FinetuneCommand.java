@@ -38,6 +38,11 @@ final class FinetuneCommand implements Callable<Integer> {
   String init;
 
   @Option(
+      names = Cli.EXPECT_SHA256,
+      description = "refuse an --init whose SHA-256 differs (the digest prune reported)")
+  String expectSha256;
+
+  @Option(
       names = Cli.INCLUDE,
       description =
           "a regex of weights to prune when starting from the dense weights (repeat for more)")
@@ -158,6 +163,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // The student first: a replaced one is refused before any data is read.
+    Path initPath = init == null ? null : run.input(init, expectSha256);
     if (noDistillation && labels == null) {
       throw new SparsifyException(
           "--no-distillation trains on the task loss alone, which needs --labels (a class per"
@@ -220,7 +227,7 @@ final class FinetuneCommand implements Callable<Integer> {
         FineTuner.run(
             new FineTuner.Inputs(
                 run.input(dense),
-                init == null ? null : run.input(init),
+                initPath,
                 new LayerFinder(include, exclude),
                 trainingData,
                 evalBatches,

@@ -43,9 +43,14 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(names = Cli.SAMPLES, defaultValue = "128")
   int samples;
 
+  @Option(
+      names = Cli.EXPECT_SHA256,
+      description = "refuse a --model whose SHA-256 differs (the digest its stage reported)")
+  String expectSha256;
+
   @Override
   public Integer call() {
-    OnnxModel onnx = OnnxModel.load(run.input(model));
+    OnnxModel onnx = OnnxModel.load(run.input(model, expectSha256));
     List<String> sentences =
         Sentences.first(Sentences.read(run.input(calibration), "calibration"), samples);
     List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, true);

@@ -54,6 +54,7 @@ class CommandLineContractTest {
             false,
             "labels.txt",
             false,
+            "0".repeat(64),
             "r.json"),
         new FineTuneArgs(
             "d.onnx",
@@ -70,8 +71,10 @@ class CommandLineContractTest {
             true,
             null,
             true,
+            null,
             "r.json"),
-        new QuantizeArgs("f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "r.json"),
+        new QuantizeArgs(
+            "f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "0".repeat(64), "r.json"),
         new BuildEngineArgs(
             "onnxruntime",
             "fp32",

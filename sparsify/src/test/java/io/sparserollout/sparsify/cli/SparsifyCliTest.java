@@ -139,6 +139,42 @@ class SparsifyCliTest {
                 digest))
         .isEqualTo(2);
     assertThat(err.toString()).contains("is not the artifact recorded for it");
+    err.getBuffer().setLength(0);
+    assertThat(
+            run(
+                "quantize",
+                "--model",
+                pruned.toString(),
+                "--out",
+                dir.resolve("q.onnx").toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--calibration",
+                sentences.toString(),
+                "--expect-sha256",
+                digest))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("is not the artifact recorded for it");
+    err.getBuffer().setLength(0);
+    assertThat(
+            run(
+                "finetune",
+                "--dense",
+                encoder.toString(),
+                "--init",
+                pruned.toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--train",
+                sentences.toString(),
+                "--out",
+                dir.resolve("f.onnx").toString(),
+                "--expect-sha256",
+                digest))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("is not the artifact recorded for it");
+    assertThat(dir.resolve("q.onnx")).doesNotExist();
+    assertThat(dir.resolve("f.onnx")).doesNotExist();
   }
 
   @Test
