@@ -32,6 +32,8 @@ public class ManagementServer {
       // The serving port's address: a pod's, or one of several on a shared host.
       @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host)
       throws Exception {
+    // Listen only once the model is loaded: until then the startup probe's allowance applies.
+    model.name();
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
     this.server =
         vertx

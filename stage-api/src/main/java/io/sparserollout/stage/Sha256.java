@@ -17,8 +17,29 @@ import java.util.HexFormat;
 public final class Sha256 {
   private Sha256() {}
 
-  /** Lower-case hex SHA-256 of the file's bytes. */
+  /** The suffix of the external-data file sparsify writes beside a model over 2 GB. */
+  public static final String EXTERNAL_DATA_SUFFIX = ".data";
+
+  /**
+   * Lower-case hex SHA-256 of the file's bytes; for a model with its weights in a {@code NAME.data}
+   * file beside it, of both files' digests, so replacing the weights is caught too.
+   */
   public static String of(Path file) {
+    String own = bytes(file);
+    Path data = file.resolveSibling(file.getFileName() + EXTERNAL_DATA_SUFFIX);
+    if (!Files.isRegularFile(data)) {
+      return own;
+    }
+    try {
+      MessageDigest both = MessageDigest.getInstance("SHA-256");
+      both.update((own + "\n" + bytes(data)).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return HexFormat.of().formatHex(both.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String bytes(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       byte[] buffer = new byte[1 << 16];

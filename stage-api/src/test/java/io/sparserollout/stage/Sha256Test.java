@@ -23,4 +23,16 @@ class Sha256Test {
         .contains("is not the artifact recorded for it")
         .contains(abc);
   }
+
+  @Test
+  void replacedExternalWeightsChangeTheModelsDigest() throws Exception {
+    Path model = Files.writeString(dir.resolve("big.onnx"), "graph");
+    String alone = Sha256.of(model);
+    Files.writeString(dir.resolve("big.onnx.data"), "weights");
+    String withData = Sha256.of(model);
+
+    assertThat(withData).isNotEqualTo(alone);
+    Files.writeString(dir.resolve("big.onnx.data"), "other weights");
+    assertThat(Sha256.mismatch(model, withData)).contains("is not the artifact recorded for it");
+  }
 }

@@ -1,16 +1,16 @@
 package io.sparserollout.operator.pipeline;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.sparserollout.api.v1alpha1.ArtifactStore;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The pipeline revision of a spec: a short hash of everything that changes the produced model.
@@ -21,9 +21,14 @@ public final class Revision {
       JsonMapper.builder()
           .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
           .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-          // An optional field added later leaves the revisions of specs that do not set it alone.
-          .serializationInclusion(JsonInclude.Include.NON_NULL)
           .build();
+
+  /**
+   * Store fields that say how the store is reached, not what is in it, added after revisions were
+   * first computed: left out, so they neither start a new pipeline nor change existing revisions.
+   */
+  private static final List<String> ACCESS_ONLY =
+      List.of("serviceAccountName", "region", "allowInsecureHttp");
 
   private Revision() {}
 
@@ -31,14 +36,7 @@ public final class Revision {
     SparseModelSpec pipelineOnly =
         new SparseModelSpec(
             spec.source(),
-            // Where artifacts live changes them; how the store is reached does not.
-            new ArtifactStore(
-                spec.artifactStore().uri(),
-                spec.artifactStore().endpoint(),
-                null,
-                null,
-                null,
-                null),
+            spec.artifactStore(),
             spec.sparsity(),
             spec.quantization(),
             spec.fineTuning(),
@@ -46,10 +44,12 @@ public final class Revision {
             spec.evaluation(),
             spec.gate(),
             null);
+    ObjectNode tree = CANONICAL.valueToTree(pipelineOnly);
+    ((ObjectNode) tree.get("artifactStore")).remove(ACCESS_ONLY);
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256")
-              .digest(CANONICAL.writeValueAsString(pipelineOnly).getBytes(StandardCharsets.UTF_8));
+              .digest(CANONICAL.writeValueAsString(tree).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 5);
     } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);

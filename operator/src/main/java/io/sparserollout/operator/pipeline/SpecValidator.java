@@ -37,11 +37,14 @@ public final class SpecValidator {
   private static final Pattern HOSTNAME =
       Pattern.compile("(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
-  /** The longest duration a rollout setting may hold (a year): beyond it time arithmetic fails. */
+  /** A ServiceAccount name: a DNS-1123 subdomain. */
   private static final Pattern SUBDOMAIN =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
 
-  private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z0-9]+)+");
+  /** A region name as AWS and S3-compatible stores spell them (eu-west-1, garage, default). */
+  private static final Pattern REGION = Pattern.compile("[a-z0-9]([-_a-z0-9]{0,62})");
+
+  /** The longest duration a rollout setting may hold (a year): beyond it time arithmetic fails. */
   private static final Duration LONGEST = Duration.ofDays(365);
 
   /** The problems of the resource's name and of its spec. */
@@ -173,10 +176,12 @@ public final class SpecValidator {
               + " subdomain)");
     }
     if (store.region() != null && !REGION.matcher(store.region()).matches()) {
-      problems.add("spec.artifactStore.region: must be a region name such as eu-west-1");
+      problems.add(
+          "spec.artifactStore.region: must be a region name such as eu-west-1 (lower-case"
+              + " letters, digits, '-' and '_')");
     }
-    if (store.endpoint() == null) {
-      return;
+    if (store.endpoint() == null || store.endpoint().isBlank()) {
+      return; // AWS S3
     }
     URI endpoint;
     try {

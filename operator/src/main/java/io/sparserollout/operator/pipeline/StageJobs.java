@@ -116,7 +116,7 @@ public final class StageJobs {
         }
       }
       ArtifactStore store = model.getSpec().artifactStore();
-      if (store.endpoint() != null) {
+      if (store.endpoint() != null && !store.endpoint().isBlank()) {
         env.add(new EnvVar("SPARSIFY_S3_ENDPOINT", store.endpoint(), null));
       }
       if (Boolean.TRUE.equals(store.allowInsecureHttp())) {

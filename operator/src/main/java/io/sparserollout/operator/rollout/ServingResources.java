@@ -90,6 +90,9 @@ public final class ServingResources {
     List<VolumeMount> mounts = new ArrayList<>(storage.mounts());
     List<Container> init = new ArrayList<>();
     String modelPath = Storage.path(served.uri());
+    // The store's ServiceAccount only for the fetch, and its credentials kept out of the
+    // client-facing container.
+    String serviceAccount = served.needsFetch() ? StageJobs.serviceAccount(model) : null;
     if (served.needsFetch()) {
       modelPath = MODEL_DIR + "/" + served.uri().substring(served.uri().lastIndexOf('/') + 1);
       volumes.add(new VolumeBuilder().withName("model").withNewEmptyDir().endEmptyDir().build());
@@ -128,11 +131,7 @@ public final class ServingResources {
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(labels)
-        .withAnnotations(
-            Map.of(
-                "prometheus.io/scrape", "true",
-                "prometheus.io/port", String.valueOf(settings.port()),
-                "prometheus.io/path", "/metrics"))
+        .withAnnotations(podAnnotations(settings, serviceAccount))
         .endMetadata()
         .withNewSpec()
         .withNodeSelector(served.placement().nodeSelector())
@@ -140,7 +139,7 @@ public final class ServingResources {
         .withSecurityContext(PodSecurity.pod())
         // Neither stages nor inference pods talk to the API server.
         .withAutomountServiceAccountToken(false)
-        .withServiceAccountName(StageJobs.serviceAccount(model))
+        .withServiceAccountName(serviceAccount)
         .withVolumes(volumes)
         .withInitContainers(init)
         .withContainers(
@@ -263,6 +262,20 @@ public final class ServingResources {
             modelMount, new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())
         .withSecurityContext(PodSecurity.container())
         .build();
+  }
+
+  private static Map<String, String> podAnnotations(
+      ServingSettings settings, String serviceAccount) {
+    Map<String, String> annotations = new java.util.TreeMap<>();
+    annotations.put("prometheus.io/scrape", "true");
+    annotations.put("prometheus.io/port", String.valueOf(settings.port()));
+    annotations.put("prometheus.io/path", "/metrics");
+    if (serviceAccount != null) {
+      // EKS's IRSA and Pod Identity webhooks then leave the serving container without AWS
+      // credentials; only the fetch init container gets them.
+      annotations.put("eks.amazonaws.com/skip-containers", "inference");
+    }
+    return annotations;
   }
 
   private static Probe probe(String path, int failureThreshold) {

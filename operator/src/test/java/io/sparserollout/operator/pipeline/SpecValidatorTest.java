@@ -85,7 +85,7 @@ class SpecValidatorTest {
                 spec.with("artifactStore")
                     .put("uri", "s3://bucket/prefix")
                     .put("serviceAccountName", "Model_Store")
-                    .put("region", "Europe"));
+                    .put("region", "Europe West"));
 
     assertThat(SpecValidator.problems(irsa.getSpec())).isEmpty();
     assertThat(SpecValidator.problems(bad.getSpec()))

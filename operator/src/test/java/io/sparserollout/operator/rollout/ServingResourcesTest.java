@@ -215,4 +215,40 @@ class ServingResourcesTest {
         .containsEntry("sparserollout.io/revision", "dense")
         .doesNotContainKey("app.kubernetes.io/managed-by");
   }
+
+  @Test
+  void onlyAPodFetchingFromS3RunsAsTheStoresServiceAccountAndItsServerGetsNoCredentials() {
+    SparseModel s3 =
+        Fixtures.minilm(
+            s ->
+                s.with("artifactStore")
+                    .put("uri", "s3://ml-artifacts/sparse")
+                    .put("serviceAccountName", "store-reader"));
+    var fetching =
+        ServingResources.deployment(s3, ServedModel.revision(s3, REV, null), 1, SETTINGS)
+            .getSpec()
+            .getTemplate();
+    SparseModel onPvc = Fixtures.minilm();
+    var mounted =
+        ServingResources.deployment(onPvc, ServedModel.revision(onPvc, REV, null), 1, SETTINGS)
+            .getSpec()
+            .getTemplate();
+
+    assertThat(fetching.getSpec().getServiceAccountName()).isEqualTo("store-reader");
+    assertThat(fetching.getSpec().getInitContainers())
+        .extracting(c -> c.getName())
+        .contains("fetch-model");
+    assertThat(fetching.getMetadata().getAnnotations())
+        .containsEntry("eks.amazonaws.com/skip-containers", "inference");
+    assertThat(mounted.getSpec().getServiceAccountName()).isNull();
+    assertThat(mounted.getMetadata().getAnnotations())
+        .doesNotContainKey("eks.amazonaws.com/skip-containers");
+  }
+
+  @Test
+  void theServingPortCannotBeTheProbesPort() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new ServingSettings("i", "s", ServingResources.MANAGEMENT_PORT))
+        .hasMessageContaining("the inference pod answers its probes there");
+  }
 }

@@ -32,7 +32,7 @@ import java.util.Optional;
  * share the bookkeeping of replaced weights, kept in one class.
  */
 public final class OnnxModel {
-  private static final String EXTERNAL_SUFFIX = ".data";
+  private static final String EXTERNAL_SUFFIX = io.sparserollout.stage.Sha256.EXTERNAL_DATA_SUFFIX;
   private final ModelProto.Builder proto;
   private final Path directory;
   private final Map<String, Integer> initializerIndex = new HashMap<>();

@@ -2,20 +2,20 @@ package io.sparserollout.sparsify.store;
 
 import io.sparserollout.sparsify.SparsifyException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
+import software.amazon.awssdk.auth.credentials.ContainerCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -25,8 +25,10 @@ import software.amazon.awssdk.core.sync.ResponseTransformer;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * Reads and writes S3 objects with the AWS SDK: multipart above {@link #MIN_PART_SIZE}, retries
@@ -39,7 +41,9 @@ public final class S3Store implements AutoCloseable {
   public static final long MIN_PART_SIZE = 64L << 20;
 
   private static final int MAX_PARTS = 10_000;
-  private static final int MAX_ERROR_CHARS = 300;
+  private static final int MAX_ERROR_CHARS = 600;
+  // The credential chain's account of each source it tried is long but is the useful part.
+  private static final int MAX_CREDENTIALS_ERROR_CHARS = 1500;
   private final S3Client client;
   private final String endpoint;
 
@@ -53,32 +57,40 @@ public final class S3Store implements AutoCloseable {
    * default credential chain.
    */
   public static S3Store fromEnvironment() {
-    return create(System.getenv(), DefaultCredentialsProvider.builder().build());
+    return create(System.getenv(), podCredentials());
+  }
+
+  /**
+   * Keys from the environment (with a session token), IRSA's web-identity token, EKS Pod Identity
+   * or a profile file: never the node's instance role, which a pod should not borrow.
+   */
+  static AwsCredentialsProvider podCredentials() {
+    return AwsCredentialsProviderChain.builder()
+        .credentialsProviders(
+            EnvironmentVariableCredentialsProvider.create(),
+            WebIdentityTokenFileCredentialsProvider.create(),
+            ContainerCredentialsProvider.builder().build(),
+            ProfileCredentialsProvider.create())
+        .reuseLastProviderEnabled(true)
+        .build();
   }
 
   static S3Store create(Map<String, String> env, AwsCredentialsProvider credentials) {
-    String endpoint = env.get("SPARSIFY_S3_ENDPOINT");
-    if (endpoint != null && endpoint.isBlank()) {
-      endpoint = null;
+    String endpoint = blankToNull(env.get("SPARSIFY_S3_ENDPOINT"));
+    // The SDK would also read these; they get the same https rule.
+    for (String other : new String[] {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
+      String value = blankToNull(env.get(other));
+      if (value != null) {
+        requireHttps(value, env);
+      }
     }
     if (endpoint != null) {
-      URI uri = URI.create(endpoint);
-      boolean http = "http".equals(uri.getScheme());
-      if (!http && !"https".equals(uri.getScheme())) {
-        throw new SparsifyException("SPARSIFY_S3_ENDPOINT " + endpoint + " is not an http(s) URL");
-      }
-      if (http && !"true".equals(env.get("SPARSIFY_S3_ALLOW_HTTP"))) {
-        throw new SparsifyException(
-            "the S3 endpoint "
-                + endpoint
-                + " is plain http, which exposes credentials and artifacts on the network; use"
-                + " https, or allow http explicitly (spec.artifactStore.allowInsecureHttp,"
-                + " SPARSIFY_S3_ALLOW_HTTP=true)");
-      }
+      requireHttps(endpoint, env);
     }
+    String region = blankToNull(env.get("AWS_REGION"));
     var builder =
         S3Client.builder()
-            .region(Region.of(env.getOrDefault("AWS_REGION", "us-east-1")))
+            .region(Region.of(region == null ? "us-east-1" : region))
             .credentialsProvider(credentials)
             .httpClientBuilder(
                 Apache5HttpClient.builder()
@@ -101,6 +113,32 @@ public final class S3Store implements AutoCloseable {
     return new S3Store(builder.build(), endpoint);
   }
 
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value.strip();
+  }
+
+  private static void requireHttps(String endpoint, Map<String, String> env) {
+    URI uri;
+    try {
+      uri = new URI(endpoint);
+    } catch (java.net.URISyntaxException e) {
+      throw new SparsifyException(
+          "the S3 endpoint " + endpoint + " is not a URL: " + e.getReason());
+    }
+    boolean http = "http".equals(uri.getScheme());
+    if ((!http && !"https".equals(uri.getScheme())) || uri.getHost() == null) {
+      throw new SparsifyException("the S3 endpoint " + endpoint + " is not an http(s) URL");
+    }
+    if (http && !"true".equals(env.get("SPARSIFY_S3_ALLOW_HTTP"))) {
+      throw new SparsifyException(
+          "the S3 endpoint "
+              + endpoint
+              + " is plain http, which exposes credentials and artifacts on the network; use"
+              + " https, or allow http explicitly (spec.artifactStore.allowInsecureHttp,"
+              + " SPARSIFY_S3_ALLOW_HTTP=true)");
+    }
+  }
+
   public void download(String bucket, String key, Path target) {
     String where = "cannot read s3://" + bucket + "/" + key;
     try {
@@ -109,7 +147,7 @@ public final class S3Store implements AutoCloseable {
       Files.deleteIfExists(partial);
       client.getObject(r -> r.bucket(bucket).key(key), ResponseTransformer.toFile(partial));
       Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
+    } catch (IOException | java.io.UncheckedIOException e) {
       throw new SparsifyException(where + ": " + e.getMessage(), e);
     } catch (SdkException e) {
       throw failure(where, e);
@@ -126,7 +164,7 @@ public final class S3Store implements AutoCloseable {
       } else {
         uploadInParts(source, bucket, key, size, partSize);
       }
-    } catch (IOException e) {
+    } catch (IOException | java.io.UncheckedIOException e) {
       throw new SparsifyException(where + ": " + e.getMessage(), e);
     } catch (SdkException e) {
       throw failure(where, e);
@@ -147,68 +185,51 @@ public final class S3Store implements AutoCloseable {
   }
 
   /** Parts stream from the file at their offset; a failed upload is aborted, not left billed. */
-  private void uploadInParts(Path source, String bucket, String key, long size, long partSize) {
-    String uploadId = client.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
+  private void uploadInParts(Path source, String bucket, String key, long size, long partSize)
+      throws IOException {
+    // On AWS every part carries a CRC32 that the completion repeats; S3-compatible stores get none.
+    ChecksumAlgorithm checksum = endpoint == null ? ChecksumAlgorithm.CRC32 : null;
+    String uploadId =
+        client
+            .createMultipartUpload(r -> r.bucket(bucket).key(key).checksumAlgorithm(checksum))
+            .uploadId();
     try {
       List<CompletedPart> parts = new ArrayList<>();
       for (int number = 1; (long) (number - 1) * partSize < size; number++) {
         long offset = (number - 1) * partSize;
         long length = Math.min(partSize, size - offset);
         int partNumber = number;
-        String etag =
-            client
-                .uploadPart(
-                    r ->
-                        r.bucket(bucket)
-                            .key(key)
-                            .uploadId(uploadId)
-                            .partNumber(partNumber)
-                            .contentLength(length),
-                    RequestBody.fromContentProvider(
-                        () -> slice(source, offset, length), length, "application/octet-stream"))
-                .eTag();
-        parts.add(CompletedPart.builder().partNumber(partNumber).eTag(etag).build());
+        FileSlice slice = new FileSlice(source, offset, length);
+        try {
+          UploadPartResponse part =
+              client.uploadPart(
+                  r ->
+                      r.bucket(bucket)
+                          .key(key)
+                          .uploadId(uploadId)
+                          .partNumber(partNumber)
+                          .contentLength(length)
+                          .checksumAlgorithm(checksum),
+                  RequestBody.fromContentProvider(slice, length, "application/octet-stream"));
+          parts.add(
+              CompletedPart.builder()
+                  .partNumber(partNumber)
+                  .eTag(part.eTag())
+                  .checksumCRC32(part.checksumCRC32())
+                  .build());
+        } finally {
+          slice.close();
+        }
       }
       client.completeMultipartUpload(
           r -> r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | IOException e) {
       try {
         client.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
       } catch (SdkException abortFailed) {
         e.addSuppressed(abortFailed);
       }
       throw e;
-    }
-  }
-
-  private static InputStream slice(Path source, long offset, long length) {
-    try {
-      FileChannel channel = FileChannel.open(source, StandardOpenOption.READ).position(offset);
-      return new java.io.FilterInputStream(Channels.newInputStream(channel)) {
-        private long left = length;
-
-        @Override
-        public int read() throws IOException {
-          if (left <= 0) {
-            return -1;
-          }
-          int b = super.read();
-          left -= b < 0 ? 0 : 1;
-          return b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int from, int count) throws IOException {
-          if (left <= 0) {
-            return -1;
-          }
-          int n = super.read(buffer, from, (int) Math.min(count, left));
-          left -= Math.max(n, 0);
-          return n;
-        }
-      };
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -226,24 +247,34 @@ public final class S3Store implements AutoCloseable {
               + details.errorCode()
               + (details.errorMessage() == null ? "" : ": " + details.errorMessage());
     } else if (e instanceof SdkClientException
-        && String.valueOf(e.getMessage()).contains("credentials")) {
+        && String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
+      // The chain's own account of each source follows the hint, cut.
       detail =
-          "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN"
-              + " for temporary ones), or run with a web identity (AWS_ROLE_ARN and"
-              + " AWS_WEB_IDENTITY_TOKEN_FILE) or pod identity";
+          "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with"
+              + " AWS_SESSION_TOKEN for temporary ones), or run with a web identity (AWS_ROLE_ARN and"
+              + " AWS_WEB_IDENTITY_TOKEN_FILE) or pod identity; "
+              + sources(e.getMessage());
     } else if (e instanceof SdkClientException) {
       detail =
-          "cannot reach the S3 endpoint "
+          "request to the S3 endpoint "
               + (endpoint == null ? "(AWS)" : endpoint)
-              + ": "
+              + " failed: "
               + e.getMessage();
     } else {
-      detail = e.getMessage();
+      detail = String.valueOf(e.getMessage());
     }
-    if (detail.length() > MAX_ERROR_CHARS) {
-      detail = detail.substring(0, MAX_ERROR_CHARS) + "…";
+    int max =
+        detail.startsWith("no S3 credentials") ? MAX_CREDENTIALS_ERROR_CHARS : MAX_ERROR_CHARS;
+    if (detail.length() > max) {
+      detail = detail.substring(0, max) + "…";
     }
     return new SparsifyException(where + ": " + detail, e);
+  }
+
+  /** "[Provider(): why, ...]" from the chain's message, without its long preamble. */
+  private static String sources(String chainMessage) {
+    int list = chainMessage.indexOf(" : [");
+    return list < 0 ? chainMessage : chainMessage.substring(list + 3);
   }
 
   @Override

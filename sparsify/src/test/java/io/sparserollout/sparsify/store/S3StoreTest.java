@@ -35,4 +35,28 @@ class S3StoreTest {
             AnonymousCredentialsProvider.create())
         .close();
   }
+
+  @Test
+  void anHttpEndpointTheSdkWouldReadFromTheEnvironmentIsRefusedToo() {
+    assertThatThrownBy(
+            () ->
+                S3Store.create(
+                    Map.of("AWS_ENDPOINT_URL_S3", "http://minio:9000"),
+                    AnonymousCredentialsProvider.create()))
+        .hasMessageContaining("is plain http");
+    assertThatThrownBy(
+            () ->
+                S3Store.create(
+                    Map.of("SPARSIFY_S3_ENDPOINT", "https://bad host"),
+                    AnonymousCredentialsProvider.create()))
+        .isInstanceOf(SparsifyException.class)
+        .hasMessageContaining("is not a URL");
+  }
+
+  @Test
+  void aPodNeverBorrowsTheNodesInstanceRole() {
+    assertThat(S3Store.podCredentials().toString())
+        .contains("WebIdentityTokenFileCredentialsProvider", "ContainerCredentialsProvider")
+        .doesNotContain("InstanceProfile");
+  }
 }
