@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Prints the path of a Prometheus server binary for tests: $PROMETHEUS when set, otherwise Debian's
-# prometheus package, downloaded (not installed: no root, no service started) and extracted once
-# into ${SPARSEROLLOUT_CACHE:-~/.cache/sparserollout}/prometheus/. Progress on stderr, the path on
+# Prints the path of a Prometheus server binary for tests (`scripts/prometheus.sh promtool`: of its
+# promtool): $PROMETHEUS when set, otherwise Debian's prometheus package, downloaded (not
+# installed: no root, no service started) and extracted once into
+# ${SPARSEROLLOUT_CACHE:-~/.cache/sparserollout}/prometheus/. Progress on stderr, the path on
 # stdout.
 set -euo pipefail
-if [[ -n "${PROMETHEUS:-}" ]]; then
+tool=${1:-prometheus}
+if [[ "$tool" != prometheus && "$tool" != promtool ]]; then
+  echo "usage: $0 [prometheus|promtool]" >&2
+  exit 2
+fi
+if [[ "$tool" == prometheus && -n "${PROMETHEUS:-}" ]]; then
   echo "$PROMETHEUS"
   exit 0
 fi
@@ -18,5 +24,5 @@ if [[ ! -x "$dest/usr/bin/prometheus" ]]; then
   mkdir -p "$dest"
   dpkg-deb -x "$work"/prometheus_*.deb "$dest"
 fi
-"$dest/usr/bin/prometheus" --version >&2
-echo "$dest/usr/bin/prometheus"
+"$dest/usr/bin/$tool" --version >&2
+echo "$dest/usr/bin/$tool"

@@ -249,6 +249,30 @@ class V2ApiTest {
   }
 
   @Test
+  void everyInferenceMetricTheShippedAlertsUseIsExported() throws Exception {
+    assertServes(GOOD);
+    String rules =
+        java.nio.file.Files.readString(
+            java.nio.file.Path.of("../manifests/monitoring/alerts.rules.yaml"));
+    java.util.Set<String> used = new java.util.TreeSet<>();
+    var names = java.util.regex.Pattern.compile("\\b(?:inference|shadow)_[a-z_]+").matcher(rules);
+    while (names.find()) {
+      used.add(names.group());
+    }
+    assertThat(used).contains("inference_requests_total", "shadow_agreement_sum");
+
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              String metrics = given().get("/metrics").asString();
+              for (String name : used) {
+                assertThat(metrics).as(name).containsPattern("(?m)^" + name + "[{ ]");
+              }
+            });
+  }
+
+  @Test
   void aRequestForBinaryOutputsIsMirroredAsJson() {
     double compared = metric(given().get("/metrics").asString(), "shadow_requests_total");
     given()

@@ -115,7 +115,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private UpdateControl<SparseModel> reconcileModel(
       SparseModel model, Context<SparseModel> context) {
     KubernetesClient client = context.getClient();
-    EventRecorder events = new EventRecorder(client);
+    EventRecorder events = new EventRecorder(client, metrics::event);
     SparseModelStatus status = statuses.begin(model);
     Phase before = status.getPhase();
     if (!pipeline.validate(model, status, before, events)) {

@@ -84,7 +84,21 @@ class PipelineIT {
         .contains("sparserollout_gate_results_total{verdict=\"passed\"}")
         .contains(
             "sparserollout_stage_duration_seconds_count{outcome=\"succeeded\",stage=\"prune\"}")
-        .contains("sparserollout_phase_transitions_total{phase=\"gate_passed\"}");
+        .contains("sparserollout_phase_transitions_total{phase=\"gate_passed\"}")
+        .contains("sparserollout_events_total{reason=\"GatePassed\",type=\"Normal\"}");
+    // Every operator metric the shipped alerts use is one the operator exports.
+    var used =
+        java.util.regex.Pattern.compile("\\bsparserollout_[a-z_]+")
+            .matcher(
+                java.nio.file.Files.readString(
+                    java.nio.file.Path.of("../manifests/monitoring/alerts.rules.yaml")))
+            .results()
+            .map(java.util.regex.MatchResult::group)
+            .distinct()
+            .toList();
+    assertThat(used).isNotEmpty();
+    assertThat(used)
+        .allSatisfy(name -> assertThat(metrics).containsPattern("(?m)^" + name + "[{ ]"));
 
     // Reconciling an unchanged resource writes nothing: its resourceVersion stays put.
     String version = done.getMetadata().getResourceVersion();

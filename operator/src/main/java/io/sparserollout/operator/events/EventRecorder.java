@@ -50,6 +50,10 @@ public final class EventRecorder {
       this.warning = warning;
     }
 
+    public boolean warning() {
+      return warning;
+    }
+
     public String camelCase() {
       StringBuilder out = new StringBuilder();
       for (String part : name().split("_")) {
@@ -60,14 +64,25 @@ public final class EventRecorder {
   }
 
   private final KubernetesClient client;
+  private final java.util.function.Consumer<Reason> counter;
   private final java.util.List<Runnable> pending = new java.util.ArrayList<>();
 
   public EventRecorder(KubernetesClient client) {
+    this(client, reason -> {});
+  }
+
+  /** Each event, once written, is also counted (the metric alerts are written on). */
+  public EventRecorder(KubernetesClient client, java.util.function.Consumer<Reason> counter) {
     this.client = client;
+    this.counter = counter;
   }
 
   public void record(SparseModel model, Reason reason, String message) {
-    pending.add(() -> create(model, reason, message));
+    pending.add(
+        () -> {
+          create(model, reason, message);
+          counter.accept(reason);
+        });
   }
 
   /** Creates the events recorded so far. */

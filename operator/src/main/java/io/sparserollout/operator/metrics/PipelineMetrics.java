@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.pipeline.Stage;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -33,6 +34,21 @@ public class PipelineMetrics {
               to == Phase.GATE_PASSED ? "passed" : "failed")
           .increment();
     }
+  }
+
+  /**
+   * Counts an event the operator recorded on a model, by reason and type: what the shipped alerts
+   * fire on (StageFailed, StageBlocked, RolledBack, ...), without one series per model.
+   */
+  public void event(EventRecorder.Reason reason) {
+    registry
+        .counter(
+            "sparserollout.events",
+            "reason",
+            reason.camelCase(),
+            "type",
+            reason.warning() ? "Warning" : "Normal")
+        .increment();
   }
 
   /** Records how long a finished stage's Job ran. */
