@@ -364,11 +364,52 @@ class RolloutIT {
     String revision = Revision.of(model.getSpec());
     ns.passPipeline(model, revision);
     ns.awaitPhase(model, Phase.ROLLING_OUT, ROLLOUT);
+    assertThat(plugin("status", "minilm", "-n", ns.name()).output())
+        .contains("phase:       RollingOut")
+        .contains("canary:      " + revision + " at 50% (step 0)");
 
-    ns.annotate(model, RolloutPlanner.PROMOTE_ANNOTATION, revision);
+    // As an operator types it: kubectl finds the plugin on PATH.
+    var promoted = plugin("promote", "minilm", "-n", ns.name());
 
+    assertThat(promoted.output())
+        .contains("asked to promote canary " + revision)
+        .contains("sparserollout.io/promote=" + revision);
     SparseModel done = ns.awaitPhase(model, Phase.PROMOTED, Duration.ofSeconds(30));
     assertThat(done.getStatus().getRollout().message()).contains("promoted by the");
+    var nothingToAbort = plugin("abort", "minilm", "-n", ns.name());
+    assertThat(nothingToAbort.exitCode()).isEqualTo(1);
+    assertThat(nothingToAbort.output()).contains("minilm has no canary to abort (phase Promoted)");
+    assertThat(plugin("promote", "absent", "-n", ns.name()).output()).contains("not found");
+  }
+
+  /** {@code kubectl sparserollout ...} with bin/ on PATH, as the admin's kubeconfig. */
+  private static io.sparserollout.testing.Kubectl.Result plugin(String... args) {
+    java.util.List<String> command =
+        new java.util.ArrayList<>(java.util.List.of("kubectl", "sparserollout"));
+    command.addAll(java.util.List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder
+        .environment()
+        .put(
+            "PATH",
+            java.nio.file.Path.of("../bin").toAbsolutePath().normalize()
+                + ":"
+                + io.sparserollout.testing.ControlPlaneBinaries.directory()
+                + ":"
+                + System.getenv("PATH"));
+    builder
+        .environment()
+        .put("KUBECONFIG", RealApiServerResource.apiServer().kubeconfig().toString());
+    try {
+      Process process = builder.start();
+      String output =
+          new String(
+              process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      return new io.sparserollout.testing.Kubectl.Result(process.exitValue(), output);
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
