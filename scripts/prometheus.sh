@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the path of a Prometheus server binary for tests (`scripts/prometheus.sh promtool`: of its
-# promtool): $PROMETHEUS when set, otherwise Debian's prometheus package, downloaded (not
+# promtool): $PROMETHEUS (or $PROMTOOL) when set, otherwise Debian's prometheus package, downloaded (not
 # installed: no root, no service started) and extracted once into
 # ${SPARSEROLLOUT_CACHE:-~/.cache/sparserollout}/prometheus/. Progress on stderr, the path on
 # stdout.
@@ -12,6 +12,10 @@ if [[ "$tool" != prometheus && "$tool" != promtool ]]; then
 fi
 if [[ "$tool" == prometheus && -n "${PROMETHEUS:-}" ]]; then
   echo "$PROMETHEUS"
+  exit 0
+fi
+if [[ "$tool" == promtool && -n "${PROMTOOL:-}" ]]; then
+  echo "$PROMTOOL"
   exit 0
 fi
 cache_root=${SPARSEROLLOUT_CACHE:-$HOME/.cache/sparserollout}

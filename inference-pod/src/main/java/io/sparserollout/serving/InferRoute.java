@@ -95,6 +95,21 @@ public class InferRoute {
     this.json = json;
     this.registry = registry;
     this.bodyLimit = bodyLimit.asLongValue();
+    // Every outcome's series exists from the start at 0: a rate() or increase() over a series
+    // that first appears at 1 misses that first request (the alerts would miss the first 5xx).
+    for (String outcome :
+        java.util.List.of(
+            ServingMetrics.SUCCESS,
+            ServingMetrics.CLIENT_ERROR,
+            ServingMetrics.OVERLOADED,
+            ServingMetrics.SERVER_ERROR)) {
+      registry.counter(
+          ServingMetrics.REQUESTS,
+          ServingMetrics.MODEL,
+          model.name(),
+          ServingMetrics.OUTCOME,
+          outcome);
+    }
     this.latency =
         Timer.builder(ServingMetrics.REQUEST_DURATION)
             .description("Inference request latency, parsing to response")

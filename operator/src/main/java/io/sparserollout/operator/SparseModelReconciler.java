@@ -86,7 +86,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     this.images = images;
     this.prometheus = prometheus;
     this.pipeline = new PipelineProgress(statuses, images, StageLimits.from(stageLimits));
-    this.servingPort = servingPort;
+    // A serving port the pods cannot use stops the operator at start, not every reconcile.
+    this.servingPort = ServingSettings.requireServingPort(servingPort);
     this.metrics = metrics;
   }
 

@@ -71,7 +71,7 @@ public final class EventRecorder {
     this(client, reason -> {});
   }
 
-  /** Each event, once written, is also counted (the metric alerts are written on). */
+  /** Each event is also counted when flushed, written or not (the metric alerts fire on). */
   public EventRecorder(KubernetesClient client, java.util.function.Consumer<Reason> counter) {
     this.client = client;
     this.counter = counter;

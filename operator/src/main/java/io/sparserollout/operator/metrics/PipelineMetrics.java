@@ -20,6 +20,11 @@ public class PipelineMetrics {
 
   public PipelineMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // Each reason's series exists from the start at 0: increase() over a series that first
+    // appears at 1 is 0, and the first StageFailed after a restart would never alert.
+    for (EventRecorder.Reason reason : EventRecorder.Reason.values()) {
+      counter(reason);
+    }
   }
 
   public void transition(Phase to) {
@@ -41,14 +46,16 @@ public class PipelineMetrics {
    * fire on (StageFailed, StageBlocked, RolledBack, ...), without one series per model.
    */
   public void event(EventRecorder.Reason reason) {
-    registry
-        .counter(
-            "sparserollout.events",
-            "reason",
-            reason.camelCase(),
-            "type",
-            reason.warning() ? "Warning" : "Normal")
-        .increment();
+    counter(reason).increment();
+  }
+
+  private io.micrometer.core.instrument.Counter counter(EventRecorder.Reason reason) {
+    return registry.counter(
+        "sparserollout.events",
+        "reason",
+        reason.camelCase(),
+        "type",
+        reason.warning() ? "Warning" : "Normal");
   }
 
   /** Records how long a finished stage's Job ran. */

@@ -9,11 +9,17 @@ package io.sparserollout.operator.rollout;
  */
 public record ServingSettings(String image, String fetchImage, int port) {
   public ServingSettings {
+    requireServingPort(port);
+  }
+
+  /** The port, unless the inference pod cannot serve there. */
+  public static int requireServingPort(int port) {
     if (port == ServingResources.MANAGEMENT_PORT) {
       throw new IllegalArgumentException(
-          "the serving port cannot be "
+          "sparserollout.serving.port cannot be "
               + port
               + ": the inference pod answers its probes there (MANAGEMENT_PORT)");
     }
+    return port;
   }
 }

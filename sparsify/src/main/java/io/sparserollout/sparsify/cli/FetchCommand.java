@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.cli;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.FetchResult;
+import io.sparserollout.stage.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,16 @@ final class FetchCommand implements Callable<Integer> {
         Files.createDirectories(out.toAbsolutePath().getParent());
       }
       Files.copy(source, out, StandardCopyOption.REPLACE_EXISTING);
-      long bytes = Files.size(out);
+      long modelBytes = Files.size(out);
+      long dataBytes = 0;
+      // A model's external-data weights (NAME.data) come along under the name the model expects.
+      Path data = source.resolveSibling(source.getFileName() + Sha256.EXTERNAL_DATA_SUFFIX);
+      if (Files.isRegularFile(data)) {
+        Path outData = out.resolveSibling(out.getFileName() + Sha256.EXTERNAL_DATA_SUFFIX);
+        Files.copy(data, outData, StandardCopyOption.REPLACE_EXISTING);
+        dataBytes = Files.size(outData);
+      }
+      long bytes = modelBytes + dataBytes;
       run.finish(
           Map.of("from", from, "out", out.toString(), "bytes", bytes),
           new FetchResult(out.toString(), bytes),

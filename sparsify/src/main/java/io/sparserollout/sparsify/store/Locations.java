@@ -1,6 +1,7 @@
 package io.sparserollout.sparsify.store;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.stage.Sha256;
 import io.sparserollout.stage.StoreUri;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,6 +37,14 @@ public final class Locations {
       String[] bk = bucketAndKey(location);
       Path local = inScratch(scratch().resolve("in").resolve(bk[0]).resolve(bk[1]), location);
       s3().download(bk[0], bk[1], local);
+      // A model over 2 GB keeps its weights beside it: they travel with it.
+      String data = bk[1] + Sha256.EXTERNAL_DATA_SUFFIX;
+      if (bk[1].endsWith(".onnx") && s3().exists(bk[0], data)) {
+        s3().download(
+                bk[0],
+                data,
+                local.resolveSibling(local.getFileName() + Sha256.EXTERNAL_DATA_SUFFIX));
+      }
       return local;
     }
     if (location.startsWith("https://") || location.startsWith("http://")) {
@@ -75,6 +84,10 @@ public final class Locations {
       }
     } else if (Files.exists(local)) {
       s3().upload(local, bucket, key);
+      Path data = local.resolveSibling(local.getFileName() + Sha256.EXTERNAL_DATA_SUFFIX);
+      if (Files.isRegularFile(data)) {
+        s3().upload(data, bucket, key + Sha256.EXTERNAL_DATA_SUFFIX);
+      }
     }
   }
 

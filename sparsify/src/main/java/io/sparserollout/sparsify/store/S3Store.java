@@ -171,6 +171,24 @@ public final class S3Store implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the object exists. A 404 is no, and so is a 403: without s3:ListBucket S3 answers a
+   * missing key with 403, while an object that is there and readable answers 200.
+   */
+  public boolean exists(String bucket, String key) {
+    try {
+      client.headObject(r -> r.bucket(bucket).key(key));
+      return true;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404 || e.statusCode() == 403) {
+        return false;
+      }
+      throw failure("cannot read s3://" + bucket + "/" + key, e);
+    } catch (SdkException e) {
+      throw failure("cannot read s3://" + bucket + "/" + key, e);
+    }
+  }
+
   /** The object's size in bytes. */
   public long size(String bucket, String key) {
     try {

@@ -80,6 +80,23 @@ class S3TransfersIT {
   }
 
   @Test
+  void aModelsExternalWeightsTravelWithIt() throws Exception {
+    Path model = Files.writeString(dir.resolve("ext.onnx"), "graph");
+    Files.writeString(dir.resolve("ext.onnx.data"), "weights");
+    try (S3Store store = s3.client()) {
+      store.upload(model, "models", "ext/model.onnx");
+      store.upload(dir.resolve("ext.onnx.data"), "models", "ext/model.onnx.data");
+    }
+    Path out = dir.resolve("fetched/model.onnx");
+
+    var result = sparsify(keys(s3.endpoint()), "fetch", "s3://models/ext/model.onnx", out);
+
+    assertThat(result.exitCode()).as(result.stderr()).isZero();
+    assertThat(out).hasContent("graph");
+    assertThat(dir.resolve("fetched/model.onnx.data")).hasContent("weights");
+  }
+
+  @Test
   void aServerThatRefusesTheFirstAttemptsIsRetried() throws Exception {
     try (FlakyProxy flaky = new FlakyProxy(s3.port(), 2)) {
       var result = sparsify(keys(flaky.endpoint()), "fetch", OBJECT, dir.resolve("retried.txt"));
