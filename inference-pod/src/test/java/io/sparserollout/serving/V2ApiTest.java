@@ -249,17 +249,20 @@ class V2ApiTest {
   }
 
   @Test
-  void everyInferenceMetricTheShippedAlertsUseIsExported() throws Exception {
+  void everyInferenceMetricTheShippedAlertsAndDashboardUseIsExported() throws Exception {
     assertServes(GOOD);
     String rules =
         java.nio.file.Files.readString(
-            java.nio.file.Path.of("../manifests/monitoring/alerts.rules.yaml"));
+                java.nio.file.Path.of("../manifests/monitoring/alerts.rules.yaml"))
+            + java.nio.file.Files.readString(
+                java.nio.file.Path.of("../manifests/monitoring/grafana-dashboard.json"));
     java.util.Set<String> used = new java.util.TreeSet<>();
     var names = java.util.regex.Pattern.compile("\\b(?:inference|shadow)_[a-z_]+").matcher(rules);
     while (names.find()) {
       used.add(names.group());
     }
-    assertThat(used).contains("inference_requests_total", "shadow_agreement_sum");
+    assertThat(used)
+        .contains("inference_requests_total", "shadow_agreement_sum", "inference_batch_size_sum");
 
     org.awaitility.Awaitility.await()
         .atMost(java.time.Duration.ofSeconds(10))

@@ -22,6 +22,34 @@ class AlertRulesIT {
     assertThat(tests).contains("SUCCESS");
   }
 
+  /** Each dashboard query, its variables set to match all, parses as PromQL for promtool. */
+  @Test
+  void everyDashboardQueryIsPromQlPromtoolAccepts() throws Exception {
+    var dashboard =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(DIR.resolve("grafana-dashboard.json").toFile());
+    StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+    int count = 0;
+    for (var panel : dashboard.get("panels")) {
+      for (var target : panel.get("targets")) {
+        String expr =
+            target.get("expr").asText().replace("$namespace", ".*").replace("$model", ".*");
+        rules
+            .append("      - record: dashboard:query_")
+            .append(++count)
+            .append("\n        expr: '")
+            .append(expr.replace("'", "''"))
+            .append("'\n");
+      }
+    }
+    Path file = java.nio.file.Files.createTempFile("dashboard-queries", ".yaml");
+    java.nio.file.Files.writeString(file, rules);
+
+    assertThat(run(promtool(), "check", "rules", file.toString()))
+        .contains("SUCCESS: " + count + " rules found");
+    assertThat(count).isEqualTo(10);
+  }
+
   private static String run(String... command) throws Exception {
     Process process =
         new ProcessBuilder(command).directory(DIR.toFile()).redirectErrorStream(true).start();

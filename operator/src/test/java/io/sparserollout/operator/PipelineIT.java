@@ -86,12 +86,14 @@ class PipelineIT {
             "sparserollout_stage_duration_seconds_count{outcome=\"succeeded\",stage=\"prune\"}")
         .contains("sparserollout_phase_transitions_total{phase=\"gate_passed\"}")
         .contains("sparserollout_events_total{reason=\"GatePassed\",type=\"Normal\"}");
-    // Every operator metric the shipped alerts use is one the operator exports.
+    // Every operator metric the shipped alerts and dashboard use is one the operator exports.
     var used =
         java.util.regex.Pattern.compile("\\bsparserollout_[a-z_]+")
             .matcher(
                 java.nio.file.Files.readString(
-                    java.nio.file.Path.of("../manifests/monitoring/alerts.rules.yaml")))
+                        java.nio.file.Path.of("../manifests/monitoring/alerts.rules.yaml"))
+                    + java.nio.file.Files.readString(
+                        java.nio.file.Path.of("../manifests/monitoring/grafana-dashboard.json")))
             .results()
             .map(java.util.regex.MatchResult::group)
             .distinct()
