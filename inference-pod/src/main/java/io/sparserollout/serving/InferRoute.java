@@ -3,8 +3,6 @@ package io.sparserollout.serving;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.Unpooled;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.sparserollout.serving.protocol.BadRequest;
@@ -48,8 +46,7 @@ public class InferRoute {
   private final Batcher batcher;
   private final Shadow shadow;
   private final ObjectMapper json;
-  private final MeterRegistry registry;
-  private final Timer latency;
+  private final RequestMetrics metrics;
   private final long bodyLimit;
   private final long bodyReadMillis;
   private final RequestLimits limits;
@@ -74,7 +71,7 @@ public class InferRoute {
       Batcher batcher,
       Shadow shadow,
       ObjectMapper json,
-      MeterRegistry registry,
+      RequestMetrics metrics,
       @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize bodyLimit,
       @ConfigProperty(name = "serving.body-read-timeout") java.time.Duration bodyReadTimeout,
       @ConfigProperty(name = "serving.max-batch-size") int maxRows,
@@ -93,29 +90,8 @@ public class InferRoute {
     this.batcher = batcher;
     this.shadow = shadow;
     this.json = json;
-    this.registry = registry;
+    this.metrics = metrics;
     this.bodyLimit = bodyLimit.asLongValue();
-    // Every outcome's series exists from the start at 0: a rate() or increase() over a series
-    // that first appears at 1 misses that first request (the alerts would miss the first 5xx).
-    for (String outcome :
-        java.util.List.of(
-            ServingMetrics.SUCCESS,
-            ServingMetrics.CLIENT_ERROR,
-            ServingMetrics.OVERLOADED,
-            ServingMetrics.SERVER_ERROR)) {
-      registry.counter(
-          ServingMetrics.REQUESTS,
-          ServingMetrics.MODEL,
-          model.name(),
-          ServingMetrics.OUTCOME,
-          outcome);
-    }
-    this.latency =
-        Timer.builder(ServingMetrics.REQUEST_DURATION)
-            .description("Inference request latency, parsing to response")
-            .tag(ServingMetrics.MODEL, model.name())
-            .publishPercentileHistogram()
-            .register(registry);
   }
 
   void install(@Observes Router router) {
@@ -156,7 +132,7 @@ public class InferRoute {
                     bodyReadMillis,
                     id -> {
                       if (!ctx.response().ended() && !ctx.response().closed()) {
-                        record(arrived, ServingMetrics.CLIENT_ERROR);
+                        metrics.record(arrived, ServingMetrics.CLIENT_ERROR);
                         ctx.response().putHeader("Connection", "close");
                         error(ctx.response(), 408, "the request body did not arrive in time");
                         ctx.request().connection().close();
@@ -293,7 +269,7 @@ public class InferRoute {
         response.putHeader("Content-Type", "application/json");
       }
       response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.array(), 0, encoded.length())));
-      record(start, ServingMetrics.SUCCESS);
+      metrics.record(start, ServingMetrics.SUCCESS);
     } catch (Throwable t) {
       fail(ctx.response(), t, start);
     }
@@ -304,24 +280,15 @@ public class InferRoute {
    * {@code server_error}, so a client sending bad requests cannot roll a model back.
    */
   private void fail(HttpServerResponse response, Throwable t, long start) {
-    if (t instanceof BadRequest) {
-      record(start, ServingMetrics.CLIENT_ERROR);
-      error(response, 400, t.getMessage());
-    } else if (t instanceof UnknownModel) {
-      record(start, ServingMetrics.CLIENT_ERROR);
-      error(response, 404, t.getMessage());
-    } else if (t instanceof Batcher.QueueFull) {
-      record(start, ServingMetrics.OVERLOADED);
-      error(response, 429, t.getMessage());
-    } else if (t instanceof Batcher.ShuttingDown) {
-      record(start, ServingMetrics.OVERLOADED);
-      response.putHeader("Connection", "close");
-      error(response, 503, t.getMessage());
-    } else {
-      record(start, ServingMetrics.SERVER_ERROR);
+    Failures failure = Failures.of(t);
+    metrics.record(start, failure.outcome());
+    if (failure.serverFault()) {
       LOG.error("inference failed", t);
-      error(response, 500, "inference failed: " + t);
     }
+    if (failure.closeConnection()) {
+      response.putHeader("Connection", "close");
+    }
+    error(response, failure.httpStatus(), Failures.message(t));
   }
 
   private void error(HttpServerResponse response, int status, String message) {
@@ -338,19 +305,6 @@ public class InferRoute {
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .end(Buffer.buffer(body));
-  }
-
-  /** Counts a request under its outcome: success, client_error, overloaded or server_error. */
-  private void record(long start, String outcome) {
-    registry
-        .counter(
-            ServingMetrics.REQUESTS,
-            ServingMetrics.MODEL,
-            model.name(),
-            ServingMetrics.OUTCOME,
-            outcome)
-        .increment();
-    latency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
 
   private static ExecutorService bounded(String name, RejectedExecutionHandler whenFull) {

@@ -71,11 +71,7 @@ public class Shadow {
    * when this request wanted the binary extension, since the comparison reads them as JSON.
    */
   public void mirror(JsonNode request, byte[] body, List<Tensor> ours) {
-    if (baseline.isEmpty() || ThreadLocalRandom.current().nextDouble() >= fraction) {
-      return;
-    }
-    if (!inFlight.tryAcquire()) {
-      count("dropped");
+    if (!sampled()) {
       return;
     }
     if (request.path("parameters").has("binary_data_output")) {
@@ -90,6 +86,63 @@ public class Shadow {
         return;
       }
     }
+    send(body, ours);
+  }
+
+  /**
+   * Maybe mirrors a request that did not arrive as JSON (gRPC): its inputs are written as a JSON
+   * request, asking for the outputs this server answered with.
+   */
+  public void mirror(List<Tensor> inputs, List<Tensor> ours) {
+    if (!sampled()) {
+      return;
+    }
+    byte[] body;
+    try {
+      ObjectNode request = json.createObjectNode();
+      var array = request.putArray("inputs");
+      for (Tensor input : inputs) {
+        ObjectNode node = array.addObject();
+        node.put("name", input.name()).put("datatype", input.datatype().name());
+        var shape = node.putArray("shape");
+        for (long d : input.shape()) {
+          shape.add(d);
+        }
+        var data = node.putArray("data");
+        for (int i = 0; i < Array.getLength(input.data()); i++) {
+          switch (input.datatype()) {
+            case BOOL -> data.add(((boolean[]) input.data())[i]);
+            case BYTES -> data.add(((String[]) input.data())[i]);
+            case INT64 -> data.add(((long[]) input.data())[i]);
+            case FP32, FP64, FP16 -> data.add(number(input, i));
+            default -> data.add((long) number(input, i));
+          }
+        }
+      }
+      var outputs = request.putArray("outputs");
+      ours.forEach(t -> outputs.addObject().put("name", t.name()));
+      body = json.writeValueAsBytes(request);
+    } catch (java.io.IOException | RuntimeException e) {
+      inFlight.release();
+      count("failed");
+      return;
+    }
+    send(body, ours);
+  }
+
+  /** True when this request is to be mirrored; it then holds one of the in-flight places. */
+  private boolean sampled() {
+    if (baseline.isEmpty() || ThreadLocalRandom.current().nextDouble() >= fraction) {
+      return false;
+    }
+    if (!inFlight.tryAcquire()) {
+      count("dropped");
+      return false;
+    }
+    return true;
+  }
+
+  private void send(byte[] body, List<Tensor> ours) {
     http.sendAsync(
             HttpRequest.newBuilder(baseline.get())
                 .timeout(Duration.ofSeconds(10))

@@ -20,7 +20,9 @@ import java.util.Map;
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
 public class V2Resource {
-  static final String VERSION = "1";
+  public static final String VERSION = "1";
+  public static final String SERVER_NAME = "sparserollout-inference-pod";
+  public static final String SERVER_VERSION = "0.1.0";
   private final ModelService model;
   private final ObjectMapper json;
 
@@ -31,8 +33,7 @@ public class V2Resource {
 
   @GET
   public Map<String, Object> server() {
-    return Map.of(
-        "name", "sparserollout-inference-pod", "version", "0.1.0", "extensions", List.of());
+    return Map.of("name", SERVER_NAME, "version", SERVER_VERSION, "extensions", List.of());
   }
 
   @GET

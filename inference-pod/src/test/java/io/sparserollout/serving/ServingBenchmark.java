@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Arguments: MODEL.onnx SERVER_URL SERVER_PID [OVERLOAD_SECONDS, default 20].
  */
 public final class ServingBenchmark {
-  private static final int SEQ = 16;
+  static final int SEQ = 16;
   private static final HttpClient HTTP =
       HttpClient.newBuilder()
           .version(HttpClient.Version.HTTP_1_1)
@@ -56,11 +56,19 @@ public final class ServingBenchmark {
       double local = 0;
       double json = 0;
       double binary = 0;
+      double[] binaryCpu = new double[2];
       for (int round = 0; round < ROUNDS; round++) {
         local += inProcessSeconds(session, feeds32, 16);
         json += serverSeconds(url, batch32, 2, 8);
+        double[] c0 = cpu(pid);
         binary += serverSeconds(url, binary32, 2, 8);
+        double[] c1 = cpu(pid);
+        binaryCpu[0] += c1[0] - c0[0];
+        binaryCpu[1] += c1[1] - c0[1];
       }
+      System.out.printf(
+          "CPU per batch-32 request with binary outputs: server %.1f ms, client %.1f ms%n",
+          binaryCpu[0] / (ROUNDS * 16), binaryCpu[1] / (ROUNDS * 16));
       double inProcess = ROUNDS * 16 * 32 / local;
       System.out.printf(
           "in-process ONNX Runtime, batch 32 x %d tokens: %.1f sentences/s%n", SEQ, inProcess);
@@ -168,7 +176,7 @@ public final class ServingBenchmark {
 
   private static final int ROUNDS = 10;
 
-  private static double p50(List<Double> values) {
+  static double p50(List<Double> values) {
     return values.stream().mapToDouble(Double::doubleValue).sorted().toArray()[values.size() / 2];
   }
 
@@ -217,8 +225,8 @@ public final class ServingBenchmark {
     return CONNECTION.get().post(URI.create(url).getPath(), body.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static double inProcessSeconds(
-      OrtSession session, Map<String, OnnxTensor> feeds, int runs) throws Exception {
+  static double inProcessSeconds(OrtSession session, Map<String, OnnxTensor> feeds, int runs)
+      throws Exception {
     long t0 = System.nanoTime();
     for (int i = 0; i < runs; i++) {
       session.run(feeds).close();
@@ -226,8 +234,8 @@ public final class ServingBenchmark {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  private static List<Double> inProcessLatencies(
-      OrtSession session, Map<String, OnnxTensor> feeds, int n) throws Exception {
+  static List<Double> inProcessLatencies(OrtSession session, Map<String, OnnxTensor> feeds, int n)
+      throws Exception {
     List<Double> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       long t0 = System.nanoTime();
@@ -237,13 +245,13 @@ public final class ServingBenchmark {
     return out;
   }
 
-  private static OrtSession session(Path model) throws Exception {
+  static OrtSession session(Path model) throws Exception {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
     return OrtEnvironment.getEnvironment().createSession(model.toString(), options);
   }
 
-  private static Map<String, OnnxTensor> feeds(int rows) throws Exception {
+  static Map<String, OnnxTensor> feeds(int rows) throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     long[] shape = {rows, SEQ};
     return Map.of(
@@ -254,7 +262,7 @@ public final class ServingBenchmark {
             OnnxTensor.createTensor(env, LongBuffer.wrap(filled(rows * SEQ, 0)), shape));
   }
 
-  private static long[] ids(int rows) {
+  static long[] ids(int rows) {
     long[] ids = new long[rows * SEQ];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = i % SEQ == 0 ? 101 : i % SEQ == SEQ - 1 ? 102 : 1000 + (i * 7919L) % 20000;
@@ -262,7 +270,7 @@ public final class ServingBenchmark {
     return ids;
   }
 
-  private static long[] filled(int n, long value) {
+  static long[] filled(int n, long value) {
     long[] out = new long[n];
     Arrays.fill(out, value);
     return out;
@@ -331,6 +339,19 @@ public final class ServingBenchmark {
       below = c[1];
     }
     return Double.NaN;
+  }
+
+  /** CPU milliseconds used so far: the server process's, and this one's. */
+  static double[] cpu(long server) throws Exception {
+    String[] stat = java.nio.file.Files.readString(Path.of("/proc/" + server + "/stat")).split(" ");
+    double ticks = 1000.0 / 100; // USER_HZ
+    double serverMs = (Long.parseLong(stat[13]) + Long.parseLong(stat[14])) * ticks;
+    double ownMs =
+        ((com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime()
+            / 1e6;
+    return new double[] {serverMs, ownMs};
   }
 
   private static long rssKiB(long pid) throws Exception {

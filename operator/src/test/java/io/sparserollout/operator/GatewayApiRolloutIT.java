@@ -80,12 +80,20 @@ class GatewayApiRolloutIT {
     ns.awaitReasons(model, "TrafficNotRoutable");
 
     installHttpRouteCrd();
+    installCrd(TrafficRoutes.GRPC_CRD, "/grpcroute-crd.yaml");
     ns.annotate(model, "sparserollout.io/poke", "1");
 
     await()
         .atMost(Duration.ofSeconds(60))
         .until(
             () -> weights(), w -> w.equals(Map.of("minilm-dense", 50, "minilm-" + revision, 50)));
+    // gRPC clients are split as REST's, to the Services' gRPC port.
+    assertThat(weights("GRPCRoute")).isEqualTo(weights());
+    Map<?, ?> grpcRule = (Map<?, ?>) ((List<?>) spec(route("GRPCRoute")).get("rules")).get(0);
+    assertThat(grpcRule.get("matches").toString())
+        .contains("service=inference.GRPCInferenceService");
+    assertThat(((Map<?, ?>) ((List<?>) grpcRule.get("backendRefs")).get(0)).get("port"))
+        .isEqualTo(8081);
     assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.ROLLING_OUT);
     assertThat(condition(model, "TrafficRouting")).isNull();
     assertThat(replicas("minilm-dense")).isEqualTo(2);
@@ -104,6 +112,7 @@ class GatewayApiRolloutIT {
         .untilAsserted(
             () -> {
               assertThat(weights()).isEqualTo(Map.of("minilm-" + revision, 100));
+              assertThat(weights("GRPCRoute")).isEqualTo(Map.of("minilm-" + revision, 100));
               assertThat(
                       ns.admin()
                           .apps()
@@ -119,14 +128,18 @@ class GatewayApiRolloutIT {
   }
 
   private void installHttpRouteCrd() {
+    installCrd(TrafficRoutes.CRD, "/httproute-crd.yaml");
+  }
+
+  private void installCrd(String name, String resource) {
     var crds = ns.admin().apiextensions().v1().customResourceDefinitions();
-    if (crds.withName(TrafficRoutes.CRD).get() == null) {
-      crds.load(GatewayApiRolloutIT.class.getResourceAsStream("/httproute-crd.yaml")).create();
+    if (crds.withName(name).get() == null) {
+      crds.load(GatewayApiRolloutIT.class.getResourceAsStream(resource)).create();
     }
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
-            () -> crds.withName(TrafficRoutes.CRD).get(),
+            () -> crds.withName(name).get(),
             (CustomResourceDefinition crd) ->
                 crd.getStatus() != null
                     && crd.getStatus().getConditions().stream()
@@ -136,8 +149,12 @@ class GatewayApiRolloutIT {
   }
 
   private GenericKubernetesResource route() {
+    return route("HTTPRoute");
+  }
+
+  private GenericKubernetesResource route(String kind) {
     return ns.admin()
-        .genericKubernetesResources(TrafficRoutes.API_VERSION, "HTTPRoute")
+        .genericKubernetesResources(TrafficRoutes.API_VERSION, kind)
         .inNamespace(ns.name())
         .withName("minilm")
         .get();
@@ -149,7 +166,11 @@ class GatewayApiRolloutIT {
 
   /** Backend Service name to weight, or empty while there is no route. */
   private Map<String, Integer> weights() {
-    GenericKubernetesResource route = route();
+    return weights("HTTPRoute");
+  }
+
+  private Map<String, Integer> weights(String kind) {
+    GenericKubernetesResource route = route(kind);
     Map<String, Integer> weights = new LinkedHashMap<>();
     if (route != null) {
       Map<?, ?> rule = (Map<?, ?>) ((List<?>) spec(route).get("rules")).get(0);

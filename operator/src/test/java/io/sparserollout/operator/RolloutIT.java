@@ -366,7 +366,15 @@ class RolloutIT {
     ns.awaitPhase(model, Phase.ROLLING_OUT, ROLLOUT);
     assertThat(plugin("status", "minilm", "-n", ns.name()).output())
         .contains("phase:       RollingOut")
-        .contains("canary:      " + revision + " at 50% (step 0)");
+        .contains("canary:      " + revision + " at 50% (step 0)")
+        .containsPattern("phases of revision " + revision + ":\n  \\w+ +\\S+  \\d+s\n")
+        .containsPattern("  RollingOut +\\S+  \\d+s so far");
+    SparseModel gated = ns.get(model);
+    assertThat(plugin("report", "minilm", "-n", ns.name()).output())
+        .contains("gate:        " + gated.getStatus().getGate().metric() + " dense 1, sparse ")
+        .contains("verdict:     " + gated.getStatus().getGate().message())
+        .doesNotContain("fine-tuning:")
+        .contains("  evaluate ");
 
     // As an operator types it: kubectl finds the plugin on PATH.
     var promoted = plugin("promote", "minilm", "-n", ns.name());
@@ -382,10 +390,10 @@ class RolloutIT {
     assertThat(plugin("promote", "absent", "-n", ns.name()).output()).contains("not found");
   }
 
-  /** {@code kubectl sparserollout ...} with bin/ on PATH, as the admin's kubeconfig. */
+  /** {@code kubectl sparse ...} with bin/ on PATH, as the admin's kubeconfig. */
   private static io.sparserollout.testing.Kubectl.Result plugin(String... args) {
     java.util.List<String> command =
-        new java.util.ArrayList<>(java.util.List.of("kubectl", "sparserollout"));
+        new java.util.ArrayList<>(java.util.List.of("kubectl", "sparse"));
     command.addAll(java.util.List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** Reads and checks an inference request body against the model's declared inputs. */
 public final class InferRequests {
@@ -23,12 +24,59 @@ public final class InferRequests {
         || body.path("inputs").isEmpty()) {
       throw new BadRequest("the request needs an \"inputs\" array with at least one tensor");
     }
+    List<StatedInput> stated = new ArrayList<>();
+    for (JsonNode input : body.get("inputs")) {
+      String name = input.path("name").asText(null);
+      stated.add(
+          new StatedInput(
+              name,
+              input.path("datatype").asText(null),
+              () -> shape(name, input.path("shape")),
+              (type, shape, count) -> {
+                List<JsonNode> values = new ArrayList<>();
+                flatten(input.path("data"), values, name);
+                if (values.size() != count) {
+                  throw new BadRequest(
+                      "input "
+                          + name
+                          + " has "
+                          + values.size()
+                          + " values; shape "
+                          + java.util.Arrays.toString(shape)
+                          + " needs "
+                          + count);
+                }
+                return convert(name, type, values);
+              }));
+    }
+    return check(stated, declared, limits);
+  }
+
+  /** An input as a request states it: its shape and values are read only once its name passed. */
+  public record StatedInput(
+      String name, String datatype, Supplier<long[]> shape, ValueReader values) {}
+
+  /** Reads an input's values, exactly {@code count} of them, as the array of their datatype. */
+  @FunctionalInterface
+  public interface ValueReader {
+    Object read(Datatype type, long[] shape, long count);
+  }
+
+  /**
+   * Checks the stated inputs against the model's declared ones, whatever the wire format: names,
+   * datatypes, shapes, the limits, then the values. The REST and gRPC requests get the same errors.
+   */
+  public static List<Tensor> check(
+      List<StatedInput> inputs, List<TensorSpec> declared, RequestLimits limits) {
+    if (inputs.isEmpty()) {
+      throw new BadRequest("the request needs at least one input tensor");
+    }
     Map<String, TensorSpec> byName = new LinkedHashMap<>();
     declared.forEach(spec -> byName.put(spec.name(), spec));
     List<Tensor> tensors = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    for (JsonNode input : body.get("inputs")) {
-      String name = input.path("name").asText(null);
+    for (StatedInput input : inputs) {
+      String name = input.name();
       TensorSpec spec = byName.get(name);
       if (spec == null) {
         throw new BadRequest("unknown input " + name + "; the model takes " + byName.keySet());
@@ -36,7 +84,7 @@ public final class InferRequests {
       if (!seen.add(name)) {
         throw new BadRequest("input " + name + " appears twice");
       }
-      Datatype datatype = Datatype.parse(input.path("datatype").asText(null));
+      Datatype datatype = Datatype.parse(input.datatype());
       if (datatype != spec.datatype()) {
         throw new BadRequest(
             "input "
@@ -46,22 +94,10 @@ public final class InferRequests {
                 + "; the model expects "
                 + spec.datatype());
       }
-      long[] shape = shape(name, input.path("shape"), spec.shape());
+      long[] shape = checkShape(name, input.shape().get(), spec.shape());
       long expected = elements(name, shape, spec.shape(), limits, batched(declared));
-      List<JsonNode> values = new ArrayList<>();
-      flatten(input.path("data"), values, name);
-      if (values.size() != expected) {
-        throw new BadRequest(
-            "input "
-                + name
-                + " has "
-                + values.size()
-                + " values; shape "
-                + java.util.Arrays.toString(shape)
-                + " needs "
-                + expected);
-      }
-      tensors.add(new Tensor(name, datatype, shape, convert(name, datatype, values)));
+      tensors.add(
+          new Tensor(name, datatype, shape, input.values().read(datatype, shape, expected)));
     }
     for (String name : byName.keySet()) {
       if (!seen.contains(name)) {
@@ -149,20 +185,9 @@ public final class InferRequests {
     return count;
   }
 
-  private static long[] shape(String name, JsonNode node, long[] declared) {
+  private static long[] shape(String name, JsonNode node) {
     if (!node.isArray()) {
       throw new BadRequest("input " + name + " needs a \"shape\" array");
-    }
-    if (node.size() != declared.length) {
-      throw new BadRequest(
-          "input "
-              + name
-              + " has rank "
-              + node.size()
-              + "; the model expects rank "
-              + declared.length
-              + " "
-              + java.util.Arrays.toString(declared));
     }
     long[] shape = new long[node.size()];
     for (int i = 0; i < shape.length; i++) {
@@ -170,6 +195,26 @@ public final class InferRequests {
         throw new BadRequest("input " + name + " has an invalid dimension " + node.get(i));
       }
       shape[i] = node.get(i).asLong();
+    }
+    return shape;
+  }
+
+  private static long[] checkShape(String name, long[] shape, long[] declared) {
+    if (shape.length != declared.length) {
+      throw new BadRequest(
+          "input "
+              + name
+              + " has rank "
+              + shape.length
+              + "; the model expects rank "
+              + declared.length
+              + " "
+              + java.util.Arrays.toString(declared));
+    }
+    for (int i = 0; i < shape.length; i++) {
+      if (shape[i] < 0) {
+        throw new BadRequest("input " + name + " has an invalid dimension " + shape[i]);
+      }
       if (declared[i] >= 0 && declared[i] != shape[i]) {
         throw new BadRequest(
             "input "
@@ -281,7 +326,7 @@ public final class InferRequests {
     }
   }
 
-  private static long[] range(Datatype type) {
+  static long[] range(Datatype type) {
     return switch (type) {
       case INT8 -> new long[] {Byte.MIN_VALUE, Byte.MAX_VALUE};
       case UINT8 -> new long[] {0, 255};

@@ -31,6 +31,8 @@ import java.util.stream.Collectors;
  * {@link RolloutPlanner} for the next move, then creates, scales and deletes to match it.
  */
 public final class Serving {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(Serving.class);
   private final ServingSettings settings;
   private final Map<String, String> prometheus;
   private final Measurements measurements;
@@ -159,7 +161,10 @@ public final class Serving {
         != null;
   }
 
-  /** A Service per routed model, and the HTTPRoute patched only when its spec differs. */
+  /**
+   * A Service per routed model, the HTTPRoute, and the GRPCRoute where its CRD is installed; each
+   * route patched only when its spec differs.
+   */
   private void route(
       KubernetesClient client,
       Context<SparseModel> context,
@@ -170,11 +175,44 @@ public final class Serving {
       Service desired = ServingResources.servedModelService(model, key, settings);
       ServerSideApply.apply(context, services.get(desired.getMetadata().getName()), desired);
     }
+    applyRoute(
+        client, TrafficRoutes.route(TrafficRoutes.Kind.HTTP, model, weights, settings), model);
+    if (grpcRoutesInstalled(client)) {
+      applyRoute(
+          client, TrafficRoutes.route(TrafficRoutes.Kind.GRPC, model, weights, settings), model);
+    }
+  }
+
+  /**
+   * Whether the GRPCRoute CRD exists. An operator whose role predates GRPCRoutes may not read it:
+   * its HTTP traffic is split all the same.
+   */
+  private static boolean grpcRoutesInstalled(KubernetesClient client) {
+    try {
+      return client
+              .apiextensions()
+              .v1()
+              .customResourceDefinitions()
+              .withName(TrafficRoutes.GRPC_CRD)
+              .get()
+          != null;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 403) {
+        throw e;
+      }
+      LOG.warnf(
+          "no GRPCRoute written: the operator may not read the CRD %s (%s)",
+          TrafficRoutes.GRPC_CRD, e.getMessage());
+      return false;
+    }
+  }
+
+  private static void applyRoute(
+      KubernetesClient client, GenericKubernetesResource desired, SparseModel model) {
     var routes =
         client
-            .genericKubernetesResources(TrafficRoutes.API_VERSION, "HTTPRoute")
+            .genericKubernetesResources(desired.getApiVersion(), desired.getKind())
             .inNamespace(model.getMetadata().getNamespace());
-    GenericKubernetesResource desired = TrafficRoutes.httpRoute(model, weights, settings);
     GenericKubernetesResource existing = routes.withName(model.getMetadata().getName()).get();
     if (existing != null && !OwnedResources.ownedBy(existing, model)) {
       throw new OwnedResources.NameTaken(existing);

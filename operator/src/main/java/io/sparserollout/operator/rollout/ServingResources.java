@@ -37,6 +37,9 @@ public final class ServingResources {
   /** The inference pod's probe port (its MANAGEMENT_PORT), apart from the serving port. */
   public static final int MANAGEMENT_PORT = 8082;
 
+  /** The inference pod's OIP v2 gRPC port (its GRPC_PORT; KServe's 8081). */
+  public static final int GRPC_PORT = 8081;
+
   public static final String COMPONENT = "app.kubernetes.io/component";
   public static final String INFERENCE = "inference";
   public static final String TRAFFIC_LABEL = "sparserollout.io/traffic";
@@ -154,6 +157,11 @@ public final class ServingResources {
                 .withProtocol("TCP")
                 .endPort()
                 .addNewPort()
+                .withName("grpc")
+                .withContainerPort(GRPC_PORT)
+                .withProtocol("TCP")
+                .endPort()
+                .addNewPort()
                 .withName("management")
                 .withContainerPort(MANAGEMENT_PORT)
                 .withProtocol("TCP")
@@ -215,6 +223,14 @@ public final class ServingResources {
         .withPort(settings.port())
         .withTargetPort(new IntOrString("http"))
         .endPort()
+        .addNewPort()
+        .withName("grpc")
+        .withProtocol("TCP")
+        // Gateways and meshes read this to speak HTTP/2 in clear text to the pods.
+        .withAppProtocol("kubernetes.io/h2c")
+        .withPort(GRPC_PORT)
+        .withTargetPort(new IntOrString("grpc"))
+        .endPort()
         .endSpec()
         .build();
   }
@@ -227,6 +243,7 @@ public final class ServingResources {
     env.add(new EnvVar("BACKEND", served.backend(), null));
     env.add(new EnvVar("PORT", String.valueOf(settings.port()), null));
     env.add(new EnvVar("MANAGEMENT_PORT", String.valueOf(MANAGEMENT_PORT), null));
+    env.add(new EnvVar("GRPC_PORT", String.valueOf(GRPC_PORT), null));
     if ("tensorrt".equals(served.backend())) {
       // The plan's shape profile bounds what a request may ask: more rows or a longer sequence is
       // the client's 400, never a failed run that would count against the canary. (ONNX Runtime

@@ -20,6 +20,12 @@ public record ServingSettings(String image, String fetchImage, int port) {
               + port
               + ": the inference pod answers its probes there (MANAGEMENT_PORT)");
     }
+    if (port == ServingResources.GRPC_PORT) {
+      throw new IllegalArgumentException(
+          "sparserollout.serving.port cannot be "
+              + port
+              + ": the inference pod serves gRPC there (GRPC_PORT)");
+    }
     return port;
   }
 }

@@ -13,20 +13,44 @@ import java.util.Map;
 
 /**
  * The gateway-api traffic split: a Service per served model and one HTTPRoute, named after the
- * SparseModel, whose backend weights are the split. Fields the Gateway API CRDs default are written
- * out, so the route read back equals the desired one and unchanged routes are not patched.
+ * SparseModel, whose backend weights are the split; beside it a GRPCRoute with the same weights
+ * where the cluster has that CRD. Fields the Gateway API CRDs default are written out, so a route
+ * read back equals the desired one and unchanged routes are not patched.
  */
 public final class TrafficRoutes {
   public static final String CRD = "httproutes.gateway.networking.k8s.io";
+  public static final String GRPC_CRD = "grpcroutes.gateway.networking.k8s.io";
   public static final String API_VERSION = "gateway.networking.k8s.io/v1";
+
+  /** The OIP v2 gRPC service: every model's calls name it (the model is in the message). */
+  public static final String GRPC_SERVICE = "inference.GRPCInferenceService";
+
+  /** The two route kinds, each with its CRD. */
+  public enum Kind {
+    HTTP("HTTPRoute", CRD),
+    GRPC("GRPCRoute", GRPC_CRD);
+
+    public final String kind;
+    public final String crd;
+
+    Kind(String kind, String crd) {
+      this.kind = kind;
+      this.crd = crd;
+    }
+  }
 
   private TrafficRoutes() {}
 
   public static GenericKubernetesResource httpRoute(
       SparseModel model, Map<String, Integer> weights, ServingSettings settings) {
+    return route(Kind.HTTP, model, weights, settings);
+  }
+
+  public static GenericKubernetesResource route(
+      Kind kind, SparseModel model, Map<String, Integer> weights, ServingSettings settings) {
     return new GenericKubernetesResourceBuilder()
         .withApiVersion(API_VERSION)
-        .withKind("HTTPRoute")
+        .withKind(kind.kind)
         .withNewMetadata()
         .withName(model.getMetadata().getName())
         .withNamespace(model.getMetadata().getNamespace())
@@ -38,7 +62,12 @@ public final class TrafficRoutes {
                 model.getMetadata().getName()))
         .withOwnerReferences(OwnedResources.ownedBy(model))
         .endMetadata()
-        .withAdditionalProperties(Map.of("spec", spec(model, weights, settings)))
+        .withAdditionalProperties(
+            Map.of(
+                "spec",
+                kind == Kind.HTTP
+                    ? spec(model, weights, settings)
+                    : grpcSpec(model, weights, settings)))
         .build();
   }
 
@@ -48,6 +77,29 @@ public final class TrafficRoutes {
    */
   public static Map<String, Object> spec(
       SparseModel model, Map<String, Integer> weights, ServingSettings settings) {
+    return spec(
+        model,
+        backends(model, weights, settings.port()),
+        Map.of(
+            "path",
+            Map.of("type", "PathPrefix", "value", "/v2/models/" + model.getMetadata().getName())));
+  }
+
+  /**
+   * The GRPCRoute's spec: calls to the OIP v2 service on the spec's host names, split as the
+   * HTTPRoute. A gRPC call carries its model in the message, not the path, so host names are what
+   * tells one model's gRPC traffic from another's on a shared Gateway.
+   */
+  public static Map<String, Object> grpcSpec(
+      SparseModel model, Map<String, Integer> weights, ServingSettings settings) {
+    return spec(
+        model,
+        backends(model, weights, ServingResources.GRPC_PORT),
+        Map.of("method", Map.of("type", "Exact", "service", GRPC_SERVICE)));
+  }
+
+  private static Map<String, Object> spec(
+      SparseModel model, List<Map<String, Object>> backends, Map<String, Object> match) {
     GatewayRef gateway = model.getSpec().rollout().gateway();
     Map<String, Object> parent = new LinkedHashMap<>();
     parent.put("group", "gateway.networking.k8s.io");
@@ -59,28 +111,8 @@ public final class TrafficRoutes {
     if (gateway.sectionName() != null) {
       parent.put("sectionName", gateway.sectionName());
     }
-    List<Map<String, Object>> backends = new ArrayList<>();
-    weights.forEach(
-        (key, weight) -> {
-          Map<String, Object> backend = new LinkedHashMap<>();
-          backend.put("group", "");
-          backend.put("kind", "Service");
-          backend.put("name", ServingResources.name(model, key));
-          backend.put("port", settings.port());
-          backend.put("weight", weight);
-          backends.add(backend);
-        });
     Map<String, Object> rule = new LinkedHashMap<>();
-    rule.put(
-        "matches",
-        List.of(
-            Map.of(
-                "path",
-                Map.of(
-                    "type",
-                    "PathPrefix",
-                    "value",
-                    "/v2/models/" + model.getMetadata().getName()))));
+    rule.put("matches", List.of(match));
     rule.put("backendRefs", backends);
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("parentRefs", List.of(parent));
@@ -89,5 +121,21 @@ public final class TrafficRoutes {
     }
     spec.put("rules", List.of(rule));
     return spec;
+  }
+
+  private static List<Map<String, Object>> backends(
+      SparseModel model, Map<String, Integer> weights, int port) {
+    List<Map<String, Object>> backends = new ArrayList<>();
+    weights.forEach(
+        (key, weight) -> {
+          Map<String, Object> backend = new LinkedHashMap<>();
+          backend.put("group", "");
+          backend.put("kind", "Service");
+          backend.put("name", ServingResources.name(model, key));
+          backend.put("port", port);
+          backend.put("weight", weight);
+          backends.add(backend);
+        });
+    return backends;
   }
 }

@@ -93,12 +93,13 @@ class ServingResourcesTest {
         .containsEntry(
             "SHADOW_BASELINE_URL", "http://minilm-cpu-baseline.ml.svc:8080/v2/models/minilm-cpu")
         .containsEntry("SHADOW_FRACTION", "0.25")
-        .containsEntry("MANAGEMENT_PORT", "8082");
+        .containsEntry("MANAGEMENT_PORT", "8082")
+        .containsEntry("GRPC_PORT", "8081");
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
     assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
     assertThat(c.getPorts())
         .extracting(p -> p.getName() + ":" + p.getContainerPort())
-        .containsExactly("http:8080", "management:8082");
+        .containsExactly("http:8080", "grpc:8081", "management:8082");
     assertThat(c.getReadinessProbe().getTimeoutSeconds()).isEqualTo(2);
     assertThat(c.getVolumeMounts())
         .extracting(m -> m.getMountPath())
@@ -214,6 +215,66 @@ class ServingResourcesTest {
             ServingResources.servedModelService(model, "dense", SETTINGS).getSpec().getSelector())
         .containsEntry("sparserollout.io/revision", "dense")
         .doesNotContainKey("app.kubernetes.io/managed-by");
+    // Every served model's Service also carries the gRPC port, as cleartext HTTP/2.
+    assertThat(ServingResources.servedModelService(model, "dense", SETTINGS).getSpec().getPorts())
+        .extracting(p -> p.getName() + ":" + p.getPort() + ":" + p.getAppProtocol())
+        .containsExactly("http:8080:null", "grpc:8081:kubernetes.io/h2c");
+  }
+
+  @Test
+  void theGrpcRouteSplitsTheInferenceServiceAsTheHttpRouteOnTheSameHostNames() {
+    SparseModel model =
+        Fixtures.minilm(
+            s -> {
+              s.with("rollout").put("trafficMode", "gateway-api");
+              s.with("rollout").with("gateway").put("name", "inference");
+              s.with("rollout").with("gateway").putArray("hostnames").add("models.example.com");
+            });
+    var weights = new java.util.LinkedHashMap<>(Map.of("dense", 75));
+    weights.put("b3966cbec2", 25);
+
+    var route = TrafficRoutes.route(TrafficRoutes.Kind.GRPC, model, weights, SETTINGS);
+
+    assertThat(route.getKind()).isEqualTo("GRPCRoute");
+    assertThat(route.getMetadata().getName()).isEqualTo("minilm-cpu");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) route.getAdditionalProperties().get("spec");
+    Map<String, Object> http = TrafficRoutes.spec(model, weights, SETTINGS);
+    assertThat(spec.get("parentRefs")).isEqualTo(http.get("parentRefs"));
+    assertThat(spec.get("hostnames")).isEqualTo(java.util.List.of("models.example.com"));
+    assertThat(spec.get("rules"))
+        .isEqualTo(
+            java.util.List.of(
+                Map.of(
+                    "matches",
+                    java.util.List.of(
+                        Map.of(
+                            "method",
+                            Map.of("type", "Exact", "service", "inference.GRPCInferenceService"))),
+                    "backendRefs",
+                    java.util.List.of(
+                        Map.of(
+                            "group",
+                            "",
+                            "kind",
+                            "Service",
+                            "name",
+                            "minilm-cpu-dense",
+                            "port",
+                            8081,
+                            "weight",
+                            75),
+                        Map.of(
+                            "group",
+                            "",
+                            "kind",
+                            "Service",
+                            "name",
+                            "minilm-cpu-b3966cbec2",
+                            "port",
+                            8081,
+                            "weight",
+                            25)))));
   }
 
   @Test
@@ -246,9 +307,12 @@ class ServingResourcesTest {
   }
 
   @Test
-  void theServingPortCannotBeTheProbesPort() {
+  void theServingPortCannotBeTheProbesPortOrTheGrpcPort() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> new ServingSettings("i", "s", ServingResources.MANAGEMENT_PORT))
         .hasMessageContaining("the inference pod answers its probes there");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new ServingSettings("i", "s", ServingResources.GRPC_PORT))
+        .hasMessageContaining("the inference pod serves gRPC there");
   }
 }

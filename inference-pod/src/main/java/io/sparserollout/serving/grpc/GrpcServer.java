@@ -1,0 +1,165 @@
+package io.sparserollout.serving.grpc;
+
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.sparserollout.serving.Batcher;
+import io.sparserollout.serving.ModelService;
+import io.sparserollout.serving.RequestMetrics;
+import io.sparserollout.serving.Shadow;
+import io.sparserollout.serving.protocol.RequestLimits;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Serves {@code inference.GRPCInferenceService} on its own port (GRPC_PORT, 8081 as in KServe),
+ * with grpc-java's Netty. A message larger than the REST body limit is refused (RESOURCE_EXHAUSTED)
+ * before it is read, and calls in flight server-wide are capped: each may hold one message in
+ * memory, so the cap times the limit bounds what clients can make the server hold.
+ */
+@Startup
+@ApplicationScoped
+public class GrpcServer {
+  private static final Logger LOG = Logger.getLogger(GrpcServer.class);
+  private final Server server;
+  private final ExecutorService executor;
+  private final ExecutorService calls;
+  private final Duration drain;
+
+  public GrpcServer(
+      ModelService model,
+      Batcher batcher,
+      Shadow shadow,
+      RequestMetrics metrics,
+      @ConfigProperty(name = "serving.grpc.port") int port,
+      @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
+      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize messageLimit,
+      @ConfigProperty(name = "serving.grpc.max-concurrent-calls") int maxCalls,
+      @ConfigProperty(name = "quarkus.http.idle-timeout") Duration idleTimeout,
+      @ConfigProperty(name = "quarkus.shutdown.timeout") Duration drain,
+      @ConfigProperty(name = "serving.max-batch-size") int maxRows,
+      @ConfigProperty(name = "serving.max-dimension") long maxDimension)
+      throws java.io.IOException {
+    RequestLimits limits = new RequestLimits(maxRows, maxDimension, messageLimit.asLongValue());
+    // Encodes large answers off the model's thread; when it is full the model's thread encodes.
+    int threads = Runtime.getRuntime().availableProcessors();
+    this.executor =
+        new java.util.concurrent.ThreadPoolExecutor(
+            threads,
+            threads,
+            0,
+            TimeUnit.MILLISECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(8),
+            task -> {
+              Thread thread = new Thread(task, "grpc-encoder");
+              thread.setDaemon(true);
+              return thread;
+            },
+            new java.util.concurrent.ThreadPoolExecutor.CallerRunsPolicy());
+    this.calls =
+        java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(2, threads),
+            task -> {
+              Thread thread = new Thread(task, "grpc-call");
+              thread.setDaemon(true);
+              return thread;
+            });
+    this.drain = drain;
+    this.server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            .addService(
+                ServerInterceptors.intercept(
+                    new GrpcInferenceService(model, batcher, shadow, metrics, limits, executor),
+                    new CallCap(maxCalls)))
+            // Messages are read and checked off the I/O threads (a large typed message takes a
+            // while to parse); handing off cost nothing measurable (docs/benchmarks.md).
+            .executor(calls)
+            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, messageLimit.asLongValue()))
+            .maxInboundMetadataSize(16 << 10)
+            .maxConnectionIdle(idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
+            // Clients that keep their connections alive (KServe's and Triton's do) are not cut off.
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .build()
+            .start();
+    LOG.infof("OIP v2 gRPC on %s:%d", host, server.getPort());
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /**
+   * Before the batcher stops: no new calls, and those in flight are answered while the model still
+   * runs (the batcher's observer has priority 1).
+   */
+  void stop(@Observes @Priority(0) ShutdownEvent event) throws InterruptedException {
+    server.shutdown();
+    if (!server.awaitTermination(drain.toMillis(), TimeUnit.MILLISECONDS)) {
+      server.shutdownNow();
+    }
+    executor.shutdown();
+    calls.shutdown();
+  }
+
+  /** Refuses a call at once with RESOURCE_EXHAUSTED while the cap's worth are in flight. */
+  static final class CallCap implements ServerInterceptor {
+    private final int max;
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    CallCap(int max) {
+      this.max = max;
+    }
+
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+      if (inFlight.incrementAndGet() > max) {
+        inFlight.decrementAndGet();
+        call.close(
+            Status.RESOURCE_EXHAUSTED.withDescription(
+                "the server has " + max + " calls in flight; retry later"),
+            new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      java.util.concurrent.atomic.AtomicBoolean done =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Runnable release =
+          () -> {
+            if (done.compareAndSet(false, true)) {
+              inFlight.decrementAndGet();
+            }
+          };
+      return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+          next.startCall(call, headers)) {
+        @Override
+        public void onComplete() {
+          release.run();
+          super.onComplete();
+        }
+
+        @Override
+        public void onCancel() {
+          release.run();
+          super.onCancel();
+        }
+      };
+    }
+  }
+}
