@@ -2,6 +2,8 @@
 // at run time: no code generated here, no code shared with the server.
 // Usage: node oip-client.js PROTO HOST:PORT CALLS.json
 //   CALLS.json: {"concurrent": false, "calls": [{"method": "ModelInfer", "request": {...}}, ...]}
+//   a call may also have "delayMs" (start that much later, with "concurrent") and "stall": true
+//   (send the message as a client stream that never ends: a client stuck mid-request).
 //   bytes fields are base64 strings and int64 fields decimal strings, in and out.
 // Prints a JSON array: per call {"code": 0, "response": {...}} or {"code": N, "details": "..."}.
 'use strict';
@@ -20,14 +22,21 @@ const client = new Service(address, grpc.credentials.createInsecure(), {
 });
 const plan = JSON.parse(fs.readFileSync(callsFile, 'utf8'));
 
-function call({ method, request }) {
+function call({ method, request, stall, delayMs }) {
   const lower = method.charAt(0).toLowerCase() + method.slice(1);
-  const deadline = new Date(Date.now() + 60000);
-  return new Promise((resolve) => {
-    client[lower](request, { deadline }, (error, response) => {
+  return new Promise((resolve) => setTimeout(resolve, delayMs || 0)).then(() => new Promise((resolve) => {
+    const deadline = new Date(Date.now() + 60000);
+    const done = (error, response) =>
       resolve(error ? { code: error.code, details: error.details } : { code: 0, response });
-    });
-  });
+    if (stall) {
+      const path = Service.service[method];
+      const stream = client.makeClientStreamRequest(path.path, path.requestSerialize,
+        path.responseDeserialize, new grpc.Metadata(), { deadline }, done);
+      stream.write(request);
+    } else {
+      client[lower](request, { deadline }, done);
+    }
+  }));
 }
 
 (async () => {

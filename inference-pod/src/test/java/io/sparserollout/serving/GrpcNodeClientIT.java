@@ -55,24 +55,19 @@ class GrpcNodeClientIT {
     server =
         MiniLmCurlIT.start(
             work.resolve("grpc-server.log"),
-            Map.of(
-                "MODEL_NAME",
-                "minilm",
-                "MODEL_PATH",
-                MiniLmCurlIT.minilm().toString(),
-                "PORT",
-                Integer.toString(port),
-                "MANAGEMENT_PORT",
-                Integer.toString(MiniLmCurlIT.freePort()),
-                "GRPC_PORT",
-                Integer.toString(grpcPort),
-                // Small limits, to be reached by the tests: 1 MiB messages, 2 queued requests.
-                "QUARKUS_HTTP_LIMITS_MAX_BODY_SIZE",
-                "1M",
-                "MAX_QUEUE",
-                "2",
-                "INLINE_MAX_RUN",
-                "0"));
+            Map.ofEntries(
+                Map.entry("MODEL_NAME", "minilm"),
+                Map.entry("MODEL_PATH", MiniLmCurlIT.minilm().toString()),
+                Map.entry("PORT", Integer.toString(port)),
+                Map.entry("MANAGEMENT_PORT", Integer.toString(MiniLmCurlIT.freePort())),
+                Map.entry("GRPC_PORT", Integer.toString(grpcPort)),
+                // Small limits, to be reached by the tests: 1 MiB messages, 4 calls at once, 3 s
+                // to send a message, 2 queued requests.
+                Map.entry("GRPC_MAX_MESSAGE_SIZE", "1M"),
+                Map.entry("GRPC_MAX_CONCURRENT_CALLS", "4"),
+                Map.entry("BODY_READ_TIMEOUT", "3s"),
+                Map.entry("MAX_QUEUE", "2"),
+                Map.entry("INLINE_MAX_RUN", "0")));
     Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
     while (Instant.now().isBefore(deadline)
         && !MiniLmCurlIT.curl(
@@ -189,7 +184,7 @@ class GrpcNodeClientIT {
 
   @Test
   void aFullQueueAnswersResourceExhaustedAndTheRestAreServed() throws Exception {
-    // 40 batch-of-2 requests at once into a queue of 2 with the model running one at a time.
+    // 40 batch-of-2 requests at once into a queue of 2 and 4 places for calls.
     ObjectNode[] many = new ObjectNode[40];
     for (int i = 0; i < many.length; i++) {
       many[i] = call("ModelInfer", infer(true));
@@ -203,12 +198,37 @@ class GrpcNodeClientIT {
       if (result.path("code").asInt() == 0) {
         served++;
       } else {
-        assertThat(code(result, 8)).contains("at capacity");
+        // The batcher's queue (2) or the call cap (4), whichever a call meets first.
+        assertThat(code(result, 8)).containsAnyOf("at capacity", "calls in flight");
         refused++;
       }
     }
     assertThat(served).isPositive();
     assertThat(refused).isPositive();
+  }
+
+  /**
+   * Clients stuck mid-request (a message never finished) hold the call cap's places only until the
+   * read timeout: meanwhile a new call is refused at once, afterwards it is served.
+   */
+  @Test
+  void stalledCallsAreEndedAtTheReadTimeoutAndFreeTheirPlaces() throws Exception {
+    ObjectNode[] plan = new ObjectNode[6];
+    for (int i = 0; i < 4; i++) {
+      plan[i] = call("ModelInfer", infer(true)).put("stall", true);
+    }
+    plan[4] = call("ServerLive", JSON.createObjectNode()).put("delayMs", 1000);
+    plan[5] = call("ServerLive", JSON.createObjectNode()).put("delayMs", 5000);
+
+    JsonNode results = calls(true, plan);
+
+    for (int i = 0; i < 4; i++) {
+      assertThat(code(results.get(i), 4)).contains("did not arrive within PT3S");
+    }
+    assertThat(code(results.get(4), 8)).contains("4 calls in flight");
+    assertThat(results.get(5).path("response").path("live").asBoolean())
+        .as(results.toString())
+        .isTrue();
   }
 
   /** The error's details, once its code is the one expected. */

@@ -61,7 +61,12 @@ class GatewayApiRolloutIT {
                   .put("replicas", 2)
                   .put("trafficMode", "gateway-api")
                   .put("autoPromote", false);
-              rollout.with("gateway").put("name", "inference").put("namespace", "gateways");
+              rollout
+                  .with("gateway")
+                  .put("name", "inference")
+                  .put("namespace", "gateways")
+                  .put("sectionName", "http")
+                  .put("grpcSectionName", "grpc");
               rollout
                   .with("canary")
                   .putArray("steps")
@@ -94,6 +99,14 @@ class GatewayApiRolloutIT {
         .contains("service=inference.GRPCInferenceService");
     assertThat(((Map<?, ?>) ((List<?>) grpcRule.get("backendRefs")).get(0)).get("port"))
         .isEqualTo(8081);
+    // Each route on its own listener: the Gateway API accepts only one of an HTTPRoute and a
+    // GRPCRoute sharing a listener's host names.
+    assertThat(((Map<?, ?>) ((List<?>) spec(route()).get("parentRefs")).get(0)).get("sectionName"))
+        .isEqualTo("http");
+    assertThat(
+            ((Map<?, ?>) ((List<?>) spec(route("GRPCRoute")).get("parentRefs")).get(0))
+                .get("sectionName"))
+        .isEqualTo("grpc");
     assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.ROLLING_OUT);
     assertThat(condition(model, "TrafficRouting")).isNull();
     assertThat(replicas("minilm-dense")).isEqualTo(2);

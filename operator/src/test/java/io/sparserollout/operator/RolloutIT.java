@@ -101,6 +101,90 @@ class RolloutIT {
         .satisfies(c -> assertThat(c.status()).isEqualTo("True"));
   }
 
+  /**
+   * spec.rollout.maxExtraReplicas 0 with 3 replicas: every write the operator makes to the serving
+   * Deployments, as the API server records them in order, leaves the stable and the canary with 3
+   * pods or fewer together; each served model has a PodDisruptionBudget, gone with its Deployment.
+   */
+  @Test
+  void aPodBudgetHoldsAtEveryWriteAndEachServedModelHasADisruptionBudget() throws Exception {
+    java.util.Map<String, Integer> specReplicas = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.List<String> over = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.List<Integer> sums = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (var watch =
+        ns.admin()
+            .apps()
+            .deployments()
+            .inNamespace(ns.name())
+            .watch(
+                new io.fabric8.kubernetes.client.Watcher<Deployment>() {
+                  @Override
+                  public void eventReceived(Action action, Deployment d) {
+                    String name = d.getMetadata().getName();
+                    if (action == Action.DELETED) {
+                      specReplicas.remove(name);
+                    } else if (!name.equals("minilm-baseline")) {
+                      specReplicas.put(name, d.getSpec().getReplicas());
+                    }
+                    int sum = specReplicas.values().stream().mapToInt(Integer::intValue).sum();
+                    sums.add(sum);
+                    if (sum > 3) {
+                      over.add(specReplicas.toString());
+                    }
+                  }
+
+                  @Override
+                  public void onClose(io.fabric8.kubernetes.client.WatcherException e) {}
+                })) {
+      SparseModel model =
+          create(spec -> spec.with("rollout").put("replicas", 3).put("maxExtraReplicas", 0));
+      String revision = Revision.of(model.getSpec());
+      ns.passPipeline(model, revision);
+      ns.awaitPhase(model, Phase.ROLLING_OUT, ROLLOUT);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(budgets())
+                      .containsOnlyKeys("minilm-dense", "minilm-" + revision, "minilm-baseline"));
+
+      ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                assertThat(replicas("minilm-" + revision)).isEqualTo(3);
+                assertThat(deployment("minilm-dense")).isNull();
+                assertThat(budgets()).containsOnlyKeys("minilm-" + revision, "minilm-baseline");
+              });
+      assertThat(budgets().get("minilm-" + revision))
+          .isEqualTo(
+              Map.of(
+                  "maxUnavailable",
+                  1,
+                  "selector",
+                  Map.of(
+                      "matchLabels",
+                      deployment("minilm-" + revision).getSpec().getSelector().getMatchLabels())));
+    }
+    assertThat(over).as("writes past the budget").isEmpty();
+    // The stable did shrink as the canary grew: without the budget it kept 3 beside the canary.
+    assertThat(sums).contains(3);
+  }
+
+  /** The PodDisruptionBudgets in the namespace (policy/v1beta1 on this 1.20 API server). */
+  private Map<String, Object> budgets() {
+    Map<String, Object> budgets = new java.util.TreeMap<>();
+    ns.admin()
+        .genericKubernetesResources("policy/v1beta1", "PodDisruptionBudget")
+        .inNamespace(ns.name())
+        .list()
+        .getItems()
+        .forEach(
+            b -> budgets.put(b.getMetadata().getName(), b.getAdditionalProperties().get("spec")));
+    return budgets;
+  }
+
   @Test
   void canaryAndPromotionOutliveTheirStagePodsBeingGarbageCollected() throws Exception {
     SparseModel model =
@@ -368,7 +452,7 @@ class RolloutIT {
         .contains("phase:       RollingOut")
         .contains("canary:      " + revision + " at 50% (step 0)")
         .containsPattern("phases of revision " + revision + ":\n  \\w+ +\\S+  \\d+s\n")
-        .containsPattern("  RollingOut +\\S+  \\d+s so far");
+        .containsPattern("  RollingOut +\\S+  \\d+s since");
     SparseModel gated = ns.get(model);
     assertThat(plugin("report", "minilm", "-n", ns.name()).output())
         .contains("gate:        " + gated.getStatus().getGate().metric() + " dense 1, sparse ")

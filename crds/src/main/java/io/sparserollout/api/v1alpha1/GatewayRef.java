@@ -15,4 +15,10 @@ public record GatewayRef(
     @JsonPropertyDescription(
             "Host names the route answers for (HTTPRoute hostnames); unset: every host name of"
                 + " the listener. Only /v2/models/<name> is routed either way.")
-        java.util.List<String> hostnames) {}
+        java.util.List<String> hostnames,
+    @JsonPropertyDescription(
+            "Listener of the Gateway for gRPC: a GRPCRoute with the same weights and host names"
+                + " attaches there. It must be another listener than the HTTPRoute's (the Gateway"
+                + " API accepts only one of an HTTPRoute and a GRPCRoute sharing a listener's host"
+                + " names). Unset: no GRPCRoute.")
+        String grpcSectionName) {}

@@ -37,7 +37,16 @@ public record RolloutSpec(
         String progressDeadline,
     @JsonPropertyDescription(
             "The Gateway the HTTPRoute attaches to; required for trafficMode gateway-api.")
-        GatewayRef gateway) {
+        GatewayRef gateway,
+    @Min(0)
+        @Max(1000)
+        @JsonPropertyDescription(
+            "The rollout's budget of pods (GPUs) beyond replicas: the stable and the canary"
+                + " together never have more than replicas + maxExtraReplicas, in every traffic"
+                + " mode; the stable shrinks as the canary grows. Unset: no limit (the stable"
+                + " keeps its pods until the canary's are Ready). The dense baseline's one pod is"
+                + " outside it.")
+        Integer maxExtraReplicas) {
 
   public enum TrafficMode {
     @JsonProperty("gateway-api")

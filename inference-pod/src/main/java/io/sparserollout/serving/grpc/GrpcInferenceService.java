@@ -118,9 +118,10 @@ public final class GrpcInferenceService
     try {
       model.require(request.getModelName(), version(request.getModelVersion()));
       List<Tensor> inputs = GrpcRequests.parse(request, model.backend().inputs(), limits);
+      GrpcResponses.Envelope envelope = GrpcResponses.Envelope.of(request);
       Map<String, Tensor> outputs = batcher.runAtOnceIfIdle(inputs);
       if (outputs != null) {
-        answer(request, inputs, outputs, out, start);
+        answer(envelope, inputs, outputs, out, start);
       } else {
         batcher
             .submit(inputs)
@@ -130,19 +131,20 @@ public final class GrpcInferenceService
                     fail(out, failure, start);
                   } else if (elements(batched) > INLINE_ENCODE_ELEMENTS) {
                     // Large answers are encoded off the model's thread: the next batch goes on.
-                    encoders.execute(() -> answer(request, inputs, batched, out, start));
+                    encoders.execute(() -> answer(envelope, inputs, batched, out, start));
                   } else {
-                    answer(request, inputs, batched, out, start);
+                    answer(envelope, inputs, batched, out, start);
                   }
                 });
       }
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // Errors too: a call left open would hold its place in the call cap for good.
       fail(out, e, start);
     }
   }
 
   private void answer(
-      ModelInferRequest request,
+      GrpcResponses.Envelope request,
       List<Tensor> inputs,
       Map<String, Tensor> outputs,
       StreamObserver<ModelInferResponse> out,
@@ -153,7 +155,7 @@ public final class GrpcInferenceService
       out.onNext(GrpcResponses.encode(request, model.name(), V2Resource.VERSION, selected));
       out.onCompleted();
       metrics.record(start, ServingMetrics.SUCCESS);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       fail(out, e, start);
     }
   }
@@ -166,14 +168,16 @@ public final class GrpcInferenceService
     }
     try {
       out.onError(status(t));
-    } catch (IllegalStateException alreadyClosed) {
+    } catch (RuntimeException alreadyClosed) {
       LOG.debugf("the call ended before its error could be sent: %s", t);
     }
   }
 
   private static io.grpc.StatusRuntimeException status(Throwable t) {
+    // Bounded: a description travels in a trailer, and a client's header list has a limit.
+    String message = String.valueOf(Failures.message(t));
     return Status.fromCode(Failures.of(t).grpcStatus())
-        .withDescription(Failures.message(t))
+        .withDescription(message.length() > 1024 ? message.substring(0, 1024) + "..." : message)
         .asRuntimeException();
   }
 

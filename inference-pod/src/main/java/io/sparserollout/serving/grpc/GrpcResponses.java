@@ -18,17 +18,35 @@ import java.util.Map;
 public final class GrpcResponses {
   private GrpcResponses() {}
 
+  /**
+   * What the answer needs of a request, kept while it waits for the model instead of the request
+   * itself, whose contents the tensors already hold.
+   *
+   * @param id the request's id
+   * @param outputs the outputs it names, or none for all
+   * @param raw whether it sent raw contents
+   */
+  public record Envelope(String id, List<String> outputs, boolean raw) {
+    public static Envelope of(ModelInferRequest request) {
+      return new Envelope(
+          request.getId(),
+          request.getOutputsList().stream()
+              .map(ModelInferRequest.InferRequestedOutputTensor::getName)
+              .toList(),
+          request.getRawInputContentsCount() > 0);
+    }
+  }
+
   /** The outputs the request names, in its order, or all of them. */
-  public static List<Tensor> selected(ModelInferRequest request, Map<String, Tensor> outputs) {
-    if (request.getOutputsCount() == 0) {
+  public static List<Tensor> selected(Envelope request, Map<String, Tensor> outputs) {
+    if (request.outputs().isEmpty()) {
       return List.copyOf(outputs.values());
     }
     List<Tensor> chosen = new ArrayList<>();
-    for (ModelInferRequest.InferRequestedOutputTensor wanted : request.getOutputsList()) {
-      Tensor t = outputs.get(wanted.getName());
+    for (String wanted : request.outputs()) {
+      Tensor t = outputs.get(wanted);
       if (t == null) {
-        throw new BadRequest(
-            "unknown output " + wanted.getName() + "; the model gives " + outputs.keySet());
+        throw new BadRequest("unknown output " + wanted + "; the model gives " + outputs.keySet());
       }
       chosen.add(t);
     }
@@ -41,14 +59,17 @@ public final class GrpcResponses {
    */
   public static ModelInferResponse encode(
       ModelInferRequest request, String model, String version, List<Tensor> outputs) {
-    boolean raw =
-        request.getRawInputContentsCount() > 0
-            || outputs.stream().anyMatch(t -> t.datatype() == Datatype.FP16);
+    return encode(Envelope.of(request), model, version, outputs);
+  }
+
+  public static ModelInferResponse encode(
+      Envelope request, String model, String version, List<Tensor> outputs) {
+    boolean raw = request.raw() || outputs.stream().anyMatch(t -> t.datatype() == Datatype.FP16);
     ModelInferResponse.Builder response =
         ModelInferResponse.newBuilder()
             .setModelName(model)
             .setModelVersion(version)
-            .setId(request.getId());
+            .setId(request.id());
     for (Tensor t : outputs) {
       ModelInferResponse.InferOutputTensor.Builder out =
           response.addOutputsBuilder().setName(t.name()).setDatatype(t.datatype().name());

@@ -23,15 +23,17 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * Serves {@code inference.GRPCInferenceService} on its own port (GRPC_PORT, 8081 as in KServe),
- * with grpc-java's Netty. A message larger than the REST body limit is refused (RESOURCE_EXHAUSTED)
- * before it is read, and calls in flight server-wide are capped: each may hold one message in
- * memory, so the cap times the limit bounds what clients can make the server hold.
+ * with grpc-java's Netty. A message over GRPC_MAX_MESSAGE_SIZE is refused (RESOURCE_EXHAUSTED)
+ * before it is read; calls in flight are capped server-wide, by default at what an eighth of the
+ * heap holds of messages that size, and a call whose message has not fully arrived within the body
+ * read timeout is ended (DEADLINE_EXCEEDED), so a stalled client cannot hold a place.
  */
 @Startup
 @ApplicationScoped
@@ -49,14 +51,19 @@ public class GrpcServer {
       RequestMetrics metrics,
       @ConfigProperty(name = "serving.grpc.port") int port,
       @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
-      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize messageLimit,
-      @ConfigProperty(name = "serving.grpc.max-concurrent-calls") int maxCalls,
+      @ConfigProperty(name = "serving.grpc.max-message-size") MemorySize messageLimit,
+      @ConfigProperty(name = "serving.grpc.max-concurrent-calls")
+          java.util.Optional<Integer> maxCalls,
       @ConfigProperty(name = "quarkus.http.idle-timeout") Duration idleTimeout,
-      @ConfigProperty(name = "quarkus.shutdown.timeout") Duration drain,
+      @ConfigProperty(name = "serving.body-read-timeout") Duration readTimeout,
+      @ConfigProperty(name = "serving.grpc.drain") Duration drain,
       @ConfigProperty(name = "serving.max-batch-size") int maxRows,
       @ConfigProperty(name = "serving.max-dimension") long maxDimension)
       throws java.io.IOException {
     RequestLimits limits = new RequestLimits(maxRows, maxDimension, messageLimit.asLongValue());
+    int callCap =
+        maxCalls.orElse(
+            (int) Math.max(4, Runtime.getRuntime().maxMemory() / 8 / messageLimit.asLongValue()));
     // Encodes large answers off the model's thread; when it is full the model's thread encodes.
     int threads = Runtime.getRuntime().availableProcessors();
     this.executor =
@@ -86,19 +93,24 @@ public class GrpcServer {
             .addService(
                 ServerInterceptors.intercept(
                     new GrpcInferenceService(model, batcher, shadow, metrics, limits, executor),
-                    new CallCap(maxCalls)))
+                    new CallCap(callCap, readTimeout)))
             // Messages are read and checked off the I/O threads (a large typed message takes a
             // while to parse); handing off cost nothing measurable (docs/benchmarks.md).
             .executor(calls)
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, messageLimit.asLongValue()))
             .maxInboundMetadataSize(16 << 10)
             .maxConnectionIdle(idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
+            // A peer gone without a word (its node died) is noticed, and its calls end.
+            .keepAliveTime(30, TimeUnit.SECONDS)
+            .keepAliveTimeout(10, TimeUnit.SECONDS)
             // Clients that keep their connections alive (KServe's and Triton's do) are not cut off.
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .permitKeepAliveWithoutCalls(true)
             .build()
             .start();
-    LOG.infof("OIP v2 gRPC on %s:%d", host, server.getPort());
+    LOG.infof(
+        "OIP v2 gRPC on %s:%d (messages up to %d bytes, %d calls at once)",
+        host, server.getPort(), messageLimit.asLongValue(), callCap);
   }
 
   public int port() {
@@ -106,8 +118,9 @@ public class GrpcServer {
   }
 
   /**
-   * Before the batcher stops: no new calls, and those in flight are answered while the model still
-   * runs (the batcher's observer has priority 1).
+   * Before the batcher stops: no new calls (GOAWAY: clients go to other pods), and those in flight
+   * are answered while the model still runs (the batcher's observer has priority 1), for at most
+   * GRPC_DRAIN: REST's drain has already taken its part of the pod's grace period.
    */
   void stop(@Observes @Priority(0) ShutdownEvent event) throws InterruptedException {
     server.shutdown();
@@ -118,13 +131,25 @@ public class GrpcServer {
     calls.shutdown();
   }
 
-  /** Refuses a call at once with RESOURCE_EXHAUSTED while the cap's worth are in flight. */
+  /**
+   * Refuses a call at once with RESOURCE_EXHAUSTED while the cap's worth are in flight, and ends a
+   * call whose message has not fully arrived within the read timeout.
+   */
   static final class CallCap implements ServerInterceptor {
+    private static final java.util.concurrent.ScheduledExecutorService TIMERS =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "grpc-read-timeout");
+              thread.setDaemon(true);
+              return thread;
+            });
     private final int max;
+    private final Duration readTimeout;
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    CallCap(int max) {
+    CallCap(int max, Duration readTimeout) {
       this.max = max;
+      this.readTimeout = readTimeout;
     }
 
     @Override
@@ -138,16 +163,57 @@ public class GrpcServer {
             new Metadata());
         return new ServerCall.Listener<>() {};
       }
-      java.util.concurrent.atomic.AtomicBoolean done =
-          new java.util.concurrent.atomic.AtomicBoolean();
+      AtomicBoolean released = new AtomicBoolean();
       Runnable release =
           () -> {
-            if (done.compareAndSet(false, true)) {
+            if (released.compareAndSet(false, true)) {
               inFlight.decrementAndGet();
             }
           };
+      // Whichever comes first: the whole message (half-close), or the timeout ending the call.
+      AtomicBoolean decided = new AtomicBoolean();
+      AtomicBoolean expired = new AtomicBoolean();
+      ServerCall.Listener<Q> delegate;
+      try {
+        delegate = next.startCall(call, headers);
+      } catch (RuntimeException e) {
+        release.run();
+        throw e;
+      }
+      java.util.concurrent.ScheduledFuture<?> timer =
+          readTimeout.isZero() || readTimeout.isNegative()
+              ? null
+              : TIMERS.schedule(
+                  () -> {
+                    if (decided.compareAndSet(false, true)) {
+                      expired.set(true);
+                      call.close(
+                          Status.DEADLINE_EXCEEDED.withDescription(
+                              "the request did not arrive within " + readTimeout),
+                          new Metadata());
+                    }
+                  },
+                  readTimeout.toMillis(),
+                  TimeUnit.MILLISECONDS);
       return new io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
-          next.startCall(call, headers)) {
+          delegate) {
+        @Override
+        public void onMessage(Q message) {
+          if (!expired.get()) {
+            super.onMessage(message);
+          }
+        }
+
+        @Override
+        public void onHalfClose() {
+          if (decided.compareAndSet(false, true)) {
+            if (timer != null) {
+              timer.cancel(false);
+            }
+            super.onHalfClose();
+          }
+        }
+
         @Override
         public void onComplete() {
           release.run();
@@ -157,6 +223,9 @@ public class GrpcServer {
         @Override
         public void onCancel() {
           release.run();
+          if (timer != null) {
+            timer.cancel(false);
+          }
           super.onCancel();
         }
       };

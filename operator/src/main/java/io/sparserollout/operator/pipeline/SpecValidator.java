@@ -150,6 +150,26 @@ public final class SpecValidator {
                 + " is not a host name (DNS-1123 subdomain, optionally starting with \"*.\")");
       }
     }
+    if (gateway != null
+        && gateway.grpcSectionName() != null
+        && (gateway.sectionName() == null
+            || gateway.sectionName().equals(gateway.grpcSectionName()))) {
+      problems.add(
+          "spec.rollout.gateway.grpcSectionName: needs spec.rollout.gateway.sectionName set to"
+              + " another listener: the HTTPRoute would attach to the gRPC listener too, and the"
+              + " Gateway API accepts only one of an HTTPRoute and a GRPCRoute sharing a"
+              + " listener's host names");
+    }
+    Integer extra = spec.rollout().maxExtraReplicas();
+    if (extra != null && spec.rollout().replicas() > 0 && spec.rollout().replicas() + extra < 2) {
+      problems.add(
+          "spec.rollout.maxExtraReplicas: "
+              + extra
+              + " with "
+              + spec.rollout().replicas()
+              + " replica leaves no room for a canary pod beside the stable's (replicas +"
+              + " maxExtraReplicas must be at least 2)");
+    }
     if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
         && spec.rollout().gateway() == null) {
       problems.add(

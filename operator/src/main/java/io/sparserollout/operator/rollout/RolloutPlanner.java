@@ -107,6 +107,9 @@ public final class RolloutPlanner {
     Map<String, Integer> replicas = new LinkedHashMap<>();
     if (d.stable() != null) {
       replicas.put(d.stable(), in.spec().replicas());
+      if (in.available(d.stable()) < 1) {
+        replaceWithinBudget(in, replicas, d.stable(), false);
+      }
       replicas.put(ServedModel.BASELINE, 1);
     }
     return RolloutPlan.of(in.phase(), in.current() == null ? null : d.build())
@@ -142,6 +145,7 @@ public final class RolloutPlanner {
     Map<String, Integer> replicas = new LinkedHashMap<>();
     replicas.put(d.stable(), Math.max(in.spec().replicas(), in.replicasOf(d.stable())));
     replicas.put(d.canary(), TrafficSplit.of(in.spec().replicas(), d.weight()).canary());
+    withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), 0);
     replicas.put(ServedModel.BASELINE, 1);
     return RolloutPlan.of(Phase.ROLLING_OUT, d.build())
         .replicas(replicas)
@@ -185,6 +189,7 @@ public final class RolloutPlanner {
       }
       // The stable is not scaled down before the canary can take its share.
       replicas.put(d.stable(), Math.max(split.stable(), in.replicasOf(d.stable())));
+      withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), routedBefore);
       d.message("step " + d.step() + " (" + d.weight() + "%): waiting, " + waiting);
       return rollingOut(
           in,
@@ -196,6 +201,7 @@ public final class RolloutPlanner {
     }
     replicas.put(d.stable(), split.stable());
     int routed = d.weight();
+    withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), routed);
 
     List<Notice> events = new ArrayList<>();
     AnalysisSpec analysis = in.spec().analysis();
@@ -286,6 +292,7 @@ public final class RolloutPlanner {
         d.message("step " + d.step() + ": " + d.weight() + "% of traffic on the canary");
         events.add(new Notice(Reason.CANARY_STEP, d.message()));
         replicas.put(d.canary(), split(in, d.weight()).canary());
+        withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), routed);
         // Only once the bigger canary is ready do the stable shrink and the route shift.
         return rollingOut(in, d, replicas, routed, events, READINESS_POLL);
       }
@@ -344,6 +351,7 @@ public final class RolloutPlanner {
     int total = in.spec().replicas();
     Map<String, Integer> replicas = new LinkedHashMap<>();
     replicas.put(d.stable(), total);
+    replaceWithinBudget(in, replicas, d.stable(), in.available(d.stable()) >= total);
     replicas.put(ServedModel.BASELINE, 1);
     return RolloutPlan.of(Phase.PROMOTED, d.build())
         .replicas(replicas)
@@ -373,6 +381,12 @@ public final class RolloutPlanner {
     if (d.canary() != null && stableServes) {
       replicas.put(d.canary(), 0);
     }
+    Integer cap = cap(in);
+    if (cap != null && d.canary() != null) {
+      // The canary's pods count until they go: the stable grows into what they leave.
+      int canary = replicas.getOrDefault(d.canary(), in.replicasOf(d.canary()));
+      replicas.put(d.stable(), Math.min(in.spec().replicas(), Math.max(1, cap - canary)));
+    }
     return RolloutPlan.of(Phase.ROLLED_BACK, d.build())
         .replicas(replicas)
         .retireOthers(stableServes)
@@ -389,10 +403,84 @@ public final class RolloutPlanner {
    * split.
    */
   private static TrafficSplit split(Inputs in, int weight) {
-    TrafficSplit split = TrafficSplit.of(in.spec().replicas(), weight);
-    return in.spec().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
-        ? new TrafficSplit(in.spec().replicas(), split.canary())
-        : split;
+    int replicas = in.spec().replicas();
+    TrafficSplit split = TrafficSplit.of(replicas, weight);
+    Integer cap = cap(in);
+    int canary = cap == null || weight >= 100 ? split.canary() : Math.min(split.canary(), cap - 1);
+    if (in.spec().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API) {
+      return new TrafficSplit(cap == null ? replicas : Math.min(replicas, cap - canary), canary);
+    }
+    return cap == null
+        ? split
+        : new TrafficSplit(weight >= 100 ? 0 : Math.max(1, replicas - canary), canary);
+  }
+
+  /** replicas + maxExtraReplicas: the most pods the stable and the canary may have together. */
+  private static Integer cap(Inputs in) {
+    Integer extra = in.spec().maxExtraReplicas();
+    return extra == null ? null : in.spec().replicas() + extra;
+  }
+
+  /**
+   * With a budget, the stable's and the canary's pods now for the weight: the canary grows into the
+   * room there is and the stable gives up pods as the canary's are Ready ({@link ReplicaBudget}).
+   * Behind an HTTPRoute the stable keeps a pod while the route sends it traffic.
+   */
+  private static void withinBudget(
+      Inputs in,
+      Map<String, Integer> replicas,
+      String stable,
+      String canary,
+      int weight,
+      int routedToCanary) {
+    Integer cap = cap(in);
+    if (cap == null) {
+      return;
+    }
+    TrafficSplit targets = split(in, weight);
+    boolean routed = in.spec().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API;
+    ReplicaBudget pods =
+        ReplicaBudget.next(
+            cap,
+            targets.canary(),
+            in.available(canary),
+            targets.stable(),
+            in.replicasOf(stable),
+            routed && routedToCanary < 100 ? 1 : 0);
+    replicas.put(canary, pods.growing());
+    replicas.put(stable, pods.shrinking());
+  }
+
+  /**
+   * With a budget, the stable grows to its replicas while every other serving model (the old stable
+   * after a promotion, a superseded canary) gives up its pods as the stable's are Ready.
+   */
+  private static void replaceWithinBudget(
+      Inputs in, Map<String, Integer> replicas, String stable, boolean retiring) {
+    Integer cap = cap(in);
+    if (cap == null) {
+      return;
+    }
+    List<String> others =
+        in.observed().keySet().stream()
+            .filter(k -> !k.equals(stable) && !k.equals(ServedModel.BASELINE))
+            .filter(k -> in.replicasOf(k) > 0)
+            .sorted()
+            .toList();
+    int current = others.stream().mapToInt(in::replicasOf).sum();
+    ReplicaBudget pods =
+        ReplicaBudget.next(cap, in.spec().replicas(), in.available(stable), 0, current, 0);
+    replicas.put(stable, pods.growing());
+    // What the others keep, taken from the first of them; the rest have none left. Once the
+    // stable serves in full they are left out, and so deleted.
+    int left = pods.shrinking();
+    for (String other : others) {
+      int keep = Math.min(left, in.replicasOf(other));
+      if (!retiring) {
+        replicas.put(other, keep);
+      }
+      left -= keep;
+    }
   }
 
   private static Map<String, Integer> routes(String stable, String canary, int canaryWeight) {

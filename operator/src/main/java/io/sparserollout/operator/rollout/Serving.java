@@ -108,16 +108,30 @@ public final class Serving {
         ServerSideApply.apply(context, services.get(service.getMetadata().getName()), service);
       }
     }
-    plan.replicas()
+    // Shrinks before growths: under a pod budget the sum never passes it between two writes.
+    plan.replicas().entrySet().stream()
+        .sorted(
+            java.util.Comparator.comparing(
+                e -> {
+                  Deployment d = deployments.get(e.getKey());
+                  return d == null || e.getValue() >= orZero(d.getSpec().getReplicas());
+                }))
         .forEach(
-            (key, replicas) -> {
+            e -> {
+              String key = e.getKey();
+              int replicas = e.getValue();
               Deployment existing = deployments.get(key);
               Optional<ServedModel> served = served(model, status, key, existing);
               if (served.isPresent()) {
-                ServerSideApply.apply(
-                    context,
-                    existing,
-                    ServingResources.deployment(model, served.get(), replicas, settings));
+                boolean written =
+                    ServerSideApply.apply(
+                        context,
+                        existing,
+                        ServingResources.deployment(model, served.get(), replicas, settings));
+                if (written) {
+                  // Written with its Deployment, not on every look: a model at rest costs nothing.
+                  applyDisruptionBudget(client, context, model, key);
+                }
               } else if (orZero(existing.getSpec().getReplicas()) != replicas) {
                 scale(client, existing, replicas);
               }
@@ -139,6 +153,7 @@ public final class Serving {
           (key, d) -> {
             if (!plan.replicas().containsKey(key)) {
               client.resource(d).delete();
+              deleteDisruptionBudget(client, model, key);
             }
           });
       for (Service service : services.values()) {
@@ -149,6 +164,34 @@ public final class Serving {
       }
     }
     return plan;
+  }
+
+  private void applyDisruptionBudget(
+      KubernetesClient client, Context<SparseModel> context, SparseModel model, String key) {
+    client
+        .resource(ServingResources.disruptionBudget(model, key, policyVersion(client)))
+        .fieldManager(context.getControllerConfiguration().fieldManager())
+        .forceConflicts()
+        .serverSideApply();
+  }
+
+  private void deleteDisruptionBudget(KubernetesClient client, SparseModel model, String key) {
+    client
+        .genericKubernetesResources(policyVersion(client), "PodDisruptionBudget")
+        .inNamespace(model.getMetadata().getNamespace())
+        .withName(ServingResources.name(model, key))
+        .delete();
+  }
+
+  private volatile String policyVersion;
+
+  /** policy/v1 where the server has it (1.21 and later), policy/v1beta1 before. */
+  private String policyVersion(KubernetesClient client) {
+    if (policyVersion == null) {
+      policyVersion =
+          client.supports("policy/v1", "PodDisruptionBudget") ? "policy/v1" : "policy/v1beta1";
+    }
+    return policyVersion;
   }
 
   /** Whether the phase is one in which anything is served. */
@@ -177,9 +220,18 @@ public final class Serving {
     }
     applyRoute(
         client, TrafficRoutes.route(TrafficRoutes.Kind.HTTP, model, weights, settings), model);
-    if (grpcRoutesInstalled(client)) {
-      applyRoute(
-          client, TrafficRoutes.route(TrafficRoutes.Kind.GRPC, model, weights, settings), model);
+    if (model.getSpec().rollout().gateway().grpcSectionName() != null
+        && grpcRoutesInstalled(client)) {
+      // Optional beside the HTTPRoute: a GRPCRoute that cannot be written is logged, and the
+      // REST split goes on.
+      try {
+        applyRoute(
+            client, TrafficRoutes.route(TrafficRoutes.Kind.GRPC, model, weights, settings), model);
+      } catch (OwnedResources.NameTaken | KubernetesClientException e) {
+        LOG.warnf(
+            "GRPCRoute %s/%s not written: %s",
+            model.getMetadata().getNamespace(), model.getMetadata().getName(), e.getMessage());
+      }
     }
   }
 
@@ -189,13 +241,17 @@ public final class Serving {
    */
   private static boolean grpcRoutesInstalled(KubernetesClient client) {
     try {
-      return client
+      var crd =
+          client
               .apiextensions()
               .v1()
               .customResourceDefinitions()
               .withName(TrafficRoutes.GRPC_CRD)
-              .get()
-          != null;
+              .get();
+      // Gateway API before v1.1 served GRPCRoute only as v1alpha2: no route of ours there.
+      return crd != null
+          && crd.getSpec().getVersions().stream()
+              .anyMatch(v -> "v1".equals(v.getName()) && Boolean.TRUE.equals(v.getServed()));
     } catch (KubernetesClientException e) {
       if (e.getCode() != 403) {
         throw e;

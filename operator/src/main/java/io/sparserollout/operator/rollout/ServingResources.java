@@ -3,6 +3,8 @@ package io.sparserollout.operator.rollout;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
@@ -179,6 +181,33 @@ public final class ServingResources {
         .endSpec()
         .endTemplate()
         .endSpec()
+        .build();
+  }
+
+  /**
+   * The PodDisruptionBudget of one served model's Deployment: a node drain evicts its pods one at a
+   * time, each replaced before the next goes (a single-pod model can still be drained).
+   *
+   * @param apiVersion policy/v1, or policy/v1beta1 where the server has no v1 (before 1.21)
+   */
+  public static GenericKubernetesResource disruptionBudget(
+      SparseModel model, String key, String apiVersion) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(StageJobs.MANAGED_BY, StageJobs.OPERATOR);
+    labels.putAll(selector(model, key));
+    Map<String, Object> spec = new LinkedHashMap<>();
+    spec.put("maxUnavailable", 1);
+    spec.put("selector", Map.of("matchLabels", selector(model, key)));
+    return new GenericKubernetesResourceBuilder()
+        .withApiVersion(apiVersion)
+        .withKind("PodDisruptionBudget")
+        .withNewMetadata()
+        .withName(name(model, key))
+        .withNamespace(model.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(OwnedResources.ownedBy(model))
+        .endMetadata()
+        .withAdditionalProperties(Map.of("spec", spec))
         .build();
   }
 

@@ -82,24 +82,29 @@ public final class TrafficRoutes {
         backends(model, weights, settings.port()),
         Map.of(
             "path",
-            Map.of("type", "PathPrefix", "value", "/v2/models/" + model.getMetadata().getName())));
+            Map.of("type", "PathPrefix", "value", "/v2/models/" + model.getMetadata().getName())),
+        model.getSpec().rollout().gateway().sectionName());
   }
 
   /**
-   * The GRPCRoute's spec: calls to the OIP v2 service on the spec's host names, split as the
-   * HTTPRoute. A gRPC call carries its model in the message, not the path, so host names are what
-   * tells one model's gRPC traffic from another's on a shared Gateway.
+   * The GRPCRoute's spec: calls to the OIP v2 service on the gRPC listener and the spec's host
+   * names, split as the HTTPRoute. A gRPC call carries its model in the message, not the path, so
+   * host names are what tells one model's gRPC traffic from another's on a shared listener.
    */
   public static Map<String, Object> grpcSpec(
       SparseModel model, Map<String, Integer> weights, ServingSettings settings) {
     return spec(
         model,
         backends(model, weights, ServingResources.GRPC_PORT),
-        Map.of("method", Map.of("type", "Exact", "service", GRPC_SERVICE)));
+        Map.of("method", Map.of("type", "Exact", "service", GRPC_SERVICE)),
+        model.getSpec().rollout().gateway().grpcSectionName());
   }
 
   private static Map<String, Object> spec(
-      SparseModel model, List<Map<String, Object>> backends, Map<String, Object> match) {
+      SparseModel model,
+      List<Map<String, Object>> backends,
+      Map<String, Object> match,
+      String sectionName) {
     GatewayRef gateway = model.getSpec().rollout().gateway();
     Map<String, Object> parent = new LinkedHashMap<>();
     parent.put("group", "gateway.networking.k8s.io");
@@ -108,8 +113,8 @@ public final class TrafficRoutes {
     if (gateway.namespace() != null) {
       parent.put("namespace", gateway.namespace());
     }
-    if (gateway.sectionName() != null) {
-      parent.put("sectionName", gateway.sectionName());
+    if (sectionName != null) {
+      parent.put("sectionName", sectionName);
     }
     Map<String, Object> rule = new LinkedHashMap<>();
     rule.put("matches", List.of(match));

@@ -187,6 +187,37 @@ class SpecValidatorTest {
   }
 
   @Test
+  void theGrpcListenerMustBeAnotherThanTheHttpRoutesAndABudgetMustLeaveRoomForACanary() {
+    var shared =
+        Fixtures.minilm(
+            spec ->
+                spec.with("rollout")
+                    .with("gateway")
+                    .put("name", "g")
+                    .put("grpcSectionName", "grpc"));
+    var apart =
+        Fixtures.minilm(
+            spec ->
+                spec.with("rollout")
+                    .with("gateway")
+                    .put("name", "g")
+                    .put("sectionName", "http")
+                    .put("grpcSectionName", "grpc"));
+    var noRoom =
+        Fixtures.minilm(spec -> spec.with("rollout").put("replicas", 1).put("maxExtraReplicas", 0));
+
+    assertThat(SpecValidator.problems(shared.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.rollout.gateway.grpcSectionName: needs spec.rollout.gateway.sectionName");
+    assertThat(SpecValidator.problems(apart.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(noRoom.getSpec()))
+        .containsExactly(
+            "spec.rollout.maxExtraReplicas: 0 with 1 replica leaves no room for a canary pod"
+                + " beside the stable's (replicas + maxExtraReplicas must be at least 2)");
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(

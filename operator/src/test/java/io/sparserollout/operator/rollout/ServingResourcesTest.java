@@ -222,12 +222,37 @@ class ServingResourcesTest {
   }
 
   @Test
-  void theGrpcRouteSplitsTheInferenceServiceAsTheHttpRouteOnTheSameHostNames() {
+  void eachServedModelHasADisruptionBudgetOverItsOwnPodsAllowingOneEvictionAtATime() {
+    SparseModel model = Fixtures.minilm(s -> {});
+
+    var budget = ServingResources.disruptionBudget(model, "b3966cbec2", "policy/v1beta1");
+
+    assertThat(budget.getApiVersion()).isEqualTo("policy/v1beta1");
+    assertThat(budget.getMetadata().getName()).isEqualTo("minilm-cpu-b3966cbec2");
+    assertThat(budget.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getController()).isTrue());
+    assertThat(budget.getAdditionalProperties().get("spec"))
+        .isEqualTo(
+            Map.of(
+                "maxUnavailable",
+                1,
+                "selector",
+                Map.of(
+                    "matchLabels",
+                    ServingResources.servedModelService(model, "b3966cbec2", SETTINGS)
+                        .getSpec()
+                        .getSelector())));
+  }
+
+  @Test
+  void theGrpcRouteSplitsTheInferenceServiceAsTheHttpRouteOnItsOwnListener() {
     SparseModel model =
         Fixtures.minilm(
             s -> {
               s.with("rollout").put("trafficMode", "gateway-api");
               s.with("rollout").with("gateway").put("name", "inference");
+              s.with("rollout").with("gateway").put("grpcSectionName", "grpc");
               s.with("rollout").with("gateway").putArray("hostnames").add("models.example.com");
             });
     var weights = new java.util.LinkedHashMap<>(Map.of("dense", 75));
@@ -240,7 +265,15 @@ class ServingResourcesTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> spec = (Map<String, Object>) route.getAdditionalProperties().get("spec");
     Map<String, Object> http = TrafficRoutes.spec(model, weights, SETTINGS);
-    assertThat(spec.get("parentRefs")).isEqualTo(http.get("parentRefs"));
+    assertThat(spec.get("parentRefs"))
+        .isEqualTo(
+            java.util.List.of(
+                Map.of(
+                    "group", "gateway.networking.k8s.io",
+                    "kind", "Gateway",
+                    "name", "inference",
+                    "sectionName", "grpc")));
+    assertThat(http.get("parentRefs").toString()).doesNotContain("sectionName");
     assertThat(spec.get("hostnames")).isEqualTo(java.util.List.of("models.example.com"));
     assertThat(spec.get("rules"))
         .isEqualTo(
