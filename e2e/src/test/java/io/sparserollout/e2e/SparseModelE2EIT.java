@@ -93,6 +93,7 @@ class SparseModelE2EIT {
     }
     var address = cluster.serviceAddress(ns, "minilm-cpu");
     assertThat(LoadGenerator.send(address, "minilm-cpu")).isEqualTo("200");
+    assertThat(grpcInfer(ns)).contains("\"code\":0", "\"shape\":[\"1\",\"4\",\"384\"]");
     assertThat(cluster.kubectl().ok("get", "deployments", "-n", ns, "-o", "name"))
         .doesNotContain("minilm-cpu-dense");
     // Every pod the operator created ran, in a real container, under the restricted standard.
@@ -131,6 +132,52 @@ class SparseModelE2EIT {
                             .getTerminated()
                             .getMessage())
                     .startsWith("{"));
+  }
+
+  /**
+   * One OIP v2 gRPC ModelInfer through the Service's grpc port (kube-proxy to a container), from
+   * Node's {@code @grpc/grpc-js}; its JSON result.
+   */
+  private static String grpcInfer(String ns) throws Exception {
+    Path client = cluster.workDir().resolve("node-client");
+    Process install =
+        new ProcessBuilder("../scripts/grpc-node-client.sh", client.toString())
+            .redirectErrorStream(true)
+            .start();
+    String installed = new String(install.getInputStream().readAllBytes());
+    assertThat(install.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(install.exitValue()).as(installed).isZero();
+    var service = cluster.client().services().inNamespace(ns).withName("minilm-cpu").get();
+    var target = cluster.reach(service.getSpec().getClusterIP(), 8081);
+    Path plan = Files.createTempFile(cluster.workDir(), "grpc", ".json");
+    String tensor =
+        "{\"name\": \"%s\", \"datatype\": \"INT64\", \"shape\": [\"1\", \"4\"],"
+            + " \"contents\": {\"int64_contents\": %s}}";
+    Files.writeString(
+        plan,
+        "{\"calls\": [{\"method\": \"ModelInfer\", \"request\": {\"model_name\": \"minilm-cpu\","
+            + " \"inputs\": ["
+            + tensor.formatted("input_ids", "[\"101\", \"7592\", \"2088\", \"102\"]")
+            + ", "
+            + tensor.formatted("attention_mask", "[\"1\", \"1\", \"1\", \"1\"]")
+            + ", "
+            + tensor.formatted("token_type_ids", "[\"0\", \"0\", \"0\", \"0\"]")
+            + "]}}]}");
+    Process node =
+        new ProcessBuilder(
+                "node",
+                client.resolve("oip-client.js").toString(),
+                Path.of("../inference-pod/src/main/proto/open_inference_v2.proto")
+                    .toAbsolutePath()
+                    .toString(),
+                target.getHostString() + ":" + target.getPort(),
+                plan.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(node.getInputStream().readAllBytes());
+    assertThat(node.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(out).isZero();
+    return out;
   }
 
   @Test

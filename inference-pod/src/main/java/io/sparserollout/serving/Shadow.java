@@ -114,7 +114,15 @@ public class Shadow {
             case BOOL -> data.add(((boolean[]) input.data())[i]);
             case BYTES -> data.add(((String[]) input.data())[i]);
             case INT64 -> data.add(((long[]) input.data())[i]);
-            case FP32, FP64, FP16 -> data.add(number(input, i));
+            case FP32, FP64, FP16 -> {
+              double value = number(input, i);
+              if (!Double.isFinite(value)) {
+                // JSON has no NaN or infinity: such a request cannot be asked of the baseline.
+                inFlight.release();
+                return;
+              }
+              data.add(value);
+            }
             default -> data.add((long) number(input, i));
           }
         }

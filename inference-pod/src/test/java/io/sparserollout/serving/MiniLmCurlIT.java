@@ -63,11 +63,16 @@ class MiniLmCurlIT {
                 "2s",
                 "MAX_DIMENSION",
                 "512"));
+    awaitReady(server, port, work.resolve("server.log"));
+  }
+
+  /** Until the server answers ready on its port (90 s at most); it must not exit meanwhile. */
+  static void awaitReady(Process server, int port, Path log) throws Exception {
     Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+    String ready = "http://127.0.0.1:" + port + "/v2/health/ready";
     while (Instant.now().isBefore(deadline)
-        && !curl("-s", "-o", "/dev/null", "-w", "%{http_code}", url("/v2/health/ready"))
-            .equals("200")) {
-      assertThat(server.isAlive()).as(Files.readString(work.resolve("server.log"))).isTrue();
+        && !curl("-s", "-o", "/dev/null", "-w", "%{http_code}", ready).equals("200")) {
+      assertThat(server.isAlive()).as(Files.readString(log)).isTrue();
       Thread.sleep(500);
     }
   }

@@ -16,6 +16,7 @@ import io.sparserollout.serving.ModelService;
 import io.sparserollout.serving.RequestMetrics;
 import io.sparserollout.serving.Shadow;
 import io.sparserollout.serving.protocol.RequestLimits;
+import io.sparserollout.stage.ServingMetrics;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,9 +32,10 @@ import org.jboss.logging.Logger;
 /**
  * Serves {@code inference.GRPCInferenceService} on its own port (GRPC_PORT, 8081 as in KServe),
  * with grpc-java's Netty. A message over GRPC_MAX_MESSAGE_SIZE is refused (RESOURCE_EXHAUSTED)
- * before it is read; calls in flight are capped server-wide, by default at what an eighth of the
- * heap holds of messages that size, and a call whose message has not fully arrived within the body
- * read timeout is ended (DEADLINE_EXCEEDED), so a stalled client cannot hold a place.
+ * before it is read; infer calls in flight are capped server-wide, by default at what a quarter of
+ * the heap holds of messages that size (at least 16), and a call whose message has not fully
+ * arrived within the body read timeout is ended (DEADLINE_EXCEEDED), so a stalled client cannot
+ * hold a place.
  */
 @Startup
 @ApplicationScoped
@@ -63,7 +65,7 @@ public class GrpcServer {
     RequestLimits limits = new RequestLimits(maxRows, maxDimension, messageLimit.asLongValue());
     int callCap =
         maxCalls.orElse(
-            (int) Math.max(4, Runtime.getRuntime().maxMemory() / 8 / messageLimit.asLongValue()));
+            (int) Math.max(16, Runtime.getRuntime().maxMemory() / 4 / messageLimit.asLongValue()));
     // Encodes large answers off the model's thread; when it is full the model's thread encodes.
     int threads = Runtime.getRuntime().availableProcessors();
     this.executor =
@@ -93,7 +95,7 @@ public class GrpcServer {
             .addService(
                 ServerInterceptors.intercept(
                     new GrpcInferenceService(model, batcher, shadow, metrics, limits, executor),
-                    new CallCap(callCap, readTimeout)))
+                    new CallCap(callCap, readTimeout, metrics)))
             // Messages are read and checked off the I/O threads (a large typed message takes a
             // while to parse); handing off cost nothing measurable (docs/benchmarks.md).
             .executor(calls)
@@ -136,27 +138,43 @@ public class GrpcServer {
    * call whose message has not fully arrived within the read timeout.
    */
   static final class CallCap implements ServerInterceptor {
-    private static final java.util.concurrent.ScheduledExecutorService TIMERS =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "grpc-read-timeout");
-              thread.setDaemon(true);
-              return thread;
-            });
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor TIMERS = timers();
     private final int max;
     private final Duration readTimeout;
+    private final RequestMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    CallCap(int max, Duration readTimeout) {
+    /** One thread; a cancelled timer leaves the queue at once, not when it would have fired. */
+    private static java.util.concurrent.ScheduledThreadPoolExecutor timers() {
+      var timers =
+          new java.util.concurrent.ScheduledThreadPoolExecutor(
+              1,
+              task -> {
+                Thread thread = new Thread(task, "grpc-read-timeout");
+                thread.setDaemon(true);
+                return thread;
+              });
+      timers.setRemoveOnCancelPolicy(true);
+      return timers;
+    }
+
+    CallCap(int max, Duration readTimeout, RequestMetrics metrics) {
       this.max = max;
       this.readTimeout = readTimeout;
+      this.metrics = metrics;
     }
 
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+      if (!"ModelInfer".equals(call.getMethodDescriptor().getBareMethodName())) {
+        // Health and metadata hold no tensors: never refused, never timed.
+        return next.startCall(call, headers);
+      }
       if (inFlight.incrementAndGet() > max) {
         inFlight.decrementAndGet();
+        // Counted as REST's 429s are: the canary analysis and the alerts see the refusals.
+        metrics.record(System.nanoTime(), ServingMetrics.OVERLOADED);
         call.close(
             Status.RESOURCE_EXHAUSTED.withDescription(
                 "the server has " + max + " calls in flight; retry later"),

@@ -170,6 +170,14 @@ public final class SpecValidator {
               + " replica leaves no room for a canary pod beside the stable's (replicas +"
               + " maxExtraReplicas must be at least 2)");
     }
+    if (extra != null
+        && extra == 0
+        && spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API) {
+      problems.add(
+          "spec.rollout.maxExtraReplicas: 0 with trafficMode gateway-api: the HTTPRoute moves"
+              + " traffic by weight, so the stable keeps a pod while its weight is above 0 and"
+              + " the canary needs room beside it; give 1 or more");
+    }
     if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
         && spec.rollout().gateway() == null) {
       problems.add(

@@ -105,16 +105,19 @@ public final class RolloutPlanner {
       d.clearCanary();
     }
     Map<String, Integer> replicas = new LinkedHashMap<>();
+    boolean retire = d.stable() == null || in.available(d.stable()) >= 1;
     if (d.stable() != null) {
       replicas.put(d.stable(), in.spec().replicas());
-      if (in.available(d.stable()) < 1) {
-        replaceWithinBudget(in, replicas, d.stable(), false);
+      if (cap(in) != null) {
+        // Under a budget the stable grows only as what else serves gives up its pods.
+        retire = in.available(d.stable()) >= in.spec().replicas();
+        replaceWithinBudget(in, replicas, d.stable(), retire);
       }
       replicas.put(ServedModel.BASELINE, 1);
     }
     return RolloutPlan.of(in.phase(), in.current() == null ? null : d.build())
         .replicas(replicas)
-        .retireOthers(d.stable() == null || in.available(d.stable()) >= 1)
+        .retireOthers(retire)
         .routes(d.stable() == null ? Map.of() : routes(d.stable(), null, 0))
         .events(events)
         .build();
@@ -382,10 +385,14 @@ public final class RolloutPlanner {
       replicas.put(d.canary(), 0);
     }
     Integer cap = cap(in);
-    if (cap != null && d.canary() != null) {
-      // The canary's pods count until they go: the stable grows into what they leave.
-      int canary = replicas.getOrDefault(d.canary(), in.replicasOf(d.canary()));
-      replicas.put(d.stable(), Math.min(in.spec().replicas(), Math.max(1, cap - canary)));
+    if (cap != null && d.canary() != null && !stableServes) {
+      // The canary's pods count until they go: it gives up pods for the stable's (one at a time
+      // where there is no room) and goes altogether once a stable pod serves.
+      ReplicaBudget pods =
+          ReplicaBudget.next(
+              cap, in.spec().replicas(), in.available(d.stable()), 0, in.replicasOf(d.canary()), 0);
+      replicas.put(d.stable(), pods.growing());
+      replicas.put(d.canary(), pods.shrinking());
     }
     return RolloutPlan.of(Phase.ROLLED_BACK, d.build())
         .replicas(replicas)

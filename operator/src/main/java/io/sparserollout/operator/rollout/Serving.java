@@ -128,12 +128,12 @@ public final class Serving {
                         context,
                         existing,
                         ServingResources.deployment(model, served.get(), replicas, settings));
-                if (written) {
-                  // Written with its Deployment, not on every look: a model at rest costs nothing.
-                  applyDisruptionBudget(client, context, model, key);
+                applyDisruptionBudget(client, context, model, key, written);
+              } else {
+                if (orZero(existing.getSpec().getReplicas()) != replicas) {
+                  scale(client, existing, replicas);
                 }
-              } else if (orZero(existing.getSpec().getReplicas()) != replicas) {
-                scale(client, existing, replicas);
+                applyDisruptionBudget(client, context, model, key, false);
               }
             });
     for (Deployment old : misnamed) {
@@ -166,16 +166,49 @@ public final class Serving {
     return plan;
   }
 
+  /** PodDisruptionBudgets this operator process has applied (namespace/name@uid of the model). */
+  private final java.util.Set<String> budgetsApplied =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * Applies a served model's PodDisruptionBudget when its Deployment was written, or once per
+   * operator process otherwise (so Deployments made before budgets existed get theirs), not on
+   * every look: a model at rest costs no writes. A failure is logged; serving goes on without it.
+   */
   private void applyDisruptionBudget(
-      KubernetesClient client, Context<SparseModel> context, SparseModel model, String key) {
-    client
-        .resource(ServingResources.disruptionBudget(model, key, policyVersion(client)))
-        .fieldManager(context.getControllerConfiguration().fieldManager())
-        .forceConflicts()
-        .serverSideApply();
+      KubernetesClient client,
+      Context<SparseModel> context,
+      SparseModel model,
+      String key,
+      boolean deploymentWritten) {
+    String id =
+        model.getMetadata().getNamespace()
+            + "/"
+            + ServingResources.name(model, key)
+            + "@"
+            + model.getMetadata().getUid();
+    if (!deploymentWritten && budgetsApplied.contains(id)) {
+      return;
+    }
+    try {
+      client
+          .resource(ServingResources.disruptionBudget(model, key, policyVersion(client)))
+          .fieldManager(context.getControllerConfiguration().fieldManager())
+          .forceConflicts()
+          .serverSideApply();
+      budgetsApplied.add(id);
+    } catch (KubernetesClientException e) {
+      LOG.warnf("PodDisruptionBudget %s not applied: %s", id, e.getMessage());
+    }
   }
 
   private void deleteDisruptionBudget(KubernetesClient client, SparseModel model, String key) {
+    budgetsApplied.remove(
+        model.getMetadata().getNamespace()
+            + "/"
+            + ServingResources.name(model, key)
+            + "@"
+            + model.getMetadata().getUid());
     client
         .genericKubernetesResources(policyVersion(client), "PodDisruptionBudget")
         .inNamespace(model.getMetadata().getNamespace())
@@ -220,8 +253,9 @@ public final class Serving {
     }
     applyRoute(
         client, TrafficRoutes.route(TrafficRoutes.Kind.HTTP, model, weights, settings), model);
-    if (model.getSpec().rollout().gateway().grpcSectionName() != null
-        && grpcRoutesInstalled(client)) {
+    if (model.getSpec().rollout().gateway().grpcSectionName() == null) {
+      removeGrpcRoute(client, model);
+    } else if (grpcRoutesInstalled(client)) {
       // Optional beside the HTTPRoute: a GRPCRoute that cannot be written is logged, and the
       // REST split goes on.
       try {
@@ -260,6 +294,26 @@ public final class Serving {
           "no GRPCRoute written: the operator may not read the CRD %s (%s)",
           TrafficRoutes.GRPC_CRD, e.getMessage());
       return false;
+    }
+  }
+
+  /** A GRPCRoute this model wrote before its spec dropped grpcSectionName goes. */
+  private static void removeGrpcRoute(KubernetesClient client, SparseModel model) {
+    if (!grpcRoutesInstalled(client)) {
+      return;
+    }
+    var route =
+        client
+            .genericKubernetesResources(TrafficRoutes.API_VERSION, TrafficRoutes.Kind.GRPC.kind)
+            .inNamespace(model.getMetadata().getNamespace())
+            .withName(model.getMetadata().getName());
+    try {
+      GenericKubernetesResource existing = route.get();
+      if (existing != null && OwnedResources.ownedBy(existing, model)) {
+        route.delete();
+      }
+    } catch (KubernetesClientException e) {
+      LOG.warnf("GRPCRoute %s not removed: %s", model.getMetadata().getName(), e.getMessage());
     }
   }
 

@@ -87,6 +87,10 @@ public final class ServingResources {
     return labels;
   }
 
+  private static boolean budgeted(SparseModel model) {
+    return model.getSpec().rollout().maxExtraReplicas() != null;
+  }
+
   public static Deployment deployment(
       SparseModel model, ServedModel served, int replicas, ServingSettings settings) {
     Map<String, String> labels = labels(model, served.key());
@@ -126,11 +130,14 @@ public final class ServingResources {
         .withNewSelector()
         .withMatchLabels(selector(model, served.key()))
         .endSelector()
-        // A changed template rolls the pods one surge pod at a time, never below the replica count.
+        // A changed template rolls the pods one surge pod at a time, never below the replica count;
+        // under a pod budget one pod at a time in place (no pod past the budget), but never a lone
+        // pod before its replacement.
         .withNewStrategy()
         .withType("RollingUpdate")
         .withNewRollingUpdate()
-        .withMaxUnavailable(new IntOrString(0))
+        .withMaxUnavailable(new IntOrString(budgeted(model) && replicas > 1 ? 1 : 0))
+        .withMaxSurge(budgeted(model) && replicas > 1 ? new IntOrString(0) : null)
         .endRollingUpdate()
         .endStrategy()
         .withNewTemplate()
@@ -144,6 +151,8 @@ public final class ServingResources {
         .withSecurityContext(PodSecurity.pod())
         // Neither stages nor inference pods talk to the API server.
         .withAutomountServiceAccountToken(false)
+        // A stop takes up to SHUTDOWN_DELAY 5 s, REST's drain 20 s and gRPC's 5 s: room for all.
+        .withTerminationGracePeriodSeconds(40L)
         .withServiceAccountName(serviceAccount)
         .withVolumes(volumes)
         .withInitContainers(init)

@@ -205,12 +205,22 @@ class SpecValidatorTest {
                     .put("grpcSectionName", "grpc"));
     var noRoom =
         Fixtures.minilm(spec -> spec.with("rollout").put("replicas", 1).put("maxExtraReplicas", 0));
+    var routedWithoutRoom =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").put("trafficMode", "gateway-api").put("maxExtraReplicas", 0);
+              spec.with("rollout").put("replicas", 4).with("gateway").put("name", "g");
+            });
 
     assertThat(SpecValidator.problems(shared.getSpec()))
         .singleElement()
         .asString()
         .startsWith("spec.rollout.gateway.grpcSectionName: needs spec.rollout.gateway.sectionName");
     assertThat(SpecValidator.problems(apart.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(routedWithoutRoom.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.rollout.maxExtraReplicas: 0 with trafficMode gateway-api");
     assertThat(SpecValidator.problems(noRoom.getSpec()))
         .containsExactly(
             "spec.rollout.maxExtraReplicas: 0 with 1 replica leaves no room for a canary pod"

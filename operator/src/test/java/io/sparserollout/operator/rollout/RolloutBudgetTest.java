@@ -69,8 +69,53 @@ class RolloutBudgetTest {
     assertThat(trace.get(trace.size() - 1)).startsWith("PROMOTED {" + REV + "=1,");
   }
 
-  /** Runs the rollout to its end; every state's pods are checked against the cap on the way. */
+  @Test
+  void aCanaryFailingAtFullWeightHandsItsPodsBackOneAtATimeWithoutPassingTheCap() {
+    // 4 replicas, no extra pod, the canary fails at its 100% step: the stable has no pod then.
+    List<String> trace =
+        rollOut(
+            spec("replicas", 4, 0, 50, 100),
+            status -> status.canaryWeight() != null && status.canaryWeight() == 100 ? 0.1 : 0.99);
+    assertThat(trace)
+        .anyMatch(t -> t.startsWith("ROLLING_OUT {" + REV + "=4,") && t.contains("dense=0"));
+    assertThat(trace.get(trace.size() - 1))
+        .isEqualTo("ROLLED_BACK {" + REV + "=0, baseline=1, dense=4}");
+  }
+
+  @Test
+  void aSupersededCanaryGivesUpItsPodsAsTheStableComesBackWithinTheCap() {
+    RolloutStatus canary = RolloutPlannerTest.canaryAt(0, 67, RolloutPlannerTest.T0, 1, 0);
+    // Mid-step: the stable serves with 1 pod, the canary has 2; no extra pod.
+    Map<String, Observed> observed = new HashMap<>();
+    observed.put(ServedModel.DENSE, new Observed(1, 1));
+    observed.put(REV, new Observed(2, 2));
+    observed.put(ServedModel.BASELINE, new Observed(1, 1));
+
+    RolloutPlan plan =
+        RolloutPlanner.plan(
+            new RolloutPlanner.Inputs(
+                "fedcba9876",
+                Phase.PRUNING,
+                spec("replicas", 3, 0, 50),
+                canary,
+                observed,
+                null,
+                null,
+                RolloutPlannerTest.T0),
+            RolloutPlannerTest.NEVER);
+
+    // Not the stable at 3 beside a canary being deleted: one pod changes hands at a time.
+    assertThat(plan.replicas()).containsEntry(ServedModel.DENSE, 2).containsEntry(REV, 1);
+    assertThat(plan.retireOthers()).isFalse();
+  }
+
   private static List<String> rollOut(RolloutSpec spec, double agreement) {
+    return rollOut(spec, status -> agreement);
+  }
+
+  /** Runs the rollout to its end; every state's pods are checked against the cap on the way. */
+  private static List<String> rollOut(
+      RolloutSpec spec, java.util.function.Function<RolloutStatus, Double> agreement) {
     int cap = spec.replicas() + spec.maxExtraReplicas();
     Map<String, Observed> observed = new HashMap<>();
     observed.put(ServedModel.DENSE, new Observed(spec.replicas(), spec.replicas()));
@@ -81,10 +126,11 @@ class RolloutBudgetTest {
     Instant now = RolloutPlannerTest.T0;
     List<String> trace = new ArrayList<>();
     for (int tick = 0; tick < 300; tick++) {
+      RolloutStatus status = current;
       RolloutPlan plan =
           RolloutPlanner.plan(
               new RolloutPlanner.Inputs(REV, phase, spec, current, observed, null, null, now),
-              () -> RolloutPlannerTest.verdict(agreement));
+              () -> RolloutPlannerTest.verdict(agreement.apply(status)));
       Map<String, Observed> next = new HashMap<>();
       for (var e : observed.entrySet()) {
         if (!plan.retireOthers() || plan.replicas().containsKey(e.getKey())) {
