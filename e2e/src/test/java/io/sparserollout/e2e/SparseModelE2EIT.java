@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,13 +141,9 @@ class SparseModelE2EIT {
    */
   private static String grpcInfer(String ns) throws Exception {
     Path client = cluster.workDir().resolve("node-client");
-    Process install =
-        new ProcessBuilder("../scripts/grpc-node-client.sh", client.toString())
-            .redirectErrorStream(true)
-            .start();
-    String installed = new String(install.getInputStream().readAllBytes());
-    assertThat(install.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    assertThat(install.exitValue()).as(installed).isZero();
+    run(
+        List.of(ROOT.resolve("scripts/grpc-node-client.sh").toString(), client.toString()),
+        Duration.ofMinutes(5));
     var service = cluster.client().services().inNamespace(ns).withName("minilm-cpu").get();
     var target = cluster.reach(service.getSpec().getClusterIP(), 8081);
     Path plan = Files.createTempFile(cluster.workDir(), "grpc", ".json");
@@ -155,29 +152,36 @@ class SparseModelE2EIT {
             + " \"contents\": {\"int64_contents\": %s}}";
     Files.writeString(
         plan,
-        "{\"calls\": [{\"method\": \"ModelInfer\", \"request\": {\"model_name\": \"minilm-cpu\","
-            + " \"inputs\": ["
+        "{\"calls\": [{\"method\": \"ModelInfer\", \"request\": {\"model_name\":"
+            + " \"minilm-cpu\", \"inputs\": ["
             + tensor.formatted("input_ids", "[\"101\", \"7592\", \"2088\", \"102\"]")
             + ", "
             + tensor.formatted("attention_mask", "[\"1\", \"1\", \"1\", \"1\"]")
             + ", "
             + tensor.formatted("token_type_ids", "[\"0\", \"0\", \"0\", \"0\"]")
             + "]}}]}");
-    Process node =
-        new ProcessBuilder(
-                "node",
-                client.resolve("oip-client.js").toString(),
-                Path.of("../inference-pod/src/main/proto/open_inference_v2.proto")
-                    .toAbsolutePath()
-                    .toString(),
-                target.getHostString() + ":" + target.getPort(),
-                plan.toString())
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(node.getInputStream().readAllBytes());
-    assertThat(node.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(out).isZero();
-    return out;
+    return run(
+        List.of(
+            "node",
+            client.resolve("oip-client.js").toString(),
+            ROOT.resolve("inference-pod/src/main/proto/open_inference_v2.proto").toString(),
+            target.getHostString() + ":" + target.getPort(),
+            plan.toString()),
+        Duration.ofMinutes(2));
+  }
+
+  /** A command's output, once it exited 0 within the time (killed and failed otherwise). */
+  private static String run(List<String> command, Duration limit) throws Exception {
+    Path out = Files.createTempFile(cluster.workDir(), "command", ".out");
+    Process process =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    if (!process.waitFor(limit.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+    String output = Files.readString(out);
+    assertThat(process.isAlive()).as("%s still running: %s", command, output).isFalse();
+    assertThat(process.exitValue()).as("%s: %s", command, output).isZero();
+    return output;
   }
 
   @Test

@@ -204,13 +204,15 @@ class GrpcNodeClientIT {
    */
   @Test
   void stalledCallsAreEndedAtTheReadTimeoutAndFreeTheirPlaces() throws Exception {
-    ObjectNode[] plan = new ObjectNode[7];
+    ObjectNode[] plan = new ObjectNode[8];
     for (int i = 0; i < 4; i++) {
       plan[i] = call("ModelInfer", infer(true)).put("stall", true);
     }
     plan[4] = call("ModelInfer", infer(true)).put("delayMs", 1000);
     plan[5] = call("ServerLive", JSON.createObjectNode()).put("delayMs", 1000);
     plan[6] = call("ModelInfer", infer(true)).put("delayMs", 5000);
+    // Outside the cap, but a stalled health call is ended all the same: its message holds memory.
+    plan[7] = call("ServerLive", JSON.createObjectNode()).put("stall", true);
 
     JsonNode results = calls(true, plan);
 
@@ -221,6 +223,7 @@ class GrpcNodeClientIT {
     // Health is never refused; once the stalled calls are ended, inference is served again.
     assertThat(results.get(5).path("response").path("live").asBoolean()).isTrue();
     assertThat(code(results.get(6), 0)).isEmpty();
+    assertThat(code(results.get(7), 4)).contains("did not arrive within PT3S");
   }
 
   /** The error's details, once its code is the one expected. */

@@ -167,11 +167,10 @@ public class GrpcServer {
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-      if (!"ModelInfer".equals(call.getMethodDescriptor().getBareMethodName())) {
-        // Health and metadata hold no tensors: never refused, never timed.
-        return next.startCall(call, headers);
-      }
-      if (inFlight.incrementAndGet() > max) {
+      // Health and metadata are never refused (they hold no tensors), but timed like the rest: a
+      // stalled message of any method holds memory.
+      boolean counted = "ModelInfer".equals(call.getMethodDescriptor().getBareMethodName());
+      if (counted && inFlight.incrementAndGet() > max) {
         inFlight.decrementAndGet();
         // Counted as REST's 429s are: the canary analysis and the alerts see the refusals.
         metrics.record(System.nanoTime(), ServingMetrics.OVERLOADED);
@@ -184,7 +183,7 @@ public class GrpcServer {
       AtomicBoolean released = new AtomicBoolean();
       Runnable release =
           () -> {
-            if (released.compareAndSet(false, true)) {
+            if (counted && released.compareAndSet(false, true)) {
               inFlight.decrementAndGet();
             }
           };

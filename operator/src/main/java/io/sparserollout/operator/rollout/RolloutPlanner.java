@@ -109,9 +109,15 @@ public final class RolloutPlanner {
     if (d.stable() != null) {
       replicas.put(d.stable(), in.spec().replicas());
       if (cap(in) != null) {
-        // Under a budget the stable grows only as what else serves gives up its pods.
-        retire = in.available(d.stable()) >= in.spec().replicas();
-        replaceWithinBudget(in, replicas, d.stable(), retire);
+        // Under a budget the stable grows only as what else serves gives up its pods; the rest
+        // go as before once a stable pod serves and the budget no longer holds the stable back.
+        ReplicaBudget pods = replaceWithinBudget(in, replicas, d.stable(), false);
+        retire =
+            in.available(d.stable()) >= 1
+                && (pods.growing() >= in.spec().replicas() || pods.shrinking() == 0);
+        if (retire) {
+          replicas.keySet().removeIf(k -> !k.equals(d.stable()) && !k.equals(ServedModel.BASELINE));
+        }
       }
       replicas.put(ServedModel.BASELINE, 1);
     }
@@ -462,11 +468,11 @@ public final class RolloutPlanner {
    * With a budget, the stable grows to its replicas while every other serving model (the old stable
    * after a promotion, a superseded canary) gives up its pods as the stable's are Ready.
    */
-  private static void replaceWithinBudget(
+  private static ReplicaBudget replaceWithinBudget(
       Inputs in, Map<String, Integer> replicas, String stable, boolean retiring) {
     Integer cap = cap(in);
     if (cap == null) {
-      return;
+      return null;
     }
     List<String> others =
         in.observed().keySet().stream()
@@ -488,6 +494,7 @@ public final class RolloutPlanner {
       }
       left -= keep;
     }
+    return pods;
   }
 
   private static Map<String, Integer> routes(String stable, String canary, int canaryWeight) {

@@ -297,9 +297,17 @@ public final class Serving {
     }
   }
 
-  /** A GRPCRoute this model wrote before its spec dropped grpcSectionName goes. */
-  private static void removeGrpcRoute(KubernetesClient client, SparseModel model) {
-    if (!grpcRoutesInstalled(client)) {
+  /** Models (uid@generation) already checked for a GRPCRoute to remove. */
+  private final java.util.Set<String> grpcRoutesChecked =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A GRPCRoute this model wrote before its spec dropped grpcSectionName goes; looked for once per
+   * spec generation, not on every reconcile.
+   */
+  private void removeGrpcRoute(KubernetesClient client, SparseModel model) {
+    String checked = model.getMetadata().getUid() + "@" + model.getMetadata().getGeneration();
+    if (grpcRoutesChecked.contains(checked)) {
       return;
     }
     var route =
@@ -308,10 +316,15 @@ public final class Serving {
             .inNamespace(model.getMetadata().getNamespace())
             .withName(model.getMetadata().getName());
     try {
+      if (!grpcRoutesInstalled(client)) {
+        grpcRoutesChecked.add(checked);
+        return;
+      }
       GenericKubernetesResource existing = route.get();
       if (existing != null && OwnedResources.ownedBy(existing, model)) {
         route.delete();
       }
+      grpcRoutesChecked.add(checked);
     } catch (KubernetesClientException e) {
       LOG.warnf("GRPCRoute %s not removed: %s", model.getMetadata().getName(), e.getMessage());
     }

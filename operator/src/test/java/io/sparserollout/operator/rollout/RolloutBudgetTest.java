@@ -109,6 +109,32 @@ class RolloutBudgetTest {
     assertThat(plan.retireOthers()).isFalse();
   }
 
+  @Test
+  void aSupersededCanaryGoesOnceTheBudgetNoLongerHoldsTheStableBack() {
+    // One extra pod: the stable, 2 of its 3 pods Ready, can have all 3 beside the canary's 1, so
+    // the canary is retired as without a budget rather than held while the stable catches up.
+    Map<String, Observed> observed = new HashMap<>();
+    observed.put(ServedModel.DENSE, new Observed(3, 2));
+    observed.put(REV, new Observed(1, 1));
+    observed.put(ServedModel.BASELINE, new Observed(1, 1));
+
+    RolloutPlan plan =
+        RolloutPlanner.plan(
+            new RolloutPlanner.Inputs(
+                "fedcba9876",
+                Phase.PRUNING,
+                spec("replicas", 3, 1, 50),
+                RolloutPlannerTest.canaryAt(0, 50, RolloutPlannerTest.T0, 1, 0),
+                observed,
+                null,
+                null,
+                RolloutPlannerTest.T0),
+            RolloutPlannerTest.NEVER);
+
+    assertThat(plan.replicas()).containsEntry(ServedModel.DENSE, 3).doesNotContainKey(REV);
+    assertThat(plan.retireOthers()).isTrue();
+  }
+
   private static List<String> rollOut(RolloutSpec spec, double agreement) {
     return rollOut(spec, status -> agreement);
   }
