@@ -92,8 +92,11 @@ class GatewayApiRolloutIT {
         .atMost(Duration.ofSeconds(60))
         .until(
             () -> weights(), w -> w.equals(Map.of("minilm-dense", 50, "minilm-" + revision, 50)));
-    // gRPC clients are split as REST's, to the Services' gRPC port.
-    assertThat(weights("GRPCRoute")).isEqualTo(weights());
+    // gRPC clients are split as REST's, to the Services' gRPC port (patched just after the
+    // HTTPRoute, in the same reconcile).
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(weights("GRPCRoute")).isEqualTo(weights()));
     Map<?, ?> grpcRule = (Map<?, ?>) ((List<?>) spec(route("GRPCRoute")).get("rules")).get(0);
     assertThat(grpcRule.get("matches").toString())
         .contains("service=inference.GRPCInferenceService");
