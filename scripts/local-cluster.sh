@@ -169,7 +169,7 @@ control_plane() {
     --kubelet-client-key "$p/admin.key" --cert-dir "$p" -v=1
   wait_for kube-apiserver 60 "$bin/kubectl" --kubeconfig "$kc" get --raw /readyz
   start kube-controller-manager "${IN_NODE[@]}" "$bin/kube-controller-manager" --kubeconfig "$kc" \
-    --controllers job,replicaset,deployment,garbagecollector,endpoint,endpointslice,serviceaccount,serviceaccount-token,namespace,podgc,pvc-protection,pv-protection \
+    --controllers job,replicaset,deployment,garbagecollector,endpoint,endpointslice,serviceaccount,serviceaccount-token,namespace,podgc,pvc-protection,pv-protection,horizontalpodautoscaling \
     --service-account-private-key-file "$p/sa.key" --root-ca-file "$p/ca.crt" \
     --use-service-account-credentials=false --leader-elect=false --port 0 --secure-port 0 -v=2
   start kube-scheduler "${IN_NODE[@]}" "$bin/kube-scheduler" --kubeconfig "$kc" --leader-elect=false --port 0 \

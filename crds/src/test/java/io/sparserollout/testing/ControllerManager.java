@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * A real kube-controller-manager next to a {@link RealApiServer}: Jobs make pods, Deployments make
  * ReplicaSets and pods, owner references are garbage-collected, quotas are counted (admission
- * enforces them). There is no kubelet; tests play it.
+ * enforces them), HorizontalPodAutoscalers scale their targets (there is no metrics server, so only
+ * to their bounds). There is no kubelet; tests play it.
  */
 public final class ControllerManager extends ControlPlaneProcess {
   private ControllerManager(RealApiServer apiServer, Path logDir) {
@@ -14,7 +15,10 @@ public final class ControllerManager extends ControlPlaneProcess {
         "kube-controller-manager",
         List.of(
             "--kubeconfig=" + apiServer.kubeconfig(),
-            "--controllers=job,replicaset,deployment,garbagecollector,resourcequota",
+            "--controllers=job,replicaset,deployment,garbagecollector,resourcequota,"
+                + "horizontalpodautoscaling",
+            // The HPA controller looks every 15 s by default; tests wait for it.
+            "--horizontal-pod-autoscaler-sync-period=2s",
             "--leader-elect=false",
             "--port=0",
             "--secure-port=0",

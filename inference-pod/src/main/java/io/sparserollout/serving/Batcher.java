@@ -25,6 +25,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -74,6 +75,8 @@ public class Batcher {
   /**
    * Bytes of tensors queued or running, and their budget: a count alone lets 16 MiB each pile up.
    */
+  private final AtomicInteger inFlight = new AtomicInteger();
+
   private final java.util.concurrent.atomic.AtomicLong queuedBytes =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -161,6 +164,10 @@ public class Batcher {
         .description("Requests waiting for the model")
         .tag(ServingMetrics.MODEL, modelName)
         .register(registry);
+    Gauge.builder(ServingMetrics.IN_FLIGHT, inFlight, AtomicInteger::get)
+        .description("Requests the model has taken and not yet answered (queued or computing)")
+        .tag(ServingMetrics.MODEL, modelName)
+        .register(registry);
     this.worker = new Thread(this::loop, "batcher");
     worker.setDaemon(true);
     worker.start();
@@ -185,6 +192,7 @@ public class Batcher {
         || !model.tryAcquire()) {
       return null;
     }
+    inFlight.incrementAndGet();
     try {
       batchSizes.record(rows);
       queueTime.record(0, TimeUnit.NANOSECONDS);
@@ -193,6 +201,7 @@ public class Batcher {
       timed(start, rows);
       return outputs;
     } finally {
+      inFlight.decrementAndGet();
       model.release();
     }
   }
@@ -215,7 +224,12 @@ public class Batcher {
       throw new QueueFull(
           "the server is at capacity (" + queue.size() + " requests queued); retry later");
     }
-    return result.whenComplete((outputs, failure) -> queuedBytes.addAndGet(-bytes));
+    inFlight.incrementAndGet();
+    return result.whenComplete(
+        (outputs, failure) -> {
+          queuedBytes.addAndGet(-bytes);
+          inFlight.decrementAndGet();
+        });
   }
 
   private void loop() {

@@ -9,12 +9,14 @@ import io.sparserollout.serving.backend.InferenceBackend;
 import io.sparserollout.serving.protocol.Datatype;
 import io.sparserollout.serving.protocol.Tensor;
 import io.sparserollout.serving.protocol.TensorSpec;
+import io.sparserollout.stage.ServingMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -257,6 +259,30 @@ class BatcherTest {
       }
       return Map.of("y", new Tensor("y", Datatype.FP32, inputs.get(0).shape(), y));
     }
+  }
+
+  @Test
+  void theInFlightGaugeCountsRequestsQueuedOrComputingAndNotRefusedOnes() throws Exception {
+    CountDownLatch hold = new CountDownLatch(1);
+    Doubler backend = new Doubler(hold);
+    var registry = new SimpleMeterRegistry();
+    Batcher batcher = new Batcher(backend, "m", 1, Duration.ZERO, 2, Duration.ZERO, registry);
+    var inFlight = registry.get(ServingMetrics.IN_FLIGHT).tag(ServingMetrics.MODEL, "m").gauge();
+    var first = batcher.submit(List.of(row(0)));
+    while (backend.started.get() == 0) {
+      Thread.sleep(5);
+    }
+    var queued = List.of(batcher.submit(List.of(row(1))), batcher.submit(List.of(row(2))));
+    assertThatThrownBy(() -> batcher.submit(List.of(row(3)))).isInstanceOf(Batcher.QueueFull.class);
+
+    assertThat(inFlight.value()).isEqualTo(3.0);
+    hold.countDown();
+    first.get(5, TimeUnit.SECONDS);
+    for (var answer : queued) {
+      answer.get(5, TimeUnit.SECONDS);
+    }
+    assertThat(inFlight.value()).isZero();
+    batcher.close();
   }
 
   @Test

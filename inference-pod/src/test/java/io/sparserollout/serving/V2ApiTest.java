@@ -228,7 +228,9 @@ class V2ApiTest {
         .body(containsString(ServingMetrics.REQUEST_DURATION_BUCKET))
         .body(containsString("model_load_seconds{model=\"tiny\"}"))
         .body(containsString("inference_batch_size_count{model=\"tiny\"}"))
-        .body(containsString("inference_queue_depth{model=\"tiny\"}"));
+        .body(containsString("inference_queue_depth{model=\"tiny\"}"))
+        // Nothing in flight once every request has its answer.
+        .body(containsString(ServingMetrics.IN_FLIGHT + "{model=\"tiny\"} 0.0"));
   }
 
   @Test

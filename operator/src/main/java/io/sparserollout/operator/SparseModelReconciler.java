@@ -30,6 +30,7 @@ import io.sparserollout.operator.pipeline.StageState;
 import io.sparserollout.operator.rollout.Measurements;
 import io.sparserollout.operator.rollout.RolloutPlan;
 import io.sparserollout.operator.rollout.Serving;
+import io.sparserollout.operator.rollout.ServingMemory;
 import io.sparserollout.operator.rollout.ServingSettings;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +66,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private final PipelineProgress pipeline;
   private final int servingPort;
   private final PipelineMetrics metrics;
+  private final ServingMemory servingMemory = new ServingMemory();
 
   /** A finished canary measurement asks for its model's reconcile through this. */
   private final SimpleInboundEventSource<SparseModel> measured = new SimpleInboundEventSource<>();
@@ -133,7 +135,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         new Serving(
             new ServingSettings(images.inferencePod(), images.sparsify(), servingPort),
             prometheus.all(),
-            measurements);
+            measurements,
+            servingMemory);
     RolloutPlan rollout;
     try {
       rollout = serving.reconcile(client, context, model, status, Instant.now(clock));

@@ -22,6 +22,12 @@ public final class ServingMetrics {
   /** Shadowed requests, labelled {@link #OUTCOME}. */
   public static final String SHADOW_REQUESTS = "shadow_requests";
 
+  /**
+   * Requests the model has taken and not yet answered (queued or computing), a gauge: the load an
+   * autoscaler's in-flight target is set against.
+   */
+  public static final String IN_FLIGHT = "inference_in_flight_requests";
+
   public static final String MODEL = "model";
   public static final String OUTCOME = "outcome";
 

@@ -6,10 +6,17 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 
 /** Serving and canary rollout of the gated model. */
 public record RolloutSpec(
-    @Default("1") @Min(0) @Max(1000) @JsonPropertyDescription("Inference pods once promoted.")
+    @Default("1")
+        @Min(0)
+        @Max(1000)
+        @SpecReplicas
+        @JsonPropertyDescription(
+            "Inference pods once promoted. With autoscaling, the HorizontalPodAutoscaler sets"
+                + " it (through the SparseModel's scale subresource).")
         Integer replicas,
     @JsonPropertyDescription(
             "Resources of each inference pod. For tensorrt the operator adds the nvidia.com/gpu"
@@ -46,7 +53,11 @@ public record RolloutSpec(
                 + " mode; the stable shrinks as the canary grows. Unset: no limit (the stable"
                 + " keeps its pods until the canary's are Ready). The dense baseline's one pod is"
                 + " outside it.")
-        Integer maxExtraReplicas) {
+        Integer maxExtraReplicas,
+    @JsonPropertyDescription(
+            "Scale replicas with a HorizontalPodAutoscaler the operator owns. Unset: replicas is"
+                + " fixed (and no HPA is kept).")
+        AutoscalingSpec autoscaling) {
 
   public enum TrafficMode {
     @JsonProperty("gateway-api")

@@ -2,6 +2,8 @@ package io.sparserollout.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 
 /** Canary progress. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -32,7 +34,17 @@ public record RolloutStatus(
                 + " analysis (onInconclusive pause).")
         Boolean awaitingPromotion,
     @JsonPropertyDescription("Result of the latest analysis, with the failing metric and value.")
-        String message) {
+        String message,
+    @StatusReplicas
+        @JsonPropertyDescription(
+            "Pods of the stable and the canary together, as their Deployments ask (the scale"
+                + " subresource's replicas).")
+        Integer replicas,
+    @LabelSelector
+        @JsonPropertyDescription(
+            "Label selector of the pods that take client traffic (the scale subresource's"
+                + " selector, which the HorizontalPodAutoscaler averages over).")
+        String selector) {
 
   /** A builder that starts from {@code current} (null: empty), for the rollout planner. */
   public static Builder from(RolloutStatus current) {
@@ -55,6 +67,8 @@ public record RolloutStatus(
     private Double p99LatencyMs;
     private Boolean awaitingPromotion;
     private String message;
+    private Integer replicas;
+    private String selector;
 
     private Builder(RolloutStatus s) {
       if (s != null) {
@@ -72,6 +86,8 @@ public record RolloutStatus(
         p99LatencyMs = s.p99LatencyMs();
         awaitingPromotion = s.awaitingPromotion();
         message = s.message();
+        replicas = s.replicas();
+        selector = s.selector();
       }
     }
 
@@ -195,6 +211,13 @@ public record RolloutStatus(
       return this;
     }
 
+    /** What the scale subresource reports: the serving pods asked for, and their selector. */
+    public Builder scale(Integer pods, String podSelector) {
+      replicas = pods;
+      selector = podSelector;
+      return this;
+    }
+
     public RolloutStatus build() {
       return new RolloutStatus(
           stable,
@@ -210,7 +233,9 @@ public record RolloutStatus(
           errorRate,
           p99LatencyMs,
           awaitingPromotion,
-          message);
+          message,
+          replicas,
+          selector);
     }
   }
 }

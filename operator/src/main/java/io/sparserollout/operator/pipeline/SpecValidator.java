@@ -2,6 +2,7 @@ package io.sparserollout.operator.pipeline;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.sparserollout.api.v1alpha1.ArtifactStore;
+import io.sparserollout.api.v1alpha1.AutoscalingSpec;
 import io.sparserollout.api.v1alpha1.CanaryStep;
 import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.EngineSpec;
@@ -20,6 +21,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -178,6 +180,7 @@ public final class SpecValidator {
               + " traffic by weight, so the stable keeps a pod while its weight is above 0 and"
               + " the canary needs room beside it; give 1 or more");
     }
+    autoscaling(spec.rollout(), problems);
     if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
         && spec.rollout().gateway() == null) {
       problems.add(
@@ -185,6 +188,27 @@ public final class SpecValidator {
               + " attaches to)");
     }
     return problems;
+  }
+
+  private static void autoscaling(RolloutSpec rollout, List<String> problems) {
+    AutoscalingSpec scaling = rollout.autoscaling();
+    if (scaling == null) {
+      return;
+    }
+    if (scaling.fewest() > scaling.maxReplicas()) {
+      problems.add(
+          "spec.rollout.autoscaling: minReplicas "
+              + scaling.fewest()
+              + " is above maxReplicas "
+              + scaling.maxReplicas());
+    }
+    Map<String, ?> requests = rollout.resources() == null ? null : rollout.resources().requests();
+    if (scaling.cpuTarget() != null && (requests == null || !requests.containsKey("cpu"))) {
+      problems.add(
+          "spec.rollout.autoscaling: a CPU utilization target (the default when no target is"
+              + " given) needs spec.rollout.resources.requests.cpu: utilization is measured"
+              + " against the pods' CPU request");
+    }
   }
 
   private static void storeAccess(SparseModelSpec spec, List<String> problems) {

@@ -37,6 +37,12 @@ public record RolloutPlan(
     return new Builder(phase, rollout);
   }
 
+  /** The same plan writing another rollout status. */
+  RolloutPlan withRollout(RolloutStatus status) {
+    return new RolloutPlan(
+        phase, status, replicas, retireOthers, routes, message, events, requeue, trafficProblem);
+  }
+
   /** Nothing moves this time (the rollout keeps its state); looked at again in a minute. */
   public static RolloutPlan held(Phase phase, RolloutStatus rollout, String message) {
     return of(phase, rollout).message(message).requeue(Duration.ofSeconds(60)).build();

@@ -14,6 +14,7 @@ import io.sparserollout.api.v1alpha1.AnalysisSpec;
 import io.sparserollout.api.v1alpha1.EngineStatus;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.RolloutSpec;
+import io.sparserollout.api.v1alpha1.RolloutStatus;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.k8s.OwnedResources;
@@ -36,16 +37,22 @@ public final class Serving {
   private final ServingSettings settings;
   private final Map<String, String> prometheus;
   private final Measurements measurements;
+  private final ServingMemory memory;
 
   /**
    * @param prometheus the Prometheus servers analysis may query, by name (operator configuration)
    * @param measurements where canary measurements are taken, off the reconcile thread
+   * @param memory what earlier reconciles of this process wrote, shared by every reconcile
    */
   public Serving(
-      ServingSettings settings, Map<String, String> prometheus, Measurements measurements) {
+      ServingSettings settings,
+      Map<String, String> prometheus,
+      Measurements measurements,
+      ServingMemory memory) {
     this.settings = settings;
     this.prometheus = prometheus;
     this.measurements = measurements;
+    this.memory = memory;
   }
 
   public RolloutPlan reconcile(
@@ -148,6 +155,10 @@ public final class Serving {
     if (routed && !plan.routes().isEmpty()) {
       route(client, context, model, plan.routes(), services);
     }
+    if (model.getSpec().rollout().autoscaling() == null || !plan.replicas().isEmpty()) {
+      AutoscalerSync.sync(
+          client, context.getControllerConfiguration().fieldManager(), model, memory);
+    }
     if (plan.retireOthers()) {
       deployments.forEach(
           (key, d) -> {
@@ -163,12 +174,22 @@ public final class Serving {
         }
       }
     }
-    return plan;
+    return withScale(model, plan);
   }
 
-  /** PodDisruptionBudgets this operator process has applied (namespace/name@uid of the model). */
-  private final java.util.Set<String> budgetsApplied =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The plan's status with what the scale subresource reports (the HPA reads it). */
+  private static RolloutPlan withScale(SparseModel model, RolloutPlan plan) {
+    if (plan.rollout() == null || plan.replicas().isEmpty()) {
+      return plan;
+    }
+    int pods =
+        plan.replicas().entrySet().stream()
+            .filter(e -> !ServedModel.BASELINE.equals(e.getKey()))
+            .mapToInt(Map.Entry::getValue)
+            .sum();
+    return plan.withRollout(
+        RolloutStatus.from(plan.rollout()).scale(pods, Autoscaler.podSelector(model)).build());
+  }
 
   /**
    * Applies a served model's PodDisruptionBudget when its Deployment was written, or once per
@@ -187,44 +208,33 @@ public final class Serving {
             + ServingResources.name(model, key)
             + "@"
             + model.getMetadata().getUid();
-    if (!deploymentWritten && budgetsApplied.contains(id)) {
+    if (!deploymentWritten && memory.budgetsApplied.contains(id)) {
       return;
     }
     try {
       client
-          .resource(ServingResources.disruptionBudget(model, key, policyVersion(client)))
+          .resource(ServingResources.disruptionBudget(model, key, memory.policyVersion(client)))
           .fieldManager(context.getControllerConfiguration().fieldManager())
           .forceConflicts()
           .serverSideApply();
-      budgetsApplied.add(id);
+      memory.budgetsApplied.add(id);
     } catch (KubernetesClientException e) {
       LOG.warnf("PodDisruptionBudget %s not applied: %s", id, e.getMessage());
     }
   }
 
   private void deleteDisruptionBudget(KubernetesClient client, SparseModel model, String key) {
-    budgetsApplied.remove(
+    memory.budgetsApplied.remove(
         model.getMetadata().getNamespace()
             + "/"
             + ServingResources.name(model, key)
             + "@"
             + model.getMetadata().getUid());
     client
-        .genericKubernetesResources(policyVersion(client), "PodDisruptionBudget")
+        .genericKubernetesResources(memory.policyVersion(client), "PodDisruptionBudget")
         .inNamespace(model.getMetadata().getNamespace())
         .withName(ServingResources.name(model, key))
         .delete();
-  }
-
-  private volatile String policyVersion;
-
-  /** policy/v1 where the server has it (1.21 and later), policy/v1beta1 before. */
-  private String policyVersion(KubernetesClient client) {
-    if (policyVersion == null) {
-      policyVersion =
-          client.supports("policy/v1", "PodDisruptionBudget") ? "policy/v1" : "policy/v1beta1";
-    }
-    return policyVersion;
   }
 
   /** Whether the phase is one in which anything is served. */
@@ -297,17 +307,13 @@ public final class Serving {
     }
   }
 
-  /** Models (uid@generation) already checked for a GRPCRoute to remove. */
-  private final java.util.Set<String> grpcRoutesChecked =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
-
   /**
    * A GRPCRoute this model wrote before its spec dropped grpcSectionName goes; looked for once per
    * spec generation, not on every reconcile.
    */
   private void removeGrpcRoute(KubernetesClient client, SparseModel model) {
     String checked = model.getMetadata().getUid() + "@" + model.getMetadata().getGeneration();
-    if (grpcRoutesChecked.contains(checked)) {
+    if (memory.grpcRoutesChecked.contains(checked)) {
       return;
     }
     var route =
@@ -317,14 +323,14 @@ public final class Serving {
             .withName(model.getMetadata().getName());
     try {
       if (!grpcRoutesInstalled(client)) {
-        grpcRoutesChecked.add(checked);
+        memory.grpcRoutesChecked.add(checked);
         return;
       }
       GenericKubernetesResource existing = route.get();
       if (existing != null && OwnedResources.ownedBy(existing, model)) {
         route.delete();
       }
-      grpcRoutesChecked.add(checked);
+      memory.grpcRoutesChecked.add(checked);
     } catch (KubernetesClientException e) {
       LOG.warnf("GRPCRoute %s not removed: %s", model.getMetadata().getName(), e.getMessage());
     }

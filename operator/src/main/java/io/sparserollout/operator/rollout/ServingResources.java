@@ -221,11 +221,16 @@ public final class ServingResources {
   }
 
   public static Service trafficService(SparseModel model, ServingSettings settings) {
+    return service(model, trafficService(model), trafficSelector(model), settings);
+  }
+
+  /** The pods that take client traffic: the stable's and the canary's. */
+  static Map<String, String> trafficSelector(SparseModel model) {
     Map<String, String> selector = new LinkedHashMap<>();
     selector.put(StageJobs.MODEL_LABEL, model.getMetadata().getName());
     selector.put(COMPONENT, INFERENCE);
     selector.put(TRAFFIC_LABEL, "true");
-    return service(model, trafficService(model), selector, settings);
+    return selector;
   }
 
   public static Service baselineService(SparseModel model, ServingSettings settings) {

@@ -228,6 +228,35 @@ class SpecValidatorTest {
   }
 
   @Test
+  void autoscalingNeedsOrderedBoundsAndACpuRequestForItsCpuTarget() {
+    var inverted =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("autoscaling").put("minReplicas", 5).put("maxReplicas", 2);
+              spec.with("rollout").with("resources").with("requests").put("cpu", "1");
+            });
+    var noCpuRequest =
+        Fixtures.minilm(spec -> spec.with("rollout").with("autoscaling").put("maxReplicas", 4));
+    var inFlightOnly =
+        Fixtures.minilm(
+            spec ->
+                spec.with("rollout")
+                    .with("autoscaling")
+                    .put("maxReplicas", 4)
+                    .put("targetInFlightRequests", 4));
+
+    assertThat(SpecValidator.problems(inverted.getSpec()))
+        .containsExactly("spec.rollout.autoscaling: minReplicas 5 is above maxReplicas 2");
+    assertThat(SpecValidator.problems(noCpuRequest.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith(
+            "spec.rollout.autoscaling: a CPU utilization target (the default when no target is"
+                + " given) needs spec.rollout.resources.requests.cpu");
+    assertThat(SpecValidator.problems(inFlightOnly.getSpec())).isEmpty();
+  }
+
+  @Test
   void fineTuningWithoutDistillationNeedsLabels() {
     var unlabelled =
         Fixtures.minilm(
