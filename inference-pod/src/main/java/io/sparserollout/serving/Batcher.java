@@ -72,11 +72,12 @@ public class Batcher {
   private final Timer computeTime;
   private final long inlineMaxRunNanos;
 
+  /** Requests taken and not yet answered: the in-flight gauge. */
+  private final AtomicInteger inFlight = new AtomicInteger();
+
   /**
    * Bytes of tensors queued or running, and their budget: a count alone lets 16 MiB each pile up.
    */
-  private final AtomicInteger inFlight = new AtomicInteger();
-
   private final java.util.concurrent.atomic.AtomicLong queuedBytes =
       new java.util.concurrent.atomic.AtomicLong();
 

@@ -140,16 +140,13 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     RolloutPlan rollout;
     try {
       rollout = serving.reconcile(client, context, model, status, Instant.now(clock));
-      statuses.removeCondition(status, StatusAggregator.RESOURCES_OWNED);
-    } catch (OwnedResources.NameTaken taken) {
-      if (statuses.setProblem(
-          status,
-          StatusAggregator.RESOURCES_OWNED,
-          "NameTaken",
-          taken.getMessage(),
-          model.getMetadata().getGeneration())) {
-        events.record(model, Reason.NAME_TAKEN, taken.getMessage());
+      if (rollout.nameTaken() == null) {
+        statuses.removeCondition(status, StatusAggregator.RESOURCES_OWNED);
+      } else {
+        nameTaken(model, status, rollout.nameTaken(), events);
       }
+    } catch (OwnedResources.NameTaken taken) {
+      nameTaken(model, status, taken.getMessage(), events);
       rollout = RolloutPlan.held(status.getPhase(), status.getRollout(), taken.getMessage());
     }
     record(model, status, rollout, events);
@@ -159,6 +156,18 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     }
     return StatusCommit.commit(
         context, model, status, earliest(step.retry(), rollout.requeue()), events);
+  }
+
+  private void nameTaken(
+      SparseModel model, SparseModelStatus status, String message, EventRecorder events) {
+    if (statuses.setProblem(
+        status,
+        StatusAggregator.RESOURCES_OWNED,
+        "NameTaken",
+        message,
+        model.getMetadata().getGeneration())) {
+      events.record(model, Reason.NAME_TAKEN, message);
+    }
   }
 
   /** The rollout's phase, its status and events, and the TrafficRouting condition. */

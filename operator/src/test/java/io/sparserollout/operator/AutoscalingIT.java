@@ -125,7 +125,7 @@ class AutoscalingIT {
   }
 
   @Test
-  void anHpaOfTheModelsNameThatIsSomebodyElsesIsAConditionNotATakeover() {
+  void anHpaOfTheModelsNameThatIsSomebodyElsesIsAConditionNotATakeoverAndTheRolloutGoesOn() {
     ns.admin()
         .genericKubernetesResources("autoscaling/v2beta2", "HorizontalPodAutoscaler")
         .inNamespace(ns.name())
@@ -162,6 +162,10 @@ class AutoscalingIT {
             });
     ns.passPipeline(model, Revision.of(model.getSpec()));
 
+    SparseModel promoted = ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+    assertThat(promoted.getStatus().getRollout().stableRevision())
+        .isEqualTo(Revision.of(model.getSpec()));
+    ns.awaitReasons(model, "NameTaken");
     ns.awaitCondition(
         model,
         "ResourcesOwned",

@@ -35,6 +35,18 @@ public record RolloutStatus(
         Boolean awaitingPromotion,
     @JsonPropertyDescription("Result of the latest analysis, with the failing metric and value.")
         String message,
+    @JsonPropertyDescription(
+            "Canary pods the current step asks for; it changes within a step when the replicas"
+                + " do (an autoscaler).")
+        Integer canaryPods,
+    @JsonPropertyDescription(
+            "When the canary was last asked for more pods than it had Ready: progressDeadline"
+                + " counts from here or the step's start, whichever is later.")
+        String canaryPodsSince,
+    @JsonPropertyDescription(
+            "Percent of traffic the route sends the canary now (trafficMode gateway-api): the"
+                + " step's weight once its canary pods are Ready, the previous step's until then.")
+        Integer routedWeight,
     @StatusReplicas
         @JsonPropertyDescription(
             "Pods of the stable and the canary together, as their Deployments ask (the scale"
@@ -69,6 +81,9 @@ public record RolloutStatus(
     private String message;
     private Integer replicas;
     private String selector;
+    private Integer canaryPods;
+    private String canaryPodsSince;
+    private Integer routedWeight;
 
     private Builder(RolloutStatus s) {
       if (s != null) {
@@ -88,6 +103,9 @@ public record RolloutStatus(
         message = s.message();
         replicas = s.replicas();
         selector = s.selector();
+        canaryPods = s.canaryPods();
+        canaryPodsSince = s.canaryPodsSince();
+        routedWeight = s.routedWeight();
       }
     }
 
@@ -102,6 +120,33 @@ public record RolloutStatus(
       passed = null;
       failures = null;
       awaitingPromotion = null;
+      canaryPods = null;
+      canaryPodsSince = null;
+      routedWeight = null;
+      return this;
+    }
+
+    public Integer canaryPods() {
+      return canaryPods;
+    }
+
+    public String canaryPodsSince() {
+      return canaryPodsSince;
+    }
+
+    /** The canary pods the step asks for, and since when it asks for more than were Ready. */
+    public Builder canaryPods(Integer pods, String since) {
+      canaryPods = pods;
+      canaryPodsSince = since;
+      return this;
+    }
+
+    public Integer routedWeight() {
+      return routedWeight;
+    }
+
+    public Builder routedWeight(Integer percent) {
+      routedWeight = percent;
       return this;
     }
 
@@ -234,6 +279,9 @@ public record RolloutStatus(
           p99LatencyMs,
           awaitingPromotion,
           message,
+          canaryPods,
+          canaryPodsSince,
+          routedWeight,
           replicas,
           selector);
     }

@@ -21,7 +21,6 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -163,13 +162,18 @@ public final class SpecValidator {
               + " listener's host names");
     }
     Integer extra = spec.rollout().maxExtraReplicas();
-    if (extra != null && spec.rollout().replicas() > 0 && spec.rollout().replicas() + extra < 2) {
+    // With autoscaling the HPA sets replicas anywhere from minReplicas up: judged at the fewest,
+    // so the HPA's own write can never make the spec invalid.
+    AutoscalingSpec scaling = spec.rollout().autoscaling();
+    int fewest = scaling == null ? spec.rollout().replicas() : scaling.fewest();
+    if (extra != null && spec.rollout().replicas() > 0 && fewest + extra < 2) {
       problems.add(
           "spec.rollout.maxExtraReplicas: "
               + extra
               + " with "
-              + spec.rollout().replicas()
-              + " replica leaves no room for a canary pod beside the stable's (replicas +"
+              + fewest
+              + (scaling == null ? " replica" : " replica (autoscaling.minReplicas)")
+              + " leaves no room for a canary pod beside the stable's (replicas +"
               + " maxExtraReplicas must be at least 2)");
     }
     if (extra != null
@@ -201,13 +205,6 @@ public final class SpecValidator {
               + scaling.fewest()
               + " is above maxReplicas "
               + scaling.maxReplicas());
-    }
-    Map<String, ?> requests = rollout.resources() == null ? null : rollout.resources().requests();
-    if (scaling.cpuTarget() != null && (requests == null || !requests.containsKey("cpu"))) {
-      problems.add(
-          "spec.rollout.autoscaling: a CPU utilization target (the default when no target is"
-              + " given) needs spec.rollout.resources.requests.cpu: utilization is measured"
-              + " against the pods' CPU request");
     }
   }
 

@@ -10,7 +10,8 @@ import org.jboss.logging.Logger;
 /**
  * Keeps a served model's HorizontalPodAutoscaler as the spec says: applied while the spec asks for
  * autoscaling, deleted once it no longer does. Looked at once per spec generation (an HPA's own
- * scaling moves the generation too), not on every reconcile.
+ * scaling moves the generation too) and every {@link ServingMemory#RECHECK} (one deleted or edited
+ * by hand comes back), not on every reconcile.
  */
 final class AutoscalerSync {
   private static final Logger LOG = Logger.getLogger(AutoscalerSync.class);
@@ -22,8 +23,7 @@ final class AutoscalerSync {
    */
   static void sync(
       KubernetesClient client, String fieldManager, SparseModel model, ServingMemory memory) {
-    String id = model.getMetadata().getUid() + "@" + model.getMetadata().getGeneration();
-    if (!memory.autoscalersSynced.add(id)) {
+    if (!memory.autoscalers.due(model)) {
       return;
     }
     try {
@@ -39,6 +39,7 @@ final class AutoscalerSync {
         if (ours) {
           named.delete();
         }
+        memory.autoscalers.checked(model);
         return;
       }
       if (existing != null && !ours) {
@@ -49,18 +50,19 @@ final class AutoscalerSync {
           .fieldManager(fieldManager)
           .forceConflicts()
           .serverSideApply();
+      memory.autoscalers.checked(model);
     } catch (KubernetesClientException e) {
-      // Serving goes on at the replicas it has; the next generation or restart tries again.
-      memory.autoscalersSynced.remove(id);
+      // Serving goes on at the replicas it has. Applying is tried again at the next reconcile;
+      // looking for one to remove (a role without HPAs, say) only at the next check.
+      if (model.getSpec().rollout().autoscaling() == null) {
+        memory.autoscalers.checked(model);
+      }
       LOG.warnf(
           "HorizontalPodAutoscaler %s/%s not %s: %s",
           model.getMetadata().getNamespace(),
           model.getMetadata().getName(),
           model.getSpec().rollout().autoscaling() == null ? "removed" : "applied",
           e.getMessage());
-    } catch (RuntimeException e) {
-      memory.autoscalersSynced.remove(id);
-      throw e;
     }
   }
 }

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param requeue when to look again although nothing changed (step pauses, analysis interval)
  * @param trafficProblem why traffic cannot be routed as the spec asks (then nothing else was
  *     changed), or null
+ * @param nameTaken why a resource beside the serving ones (the HPA) is not the model's to write,
+ *     while the rollout itself went on; or null
  */
 public record RolloutPlan(
     Phase phase,
@@ -30,7 +32,8 @@ public record RolloutPlan(
     String message,
     List<Notice> events,
     Duration requeue,
-    String trafficProblem) {
+    String trafficProblem,
+    String nameTaken) {
 
   /** A plan that keeps {@code phase} and writes {@code rollout}; the builder names the rest. */
   static Builder of(Phase phase, RolloutStatus rollout) {
@@ -40,7 +43,31 @@ public record RolloutPlan(
   /** The same plan writing another rollout status. */
   RolloutPlan withRollout(RolloutStatus status) {
     return new RolloutPlan(
-        phase, status, replicas, retireOthers, routes, message, events, requeue, trafficProblem);
+        phase,
+        status,
+        replicas,
+        retireOthers,
+        routes,
+        message,
+        events,
+        requeue,
+        trafficProblem,
+        nameTaken);
+  }
+
+  /** The same plan, reporting a resource beside the serving ones that is somebody else's. */
+  RolloutPlan withNameTaken(String problem) {
+    return new RolloutPlan(
+        phase,
+        rollout,
+        replicas,
+        retireOthers,
+        routes,
+        message,
+        events,
+        requeue,
+        trafficProblem,
+        problem);
   }
 
   /** Nothing moves this time (the rollout keeps its state); looked at again in a minute. */
@@ -112,7 +139,16 @@ public record RolloutPlan(
 
     RolloutPlan build() {
       return new RolloutPlan(
-          phase, rollout, replicas, retireOthers, routes, message, events, requeue, trafficProblem);
+          phase,
+          rollout,
+          replicas,
+          retireOthers,
+          routes,
+          message,
+          events,
+          requeue,
+          trafficProblem,
+          null);
     }
   }
 

@@ -145,6 +145,7 @@ public final class RolloutPlanner {
     d.stable(d.stable() == null ? ServedModel.DENSE : d.stable());
     d.canary(in.revision());
     d.step(0);
+    d.routedWeight(0);
     d.weight(CanaryPlan.of(in.spec()).step(0).weight());
     d.stepStartedAt(in.stamp());
     d.passed(0);
@@ -176,6 +177,9 @@ public final class RolloutPlanner {
     CanaryPlan steps = CanaryPlan.of(in.spec());
     d.weight(steps.step(d.step()).weight());
     int routedBefore = d.step() == 0 ? 0 : steps.step(d.step() - 1).weight();
+    // Once this step's canary was Ready the route carries the step's weight, and keeps it while
+    // more canary pods start for larger replicas: the stable may have given up its pods by then.
+    int routedNow = d.routedWeight() == null ? routedBefore : d.routedWeight();
     TrafficSplit split = split(in, d.weight());
     Instant stepStart = Instant.parse(d.stepStartedAt());
     Map<String, Integer> replicas = new LinkedHashMap<>();
@@ -183,9 +187,14 @@ public final class RolloutPlanner {
     replicas.put(d.canary(), split.canary());
 
     int canaryReady = in.available(d.canary());
+    resized(in, d, split.canary(), canaryReady);
     boolean baselineReady = in.available(ServedModel.BASELINE) >= 1;
     if (canaryReady < split.canary() || !baselineReady) {
-      Instant deadline = stepStart.plus(GoDuration.parse(in.spec().progressDeadline()));
+      Instant since =
+          d.canaryPodsSince() == null
+              ? stepStart
+              : later(stepStart, Instant.parse(d.canaryPodsSince()));
+      Instant deadline = since.plus(GoDuration.parse(in.spec().progressDeadline()));
       String waiting =
           canaryReady
               + " of "
@@ -198,18 +207,19 @@ public final class RolloutPlanner {
       }
       // The stable is not scaled down before the canary can take its share.
       replicas.put(d.stable(), Math.max(split.stable(), in.replicasOf(d.stable())));
-      withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), routedBefore);
+      withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), routedNow);
       d.message("step " + d.step() + " (" + d.weight() + "%): waiting, " + waiting);
       return rollingOut(
           in,
           d,
           replicas,
-          routedBefore,
+          routedNow,
           List.of(),
           min(READINESS_POLL, Duration.between(in.now(), deadline)));
     }
     replicas.put(d.stable(), split.stable());
     int routed = d.weight();
+    d.routedWeight(routed);
     withinBudget(in, replicas, d.stable(), d.canary(), d.weight(), routed);
 
     List<Notice> events = new ArrayList<>();
@@ -298,6 +308,7 @@ public final class RolloutPlanner {
         d.passed(0);
         d.failures(0);
         d.awaitingPromotion(null);
+        d.canaryPods(null, null);
         d.message("step " + d.step() + ": " + d.weight() + "% of traffic on the canary");
         events.add(new Notice(Reason.CANARY_STEP, d.message()));
         replicas.put(d.canary(), split(in, d.weight()).canary());
@@ -373,6 +384,7 @@ public final class RolloutPlanner {
 
   private static RolloutPlan rollBack(Inputs in, RolloutStatus.Builder d, String why) {
     d.weight(0);
+    d.routedWeight(0);
     d.awaitingPromotion(null);
     d.message("canary " + d.canary() + " rolled back to " + d.stable() + ": " + why);
     return rolledBack(in, d, List.of(new Notice(Reason.ROLLED_BACK, d.message())));
@@ -517,6 +529,24 @@ public final class RolloutPlanner {
     }
     double scale = Math.pow(10, digits);
     return Math.round(value * scale) / scale;
+  }
+
+  /**
+   * Records the canary pods the step asks for. When they grow within the step (the replicas grew:
+   * an autoscaler) after the canary was Ready at its earlier size, progressDeadline counts again
+   * from now, so the new pods get their own time; a canary never Ready keeps its first deadline.
+   */
+  private static void resized(Inputs in, RolloutStatus.Builder d, int wanted, int ready) {
+    Integer before = d.canaryPods();
+    if (before != null && before == wanted) {
+      return;
+    }
+    boolean grewOnceReady = before != null && wanted > before && ready >= before;
+    d.canaryPods(wanted, grewOnceReady ? in.stamp() : d.canaryPodsSince());
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -155,9 +155,15 @@ public final class Serving {
     if (routed && !plan.routes().isEmpty()) {
       route(client, context, model, plan.routes(), services);
     }
+    String nameTaken = null;
     if (model.getSpec().rollout().autoscaling() == null || !plan.replicas().isEmpty()) {
-      AutoscalerSync.sync(
-          client, context.getControllerConfiguration().fieldManager(), model, memory);
+      try {
+        AutoscalerSync.sync(
+            client, context.getControllerConfiguration().fieldManager(), model, memory);
+      } catch (OwnedResources.NameTaken taken) {
+        // The rollout goes on at the replicas the spec has; the condition says why none scale.
+        nameTaken = taken.getMessage();
+      }
     }
     if (plan.retireOthers()) {
       deployments.forEach(
@@ -174,12 +180,15 @@ public final class Serving {
         }
       }
     }
-    return withScale(model, plan);
+    return withScale(model, nameTaken == null ? plan : plan.withNameTaken(nameTaken));
   }
 
-  /** The plan's status with what the scale subresource reports (the HPA reads it). */
+  /**
+   * The plan's status with what the scale subresource reports (the HPA reads it); 0 once nothing is
+   * served.
+   */
   private static RolloutPlan withScale(SparseModel model, RolloutPlan plan) {
-    if (plan.rollout() == null || plan.replicas().isEmpty()) {
+    if (plan.rollout() == null || (plan.replicas().isEmpty() && !plan.retireOthers())) {
       return plan;
     }
     int pods =
@@ -309,11 +318,10 @@ public final class Serving {
 
   /**
    * A GRPCRoute this model wrote before its spec dropped grpcSectionName goes; looked for once per
-   * spec generation, not on every reconcile.
+   * spec generation (and every few minutes), not on every reconcile.
    */
   private void removeGrpcRoute(KubernetesClient client, SparseModel model) {
-    String checked = model.getMetadata().getUid() + "@" + model.getMetadata().getGeneration();
-    if (memory.grpcRoutesChecked.contains(checked)) {
+    if (!memory.grpcRoutes.due(model)) {
       return;
     }
     var route =
@@ -323,14 +331,14 @@ public final class Serving {
             .withName(model.getMetadata().getName());
     try {
       if (!grpcRoutesInstalled(client)) {
-        memory.grpcRoutesChecked.add(checked);
+        memory.grpcRoutes.checked(model);
         return;
       }
       GenericKubernetesResource existing = route.get();
       if (existing != null && OwnedResources.ownedBy(existing, model)) {
         route.delete();
       }
-      memory.grpcRoutesChecked.add(checked);
+      memory.grpcRoutes.checked(model);
     } catch (KubernetesClientException e) {
       LOG.warnf("GRPCRoute %s not removed: %s", model.getMetadata().getName(), e.getMessage());
     }

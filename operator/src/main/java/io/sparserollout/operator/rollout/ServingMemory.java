@@ -1,6 +1,9 @@
 package io.sparserollout.operator.rollout;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -9,14 +12,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * served model at rest costs no writes: one instance per reconciler, shared by every reconcile.
  */
 public final class ServingMemory {
+  /**
+   * How long a check done for a spec generation stands: a resource deleted or edited by hand comes
+   * back within this, although nothing moved the generation.
+   */
+  static final Duration RECHECK = Duration.ofMinutes(5);
+
   /** PodDisruptionBudgets applied (namespace/name@uid of the model). */
   final Set<String> budgetsApplied = ConcurrentHashMap.newKeySet();
 
-  /** Models (uid@generation) already checked for a GRPCRoute to remove. */
-  final Set<String> grpcRoutesChecked = ConcurrentHashMap.newKeySet();
+  /** Models (by uid) checked for a GRPCRoute to remove. */
+  final Checks grpcRoutes = new Checks();
 
-  /** Models (uid@generation) whose HorizontalPodAutoscaler was applied or removed. */
-  final Set<String> autoscalersSynced = ConcurrentHashMap.newKeySet();
+  /** Models (by uid) whose HorizontalPodAutoscaler was applied or removed. */
+  final Checks autoscalers = new Checks();
 
   private volatile String policyVersion;
   private volatile String autoscalingVersion;
@@ -39,5 +48,29 @@ public final class ServingMemory {
               : "autoscaling/v2beta2";
     }
     return autoscalingVersion;
+  }
+
+  /** One entry per model (its uid): the generation last checked and when. */
+  static final class Checks {
+    private record Done(long generation, long atNanos) {}
+
+    private final Map<String, Done> done = new ConcurrentHashMap<>();
+
+    /** Whether the model's current generation is yet to be checked, or its check is stale. */
+    boolean due(HasMetadata model) {
+      Done last = done.get(model.getMetadata().getUid());
+      return last == null
+          || last.generation() != generation(model)
+          || System.nanoTime() - last.atNanos() > RECHECK.toNanos();
+    }
+
+    void checked(HasMetadata model) {
+      done.put(model.getMetadata().getUid(), new Done(generation(model), System.nanoTime()));
+    }
+
+    private static long generation(HasMetadata model) {
+      Long generation = model.getMetadata().getGeneration();
+      return generation == null ? 0 : generation;
+    }
   }
 }

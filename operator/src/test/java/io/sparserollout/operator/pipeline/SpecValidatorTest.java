@@ -228,32 +228,32 @@ class SpecValidatorTest {
   }
 
   @Test
-  void autoscalingNeedsOrderedBoundsAndACpuRequestForItsCpuTarget() {
+  void autoscalingNeedsOrderedBoundsAndRoomForACanaryAtItsFewestReplicas() {
     var inverted =
-        Fixtures.minilm(
-            spec -> {
-              spec.with("rollout").with("autoscaling").put("minReplicas", 5).put("maxReplicas", 2);
-              spec.with("rollout").with("resources").with("requests").put("cpu", "1");
-            });
-    var noCpuRequest =
-        Fixtures.minilm(spec -> spec.with("rollout").with("autoscaling").put("maxReplicas", 4));
-    var inFlightOnly =
         Fixtures.minilm(
             spec ->
                 spec.with("rollout")
                     .with("autoscaling")
-                    .put("maxReplicas", 4)
-                    .put("targetInFlightRequests", 4));
+                    .put("minReplicas", 5)
+                    .put("maxReplicas", 2));
+    var fine =
+        Fixtures.minilm(spec -> spec.with("rollout").with("autoscaling").put("maxReplicas", 4));
+    // replicas 3 passes on its own, but the HPA may set 1: no room then.
+    var noRoomAtTheFewest =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").put("replicas", 3).put("maxExtraReplicas", 0);
+              spec.with("rollout").with("autoscaling").put("minReplicas", 1).put("maxReplicas", 4);
+            });
 
     assertThat(SpecValidator.problems(inverted.getSpec()))
         .containsExactly("spec.rollout.autoscaling: minReplicas 5 is above maxReplicas 2");
-    assertThat(SpecValidator.problems(noCpuRequest.getSpec()))
-        .singleElement()
-        .asString()
-        .startsWith(
-            "spec.rollout.autoscaling: a CPU utilization target (the default when no target is"
-                + " given) needs spec.rollout.resources.requests.cpu");
-    assertThat(SpecValidator.problems(inFlightOnly.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(fine.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(noRoomAtTheFewest.getSpec()))
+        .containsExactly(
+            "spec.rollout.maxExtraReplicas: 0 with 1 replica (autoscaling.minReplicas) leaves no"
+                + " room for a canary pod beside the stable's (replicas + maxExtraReplicas must be"
+                + " at least 2)");
   }
 
   @Test
