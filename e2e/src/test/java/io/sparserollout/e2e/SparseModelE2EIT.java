@@ -323,6 +323,7 @@ class SparseModelE2EIT {
                 .put("interval", "3s")
                 .put("shadowFraction", 1.0)
                 .put("minAgreement", 0.3)
+                .put("maxErrorRate", 0.05)
                 .put("prometheus", "e2e");
           });
       try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(4))) {
@@ -376,7 +377,9 @@ class SparseModelE2EIT {
                 null,
                 analysis.inconclusiveLimit(),
                 analysis.onInconclusive(),
-                analysis.shadowFraction());
+                analysis.shadowFraction(),
+                analysis.minSamples(),
+                analysis.confidence());
         assertThat(
                 io.sparserollout.operator.rollout.AnalysisVerdict.judge(queried, strict).outcome())
             .isEqualTo(
@@ -531,14 +534,21 @@ class SparseModelE2EIT {
     cluster.kubectl().ok("apply", "-n", namespace, "-f", file.toString());
   }
 
-  /** One replica and 5 s steps: the sample's canary, quicker. */
+  /**
+   * One replica and 5 s steps: the sample's canary, quicker. A 5% error bound takes about 75
+   * failure-free requests to show at 0.95 confidence, the sample's 1% about 380.
+   */
   private static void shortSteps(ObjectNode spec) {
     ObjectNode rollout = spec.with("rollout");
     rollout.put("replicas", 1);
     var steps = rollout.with("canary").putArray("steps");
     steps.addObject().put("weight", 50).put("pause", "5s");
     steps.addObject().put("weight", 100).put("pause", "5s");
-    rollout.with("analysis").put("interval", "3s").put("shadowFraction", 1.0);
+    rollout
+        .with("analysis")
+        .put("interval", "3s")
+        .put("shadowFraction", 1.0)
+        .put("maxErrorRate", 0.05);
   }
 
   /**

@@ -39,6 +39,7 @@ public class Shadow {
   private final ObjectMapper json;
   private final MeterRegistry registry;
   private final DistributionSummary agreement;
+  private final io.micrometer.core.instrument.Counter agreementSquares;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -63,6 +64,12 @@ public class Shadow {
                     + " (mean cosine per row, or top-1 equality)")
             .tag(ServingMetrics.MODEL, model.name())
             .publishPercentiles(0.05, 0.5)
+            .register(registry);
+    this.agreementSquares =
+        io.micrometer.core.instrument.Counter.builder(ServingMetrics.SHADOW_AGREEMENT_SQUARES)
+            .description(
+                "Sum of the squared agreements: with the agreement's sum and count, its variance")
+            .tag(ServingMetrics.MODEL, model.name())
             .register(registry);
   }
 
@@ -168,7 +175,14 @@ public class Shadow {
                       "shadow request failed: %s", error != null ? error : response.statusCode());
                   return;
                 }
-                agreement.record(compare(ours, json.readTree(response.body()).path("outputs")));
+                double agreed = compare(ours, json.readTree(response.body()).path("outputs"));
+                if (!Double.isFinite(agreed)) {
+                  // A non-finite answer (the baseline's NaN) would poison the sums for good.
+                  count("failed");
+                  return;
+                }
+                agreement.record(agreed);
+                agreementSquares.increment(agreed * agreed);
                 count("compared");
               } catch (Exception e) {
                 count("failed");

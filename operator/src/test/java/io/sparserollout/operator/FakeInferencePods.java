@@ -69,7 +69,7 @@ final class FakeInferencePods implements AutoCloseable {
 
   /**
    * Stand-in /metrics of an inference pod: the series the analysis reads, typed as Micrometer
-   * writes them.
+   * writes them. Half the comparisons agree 0.01 above {@code agreement}, half 0.01 below.
    */
   static String metrics(int requests, int errors, double agreement) {
     int compared = requests / 2;
@@ -86,13 +86,16 @@ final class FakeInferencePods implements AutoCloseable {
         # TYPE %5$s summary
         %5$s_count{model="m"} %%d.0
         %5$s_sum{model="m"} %%s
+        # TYPE %6$s counter
+        %6$s{model="m"} %%s
         """
         .formatted(
             ServingMetrics.REQUESTS_TOTAL,
             ServingMetrics.SUCCESS,
             ServingMetrics.SERVER_ERROR,
             ServingMetrics.REQUEST_DURATION + "_seconds",
-            ServingMetrics.SHADOW_AGREEMENT)
+            ServingMetrics.SHADOW_AGREEMENT,
+            ServingMetrics.SHADOW_AGREEMENT_SQUARES_TOTAL)
         .formatted(
             requests - errors,
             errors,
@@ -102,7 +105,8 @@ final class FakeInferencePods implements AutoCloseable {
             requests,
             requests * 0.006,
             compared,
-            compared * agreement);
+            compared * agreement,
+            compared * (agreement * agreement + 0.0001));
   }
 
   private void run() {

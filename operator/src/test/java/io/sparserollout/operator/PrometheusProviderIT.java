@@ -52,7 +52,7 @@ class PrometheusProviderIT {
     pod(
         GOOD_DEPLOYMENT + "-7d9f8c6b5-x2x4z",
         "127.0.0.201",
-        FakeInferencePods.metrics(400, 2, 0.99));
+        FakeInferencePods.metrics(4000, 2, 0.99));
     pod(
         GOOD_DEPLOYMENT + "-7d9f8c6b5-k8s9q",
         "127.0.0.202",
@@ -124,6 +124,9 @@ class PrometheusProviderIT {
       assertThat(queried.latencyBuckets()).isEqualTo(scraped.latencyBuckets());
       assertThat(queried.agreementCount()).isEqualTo(scraped.agreementCount());
       assertThat(queried.agreementSum()).isCloseTo(scraped.agreementSum(), within(1e-9));
+      assertThat(queried.agreementSquares())
+          .isCloseTo(scraped.agreementSquares(), within(1e-9))
+          .isNotNaN();
       AnalysisVerdict byScrape = AnalysisVerdict.judge(scraped, analysis);
       AnalysisVerdict byQuery = AnalysisVerdict.judge(queried, analysis);
       assertThat(byQuery.outcome()).isEqualTo(byScrape.outcome());
@@ -145,7 +148,8 @@ class PrometheusProviderIT {
                             List.of(pods.get(BAD_DEPLOYMENT + "-5c6d7f8b9-qw3rt"))),
                     analysis)
                 .message())
-        .startsWith("error rate 0.1000 > maxErrorRate");
+        .startsWith("error rate 0.1000 [")
+        .contains("> maxErrorRate");
   }
 
   @Test

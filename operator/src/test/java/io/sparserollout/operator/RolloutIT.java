@@ -285,8 +285,9 @@ class RolloutIT {
 
     SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, ROLLOUT);
 
+    // Enough evidence to fail at once: 200 comparisons put the whole interval under 0.95.
     assertThat(done.getStatus().getRollout().message())
-        .contains("shadow agreement 0.6200 < minAgreement 0.9500");
+        .contains("shadow agreement 0.6200 [0.6186, 0.6214] < minAgreement 0.9500");
     assertThat(done.getStatus().getRollout().stableRevision()).isEqualTo("dense");
     assertThat(done.getStatus().getConditions())
         .filteredOn(c -> c.type().equals("Degraded"))
@@ -310,6 +311,51 @@ class RolloutIT {
               assertThat(replicas("minilm-" + revision)).isZero();
               assertThat(replicas("minilm-dense")).isEqualTo(2);
             });
+  }
+
+  /**
+   * minSamples 1000 while the canary has 200 shadow comparisons: every analysis waits, the canary
+   * neither promoted nor rolled back, status showing the evidence so far; once its pods report
+   * 2000, the same canary is promoted.
+   */
+  @Test
+  void aCanaryWithTooFewSamplesWaitsAndIsPromotedOnceTheEvidenceSuffices() {
+    SparseModel model =
+        create(
+            spec ->
+                spec.with("rollout")
+                    .with("analysis")
+                    .put("minSamples", 1000)
+                    .put("inconclusiveLimit", "1h"));
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+
+    await()
+        .atMost(ROLLOUT)
+        .untilAsserted(
+            () -> {
+              var rollout = ns.get(model).getStatus().getRollout();
+              assertThat(rollout).isNotNull();
+              assertThat(rollout.comparisons()).isEqualTo(200L);
+              assertThat(rollout.message()).contains("200 of minSamples 1000 shadow comparisons");
+            });
+    // Several analyses later (one a second) it still waits at its first step.
+    await().pollDelay(Duration.ofSeconds(6)).until(() -> true);
+    SparseModel waiting = ns.get(model);
+    assertThat(waiting.getStatus().getPhase()).isEqualTo(Phase.ROLLING_OUT);
+    assertThat(waiting.getStatus().getRollout().step()).isZero();
+    assertThat(waiting.getStatus().getRollout().passed()).isZero();
+    assertThat(waiting.getStatus().getRollout().failures()).isZero();
+    assertThat(ns.reasons(model)).doesNotContain("CanaryStep", "Promoted", "RolledBack");
+
+    pods.serveMetrics(revision2 -> FakeInferencePods.metrics(4000, 0, 0.99));
+    SparseModel done = ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+    assertThat(ns.reasons(model)).doesNotContain("RolledBack", "AnalysisFailed");
+    var evidence = done.getStatus().getRollout();
+    assertThat(evidence.comparisons()).isGreaterThanOrEqualTo(2000L); // 2000 a pod
+    assertThat(evidence.agreementInterval().low()).isGreaterThan(0.95);
+    assertThat(evidence.errorRateInterval().low()).isZero();
+    assertThat(evidence.errorRateInterval().high()).isLessThan(0.01);
   }
 
   @Test
@@ -341,7 +387,7 @@ class RolloutIT {
     SparseModel done = ns.awaitPhase(model, Phase.ROLLED_BACK, ROLLOUT);
 
     assertThat(done.getStatus().getRollout().message())
-        .contains("shadow agreement 0.6200 < minAgreement 0.9500");
+        .contains("shadow agreement 0.6200 [0.6186, 0.6214] < minAgreement 0.9500");
   }
 
   @Test

@@ -19,6 +19,12 @@ public final class ServingMetrics {
   /** Agreement (cosine) of this pod's outputs with the stable model's on shadowed requests. */
   public static final String SHADOW_AGREEMENT = "shadow_agreement";
 
+  /**
+   * The sum of the squared agreements, a counter beside {@link #SHADOW_AGREEMENT}: with its sum and
+   * count it gives the agreement's variance, and so the confidence interval of its mean.
+   */
+  public static final String SHADOW_AGREEMENT_SQUARES = "shadow_agreement_squares";
+
   /** Shadowed requests, labelled {@link #OUTCOME}. */
   public static final String SHADOW_REQUESTS = "shadow_requests";
 
@@ -48,4 +54,5 @@ public final class ServingMetrics {
   public static final String REQUEST_DURATION_BUCKET = REQUEST_DURATION + "_seconds_bucket";
   public static final String SHADOW_AGREEMENT_SUM = SHADOW_AGREEMENT + "_sum";
   public static final String SHADOW_AGREEMENT_COUNT = SHADOW_AGREEMENT + "_count";
+  public static final String SHADOW_AGREEMENT_SQUARES_TOTAL = SHADOW_AGREEMENT_SQUARES + "_total";
 }

@@ -62,7 +62,23 @@ public record AnalysisSpec(
         @JsonPropertyDescription(
             "Fraction of the canary's requests mirrored to the dense baseline for the agreement"
                 + " metric; the client never waits for the mirror.")
-        Double shadowFraction) {
+        Double shadowFraction,
+    @Default("30")
+        @Min(1)
+        @Max(1000000)
+        @JsonPropertyDescription(
+            "Fewest shadow comparisons (and requests) an analysis needs before it judges"
+                + " agreement: below it the step waits for more.")
+        Integer minSamples,
+    @Default("0.95")
+        @Min(0.5)
+        @Max(0.9999)
+        @JsonPropertyDescription(
+            "Confidence of the intervals an analysis judges by: a step passes only when the"
+                + " agreement interval lies above minAgreement and the error-rate interval (Wilson)"
+                + " below maxErrorRate; it fails once either lies wholly on the wrong side; in"
+                + " between it waits for more samples.")
+        Double confidence) {
 
   /** What a canary step does when no analysis passed within its inconclusive limit. */
   public enum OnInconclusive {

@@ -29,6 +29,15 @@ public record RolloutStatus(
     @JsonPropertyDescription("Latest measured p99 request latency in milliseconds.")
         Double p99LatencyMs,
     @JsonPropertyDescription(
+            "Confidence interval of the latest measured shadow agreement (analysis.confidence).")
+        ConfidenceInterval agreementInterval,
+    @JsonPropertyDescription(
+            "Wilson confidence interval of the latest measured error rate (analysis.confidence).")
+        ConfidenceInterval errorRateInterval,
+    @JsonPropertyDescription("Requests the latest measurement counted on the canary.")
+        Long requests,
+    @JsonPropertyDescription("Shadow comparisons the latest measurement counted.") Long comparisons,
+    @JsonPropertyDescription(
             "True when the canary waits for the sparserollout.io/promote (or abort) annotation:"
                 + " every step passed with autoPromote false, or a step paused on inconclusive"
                 + " analysis (onInconclusive pause).")
@@ -77,6 +86,10 @@ public record RolloutStatus(
     private Double agreement;
     private Double errorRate;
     private Double p99LatencyMs;
+    private ConfidenceInterval agreementInterval;
+    private ConfidenceInterval errorRateInterval;
+    private Long requests;
+    private Long comparisons;
     private Boolean awaitingPromotion;
     private String message;
     private Integer replicas;
@@ -99,6 +112,10 @@ public record RolloutStatus(
         agreement = s.agreement();
         errorRate = s.errorRate();
         p99LatencyMs = s.p99LatencyMs();
+        agreementInterval = s.agreementInterval();
+        errorRateInterval = s.errorRateInterval();
+        requests = s.requests();
+        comparisons = s.comparisons();
         awaitingPromotion = s.awaitingPromotion();
         message = s.message();
         replicas = s.replicas();
@@ -238,6 +255,19 @@ public record RolloutStatus(
       return this;
     }
 
+    /** The evidence behind the latest measurement: its intervals and sample counts. */
+    public Builder evidence(
+        ConfidenceInterval agreement,
+        ConfidenceInterval errorRate,
+        Long requestCount,
+        Long comparisonCount) {
+      agreementInterval = agreement;
+      errorRateInterval = errorRate;
+      requests = requestCount;
+      comparisons = comparisonCount;
+      return this;
+    }
+
     public Builder awaitingPromotion(Boolean awaiting) {
       awaitingPromotion = awaiting;
       return this;
@@ -277,6 +307,10 @@ public record RolloutStatus(
           agreement,
           errorRate,
           p99LatencyMs,
+          agreementInterval,
+          errorRateInterval,
+          requests,
+          comparisons,
           awaitingPromotion,
           message,
           canaryPods,

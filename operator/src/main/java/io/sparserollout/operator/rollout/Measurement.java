@@ -5,18 +5,33 @@ import java.util.TreeMap;
 
 /**
  * The canary's counters, summed over its pods since they started: requests, failed requests, the
- * latency histogram (cumulative counts by upper bound in seconds) and the shadow agreement sum and
- * count. Scraping the pods and querying Prometheus both produce one, so they judge alike.
+ * latency histogram (cumulative counts by upper bound in seconds) and the shadow agreement sum, sum
+ * of squares and count. Scraping the pods and querying Prometheus both produce one, so they judge
+ * alike.
+ *
+ * @param agreementSquares the sum of squared agreements; NaN when a pod does not export it (one
+ *     from before it existed)
  */
 public record Measurement(
     double requests,
     double errors,
     TreeMap<Double, Double> latencyBuckets,
     double agreementSum,
-    double agreementCount) {
+    double agreementCount,
+    double agreementSquares) {
+
+  /** A measurement without the sum of squared agreements. */
+  public Measurement(
+      double requests,
+      double errors,
+      TreeMap<Double, Double> latencyBuckets,
+      double agreementSum,
+      double agreementCount) {
+    this(requests, errors, latencyBuckets, agreementSum, agreementCount, Double.NaN);
+  }
 
   public static Measurement empty() {
-    return new Measurement(0, 0, new TreeMap<>(), 0, 0);
+    return new Measurement(0, 0, new TreeMap<>(), 0, 0, 0);
   }
 
   public Measurement plus(Measurement other) {
@@ -27,7 +42,8 @@ public record Measurement(
         errors + other.errors,
         buckets,
         agreementSum + other.agreementSum,
-        agreementCount + other.agreementCount);
+        agreementCount + other.agreementCount,
+        agreementSquares + other.agreementSquares);
   }
 
   public double errorRate() {

@@ -65,7 +65,20 @@ public final class PrometheusQueries implements MetricsSource {
                 + "\"})"),
         buckets,
         scalar("sum(" + PrometheusText.AGREEMENT_SUM + "{" + sel + "})"),
-        scalar("sum(" + PrometheusText.AGREEMENT_COUNT + "{" + sel + "})"));
+        scalar("sum(" + PrometheusText.AGREEMENT_COUNT + "{" + sel + "})"),
+        squares(sel));
+  }
+
+  /**
+   * The pods' summed squared agreements; NaN unless every pod with agreements exports them (pods
+   * from before the series existed), so a partial sum never narrows the interval.
+   */
+  private double squares(String sel) throws MetricsUnavailable {
+    double exporting = scalar("count(" + PrometheusText.AGREEMENT_SQUARES + "{" + sel + "})");
+    double comparing = scalar("count(" + PrometheusText.AGREEMENT_COUNT + "{" + sel + "})");
+    return exporting < comparing
+        ? Double.NaN
+        : scalar("sum(" + PrometheusText.AGREEMENT_SQUARES + "{" + sel + "})");
   }
 
   private double scalar(String promql) throws MetricsUnavailable {

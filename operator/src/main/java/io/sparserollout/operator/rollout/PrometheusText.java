@@ -20,6 +20,7 @@ public final class PrometheusText {
   static final String LATENCY_BUCKET = ServingMetrics.REQUEST_DURATION_BUCKET;
   static final String AGREEMENT_SUM = ServingMetrics.SHADOW_AGREEMENT_SUM;
   static final String AGREEMENT_COUNT = ServingMetrics.SHADOW_AGREEMENT_COUNT;
+  static final String AGREEMENT_SQUARES = ServingMetrics.SHADOW_AGREEMENT_SQUARES_TOTAL;
   private static final Pattern SAMPLE =
       Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\S+)?$");
   private static final Pattern LABEL =
@@ -36,6 +37,8 @@ public final class PrometheusText {
     double errors = 0;
     double agreementSum = 0;
     double agreementCount = 0;
+    double agreementSquares = 0;
+    boolean squaresExported = false;
     TreeMap<Double, Double> buckets = new TreeMap<>();
     for (String line : text.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
@@ -66,10 +69,20 @@ public final class PrometheusText {
         case LATENCY_BUCKET -> buckets.merge(number(labels.get("le")), value, Double::sum);
         case AGREEMENT_SUM -> agreementSum += value;
         case AGREEMENT_COUNT -> agreementCount += value;
+        case AGREEMENT_SQUARES -> {
+          agreementSquares += value;
+          squaresExported = true;
+        }
         default -> {}
       }
     }
-    return new Measurement(requests, errors, buckets, agreementSum, agreementCount);
+    return new Measurement(
+        requests,
+        errors,
+        buckets,
+        agreementSum,
+        agreementCount,
+        squaresExported || agreementCount == 0 ? agreementSquares : Double.NaN);
   }
 
   private static String abbreviate(String name) {

@@ -1,6 +1,7 @@
 package io.sparserollout.operator.rollout;
 
 import io.sparserollout.api.v1alpha1.AnalysisSpec;
+import io.sparserollout.api.v1alpha1.ConfidenceInterval;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.RolloutSpec;
 import io.sparserollout.api.v1alpha1.RolloutStatus;
@@ -151,6 +152,7 @@ public final class RolloutPlanner {
     d.passed(0);
     d.failures(0);
     d.measured(null, null, null);
+    d.evidence(null, null, null, null);
     d.message("canary " + d.canary() + " started at " + d.weight() + "% against " + d.stable());
     Map<String, Integer> replicas = new LinkedHashMap<>();
     replicas.put(d.stable(), Math.max(in.spec().replicas(), in.replicasOf(d.stable())));
@@ -239,7 +241,7 @@ public final class RolloutPlanner {
       }
       d.lastAnalysisAt(in.stamp());
       lastAnalysis = in.now;
-      measured(d, verdict.measurement());
+      measured(d, verdict);
       d.message("step " + d.step() + " (" + d.weight() + "%): " + verdict.message());
       switch (verdict.outcome()) {
         case PASSED -> d.passed(d.passed() + 1);
@@ -519,8 +521,20 @@ public final class RolloutPlanner {
   }
 
   /** The latest measurement, rounded for status; a non-finite value is left out. */
-  private static void measured(RolloutStatus.Builder d, Measurement m) {
+  private static void measured(RolloutStatus.Builder d, AnalysisVerdict verdict) {
+    Measurement m = verdict.measurement();
     d.measured(round(m.agreement(), 4), round(m.errorRate(), 4), round(m.p99Ms(), 1));
+    d.evidence(
+        interval(verdict.agreement()),
+        interval(verdict.errorRate()),
+        Math.round(m.requests()),
+        Math.round(m.agreementCount()));
+  }
+
+  private static ConfidenceInterval interval(Confidence.Interval interval) {
+    return interval == null || !interval.known()
+        ? null
+        : new ConfidenceInterval(round(interval.low(), 4), round(interval.high(), 4));
   }
 
   private static Double round(double value, int digits) {

@@ -14,8 +14,8 @@ class AnalysisTest {
       """
       # HELP inference_requests_total
       # TYPE inference_requests_total counter
-      inference_requests_total{model="minilm",outcome="success"} 990.0
-      inference_requests_total{model="minilm",outcome="error"} 10.0
+      inference_requests_total{model="minilm",outcome="success"} 998.0
+      inference_requests_total{model="minilm",outcome="error"} 2.0
       # TYPE inference_request_duration_seconds histogram
       inference_request_duration_seconds_bucket{model="minilm",le="0.005"} 500.0
       inference_request_duration_seconds_bucket{model="minilm",le="0.01"} 980.0
@@ -25,6 +25,8 @@ class AnalysisTest {
       shadow_agreement_count{model="minilm"} 100.0
       shadow_agreement_sum{model="minilm"} 97.5
       shadow_agreement{model="minilm",quantile="0.5"} 0.98
+      # TYPE shadow_agreement_squares_total counter
+      shadow_agreement_squares_total{model="minilm"} 95.1025
       """;
 
   static AnalysisSpec spec(Double maxP99) {
@@ -44,8 +46,9 @@ class AnalysisTest {
   void readsThePodsCountersFromItsExposition() throws Exception {
     Measurement m = PrometheusText.parse(POD_METRICS);
     assertThat(m.requests()).isEqualTo(1000);
-    assertThat(m.errorRate()).isEqualTo(0.01);
+    assertThat(m.errorRate()).isEqualTo(0.002);
     assertThat(m.agreement()).isEqualTo(0.975);
+    assertThat(m.agreementSquares()).isEqualTo(95.1025);
     // 990th of 1000 lies halfway through the (0.01, 0.02] bucket, as histogram_quantile says.
     assertThat(m.p99Ms()).isCloseTo(15.0, within(1e-9));
   }
@@ -62,7 +65,9 @@ class AnalysisTest {
   void passesWithinEveryThreshold() throws Exception {
     AnalysisVerdict v = AnalysisVerdict.judge(PrometheusText.parse(POD_METRICS), spec(20.0));
     assertThat(v.outcome()).isEqualTo(AnalysisVerdict.Outcome.PASSED);
-    assertThat(v.message()).contains("agreement 0.9750");
+    // Standard deviation 0.02 over 100 comparisons: 0.975 ± 1.96 x 0.002.
+    assertThat(v.message()).contains("agreement 0.9750 [0.9711, 0.9789]");
+    assertThat(v.errorRate().high()).isCloseTo(0.0073, within(1e-4));
   }
 
   @Test
@@ -72,10 +77,13 @@ class AnalysisTest {
     String lowAgreement = POD_METRICS.replace("97.5", "60.0");
     AnalysisVerdict v = AnalysisVerdict.judge(PrometheusText.parse(lowAgreement), spec(null));
     assertThat(v.outcome()).isEqualTo(AnalysisVerdict.Outcome.FAILED);
-    assertThat(v.message()).isEqualTo("shadow agreement 0.6000 < minAgreement 0.9500");
-    String errors = POD_METRICS.replace("} 10.0", "} 100.0");
+    assertThat(v.message())
+        .startsWith("shadow agreement 0.6000 [")
+        .endsWith("< minAgreement 0.9500");
+    String errors = POD_METRICS.replace("} 2.0", "} 100.0");
     assertThat(AnalysisVerdict.judge(PrometheusText.parse(errors), spec(null)).message())
-        .startsWith("error rate 0.0917 > maxErrorRate 0.0100");
+        .startsWith("error rate 0.0911 [")
+        .endsWith("> maxErrorRate 0.0100");
   }
 
   @Test
@@ -84,15 +92,92 @@ class AnalysisTest {
     // load than it takes (429) must not roll it back.
     String clientFailures =
         POD_METRICS.replace(
-            "inference_requests_total{model=\"minilm\",outcome=\"error\"} 10.0",
+            "inference_requests_total{model=\"minilm\",outcome=\"error\"} 2.0",
             "inference_requests_total{model=\"minilm\",outcome=\"client_error\"} 500.0\n"
                 + "inference_requests_total{model=\"minilm\",outcome=\"overloaded\"} 300.0\n"
                 + "inference_requests_total{model=\"minilm\",outcome=\"server_error\"} 1.0");
     Measurement m = PrometheusText.parse(clientFailures);
-    assertThat(m.requests()).isEqualTo(1791);
-    assertThat(m.errorRate()).isCloseTo(1.0 / 1791, within(1e-12));
+    assertThat(m.requests()).isEqualTo(1799);
+    assertThat(m.errorRate()).isCloseTo(1.0 / 1799, within(1e-12));
     assertThat(AnalysisVerdict.judge(m, spec(20.0)).outcome())
         .isEqualTo(AnalysisVerdict.Outcome.PASSED);
+  }
+
+  /** Requests with no failure, and comparisons of the given mean and standard deviation. */
+  private static Measurement evidence(double requests, double comparisons, double mean, double sd) {
+    java.util.TreeMap<Double, Double> buckets =
+        new java.util.TreeMap<>(
+            java.util.Map.of(0.01, requests, Double.POSITIVE_INFINITY, requests));
+    return new Measurement(
+        requests,
+        0,
+        buckets,
+        mean * comparisons,
+        comparisons,
+        comparisons * (mean * mean + sd * sd));
+  }
+
+  @Test
+  void tooFewSamplesWaitForMoreRatherThanPassOrFail() {
+    // Agreement 0.99 on 20 comparisons, below minSamples (30): no verdict, however good.
+    AnalysisVerdict few = AnalysisVerdict.judge(evidence(1000, 20, 0.99, 0.01), spec(null));
+    assertThat(few.outcome()).isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+    assertThat(few.message())
+        .isEqualTo("20 of minSamples 30 shadow comparisons (agreement 0.9900 so far)");
+    // No failure in 100 requests: the Wilson bound (3.7%) does not yet show a rate under 1%.
+    AnalysisVerdict unproven = AnalysisVerdict.judge(evidence(100, 50, 0.99, 0.01), spec(null));
+    assertThat(unproven.outcome()).isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+    assertThat(unproven.message())
+        .startsWith("error rate 0.0000 [0.0000, 0.0370] over 100 requests: not yet shown within");
+  }
+
+  @Test
+  void anAgreementWhoseIntervalStraddlesTheThresholdWaitsUntilTheEvidenceDecides() {
+    // Mean 0.955, deviation 0.05: over 100 comparisons [0.945, 0.965] straddles minAgreement 0.95.
+    AnalysisVerdict straddling =
+        AnalysisVerdict.judge(evidence(1000, 100, 0.955, 0.05), spec(null));
+    assertThat(straddling.outcome()).isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+    assertThat(straddling.message()).contains("not yet shown above minAgreement 0.9500");
+    // Over 1000 the interval lies above it.
+    assertThat(AnalysisVerdict.judge(evidence(1000, 1000, 0.955, 0.05), spec(null)).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.PASSED);
+    // Just under it, over enough comparisons, fails.
+    assertThat(AnalysisVerdict.judge(evidence(1000, 1000, 0.94, 0.05), spec(null)).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.FAILED);
+    // Pods without the squares series: the widest deviation for that mean, so a wider interval.
+    Measurement noSquares = evidence(1000, 1000, 0.955, 0.05);
+    noSquares =
+        new Measurement(
+            noSquares.requests(),
+            noSquares.errors(),
+            noSquares.latencyBuckets(),
+            noSquares.agreementSum(),
+            noSquares.agreementCount());
+    AnalysisVerdict widest = AnalysisVerdict.judge(noSquares, spec(null));
+    assertThat(widest.agreement().low()).isLessThan(0.95);
+    assertThat(widest.outcome()).isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+  }
+
+  @Test
+  void noToleratedFailureFailsOnTheFirstAndPassesWithoutAny() {
+    AnalysisSpec strict =
+        Fixtures.minilm(s -> s.with("rollout").with("analysis").put("maxErrorRate", 0.0))
+            .getSpec()
+            .rollout()
+            .analysis();
+    assertThat(AnalysisVerdict.judge(evidence(50, 40, 0.99, 0.001), strict).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.PASSED);
+    Measurement oneFailure = evidence(50, 40, 0.99, 0.001);
+    oneFailure =
+        new Measurement(
+            50,
+            1,
+            oneFailure.latencyBuckets(),
+            oneFailure.agreementSum(),
+            oneFailure.agreementCount(),
+            oneFailure.agreementSquares());
+    assertThat(AnalysisVerdict.judge(oneFailure, strict).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.FAILED);
   }
 
   @Test

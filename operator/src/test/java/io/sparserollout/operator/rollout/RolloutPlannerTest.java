@@ -45,8 +45,10 @@ class RolloutPlannerTest {
 
   static AnalysisVerdict verdict(double agreement) {
     TreeMap<Double, Double> buckets =
-        new TreeMap<>(Map.of(0.01, 100.0, Double.POSITIVE_INFINITY, 100.0));
-    Measurement m = new Measurement(100, 0, buckets, agreement * 50, 50);
+        new TreeMap<>(Map.of(0.01, 1000.0, Double.POSITIVE_INFINITY, 1000.0));
+    Measurement m =
+        new Measurement(
+            1000, 0, buckets, agreement * 500, 500, 500 * (agreement * agreement + 0.0001));
     return AnalysisVerdict.judge(m, spec(true).analysis());
   }
 
@@ -229,7 +231,9 @@ class RolloutPlannerTest {
             in(Phase.ROLLING_OUT, spec(true), first.rollout(), serving(1, 1), T0.plusSeconds(40)),
             () -> verdict(0.5));
     assertThat(second.phase()).isEqualTo(Phase.ROLLED_BACK);
-    assertThat(second.message()).contains("shadow agreement 0.5000 < minAgreement 0.9500");
+    assertThat(second.message())
+        .contains("shadow agreement 0.5000 [")
+        .contains("< minAgreement 0.9500");
     assertThat(second.rollout().canaryWeight()).isZero();
     assertThat(second.replicas()).containsEntry(ServedModel.DENSE, 2).containsEntry(REV, 0);
   }
