@@ -122,9 +122,10 @@ public final class Demo {
                 "Service "
                     + name
                     + " answers through its ClusterIP (kube-proxy): sending it v2 infer requests"
-                    + " (held-out sentences), 10 per second");
-            // 20 requests a second: the canary's 25% step shows its error rate under the
-            // sample's 1% (about 380 failure-free requests) in about 80 s.
+                    + " (held-out sentences), up to 20 per second");
+            // Up to 20 requests a second (one at a time, 50 ms apart): the canary's first step
+            // shows its error rate under the sample's 1% (about 380 failure-free requests) in a
+            // minute or two.
             load = new LoadGenerator(address, name, traffic, Duration.ofMillis(50));
             say("kubectl get pods -n " + NAMESPACE + " -o wide");
             System.out.println(cluster.kubectl().ok("get", "pods", "-n", NAMESPACE, "-o", "wide"));

@@ -39,7 +39,7 @@ public class Shadow {
   private final ObjectMapper json;
   private final MeterRegistry registry;
   private final DistributionSummary agreement;
-  private final io.micrometer.core.instrument.Counter agreementSquares;
+  private final io.micrometer.core.instrument.Counter disagreementSquares;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -65,10 +65,11 @@ public class Shadow {
             .tag(ServingMetrics.MODEL, model.name())
             .publishPercentiles(0.05, 0.5)
             .register(registry);
-    this.agreementSquares =
-        io.micrometer.core.instrument.Counter.builder(ServingMetrics.SHADOW_AGREEMENT_SQUARES)
+    this.disagreementSquares =
+        io.micrometer.core.instrument.Counter.builder(ServingMetrics.SHADOW_DISAGREEMENT_SQUARES)
             .description(
-                "Sum of the squared agreements: with the agreement's sum and count, its variance")
+                "Sum of the squared disagreements (1 - agreement): with the agreement's sum and"
+                    + " count, its variance")
             .tag(ServingMetrics.MODEL, model.name())
             .register(registry);
   }
@@ -175,14 +176,17 @@ public class Shadow {
                       "shadow request failed: %s", error != null ? error : response.statusCode());
                   return;
                 }
-                double agreed = compare(ours, json.readTree(response.body()).path("outputs"));
-                if (!Double.isFinite(agreed)) {
+                double compared = compare(ours, json.readTree(response.body()).path("outputs"));
+                if (!Double.isFinite(compared)) {
                   // A non-finite answer (the baseline's NaN) would poison the sums for good.
                   count("failed");
                   return;
                 }
+                // Opposed outputs count as no agreement: a summary drops negative amounts, which
+                // would leave the worst comparisons out of the mean.
+                double agreed = Math.max(0, compared);
                 agreement.record(agreed);
-                agreementSquares.increment(agreed * agreed);
+                disagreementSquares.increment((1 - agreed) * (1 - agreed));
                 count("compared");
               } catch (Exception e) {
                 count("failed");

@@ -248,9 +248,9 @@ class V2ApiTest {
     String metrics = given().get("/metrics").asString();
     assertThat(metric(metrics, ServingMetrics.SHADOW_AGREEMENT_SUM))
         .isEqualTo(metric(metrics, ServingMetrics.SHADOW_AGREEMENT_COUNT));
-    // Agreement 1 each time: the squares add up to the count too (the analysis's variance).
-    assertThat(metric(metrics, ServingMetrics.SHADOW_AGREEMENT_SQUARES_TOTAL))
-        .isEqualTo(metric(metrics, ServingMetrics.SHADOW_AGREEMENT_COUNT));
+    // Agreement 1 each time: no disagreement to square (the analysis's variance).
+    assertThat(metrics).contains(ServingMetrics.SHADOW_DISAGREEMENT_SQUARES_TOTAL + "{");
+    assertThat(metric(metrics, ServingMetrics.SHADOW_DISAGREEMENT_SQUARES_TOTAL)).isZero();
   }
 
   @Test

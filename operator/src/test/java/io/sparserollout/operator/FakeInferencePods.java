@@ -95,7 +95,7 @@ final class FakeInferencePods implements AutoCloseable {
             ServingMetrics.SERVER_ERROR,
             ServingMetrics.REQUEST_DURATION + "_seconds",
             ServingMetrics.SHADOW_AGREEMENT,
-            ServingMetrics.SHADOW_AGREEMENT_SQUARES_TOTAL)
+            ServingMetrics.SHADOW_DISAGREEMENT_SQUARES_TOTAL)
         .formatted(
             requests - errors,
             errors,
@@ -106,7 +106,7 @@ final class FakeInferencePods implements AutoCloseable {
             requests * 0.006,
             compared,
             compared * agreement,
-            compared * (agreement * agreement + 0.0001));
+            compared * ((1 - agreement) * (1 - agreement) + 0.0001));
   }
 
   private void run() {

@@ -124,8 +124,8 @@ class PrometheusProviderIT {
       assertThat(queried.latencyBuckets()).isEqualTo(scraped.latencyBuckets());
       assertThat(queried.agreementCount()).isEqualTo(scraped.agreementCount());
       assertThat(queried.agreementSum()).isCloseTo(scraped.agreementSum(), within(1e-9));
-      assertThat(queried.agreementSquares())
-          .isCloseTo(scraped.agreementSquares(), within(1e-9))
+      assertThat(queried.disagreementSquares())
+          .isCloseTo(scraped.disagreementSquares(), within(1e-9))
           .isNotNaN();
       AnalysisVerdict byScrape = AnalysisVerdict.judge(scraped, analysis);
       AnalysisVerdict byQuery = AnalysisVerdict.judge(queried, analysis);

@@ -20,10 +20,13 @@ public final class ServingMetrics {
   public static final String SHADOW_AGREEMENT = "shadow_agreement";
 
   /**
-   * The sum of the squared agreements, a counter beside {@link #SHADOW_AGREEMENT}: with its sum and
-   * count it gives the agreement's variance, and so the confidence interval of its mean.
+   * The sum of the squared disagreements (1 - agreement)², a counter beside {@link
+   * #SHADOW_AGREEMENT}: with its sum and count it gives the agreement's variance, and so the
+   * confidence interval of its mean. Disagreements, not agreements: near 1 the squared agreements
+   * would be a large number the variance is a tiny difference of, lost to one sample's skew between
+   * the counters.
    */
-  public static final String SHADOW_AGREEMENT_SQUARES = "shadow_agreement_squares";
+  public static final String SHADOW_DISAGREEMENT_SQUARES = "shadow_disagreement_squares";
 
   /** Shadowed requests, labelled {@link #OUTCOME}. */
   public static final String SHADOW_REQUESTS = "shadow_requests";
@@ -54,5 +57,6 @@ public final class ServingMetrics {
   public static final String REQUEST_DURATION_BUCKET = REQUEST_DURATION + "_seconds_bucket";
   public static final String SHADOW_AGREEMENT_SUM = SHADOW_AGREEMENT + "_sum";
   public static final String SHADOW_AGREEMENT_COUNT = SHADOW_AGREEMENT + "_count";
-  public static final String SHADOW_AGREEMENT_SQUARES_TOTAL = SHADOW_AGREEMENT_SQUARES + "_total";
+  public static final String SHADOW_DISAGREEMENT_SQUARES_TOTAL =
+      SHADOW_DISAGREEMENT_SQUARES + "_total";
 }

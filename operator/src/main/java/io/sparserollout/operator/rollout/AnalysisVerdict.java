@@ -39,9 +39,16 @@ public record AnalysisVerdict(
       return new AnalysisVerdict(
           Outcome.INCONCLUSIVE, "no requests have reached the canary yet", m);
     }
+    if (!Double.isFinite(m.requests())
+        || !Double.isFinite(m.errors())
+        || !Double.isFinite(m.agreementSum())
+        || !Double.isFinite(m.agreementCount())) {
+      return new AnalysisVerdict(
+          Outcome.INCONCLUSIVE, "the canary's counters are not numbers (NaN or infinite)", m);
+    }
     Interval errors = Confidence.wilson(m.errors(), m.requests(), z);
     Interval agreement =
-        Confidence.mean(m.agreementSum(), m.agreementSquares(), m.agreementCount(), z, -1, 1);
+        Confidence.mean(m.agreementSum(), m.disagreementSquares(), m.agreementCount(), z);
     Judged judged = new Judged(m, agreement, errors);
     double maxErrorRate = spec.maxErrorRate();
     // No failure tolerated: no interval can show a rate below 0, so any failure fails.
@@ -51,12 +58,26 @@ public record AnalysisVerdict(
           "error rate %.4f %s > maxErrorRate %.4f", m.errorRate(), text(errors), maxErrorRate);
     }
     double p99 = m.p99Ms();
-    if (spec.maxP99LatencyMs() != null && !Double.isNaN(p99) && p99 > spec.maxP99LatencyMs()) {
+    // Below 100 requests the p99 is the slowest request (a cold start, say), not a percentile.
+    boolean p99Judged = m.requests() >= Math.max(minSamples, 100);
+    if (spec.maxP99LatencyMs() != null
+        && p99Judged
+        && !Double.isNaN(p99)
+        && p99 > spec.maxP99LatencyMs()) {
       return judged.failed(
           "p99 latency %.1f ms > maxP99LatencyMs %.1f", p99, spec.maxP99LatencyMs());
     }
     if (m.agreementCount() == 0) {
       return judged.waiting("no shadow comparisons with the dense baseline yet");
+    }
+    double confidence = spec.confidence() == null ? DEFAULT_CONFIDENCE : spec.confidence();
+    double early = Confidence.hoeffdingHigh(m.agreementSum(), m.agreementCount(), confidence);
+    if (m.agreementCount() < minSamples && early < spec.minAgreement()) {
+      // Clearly worse already: a bound that holds at any sample size says so.
+      return judged.failed(
+          "shadow agreement %.4f over %.0f comparisons, at most %.4f (Hoeffding) < minAgreement"
+              + " %.4f",
+          m.agreement(), m.agreementCount(), early, spec.minAgreement());
     }
     if (m.agreementCount() < minSamples) {
       return judged.waiting(
@@ -80,6 +101,9 @@ public record AnalysisVerdict(
     }
     if (m.requests() < minSamples) {
       return judged.waiting("%.0f of minSamples %d requests", m.requests(), minSamples);
+    }
+    if (spec.maxP99LatencyMs() != null && !p99Judged) {
+      return judged.waiting("%.0f requests: p99 latency is judged from 100 on", m.requests());
     }
     return new AnalysisVerdict(
         Outcome.PASSED,

@@ -43,28 +43,53 @@ public final class Confidence {
   }
 
   /**
-   * The interval of a mean of values within [{@code min}, {@code max}] from their sum, sum of
-   * squares and count: mean ± z·s/√n with the sample standard deviation s. Without the sum of
-   * squares (NaN: pods that do not export it) s is taken at its largest for that mean, the
-   * Bhatia–Davis bound √((max − mean)(mean − min)), so the interval is wider, never narrower.
+   * The interval of the mean of values within [0, 1] (shadow agreements) from their sum, count and
+   * sum of squared distances from 1 ({@code disagreementSquares}, Σ(1 − x)²):
+   *
+   * <ul>
+   *   <li>values that are all 0 or 1 (top-1 agreement, or every output identical) are a rate: the
+   *       Wilson interval, which a normal interval would shrink to a point at 30 of 30;
+   *   <li>otherwise mean ± z·s/√n with the sample standard deviation s, never below a
+   *       pseudo-count's worth (the bound over n), so identical values do not make a point either;
+   *   <li>without the squares (NaN: pods that do not export them), or with squares that cannot
+   *       belong to these values (counters read at different moments), s is taken at its largest
+   *       for that mean, the Bhatia–Davis bound √(mean(1 − mean)): wider, never narrower.
+   * </ul>
    */
-  public static Interval mean(
-      double sum, double squares, double count, double z, double min, double max) {
-    if (count <= 0) {
+  public static Interval mean(double sum, double disagreementSquares, double count, double z) {
+    if (count <= 0 || !Double.isFinite(sum) || !Double.isFinite(count)) {
       return Interval.UNKNOWN;
     }
-    double mean = sum / count;
-    double bound = Math.max(0, (max - mean) * (mean - min));
-    double variance;
-    if (Double.isNaN(squares) || count < 2) {
-      variance = bound;
-    } else {
-      // Unbiased sample variance, clamped against rounding below 0 and above the bound.
-      variance = (squares - sum * sum / count) / (count - 1);
-      variance = Math.min(bound, Math.max(0, variance));
+    double mean = Math.min(1, Math.max(0, sum / count));
+    double disagreement = count - sum;
+    double bound = mean * (1 - mean);
+    double squares = disagreementSquares;
+    // Each (1 - x)² is at most 1 - x: equal throughout only when every value is 0 or 1.
+    if (!Double.isNaN(squares) && count >= 2 && squares >= disagreement - 1e-9 * count) {
+      return wilson(sum, count, z);
     }
+    double variance = bound;
+    if (!Double.isNaN(squares) && count >= 2) {
+      double centred = squares - disagreement * disagreement / count;
+      if (centred >= -1e-6 * count) {
+        variance = Math.min(bound, Math.max(0, centred) / (count - 1));
+      }
+    }
+    variance = Math.max(variance, bound / count);
     double half = z * Math.sqrt(variance / count);
-    return new Interval(Math.max(min, mean - half), Math.min(max, mean + half));
+    return new Interval(Math.max(0, mean - half), Math.min(1, mean + half));
+  }
+
+  /**
+   * The upper end of a (1 − alpha)·100% interval of a mean of values in [0, 1] that holds at any
+   * sample size (Hoeffding's inequality), for failing a canary before the normal approximation is
+   * trusted: mean + √(ln(2/alpha) / 2n).
+   */
+  public static double hoeffdingHigh(double sum, double count, double confidence) {
+    if (count <= 0) {
+      return Double.NaN;
+    }
+    return Math.min(1, sum / count + Math.sqrt(Math.log(2 / (1 - confidence)) / (2 * count)));
   }
 
   /**

@@ -5,12 +5,12 @@ import java.util.TreeMap;
 
 /**
  * The canary's counters, summed over its pods since they started: requests, failed requests, the
- * latency histogram (cumulative counts by upper bound in seconds) and the shadow agreement sum, sum
- * of squares and count. Scraping the pods and querying Prometheus both produce one, so they judge
- * alike.
+ * latency histogram (cumulative counts by upper bound in seconds) and the shadow agreement sum,
+ * count and sum of squared disagreements (1 - agreement). Scraping the pods and querying Prometheus
+ * both produce one, so they judge alike.
  *
- * @param agreementSquares the sum of squared agreements; NaN when a pod does not export it (one
- *     from before it existed)
+ * @param disagreementSquares the sum of squared disagreements; NaN when a pod does not export it
+ *     (one from before it existed)
  */
 public record Measurement(
     double requests,
@@ -18,9 +18,9 @@ public record Measurement(
     TreeMap<Double, Double> latencyBuckets,
     double agreementSum,
     double agreementCount,
-    double agreementSquares) {
+    double disagreementSquares) {
 
-  /** A measurement without the sum of squared agreements. */
+  /** A measurement without the sum of squared disagreements. */
   public Measurement(
       double requests,
       double errors,
@@ -43,7 +43,7 @@ public record Measurement(
         buckets,
         agreementSum + other.agreementSum,
         agreementCount + other.agreementCount,
-        agreementSquares + other.agreementSquares);
+        disagreementSquares + other.disagreementSquares);
   }
 
   public double errorRate() {

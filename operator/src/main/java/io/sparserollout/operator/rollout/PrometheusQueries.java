@@ -22,6 +22,9 @@ public final class PrometheusQueries implements MetricsSource {
   private final ObjectMapper json = new ObjectMapper();
   private final String baseUrl;
 
+  /** The instant every query of one measurement is evaluated at, so the sums agree. */
+  private String time;
+
   public PrometheusQueries(String baseUrl) {
     this.baseUrl = baseUrl.replaceAll("/+$", "");
   }
@@ -46,6 +49,7 @@ public final class PrometheusQueries implements MetricsSource {
       return Measurement.empty();
     }
     String sel = selector(namespace, pods);
+    time = String.format(java.util.Locale.ROOT, "%.3f", System.currentTimeMillis() / 1000.0);
     TreeMap<Double, Double> buckets = new TreeMap<>();
     for (JsonNode series :
         query("sum by (le) (" + PrometheusText.LATENCY_BUCKET + "{" + sel + "})")) {
@@ -70,15 +74,24 @@ public final class PrometheusQueries implements MetricsSource {
   }
 
   /**
-   * The pods' summed squared agreements; NaN unless every pod with agreements exports them (pods
-   * from before the series existed), so a partial sum never narrows the interval.
+   * The pods' summed squared disagreements; NaN when a pod with comparisons does not export them (a
+   * pod from before the series existed), so a partial sum never narrows the interval.
    */
   private double squares(String sel) throws MetricsUnavailable {
-    double exporting = scalar("count(" + PrometheusText.AGREEMENT_SQUARES + "{" + sel + "})");
-    double comparing = scalar("count(" + PrometheusText.AGREEMENT_COUNT + "{" + sel + "})");
-    return exporting < comparing
+    double without =
+        scalar(
+            "count("
+                + PrometheusText.AGREEMENT_COUNT
+                + "{"
+                + sel
+                + "} > 0 unless on (namespace, pod) "
+                + PrometheusText.DISAGREEMENT_SQUARES
+                + "{"
+                + sel
+                + "})");
+    return without > 0
         ? Double.NaN
-        : scalar("sum(" + PrometheusText.AGREEMENT_SQUARES + "{" + sel + "})");
+        : scalar("sum(" + PrometheusText.DISAGREEMENT_SQUARES + "{" + sel + "})");
   }
 
   private double scalar(String promql) throws MetricsUnavailable {
@@ -97,7 +110,10 @@ public final class PrometheusQueries implements MetricsSource {
   private JsonNode query(String promql) throws MetricsUnavailable {
     URI uri =
         URI.create(
-            baseUrl + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+            baseUrl
+                + "/api/v1/query?query="
+                + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+                + (time == null ? "" : "&time=" + time));
     try {
       HttpResponse<String> response = MetricsHttp.get(uri, TIMEOUT);
       JsonNode body;

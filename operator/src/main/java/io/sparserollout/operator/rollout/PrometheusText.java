@@ -20,7 +20,7 @@ public final class PrometheusText {
   static final String LATENCY_BUCKET = ServingMetrics.REQUEST_DURATION_BUCKET;
   static final String AGREEMENT_SUM = ServingMetrics.SHADOW_AGREEMENT_SUM;
   static final String AGREEMENT_COUNT = ServingMetrics.SHADOW_AGREEMENT_COUNT;
-  static final String AGREEMENT_SQUARES = ServingMetrics.SHADOW_AGREEMENT_SQUARES_TOTAL;
+  static final String DISAGREEMENT_SQUARES = ServingMetrics.SHADOW_DISAGREEMENT_SQUARES_TOTAL;
   private static final Pattern SAMPLE =
       Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\S+)?$");
   private static final Pattern LABEL =
@@ -37,7 +37,7 @@ public final class PrometheusText {
     double errors = 0;
     double agreementSum = 0;
     double agreementCount = 0;
-    double agreementSquares = 0;
+    double disagreementSquares = 0;
     boolean squaresExported = false;
     TreeMap<Double, Double> buckets = new TreeMap<>();
     for (String line : text.split("\n")) {
@@ -69,8 +69,8 @@ public final class PrometheusText {
         case LATENCY_BUCKET -> buckets.merge(number(labels.get("le")), value, Double::sum);
         case AGREEMENT_SUM -> agreementSum += value;
         case AGREEMENT_COUNT -> agreementCount += value;
-        case AGREEMENT_SQUARES -> {
-          agreementSquares += value;
+        case DISAGREEMENT_SQUARES -> {
+          disagreementSquares += value;
           squaresExported = true;
         }
         default -> {}
@@ -82,7 +82,7 @@ public final class PrometheusText {
         buckets,
         agreementSum,
         agreementCount,
-        squaresExported || agreementCount == 0 ? agreementSquares : Double.NaN);
+        squaresExported || agreementCount == 0 ? disagreementSquares : Double.NaN);
   }
 
   private static String abbreviate(String name) {

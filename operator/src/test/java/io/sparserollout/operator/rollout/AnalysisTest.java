@@ -25,8 +25,8 @@ class AnalysisTest {
       shadow_agreement_count{model="minilm"} 100.0
       shadow_agreement_sum{model="minilm"} 97.5
       shadow_agreement{model="minilm",quantile="0.5"} 0.98
-      # TYPE shadow_agreement_squares_total counter
-      shadow_agreement_squares_total{model="minilm"} 95.1025
+      # TYPE shadow_disagreement_squares_total counter
+      shadow_disagreement_squares_total{model="minilm"} 0.1025
       """;
 
   static AnalysisSpec spec(Double maxP99) {
@@ -48,7 +48,7 @@ class AnalysisTest {
     assertThat(m.requests()).isEqualTo(1000);
     assertThat(m.errorRate()).isEqualTo(0.002);
     assertThat(m.agreement()).isEqualTo(0.975);
-    assertThat(m.agreementSquares()).isEqualTo(95.1025);
+    assertThat(m.disagreementSquares()).isEqualTo(0.1025);
     // 990th of 1000 lies halfway through the (0.01, 0.02] bucket, as histogram_quantile says.
     assertThat(m.p99Ms()).isCloseTo(15.0, within(1e-9));
   }
@@ -114,7 +114,7 @@ class AnalysisTest {
         buckets,
         mean * comparisons,
         comparisons,
-        comparisons * (mean * mean + sd * sd));
+        comparisons * ((1 - mean) * (1 - mean) + sd * sd));
   }
 
   @Test
@@ -159,6 +159,45 @@ class AnalysisTest {
   }
 
   @Test
+  void aClearlyWorseCanaryFailsBeforeMinSamplesAndOddCountersNeverPass() {
+    // 10 comparisons at 0.2: far below minSamples, but at most 0.63 whatever follows.
+    AnalysisVerdict early = AnalysisVerdict.judge(evidence(100, 10, 0.2, 0.05), spec(null));
+    assertThat(early.outcome()).isEqualTo(AnalysisVerdict.Outcome.FAILED);
+    assertThat(early.message()).contains("(Hoeffding) < minAgreement 0.9500");
+    // Top-1 agreement, every one of 30 equal: 30 of 30 is not yet above 0.95 (Wilson 0.8865).
+    assertThat(AnalysisVerdict.judge(evidence(1000, 30, 1.0, 0), spec(null)).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+    Measurement nan = evidence(1000, 100, 0.99, 0.01);
+    nan =
+        new Measurement(
+            Double.NaN, 0, nan.latencyBuckets(), nan.agreementSum(), nan.agreementCount());
+    assertThat(AnalysisVerdict.judge(nan, spec(null)).outcome())
+        .isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+  }
+
+  @Test
+  void p99IsJudgedFromAHundredRequestsNotFromOneSlowStart() {
+    // 60 requests, the slowest far over the limit: not a failure yet, a wait.
+    java.util.TreeMap<Double, Double> slowStart =
+        new java.util.TreeMap<>(
+            java.util.Map.of(0.01, 59.0, 5.0, 60.0, Double.POSITIVE_INFINITY, 60.0));
+    Measurement few = new Measurement(60, 0, slowStart, 59.4, 60, 60 * 0.0002);
+    AnalysisSpec strict =
+        Fixtures.minilm(
+                s ->
+                    s.with("rollout")
+                        .with("analysis")
+                        .put("maxP99LatencyMs", 50.0)
+                        .put("maxErrorRate", 0.1))
+            .getSpec()
+            .rollout()
+            .analysis();
+    AnalysisVerdict verdict = AnalysisVerdict.judge(few, strict);
+    assertThat(verdict.outcome()).isEqualTo(AnalysisVerdict.Outcome.INCONCLUSIVE);
+    assertThat(verdict.message()).isEqualTo("60 requests: p99 latency is judged from 100 on");
+  }
+
+  @Test
   void noToleratedFailureFailsOnTheFirstAndPassesWithoutAny() {
     AnalysisSpec strict =
         Fixtures.minilm(s -> s.with("rollout").with("analysis").put("maxErrorRate", 0.0))
@@ -175,7 +214,7 @@ class AnalysisTest {
             oneFailure.latencyBuckets(),
             oneFailure.agreementSum(),
             oneFailure.agreementCount(),
-            oneFailure.agreementSquares());
+            oneFailure.disagreementSquares());
     assertThat(AnalysisVerdict.judge(oneFailure, strict).outcome())
         .isEqualTo(AnalysisVerdict.Outcome.FAILED);
   }

@@ -48,7 +48,12 @@ class RolloutPlannerTest {
         new TreeMap<>(Map.of(0.01, 1000.0, Double.POSITIVE_INFINITY, 1000.0));
     Measurement m =
         new Measurement(
-            1000, 0, buckets, agreement * 500, 500, 500 * (agreement * agreement + 0.0001));
+            1000,
+            0,
+            buckets,
+            agreement * 500,
+            500,
+            500 * ((1 - agreement) * (1 - agreement) + 0.0001));
     return AnalysisVerdict.judge(m, spec(true).analysis());
   }
 
