@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
@@ -13,6 +14,7 @@ import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
 import io.sparserollout.operator.k8s.OwnedResources;
+import io.sparserollout.operator.pipeline.ArtifactDonor;
 import io.sparserollout.operator.pipeline.PipelineStep;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.SpecValidator;
@@ -88,6 +90,9 @@ final class PipelineProgress {
     String revision = Revision.of(model.getSpec());
     if (!revision.equals(status.getRevision())) {
       statuses.startRevision(status, revision);
+      // Only a revision started here gets a key: results from before keys existed may come
+      // from another stage image.
+      status.setArtifactKey(ArtifactDonor.key(revision, images.sparsify()));
       events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
     }
     for (Job job : jobs) {
@@ -108,6 +113,11 @@ final class PipelineProgress {
       StageObservation observed,
       EventRecorder events) {
     StageContext stages = StageContext.of(model, revision, status);
+    if (status.getCompletedStages().isEmpty()
+        && observed.jobs().isEmpty()
+        && status.getArtifactKey() != null) {
+      reuse(client, model, status, stages.plan(), events);
+    }
     Map<Stage, StageState> states = new EnumMap<>(Stage.class);
     states.putAll(observed.states());
     if (status.getCompletedStages().isEmpty() && status.getGate() != null) {
@@ -147,6 +157,52 @@ final class PipelineProgress {
       return new Outcome(message, null);
     }
     return judged(model, status, before, events);
+  }
+
+  /**
+   * Before a revision's first stage: another model of the namespace that finished this revision
+   * under the same artifact key lends its results and artifacts, and no stage runs. A TensorRT
+   * engine is taken only where the GPU product the engine would be built for now is the one it was
+   * built for.
+   */
+  private void reuse(
+      KubernetesClient client,
+      SparseModel model,
+      SparseModelStatus status,
+      List<Stage> plan,
+      EventRecorder events) {
+    List<SparseModel> candidates;
+    try {
+      candidates =
+          client
+              .resources(SparseModel.class)
+              .inNamespace(model.getMetadata().getNamespace())
+              .list()
+              .getItems();
+    } catch (KubernetesClientException e) {
+      return; // the stages run as they would without a donor
+    }
+    var donor =
+        ArtifactDonor.find(model, status.getRevision(), status.getArtifactKey(), plan, candidates);
+    if (donor.isEmpty()) {
+      return;
+    }
+    if (model.getSpec().engine().backend() == EngineSpec.Backend.TENSORRT
+        && !(GpuInventory.decide(client, model.getSpec().engine()) instanceof GpuPlacement.OnGpu gpu
+            && gpu.product().equals(donor.get().getStatus().getEngine().gpuProduct()))) {
+      return;
+    }
+    statuses.reuse(status, donor.get());
+    events.record(
+        model,
+        Reason.ARTIFACTS_REUSED,
+        "revision "
+            + status.getRevision()
+            + " reuses the results and artifacts of SparseModel "
+            + donor.get().getMetadata().getName()
+            + " (artifact key "
+            + status.getArtifactKey()
+            + "): no stage Job runs");
   }
 
   /** A stage still running: says so, or why the cluster keeps it from running (StageBlocked). */

@@ -1,6 +1,7 @@
 package io.sparserollout.operator;
 
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.sparserollout.api.v1alpha1.ArtifactReuse;
 import io.sparserollout.api.v1alpha1.Condition;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.PhaseTransition;
@@ -52,7 +53,23 @@ public final class StatusAggregator {
     status.setEngine(null);
     status.setGate(null);
     status.setCompletedStages(new ArrayList<>());
+    status.setArtifactKey(null);
+    status.setReusedFrom(null);
     enter(status, Phase.PENDING, "revision " + revision + " of the spec");
+  }
+
+  /**
+   * Takes another model's finished results of the same revision and artifact key: its pruning,
+   * engine and gate results and its completed stages, so no stage runs again.
+   */
+  public void reuse(SparseModelStatus status, SparseModel donor) {
+    SparseModelStatus from = donor.getStatus();
+    status.setPruning(from.getPruning());
+    status.setEngine(from.getEngine());
+    status.setGate(from.getGate());
+    status.setCompletedStages(new ArrayList<>(from.getCompletedStages()));
+    status.setReusedFrom(
+        new ArtifactReuse(donor.getMetadata().getName(), from.getArtifactKey(), now()));
   }
 
   /** Records that a stage's result is in status: it is not judged again for this revision. */
@@ -197,6 +214,8 @@ public final class StatusAggregator {
           new ArrayList<>(
               current.getCompletedStages() == null ? List.of() : current.getCompletedStages()));
       copy.setHistory(new ArrayList<>(current.getHistory()));
+      copy.setArtifactKey(current.getArtifactKey());
+      copy.setReusedFrom(current.getReusedFrom());
     }
     return copy;
   }

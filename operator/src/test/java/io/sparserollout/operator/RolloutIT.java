@@ -521,7 +521,7 @@ class RolloutIT {
   }
 
   /** {@code kubectl sparse ...} with bin/ on PATH, as the admin's kubeconfig. */
-  private static io.sparserollout.testing.Kubectl.Result plugin(String... args) {
+  static io.sparserollout.testing.Kubectl.Result plugin(String... args) {
     java.util.List<String> command =
         new java.util.ArrayList<>(java.util.List.of("kubectl", "sparse"));
     command.addAll(java.util.List.of(args));

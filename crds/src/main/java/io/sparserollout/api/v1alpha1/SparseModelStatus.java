@@ -58,6 +58,33 @@ public class SparseModelStatus {
   @JsonPropertyDescription("Most recent phase transitions, oldest first (at most 20).")
   private List<PhaseTransition> history = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "Content address of the revision's artifacts: a hash of the revision and the stage image"
+          + " (the backends' versions). Another SparseModel of the namespace with the same key"
+          + " reuses them instead of running its own stages.")
+  private String artifactKey;
+
+  @JsonPropertyDescription(
+      "Set when this revision's results and artifacts were reused from another SparseModel: no"
+          + " stage Job ran for it.")
+  private ArtifactReuse reusedFrom;
+
+  public String getArtifactKey() {
+    return artifactKey;
+  }
+
+  public void setArtifactKey(String artifactKey) {
+    this.artifactKey = artifactKey;
+  }
+
+  public ArtifactReuse getReusedFrom() {
+    return reusedFrom;
+  }
+
+  public void setReusedFrom(ArtifactReuse reusedFrom) {
+    this.reusedFrom = reusedFrom;
+  }
+
   public Phase getPhase() {
     return phase;
   }
@@ -150,7 +177,9 @@ public class SparseModelStatus {
         && Objects.equals(engine, s.engine)
         && Objects.equals(rollout, s.rollout)
         && Objects.equals(completedStages, s.completedStages)
-        && Objects.equals(history, s.history);
+        && Objects.equals(history, s.history)
+        && Objects.equals(artifactKey, s.artifactKey)
+        && Objects.equals(reusedFrom, s.reusedFrom);
   }
 
   @Override
@@ -165,6 +194,8 @@ public class SparseModelStatus {
         engine,
         rollout,
         completedStages,
-        history);
+        history,
+        artifactKey,
+        reusedFrom);
   }
 }

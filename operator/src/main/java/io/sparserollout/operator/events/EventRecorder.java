@@ -27,6 +27,7 @@ public final class EventRecorder {
   /** Why an event was recorded; the Kubernetes event reason is the constant's name in CamelCase. */
   public enum Reason {
     REVISION_STARTED(false),
+    ARTIFACTS_REUSED(false),
     STAGE_STARTED(false),
     STAGE_FAILED(true),
     STAGE_BLOCKED(true),

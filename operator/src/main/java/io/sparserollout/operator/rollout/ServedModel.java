@@ -99,21 +99,28 @@ public record ServedModel(
    * @param gpuProduct the product the plan was built on (tensorrt only)
    */
   public static ServedModel revision(SparseModel model, String revision, String gpuProduct) {
+    return revision(model, revision, gpuProduct, null);
+  }
+
+  /**
+   * @param engineDir where the engine stage wrote (status.engine.artifactUri): another model's
+   *     place when this revision reused its artifacts; null for this revision's own place
+   */
+  public static ServedModel revision(
+      SparseModel model, String revision, String gpuProduct, String engineDir) {
     EngineSpec engine = model.getSpec().engine();
     boolean tensorrt = engine.backend() == EngineSpec.Backend.TENSORRT;
-    String file = tensorrt ? "engine/model.plan" : "engine/model.onnx";
+    String name = tensorrt ? "model.plan" : "model.onnx";
+    String uri =
+        engineDir == null
+            ? new Storage(model, revision).artifactUri("engine/" + name)
+            : engineDir.replaceAll("/+$", "") + "/" + name;
     GpuPlacement.Decision placement =
         tensorrt && gpuProduct != null
             ? GpuPlacement.servingOn(engine, gpuProduct)
             : new GpuPlacement.OnCpu();
     return new ServedModel(
-        revision,
-        new Storage(model, revision).artifactUri(file),
-        engine.backend().name().toLowerCase(Locale.ROOT),
-        placement,
-        null,
-        0,
-        null);
+        revision, uri, engine.backend().name().toLowerCase(Locale.ROOT), placement, null, 0, null);
   }
 
   /** The same model, to be loaded only when its file has this digest. */

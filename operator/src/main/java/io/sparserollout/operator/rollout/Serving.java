@@ -420,17 +420,23 @@ public final class Serving {
               .map(recorded -> fromSpec);
     }
     EngineStatus engine = status.getEngine();
+    boolean current = key.equals(status.getRevision());
     if (existing == null) {
       return Optional.of(
-          ServedModel.revision(model, key, engine == null ? null : engine.gpuProduct())
+          ServedModel.revision(
+                  model,
+                  key,
+                  engine == null ? null : engine.gpuProduct(),
+                  engine == null || !current ? null : engine.artifactUri())
               .withSha256(engine == null ? null : engine.sha256()));
     }
-    if (!key.equals(status.getRevision())) {
+    if (!current) {
       return Optional.empty();
     }
     return engine != null
         ? Optional.of(
-            ServedModel.revision(model, key, engine.gpuProduct()).withSha256(engine.sha256()))
+            ServedModel.revision(model, key, engine.gpuProduct(), engine.artifactUri())
+                .withSha256(engine.sha256()))
         : ServedModel.recorded(key, existing);
   }
 
