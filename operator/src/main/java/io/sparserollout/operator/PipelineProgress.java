@@ -92,7 +92,8 @@ final class PipelineProgress {
       statuses.startRevision(status, revision);
       // Only a revision started here gets a key: results from before keys existed may come
       // from another stage image.
-      status.setArtifactKey(ArtifactDonor.key(revision, images.sparsify()));
+      status.setArtifactKey(ArtifactDonor.key(model.getSpec(), images.sparsify()));
+      status.setArtifactRun(run(model, revision, jobs));
       events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
     }
     for (Job job : jobs) {
@@ -102,6 +103,30 @@ final class PipelineProgress {
       }
     }
     return revision;
+  }
+
+  /** Annotation of a stage Job naming the run folder its stage writes to. */
+  static final String RUN_ANNOTATION = "sparserollout.io/artifact-run";
+
+  /**
+   * The run folder of a revision starting now: the one a Job of this revision already writes to
+   * (made by a reconcile whose status write was lost), else one of this model (uid) and spec
+   * generation, which a revert or a re-created model of the same name never shares.
+   */
+  private static String run(SparseModel model, String revision, Collection<Job> jobs) {
+    for (Job job : jobs) {
+      Map<String, String> labels = job.getMetadata().getLabels();
+      Map<String, String> annotations = job.getMetadata().getAnnotations();
+      if (OwnedResources.ownedBy(job, model)
+          && labels != null
+          && revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
+        // A Job from before runs had folders writes to the revision's own folder.
+        return annotations == null ? null : annotations.get(RUN_ANNOTATION);
+      }
+    }
+    return model.getMetadata().getUid().substring(0, 8)
+        + "-g"
+        + model.getMetadata().getGeneration();
   }
 
   Outcome advance(
@@ -182,14 +207,31 @@ final class PipelineProgress {
     } catch (KubernetesClientException e) {
       return; // the stages run as they would without a donor
     }
-    var donor =
-        ArtifactDonor.find(model, status.getRevision(), status.getArtifactKey(), plan, candidates);
-    if (donor.isEmpty()) {
+    // A first-stage Job the cache does not show yet (its reconcile's status write was lost)
+    // runs on: its results are the ones to take.
+    String first = StageJobs.name(model, status.getRevision(), plan.get(0));
+    if (client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(model.getMetadata().getNamespace())
+            .withName(first)
+            .get()
+        != null) {
       return;
     }
-    if (model.getSpec().engine().backend() == EngineSpec.Backend.TENSORRT
-        && !(GpuInventory.decide(client, model.getSpec().engine()) instanceof GpuPlacement.OnGpu gpu
-            && gpu.product().equals(donor.get().getStatus().getEngine().gpuProduct()))) {
+    String gpuProduct = null;
+    if (model.getSpec().engine().backend() == EngineSpec.Backend.TENSORRT) {
+      if (!(GpuInventory.decide(client, model.getSpec().engine())
+          instanceof GpuPlacement.OnGpu gpu)) {
+        return;
+      }
+      gpuProduct = gpu.product();
+    }
+    var donor =
+        ArtifactDonor.find(
+            model, status.getRevision(), status.getArtifactKey(), plan, gpuProduct, candidates);
+    if (donor.isEmpty()) {
       return;
     }
     statuses.reuse(status, donor.get());
@@ -297,6 +339,9 @@ final class PipelineProgress {
             StageHandler.of(stage).args(stages),
             placement,
             limits.settings(images.sparsify(), stage));
+    if (status.getArtifactRun() != null) {
+      desired.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun()));
+    }
     try {
       client.resource(desired).create();
       events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);

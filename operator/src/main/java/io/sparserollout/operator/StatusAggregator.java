@@ -55,6 +55,7 @@ public final class StatusAggregator {
     status.setCompletedStages(new ArrayList<>());
     status.setArtifactKey(null);
     status.setReusedFrom(null);
+    status.setArtifactRun(null);
     enter(status, Phase.PENDING, "revision " + revision + " of the spec");
   }
 
@@ -216,6 +217,7 @@ public final class StatusAggregator {
       copy.setHistory(new ArrayList<>(current.getHistory()));
       copy.setArtifactKey(current.getArtifactKey());
       copy.setReusedFrom(current.getReusedFrom());
+      copy.setArtifactRun(current.getArtifactRun());
     }
     return copy;
   }

@@ -51,7 +51,7 @@ class ArtifactReuseIT {
     ns.passPipeline(first, revision);
     SparseModel promoted = ns.awaitPhase(first, Phase.PROMOTED, ROLLOUT);
     String key = promoted.getStatus().getArtifactKey();
-    assertThat(key).hasSize(16);
+    assertThat(key).hasSize(32);
 
     SparseModel twin = ns.create("twin", ArtifactReuseIT::quickCanary);
     assertThat(Revision.of(twin.getSpec())).isEqualTo(revision);
@@ -76,8 +76,11 @@ class ArtifactReuseIT {
     assertThat(RolloutIT.plugin("report", "twin", "-n", ns.name()).output())
         .contains("reused:      the results and artifacts of minilm (key " + key);
     assertThat(ns.reasons(twin)).doesNotContain("StageStarted");
-    // The twin's pods load the engine file the first model's engine stage wrote.
+    // The twin's pods load the engine file the first model's engine stage wrote, in that run's
+    // own folder: the first model running this revision again would write beside it.
     String engine = promoted.getStatus().getEngine().artifactUri() + "/model.onnx";
+    assertThat(engine)
+        .contains("/minilm/" + revision + "/" + promoted.getStatus().getArtifactRun() + "/engine/");
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(

@@ -60,9 +60,18 @@ class PipelineIT {
 
     assertThat(done.getStatus().getRevision()).isEqualTo(revision);
     assertThat(done.getStatus().getPruning().layersPruned()).isEqualTo(36);
+    // This run's folder: the model's uid and the generation the revision started at.
+    String run = done.getMetadata().getUid().substring(0, 8) + "-g1";
+    assertThat(done.getStatus().getArtifactRun()).isEqualTo(run);
     assertThat(done.getStatus().getPruning().artifactUri())
         .isEqualTo(
-            "pvc://artifacts/sparserollout/" + namespace + "/minilm/" + revision + "/pruned.onnx");
+            "pvc://artifacts/sparserollout/"
+                + namespace
+                + "/minilm/"
+                + revision
+                + "/"
+                + run
+                + "/pruned.onnx");
     assertThat(done.getStatus().getEngine().speedup()).isEqualTo(1.02);
     assertThat(done.getStatus().getGate().verdict()).isEqualTo(GateStatus.Verdict.PASSED);
     assertThat(done.getStatus().getGate().sparse()).isEqualTo(0.9037);

@@ -69,6 +69,19 @@ public class SparseModelStatus {
           + " stage Job ran for it.")
   private ArtifactReuse reusedFrom;
 
+  @JsonPropertyDescription(
+      "Folder of this run of the revision under <store>/<namespace>/<name>/<revision>/: a revision"
+          + " run again writes beside, never over, files another model may still serve.")
+  private String artifactRun;
+
+  public String getArtifactRun() {
+    return artifactRun;
+  }
+
+  public void setArtifactRun(String artifactRun) {
+    this.artifactRun = artifactRun;
+  }
+
   public String getArtifactKey() {
     return artifactKey;
   }
@@ -179,7 +192,8 @@ public class SparseModelStatus {
         && Objects.equals(completedStages, s.completedStages)
         && Objects.equals(history, s.history)
         && Objects.equals(artifactKey, s.artifactKey)
-        && Objects.equals(reusedFrom, s.reusedFrom);
+        && Objects.equals(reusedFrom, s.reusedFrom)
+        && Objects.equals(artifactRun, s.artifactRun);
   }
 
   @Override
@@ -196,6 +210,7 @@ public class SparseModelStatus {
         completedStages,
         history,
         artifactKey,
-        reusedFrom);
+        reusedFrom,
+        artifactRun);
   }
 }

@@ -1,6 +1,7 @@
 package io.sparserollout.operator.pipeline;
 
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,43 +15,66 @@ import java.util.Optional;
 /**
  * Content addressing of a revision's artifacts, as pure functions: the key, and the finished
  * SparseModel of the same namespace whose artifacts a new one may take instead of running its own
- * stages. The revision hashes everything that shapes the artifacts (source, store, recipe,
- * precision, engine and gate settings); the key adds the stage image, which carries the backends'
- * versions (ONNX Runtime, libtorch, TensorRT).
+ * stages. The key hashes everything that shapes the artifacts or how they are read (source, store
+ * and its access, recipe, precision, engine and gate settings) and the stage image, which carries
+ * the backends' versions (ONNX Runtime, libtorch, TensorRT).
  */
 public final class ArtifactDonor {
   private ArtifactDonor() {}
 
-  public static String key(String revision, String stageImage) {
+  /**
+   * A full-length hash (128 bits) of the spec's pipeline settings, access fields included (another
+   * service account or region may not read the same files), and the stage image.
+   */
+  public static String key(SparseModelSpec spec, String stageImage) {
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256")
-              .digest((revision + "\n" + stageImage).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 8);
+              .digest(
+                  (Revision.pipelineJson(spec) + "\n" + stageImage)
+                      .getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
 
   /**
-   * The oldest other model of {@code model}'s namespace that finished every stage of {@code plan}
-   * for this revision under this key, with an engine and a gate verdict on record; empty when none
+   * The oldest other model of {@code model}'s namespace whose spec has the same pipeline settings
+   * and which finished every stage of {@code plan} for this revision under this key, with an engine
+   * and a gate verdict on record, its engine where its own engine stage writes; empty when none
    * did. Models being deleted are passed over.
+   *
+   * @param gpuProduct the GPU product a TensorRT engine would be built for now; null on CPU
    */
   public static Optional<SparseModel> find(
       SparseModel model,
       String revision,
       String key,
       List<Stage> plan,
+      String gpuProduct,
       Collection<SparseModel> candidates) {
+    String settings = Revision.pipelineJson(model.getSpec());
     return candidates.stream()
         .filter(c -> !c.getMetadata().getUid().equals(model.getMetadata().getUid()))
         .filter(c -> c.getMetadata().getNamespace().equals(model.getMetadata().getNamespace()))
         .filter(c -> c.getMetadata().getDeletionTimestamp() == null)
+        .filter(c -> settings.equals(Revision.pipelineJson(c.getSpec())))
         .filter(c -> finished(c.getStatus(), revision, key, plan))
+        .filter(c -> ownEngine(c, revision))
+        .filter(
+            c -> gpuProduct == null || gpuProduct.equals(c.getStatus().getEngine().gpuProduct()))
         .min(
             Comparator.comparing((SparseModel c) -> c.getMetadata().getCreationTimestamp())
                 .thenComparing(c -> c.getMetadata().getName()));
+  }
+
+  /** The engine is where the model's own engine stage writes: a status never points elsewhere. */
+  private static boolean ownEngine(SparseModel donor, String revision) {
+    String expected =
+        new Storage(donor, revision, donor.getStatus().getArtifactRun())
+            .artifactUri(StageContext.ENGINE);
+    return expected.equals(donor.getStatus().getEngine().artifactUri());
   }
 
   private static boolean finished(

@@ -33,6 +33,24 @@ public final class Revision {
   private Revision() {}
 
   public static String of(SparseModelSpec spec) {
+    ObjectNode tree = pipelineTree(spec);
+    ((ObjectNode) tree.get("artifactStore")).remove(ACCESS_ONLY);
+    return HexFormat.of().formatHex(sha256(tree), 0, 5);
+  }
+
+  /**
+   * Everything of the spec that shapes the artifacts or how they are read, access fields included,
+   * as canonical JSON: what two models must share for one to take the other's artifacts.
+   */
+  public static String pipelineJson(SparseModelSpec spec) {
+    try {
+      return CANONICAL.writeValueAsString(pipelineTree(spec));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static ObjectNode pipelineTree(SparseModelSpec spec) {
     SparseModelSpec pipelineOnly =
         new SparseModelSpec(
             spec.source(),
@@ -44,13 +62,13 @@ public final class Revision {
             spec.evaluation(),
             spec.gate(),
             null);
-    ObjectNode tree = CANONICAL.valueToTree(pipelineOnly);
-    ((ObjectNode) tree.get("artifactStore")).remove(ACCESS_ONLY);
+    return CANONICAL.valueToTree(pipelineOnly);
+  }
+
+  private static byte[] sha256(ObjectNode tree) {
     try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest(CANONICAL.writeValueAsString(tree).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 5);
+      return MessageDigest.getInstance("SHA-256")
+          .digest(CANONICAL.writeValueAsString(tree).getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

@@ -20,7 +20,7 @@ public record StageContext(
   static final String PRUNED = "pruned.onnx";
   static final String FINETUNED = "finetuned.onnx";
   static final String QUANTIZED = "quantized.onnx";
-  static final String ENGINE = "engine";
+  public static final String ENGINE = "engine";
 
   public static StageContext of(SparseModel model, String revision) {
     return of(model, revision, null);
@@ -28,7 +28,10 @@ public record StageContext(
 
   public static StageContext of(SparseModel model, String revision, SparseModelStatus status) {
     return new StageContext(
-        model, new Storage(model, revision), Stage.plan(model.getSpec()), status);
+        model,
+        new Storage(model, revision, status == null ? null : status.getArtifactRun()),
+        Stage.plan(model.getSpec()),
+        status);
   }
 
   SparseModelSpec spec() {

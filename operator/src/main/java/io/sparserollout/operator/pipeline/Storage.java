@@ -17,6 +17,15 @@ public final class Storage {
   private final String storeBase;
 
   public Storage(SparseModel model, String revision) {
+    this(model, revision, null);
+  }
+
+  /**
+   * @param run the pipeline run's folder under the revision (status.artifactRun), so a revision run
+   *     again never overwrites files another model still serves; null: the revision's own folder,
+   *     as before runs had folders
+   */
+  public Storage(SparseModel model, String revision, String run) {
     this.storeBase =
         model.getSpec().artifactStore().uri().replaceAll("/+$", "")
             + "/"
@@ -24,7 +33,8 @@ public final class Storage {
             + "/"
             + model.getMetadata().getName()
             + "/"
-            + revision;
+            + revision
+            + (run == null ? "" : "/" + run);
   }
 
   /** Every PVC a stage of this model needs, the store first. */

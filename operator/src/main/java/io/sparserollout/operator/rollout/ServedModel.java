@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.operator.pipeline.StageContext;
 import io.sparserollout.operator.pipeline.Storage;
 import io.sparserollout.operator.placement.GpuPlacement;
 import java.util.Locale;
@@ -113,7 +114,7 @@ public record ServedModel(
     String name = tensorrt ? "model.plan" : "model.onnx";
     String uri =
         engineDir == null
-            ? new Storage(model, revision).artifactUri("engine/" + name)
+            ? new Storage(model, revision).artifactUri(StageContext.ENGINE + "/" + name)
             : engineDir.replaceAll("/+$", "") + "/" + name;
     GpuPlacement.Decision placement =
         tensorrt && gpuProduct != null
