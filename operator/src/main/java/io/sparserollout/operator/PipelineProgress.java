@@ -93,7 +93,7 @@ final class PipelineProgress {
       // Only a revision started here gets a key: results from before keys existed may come
       // from another stage image.
       status.setArtifactKey(ArtifactDonor.key(model.getSpec(), images.sparsify()));
-      status.setArtifactRun(run(model, revision, jobs));
+      status.setArtifactRun(run(client, model, revision));
       events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
     }
     for (Job job : jobs) {
@@ -108,25 +108,45 @@ final class PipelineProgress {
   /** Annotation of a stage Job naming the run folder its stage writes to. */
   static final String RUN_ANNOTATION = "sparserollout.io/artifact-run";
 
+  /** What a run folder's name may be: it becomes part of a path. */
+  private static final java.util.regex.Pattern RUN =
+      java.util.regex.Pattern.compile("[0-9a-z-]{1,40}");
+
   /**
-   * The run folder of a revision starting now: the one a Job of this revision already writes to
-   * (made by a reconcile whose status write was lost), else one of this model (uid) and spec
-   * generation, which a revert or a re-created model of the same name never shares.
+   * The run folder of a revision starting now: the one a live Job of this revision already writes
+   * to (made by a reconcile whose status write was lost; read from the API server, not the cache,
+   * and never one being deleted), else a new one of this model's uid and the time, which a revert
+   * or a re-created model of the same name never shares.
    */
-  private static String run(SparseModel model, String revision, Collection<Job> jobs) {
-    for (Job job : jobs) {
-      Map<String, String> labels = job.getMetadata().getLabels();
-      Map<String, String> annotations = job.getMetadata().getAnnotations();
-      if (OwnedResources.ownedBy(job, model)
-          && labels != null
-          && revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
-        // A Job from before runs had folders writes to the revision's own folder.
-        return annotations == null ? null : annotations.get(RUN_ANNOTATION);
+  private static String run(KubernetesClient client, SparseModel model, String revision) {
+    for (Job job :
+        client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(model.getMetadata().getNamespace())
+            .withLabel(StageJobs.MODEL_LABEL, model.getMetadata().getName())
+            .withLabel(StageJobs.REVISION_LABEL, revision)
+            .list()
+            .getItems()) {
+      if (OwnedResources.ownedBy(job, model) && job.getMetadata().getDeletionTimestamp() == null) {
+        String adopted = runOf(job);
+        if (adopted != null) {
+          return adopted;
+        }
       }
     }
-    return model.getMetadata().getUid().substring(0, 8)
-        + "-g"
-        + model.getMetadata().getGeneration();
+    String uid = String.valueOf(model.getMetadata().getUid());
+    return uid.substring(0, Math.min(8, uid.length()))
+        + "-"
+        + Long.toString(java.time.Instant.now().getEpochSecond(), 36);
+  }
+
+  /** The run folder a stage Job writes to, when it names a valid one. */
+  private static String runOf(Job job) {
+    Map<String, String> annotations = job.getMetadata().getAnnotations();
+    String run = annotations == null ? null : annotations.get(RUN_ANNOTATION);
+    return run != null && RUN.matcher(run).matches() ? run : null;
   }
 
   Outcome advance(
@@ -137,6 +157,14 @@ final class PipelineProgress {
       String revision,
       StageObservation observed,
       EventRecorder events) {
+    if (status.getArtifactRun() == null) {
+      // A status that lost its run (an older operator wrote it) takes it back from its Jobs.
+      observed.jobs().values().stream()
+          .map(PipelineProgress::runOf)
+          .filter(java.util.Objects::nonNull)
+          .findFirst()
+          .ifPresent(status::setArtifactRun);
+    }
     StageContext stages = StageContext.of(model, revision, status);
     if (status.getCompletedStages().isEmpty()
         && observed.jobs().isEmpty()
@@ -363,6 +391,11 @@ final class PipelineProgress {
           events.record(model, Reason.STAGE_BLOCKED, message);
         }
         return new Outcome(message, PLACEMENT_RETRY);
+      }
+      String written = existing == null ? null : runOf(existing);
+      if (written != null && status.getCompletedStages().isEmpty()) {
+        // The earlier reconcile's Job writes there: the later stages must read there too.
+        status.setArtifactRun(written);
       }
     }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);

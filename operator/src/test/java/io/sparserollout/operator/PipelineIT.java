@@ -60,9 +60,22 @@ class PipelineIT {
 
     assertThat(done.getStatus().getRevision()).isEqualTo(revision);
     assertThat(done.getStatus().getPruning().layersPruned()).isEqualTo(36);
-    // This run's folder: the model's uid and the generation the revision started at.
-    String run = done.getMetadata().getUid().substring(0, 8) + "-g1";
-    assertThat(done.getStatus().getArtifactRun()).isEqualTo(run);
+    // This run's folder: the model's uid and when the revision started.
+    String run = done.getStatus().getArtifactRun();
+    assertThat(run)
+        .startsWith(done.getMetadata().getUid().substring(0, 8) + "-")
+        .hasSizeBetween(10, 20);
+    assertThat(
+            ns.admin()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(namespace)
+                .withName(job(model, revision, "prune"))
+                .get()
+                .getMetadata()
+                .getAnnotations())
+        .containsEntry("sparserollout.io/artifact-run", run);
     assertThat(done.getStatus().getPruning().artifactUri())
         .isEqualTo(
             "pvc://artifacts/sparserollout/"

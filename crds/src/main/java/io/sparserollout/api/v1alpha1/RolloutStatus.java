@@ -56,6 +56,11 @@ public record RolloutStatus(
             "Percent of traffic the route sends the canary now (trafficMode gateway-api): the"
                 + " step's weight once its canary pods are Ready, the previous step's until then.")
         Integer routedWeight,
+    @JsonPropertyDescription(
+            "What the stable's Deployment serves (model URI, backend, GPU, digest), as the"
+                + " Deployment records it: a stable Deployment deleted while another revision is"
+                + " under way comes back serving the same file.")
+        String stableServes,
     @StatusReplicas
         @JsonPropertyDescription(
             "Pods of the stable and the canary together, as their Deployments ask (the scale"
@@ -97,6 +102,7 @@ public record RolloutStatus(
     private Integer canaryPods;
     private String canaryPodsSince;
     private Integer routedWeight;
+    private String stableServes;
 
     private Builder(RolloutStatus s) {
       if (s != null) {
@@ -123,6 +129,7 @@ public record RolloutStatus(
         canaryPods = s.canaryPods();
         canaryPodsSince = s.canaryPodsSince();
         routedWeight = s.routedWeight();
+        stableServes = s.stableServes();
       }
     }
 
@@ -155,6 +162,12 @@ public record RolloutStatus(
     public Builder canaryPods(Integer pods, String since) {
       canaryPods = pods;
       canaryPodsSince = since;
+      return this;
+    }
+
+    /** What the stable's Deployment records it serves. */
+    public Builder stableServes(String identity) {
+      stableServes = identity;
       return this;
     }
 
@@ -316,6 +329,7 @@ public record RolloutStatus(
           canaryPods,
           canaryPodsSince,
           routedWeight,
+          stableServes,
           replicas,
           selector);
     }

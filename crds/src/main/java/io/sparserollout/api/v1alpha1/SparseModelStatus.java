@@ -59,8 +59,8 @@ public class SparseModelStatus {
   private List<PhaseTransition> history = new ArrayList<>();
 
   @JsonPropertyDescription(
-      "Content address of the revision's artifacts: a hash of the revision and the stage image"
-          + " (the backends' versions). Another SparseModel of the namespace with the same key"
+      "Content address of the revision's artifacts: a 128-bit hash of the pipeline settings"
+          + " (store access included) and the stage image (the backends' versions). Another SparseModel of the namespace with the same key"
           + " reuses them instead of running its own stages.")
   private String artifactKey;
 
@@ -70,8 +70,9 @@ public class SparseModelStatus {
   private ArtifactReuse reusedFrom;
 
   @JsonPropertyDescription(
-      "Folder of this run of the revision under <store>/<namespace>/<name>/<revision>/: a revision"
-          + " run again writes beside, never over, files another model may still serve.")
+      "Folder of this run of the revision under <store>/<namespace>/<name>/<revision>/ (the"
+          + " model's uid and the start time): a revision run again writes beside the files an"
+          + " earlier run left, which another model may still serve.")
   private String artifactRun;
 
   public String getArtifactRun() {

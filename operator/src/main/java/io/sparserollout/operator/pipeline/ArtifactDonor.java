@@ -59,6 +59,7 @@ public final class ArtifactDonor {
         .filter(c -> !c.getMetadata().getUid().equals(model.getMetadata().getUid()))
         .filter(c -> c.getMetadata().getNamespace().equals(model.getMetadata().getNamespace()))
         .filter(c -> c.getMetadata().getDeletionTimestamp() == null)
+        .filter(c -> c.getSpec() != null && c.getSpec().artifactStore() != null)
         .filter(c -> settings.equals(Revision.pipelineJson(c.getSpec())))
         .filter(c -> finished(c.getStatus(), revision, key, plan))
         .filter(c -> ownEngine(c, revision))

@@ -61,8 +61,17 @@ public record ServedModel(
 
   /** What the Deployment records it serves; empty when it records nothing readable. */
   static Optional<ServedModel> recorded(String key, Deployment deployment) {
+    return fromIdentity(key, recordedText(deployment));
+  }
+
+  /** The identity text a Deployment records, or null. */
+  static String recordedText(Deployment deployment) {
     Map<String, String> annotations = deployment.getMetadata().getAnnotations();
-    String text = annotations == null ? null : annotations.get(ANNOTATION);
+    return annotations == null ? null : annotations.get(ANNOTATION);
+  }
+
+  /** A served model from its recorded identity text; empty when it is not readable. */
+  static Optional<ServedModel> fromIdentity(String key, String text) {
     if (text == null) {
       return Optional.empty();
     }

@@ -180,7 +180,23 @@ public final class Serving {
         }
       }
     }
-    return withScale(model, nameTaken == null ? plan : plan.withNameTaken(nameTaken));
+    RolloutPlan recorded = withStableRecord(plan, deployments);
+    return withScale(model, nameTaken == null ? recorded : recorded.withNameTaken(nameTaken));
+  }
+
+  /** The plan's status with what the stable's Deployment records it serves, when it exists. */
+  private static RolloutPlan withStableRecord(
+      RolloutPlan plan, Map<String, Deployment> deployments) {
+    RolloutStatus rollout = plan.rollout();
+    Deployment stable =
+        rollout == null || rollout.stableRevision() == null
+            ? null
+            : deployments.get(rollout.stableRevision());
+    String recorded = stable == null ? null : ServedModel.recordedText(stable);
+    if (recorded == null || recorded.equals(rollout.stableServes())) {
+      return plan;
+    }
+    return plan.withRollout(RolloutStatus.from(rollout).stableServes(recorded).build());
   }
 
   /**
@@ -422,6 +438,15 @@ public final class Serving {
     EngineStatus engine = status.getEngine();
     boolean current = key.equals(status.getRevision());
     if (existing == null) {
+      // A stable whose Deployment is gone while another revision (or this one again) is under
+      // way comes back serving what it served: its file's place and digest are not the spec's.
+      RolloutStatus rollout = status.getRollout();
+      if ((!current || engine == null) && rollout != null && key.equals(rollout.stableRevision())) {
+        Optional<ServedModel> recorded = ServedModel.fromIdentity(key, rollout.stableServes());
+        if (recorded.isPresent()) {
+          return recorded;
+        }
+      }
       return Optional.of(
           ServedModel.revision(
                   model,

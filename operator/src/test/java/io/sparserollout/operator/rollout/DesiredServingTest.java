@@ -53,6 +53,30 @@ class DesiredServingTest {
   }
 
   @Test
+  void aStableDeploymentDeletedWhileAnotherRevisionRunsComesBackServingWhatItServed() {
+    SparseModel model = Fixtures.minilm();
+    // The stable served its run folder's engine (or another model's, reused), with its digest.
+    ServedModel served =
+        ServedModel.revision(model, "old", null, "pvc://artifacts/ml/minilm/old/run-1/engine")
+            .withSha256("a".repeat(64));
+    Deployment stable = ServingResources.deployment(model, served, 2, SETTINGS);
+    SparseModelStatus status = new SparseModelStatus();
+    status.setRevision("new");
+    status.setEngine(
+        new EngineStatus("onnxruntime", "fp32", null, null, null, 1.1, "x", "b".repeat(64)));
+    status.setRollout(
+        io.sparserollout.api.v1alpha1.RolloutStatus.from(null)
+            .stable("old")
+            .stableServes(ServedModel.recordedText(stable))
+            .build());
+
+    ServedModel back = Serving.desiredServing(model, status, "old", null).orElseThrow();
+
+    assertThat(back.uri()).isEqualTo("pvc://artifacts/ml/minilm/old/run-1/engine/model.onnx");
+    assertThat(back.sha256()).isEqualTo("a".repeat(64));
+  }
+
+  @Test
   void anOlderRevisionIsOnlyScaled() {
     SparseModel model = Fixtures.minilm();
     Deployment older =
