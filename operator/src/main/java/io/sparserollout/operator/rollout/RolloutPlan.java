@@ -42,6 +42,15 @@ public record RolloutPlan(
 
   /** The same plan writing another rollout status. */
   RolloutPlan withRollout(RolloutStatus status) {
+    return with(status, nameTaken);
+  }
+
+  /** The same plan, reporting a resource beside the serving ones that is somebody else's. */
+  RolloutPlan withNameTaken(String problem) {
+    return with(rollout, problem);
+  }
+
+  private RolloutPlan with(RolloutStatus status, String taken) {
     return new RolloutPlan(
         phase,
         status,
@@ -52,22 +61,7 @@ public record RolloutPlan(
         events,
         requeue,
         trafficProblem,
-        nameTaken);
-  }
-
-  /** The same plan, reporting a resource beside the serving ones that is somebody else's. */
-  RolloutPlan withNameTaken(String problem) {
-    return new RolloutPlan(
-        phase,
-        rollout,
-        replicas,
-        retireOthers,
-        routes,
-        message,
-        events,
-        requeue,
-        trafficProblem,
-        problem);
+        taken);
   }
 
   /** Nothing moves this time (the rollout keeps its state); looked at again in a minute. */
