@@ -237,13 +237,35 @@ public final class Demo {
                 tuned.finalFidelity()));
       }
     }
+    if (model.getStatus().getVariants() != null) {
+      say(
+          "variants measured on the serving node pool (opt shape), gate metric "
+              + (gate == null ? "" : gate.metric())
+              + ":");
+      for (var v : model.getStatus().getVariants()) {
+        say(
+            String.format(
+                Locale.ROOT,
+                "  %-11s %7.1f/s  %5.2fx dense  p50 %7.2f ms  p99 %7.2f ms  spread %.3f  metric %s  %s%s",
+                v.name(),
+                v.throughput(),
+                v.speedup(),
+                v.latencyMsP50(),
+                v.latencyMsP99(),
+                v.spread(),
+                v.metric(),
+                Boolean.TRUE.equals(v.chosen()) ? "CHOSEN: " : "",
+                v.reason()));
+      }
+    }
     if (model.getStatus().getEngine() != null) {
       say(
           "engine "
               + model.getStatus().getEngine().backend()
-              + ", measured speed-up "
-              + model.getStatus().getEngine().speedup()
-              + " (dense latency / sparse latency, CPU)");
+              + " serving "
+              + model.getStatus().getEngine().variant()
+              + ", measured speed-up over dense "
+              + model.getStatus().getEngine().speedup());
     }
     RolloutStatus rollout = model.getStatus().getRollout();
     if (rollout != null) {

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.PhaseTransition;
 import io.sparserollout.api.v1alpha1.SparseModel;
+import io.sparserollout.api.v1alpha1.VariantStatus;
 import io.sparserollout.testing.ControlPlaneBinaries;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,11 +80,40 @@ class SparseModelE2EIT {
           .extracting(PhaseTransition::phase)
           .containsSubsequence(
               Phase.PRUNING,
+              Phase.QUANTIZING,
               Phase.BUILDING_ENGINE,
               Phase.EVALUATING,
               Phase.GATE_PASSED,
               Phase.ROLLING_OUT,
               Phase.PROMOTED);
+      // The four CPU variants were built, timed and judged; the fastest that passes is served.
+      var variants = done.getStatus().getVariants();
+      assertThat(variants)
+          .extracting(VariantStatus::name)
+          .containsExactly("dense-fp32", "dense-int8", "sparse-fp32", "sparse-int8");
+      assertThat(variants)
+          .allSatisfy(
+              v -> {
+                assertThat(v.throughput()).isPositive();
+                assertThat(v.latencyMsP99()).isGreaterThanOrEqualTo(v.latencyMsP50());
+                assertThat(v.metric()).isPositive();
+                assertThat(v.passed()).isNotNull();
+                assertThat(v.reason()).isNotBlank();
+              });
+      VariantStatus chosen =
+          variants.stream().filter(v -> Boolean.TRUE.equals(v.chosen())).findFirst().orElseThrow();
+      assertThat(chosen.passed()).isTrue();
+      assertThat(variants)
+          .filteredOn(v -> Boolean.TRUE.equals(v.passed()))
+          .allSatisfy(
+              v ->
+                  assertThat(v.throughput())
+                      .isLessThanOrEqualTo(chosen.throughput() / (1 - 0.05) + 1e-9));
+      assertThat(done.getStatus().getEngine().variant()).isEqualTo(chosen.name());
+      assertThat(done.getStatus().getEngine().artifactUri()).endsWith("/engine/" + chosen.name());
+      assertThat(cluster.kubectl().ok("get", "sparsemodels", "-n", ns))
+          .contains("VARIANT")
+          .contains(chosen.name());
       assertThat(done.getStatus().getRollout().stableRevision())
           .isEqualTo(done.getStatus().getRevision());
       assertThat(done.getStatus().getRollout().agreement()).isGreaterThan(0.8);
@@ -187,7 +217,12 @@ class SparseModelE2EIT {
   @Test
   void aGateThatCannotPassRollsNothingOut() throws Exception {
     String ns = namespace("gatefailed");
-    apply(ns, spec -> spec.with("sparsity").put("method", "magnitude"));
+    apply(
+        ns,
+        spec -> {
+          sparseOnly(spec);
+          spec.with("sparsity").put("method", "magnitude");
+        });
 
     SparseModel done = awaitPhase(ns, Phase.GATE_FAILED, Duration.ofMinutes(4));
 
@@ -211,6 +246,7 @@ class SparseModelE2EIT {
     apply(
         ns,
         spec -> {
+          sparseOnly(spec);
           spec.with("sparsity").put("method", "finetune"); // SparseGPT, then fine-tuning
           spec.with("gate").put("maxDrop", 0.08);
           spec.with("fineTuning").put("steps", 100).put("batchSize", 16);
@@ -257,6 +293,7 @@ class SparseModelE2EIT {
         ns,
         spec -> {
           shortSteps(spec);
+          sparseOnly(spec);
           spec.with("sparsity").put("method", "magnitude");
           spec.with("gate").put("maxDrop", 0.5);
         });
@@ -308,6 +345,7 @@ class SparseModelE2EIT {
       apply(
           ns,
           spec -> {
+            sparseOnly(spec);
             spec.with("sparsity").put("method", "magnitude");
             spec.with("gate").put("maxDrop", 0.5);
             ObjectNode rollout = spec.with("rollout");
@@ -398,6 +436,7 @@ class SparseModelE2EIT {
     apply(
         ns,
         spec -> {
+          sparseOnly(spec);
           spec.with("sparsity").put("method", "magnitude");
           spec.with("engine").put("backend", "tensorrt").put("precision", "fp16");
         });
@@ -499,6 +538,27 @@ class SparseModelE2EIT {
         rollout.errorRate(),
         rollout.p99LatencyMs(),
         load.outcomes());
+    if (model.getStatus().getVariants() != null) {
+      for (VariantStatus v : model.getStatus().getVariants()) {
+        System.out.printf(
+            "e2e %s: variant %s %s/s at %sx%s, p50 %s ms, p99 %s ms, spread %s, %sx dense, %s %s,"
+                + " passed %s, chosen %s: %s%n",
+            what,
+            v.name(),
+            v.throughput(),
+            v.batch(),
+            v.sequence(),
+            v.latencyMsP50(),
+            v.latencyMsP99(),
+            v.spread(),
+            v.speedup(),
+            gate.metric(),
+            v.metric(),
+            v.passed(),
+            v.chosen(),
+            v.reason());
+      }
+    }
   }
 
   /**
@@ -532,6 +592,15 @@ class SparseModelE2EIT {
     Path file = ROOT.resolve("e2e/target/e2e-cluster").resolve(namespace + ".yaml");
     Files.writeString(file, YAML.asYaml(sample));
     cluster.kubectl().ok("apply", "-n", namespace, "-f", file.toString());
+  }
+
+  /**
+   * The sparse model served whatever its speed, as before variants: these cases are about what a
+   * sparse model does (fails the gate, disagrees live), so no int8 stages and no dense candidate.
+   */
+  private static void sparseOnly(ObjectNode spec) {
+    spec.remove("quantization");
+    spec.with("selection").put("requireSparse", true);
   }
 
   /**

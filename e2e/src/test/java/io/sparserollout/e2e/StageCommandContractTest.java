@@ -46,6 +46,12 @@ class StageCommandContractTest {
               spec.with("evaluation").put("labelsUri", "pvc://models/data/labels.txt");
               spec.with("sparsity").with("layers").putArray("exclude").add("^pooler").add("head");
             }),
+        recipe(
+            "pinned-sparse-fp32-of-int8-ptq",
+            spec -> {
+              spec.with("quantization").put("mode", "int8-ptq");
+              spec.with("selection").put("policy", "pinned").put("variant", "sparse-fp32");
+            }),
         recipe("evaluation-from-calibration", spec -> spec.with("evaluation").remove("dataUri")),
         recipe(
             "s3-store-https-source",

@@ -182,6 +182,13 @@ final class PipelineProgress {
               stage ->
                   statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage), null));
     }
+    if (StatusAggregator.completed(status, Stage.EVALUATE.jobSuffix())) {
+      // Evaluated before its plan gained a stage (quantize-dense came with variants, an upgrade):
+      // the revision's verdict stands, and nothing runs again for it.
+      stages.plan().stream()
+          .filter(stage -> !StatusAggregator.completed(status, stage.jobSuffix()))
+          .forEach(stage -> statuses.complete(status, stage.jobSuffix(), null, null));
+    }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
         states.put(stage, new StageState.Recorded());

@@ -52,6 +52,7 @@ public final class StatusAggregator {
     status.setPruning(null);
     status.setEngine(null);
     status.setGate(null);
+    status.setVariants(null);
     status.setCompletedStages(new ArrayList<>());
     status.setArtifactKey(null);
     status.setReusedFrom(null);
@@ -68,6 +69,7 @@ public final class StatusAggregator {
     status.setPruning(from.getPruning());
     status.setEngine(from.getEngine());
     status.setGate(from.getGate());
+    status.setVariants(from.getVariants());
     status.setCompletedStages(new ArrayList<>(from.getCompletedStages()));
     status.setReusedFrom(
         new ArtifactReuse(donor.getMetadata().getName(), from.getArtifactKey(), now()));
@@ -218,6 +220,7 @@ public final class StatusAggregator {
       copy.setArtifactKey(current.getArtifactKey());
       copy.setReusedFrom(current.getReusedFrom());
       copy.setArtifactRun(current.getArtifactRun());
+      copy.setVariants(current.getVariants());
     }
     return copy;
   }

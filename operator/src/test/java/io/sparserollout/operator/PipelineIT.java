@@ -171,6 +171,58 @@ class PipelineIT {
   }
 
   @Test
+  void aModelEvaluatedBeforeItsPlanGainedAStageIsNotRunAgain() throws Exception {
+    SparseModel model = create("minilm", spec -> spec.with("quantization").put("mode", "int8-ptq"));
+    String revision = Revision.of(model.getSpec());
+    String quantized =
+        StageResults.json(
+            new io.sparserollout.stage.QuantizeResult(
+                "q", 36, 24, 99.99, 11, 13, java.util.List.of(), 9.0, "2".repeat(64)));
+    kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "quantize"), quantized);
+    kubelet.succeed(namespace, job(model, revision, "quantize-dense"), quantized);
+    kubelet.succeed(namespace, job(model, revision, "engine"), StageResults.ENGINE);
+    kubelet.succeed(namespace, job(model, revision, "evaluate"), StageResults.EVALUATED_GOOD);
+    awaitPhase(model, Phase.GATE_PASSED);
+
+    // What an operator from before variants left: the same revision (selection at its defaults),
+    // evaluated, with no quantize-dense stage in its plan.
+    String dense = job(model, revision, "quantize-dense");
+    admin.batch().v1().jobs().inNamespace(namespace).withName(dense).delete();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> admin.batch().v1().jobs().inNamespace(namespace).withName(dense).get() == null);
+    admin
+        .resources(SparseModel.class)
+        .inNamespace(namespace)
+        .withName(model.getMetadata().getName())
+        .editStatus(
+            m -> {
+              m.getStatus().getCompletedStages().removeIf(c -> c.stage().equals("quantize-dense"));
+              return m;
+            });
+    // The new operator's first reconcile of it (an annotation wakes it; status alone does not).
+    admin
+        .resources(SparseModel.class)
+        .inNamespace(namespace)
+        .withName(model.getMetadata().getName())
+        .edit(
+            m -> {
+              m.getMetadata().getAnnotations().put("example.com/upgraded", "yes");
+              return m;
+            });
+
+    Thread.sleep(3000);
+    assertThat(admin.batch().v1().jobs().inNamespace(namespace).withName(dense).get()).isNull();
+    SparseModel after = get(model);
+    assertThat(after.getStatus().getPhase()).isEqualTo(Phase.GATE_PASSED);
+    assertThat(after.getStatus().getHistory())
+        .extracting(PhaseTransition::phase)
+        .endsWith(Phase.GATE_PASSED);
+  }
+
+  @Test
   void gateFailsWhenTheDropExceedsTheAllowedDrop() {
     SparseModel model = create("minilm", spec -> {});
     String revision = Revision.of(model.getSpec());

@@ -37,7 +37,8 @@ public final class StageResults {
               2.0,
               1.96,
               1.02,
-              ENGINE_SHA256));
+              ENGINE_SHA256,
+              null));
   public static final String EVALUATED_GOOD = json(evaluation(0.9037, 0.665));
   public static final String EVALUATED_BAD = json(evaluation(0.6004, 0.385));
 
@@ -47,6 +48,7 @@ public final class StageResults {
     return new EvaluationResult(
         300,
         new EvaluationResult.Fidelity(cosineMean, null, null, null, top5Overlap),
+        null,
         null,
         null,
         null);

@@ -2,7 +2,10 @@ package io.sparserollout.stage;
 
 import java.util.List;
 
-/** {@code sparsify build-engine}: the serving engine, timed against the dense model. */
+/**
+ * {@code sparsify build-engine}: the serving engine, timed against the dense model; with variants,
+ * one engine per variant in a folder of its name under {@code out}, all timed alike.
+ */
 public record BuildEngineArgs(
     String backend,
     String precision,
@@ -12,6 +15,7 @@ public record BuildEngineArgs(
     Range batch,
     Range sequence,
     String expectSha256,
+    List<VariantModel> variants,
     String report)
     implements StageArgs {
 
@@ -34,6 +38,20 @@ public record BuildEngineArgs(
         .option(Cli.BATCH, batch)
         .option(Cli.SEQUENCE, sequence)
         .option(Cli.EXPECT_SHA256, expectSha256)
+        .list(
+            Cli.VARIANT,
+            variants == null ? null : variants.stream().map(VariantModel::option).toList())
+        .list(Cli.VARIANT_SHA256, shas(variants))
         .report(report);
+  }
+
+  /** {@code name=sha256} for each variant whose digest is known. */
+  static List<String> shas(List<VariantModel> variants) {
+    return variants == null
+        ? null
+        : variants.stream()
+            .filter(v -> v.sha256() != null)
+            .map(v -> v.name() + "=" + v.sha256())
+            .toList();
   }
 }

@@ -48,6 +48,8 @@ public final class Cli {
   public static final String NO_DISTILLATION = "--no-distillation";
   public static final String REPORT = "--report";
   public static final String EXPECT_SHA256 = "--expect-sha256";
+  public static final String VARIANT = "--variant";
+  public static final String VARIANT_SHA256 = "--variant-sha256";
   public static final String JSON = "--json";
 
   /**

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * {@code sparsify evaluate}: dense against candidate on held-out sentences ({@code offset} skips
- * those calibration used when the data is the calibration file).
+ * those calibration used when the data is the calibration file); each extra variant is compared
+ * with the dense model on the same sentences.
  */
 public record EvaluateArgs(
     String dense,
@@ -17,6 +18,7 @@ public record EvaluateArgs(
     Integer offset,
     String labels,
     String expectSha256,
+    List<VariantModel> variants,
     String report)
     implements StageArgs {
 
@@ -33,6 +35,10 @@ public record EvaluateArgs(
         .option(Cli.OFFSET, offset)
         .option(Cli.LABELS, labels)
         .option(Cli.EXPECT_SHA256, expectSha256)
+        .list(
+            Cli.VARIANT,
+            variants == null ? null : variants.stream().map(VariantModel::option).toList())
+        .list(Cli.VARIANT_SHA256, BuildEngineArgs.shas(variants))
         .report(report);
   }
 }

@@ -2,13 +2,24 @@ package io.sparserollout.stage;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 
 /** Dense against candidate on the same sentences. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EvaluationResult(
-    Integer samples, Fidelity fidelity, Task task, Performance dense, Performance candidate)
+    Integer samples,
+    Fidelity fidelity,
+    Task task,
+    Performance dense,
+    Performance candidate,
+    List<VariantQuality> variants)
     implements StageResult {
+
+  /** An extra variant against the same dense outputs: fidelity, and task scores with labels. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record VariantQuality(String name, Fidelity fidelity, Scores scores) {}
 
   /**
    * How closely the candidate's mean-pooled outputs follow the dense model's: cosine per sentence,

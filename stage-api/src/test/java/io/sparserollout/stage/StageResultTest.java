@@ -53,7 +53,21 @@ class StageResultTest {
                 2.0,
                 1.5,
                 1.333,
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                // Four variants timed at two shapes: the most a CPU pipeline reports.
+                java.util.stream.Stream.of("dense-fp32", "dense-int8", "sparse-fp32", "sparse-int8")
+                    .map(
+                        name ->
+                            new EngineResult.VariantEngine(
+                                name,
+                                "b".repeat(64),
+                                36,
+                                List.of(
+                                    new EngineResult.Timing(
+                                        8, 128, 30, 61.123, 70.456, 131.234, 0.0432),
+                                    new EngineResult.Timing(
+                                        32, 128, 30, 241.123, 260.456, 132.234, 0.0512))))
+                    .toList()),
             new EvaluationResult(
                 300,
                 new EvaluationResult.Fidelity(0.9, 0.7, 0.8, 0.6, 0.66),
@@ -62,7 +76,16 @@ class StageResultTest {
                     new EvaluationResult.Scores(0.9, 0.8, 3.0),
                     new EvaluationResult.Scores(0.88, 0.79, 2.9)),
                 new EvaluationResult.Performance(32, 100.0, 300.0, 2),
-                new EvaluationResult.Performance(32, 180.0, 170.0, 2)),
+                new EvaluationResult.Performance(32, 180.0, 170.0, 2),
+                java.util.stream.Stream.of("dense-int8", "sparse-fp32", "sparse-int8")
+                    .map(
+                        name ->
+                            new EvaluationResult.VariantQuality(
+                                name,
+                                new EvaluationResult.Fidelity(
+                                    0.9012345, 0.7012345, 0.8012345, 0.6012345, 0.6612345),
+                                new EvaluationResult.Scores(0.8812345, 0.7912345, 2.912345)))
+                    .toList()),
             new FetchResult("/models/model.onnx", 90_000_000L));
     for (StageResult result : results) {
       String text = JSON.writeValueAsString(result);

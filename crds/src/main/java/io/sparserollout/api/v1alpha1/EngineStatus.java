@@ -24,4 +24,7 @@ public record EngineStatus(
     @JsonPropertyDescription(
             "SHA-256 of the served engine file; serving pods refuse to load a file whose digest"
                 + " differs.")
-        String sha256) {}
+        String sha256,
+    @JsonPropertyDescription(
+            "The served variant (status.variants says why): dense or sparse, then the precision.")
+        String variant) {}

@@ -31,6 +31,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.gate.drop",
     type = AdditionalPrinterColumn.Type.NUMBER)
 @AdditionalPrinterColumn(
+    name = "Variant",
+    jsonPath = ".status.engine.variant",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
     name = "Speed-up",
     jsonPath = ".status.engine.speedup",
     type = AdditionalPrinterColumn.Type.NUMBER)

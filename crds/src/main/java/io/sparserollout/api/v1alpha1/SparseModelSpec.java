@@ -42,5 +42,10 @@ public record SparseModelSpec(
             "The accuracy gate the sparse model must pass before anything serves it.")
         GateSpec gate,
     @Default("{}")
+        @JsonPropertyDescription(
+            "Which measured variant is served: the fastest that passes the gate (default) or a"
+                + " pinned one.")
+        SelectionSpec selection,
+    @Default("{}")
         @JsonPropertyDescription("How the gated model is served and rolled out by canary.")
         RolloutSpec rollout) {}

@@ -75,6 +75,19 @@ public class SparseModelStatus {
           + " earlier run left, which another model may still serve.")
   private String artifactRun;
 
+  @JsonPropertyDescription(
+      "Every variant the pipeline built and measured on the serving hardware, with its quality,"
+          + " its speed and why it was or was not chosen.")
+  private List<VariantStatus> variants;
+
+  public List<VariantStatus> getVariants() {
+    return variants;
+  }
+
+  public void setVariants(List<VariantStatus> variants) {
+    this.variants = variants;
+  }
+
   public String getArtifactRun() {
     return artifactRun;
   }

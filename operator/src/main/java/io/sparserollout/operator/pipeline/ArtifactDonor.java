@@ -70,12 +70,16 @@ public final class ArtifactDonor {
                 .thenComparing(c -> c.getMetadata().getName()));
   }
 
-  /** The engine is where the model's own engine stage writes: a status never points elsewhere. */
+  /**
+   * The engine (or the served variant's, in a folder below it) is where the model's own engine
+   * stage writes: a status never points elsewhere.
+   */
   private static boolean ownEngine(SparseModel donor, String revision) {
     String expected =
         new Storage(donor, revision, donor.getStatus().getArtifactRun())
             .artifactUri(StageContext.ENGINE);
-    return expected.equals(donor.getStatus().getEngine().artifactUri());
+    String served = donor.getStatus().getEngine().artifactUri();
+    return served.equals(expected) || served.startsWith(expected + "/");
   }
 
   private static boolean finished(

@@ -5,6 +5,8 @@ import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.gate.Gate;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.VariantModel;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
@@ -19,9 +21,15 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
   public EvaluateArgs command(StageContext c) {
     var evaluation = c.spec().evaluation();
     boolean ownData = evaluation.dataUri() != null;
+    VariantModel primary = Variants.model(c, Variants.primary(c.spec()));
+    String reference = Variants.denseFloat(c.spec());
+    List<VariantModel> others =
+        Variants.models(c).stream()
+            .filter(v -> !v.name().equals(reference) && !v.name().equals(primary.name()))
+            .toList();
     return new EvaluateArgs(
         Storage.path(c.spec().source().uri()),
-        c.storage().artifact(c.inputOf(Stage.EVALUATE)),
+        primary.model(),
         c.tokenizer(),
         ownData ? Storage.path(evaluation.dataUri()) : c.calibration(),
         evaluation.samples(),
@@ -30,12 +38,17 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
         // Held out: the sentences after those calibration used.
         ownData ? null : c.spec().sparsity().calibration().samples(),
         evaluation.labelsUri() == null ? null : Storage.path(evaluation.labelsUri()),
-        c.inputSha256(Stage.EVALUATE),
+        primary.sha256(),
+        others.isEmpty() ? null : others,
         c.report(Stage.EVALUATE));
   }
 
   @Override
   public void apply(SparseModelStatus status, StageContext c, EvaluationResult result) {
+    if (status.getVariants() != null && !status.getVariants().isEmpty()) {
+      VariantGate.apply(status, c, result);
+      return;
+    }
     GateSpec gate = c.spec().gate();
     Double[] values = metric(gate.metric(), result);
     Double speedup = status.getEngine() != null ? status.getEngine().speedup() : null;
@@ -50,15 +63,19 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
     status.setGate(
         Gate.judge(
             gate,
-            gate.metric().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+            metricName(gate),
             values[0],
             values[1],
             speedup,
             c.storage().artifactUri(StageContext.reportName(Stage.EVALUATE))));
   }
 
+  static String metricName(GateSpec gate) {
+    return gate.metric().name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
   /** Dense and sparse values of the gate's metric; null where the result has no finite number. */
-  private static Double[] metric(GateSpec.Metric metric, EvaluationResult result) {
+  static Double[] metric(GateSpec.Metric metric, EvaluationResult result) {
     EvaluationResult.Fidelity fidelity = result.fidelity();
     return switch (metric) {
       case COSINE_FIDELITY ->
@@ -79,7 +96,7 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
         : new Double[] {score(task.dense(), score), score(task.candidate(), score)};
   }
 
-  private static Double score(
+  static Double score(
       EvaluationResult.Scores scores, Function<EvaluationResult.Scores, Double> score) {
     return scores == null ? null : finite(score.apply(scores));
   }
@@ -89,7 +106,7 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
   }
 
   /** A finite number, or null: a missing field must not read as 0 and pass a gate. */
-  private static Double finite(Double value) {
+  static Double finite(Double value) {
     return value != null && Double.isFinite(value) ? value : null;
   }
 }

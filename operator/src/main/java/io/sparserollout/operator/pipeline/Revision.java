@@ -61,8 +61,16 @@ public final class Revision {
             spec.engine(),
             spec.evaluation(),
             spec.gate(),
+            spec.selection(),
             null);
-    return CANONICAL.valueToTree(pipelineOnly);
+    ObjectNode tree = CANONICAL.valueToTree(pipelineOnly);
+    // Selection at its defaults (or absent) is left out: revisions computed before selection
+    // existed stay as they were, so an operator upgrade re-runs no finished pipeline. The default
+    // serves the fastest variant that passes, where the operator before served the sparse one.
+    if (Variants.DEFAULT_SELECTION.equals(Variants.selection(spec))) {
+      tree.remove("selection");
+    }
+    return tree;
   }
 
   private static byte[] sha256(ObjectNode tree) {

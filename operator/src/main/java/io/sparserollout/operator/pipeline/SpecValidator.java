@@ -185,6 +185,7 @@ public final class SpecValidator {
               + " the canary needs room beside it; give 1 or more");
     }
     autoscaling(spec.rollout(), problems);
+    selection(spec, problems);
     if (spec.rollout().trafficMode() == RolloutSpec.TrafficMode.GATEWAY_API
         && spec.rollout().gateway() == null) {
       problems.add(
@@ -192,6 +193,32 @@ public final class SpecValidator {
               + " attaches to)");
     }
     return problems;
+  }
+
+  private static void selection(SparseModelSpec spec, List<String> problems) {
+    var selection = Variants.selection(spec);
+    if (selection.policy() != io.sparserollout.api.v1alpha1.SelectionSpec.Policy.PINNED) {
+      return;
+    }
+    List<String> allowed = Variants.allowed(spec);
+    if (selection.variant() == null) {
+      problems.add("spec.selection.variant: required by policy pinned: one of " + allowed);
+    } else if (!allowed.contains(selection.variant())) {
+      problems.add(
+          "spec.selection.variant: "
+              + selection.variant()
+              + " is not built by this spec (backend "
+              + json(spec.engine().backend())
+              + ", quantization "
+              + json(spec.quantization().mode())
+              + "): one of "
+              + allowed);
+    } else if (selection.requireSparse()
+        && !selection.variant().startsWith(io.sparserollout.stage.VariantModel.SPARSE)) {
+      problems.add(
+          "spec.selection: requireSparse contradicts the pinned dense variant "
+              + selection.variant());
+    }
   }
 
   private static void autoscaling(RolloutSpec rollout, List<String> problems) {

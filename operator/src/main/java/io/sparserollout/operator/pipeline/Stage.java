@@ -12,6 +12,8 @@ public enum Stage {
   PRUNE("prune", Phase.PRUNING),
   FINETUNE("finetune", Phase.FINE_TUNING),
   QUANTIZE("quantize", Phase.QUANTIZING),
+  /** int8 PTQ of the dense model, for the dense-int8 variant. */
+  QUANTIZE_DENSE("quantize-dense", Phase.QUANTIZING),
   BUILD_ENGINE("engine", Phase.BUILDING_ENGINE),
   EVALUATE("evaluate", Phase.EVALUATING);
 
@@ -43,6 +45,9 @@ public enum Stage {
     }
     if (spec.quantization().mode() == QuantizationSpec.Mode.INT8_PTQ) {
       stages.add(QUANTIZE);
+    }
+    if (Variants.built(spec).contains(io.sparserollout.stage.VariantModel.DENSE + "int8")) {
+      stages.add(QUANTIZE_DENSE);
     }
     stages.add(BUILD_ENGINE);
     stages.add(EVALUATE);

@@ -79,6 +79,14 @@ public record StageContext(
         producer = earlier;
       }
     }
+    return completedSha256(producer);
+  }
+
+  /** The SHA-256 a finished stage reported for what it wrote, or null. */
+  String completedSha256(Stage producer) {
+    if (status == null) {
+      return null;
+    }
     String name = producer.jobSuffix();
     return status.getCompletedStages().stream()
         .filter(c -> name.equals(c.stage()))

@@ -33,6 +33,7 @@ public interface StageHandler<R extends StageResult> {
       case PRUNE -> new PruneStage();
       case FINETUNE -> new FineTuneStage();
       case QUANTIZE -> new QuantizeStage();
+      case QUANTIZE_DENSE -> new QuantizeDenseStage();
       case BUILD_ENGINE -> new BuildEngineStage();
       case EVALUATE -> new EvaluateStage();
     };

@@ -33,7 +33,7 @@ public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines) {
                               new IllegalArgumentException(
                                   "sparserollout.job.deadline."
                                       + name
-                                      + ": not a stage (prune, finetune, quantize, engine,"
+                                      + ": not a stage (prune, finetune, quantize, quantize-dense, engine,"
                                       + " evaluate)"));
               if (deadline.isNegative() || deadline.isZero()) {
                 throw new IllegalArgumentException(

@@ -70,7 +70,8 @@ class ArtifactDonorTest {
                             null,
                             1.1,
                             "s3://elsewhere/engine",
-                            "e".repeat(64)))));
+                            "e".repeat(64),
+                            null))));
     SparseModel elsewhere = donor("away", "u5", "2026-12-01T10:00:00Z", s -> {});
     elsewhere.getMetadata().setNamespace("other");
     SparseModel going = donor("going", "u6", "2026-12-01T10:00:00Z", s -> {});
@@ -119,8 +120,9 @@ class ArtifactDonorTest {
             gpuProduct,
             null,
             1.1,
-            new Storage(model, REV, "run-1").artifactUri(StageContext.ENGINE),
-            "e".repeat(64)));
+            new Storage(model, REV, "run-1").artifactUri(StageContext.ENGINE) + "/sparse-fp32",
+            "e".repeat(64),
+            "sparse-fp32"));
     status.setGate(
         new GateStatus(null, null, null, null, null, GateStatus.Verdict.PASSED, "passed", null));
     List<StageCompletion> done = new ArrayList<>();

@@ -25,7 +25,12 @@ class PipelinePlanTest {
 
     assertThat(Stage.plan(model.getSpec()))
         .containsExactly(
-            Stage.PRUNE, Stage.FINETUNE, Stage.QUANTIZE, Stage.BUILD_ENGINE, Stage.EVALUATE);
+            Stage.PRUNE,
+            Stage.FINETUNE,
+            Stage.QUANTIZE,
+            Stage.QUANTIZE_DENSE,
+            Stage.BUILD_ENGINE,
+            Stage.EVALUATE);
     assertThat(StageContext.of(model, "r").inputOf(Stage.EVALUATE)).isEqualTo("quantized.onnx");
   }
 

@@ -30,6 +30,11 @@ class RevisionTest {
   @Test
   void theSamplesRevisionIsStable() {
     assertThat(Revision.of(Fixtures.minilm().getSpec())).isEqualTo("057e7cfef4");
+    assertThat(
+            Revision.of(
+                Fixtures.minilm(spec -> spec.with("selection").put("requireSparse", true))
+                    .getSpec()))
+        .isNotEqualTo("057e7cfef4");
     var s3 =
         Fixtures.minilm(
             spec ->

@@ -130,7 +130,8 @@ class StageStateTest {
             new EvaluationResult.Fidelity(0.8, null, null, null, null),
             null,
             performance,
-            new EvaluationResult.Performance(32, 150.0, 213.0, 2));
+            new EvaluationResult.Performance(32, 150.0, 213.0, 2),
+            null);
 
     new EvaluateStage().apply(status, StageContext.of(model, "r1"), result);
 

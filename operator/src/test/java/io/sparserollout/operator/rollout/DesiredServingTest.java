@@ -30,7 +30,8 @@ class DesiredServingTest {
     assertThat(served.uri()).endsWith("/engine/model.plan");
 
     rerun.setEngine(
-        new EngineStatus("tensorrt", "fp16", "10.15", "NVIDIA-A100-SXM4-40GB", 36, 1.4, "x", null));
+        new EngineStatus(
+            "tensorrt", "fp16", "10.15", "NVIDIA-A100-SXM4-40GB", 36, 1.4, "x", null, null));
     assertThat(Serving.desiredServing(gpu, rerun, revision, running).orElseThrow().placement())
         .isInstanceOf(GpuPlacement.OnGpu.class);
   }
@@ -63,7 +64,7 @@ class DesiredServingTest {
     SparseModelStatus status = new SparseModelStatus();
     status.setRevision("new");
     status.setEngine(
-        new EngineStatus("onnxruntime", "fp32", null, null, null, 1.1, "x", "b".repeat(64)));
+        new EngineStatus("onnxruntime", "fp32", null, null, null, 1.1, "x", "b".repeat(64), null));
     status.setRollout(
         io.sparserollout.api.v1alpha1.RolloutStatus.from(null)
             .stable("old")

@@ -3,9 +3,12 @@ package io.sparserollout.sparsify.cli;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.engine.EngineBuilder;
 import io.sparserollout.sparsify.engine.EngineRequest;
+import io.sparserollout.sparsify.engine.VariantBuild;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EngineResult;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,39 +46,106 @@ final class BuildEngineCommand implements Callable<Integer> {
       description = "refuse a --model whose SHA-256 differs (the digest its stage reported)")
   String expectSha256;
 
+  @Option(
+      names = Cli.VARIANT,
+      description =
+          "name=model: build and time this variant too, in a folder of its name under --out"
+              + " (dense-fp32, sparse-int8...); --model must be one of them")
+  Map<String, String> variants;
+
+  @Option(
+      names = Cli.VARIANT_SHA256,
+      description = "name=sha256: refuse a variant's model whose SHA-256 differs")
+  Map<String, String> variantSha256;
+
   @Override
   public Integer call() {
-    Path input = run.input(model, expectSha256);
-    EngineResult result =
-        EngineBuilder.forBackend(backend)
-            .build(
-                new EngineRequest(
-                    input,
-                    run.input(dense),
-                    run.output(out),
-                    precision,
-                    range(batch, "--batch"),
-                    range(sequence, "--sequence")));
-    if (out.startsWith("s3://")) {
+    EngineResult result = variants == null ? single() : allVariants();
+    if (out.startsWith("s3://") && variants == null) {
       result = result.withOutput(out.replaceAll("/+$", "") + "/model.onnx");
     }
     EngineResult built = result;
     run.finish(
         built,
         built,
-        console ->
-            console.printf(
-                "%s %s engine -> %s: %.2f ms vs dense %.2f ms at batch %d x %d tokens (speed-up"
-                    + " %.2fx)%n",
-                built.backend(),
-                built.precision(),
-                built.output(),
-                built.latencyMs(),
-                built.denseLatencyMs(),
-                built.batch(),
-                built.sequence(),
-                built.speedup()));
+        console -> {
+          console.printf(
+              "%s %s engine -> %s: %.2f ms vs dense %.2f ms at batch %d x %d tokens (speed-up"
+                  + " %.2fx)%n",
+              built.backend(),
+              built.precision(),
+              built.output(),
+              built.latencyMs(),
+              built.denseLatencyMs(),
+              built.batch(),
+              built.sequence(),
+              built.speedup());
+          if (built.variants() != null) {
+            for (var variant : built.variants()) {
+              for (var t : variant.timings()) {
+                console.printf(
+                    "  %-12s batch %3d x %4d: %8.1f/s  p50 %8.2f ms  p99 %8.2f ms  spread %.3f%n",
+                    variant.name(),
+                    t.batch(),
+                    t.sequence(),
+                    t.perSecond(),
+                    t.p50Ms(),
+                    t.p99Ms(),
+                    t.spread());
+              }
+            }
+          }
+        });
     return 0;
+  }
+
+  /** Every variant in a folder of its name; the one --model names is the primary. */
+  private EngineResult allVariants() {
+    Map<String, Path> inputs = new LinkedHashMap<>();
+    String primary = null;
+    for (var entry : variants.entrySet()) {
+      String name = entry.getKey();
+      if (!name.matches("(dense|sparse)-(fp32|fp16|int8)")) {
+        throw new SparsifyException(
+            "variant name " + name + ": use dense- or sparse- then fp32, fp16 or int8");
+      }
+      String sha = variantSha256 == null ? null : variantSha256.get(name);
+      inputs.put(name, run.input(entry.getValue(), sha));
+      if (entry.getValue().equals(model)) {
+        primary = name;
+      }
+    }
+    if (primary == null) {
+      throw new SparsifyException("--model " + model + " is none of the --variant models");
+    }
+    String mismatch = io.sparserollout.stage.Sha256.mismatch(inputs.get(primary), expectSha256);
+    if (mismatch != null) {
+      throw new SparsifyException(mismatch);
+    }
+    EngineResult built =
+        VariantBuild.build(
+            backend,
+            EngineBuilder.forBackend(backend),
+            inputs,
+            primary,
+            run.output(out),
+            range(batch, "--batch"),
+            range(sequence, "--sequence"));
+    String file = java.nio.file.Path.of(built.output()).getFileName().toString();
+    return built.withOutput(out.replaceAll("/+$", "") + "/" + primary + "/" + file);
+  }
+
+  private EngineResult single() {
+    Path input = run.input(model, expectSha256);
+    return EngineBuilder.forBackend(backend)
+        .build(
+            new EngineRequest(
+                input,
+                run.input(dense),
+                run.output(out),
+                precision,
+                range(batch, "--batch"),
+                range(sequence, "--sequence")));
   }
 
   private static int[] range(String text, String option) {

@@ -9,7 +9,9 @@ import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EvaluationResult;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,6 +59,16 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "refuse a --candidate whose SHA-256 differs (the digest its stage reported)")
   String expectSha256;
 
+  @Option(
+      names = Cli.VARIANT,
+      description = "name=model: compare this variant with the dense model too")
+  Map<String, String> variants;
+
+  @Option(
+      names = Cli.VARIANT_SHA256,
+      description = "name=sha256: refuse a variant's model whose SHA-256 differs")
+  Map<String, String> variantSha256;
+
   @Override
   public Integer call() {
     List<String> sentences = lines(data, "evaluation data");
@@ -68,9 +80,19 @@ final class EvaluateCommand implements Callable<Integer> {
     Path candidatePath = run.input(candidate, expectSha256);
     Vocabulary.check(OnnxModel.load(densePath), batches);
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
+    Map<String, Path> variantPaths = new LinkedHashMap<>();
+    if (variants != null) {
+      variants.forEach(
+          (name, location) -> {
+            Path path = run.input(location, variantSha256 == null ? null : variantSha256.get(name));
+            OnnxModel.load(path);
+            variantPaths.put(name, path);
+          });
+    }
     List<String> labelLines = labels == null ? null : lines(labels, "labels");
     EvaluationResult result =
-        Evaluator.evaluate(densePath, candidatePath, batches, labelLines, topK, text.threads);
+        Evaluator.evaluate(
+            densePath, candidatePath, variantPaths, batches, labelLines, topK, text.threads);
     run.finish(result, result, console -> summarize(console, result));
     return 0;
   }
@@ -104,5 +126,12 @@ final class EvaluateCommand implements Callable<Integer> {
         result.candidate().sentencesPerSecond(),
         result.dense().batchSize(),
         result.dense().threads());
+    if (result.variants() != null) {
+      for (var variant : result.variants()) {
+        out.printf(
+            "  %-12s cosine mean %.4f, top-5 overlap %.3f%n",
+            variant.name(), variant.fidelity().cosineMean(), variant.fidelity().top5Overlap());
+      }
+    }
   }
 }

@@ -28,22 +28,8 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
 
   @Override
   public EngineResult build(EngineRequest request) {
-    Path out = request.outDir().resolve("model.onnx");
+    Path out = optimize(request.model(), request.outDir());
     OnnxModel model = OnnxModel.load(request.model());
-    try {
-      Files.createDirectories(request.outDir());
-      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-      // Extended, not all: layout optimizations of the full level are specific to this CPU, and
-      // the engine is served on other nodes.
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
-      options.setOptimizedModelFilePath(out.toString());
-      OrtEnvironment.getEnvironment().createSession(request.model().toString(), options).close();
-    } catch (OrtException e) {
-      throw new SparsifyException(
-          "ONNX Runtime cannot optimize " + request.model() + ": " + e.getMessage(), e);
-    } catch (IOException e) {
-      throw new SparsifyException("cannot write to " + request.outDir() + ": " + e.getMessage(), e);
-    }
     int batch = request.batch()[1];
     int sequence = request.sequence()[1];
     TokenBatch probe = syntheticBatch(model, batch, sequence);
@@ -63,7 +49,79 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
         round(dense),
         round(sparse),
         round(dense / sparse),
-        io.sparserollout.stage.Sha256.of(out));
+        io.sparserollout.stage.Sha256.of(out),
+        null);
+  }
+
+  @Override
+  public Built buildVariant(String name, Path model, Path outDir, int[] batch, int[] sequence) {
+    OnnxModel onnx = OnnxModel.load(model);
+    boolean int8 = onnx.metadata(QuantizeRun.METADATA_KEY).isPresent();
+    int sparseLayers = Verifier.verify(onnx).sparseLayers();
+    boolean sparse = name.startsWith(io.sparserollout.stage.VariantModel.SPARSE);
+    if (int8 != name.endsWith("-int8") || sparse != sparseLayers > 0) {
+      throw new SparsifyException(
+          "variant "
+              + name
+              + " is "
+              + (sparseLayers > 0 ? "a 2:4 sparse" : "a dense")
+              + (int8 ? " int8" : " float")
+              + " model: "
+              + model);
+    }
+    return new Built(
+        name,
+        model,
+        optimize(model, outDir),
+        sparseLayers,
+        OrtEnvironment.getEnvironment().getVersion(),
+        null,
+        null);
+  }
+
+  @Override
+  public VariantTimer.Runner runner(Built built) {
+    OrtModel ort = OrtModel.open(built.file(), Runtime.getRuntime().availableProcessors());
+    OnnxModel model = OnnxModel.load(built.model());
+    Set<String> output = Set.of(ort.firstOutput());
+    java.util.Map<Long, TokenBatch> inputs = new java.util.HashMap<>();
+    return new VariantTimer.Runner() {
+      @Override
+      public void run(int batch, int sequence) {
+        ort.run(
+            inputs.computeIfAbsent(
+                ((long) batch << 32) | sequence, k -> syntheticBatch(model, batch, sequence)),
+            output);
+      }
+
+      @Override
+      public void close() {
+        ort.close();
+      }
+    };
+  }
+
+  /**
+   * ONNX Runtime's optimized graph of the model, saved as model.onnx in {@code outDir} so that
+   * serving pods skip the optimization at start.
+   */
+  private static Path optimize(Path model, Path outDir) {
+    Path out = outDir.resolve("model.onnx");
+    try {
+      Files.createDirectories(outDir);
+      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+      // Extended, not all: layout optimizations of the full level are specific to this CPU, and
+      // the engine is served on other nodes.
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+      options.setOptimizedModelFilePath(out.toString());
+      OrtEnvironment.getEnvironment().createSession(model.toString(), options).close();
+      return out;
+    } catch (OrtException e) {
+      throw new SparsifyException(
+          "ONNX Runtime cannot optimize " + model + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new SparsifyException("cannot write to " + outDir + ": " + e.getMessage(), e);
+    }
   }
 
   /** Token ids drawn from the model's vocabulary, all real (no padding). */

@@ -73,7 +73,8 @@ final class TensorRtEngineBuilder implements EngineBuilder {
           round(denseMs),
           round(sparseMs),
           round(denseMs / sparseMs),
-          io.sparserollout.stage.Sha256.of(plan));
+          io.sparserollout.stage.Sha256.of(plan),
+          null);
     } catch (TensorRtUnavailable e) {
       throw new SparsifyException(
           "the tensorrt backend "
@@ -85,6 +86,93 @@ final class TensorRtEngineBuilder implements EngineBuilder {
     } catch (IOException e) {
       throw new SparsifyException("cannot write to " + request.outDir() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A variant's plan: sparse tactics for sparse-* names, INT8 for *-int8 (the model must carry Q/DQ
+   * nodes), with the inspector's reports beside it.
+   */
+  @Override
+  public Built buildVariant(String name, Path model, Path outDir, int[] batch, int[] sequence) {
+    String precision = io.sparserollout.stage.VariantModel.precisionOf(name);
+    if (!precision.equals("fp16") && !precision.equals("int8")) {
+      throw new SparsifyException(
+          "variant " + name + ": TensorRT variants are fp16 or int8, not " + precision);
+    }
+    boolean sparse = name.startsWith(io.sparserollout.stage.VariantModel.SPARSE);
+    try {
+      PlanBuilder.Built built = PlanBuilder.build(model, precision, sparse, batch, sequence);
+      Files.createDirectories(outDir);
+      Path plan = Files.write(outDir.resolve(PLAN), built.plan());
+      Files.writeString(outDir.resolve("layers.json"), built.layersJson());
+      ObjectMapper json = new ObjectMapper();
+      json.writerWithDefaultPrettyPrinter()
+          .writeValue(outDir.resolve("sparse-layers.json").toFile(), built.sparseLayers());
+      json.writerWithDefaultPrettyPrinter()
+          .writeValue(
+              outDir.resolve(PLAN + ".key.json").toFile(),
+              new EngineKey(
+                  EngineKey.sha256(model),
+                  "tensorrt",
+                  precision,
+                  built.tensorrtVersion(),
+                  built.device().product()));
+      return new Built(
+          name,
+          model,
+          plan,
+          built.sparseLayers().picked().size(),
+          built.tensorrtVersion(),
+          built.tensorrtVersion(),
+          built.device().product());
+    } catch (TensorRtUnavailable e) {
+      throw new SparsifyException(
+          "the tensorrt backend "
+              + e.getMessage()
+              + ": schedule the engine stage on a GPU node or use backend onnxruntime",
+          e);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new SparsifyException("variant " + name + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new SparsifyException("cannot write to " + outDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public VariantTimer.Runner runner(Built built) {
+    byte[] plan;
+    try {
+      plan = Files.readAllBytes(built.file());
+    } catch (IOException e) {
+      throw new SparsifyException("cannot read " + built.file() + ": " + e.getMessage(), e);
+    }
+    long vocabulary = Vocabulary.size(OnnxModel.load(built.model())).orElse(1000);
+    PlanRunner runner = new PlanRunner(plan);
+    Map<Long, Map<String, PlanRunner.HostTensor>> inputs = new java.util.HashMap<>();
+    Random random = new Random(42);
+    return new VariantTimer.Runner() {
+      @Override
+      public void run(int batch, int sequence) {
+        runner.run(
+            inputs.computeIfAbsent(
+                ((long) batch << 32) | sequence,
+                k -> {
+                  Map<String, PlanRunner.HostTensor> tensors = new LinkedHashMap<>();
+                  for (PlanRunner.Io io : runner.tensors()) {
+                    if (io.input()) {
+                      tensors.put(
+                          io.name(), syntheticInput(io, batch, sequence, vocabulary, random));
+                    }
+                  }
+                  return tensors;
+                }));
+      }
+
+      @Override
+      public void close() {
+        runner.close();
+      }
+    };
   }
 
   /** Median latency at the optimal shape, token ids drawn from the vocabulary, no padding. */

@@ -5,9 +5,11 @@ import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.EvaluationResult;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Runs the dense and candidate models on the same batches and compares their outputs. */
@@ -29,29 +31,62 @@ public final class Evaluator {
       List<String> labels,
       int k,
       int threads) {
+    return evaluate(dense, candidate, Map.of(), batches, labels, k, threads);
+  }
+
+  /** Also each extra variant (name to model) against the same dense outputs. */
+  public static EvaluationResult evaluate(
+      Path dense,
+      Path candidate,
+      Map<String, Path> variants,
+      List<TokenBatch> batches,
+      List<String> labels,
+      int k,
+      int threads) {
     Embeddings d = embed(dense, batches, threads);
     Embeddings c = embed(candidate, batches, threads);
-    if (d.vectors[0].length != c.vectors[0].length) {
+    sameSize(d, c, "candidate");
+    if (labels != null && labels.size() != d.vectors.length) {
+      throw new SparsifyException(
+          labels.size() + " labels for " + d.vectors.length + " sentences; give one per line");
+    }
+    EvaluationResult.Task task =
+        labels == null
+            ? null
+            : new EvaluationResult.Task(
+                k,
+                TaskMetrics.compute(d.vectors, labels, k),
+                TaskMetrics.compute(c.vectors, labels, k));
+    List<EvaluationResult.VariantQuality> qualities = new ArrayList<>();
+    variants.forEach(
+        (name, model) -> {
+          Embeddings v = embed(model, batches, threads);
+          sameSize(d, v, name);
+          qualities.add(
+              new EvaluationResult.VariantQuality(
+                  name,
+                  fidelity(d.vectors, v.vectors),
+                  labels == null ? null : TaskMetrics.compute(v.vectors, labels, k)));
+        });
+    return new EvaluationResult(
+        d.vectors.length,
+        fidelity(d.vectors, c.vectors),
+        task,
+        d.performance,
+        c.performance,
+        qualities.isEmpty() ? null : qualities);
+  }
+
+  private static void sameSize(Embeddings dense, Embeddings other, String name) {
+    if (dense.vectors[0].length != other.vectors[0].length) {
       throw new SparsifyException(
           "the models disagree on output size: dense "
-              + d.vectors[0].length
-              + ", candidate "
-              + c.vectors[0].length);
+              + dense.vectors[0].length
+              + ", "
+              + name
+              + " "
+              + other.vectors[0].length);
     }
-    EvaluationResult.Task task = null;
-    if (labels != null) {
-      if (labels.size() != d.vectors.length) {
-        throw new SparsifyException(
-            labels.size() + " labels for " + d.vectors.length + " sentences; give one per line");
-      }
-      task =
-          new EvaluationResult.Task(
-              k,
-              TaskMetrics.compute(d.vectors, labels, k),
-              TaskMetrics.compute(c.vectors, labels, k));
-    }
-    return new EvaluationResult(
-        d.vectors.length, fidelity(d.vectors, c.vectors), task, d.performance, c.performance);
   }
 
   private record Embeddings(float[][] vectors, EvaluationResult.Performance performance) {}

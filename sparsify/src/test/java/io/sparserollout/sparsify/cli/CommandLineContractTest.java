@@ -9,6 +9,7 @@ import io.sparserollout.stage.FineTuneArgs;
 import io.sparserollout.stage.PruneArgs;
 import io.sparserollout.stage.QuantizeArgs;
 import io.sparserollout.stage.StageArgs;
+import io.sparserollout.stage.VariantModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -84,6 +85,9 @@ class CommandLineContractTest {
             new BuildEngineArgs.Range(1, 8, 32),
             new BuildEngineArgs.Range(1, 128, 128),
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            List.of(
+                new VariantModel("dense-fp32", "d.onnx", null),
+                new VariantModel("sparse-int8", "q.onnx", "a".repeat(64))),
             "r.json"),
         new EvaluateArgs(
             "d.onnx",
@@ -96,6 +100,7 @@ class CommandLineContractTest {
             128,
             "labels.txt",
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            List.of(new VariantModel("dense-int8", "dq.onnx", "c".repeat(64))),
             "r.json"),
         new FetchArgs("s3://bucket/model.onnx", "/models/model.onnx"));
   }

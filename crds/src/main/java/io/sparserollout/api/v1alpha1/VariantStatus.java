@@ -1,0 +1,81 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** One measured variant: its quality against dense, its speed, and whether it was chosen. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record VariantStatus(
+    @JsonPropertyDescription("dense or sparse, then the precision: sparse-int8, say.") String name,
+    @JsonPropertyDescription("URI of the variant's engine folder.") String artifactUri,
+    @JsonPropertyDescription("SHA-256 of the variant's engine file.") String sha256,
+    @JsonPropertyDescription("Layers with the 2:4 pattern (tensorrt: that run sparse tactics).")
+        Integer sparseLayers,
+    @JsonPropertyDescription("Batch size the speed below was measured at (spec's optBatch).")
+        Integer batch,
+    @JsonPropertyDescription("Sequence length of that measurement (spec's optSequence).")
+        Integer sequence,
+    @JsonPropertyDescription("Sequences per second at that shape (median of the repetitions).")
+        Double throughput,
+    @JsonPropertyDescription("Median batch latency, ms.") Double latencyMsP50,
+    @JsonPropertyDescription("99th percentile batch latency, ms.") Double latencyMsP99,
+    @JsonPropertyDescription("Dispersion: (max - min) / median of the repetitions' throughputs.")
+        Double spread,
+    @JsonPropertyDescription("Throughput over the dense float variant's at the same shape.")
+        Double speedup,
+    @JsonPropertyDescription("The gate metric of this variant on the held-out data.") Double metric,
+    @JsonPropertyDescription("Drop from dense, in the unit of spec.gate.dropType.") Double drop,
+    @JsonPropertyDescription("Whether the variant passes the gate.") Boolean passed,
+    @JsonPropertyDescription("Whether the variant is the one served.") Boolean chosen,
+    @JsonPropertyDescription("Why it was or was not chosen, with the numbers.") String reason) {
+
+  public VariantStatus withQuality(Double metric, Double drop, Boolean passed) {
+    return new VariantStatus(
+        name,
+        artifactUri,
+        sha256,
+        sparseLayers,
+        batch,
+        sequence,
+        throughput,
+        latencyMsP50,
+        latencyMsP99,
+        spread,
+        speedup,
+        metric,
+        drop,
+        passed,
+        chosen,
+        reason);
+  }
+
+  public VariantStatus withChoice(boolean chosen, String reason) {
+    return new VariantStatus(
+        name,
+        artifactUri,
+        sha256,
+        sparseLayers,
+        batch,
+        sequence,
+        throughput,
+        latencyMsP50,
+        latencyMsP99,
+        spread,
+        speedup,
+        metric,
+        drop,
+        passed,
+        chosen,
+        reason);
+  }
+
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean sparse() {
+    return name.startsWith("sparse-");
+  }
+
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public String precision() {
+    return name.substring(name.indexOf('-') + 1);
+  }
+}
