@@ -27,7 +27,7 @@ class CrdSchemaTest {
   void printerColumnsComeInTheOrderUsersRead() {
     assertThat(crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns())
         .extracting(CustomResourceColumnDefinition::getName)
-        .containsExactly("Phase", "Sparsity", "Metric Δ", "Speed-up", "Canary", "Age");
+        .containsExactly("Phase", "Sparsity", "Metric Δ", "Variant", "Speed-up", "Canary", "Age");
   }
 
   @Test
