@@ -181,6 +181,8 @@ host_network() {
   for range in $NODE_RANGE $POD_RANGE $SERVICE_RANGE; do
     ip route replace blackhole $range
   done
+  # The first `ip netns add` on a machine makes /run/netns a mount point: down undoes that too.
+  mountpoint -q /run/netns || touch "$dir/host/netns-unmounted"
   ip netns add $NETNS
   ip -n $NETNS link set lo up
   # The node's address, and a route for the Service range whose both ends stay inside: packets to
@@ -389,6 +391,9 @@ down() {
     for ns in $(ip netns list | awk '{print $1}' | grep '^cni-'); do
       grep -qx "$ns" "$dir/host/netns" || ip netns del "$ns" 2>/dev/null || true
     done
+  fi
+  if [ -f "$dir/host/netns-unmounted" ] && [ -z "$(ip netns list)" ]; then
+    umount /run/netns 2>/dev/null || true
   fi
   for range in $NODE_RANGE $POD_RANGE $SERVICE_RANGE; do
     ip route del blackhole $range 2>/dev/null || true

@@ -208,10 +208,14 @@ public final class Demo {
       say(
           String.format(
               Locale.ROOT,
-              "gate %s: %s dense %.4f, sparse %.4f (drop %.4f, allowed %.4f)",
+              "gate %s: %s dense %.4f, %s %.4f (drop %.4f, allowed %.4f)",
               gate.verdict(),
               gate.metric(),
               gate.dense(),
+              model.getStatus().getEngine() != null
+                      && model.getStatus().getEngine().variant() != null
+                  ? "served variant"
+                  : "sparse",
               gate.sparse(),
               gate.drop(),
               gate.allowedDrop()));
