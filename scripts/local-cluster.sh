@@ -182,7 +182,8 @@ host_network() {
     ip route replace blackhole $range
   done
   # The first `ip netns add` on a machine makes /run/netns a mount point: down undoes that too.
-  mountpoint -q /run/netns || touch "$dir/host/netns-unmounted"
+  awk '$5 == "/run/netns" { found = 1 } END { exit !found }' /proc/self/mountinfo ||
+    touch "$dir/host/netns-unmounted"
   ip netns add $NETNS
   ip -n $NETNS link set lo up
   # The node's address, and a route for the Service range whose both ends stay inside: packets to

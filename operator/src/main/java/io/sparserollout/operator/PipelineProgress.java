@@ -182,12 +182,23 @@ final class PipelineProgress {
               stage ->
                   statuses.complete(status, stage.jobSuffix(), observed.jobs().get(stage), null));
     }
-    if (StatusAggregator.completed(status, Stage.EVALUATE.jobSuffix())) {
-      // Evaluated before its plan gained a stage (quantize-dense came with variants, an upgrade):
-      // the revision's verdict stands, and nothing runs again for it.
-      stages.plan().stream()
-          .filter(stage -> !StatusAggregator.completed(status, stage.jobSuffix()))
-          .forEach(stage -> statuses.complete(status, stage.jobSuffix(), null, null));
+    // A stage the plan gained after later stages of this revision ran (quantize-dense came with
+    // variants: an operator upgrade) is recorded as done, not run: a stage starts only when every
+    // earlier one is done, so a later stage's Job or result means the revision ran without it.
+    List<Stage> plan = stages.plan();
+    for (int i = 0; i < plan.size(); i++) {
+      Stage stage = plan.get(i);
+      boolean passedBy =
+          plan.subList(i + 1, plan.size()).stream()
+              .anyMatch(
+                  later ->
+                      StatusAggregator.completed(status, later.jobSuffix())
+                          || observed.jobs().containsKey(later));
+      if (passedBy
+          && !StatusAggregator.completed(status, stage.jobSuffix())
+          && !observed.jobs().containsKey(stage)) {
+        statuses.complete(status, stage.jobSuffix(), null, null);
+      }
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {

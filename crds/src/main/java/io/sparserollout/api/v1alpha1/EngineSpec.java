@@ -13,7 +13,8 @@ public record EngineSpec(
         Backend backend,
     @Default("fp16")
         @JsonPropertyDescription(
-            "Math precision enabled alongside sparsity in TensorRT. int8 needs explicit Q/DQ from"
+            "Kept for compatibility: each variant's name (fp16 or int8) now sets the TensorRT"
+                + " precision; pin selection.variant for one. int8 still needs explicit Q/DQ from"
                 + " quantization.mode int8-ptq or int8-qat.")
         Precision precision,
     @Default("{}") @JsonPropertyDescription("GPU nodes for building and serving (tensorrt only).")

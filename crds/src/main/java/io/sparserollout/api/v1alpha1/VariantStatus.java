@@ -15,7 +15,8 @@ public record VariantStatus(
         Integer batch,
     @JsonPropertyDescription("Sequence length of that measurement (spec's optSequence).")
         Integer sequence,
-    @JsonPropertyDescription("Sequences per second at that shape (median of the repetitions).")
+    @JsonPropertyDescription(
+            "Sequences per second at that shape: batch / median latency of every timed run.")
         Double throughput,
     @JsonPropertyDescription("Median batch latency, ms.") Double latencyMsP50,
     @JsonPropertyDescription("99th percentile batch latency, ms.") Double latencyMsP99,

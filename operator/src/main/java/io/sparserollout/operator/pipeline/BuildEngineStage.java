@@ -72,7 +72,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
     String reference = Variants.denseFloat(c.spec());
     Double denseRate =
         result.variants().stream()
-            .filter(v -> v.name().equals(reference))
+            .filter(v -> reference.equals(v.name()))
             .map(BuildEngineStage::main)
             .filter(java.util.Objects::nonNull)
             .map(EngineResult.Timing::perSecond)

@@ -13,7 +13,7 @@ public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines) {
   public interface Config {
     int backoffLimit();
 
-    /** By stage: prune, finetune, quantize, engine, evaluate. */
+    /** By stage: prune, finetune, quantize, quantize-dense, engine, evaluate. */
     Map<String, Duration> deadline();
   }
 

@@ -39,7 +39,7 @@ final class VariantGate {
     }
     VariantSelection.Choice choice =
         VariantSelection.choose(
-            c.spec().selection(), metric, judged, Variants.candidates(c.spec()));
+            Variants.selection(c.spec()), metric, judged, Variants.candidates(c.spec()));
     status.setVariants(choice.variants());
     if (choice.chosen().isEmpty()) {
       GateStatus p =
