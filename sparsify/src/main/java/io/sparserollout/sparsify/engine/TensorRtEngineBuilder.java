@@ -38,22 +38,7 @@ final class TensorRtEngineBuilder implements EngineBuilder {
               request.model(), request.precision(), true, request.batch(), request.sequence());
       PlanBuilder.Built dense =
           PlanBuilder.build(request.dense(), "fp16", false, request.batch(), request.sequence());
-      Files.createDirectories(request.outDir());
-      Path plan = Files.write(request.outDir().resolve(PLAN), sparse.plan());
-      Files.writeString(request.outDir().resolve("layers.json"), sparse.layersJson());
-      EngineKey key =
-          new EngineKey(
-              EngineKey.sha256(request.model()),
-              "tensorrt",
-              request.precision(),
-              sparse.tensorrtVersion(),
-              sparse.device().product());
-      ObjectMapper json = new ObjectMapper();
-      json.writerWithDefaultPrettyPrinter()
-          .writeValue(
-              request.outDir().resolve("sparse-layers.json").toFile(), sparse.sparseLayers());
-      json.writerWithDefaultPrettyPrinter()
-          .writeValue(request.outDir().resolve(PLAN + ".key.json").toFile(), key);
+      Path plan = writePlan(sparse, request.model(), request.precision(), request.outDir());
       int batch = request.batch()[1];
       int sequence = request.sequence()[1];
       Random random = new Random(42);
@@ -102,21 +87,7 @@ final class TensorRtEngineBuilder implements EngineBuilder {
     boolean sparse = name.startsWith(io.sparserollout.stage.VariantModel.SPARSE);
     try {
       PlanBuilder.Built built = PlanBuilder.build(model, precision, sparse, batch, sequence);
-      Files.createDirectories(outDir);
-      Path plan = Files.write(outDir.resolve(PLAN), built.plan());
-      Files.writeString(outDir.resolve("layers.json"), built.layersJson());
-      ObjectMapper json = new ObjectMapper();
-      json.writerWithDefaultPrettyPrinter()
-          .writeValue(outDir.resolve("sparse-layers.json").toFile(), built.sparseLayers());
-      json.writerWithDefaultPrettyPrinter()
-          .writeValue(
-              outDir.resolve(PLAN + ".key.json").toFile(),
-              new EngineKey(
-                  EngineKey.sha256(model),
-                  "tensorrt",
-                  precision,
-                  built.tensorrtVersion(),
-                  built.device().product()));
+      Path plan = writePlan(built, model, precision, outDir);
       return new Built(
           name,
           model,
@@ -136,6 +107,27 @@ final class TensorRtEngineBuilder implements EngineBuilder {
     } catch (IOException e) {
       throw new SparsifyException("cannot write to " + outDir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The plan, the inspector's per-layer report, the sparse-tactic layers and the engine key. */
+  private static Path writePlan(PlanBuilder.Built built, Path model, String precision, Path outDir)
+      throws IOException {
+    Files.createDirectories(outDir);
+    Path plan = Files.write(outDir.resolve(PLAN), built.plan());
+    Files.writeString(outDir.resolve("layers.json"), built.layersJson());
+    ObjectMapper json = new ObjectMapper();
+    json.writerWithDefaultPrettyPrinter()
+        .writeValue(outDir.resolve("sparse-layers.json").toFile(), built.sparseLayers());
+    json.writerWithDefaultPrettyPrinter()
+        .writeValue(
+            outDir.resolve(PLAN + ".key.json").toFile(),
+            new EngineKey(
+                EngineKey.sha256(model),
+                "tensorrt",
+                precision,
+                built.tensorrtVersion(),
+                built.device().product()));
+    return plan;
   }
 
   @Override
