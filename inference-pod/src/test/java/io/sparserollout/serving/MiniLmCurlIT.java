@@ -278,7 +278,8 @@ class MiniLmCurlIT {
     long rssPeak = rssKib();
     List<String> statuses = new java.util.ArrayList<>();
     for (var f : large) {
-      assertThat(f.get()).matches("(?s)(400|429) .*");
+      // 408 when a loaded machine cannot take 90 MB within the body deadline: refused all the same.
+      assertThat(f.get()).matches("(?s)(400|408|429) .*");
       statuses.add(f.get().substring(0, 3));
     }
     pool.shutdown();
