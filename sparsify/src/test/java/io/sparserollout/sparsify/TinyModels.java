@@ -83,6 +83,50 @@ public final class TinyModels {
     return model(graph);
   }
 
+  /**
+   * A text CNN: input_ids -> embedding [vocab, dim] -> [batch, dim, seq] -> Conv1d [channels, dim,
+   * 3] -> Relu -> Conv1d [dim, channels, 3] -> [batch, seq, dim]; both convolutions padded to keep
+   * the length. Its embeddings share a common direction, as trained ones do.
+   */
+  public static ModelProto textCnn(int vocab, int dim, int channels, long seed) {
+    Random random = new Random(seed);
+    GraphProto.Builder graph =
+        textEncoder(vocab, dim, channels, seed).getGraph().toBuilder()
+            .clearNode()
+            .clearInitializer()
+            .addInitializer(anisotropic("embeddings.word", random, vocab, dim))
+            .addInitializer(floats("conv1.weight", random, channels, dim, 3))
+            .addInitializer(floats("conv2.weight", random, dim, channels, 3))
+            .addNode(node("Gather", "embed", "h0", "embeddings.word", "input_ids"))
+            .addNode(ints(node("Transpose", "to.channels", "c0", "h0"), "perm", 0, 2, 1))
+            .addNode(ints(node("Conv", "conv1", "c1", "c0", "conv1.weight"), "pads", 1, 1))
+            .addNode(node("Relu", "act", "c2", "c1"))
+            .addNode(ints(node("Conv", "conv2", "c3", "c2", "conv2.weight"), "pads", 1, 1))
+            .addNode(
+                ints(node("Transpose", "to.tokens", "last_hidden_state", "c3"), "perm", 0, 2, 1));
+    return model(graph);
+  }
+
+  /** Gaussian rows [count, dim] plus one shared offset vector. */
+  private static TensorProto anisotropic(String name, Random random, int count, int dim) {
+    float[] offset = new float[dim];
+    for (int d = 0; d < dim; d++) {
+      offset[d] = (float) random.nextGaussian();
+    }
+    int[] at = {0};
+    return floats(
+        name, new long[] {count, dim}, () -> random.nextGaussian() * 0.5 + offset[at[0]++ % dim]);
+  }
+
+  static NodeProto ints(NodeProto node, String name, long... values) {
+    AttributeProto.Builder attribute =
+        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+    for (long v : values) {
+      attribute.addInts(v);
+    }
+    return node.toBuilder().addAttribute(attribute).build();
+  }
+
   private static NodeProto lastAxis(NodeProto reduceMean) {
     return reduceMean.toBuilder()
         .addAttribute(
@@ -148,7 +192,7 @@ public final class TinyModels {
     }
   }
 
-  private static ModelProto model(GraphProto.Builder graph) {
+  static ModelProto model(GraphProto.Builder graph) {
     return ModelProto.newBuilder()
         .setIrVersion(8)
         .setProducerName("sparserollout-tests")
@@ -158,13 +202,18 @@ public final class TinyModels {
   }
 
   public static TensorProto floats(String name, Random random, long... dims) {
+    return floats(name, dims, () -> random.nextGaussian() * 0.5);
+  }
+
+  /** A float tensor of the given shape filled from {@code values}. */
+  static TensorProto floats(String name, long[] dims, java.util.function.DoubleSupplier values) {
     long count = 1;
     for (long d : dims) {
       count *= d;
     }
     ByteBuffer bytes = ByteBuffer.allocate((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < count; i++) {
-      bytes.putFloat((float) random.nextGaussian() * 0.5f);
+    for (long i = 0; i < count; i++) {
+      bytes.putFloat((float) values.getAsDouble());
     }
     bytes.flip();
     TensorProto.Builder tensor =
@@ -178,7 +227,7 @@ public final class TinyModels {
     return tensor.build();
   }
 
-  private static NodeProto node(String op, String name, String output, String... inputs) {
+  static NodeProto node(String op, String name, String output, String... inputs) {
     NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).setName(name).addOutput(output);
     for (String input : inputs) {
       node.addInput(input);
@@ -186,7 +235,7 @@ public final class TinyModels {
     return node.build();
   }
 
-  private static ValueInfoProto tensorInfo(String name, int type, String... dims) {
+  static ValueInfoProto tensorInfo(String name, int type, String... dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (String d : dims) {
       shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam(d));

@@ -118,6 +118,24 @@ public final class OnnxModel {
     replaced.put(name, values.clone());
   }
 
+  /** The initializer on its own: replaced values applied, external data read in. */
+  public TensorProto inlineInitializer(String name) {
+    TensorProto tensor =
+        initializer(name).orElseThrow(() -> new IllegalArgumentException("no initializer " + name));
+    float[] values = replaced.get(name);
+    if (values == null && !isExternal(tensor)) {
+      return tensor;
+    }
+    byte[] bytes =
+        values != null ? littleEndian(values) : toArray(readExternal(tensor, storedBytes(tensor)));
+    return tensor.toBuilder()
+        .clearFloatData()
+        .clearExternalData()
+        .clearDataLocation()
+        .setRawData(ByteString.copyFrom(bytes))
+        .build();
+  }
+
   public void putMetadata(String key, String value) {
     for (int i = 0; i < proto.getMetadataPropsCount(); i++) {
       if (proto.getMetadataProps(i).getKey().equals(key)) {
@@ -199,13 +217,7 @@ public final class OnnxModel {
         byte[] bytes = values != null ? littleEndian(values) : toArray(readExternal(tensor, -1));
         graph.setInitializer(i, external.write(tensor, bytes));
       } else if (values != null) {
-        graph.setInitializer(
-            i,
-            tensor.toBuilder()
-                .clearFloatData()
-                .clearExternalData()
-                .clearDataLocation()
-                .setRawData(ByteString.copyFrom(littleEndian(values))));
+        graph.setInitializer(i, inlineInitializer(tensor.getName()));
       }
     }
     return out.build();
@@ -279,6 +291,26 @@ public final class OnnxModel {
       count *= dim;
     }
     return count;
+  }
+
+  /** Bytes of a tensor's data as ONNX stores it (4-bit types packed two to a byte). */
+  private static long storedBytes(TensorProto tensor) {
+    long count = elementCount(tensor);
+    return switch (tensor.getDataType()) {
+      case 11, 7, 13, 14 -> count * 8; // DOUBLE, INT64, UINT64, COMPLEX64
+      case 15 -> count * 16; // COMPLEX128
+      case 10, 16, 5, 4 -> count * 2; // FLOAT16, BFLOAT16, INT16, UINT16
+      case 3, 2, 9, 17, 18, 19, 20 -> count; // INT8, UINT8, BOOL, the FLOAT8 types
+      case 21, 22, 23 -> (count + 1) / 2; // UINT4, INT4, FLOAT4E2M1
+      case 1, 6, 12 -> count * 4; // FLOAT, INT32, UINT32
+      default ->
+          throw new SparsifyException(
+              "initializer "
+                  + tensor.getName()
+                  + " has ONNX data type "
+                  + tensor.getDataType()
+                  + ", which this build cannot size");
+    };
   }
 
   private static byte[] littleEndian(float[] values) {

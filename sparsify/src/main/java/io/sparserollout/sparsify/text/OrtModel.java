@@ -61,13 +61,18 @@ public final class OrtModel implements AutoCloseable {
    */
   public static OrtModel openForCapture(byte[] model, int threads) {
     try {
-      OrtSession.SessionOptions options = options(threads);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
-      return new OrtModel(ENV.createSession(model, options), "calibration model");
+      return new OrtModel(ENV.createSession(model, captureOptions(threads)), "calibration model");
     } catch (OrtException e) {
       throw new SparsifyException(
           "ONNX Runtime cannot load the calibration model: " + e.getMessage(), e);
     }
+  }
+
+  /** Options for a session that runs a few batches once: basic graph optimizations only. */
+  public static OrtSession.SessionOptions captureOptions(int threads) throws OrtException {
+    OrtSession.SessionOptions options = options(threads);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+    return options;
   }
 
   private static OrtSession.SessionOptions options(int threads) throws OrtException {
