@@ -206,7 +206,8 @@ public final class TinyModels {
   }
 
   /** A float tensor of the given shape filled from {@code values}. */
-  static TensorProto floats(String name, long[] dims, java.util.function.DoubleSupplier values) {
+  public static TensorProto floats(
+      String name, long[] dims, java.util.function.DoubleSupplier values) {
     long count = 1;
     for (long d : dims) {
       count *= d;

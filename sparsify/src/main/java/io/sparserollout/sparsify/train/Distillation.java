@@ -20,13 +20,18 @@ import org.bytedeco.pytorch.global.torch;
 final class Distillation {
   private Distillation() {}
 
-  /** The activations every pruned layer reads: what layer-wise distillation matches. */
+  /**
+   * The activations every pruned linear layer reads: what layer-wise distillation matches, token by
+   * token. A convolution's input is channel-first, not one row per token; convolutions learn from
+   * the output losses.
+   */
   static List<String> distilled(
       FineTuner.Options options, List<PrunableLayer> layers, TorchGraph graph) {
     if (!options.distillation() || options.layerLossWeight() <= 0) {
       return List.of();
     }
     return layers.stream()
+        .filter(layer -> !layer.opType().equals("Conv"))
         .map(PrunableLayer::input)
         .filter(a -> !graph.isInput(a))
         .distinct()

@@ -65,16 +65,21 @@ public final class TorchGraph implements AutoCloseable {
 
   /** The graph of {@code model}, or a clear error naming the first unsupported operator. */
   public static TorchGraph of(OnnxModel model) {
+    Set<String> supported = new TreeSet<>(TorchOps.SUPPORTED);
+    supported.addAll(TorchConvOps.SUPPORTED);
     Set<String> unsupported = new TreeSet<>();
     for (NodeProto node : model.proto().getGraph().getNodeList()) {
-      if (!TorchOps.SUPPORTED.contains(node.getOpType()) || !node.getDomain().isEmpty()) {
+      String form = TorchConvOps.unsupported(node);
+      if (!supported.contains(node.getOpType()) || !node.getDomain().isEmpty()) {
         unsupported.add(node.getOpType() + " (node " + node.getName() + ")");
+      } else if (form != null) {
+        unsupported.add(form + " (node " + node.getName() + ")");
       }
     }
     if (!unsupported.isEmpty()) {
       throw new SparsifyException(
           "fine-tuning runs ONNX graphs of the operators "
-              + new TreeSet<>(TorchOps.SUPPORTED)
+              + supported
               + "; this model also uses "
               + String.join(", ", unsupported));
     }
@@ -128,6 +133,18 @@ public final class TorchGraph implements AutoCloseable {
             .map(n -> n.getInput(0))
             .toList());
     return tables;
+  }
+
+  /** Batch normalization's running mean and variance: statistics of the data, never trained. */
+  public Set<String> runningStatistics() {
+    Set<String> statistics = new TreeSet<>();
+    for (NodeProto node : graph.getNodeList()) {
+      if (node.getOpType().equals("BatchNormalization") && node.getInputCount() >= 5) {
+        statistics.add(node.getInput(3));
+        statistics.add(node.getInput(4));
+      }
+    }
+    return statistics;
   }
 
   /** Every node's inputs pass through {@code hook} from now on. */

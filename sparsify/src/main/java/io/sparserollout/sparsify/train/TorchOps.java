@@ -16,7 +16,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * ONNX operators as libtorch operations, with ONNX's semantics (broadcasting, negative axes, opset
- * 11 and 13 forms). The declared set covers BERT-family encoders and MLP classifiers.
+ * 11 and 13 forms). The declared set covers BERT-family encoders and MLP classifiers; {@link
+ * TorchConvOps} adds what convolutional networks use.
  *
  * <p>Over 300 lines on purpose: one table of the declared ONNX operators and their libtorch
  * equivalents, each a few lines, is easier to audit than several.
@@ -85,7 +86,7 @@ final class TorchOps {
           case "ReduceMean" -> reduceMean(node, a, in, opset);
           case "Cast" -> a.to(scalarType((int) attribute(node, "to", 1)));
           case "Slice" -> slice(a, in);
-          default -> throw new IllegalArgumentException("unsupported operator " + node.getOpType());
+          default -> TorchConvOps.apply(node, in);
         });
   }
 
@@ -289,7 +290,7 @@ final class TorchOps {
     return axis < 0 ? axis + rank : axis;
   }
 
-  private static long attribute(NodeProto node, String name, long fallback) {
+  static long attribute(NodeProto node, String name, long fallback) {
     return node.getAttributeList().stream()
         .filter(a -> a.getName().equals(name))
         .mapToLong(AttributeProto::getI)
@@ -297,7 +298,7 @@ final class TorchOps {
         .orElse(fallback);
   }
 
-  private static float floatAttribute(NodeProto node, String name, float fallback) {
+  static float floatAttribute(NodeProto node, String name, float fallback) {
     return node.getAttributeList().stream()
         .filter(a -> a.getName().equals(name))
         .map(AttributeProto::getF)
@@ -305,7 +306,7 @@ final class TorchOps {
         .orElse(fallback);
   }
 
-  private static String stringAttribute(NodeProto node, String name, String fallback) {
+  static String stringAttribute(NodeProto node, String name, String fallback) {
     return node.getAttributeList().stream()
         .filter(a -> a.getName().equals(name))
         .map(a -> a.getS().toStringUtf8())
@@ -313,7 +314,7 @@ final class TorchOps {
         .orElse(fallback);
   }
 
-  private static long[] ints(NodeProto node, String name) {
+  static long[] ints(NodeProto node, String name) {
     return node.getAttributeList().stream()
         .filter(a -> a.getName().equals(name))
         .findFirst()

@@ -124,9 +124,13 @@ final class TrainingSession {
     return s;
   }
 
-  /** Every floating-point initializer but the frozen lookup tables, and the task head if any. */
+  /**
+   * Every floating-point initializer but the frozen lookup tables and batch-norm statistics, and
+   * the task head if any.
+   */
   private TaskHead trainableTensors() {
-    Set<String> frozen = graph.lookupTables();
+    Set<String> frozen = new java.util.HashSet<>(graph.lookupTables());
+    frozen.addAll(graph.runningStatistics());
     for (Map.Entry<String, Tensor> e : graph.initializers().entrySet()) {
       if (e.getValue().is_floating_point()
           && e.getValue().numel() > 1

@@ -45,6 +45,24 @@ class FineTunerTest {
     assertThat(verified.violations()).isEmpty();
   }
 
+  /** A text CNN: its two convolutions train through libtorch and keep 2:4 along input channels. */
+  @Test
+  void aConvolutionalModelRecoversFidelityAndKeepsTheMasks(@TempDir Path dir) {
+    Path dense = TinyModels.write(TinyModels.textCnn(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
+    Path out = dir.resolve("tuned.onnx");
+
+    FineTuner.Report report =
+        tune(dense, sparse, out, options(false, false), FineTuner.Resume.NONE, line -> {});
+
+    assertThat(report.maskedLayers()).isEqualTo(2);
+    assertThat(report.finalFidelity()).isGreaterThan(report.initialFidelity() + 0.01);
+    var verified = Verifier.verify(OnnxModel.load(out));
+    assertThat(verified.sparseLayers()).isEqualTo(2);
+    assertThat(verified.violations()).isEmpty();
+  }
+
   @ParameterizedTest(name = "int8 QAT {0}, task loss from labels {1}")
   @CsvSource({"false, false", "true, false", "false, true"})
   void aRunKilledMidwayResumesFromItsCheckpointAndEndsTheSame(

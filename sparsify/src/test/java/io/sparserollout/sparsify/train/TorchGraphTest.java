@@ -45,13 +45,13 @@ class TorchGraphTest {
         .getGraphBuilder()
         .addNode(
             NodeProto.newBuilder()
-                .setOpType("Conv")
-                .setName("stem.conv")
+                .setOpType("LSTM")
+                .setName("stem.lstm")
                 .addInput("last_hidden_state")
                 .addOutput("y"));
-    Path file = TinyModels.write(proto.build(), dir.resolve("conv.onnx"));
+    Path file = TinyModels.write(proto.build(), dir.resolve("lstm.onnx"));
     assertThatThrownBy(() -> TorchGraph.of(OnnxModel.load(file)))
         .isInstanceOf(SparsifyException.class)
-        .hasMessageContaining("Conv (node stem.conv)");
+        .hasMessageContaining("LSTM (node stem.lstm)");
   }
 }
