@@ -46,6 +46,9 @@ public final class Cli {
   public static final String QAT = "--qat";
   public static final String PROGRESSIVE = "--progressive";
   public static final String NO_DISTILLATION = "--no-distillation";
+  public static final String WORKERS = "--workers";
+  public static final String RANK = "--rank";
+  public static final String MASTER = "--master";
   public static final String REPORT = "--report";
   public static final String EXPECT_SHA256 = "--expect-sha256";
   public static final String VARIANT = "--variant";

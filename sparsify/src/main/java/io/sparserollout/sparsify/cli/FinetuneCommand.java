@@ -5,6 +5,7 @@ import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.train.DataParallel;
 import io.sparserollout.sparsify.train.FineTuner;
 import io.sparserollout.sparsify.train.TrainingData;
 import io.sparserollout.stage.Cli;
@@ -161,6 +162,67 @@ final class FinetuneCommand implements Callable<Integer> {
       description = "train on the task loss from --labels alone, without the teacher's terms")
   boolean noDistillation;
 
+  @Option(
+      names = Cli.WORKERS,
+      description =
+          "data-parallel workers, each started alike with its --rank (default: WORLD_SIZE, or 1);"
+              + " each trains on its share of every --batch-size batch, gradients summed through"
+              + " Gloo")
+  Integer workers;
+
+  @Option(
+      names = Cli.RANK,
+      description = "this worker's rank (default: RANK, then JOB_COMPLETION_INDEX, or 0)")
+  Integer rank;
+
+  @Option(
+      names = Cli.MASTER,
+      description =
+          "HOST:PORT where rank 0 runs the rendezvous (default: MASTER_ADDR and MASTER_PORT)")
+  String master;
+
+  /** The flags, else the variables torchrun, Kubeflow Trainer and Indexed Jobs set. */
+  private DataParallel.Worker worker() {
+    int size = workers != null ? workers : intFromEnvironment("WORLD_SIZE", 1);
+    if (size == 1) {
+      return DataParallel.Worker.SINGLE;
+    }
+    int index =
+        rank != null
+            ? rank
+            : intFromEnvironment("RANK", intFromEnvironment("JOB_COMPLETION_INDEX", 0));
+    String address =
+        master != null
+            ? master
+            : System.getenv("MASTER_ADDR") == null
+                ? null
+                : System.getenv("MASTER_ADDR")
+                    + ":"
+                    + System.getenv().getOrDefault("MASTER_PORT", "29500");
+    if (address == null || !address.matches("[^:]+:\\d{1,5}")) {
+      throw new SparsifyException(
+          size
+              + " workers need the rendezvous address as HOST:PORT (--master, or MASTER_ADDR and"
+              + " MASTER_PORT); got "
+              + address);
+    }
+    int colon = address.lastIndexOf(':');
+    return new DataParallel.Worker(
+        index, size, address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  private static int intFromEnvironment(String name, int fallback) {
+    String value = System.getenv(name);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new SparsifyException(name + " must be a whole number, got " + value);
+    }
+  }
+
   @Override
   public Integer call() {
     // The student first: a replaced one is refused before any data is read.
@@ -182,6 +244,7 @@ final class FinetuneCommand implements Callable<Integer> {
       throw new SparsifyException(
           "--progressive prunes the dense weights itself (1:4, then 2:4); drop --init");
     }
+    DataParallel.Worker worker = worker();
     List<String> sentences = Sentences.read(run.input(train), "--train");
     List<String> classes = labels == null ? null : Sentences.read(run.input(labels), "--labels");
     if (classes != null && classes.size() != sentences.size()) {
@@ -250,7 +313,8 @@ final class FinetuneCommand implements Callable<Integer> {
                     : Path.of(run.output(out).toString() + ".checkpoint"),
                 checkpointEvery),
             threads,
-            run::progress);
+            run::progress,
+            worker);
     run.finish(
         report,
         new FineTuneResult(
@@ -260,7 +324,7 @@ final class FinetuneCommand implements Callable<Integer> {
             report.initialFidelity(),
             report.finalFidelity(),
             report.seconds(),
-            Sha256.of(run.output(out))),
+            worker.rank() == 0 ? Sha256.of(run.output(out)) : null),
         console ->
             console.printf(
                 "fine-tuned %d tensors (%d layers kept 2:4) for %d steps in %.0f s: held-out"

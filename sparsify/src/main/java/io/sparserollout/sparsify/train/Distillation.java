@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.train;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
@@ -39,11 +40,30 @@ final class Distillation {
   }
 
   /**
+   * A loss term as a sum over this worker's share of the batch and what the sum is divided by (a
+   * count of sentences or tokens, or the teacher's magnitude): data-parallel workers add up their
+   * divisors before dividing, so the terms add up to the whole batch's loss.
+   */
+  record Term(Tensor sum, double divisor, double weight) {}
+
+  /** Combines terms, their divisors summed over the workers first. */
+  static Tensor combine(List<Term> terms, DataParallel parallel) {
+    double[] divisors = parallel.sum(terms.stream().mapToDouble(Term::divisor).toArray());
+    Tensor loss = null;
+    for (int i = 0; i < terms.size(); i++) {
+      Term term = terms.get(i);
+      Tensor part = term.sum().mul(new Scalar((float) (term.weight() / divisors[i])));
+      loss = loss == null ? part : loss.add(part);
+    }
+    return loss;
+  }
+
+  /**
    * 1 - cosine between the student's sentence embeddings and the teacher's, plus (weighted) the
    * same for every real token's last hidden state, plus (weighted) the relative squared error of
    * every activation a pruned layer reads ({@code actual} holds the student's).
    */
-  static Tensor loss(
+  static List<Term> loss(
       FineTuner.Options options,
       Map<String, Tensor> actual,
       Map<String, OrtModel.FloatTensor> expected,
@@ -53,40 +73,36 @@ final class Distillation {
     Tensor studentTokens = actual.get(output);
     Tensor mask = mask(batch);
     Scalar one = new Scalar(1f);
-    Tensor loss =
-        torch
-            .cosine_similarity(pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
-            .mean()
-            .neg()
-            .add(one);
+    List<Term> terms = new ArrayList<>();
+    terms.add(
+        new Term(
+            torch
+                .cosine_similarity(pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
+                .neg()
+                .add(one)
+                .sum(),
+            batch.size(),
+            1));
     Tensor tokenMask = mask.squeeze(-1);
+    double tokens = tokenMask.sum().item_double();
     if (options.tokenLossWeight() > 0) {
       Tensor perToken =
           torch.cosine_similarity(studentTokens, teacherTokens, 2, 1e-8).neg().add(one);
-      loss =
-          loss.add(
-              perToken
-                  .mul(tokenMask)
-                  .sum()
-                  .div(tokenMask.sum())
-                  .mul(new Scalar((float) options.tokenLossWeight())));
+      terms.add(new Term(perToken.mul(tokenMask).sum(), tokens, options.tokenLossWeight()));
     }
     List<String> distilled = expected.keySet().stream().filter(k -> !k.equals(output)).toList();
-    if (!distilled.isEmpty()) {
-      ScalarTypeOptional none = new ScalarTypeOptional();
-      Tensor layerLoss = null;
-      for (String name : distilled) {
-        Tensor t = torchOf(expected.get(name));
-        Tensor error = actual.get(name).sub(t).square().mean(new long[] {-1}, false, none);
-        Tensor scale = t.square().mean(new long[] {-1}, false, none);
-        Tensor term = error.mul(tokenMask).sum().div(scale.mul(tokenMask).sum());
-        layerLoss = layerLoss == null ? term : layerLoss.add(term);
-      }
-      loss =
-          loss.add(
-              layerLoss.mul(new Scalar((float) (options.layerLossWeight() / distilled.size()))));
+    ScalarTypeOptional none = new ScalarTypeOptional();
+    for (String name : distilled) {
+      Tensor t = torchOf(expected.get(name));
+      Tensor error = actual.get(name).sub(t).square().mean(new long[] {-1}, false, none);
+      Tensor scale = t.square().mean(new long[] {-1}, false, none);
+      terms.add(
+          new Term(
+              error.mul(tokenMask).sum(),
+              scale.mul(tokenMask).sum().item_double(),
+              options.layerLossWeight() / distilled.size()));
     }
-    return loss;
+    return terms;
   }
 
   private static Tensor torchOf(OrtModel.FloatTensor value) {

@@ -6,6 +6,7 @@ import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.bytedeco.pytorch.AdamW;
@@ -77,8 +78,53 @@ public final class FineTuner {
       List<TokenBatch> evalBatches,
       Path out) {}
 
+  /** How long a worker waits for the others, at the rendezvous and at every exchange. */
+  static final Duration WORKER_TIMEOUT = Duration.ofMinutes(10);
+
   public static Report run(
       Inputs in, Options options, Resume resume, int threads, Consumer<String> progress) {
+    return run(in, options, resume, threads, progress, DataParallel.Worker.SINGLE);
+  }
+
+  /**
+   * One worker of a data-parallel run ({@link DataParallel}): every worker is started alike, with
+   * its rank; each trains on its share of every batch of {@code --batch-size} sentences.
+   */
+  public static Report run(
+      Inputs all,
+      Options options,
+      Resume resume,
+      int threads,
+      Consumer<String> log,
+      DataParallel.Worker worker) {
+    Consumer<String> progress =
+        worker.workers() == 1 ? log : line -> log.accept("worker " + worker.rank() + ": " + line);
+    try (DataParallel parallel = DataParallel.join(worker, WORKER_TIMEOUT)) {
+      Inputs in =
+          new Inputs(
+              all.dense(),
+              all.init(),
+              all.finder(),
+              parallel.share(all.train()),
+              all.evalBatches(),
+              all.out());
+      Report report =
+          train(in, options, resume, threads, progress, parallel, all.train().batches());
+      if (worker.workers() > 1) {
+        progress.accept(parallel.exchangeSummary());
+      }
+      return report;
+    }
+  }
+
+  private static Report train(
+      Inputs in,
+      Options options,
+      Resume resume,
+      int threads,
+      Consumer<String> progress,
+      DataParallel parallel,
+      List<TokenBatch> qatCalibration) {
     if (in.init() != null && options.progressive()) {
       throw new SparsifyException(
           "a progressive schedule prunes the dense weights itself (1:4, then 2:4); drop --init");
@@ -101,7 +147,8 @@ public final class FineTuner {
                 threads)) {
       TrainingSession session =
           TrainingSession.setUp(
-              new TrainingSession.Settings(in, options, resume, threads, progress, start),
+              new TrainingSession.Settings(
+                  in, options, resume, threads, progress, start, parallel, qatCalibration),
               student,
               layers,
               graph,

@@ -2,9 +2,9 @@ package io.sparserollout.sparsify.train;
 
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -18,35 +18,39 @@ final class Objective {
   private final Teacher teacher;
   private final TrainingData data;
   private final TaskHead head;
+  private final DataParallel parallel;
 
-  /** {@code head}: null without labels. */
+  /** {@code head}: null without labels; {@code parallel} sums the loss's divisors over workers. */
   Objective(
       FineTuner.Options options,
       TorchGraph student,
       Teacher teacher,
       TrainingData data,
-      TaskHead head) {
+      TaskHead head,
+      DataParallel parallel) {
     this.options = options;
     this.student = student;
     this.teacher = teacher;
     this.data = data;
     this.head = head;
+    this.parallel = parallel;
   }
 
   Tensor loss(int step) {
     TokenBatch batch = data.batch(step);
     if (!options.distillation()) {
-      return head.loss(Distillation.pooled(student, batch), data.labels(step));
+      return Distillation.combine(
+          List.of(head.loss(Distillation.pooled(student, batch), data.labels(step), 1)), parallel);
     }
     Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
     Map<String, Tensor> actual =
         student.forward(student.feeds(batch), List.copyOf(expected.keySet()));
-    Tensor loss = Distillation.loss(options, actual, expected, teacher.output(), batch);
-    if (head == null) {
-      return loss;
+    List<Distillation.Term> terms =
+        new ArrayList<>(Distillation.loss(options, actual, expected, teacher.output(), batch));
+    if (head != null) {
+      Tensor embeddings = Distillation.pool(actual.get(teacher.output()), Distillation.mask(batch));
+      terms.add(head.loss(embeddings, data.labels(step), options.taskLossWeight()));
     }
-    Tensor embeddings = Distillation.pool(actual.get(teacher.output()), Distillation.mask(batch));
-    return loss.add(
-        head.loss(embeddings, data.labels(step)).mul(new Scalar((float) options.taskLossWeight())));
+    return Distillation.combine(terms, parallel);
   }
 }

@@ -32,8 +32,8 @@ final class TaskHead {
     return directions;
   }
 
-  /** Mean cross-entropy of {@code embeddings} [batch, hidden] against their classes. */
-  Tensor loss(Tensor embeddings, int[] labels) {
+  /** Cross-entropy of {@code embeddings} [batch, hidden] against their classes, per sentence. */
+  Distillation.Term loss(Tensor embeddings, int[] labels, double weight) {
     long[] classes = new long[labels.length];
     for (int i = 0; i < labels.length; i++) {
       classes[i] = labels[i];
@@ -43,6 +43,8 @@ final class TaskHead {
             .normalize(embeddings)
             .matmul(torch.normalize(directions).t())
             .mul(new Scalar(LOGIT_SCALE));
-    return logits.log_softmax(1).gather(1, Tensor.create(classes, labels.length, 1)).mean().neg();
+    Tensor sum =
+        logits.log_softmax(1).gather(1, Tensor.create(classes, labels.length, 1)).sum().neg();
+    return new Distillation.Term(sum, labels.length, weight);
   }
 }

@@ -73,6 +73,15 @@ final class TorchTensors {
     }
   }
 
+  static double[] toDoubles(Tensor t) {
+    try (Tensor c = t.contiguous()) {
+      java.nio.DoubleBuffer buffer = c.createBuffer();
+      double[] out = new double[buffer.remaining()];
+      buffer.get(out);
+      return out;
+    }
+  }
+
   static long[] toLongs(Tensor t) {
     try (Tensor c = t.contiguous()) {
       LongBuffer buffer = c.createBuffer();

@@ -32,14 +32,19 @@ final class TrainingSession {
   private static final int QAT_CALIBRATION_BATCHES = 16;
   private static final long TASK_HEAD_SEED = 20261122L;
 
-  /** What the run was asked, and when it began (nanoTime, before the models loaded). */
+  /**
+   * What the run was asked, and when it began (nanoTime, before the models loaded); {@code
+   * qatCalibration}: the whole training batches, whatever share of them this worker trains on.
+   */
   record Settings(
       FineTuner.Inputs in,
       Options options,
       Resume resume,
       int threads,
       Consumer<String> progress,
-      long start) {}
+      long start,
+      DataParallel parallel,
+      List<TokenBatch> qatCalibration) {}
 
   private final FineTuner.Inputs in;
   private final Options options;
@@ -47,6 +52,8 @@ final class TrainingSession {
   private final int threads;
   private final Consumer<String> progress;
   private final long start;
+  private final DataParallel parallel;
+  private final List<TokenBatch> qatCalibration;
   private final OnnxModel student;
   private final List<PrunableLayer> layers;
   private final TorchGraph graph;
@@ -72,6 +79,8 @@ final class TrainingSession {
     this.threads = settings.threads();
     this.progress = settings.progress();
     this.start = settings.start();
+    this.parallel = settings.parallel();
+    this.qatCalibration = settings.qatCalibration();
     this.student = student;
     this.layers = layers;
     this.graph = graph;
@@ -101,6 +110,7 @@ final class TrainingSession {
     Checkpoints.State saved =
         s.checkpoints == null ? null : s.checkpoints.load(options, s.parameters, s.optimizer);
     s.first = saved == null ? 1 : saved.step() + 1;
+    s.parallel.agree("the step to resume from", s.first);
     // A checkpoint's zeros are its masks; a fresh run prunes for its first phase now.
     s.masks =
         saved != null || s.phases.get(0).pruned() == 0
@@ -110,7 +120,7 @@ final class TrainingSession {
       s.scales = s.activationScales(saved);
       graph.inputHook(new FakeQuant(layers, s.scales));
     }
-    s.objective = new Objective(options, graph, teacher, in.train(), head);
+    s.objective = new Objective(options, graph, teacher, in.train(), head, s.parallel);
     s.initial =
         saved != null
             ? saved.initialFidelity()
@@ -155,7 +165,8 @@ final class TrainingSession {
       return saved.activationScales();
     }
     writeBack();
-    List<TokenBatch> batches = in.train().batches();
+    // The whole batches, not this worker's share: every worker must calibrate the same scales.
+    List<TokenBatch> batches = qatCalibration;
     Map<String, Float> calibrated =
         QuantizeRun.calibrate(
             student,
@@ -183,18 +194,20 @@ final class TrainingSession {
         Tensor loss = objective.loss(step);
         optimizer.zero_grad();
         loss.backward();
+        parallel.sumGradients(parameters);
         torch.clip_grad_norm_(trainable, 1.0, 2.0, false);
         optimizer.step();
         masks.apply();
-        recentLoss =
-            Double.isNaN(recentLoss)
-                ? loss.item_float()
-                : 0.9 * recentLoss + 0.1 * loss.item_float();
+        double stepLoss = parallel.sum(new double[] {loss.item_double()})[0];
+        recentLoss = Double.isNaN(recentLoss) ? stepLoss : 0.9 * recentLoss + 0.1 * stepLoss;
       }
       if (step % options.evalEvery() == 0 || step == options.steps()) {
         measure(step, recentLoss);
       }
-      if (checkpoints != null && step % resume.every() == 0 && step < options.steps()) {
+      if (checkpoints != null
+          && parallel.leader()
+          && step % resume.every() == 0
+          && step < options.steps()) {
         checkpoints.save(
             new Checkpoints.State(step, options, initial, List.copyOf(history), scales),
             parameters,
@@ -218,8 +231,12 @@ final class TrainingSession {
     return Distillation.fidelity(graph, in.evalBatches(), evalTargets);
   }
 
+  /** The trained model, written by worker 0 only (every worker holds the same weights). */
   Report export() {
     Path out = in.out();
+    if (!parallel.leader()) {
+      return report("(written by worker 0)");
+    }
     writeBack();
     if (scales != null) {
       QuantizeRun.exportTrained(
@@ -235,9 +252,13 @@ final class TrainingSession {
     if (checkpoints != null) {
       checkpoints.delete();
     }
+    return report(out.toString());
+  }
+
+  private Report report(String output) {
     double last = history.isEmpty() ? initial : history.get(history.size() - 1).fidelity();
     return new Report(
-        out.toString(),
+        output,
         in.init() != null ? "init" : options.progressive() ? "progressive" : "magnitude",
         options.steps(),
         names.size(),

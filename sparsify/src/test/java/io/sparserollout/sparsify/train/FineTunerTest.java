@@ -226,7 +226,7 @@ class FineTunerTest {
   }
 
   /** Labels each sentence by its first token: ids below 16 are class 0, the others class 1. */
-  private static TrainingData labelled(List<TokenBatch> batches) {
+  static TrainingData labelled(List<TokenBatch> batches) {
     return new TrainingData(
         batches, List.of("high", "low"), batches.stream().map(FineTunerTest::classesOf).toList());
   }
@@ -267,12 +267,12 @@ class FineTunerTest {
         progress);
   }
 
-  private static FineTuner.Options options(boolean progressive, boolean int8) {
+  static FineTuner.Options options(boolean progressive, boolean int8) {
     return new FineTuner.Options(60, 8, 1e-2, 0.0, 20, 1.0, 1.0, 1.0, true, progressive, int8);
   }
 
   /** Random token ids, some rows padded. */
-  private static List<TokenBatch> batches(int count, long seed) {
+  static List<TokenBatch> batches(int count, long seed) {
     Random random = new Random(seed);
     List<TokenBatch> out = new ArrayList<>();
     for (int b = 0; b < count; b++) {

@@ -1,0 +1,230 @@
+package io.sparserollout.sparsify.train;
+
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.TokenBatch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.Work;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Data-parallel training across worker processes through PyTorch's c10d with the Gloo backend
+ * (CPU): each worker trains on its share of every global batch, and the workers add up their loss
+ * denominators before the loss and their gradients after it, so every worker takes the optimizer
+ * step one worker would take on the whole batch and the weights stay identical everywhere. Rank 0
+ * runs the rendezvous store and writes checkpoints and the output. A single worker (the default)
+ * adds up nothing.
+ */
+public final class DataParallel implements AutoCloseable {
+  /** This process's place: {@code rank} of {@code workers}, meeting at master host and port. */
+  public record Worker(int rank, int workers, String masterHost, int masterPort) {
+    public static final Worker SINGLE = new Worker(0, 1, null, 0);
+
+    public Worker {
+      if (workers < 1 || rank < 0 || rank >= workers) {
+        throw new SparsifyException("rank " + rank + " is not one of " + workers + " workers");
+      }
+      if (workers > 1 && (masterHost == null || masterHost.isBlank() || masterPort <= 0)) {
+        throw new SparsifyException(
+            workers
+                + " workers need the rendezvous address (--master HOST:PORT or MASTER_ADDR"
+                + " and MASTER_PORT)");
+      }
+    }
+
+    boolean leader() {
+      return rank == 0;
+    }
+  }
+
+  private final Worker worker;
+  private final TCPStore store;
+  private final ProcessGroupGloo group;
+  private long gradientExchanges;
+  private long gradientBytes;
+  private long gradientNanos;
+
+  private DataParallel(Worker worker, TCPStore store, ProcessGroupGloo group) {
+    this.worker = worker;
+    this.store = store;
+    this.group = group;
+  }
+
+  /** Joins the worker set (waits up to {@code timeout} for all of it); SINGLE joins nothing. */
+  public static DataParallel join(Worker worker, Duration timeout) {
+    if (worker.workers() == 1) {
+      return new DataParallel(worker, null, null);
+    }
+    Milliseconds limit = new Milliseconds(timeout.toMillis());
+    try {
+      TCPStoreOptions options = new TCPStoreOptions();
+      options.port((short) worker.masterPort());
+      options.isServer(worker.leader());
+      options.timeout(limit);
+      TCPStore store = new TCPStore(worker.masterHost(), options);
+      ProcessGroupGloo.Options gloo = ProcessGroupGloo.Options.create(limit);
+      gloo.devices(
+          new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(localAddress(worker))));
+      return new DataParallel(
+          worker, store, new ProcessGroupGloo(store, worker.rank(), worker.workers(), gloo));
+    } catch (RuntimeException e) {
+      throw new SparsifyException(
+          "worker "
+              + worker.rank()
+              + " of "
+              + worker.workers()
+              + " could not join the others at "
+              + worker.masterHost()
+              + ":"
+              + worker.masterPort()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /** The address other workers reach this one at: loopback when all meet on loopback. */
+  private static String localAddress(Worker worker) {
+    if (worker.masterHost().equals("127.0.0.1") || worker.masterHost().equals("localhost")) {
+      return "127.0.0.1";
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new SparsifyException("cannot find this worker's own address: " + e.getMessage(), e);
+    }
+  }
+
+  Worker worker() {
+    return worker;
+  }
+
+  boolean leader() {
+    return worker.leader();
+  }
+
+  /**
+   * This worker's share of the training data: a contiguous slice of the rows of every batch, with
+   * the batch's padding. Batches with fewer rows than workers are left out, on every worker alike.
+   */
+  TrainingData share(TrainingData data) {
+    if (worker.workers() == 1) {
+      return data;
+    }
+    List<TokenBatch> batches = new ArrayList<>();
+    List<int[]> labels = new ArrayList<>();
+    for (int i = 0; i < data.batches().size(); i++) {
+      TokenBatch batch = data.batches().get(i);
+      if (batch.size() < worker.workers()) {
+        continue;
+      }
+      int from = worker.rank() * batch.size() / worker.workers();
+      int to = (worker.rank() + 1) * batch.size() / worker.workers();
+      int length = batch.length();
+      batches.add(
+          new TokenBatch(
+              to - from,
+              length,
+              Arrays.copyOfRange(batch.ids(), from * length, to * length),
+              Arrays.copyOfRange(batch.attentionMask(), from * length, to * length),
+              Arrays.copyOfRange(batch.typeIds(), from * length, to * length)));
+      if (data.labelled()) {
+        labels.add(Arrays.copyOfRange(data.labels().get(i), from, to));
+      }
+    }
+    if (batches.isEmpty()) {
+      throw new SparsifyException(
+          "every training batch has fewer sentences than the " + worker.workers() + " workers");
+    }
+    return new TrainingData(batches, data.classes(), labels);
+  }
+
+  /** The element-wise sum of {@code values} over all workers. */
+  double[] sum(double[] values) {
+    if (group == null) {
+      return values;
+    }
+    Tensor total = Tensor.create(values, values.length);
+    exchange(new TensorVector(total), "the loss");
+    return TorchTensors.toDoubles(total);
+  }
+
+  /** Replaces every parameter's gradient by its sum over all workers (one flat all-reduce). */
+  void sumGradients(List<Tensor> parameters) {
+    if (group == null) {
+      return;
+    }
+    List<Tensor> grads = parameters.stream().map(Tensor::grad).filter(Tensor::defined).toList();
+    Tensor flat =
+        torch.cat(new TensorVector(grads.stream().map(g -> g.reshape(-1)).toArray(Tensor[]::new)));
+    long started = System.nanoTime();
+    exchange(new TensorVector(flat), "the gradients");
+    gradientNanos += System.nanoTime() - started;
+    gradientBytes = flat.numel() * 4;
+    gradientExchanges++;
+    long offset = 0;
+    for (Tensor g : grads) {
+      long n = g.numel();
+      g.copy_(flat.narrow(0, offset, n).view_as(g));
+      offset += n;
+    }
+  }
+
+  /** Sums {@code tensors} over the workers in place; a lost worker fails this one clearly. */
+  private void exchange(TensorVector tensors, String what) {
+    // The Work is freed here, not by the garbage collector after the group it points to is gone.
+    try (Work work = group.allreduce(tensors)) {
+      work._wait();
+    } catch (RuntimeException e) {
+      throw new SparsifyException(
+          "worker "
+              + worker.rank()
+              + " lost contact with the other workers while adding up "
+              + what
+              + " ("
+              + e.getMessage().replaceAll("^\\[[^]]*\\] ", "")
+              + "): start the whole set again; it resumes from the last checkpoint",
+          e);
+    }
+  }
+
+  /** Fails unless every worker holds the same {@code value} (such as the step it resumed at). */
+  void agree(String what, long value) {
+    if (group == null) {
+      return;
+    }
+    double[] both = sum(new double[] {value, (double) value * value});
+    double mean = both[0] / worker.workers();
+    if (Math.abs(both[1] / worker.workers() - mean * mean) > 1e-6) {
+      throw new SparsifyException(
+          "the workers disagree on " + what + " (this one has " + value + ", mean " + mean + ")");
+    }
+  }
+
+  /** What adding up the gradients cost per step, for the log; empty for a single worker. */
+  String exchangeSummary() {
+    if (gradientExchanges == 0) {
+      return "";
+    }
+    return String.format(
+        "added up %.1f MB of gradients per step with %d other workers in %.1f ms on average",
+        gradientBytes / 1e6, worker.workers() - 1, gradientNanos / 1e6 / gradientExchanges);
+  }
+
+  @Override
+  public void close() {
+    if (group != null) {
+      group.close();
+      store.close();
+    }
+  }
+}
