@@ -17,12 +17,13 @@ head -n 32 "$work/evaluation.txt" > "$work/dp-held-out.txt"
 # Runs one worker set; its progress goes to dp-NAME-RANK.log.
 workers() {
   local name=$1 count=$2 threads=$3 port=$((29500 + RANDOM % 1000)) pids=()
+  rm -rf "$work/dp-$name.checkpoint"   # a run aborted earlier must not be resumed
   for rank in $(seq 0 $((count - 1))); do
     local extra=()
     [ "$count" -gt 1 ] && extra=(--workers "$count" --rank "$rank" --master "127.0.0.1:$port")
     sparsify finetune --dense "$dense" --init "$init" --tokenizer "$tok" --train "$work/calibration.txt" \
       --held-out "$work/dp-held-out.txt" --out "$work/dp-$name.onnx" --steps $steps --batch-size $batch \
-      --eval-every $every --checkpoint "$work/dp-$name.checkpoint" --threads "$threads" "${extra[@]}" \
+      --eval-every $every --checkpoint "$work/dp-$name.checkpoint" --threads "$threads" ${extra[@]+"${extra[@]}"} \
       >/dev/null 2>"$work/dp-$name-$rank.log" &
     pids+=($!)
   done

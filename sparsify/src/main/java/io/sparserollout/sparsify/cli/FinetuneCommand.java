@@ -165,14 +165,17 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(
       names = Cli.WORKERS,
       description =
-          "data-parallel workers, each started alike with its --rank (default: WORLD_SIZE, or 1);"
+          "data-parallel workers, each started alike with its own --rank (default: WORLD_SIZE, or"
+              + " 1);"
               + " each trains on its share of every --batch-size batch, gradients summed through"
               + " Gloo")
   Integer workers;
 
   @Option(
       names = Cli.RANK,
-      description = "this worker's rank (default: RANK, then JOB_COMPLETION_INDEX, or 0)")
+      description =
+          "this worker's rank, 0 to workers-1 (default: RANK, then an Indexed Job's"
+              + " JOB_COMPLETION_INDEX; required with more than one worker)")
   Integer rank;
 
   @Option(
@@ -181,7 +184,7 @@ final class FinetuneCommand implements Callable<Integer> {
           "HOST:PORT where rank 0 runs the rendezvous (default: MASTER_ADDR and MASTER_PORT)")
   String master;
 
-  /** The flags, else the variables torchrun, Kubeflow Trainer and Indexed Jobs set. */
+  /** The flags, else the variables Kubeflow's PyTorchJob and Indexed Jobs set. */
   private DataParallel.Worker worker() {
     int size = workers != null ? workers : intFromEnvironment("WORLD_SIZE", 1);
     if (size == 1) {
@@ -190,7 +193,13 @@ final class FinetuneCommand implements Callable<Integer> {
     int index =
         rank != null
             ? rank
-            : intFromEnvironment("RANK", intFromEnvironment("JOB_COMPLETION_INDEX", 0));
+            : intFromEnvironment("RANK", intFromEnvironment("JOB_COMPLETION_INDEX", -1));
+    if (index < 0) {
+      throw new SparsifyException(
+          size
+              + " workers each need their own rank: give --rank (or RANK, or run as an Indexed"
+              + " Job)");
+    }
     String address =
         master != null
             ? master
@@ -199,6 +208,9 @@ final class FinetuneCommand implements Callable<Integer> {
                 : System.getenv("MASTER_ADDR")
                     + ":"
                     + System.getenv().getOrDefault("MASTER_PORT", "29500");
+    if (size < 1) {
+      throw new SparsifyException("--workers must be at least 1, got " + size);
+    }
     if (address == null || !address.matches("[^:]+:\\d{1,5}")) {
       throw new SparsifyException(
           size
@@ -315,6 +327,12 @@ final class FinetuneCommand implements Callable<Integer> {
             threads,
             run::progress,
             worker);
+    if (worker.rank() > 0) {
+      // Worker 0 writes the model, the report and the result; the others only say they are done.
+      run.progress(
+          "worker " + worker.rank() + " of " + worker.workers() + " done; worker 0 wrote " + out);
+      return 0;
+    }
     run.finish(
         report,
         new FineTuneResult(
@@ -324,7 +342,7 @@ final class FinetuneCommand implements Callable<Integer> {
             report.initialFidelity(),
             report.finalFidelity(),
             report.seconds(),
-            worker.rank() == 0 ? Sha256.of(run.output(out)) : null),
+            Sha256.of(run.output(out))),
         console ->
             console.printf(
                 "fine-tuned %d tensors (%d layers kept 2:4) for %d steps in %.0f s: held-out"

@@ -30,10 +30,14 @@ public final class DataParallel implements AutoCloseable {
     public static final Worker SINGLE = new Worker(0, 1, null, 0);
 
     public Worker {
-      if (workers < 1 || rank < 0 || rank >= workers) {
+      if (workers < 1) {
+        throw new SparsifyException("the number of workers must be at least 1, got " + workers);
+      }
+      if (rank < 0 || rank >= workers) {
         throw new SparsifyException("rank " + rank + " is not one of " + workers + " workers");
       }
-      if (workers > 1 && (masterHost == null || masterHost.isBlank() || masterPort <= 0)) {
+      if (workers > 1
+          && (masterHost == null || masterHost.isBlank() || masterPort < 1 || masterPort > 65535)) {
         throw new SparsifyException(
             workers
                 + " workers need the rendezvous address (--master HOST:PORT or MASTER_ADDR"
@@ -72,8 +76,12 @@ public final class DataParallel implements AutoCloseable {
       options.timeout(limit);
       TCPStore store = new TCPStore(worker.masterHost(), options);
       ProcessGroupGloo.Options gloo = ProcessGroupGloo.Options.create(limit);
+      String iface = System.getenv("GLOO_SOCKET_IFNAME");
       gloo.devices(
-          new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(localAddress(worker))));
+          new GlooDeviceVector(
+              iface != null && !iface.isBlank()
+                  ? ProcessGroupGloo.createDeviceForInterface(iface)
+                  : ProcessGroupGloo.createDeviceForHostname(localAddress(worker))));
       return new DataParallel(
           worker, store, new ProcessGroupGloo(store, worker.rank(), worker.workers(), gloo));
     } catch (RuntimeException e) {
@@ -92,15 +100,22 @@ public final class DataParallel implements AutoCloseable {
     }
   }
 
-  /** The address other workers reach this one at: loopback when all meet on loopback. */
+  /**
+   * The address other workers reach this one at: the one this host would send from towards the
+   * master (a UDP socket's route; no packet is sent), not the host name's, which Debian maps to
+   * 127.0.1.1. GLOO_SOCKET_IFNAME, when set, names the interface instead.
+   */
   private static String localAddress(Worker worker) {
-    if (worker.masterHost().equals("127.0.0.1") || worker.masterHost().equals("localhost")) {
-      return "127.0.0.1";
-    }
-    try {
-      return java.net.InetAddress.getLocalHost().getHostAddress();
-    } catch (java.net.UnknownHostException e) {
-      throw new SparsifyException("cannot find this worker's own address: " + e.getMessage(), e);
+    try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
+      probe.connect(java.net.InetAddress.getByName(worker.masterHost()), worker.masterPort());
+      return probe.getLocalAddress().getHostAddress();
+    } catch (java.io.IOException e) {
+      throw new SparsifyException(
+          "cannot find the address this worker reaches "
+              + worker.masterHost()
+              + " from: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -163,18 +178,26 @@ public final class DataParallel implements AutoCloseable {
     if (group == null) {
       return;
     }
-    List<Tensor> grads = parameters.stream().map(Tensor::grad).filter(Tensor::defined).toList();
-    Tensor flat =
-        torch.cat(new TensorVector(grads.stream().map(g -> g.reshape(-1)).toArray(Tensor[]::new)));
+    // A parameter without a gradient this step contributes zeros: the flat size is the same on
+    // every worker whatever ran.
+    List<Tensor> grads = parameters.stream().map(Tensor::grad).toList();
+    Tensor[] parts = new Tensor[grads.size()];
+    for (int i = 0; i < parts.length; i++) {
+      Tensor g = grads.get(i);
+      parts[i] = g.defined() ? g.reshape(-1) : torch.zeros_like(parameters.get(i)).reshape(-1);
+    }
+    Tensor flat = torch.cat(new TensorVector(parts));
     long started = System.nanoTime();
     exchange(new TensorVector(flat), "the gradients");
     gradientNanos += System.nanoTime() - started;
     gradientBytes = flat.numel() * 4;
     gradientExchanges++;
     long offset = 0;
-    for (Tensor g : grads) {
-      long n = g.numel();
-      g.copy_(flat.narrow(0, offset, n).view_as(g));
+    for (int i = 0; i < parts.length; i++) {
+      long n = parts[i].numel();
+      if (grads.get(i).defined()) {
+        grads.get(i).copy_(flat.narrow(0, offset, n).view_as(grads.get(i)));
+      }
       offset += n;
     }
   }
@@ -191,22 +214,52 @@ public final class DataParallel implements AutoCloseable {
               + " lost contact with the other workers while adding up "
               + what
               + " ("
-              + e.getMessage().replaceAll("^\\[[^]]*\\] ", "")
+              + String.valueOf(e.getMessage()).replaceAll("^\\[[^]]*\\] ", "")
               + "): start the whole set again; it resumes from the last checkpoint",
           e);
     }
   }
 
-  /** Fails unless every worker holds the same {@code value} (such as the step it resumed at). */
-  void agree(String what, long value) {
+  /**
+   * Fails unless every worker holds the same values as worker 0 (the step it resumed at, its
+   * options, the shape of its data): workers started unlike would otherwise exchange mismatched
+   * sums. Exact for whole numbers up to 2^53.
+   */
+  void agree(String what, long... values) {
     if (group == null) {
       return;
     }
-    double[] both = sum(new double[] {value, (double) value * value});
-    double mean = both[0] / worker.workers();
-    if (Math.abs(both[1] / worker.workers() - mean * mean) > 1e-6) {
+    double[] mine = java.util.Arrays.stream(values).asDoubleStream().toArray();
+    double[] leaders = sum(worker.leader() ? mine.clone() : new double[mine.length]);
+    double[] gaps = new double[mine.length];
+    for (int i = 0; i < mine.length; i++) {
+      gaps[i] = Math.abs(mine[i] - leaders[i]);
+    }
+    double[] total = sum(gaps);
+    if (java.util.Arrays.stream(total).anyMatch(g -> g != 0)) {
       throw new SparsifyException(
-          "the workers disagree on " + what + " (this one has " + value + ", mean " + mean + ")");
+          "the workers were not started alike: they disagree on "
+              + what
+              + " (this one has "
+              + java.util.Arrays.toString(values)
+              + ", worker 0 "
+              + java.util.Arrays.toString(
+                  java.util.Arrays.stream(leaders).mapToLong(v -> (long) v).toArray())
+              + ")");
+    }
+  }
+
+  /**
+   * The last exchange: every worker says whether its part of the end ({@code what}) succeeded, so
+   * none reports success while worker 0 failed to write the output.
+   */
+  void confirm(boolean succeeded, String what) {
+    if (group == null) {
+      return;
+    }
+    double[] total = sum(new double[] {succeeded ? 1 : 0});
+    if (succeeded && total[0] < worker.workers()) {
+      throw new SparsifyException("another worker failed " + what);
     }
   }
 

@@ -154,7 +154,15 @@ public final class FineTuner {
               graph,
               teacher);
       session.train();
-      return session.export();
+      Report report;
+      try {
+        report = session.export();
+      } catch (RuntimeException e) {
+        parallel.confirm(false, "writing the output");
+        throw e;
+      }
+      parallel.confirm(true, "writing the output (worker 0 writes it)");
+      return report;
     }
   }
 

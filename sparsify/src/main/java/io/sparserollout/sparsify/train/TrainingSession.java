@@ -110,7 +110,14 @@ final class TrainingSession {
     Checkpoints.State saved =
         s.checkpoints == null ? null : s.checkpoints.load(options, s.parameters, s.optimizer);
     s.first = saved == null ? 1 : saved.step() + 1;
-    s.parallel.agree("the step to resume from", s.first);
+    s.parallel.agree(
+        "the step to resume from, the options, the training batches and sentences, and the"
+            + " trained values",
+        s.first,
+        options.hashCode(),
+        in.train().batches().size(),
+        s.qatCalibration.stream().mapToLong(TokenBatch::size).sum(),
+        s.parameters.stream().mapToLong(Tensor::numel).sum());
     // A checkpoint's zeros are its masks; a fresh run prunes for its first phase now.
     s.masks =
         saved != null || s.phases.get(0).pruned() == 0

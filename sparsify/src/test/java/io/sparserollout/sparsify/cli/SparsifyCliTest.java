@@ -178,6 +178,38 @@ class SparsifyCliTest {
   }
 
   @Test
+  void dataParallelWorkersNeedTheirOwnRankAndARendezvousAddress() {
+    String[] common = {
+      "finetune",
+      "--dense",
+      encoder.toString(),
+      "--tokenizer",
+      tokenizer.toString(),
+      "--train",
+      sentences.toString(),
+      "--out",
+      dir.resolve("w.onnx").toString()
+    };
+    String[] noRank =
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(common),
+                java.util.stream.Stream.of("--workers", "2", "--master", "127.0.0.1:29511"))
+            .toArray(String[]::new);
+    assertThat(run(noRank)).isEqualTo(2);
+    assertThat(err.toString()).contains("2 workers each need their own rank");
+    err.getBuffer().setLength(0);
+    String[] badPort =
+        java.util.stream.Stream.concat(
+                java.util.Arrays.stream(common),
+                java.util.stream.Stream.of(
+                    "--workers", "2", "--rank", "1", "--master", "host:70000"))
+            .toArray(String[]::new);
+    assertThat(run(badPort)).isEqualTo(2);
+    assertThat(err.toString()).contains("need the rendezvous address");
+    assertThat(dir.resolve("w.onnx")).doesNotExist();
+  }
+
+  @Test
   void buildsAnOnnxRuntimeEngineAndRefusesTensorRtWithoutAGpu() {
     Path engine = dir.resolve("engine");
 

@@ -79,6 +79,44 @@ class DataParallelTest {
     assertThat(second.get().finalFidelity()).isEqualTo(two.finalFidelity());
   }
 
+  /** Workers started with different options would add up unlike sums: refused, by name. */
+  @org.junit.jupiter.api.Test
+  void workersStartedUnlikeAreRefusedBeforeTheFirstStep() throws Exception {
+    Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
+    TrainingData train = TrainingData.unlabelled(FineTunerTest.batches(12, 1));
+    FineTuner.Options options = FineTunerTest.options(false, false);
+    FineTuner.Options other =
+        new FineTuner.Options(
+            options.steps() + 1,
+            options.batchSize(),
+            options.learningRate(),
+            options.weightDecay(),
+            options.evalEvery(),
+            options.tokenLossWeight(),
+            options.layerLossWeight(),
+            options.taskLossWeight(),
+            options.distillation(),
+            options.progressive(),
+            options.int8());
+    int port = freePort();
+    CompletableFuture<FineTuner.Report> first =
+        CompletableFuture.supplyAsync(
+            () -> run(dense, sparse, train, options, worker(0, port), "a"));
+    CompletableFuture<FineTuner.Report> second =
+        CompletableFuture.supplyAsync(() -> run(dense, sparse, train, other, worker(1, port), "b"));
+    for (CompletableFuture<FineTuner.Report> f : List.of(first, second)) {
+      assertThatThrownBy(f::get)
+          .hasCauseInstanceOf(SparsifyException.class)
+          .hasMessageContaining("the workers were not started alike");
+    }
+  }
+
+  private static DataParallel.Worker worker(int rank, int port) {
+    return new DataParallel.Worker(rank, 2, "127.0.0.1", port);
+  }
+
   @ParameterizedTest(name = "rank {0} of 2")
   @ValueSource(ints = {-1, 2})
   void aRankOutsideTheSetIsRefused(int rank) {
