@@ -62,7 +62,7 @@ resume() {
   qat200 --out "$dir/straight.onnx" --checkpoint "$dir/straight.ckpt"
   echo "== the same, killed after the step-100 checkpoint"
   qat200 --out "$dir/killed.onnx" --checkpoint "$dir/killed.ckpt" &
-  until [ -f "$dir/killed.ckpt/state.json" ]; do sleep 1; done
+  until [ -f "$dir/killed.ckpt/latest" ]; do sleep 1; done
   pkill -9 -f "$dir/killed.onnx" || true
   wait || true
   echo "== started again"

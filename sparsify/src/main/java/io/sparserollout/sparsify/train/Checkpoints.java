@@ -18,8 +18,10 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Where a fine-tuning run stands, so that a preempted Job resumes: the trained tensors, the AdamW
- * moments and the step, written atomically (the state file last) to a directory. A checkpoint of a
- * run with other options is refused, not silently mixed in.
+ * moments and the step. Each checkpoint is a folder {@code step-N} written whole under a temporary
+ * name and renamed, then named in the file {@code latest} (replaced by a rename): a process killed
+ * at any moment leaves the previous checkpoint or the new one, never a mix. A checkpoint of a run
+ * with other options is refused, not silently mixed in.
  */
 final class Checkpoints {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,12 +43,26 @@ final class Checkpoints {
     this.dir = dir;
   }
 
+  private static final String LATEST = "latest";
+
   /** The saved state, or null when there is none. */
   State load(FineTuner.Options options, List<Tensor> parameters, AdamW optimizer) {
-    Path state = dir.resolve("state.json");
-    if (!Files.exists(state)) {
-      return null;
+    try {
+      Path latest = dir.resolve(LATEST);
+      // Before step folders, a checkpoint's files lay in the directory itself.
+      Path saved = Files.exists(latest) ? dir.resolve(Files.readString(latest).trim()) : dir;
+      return Files.exists(saved.resolve("state.json"))
+          ? load(saved, options, parameters, optimizer)
+          : null;
+    } catch (IOException e) {
+      throw new SparsifyException(
+          "cannot read the checkpoint in " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  private State load(
+      Path dir, FineTuner.Options options, List<Tensor> parameters, AdamW optimizer) {
+    Path state = dir.resolve("state.json");
     try {
       State saved = JSON.readValue(state.toFile(), State.class);
       if (!saved.options().equals(options)) {
@@ -77,20 +93,38 @@ final class Checkpoints {
   }
 
   void save(State state, List<Tensor> parameters, AdamW optimizer) {
+    String name = "step-" + state.step();
+    Path next = dir.resolve(name + ".tmp");
     try {
       Files.createDirectories(dir);
+      remove(next);
+      Files.createDirectories(next);
       OutputArchive weights = new OutputArchive();
       for (int i = 0; i < parameters.size(); i++) {
         weights.write("p" + i, parameters.get(i).detach(), false);
       }
-      weights.save_to(dir.resolve("weights.pt.tmp").toString());
+      weights.save_to(next.resolve("weights.pt").toString());
       OutputArchive moments = new OutputArchive();
       optimizer.save(moments);
-      moments.save_to(dir.resolve("optimizer.pt.tmp").toString());
-      JSON.writeValue(dir.resolve("state.json.tmp").toFile(), state);
-      move("weights.pt");
-      move("optimizer.pt");
-      move("state.json"); // last: a state file always describes complete tensors
+      moments.save_to(next.resolve("optimizer.pt").toString());
+      JSON.writeValue(next.resolve("state.json").toFile(), state);
+      remove(dir.resolve(name));
+      Files.move(next, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+      Files.writeString(dir.resolve(LATEST + ".tmp"), name);
+      Files.move(
+          dir.resolve(LATEST + ".tmp"),
+          dir.resolve(LATEST),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+      // Only now are the older checkpoints (and files of the older layout) no longer needed.
+      try (Stream<Path> entries = Files.list(dir)) {
+        for (Path entry : entries.toList()) {
+          String file = entry.getFileName().toString();
+          if (!file.equals(name) && !file.equals(LATEST)) {
+            remove(entry);
+          }
+        }
+      }
     } catch (IOException e) {
       throw new SparsifyException(
           "cannot write the checkpoint to " + dir + ": " + e.getMessage(), e);
@@ -99,23 +133,21 @@ final class Checkpoints {
 
   /** The run finished: its output is the model, the checkpoint goes. */
   void delete() {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
+    try {
+      remove(dir);
     } catch (IOException e) {
       throw new SparsifyException("cannot delete the checkpoint " + dir + ": " + e.getMessage(), e);
     }
   }
 
-  private void move(String name) throws IOException {
-    Files.move(
-        dir.resolve(name + ".tmp"),
-        dir.resolve(name),
-        StandardCopyOption.REPLACE_EXISTING,
-        StandardCopyOption.ATOMIC_MOVE);
+  private static void remove(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(path)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 }

@@ -75,7 +75,7 @@ class DataParallelFinetuneIT {
     int port = freePort();
     Process rank0 = start("resumed", "c-resumed", 2, 0, port);
     Process rank1 = start("resumed", "c-resumed", 2, 1, port);
-    Path state = dir.resolve("c-resumed").resolve("state.json");
+    Path state = dir.resolve("c-resumed").resolve("latest");
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     while (!Files.exists(state) && System.nanoTime() < deadline && rank1.isAlive()) {
       Thread.sleep(20);

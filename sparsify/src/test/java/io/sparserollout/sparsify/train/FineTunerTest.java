@@ -92,7 +92,7 @@ class FineTunerTest {
                       }
                     }))
         .hasMessage("preempted");
-    assertThat(dir.resolve("ckpt/state.json")).exists();
+    assertThat(dir.resolve("ckpt/latest")).exists();
     List<String> lines = new ArrayList<>();
     FineTuner.Report resumed =
         tune(dense, sparse, dir.resolve("b.onnx"), data, options, resume, lines::add);
