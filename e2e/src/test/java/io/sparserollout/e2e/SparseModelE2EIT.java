@@ -239,27 +239,48 @@ class SparseModelE2EIT {
   }
 
   @Test
-  void aFineTuningJobRecoversEnoughToPassAGateThatPruningAloneFails() throws Exception {
+  void twoFineTuningWorkersRecoverEnoughToPassAGateThatPruningAloneFailsAndArePromoted()
+      throws Exception {
     String ns = namespace("finetuned");
     // SparseGPT alone loses 0.097 of fidelity (the promoted case); 100 steps of distillation on the
-    // calibration sentences must bring the loss under 0.08 before anything is rolled out.
+    // calibration sentences, by two worker pods meeting through worker 0's Service, must bring the
+    // loss under 0.08 before anything is rolled out.
     apply(
         ns,
         spec -> {
           sparseOnly(spec);
+          shortSteps(spec);
           spec.with("sparsity").put("method", "finetune"); // SparseGPT, then fine-tuning
           spec.with("gate").put("maxDrop", 0.08);
-          spec.with("fineTuning").put("steps", 100).put("batchSize", 16);
-          spec.with("rollout").put("replicas", 1);
+          ObjectNode tuning = spec.with("fineTuning");
+          tuning.put("steps", 100).put("batchSize", 16).put("workers", 2);
+          // Two workers side by side on the one 2-core node, a core each at most: unlimited,
+          // each JVM sizes its threads for both cores and they slow each other down.
+          tuning.with("resources").with("requests").put("cpu", "250m").put("memory", "1Gi");
+          tuning.with("resources").with("limits").put("cpu", "1");
         });
 
-    SparseModel done =
+    // Worker 0's pod serves its progress; the operator shows it while the stage runs.
+    var progress =
         awaitStatus(
-            ns,
-            "a passed gate",
-            Duration.ofMinutes(8),
-            status -> status.getHistory().stream().anyMatch(t -> t.phase() == Phase.GATE_PASSED));
+                ns,
+                "fine-tuning progress in status",
+                Duration.ofMinutes(6),
+                status -> status.getProgress() != null)
+            .getStatus()
+            .getProgress();
+    assertThat(progress.stage()).isEqualTo("finetune");
+    assertThat(progress.steps()).isEqualTo(100);
+    assertThat(progress.step()).isBetween(0, 100);
+    assertThat(progress.heldOutFidelity()).isGreaterThan(0.85);
+    System.out.printf("e2e fine-tuned by 2 workers: progress while running %s%n", progress);
 
+    SparseModel done;
+    try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(8))) {
+      done = awaitPhase(ns, Phase.PROMOTED, Duration.ofMinutes(6));
+      assertThat(load.outcomes()).as("failed requests %s", load.failures()).containsOnlyKeys("200");
+      report("fine-tuned", done, load);
+    }
     assertThat(done.getStatus().getHistory())
         .extracting(PhaseTransition::phase)
         .containsSubsequence(
@@ -267,21 +288,47 @@ class SparseModelE2EIT {
             Phase.FINE_TUNING,
             Phase.BUILDING_ENGINE,
             Phase.EVALUATING,
-            Phase.GATE_PASSED);
+            Phase.GATE_PASSED,
+            Phase.ROLLING_OUT,
+            Phase.PROMOTED);
     assertThat(done.getStatus().getGate().sparse()).isGreaterThan(0.92);
     var tuned = done.getStatus().getPruning().fineTuning();
     assertThat(tuned.steps()).isEqualTo(100);
     assertThat(tuned.finalFidelity()).isGreaterThan(tuned.initialFidelity());
+    assertThat(done.getStatus().getProgress()).as("progress once the stage is done").isNull();
+    // Two worker pods ran the stage in containers, each to success; worker 1 says it is done.
+    var workers =
+        cluster
+            .client()
+            .pods()
+            .inNamespace(ns)
+            .withLabel("sparserollout.io/stage", "finetune")
+            .list()
+            .getItems();
+    assertThat(workers)
+        .extracting(p -> p.getMetadata().getLabels().get("sparserollout.io/worker"))
+        .containsExactlyInAnyOrder("0", "1");
+    assertThat(workers)
+        .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Succeeded"));
+    String workerOne =
+        workers.stream()
+            .filter(p -> "1".equals(p.getMetadata().getLabels().get("sparserollout.io/worker")))
+            .findFirst()
+            .orElseThrow()
+            .getMetadata()
+            .getName();
+    assertThat(cluster.kubectl().ok("logs", "-n", ns, workerOne))
+        .contains("worker 1 of 2 done; worker 0 wrote");
     System.out.printf(
-        "e2e fine-tuned: the Job's held-out fidelity %.4f -> %.4f in %.0f s; gate %s %.4f (dense"
-            + " %.4f)%n",
+        "e2e fine-tuned by 2 workers: the Job's held-out fidelity %.4f -> %.4f in %.0f s; gate %s"
+            + " %.4f (dense %.4f)%n",
         tuned.initialFidelity(),
         tuned.finalFidelity(),
         tuned.seconds(),
         done.getStatus().getGate().metric(),
         done.getStatus().getGate().sparse(),
         done.getStatus().getGate().dense());
-    // Its rollout is the promoted case's; deleting the model takes its pods off the shared nodes.
+    // Deleting the model takes its pods off the shared node.
     cluster.kubectl().ok("delete", "sparsemodel", "minilm-cpu", "-n", ns, "--wait=true");
   }
 

@@ -15,7 +15,9 @@ import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.ArtifactDonor;
+import io.sparserollout.operator.pipeline.JobSettings;
 import io.sparserollout.operator.pipeline.PipelineStep;
+import io.sparserollout.operator.pipeline.ProgressReader;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.SpecValidator;
 import io.sparserollout.operator.pipeline.Stage;
@@ -26,6 +28,7 @@ import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.StageLimits;
 import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
+import io.sparserollout.operator.pipeline.WorkerStates;
 import io.sparserollout.operator.placement.GpuInventory;
 import io.sparserollout.operator.placement.GpuPlacement;
 import io.sparserollout.operator.rollout.Serving;
@@ -46,12 +49,16 @@ final class PipelineProgress {
   /** What the step says in status, and when to look again (null: on the next event only). */
   record Outcome(String message, Duration retry) {}
 
+  /** How often a running stage's progress is read into status. */
+  private static final Duration PROGRESS_RETRY = Duration.ofSeconds(15);
+
   /** How soon to look again at a Job without pods: a refused pod sends no watch event. */
   private static final Duration NO_POD_RETRY = Duration.ofSeconds(15);
 
   private final StatusAggregator statuses;
   private final WorkloadImages images;
   private final StageLimits limits;
+  private final ProgressReader progress = new ProgressReader();
 
   PipelineProgress(StatusAggregator statuses, WorkloadImages images, StageLimits limits) {
     this.statuses = statuses;
@@ -205,11 +212,15 @@ final class PipelineProgress {
         states.put(stage, new StageState.Recorded());
       } else if (states.get(stage) instanceof StageState.Succeeded done) {
         StageHandler.of(stage).applyResult(status, stages, done.result());
+        WorkerSetResources.stopRetrying(client, observed.workers().getOrDefault(stage, List.of()));
         statuses.complete(
             status, stage.jobSuffix(), observed.jobs().get(stage), done.result().sha256());
       }
     }
     PipelineStep step = PipelineStep.next(stages.plan(), states);
+    if (!(step instanceof PipelineStep.Wait wait && wait.stage() == Stage.FINETUNE)) {
+      status.setProgress(null);
+    }
     if (step instanceof PipelineStep.Fail || step instanceof PipelineStep.Complete) {
       statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     }
@@ -217,9 +228,10 @@ final class PipelineProgress {
       return start(client, stages, status, revision, start.stage(), events);
     }
     if (step instanceof PipelineStep.Wait wait) {
-      return waiting(client, model, status, wait.stage(), observed, states, events);
+      return waiting(client, model, status, revision, wait.stage(), observed, states, events);
     }
     if (step instanceof PipelineStep.Fail fail) {
+      WorkerSetResources.stop(client, observed.workers().getOrDefault(fail.stage(), List.of()));
       String message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
       statuses.enter(status, Phase.FAILED, message);
       if (before != Phase.FAILED) {
@@ -298,14 +310,39 @@ final class PipelineProgress {
       KubernetesClient client,
       SparseModel model,
       SparseModelStatus status,
+      String revision,
       Stage stage,
       StageObservation observed,
       Map<Stage, StageState> states,
       EventRecorder events) {
     Job job = observed.jobs().get(stage);
     List<Pod> pods = observed.pods().getOrDefault(stage, List.of());
-    StageState.Blocked blocked =
-        states.get(stage) instanceof StageState.Blocked b ? b : refused(client, job, pods);
+    List<WorkerStates.Worker> workers = observed.workers().getOrDefault(stage, List.of());
+    // The stage's Jobs: its one, or every worker's (any of them may be the one refused a pod).
+    List<WorkerStates.Worker> jobs =
+        workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods));
+    StageState.Blocked blocked = states.get(stage) instanceof StageState.Blocked b ? b : null;
+    Job blockedJob = job;
+    for (WorkerStates.Worker worker : jobs) {
+      if (blocked != null && StageBlockage.ofPods(worker.pods()).isPresent()) {
+        blockedJob = worker.job(); // the worker whose pod cannot start
+        break;
+      }
+    }
+    for (WorkerStates.Worker worker : jobs) {
+      if (blocked == null && worker.job() != null) {
+        blocked = refused(client, worker.job(), worker.pods());
+        blockedJob = worker.job();
+      }
+    }
+    if (blocked == null && workers.size() > 1) {
+      // Kept in place while the set runs: deleted by hand, it would leave the workers waiting.
+      WorkerSetResources.Blocked missing =
+          WorkerSetResources.ensure(client, model, revision, stage, job);
+      if (missing != null) {
+        blocked = new StageState.Blocked(missing.reason(), missing.message());
+      }
+    }
     String name = stage.jobSuffix();
     if (blocked == null) {
       statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
@@ -315,7 +352,7 @@ final class PipelineProgress {
           "stage "
               + name
               + " (Job "
-              + job.getMetadata().getName()
+              + blockedJob.getMetadata().getName()
               + ") cannot run: "
               + blocked.message();
       if (statuses.setBlocked(
@@ -324,11 +361,18 @@ final class PipelineProgress {
       }
       statuses.enter(status, stage.phase(), message);
     }
+    if (stage == Stage.FINETUNE && blocked == null) {
+      // Shown only: an answer that does not come keeps the last one.
+      progress.read(pods).ifPresent(status::setProgress);
+    }
     // Look again after the pod-lag allowance: a Complete Job whose pod never shows up must fail
-    // then, and no event may come to say so. Sooner while no pod exists.
+    // then, and no event may come to say so. Sooner while a Job has no pod, or to update progress.
+    boolean podless = jobs.stream().anyMatch(w -> w.pods().isEmpty());
     return new Outcome(
         blocked == null ? "running Job " + job.getMetadata().getName() : blocked.message(),
-        pods.isEmpty() ? NO_POD_RETRY : StageState.POD_LAG_ALLOWED.plusSeconds(5));
+        podless
+            ? NO_POD_RETRY
+            : stage == Stage.FINETUNE ? PROGRESS_RETRY : StageState.POD_LAG_ALLOWED.plusSeconds(5));
   }
 
   /**
@@ -377,20 +421,64 @@ final class PipelineProgress {
       return new Outcome("waiting for a GPU node: " + unplaceable.reason(), PLACEMENT_RETRY);
     }
     String job = StageJobs.name(model, revision, stage);
-    Job desired =
-        StageJobs.build(
-            model,
-            revision,
-            stage,
-            StageHandler.of(stage).args(stages),
-            placement,
-            limits.settings(images.sparsify(), stage));
+    JobSettings settings = limits.settings(images.sparsify(), stage);
+    List<Job> desired = StageJobs.forStage(stages, revision, stage, placement, settings);
     if (status.getArtifactRun() != null) {
-      desired.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun()));
+      desired.forEach(
+          each ->
+              each.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun())));
     }
+    if (desired.size() > 1) {
+      // Nothing of the set starts unless all of it can: a part would only wait for the rest.
+      WorkerSetResources.Blocked blocked = WorkerSetResources.preflight(client, model, desired);
+      if (blocked != null) {
+        return blocked(model, status, stage, blocked, events);
+      }
+    }
+    List<String> created = new java.util.ArrayList<>();
+    for (Job each : desired) {
+      Adopted adopted = createOrAdopt(client, model, status, each);
+      if (adopted.taken() != null) {
+        return blocked(
+            model,
+            status,
+            stage,
+            new WorkerSetResources.Blocked(
+                "NameTaken", new OwnedResources.NameTaken(adopted.taken()).getMessage()),
+            events);
+      }
+      if (adopted.created()) {
+        created.add(each.getMetadata().getName());
+      }
+      if (desired.size() > 1 && each == desired.get(0)) {
+        WorkerSetResources.Blocked blocked =
+            WorkerSetResources.ensure(client, model, revision, stage, adopted.job());
+        if (blocked != null) {
+          return blocked(model, status, stage, blocked, events);
+        }
+      }
+    }
+    if (!created.isEmpty()) {
+      events.record(
+          model,
+          Reason.STAGE_STARTED,
+          "stage "
+              + stage.jobSuffix()
+              + (desired.size() == 1
+                  ? ": Job " + job
+                  : ": " + desired.size() + " workers, Jobs " + String.join(", ", created)));
+    }
+    statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
+    return new Outcome("running Job " + job, null);
+  }
+
+  /** A Job created now, or the one already there (taken: somebody else's of that name). */
+  private record Adopted(Job job, boolean created, Job taken) {}
+
+  private static Adopted createOrAdopt(
+      KubernetesClient client, SparseModel model, SparseModelStatus status, Job desired) {
     try {
-      client.resource(desired).create();
-      events.record(model, Reason.STAGE_STARTED, "stage " + stage.jobSuffix() + ": Job " + job);
+      return new Adopted(client.resource(desired).create(), true, null);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
@@ -399,25 +487,29 @@ final class PipelineProgress {
       // cache has it), or a Job of the same name that is somebody else's (never adopted).
       Job existing = client.resource(desired).get();
       if (existing != null && !OwnedResources.ownedBy(existing, model)) {
-        String message =
-            "stage "
-                + stage.jobSuffix()
-                + " cannot run: "
-                + new OwnedResources.NameTaken(existing).getMessage();
-        if (statuses.setBlocked(
-            status, "NameTaken", message, model.getMetadata().getGeneration())) {
-          events.record(model, Reason.STAGE_BLOCKED, message);
-        }
-        return new Outcome(message, PLACEMENT_RETRY);
+        return new Adopted(null, false, existing);
       }
       String written = existing == null ? null : runOf(existing);
       if (written != null && status.getCompletedStages().isEmpty()) {
         // The earlier reconcile's Job writes there: the later stages must read there too.
         status.setArtifactRun(written);
       }
+      return new Adopted(existing, false, null);
     }
-    statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
-    return new Outcome("running Job " + job, null);
+  }
+
+  /** The stage cannot start until somebody acts: StageBlocked, an event once, a retry. */
+  private Outcome blocked(
+      SparseModel model,
+      SparseModelStatus status,
+      Stage stage,
+      WorkerSetResources.Blocked why,
+      EventRecorder events) {
+    String message = "stage " + stage.jobSuffix() + " cannot run: " + why.message();
+    if (statuses.setBlocked(status, why.reason(), message, model.getMetadata().getGeneration())) {
+      events.record(model, Reason.STAGE_BLOCKED, message);
+    }
+    return new Outcome(message, PLACEMENT_RETRY);
   }
 
   /** Every stage done: the gate's verdict is the phase, until the rollout takes over. */

@@ -122,6 +122,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     SparseModelStatus status = statuses.begin(model);
     Phase before = status.getPhase();
     if (!pipeline.validate(model, status, before, events)) {
+      status.setProgress(null); // no stage runs on for an invalid spec
       return StatusCommit.commit(context, model, status, null, events);
     }
     var jobs = context.getSecondaryResources(Job.class);

@@ -51,6 +51,7 @@ public final class StatusAggregator {
     status.setRevision(revision);
     status.setPruning(null);
     status.setEngine(null);
+    status.setProgress(null);
     status.setGate(null);
     status.setVariants(null);
     status.setCompletedStages(new ArrayList<>());
@@ -221,6 +222,7 @@ public final class StatusAggregator {
       copy.setReusedFrom(current.getReusedFrom());
       copy.setArtifactRun(current.getArtifactRun());
       copy.setVariants(current.getVariants());
+      copy.setProgress(current.getProgress());
     }
     return copy;
   }

@@ -27,7 +27,18 @@ final class StatusCommit {
       Duration retry,
       EventRecorder events) {
     if (!status.equals(model.getStatus())) {
-      LOG.infof("phase %s (revision %s)", status.getPhase(), status.getRevision());
+      SparseModelStatus before = model.getStatus();
+      // Progress alone changes every few seconds while a stage runs: not worth a line each time.
+      boolean news =
+          before == null
+              || before.getPhase() != status.getPhase()
+              || !java.util.Objects.equals(before.getRevision(), status.getRevision())
+              || !java.util.Objects.equals(before.getConditions(), status.getConditions());
+      if (news) {
+        LOG.infof("phase %s (revision %s)", status.getPhase(), status.getRevision());
+      } else {
+        LOG.debugf("status of phase %s (revision %s)", status.getPhase(), status.getRevision());
+      }
       PrimaryUpdateAndCacheUtils.updateAndCacheResource(
           model,
           context,

@@ -67,6 +67,38 @@ class StatusAggregatorTest {
     assertThat(again).isEqualTo(first);
   }
 
+  /** A field begin() leaves out is lost at every reconcile that does not set it again. */
+  @Test
+  void aReconcileStartsFromEveryFieldOfTheStatus() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    SparseModelStatus full =
+        json.readValue(
+            "{\"phase\":\"Promoted\",\"observedGeneration\":3,\"revision\":\"abc\","
+                + "\"conditions\":[{\"type\":\"Ready\"}],\"pruning\":{\"method\":\"magnitude\"},"
+                + "\"gate\":{\"metric\":\"cosine-fidelity\"},\"engine\":{\"backend\":\"onnxruntime\"},"
+                + "\"progress\":{\"stage\":\"finetune\",\"step\":3},"
+                + "\"rollout\":{\"stableRevision\":\"abc\"},"
+                + "\"completedStages\":[{\"stage\":\"prune\"}],\"history\":[{\"phase\":\"Pruning\"}],"
+                + "\"artifactKey\":\"k\",\"reusedFrom\":{\"model\":\"m\"},\"artifactRun\":\"run\","
+                + "\"variants\":[{\"name\":\"dense-fp32\"}]}",
+            SparseModelStatus.class);
+    com.fasterxml.jackson.databind.JsonNode tree = json.valueToTree(full);
+    for (var field : SparseModelStatus.class.getDeclaredFields()) {
+      if (!java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+        com.fasterxml.jackson.databind.JsonNode value = tree.get(field.getName());
+        assertThat(
+                value != null && !value.isNull() && !(value.isContainerNode() && value.isEmpty()))
+            .as("the test sets status.%s", field.getName())
+            .isTrue();
+      }
+    }
+    SparseModel model = Fixtures.minilm();
+    model.getMetadata().setGeneration(3L);
+    model.setStatus(full);
+
+    assertThat(aggregator.begin(model)).isEqualTo(full);
+  }
+
   @Test
   void conditionsKeepTheirTransitionTimeUntilTheirStatusChanges() {
     SparseModelStatus status = aggregator.begin(Fixtures.minilm());

@@ -23,8 +23,37 @@ public record FineTuneArgs(
     String labels,
     boolean distillation,
     String expectSha256,
-    String report)
+    String report,
+    Worker worker)
     implements StageArgs {
+
+  /**
+   * One of several data-parallel workers: {@code rank} of {@code workers}, meeting worker 0 at
+   * {@code master} (HOST:PORT). Null: one worker.
+   */
+  public record Worker(int rank, int workers, String master) {}
+
+  /** The same command for one worker of a set. */
+  public FineTuneArgs withWorker(Worker worker) {
+    return new FineTuneArgs(
+        dense,
+        init,
+        tokenizer,
+        train,
+        out,
+        steps,
+        batchSize,
+        learningRate,
+        qatInt8,
+        include,
+        exclude,
+        progressive,
+        labels,
+        distillation,
+        expectSha256,
+        report,
+        worker);
+  }
 
   @Override
   public List<String> toArgs() {
@@ -44,6 +73,9 @@ public record FineTuneArgs(
         .option(Cli.LABELS, labels)
         .flag(Cli.NO_DISTILLATION, !distillation)
         .option(Cli.EXPECT_SHA256, expectSha256)
+        .option(Cli.WORKERS, worker == null ? null : worker.workers())
+        .option(Cli.RANK, worker == null ? null : worker.rank())
+        .option(Cli.MASTER, worker == null ? null : worker.master())
         .report(report);
   }
 }

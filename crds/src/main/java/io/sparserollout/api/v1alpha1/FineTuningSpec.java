@@ -25,5 +25,20 @@ public record FineTuningSpec(
         Integer batchSize,
     @Default("4.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
         Double learningRate,
-    @JsonPropertyDescription("CPU and memory for the fine-tuning Job's container.")
-        ComputeResources resources) {}
+    @JsonPropertyDescription("CPU and memory for each fine-tuning worker's container.")
+        ComputeResources resources,
+    @Default("1")
+        @Min(1)
+        @Max(64)
+        @JsonPropertyDescription(
+            "Data-parallel workers (pods), each training on its share of every batch with"
+                + " gradients summed through PyTorch c10d (Gloo): the steps and results are those"
+                + " of one worker. More than 1 needs claims every node can mount (the store's"
+                + " ReadWriteMany, the others ReadWriteMany or ReadOnlyMany; or S3) and batchSize"
+                + " at least workers.")
+        Integer workers) {
+  /** One worker unless the spec asks for more (null before defaults apply). */
+  public int workerCount() {
+    return workers == null ? 1 : workers;
+  }
+}

@@ -47,6 +47,11 @@ public class SparseModelStatus {
   @JsonPropertyDescription("The engine built for serving.")
   private EngineStatus engine;
 
+  @JsonPropertyDescription(
+      "How far the running stage has come, read from its pod every 15 s while it runs"
+          + " (fine-tuning reports it); absent otherwise.")
+  private StageProgressStatus progress;
+
   @JsonPropertyDescription("Canary rollout progress.")
   private RolloutStatus rollout;
 
@@ -160,6 +165,14 @@ public class SparseModelStatus {
     this.gate = gate;
   }
 
+  public StageProgressStatus getProgress() {
+    return progress;
+  }
+
+  public void setProgress(StageProgressStatus progress) {
+    this.progress = progress;
+  }
+
   public EngineStatus getEngine() {
     return engine;
   }
@@ -207,7 +220,9 @@ public class SparseModelStatus {
         && Objects.equals(history, s.history)
         && Objects.equals(artifactKey, s.artifactKey)
         && Objects.equals(reusedFrom, s.reusedFrom)
-        && Objects.equals(artifactRun, s.artifactRun);
+        && Objects.equals(artifactRun, s.artifactRun)
+        && Objects.equals(variants, s.variants)
+        && Objects.equals(progress, s.progress);
   }
 
   @Override
@@ -225,6 +240,8 @@ public class SparseModelStatus {
         history,
         artifactKey,
         reusedFrom,
-        artifactRun);
+        artifactRun,
+        variants,
+        progress);
   }
 }

@@ -41,7 +41,8 @@ final class FineTuneStage implements StageHandler<FineTuneResult> {
         tuning.labelsUri() == null ? null : Storage.path(tuning.labelsUri()),
         Boolean.TRUE.equals(tuning.distillation()),
         fromDense ? null : c.inputSha256(Stage.FINETUNE),
-        c.report(Stage.FINETUNE));
+        c.report(Stage.FINETUNE),
+        null); // one worker; WorkerSet gives each of several its place
   }
 
   @Override

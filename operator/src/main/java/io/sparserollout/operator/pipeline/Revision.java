@@ -70,6 +70,13 @@ public final class Revision {
     if (Variants.DEFAULT_SELECTION.equals(Variants.selection(spec))) {
       tree.remove("selection");
     }
+    // One worker (the default, or absent) is left out for the same reason; more workers start a
+    // new revision, as any change to fine-tuning does.
+    if (spec.fineTuning() != null
+        && spec.fineTuning().workerCount() == 1
+        && tree.get("fineTuning") instanceof ObjectNode tuning) {
+      tuning.remove("workers");
+    }
     return tree;
   }
 

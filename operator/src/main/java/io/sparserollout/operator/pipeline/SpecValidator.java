@@ -95,6 +95,19 @@ public final class SpecValidator {
           "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
               + " task loss from labels is then the only loss)");
     }
+    int workers = spec.fineTuning().workerCount();
+    if (workers > 1
+        && spec.fineTuning().batchSize() != null
+        && spec.fineTuning().batchSize() < workers) {
+      problems.add(
+          "spec.fineTuning.workers: "
+              + workers
+              + " workers each train on their share of every batch, so spec.fineTuning.batchSize"
+              + " must be at least "
+              + workers
+              + ", got "
+              + spec.fineTuning().batchSize());
+    }
     List<SparsitySpec.Pattern> steps = sparsity.progressiveSteps();
     if (steps != null
         && !steps.isEmpty()

@@ -1,6 +1,8 @@
 package io.sparserollout.operator.pipeline;
 
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -12,6 +14,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.placement.GpuPlacement;
 import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.StageProgress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,7 +86,8 @@ public final class StageJobs {
                 .withName("sparsify")
                 .withImage(settings.image())
                 .withArgs(args)
-                .withEnv(env(model))
+                .withEnv(env(model, stage))
+                .withPorts(ports(stage))
                 .withTerminationMessagePath(TERMINATION_LOG)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .withResources(resources)
@@ -94,6 +98,45 @@ public final class StageJobs {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /**
+   * The stage's Jobs: one, or one per worker where several run it ({@link WorkerSet}), worker 0
+   * first.
+   */
+  public static List<Job> forStage(
+      StageContext stages,
+      String revision,
+      Stage stage,
+      GpuPlacement.Decision placement,
+      JobSettings settings) {
+    SparseModel model = stages.model();
+    if (WorkerSet.workers(model, stage) > 1) {
+      return WorkerSet.jobs(
+          model, revision, stage, new FineTuneStage().command(stages), placement, settings);
+    }
+    return List.of(
+        build(model, revision, stage, StageHandler.of(stage).args(stages), placement, settings));
+  }
+
+  /** A stage's environment: fine-tuning also serves its progress ({@link ProgressReader}). */
+  static List<EnvVar> env(SparseModel model, Stage stage) {
+    List<EnvVar> env = env(model);
+    if (stage == Stage.FINETUNE) {
+      env.add(new EnvVar(StageProgress.PORT_ENV, String.valueOf(ProgressReader.PORT), null));
+    }
+    return env;
+  }
+
+  private static List<ContainerPort> ports(Stage stage) {
+    return stage == Stage.FINETUNE
+        ? new ArrayList<>(
+            List.of(
+                new ContainerPortBuilder()
+                    .withName("progress")
+                    .withContainerPort(ProgressReader.PORT)
+                    .build()))
+        : new ArrayList<>();
   }
 
   /** The termination-log file, and S3 credentials from the spec's Secret when S3 is used. */

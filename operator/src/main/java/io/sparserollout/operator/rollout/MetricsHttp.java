@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
  * h2c upgrade to an inference pod left a reconcile thread parked for minutes past its request
  * timeout.
  */
-final class MetricsHttp {
+public final class MetricsHttp {
   /** An inference pod's /metrics is a few KiB, a PromQL answer of these sums less. */
   static final long BODY_CAP = 4L << 20;
 
@@ -30,8 +30,25 @@ final class MetricsHttp {
 
   private MetricsHttp() {}
 
+  /** GET without waiting: the answer, or an exception after {@code deadline}. */
+  public static CompletableFuture<HttpResponse<String>> getAsync(URI uri, Duration deadline) {
+    CompletableFuture<HttpResponse<String>> response =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(uri).timeout(deadline).GET().build(),
+            CappedBody.handler(BODY_CAP));
+    // Past the deadline the exchange itself is abandoned, not only the wait for it.
+    return response
+        .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (answer, error) -> {
+              if (error != null) {
+                response.cancel(true);
+              }
+            });
+  }
+
   /** GET with a deadline for the whole exchange: connect, request, body. */
-  static HttpResponse<String> get(URI uri, Duration deadline)
+  public static HttpResponse<String> get(URI uri, Duration deadline)
       throws IOException, InterruptedException {
     CompletableFuture<HttpResponse<String>> response =
         HTTP.sendAsync(

@@ -44,4 +44,16 @@ class RevisionTest {
                     .put("endpoint", "https://minio:9000"));
     assertThat(Revision.of(s3.getSpec())).isEqualTo("8c551b070c");
   }
+
+  /** fineTuning.workers came later: one worker, written or not, keeps the revision it had. */
+  @Test
+  void oneFineTuningWorkerKeepsTheRevisionAndMoreStartANewOne() {
+    var one = Fixtures.minilm(spec -> spec.with("fineTuning").put("workers", 1));
+    var two = Fixtures.minilm(spec -> spec.with("fineTuning").put("workers", 2));
+
+    assertThat(Revision.of(one.getSpec())).isEqualTo("057e7cfef4");
+    assertThat(Revision.pipelineJson(one.getSpec()))
+        .isEqualTo(Revision.pipelineJson(Fixtures.minilm().getSpec()));
+    assertThat(Revision.of(two.getSpec())).isNotEqualTo("057e7cfef4");
+  }
 }

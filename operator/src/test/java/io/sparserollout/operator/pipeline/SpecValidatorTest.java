@@ -37,6 +37,20 @@ class SpecValidatorTest {
   }
 
   @Test
+  void moreWorkersThanRowsInABatchIsRefused() {
+    var model =
+        Fixtures.minilm(spec -> spec.with("fineTuning").put("workers", 4).put("batchSize", 2));
+
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p)
+                    .startsWith("spec.fineTuning.workers: 4 workers")
+                    .endsWith("must be at least 4, got 2"));
+  }
+
+  @Test
   void aPlainHttpStoreEndpointIsRefusedUnlessTheSpecAllowsIt() {
     var plain =
         Fixtures.minilm(

@@ -298,35 +298,41 @@ final class FinetuneCommand implements Callable<Integer> {
           TrainingData.of(tokens, training, trainingClasses, batchSize, TRAINING_ORDER_SEED);
       evalBatches = tokens.batches(evaluation, 32);
     }
-    FineTuner.Report report =
-        FineTuner.run(
-            new FineTuner.Inputs(
-                run.input(dense),
-                initPath,
-                new LayerFinder(include, exclude),
-                trainingData,
-                evalBatches,
-                run.output(out)),
-            new FineTuner.Options(
-                steps,
-                batchSize,
-                learningRate,
-                weightDecay,
-                evalEvery,
-                tokenLossWeight,
-                layerLossWeight,
-                taskLossWeight,
-                !noDistillation,
-                progressive,
-                qat != null),
-            new FineTuner.Resume(
-                checkpoint != null
-                    ? Path.of(checkpoint)
-                    : Path.of(run.output(out).toString() + ".checkpoint"),
-                checkpointEvery),
-            threads,
-            run::progress,
-            worker);
+    FineTuner.Report report;
+    // Worker 0 (or the only worker) serves its progress where the operator reads it.
+    try (ProgressEndpoint endpoint =
+        worker.rank() == 0 ? ProgressEndpoint.fromEnvironment() : ProgressEndpoint.none()) {
+      report =
+          FineTuner.run(
+              new FineTuner.Inputs(
+                  run.input(dense),
+                  initPath,
+                  new LayerFinder(include, exclude),
+                  trainingData,
+                  evalBatches,
+                  run.output(out)),
+              new FineTuner.Options(
+                  steps,
+                  batchSize,
+                  learningRate,
+                  weightDecay,
+                  evalEvery,
+                  tokenLossWeight,
+                  layerLossWeight,
+                  taskLossWeight,
+                  !noDistillation,
+                  progressive,
+                  qat != null),
+              new FineTuner.Resume(
+                  checkpoint != null
+                      ? Path.of(checkpoint)
+                      : Path.of(run.output(out).toString() + ".checkpoint"),
+                  checkpointEvery),
+              threads,
+              run::progress,
+              endpoint::update,
+              worker);
+    }
     if (worker.rank() > 0) {
       // Worker 0 writes the model, the report and the result; the others only say they are done.
       run.progress(

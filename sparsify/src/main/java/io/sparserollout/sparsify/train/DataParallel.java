@@ -81,7 +81,7 @@ public final class DataParallel implements AutoCloseable {
           new GlooDeviceVector(
               iface != null && !iface.isBlank()
                   ? ProcessGroupGloo.createDeviceForInterface(iface)
-                  : ProcessGroupGloo.createDeviceForHostname(localAddress(worker))));
+                  : ProcessGroupGloo.createDeviceForHostname(localAddress(worker, timeout))));
       return new DataParallel(
           worker, store, new ProcessGroupGloo(store, worker.rank(), worker.workers(), gloo));
     } catch (RuntimeException e) {
@@ -103,19 +103,40 @@ public final class DataParallel implements AutoCloseable {
   /**
    * The address other workers reach this one at: the one this host would send from towards the
    * master (a UDP socket's route; no packet is sent), not the host name's, which Debian maps to
-   * 127.0.1.1. GLOO_SOCKET_IFNAME, when set, names the interface instead.
+   * 127.0.1.1. GLOO_SOCKET_IFNAME, when set, names the interface instead. The master's name is
+   * looked up again until {@code timeout}: a Service created just before this pod started can take
+   * a few seconds to reach the cluster DNS.
    */
-  private static String localAddress(Worker worker) {
-    try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
-      probe.connect(java.net.InetAddress.getByName(worker.masterHost()), worker.masterPort());
-      return probe.getLocalAddress().getHostAddress();
-    } catch (java.io.IOException e) {
-      throw new SparsifyException(
-          "cannot find the address this worker reaches "
-              + worker.masterHost()
-              + " from: "
-              + e.getMessage(),
-          e);
+  private static String localAddress(Worker worker, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
+        probe.connect(java.net.InetAddress.getByName(worker.masterHost()), worker.masterPort());
+        return probe.getLocalAddress().getHostAddress();
+      } catch (java.net.UnknownHostException e) {
+        if (System.nanoTime() > deadline) {
+          throw new SparsifyException(
+              "the master's name " + worker.masterHost() + " does not resolve: " + e.getMessage(),
+              e);
+        }
+        sleep(Duration.ofSeconds(2));
+      } catch (java.io.IOException e) {
+        throw new SparsifyException(
+            "cannot find the address this worker reaches "
+                + worker.masterHost()
+                + " from: "
+                + e.getMessage(),
+            e);
+      }
+    }
+  }
+
+  private static void sleep(Duration pause) {
+    try {
+      Thread.sleep(pause.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SparsifyException("interrupted while waiting for the master's name", e);
     }
   }
 

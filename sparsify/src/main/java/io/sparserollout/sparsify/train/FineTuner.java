@@ -97,6 +97,18 @@ public final class FineTuner {
       int threads,
       Consumer<String> log,
       DataParallel.Worker worker) {
+    return run(all, options, resume, threads, log, live -> {}, worker);
+  }
+
+  /** As above, telling {@code live} the progress after every step. */
+  public static Report run(
+      Inputs all,
+      Options options,
+      Resume resume,
+      int threads,
+      Consumer<String> log,
+      Consumer<io.sparserollout.stage.StageProgress> live,
+      DataParallel.Worker worker) {
     Consumer<String> progress =
         worker.workers() == 1 ? log : line -> log.accept("worker " + worker.rank() + ": " + line);
     try (DataParallel parallel = DataParallel.join(worker, WORKER_TIMEOUT)) {
@@ -109,7 +121,7 @@ public final class FineTuner {
               all.evalBatches(),
               all.out());
       Report report =
-          train(in, options, resume, threads, progress, parallel, all.train().batches());
+          train(in, options, resume, threads, progress, live, parallel, all.train().batches());
       if (worker.workers() > 1) {
         progress.accept(parallel.exchangeSummary());
       }
@@ -123,6 +135,7 @@ public final class FineTuner {
       Resume resume,
       int threads,
       Consumer<String> progress,
+      Consumer<io.sparserollout.stage.StageProgress> live,
       DataParallel parallel,
       List<TokenBatch> qatCalibration) {
     if (in.init() != null && options.progressive()) {
@@ -148,7 +161,7 @@ public final class FineTuner {
       TrainingSession session =
           TrainingSession.setUp(
               new TrainingSession.Settings(
-                  in, options, resume, threads, progress, start, parallel, qatCalibration),
+                  in, options, resume, threads, progress, live, start, parallel, qatCalibration),
               student,
               layers,
               graph,

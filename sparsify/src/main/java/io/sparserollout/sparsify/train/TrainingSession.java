@@ -9,6 +9,7 @@ import io.sparserollout.sparsify.train.FineTuner.Options;
 import io.sparserollout.sparsify.train.FineTuner.Phase;
 import io.sparserollout.sparsify.train.FineTuner.Report;
 import io.sparserollout.sparsify.train.FineTuner.Resume;
+import io.sparserollout.stage.StageProgress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,7 @@ final class TrainingSession {
       Resume resume,
       int threads,
       Consumer<String> progress,
+      Consumer<StageProgress> live,
       long start,
       DataParallel parallel,
       List<TokenBatch> qatCalibration) {}
@@ -51,6 +53,7 @@ final class TrainingSession {
   private final Resume resume;
   private final int threads;
   private final Consumer<String> progress;
+  private final Consumer<StageProgress> live;
   private final long start;
   private final DataParallel parallel;
   private final List<TokenBatch> qatCalibration;
@@ -69,6 +72,8 @@ final class TrainingSession {
   private Map<String, Float> scales;
   private Objective objective;
   private double initial;
+  private double lastFidelity;
+  private long stepsStarted;
   private int first;
 
   private TrainingSession(
@@ -78,6 +83,7 @@ final class TrainingSession {
     this.resume = settings.resume();
     this.threads = settings.threads();
     this.progress = settings.progress();
+    this.live = settings.live();
     this.start = settings.start();
     this.parallel = settings.parallel();
     this.qatCalibration = settings.qatCalibration();
@@ -138,6 +144,9 @@ final class TrainingSession {
     } else {
       progress.accept(String.format("step 0: held-out fidelity %.4f", s.initial));
     }
+    s.lastFidelity =
+        s.history.isEmpty() ? s.initial : s.history.get(s.history.size() - 1).fidelity();
+    s.publish(s.first - 1);
     return s;
   }
 
@@ -211,6 +220,7 @@ final class TrainingSession {
       if (step % options.evalEvery() == 0 || step == options.steps()) {
         measure(step, recentLoss);
       }
+      publish(step);
       if (checkpoints != null
           && parallel.leader()
           && step % resume.every() == 0
@@ -227,11 +237,33 @@ final class TrainingSession {
     double fidelity = fidelity();
     double seconds = (System.nanoTime() - start) / 1e9;
     history.add(new Checkpoint(step, recentLoss, fidelity, seconds));
+    lastFidelity = fidelity;
     double eta = seconds / (step - first + 1) * (options.steps() - step);
     progress.accept(
         String.format(
             "step %d/%d: loss %.4f, held-out fidelity %.4f, %.0f s, ETA %.0f s",
             step, options.steps(), recentLoss, fidelity, seconds, eta));
+  }
+
+  /**
+   * The live progress after {@code step}: the pace of this run's steps so far (from the first,
+   * after loading and the starting measurement) gives the rest.
+   */
+  private void publish(int step) {
+    long now = System.nanoTime();
+    if (step < first) {
+      stepsStarted = now;
+    }
+    int done = step - first + 1;
+    double pace = (now - stepsStarted) / 1e9 / Math.max(done, 1);
+    live.accept(
+        new StageProgress(
+            "finetune",
+            step,
+            options.steps(),
+            lastFidelity,
+            (now - start) / 1e9,
+            done < 1 ? null : pace * (options.steps() - step)));
   }
 
   private double fidelity() {

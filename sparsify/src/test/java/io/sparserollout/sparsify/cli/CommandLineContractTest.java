@@ -56,7 +56,8 @@ class CommandLineContractTest {
             "labels.txt",
             false,
             "0".repeat(64),
-            "r.json"),
+            "r.json",
+            new FineTuneArgs.Worker(1, 2, "master.ns.svc:29500")),
         new FineTuneArgs(
             "d.onnx",
             null,
@@ -73,7 +74,8 @@ class CommandLineContractTest {
             null,
             true,
             null,
-            "r.json"),
+            "r.json",
+            null),
         new QuantizeArgs(
             "f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "0".repeat(64), "r.json"),
         new BuildEngineArgs(
