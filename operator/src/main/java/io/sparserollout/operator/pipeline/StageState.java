@@ -134,8 +134,10 @@ public sealed interface StageState {
     return Optional.empty();
   }
 
-  private static boolean hasCondition(Job job, String type) {
-    return job.getStatus() != null
+  /** Whether the Job (null: none) has the condition {@code type} True. */
+  static boolean hasCondition(Job job, String type) {
+    return job != null
+        && job.getStatus() != null
         && job.getStatus().getConditions() != null
         && job.getStatus().getConditions().stream()
             .anyMatch((JobCondition c) -> type.equals(c.getType()) && "True".equals(c.getStatus()));

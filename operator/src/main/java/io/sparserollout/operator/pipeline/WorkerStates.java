@@ -73,23 +73,12 @@ public final class WorkerStates {
 
   /** Whether the Job is Complete or Failed. */
   public static boolean ended(Job job) {
-    return job != null
-        && job.getStatus() != null
-        && job.getStatus().getConditions() != null
-        && job.getStatus().getConditions().stream()
-            .anyMatch(
-                c ->
-                    ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
-                        && "True".equals(c.getStatus()));
+    return finished(job) || StageState.hasCondition(job, "Failed");
   }
 
   /** Whether the Job is Complete. */
   static boolean finished(Job job) {
-    return job != null
-        && job.getStatus() != null
-        && job.getStatus().getConditions() != null
-        && job.getStatus().getConditions().stream()
-            .anyMatch(c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()));
+    return StageState.hasCondition(job, "Complete");
   }
 
   private static StageState.Failed failure(
