@@ -36,6 +36,10 @@ class SparseModelE2EIT {
   static final KubernetesSerialization YAML = new KubernetesSerialization();
   static LocalCluster cluster;
   static java.util.List<String> traffic;
+
+  /** The current namespace's models volume, as the node's host sees it. */
+  static Path models;
+
   static String hostBefore;
   static String previousNamespace;
 
@@ -72,7 +76,16 @@ class SparseModelE2EIT {
   @Test
   void theSampleIsPromotedAndServesV2Requests(TestInfo test) throws Exception {
     String ns = namespace("promoted");
-    apply(ns, spec -> shortSteps(spec));
+    apply(
+        ns,
+        spec -> {
+          shortSteps(spec);
+          spec.with("rollout")
+              .with("capture")
+              .put("enabled", true)
+              .put("fraction", 1.0)
+              .put("maxTotal", CAPTURED);
+        });
 
     try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(5))) {
       SparseModel done = awaitPhase(ns, Phase.PROMOTED, Duration.ofMinutes(6));
@@ -127,6 +140,7 @@ class SparseModelE2EIT {
     assertThat(grpcInfer(ns)).contains("\"code\":0", "\"shape\":[\"1\",\"4\",\"384\"]");
     assertThat(cluster.kubectl().ok("get", "deployments", "-n", ns, "-o", "name"))
         .doesNotContain("minilm-cpu-dense");
+    clientsInputsWereCapturedUpToTheLimit(ns);
     // Every pod the operator created ran, in a real container, under the restricted standard.
     var pods = cluster.client().pods().inNamespace(ns).list().getItems();
     assertThat(pods).isNotEmpty();
@@ -163,6 +177,32 @@ class SparseModelE2EIT {
                             .getTerminated()
                             .getMessage())
                     .startsWith("{"));
+  }
+
+  private static final int CAPTURED = 40;
+
+  /**
+   * The serving pods, in containers as the pods' user, copied clients' requests into the model's
+   * folder of the store: one replayable v2 request per row, all pods together within the limit.
+   */
+  private static void clientsInputsWereCapturedUpToTheLimit(String ns) throws Exception {
+    Path captured = models.resolve("sparserollout").resolve(ns).resolve("minilm-cpu/captured");
+    List<String> samples = new java.util.ArrayList<>();
+    try (var files = Files.walk(captured)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+        samples.addAll(Files.readAllLines(f));
+      }
+    }
+    assertThat(samples).hasSize(CAPTURED);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String sample : samples) {
+      assertThat(json.readTree(sample).at("/inputs/0/shape/0").asInt()).isEqualTo(1);
+    }
+    long counted = 0;
+    for (var hour : json.readTree(captured.resolve("ledger.json").toFile()).at("/hours")) {
+      counted += hour.asLong();
+    }
+    assertThat(counted).isEqualTo(CAPTURED);
   }
 
   /**
@@ -621,7 +661,7 @@ class SparseModelE2EIT {
           java.util.Objects::isNull, 3, java.util.concurrent.TimeUnit.MINUTES);
     }
     previousNamespace = name;
-    Path models = cluster.createNamespaceWithModels(name);
+    models = cluster.createNamespaceWithModels(name);
     ModelStore.fill(models, ROOT);
     cluster.handToPods(models);
     traffic = ModelStore.traffic(models, 64);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
 import io.quarkus.runtime.configuration.MemorySize;
+import io.sparserollout.serving.capture.Capture;
 import io.sparserollout.serving.protocol.BadRequest;
 import io.sparserollout.serving.protocol.InferRequests;
 import io.sparserollout.serving.protocol.RequestLimits;
@@ -45,6 +46,7 @@ public class InferRoute {
   private final ModelService model;
   private final Batcher batcher;
   private final Shadow shadow;
+  private final Capture capture;
   private final ObjectMapper json;
   private final RequestMetrics metrics;
   private final long bodyLimit;
@@ -70,6 +72,7 @@ public class InferRoute {
       ModelService model,
       Batcher batcher,
       Shadow shadow,
+      Capture capture,
       ObjectMapper json,
       RequestMetrics metrics,
       @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize bodyLimit,
@@ -89,6 +92,7 @@ public class InferRoute {
     this.limits = new RequestLimits(maxRows, maxDimension, bodyLimit.asLongValue());
     this.batcher = batcher;
     this.shadow = shadow;
+    this.capture = capture;
     this.json = json;
     this.metrics = metrics;
     this.bodyLimit = bodyLimit.asLongValue();
@@ -208,7 +212,7 @@ public class InferRoute {
       inputs = InferRequests.parse(request, model.backend().inputs(), limits);
       // Only the envelope is kept while the model runs: the tree of the inputs is heap ten times
       // the body's size, and the tensors now hold the data.
-      Exchange exchange = new Exchange(ctx, envelope(request), body, start);
+      Exchange exchange = new Exchange(ctx, envelope(request), body, inputs, start);
       Map<String, Tensor> outputs = batcher.runAtOnceIfIdle(inputs);
       if (outputs != null) {
         respond(exchange, outputs, null);
@@ -222,8 +226,9 @@ public class InferRoute {
     }
   }
 
-  /** An infer request being answered: its route, envelope, raw body and arrival time. */
-  private record Exchange(RoutingContext ctx, JsonNode request, byte[] body, long start) {}
+  /** An infer request being answered: its route, envelope, raw body, inputs and arrival time. */
+  private record Exchange(
+      RoutingContext ctx, JsonNode request, byte[] body, List<Tensor> inputs, long start) {}
 
   /** The request without its inputs: id, requested outputs, parameters. */
   private JsonNode envelope(JsonNode request) {
@@ -270,6 +275,7 @@ public class InferRoute {
       }
       response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.array(), 0, encoded.length())));
       metrics.record(start, ServingMetrics.SUCCESS);
+      capture.offer(exchange.inputs());
     } catch (Throwable t) {
       fail(ctx.response(), t, start);
     }

@@ -37,7 +37,14 @@ public final class ServingMetrics {
    */
   public static final String IN_FLIGHT = "inference_in_flight_requests";
 
+  /** Input samples this pod captured into the store (opt-in capture). */
+  public static final String CAPTURE_SAMPLES = "capture_samples";
+
+  /** Samples capture picked but did not keep, labelled {@link #REASON}: limit, busy or error. */
+  public static final String CAPTURE_DROPPED = "capture_dropped_samples";
+
   public static final String MODEL = "model";
+  public static final String REASON = "reason";
   public static final String OUTCOME = "outcome";
 
   /** Whose a request's outcome was: only {@link #SERVER_ERROR} counts against a canary. */

@@ -57,7 +57,11 @@ public record RolloutSpec(
     @JsonPropertyDescription(
             "Scale replicas with a HorizontalPodAutoscaler the operator owns. Unset: replicas is"
                 + " fixed (and no HPA is kept).")
-        AutoscalingSpec autoscaling) {
+        AutoscalingSpec autoscaling,
+    @JsonPropertyDescription(
+            "Opt-in capture of the inputs clients send, into the artifact store (pvc:// stores"
+                + " only). Unset: nothing is captured.")
+        CaptureSpec capture) {
 
   public enum TrafficMode {
     @JsonProperty("gateway-api")

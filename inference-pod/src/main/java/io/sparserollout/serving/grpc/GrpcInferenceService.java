@@ -9,6 +9,7 @@ import io.sparserollout.serving.ModelService;
 import io.sparserollout.serving.RequestMetrics;
 import io.sparserollout.serving.Shadow;
 import io.sparserollout.serving.V2Resource;
+import io.sparserollout.serving.capture.Capture;
 import io.sparserollout.serving.grpc.v2.GRPCInferenceServiceGrpc;
 import io.sparserollout.serving.grpc.v2.ModelInferRequest;
 import io.sparserollout.serving.grpc.v2.ModelInferResponse;
@@ -41,6 +42,7 @@ public final class GrpcInferenceService
   private final ModelService model;
   private final Batcher batcher;
   private final Shadow shadow;
+  private final Capture capture;
   private final RequestMetrics metrics;
   private final RequestLimits limits;
   private final java.util.concurrent.Executor encoders;
@@ -49,12 +51,14 @@ public final class GrpcInferenceService
       ModelService model,
       Batcher batcher,
       Shadow shadow,
+      Capture capture,
       RequestMetrics metrics,
       RequestLimits limits,
       java.util.concurrent.Executor encoders) {
     this.model = model;
     this.batcher = batcher;
     this.shadow = shadow;
+    this.capture = capture;
     this.metrics = metrics;
     this.limits = limits;
     this.encoders = encoders;
@@ -155,6 +159,7 @@ public final class GrpcInferenceService
       out.onNext(GrpcResponses.encode(request, model.name(), V2Resource.VERSION, selected));
       out.onCompleted();
       metrics.record(start, ServingMetrics.SUCCESS);
+      capture.offer(inputs);
     } catch (Throwable e) {
       fail(out, e, start);
     }

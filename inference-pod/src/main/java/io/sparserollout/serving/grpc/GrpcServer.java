@@ -50,6 +50,7 @@ public class GrpcServer {
       ModelService model,
       Batcher batcher,
       Shadow shadow,
+      io.sparserollout.serving.capture.Capture capture,
       RequestMetrics metrics,
       @ConfigProperty(name = "serving.grpc.port") int port,
       @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host,
@@ -94,7 +95,8 @@ public class GrpcServer {
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
             .addService(
                 ServerInterceptors.intercept(
-                    new GrpcInferenceService(model, batcher, shadow, metrics, limits, executor),
+                    new GrpcInferenceService(
+                        model, batcher, shadow, capture, metrics, limits, executor),
                     new CallCap(callCap, readTimeout, metrics)))
             // Messages are read and checked off the I/O threads (a large typed message takes a
             // while to parse); handing off cost nothing measurable (docs/benchmarks.md).

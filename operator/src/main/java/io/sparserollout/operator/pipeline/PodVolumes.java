@@ -24,6 +24,24 @@ public record PodVolumes(List<Volume> volumes, List<VolumeMount> mounts) {
     return of(model, null);
   }
 
+  /**
+   * A serving pod's volumes with its own folder of captured inputs writable at {@code mountPath} (a
+   * subPath of the store's claim): it can add samples there and nowhere else.
+   */
+  public static PodVolumes forCapturingServing(SparseModel model, String mountPath) {
+    PodVolumes volumes = forServing(model);
+    List<VolumeMount> mounts = new ArrayList<>(volumes.mounts());
+    // The store's claim comes first in Storage.claims, so it is volume pvc-0.
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("pvc-0")
+            .withMountPath(mountPath)
+            .withSubPath(Storage.captureSubPath(model))
+            .withReadOnly(false)
+            .build());
+    return new PodVolumes(volumes.volumes(), mounts);
+  }
+
   private static PodVolumes of(SparseModel model, String writableClaim) {
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();

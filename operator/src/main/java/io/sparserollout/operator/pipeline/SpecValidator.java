@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.sparserollout.api.v1alpha1.ArtifactStore;
 import io.sparserollout.api.v1alpha1.AutoscalingSpec;
 import io.sparserollout.api.v1alpha1.CanaryStep;
+import io.sparserollout.api.v1alpha1.CaptureSpec;
 import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateSpec;
@@ -71,6 +72,7 @@ public final class SpecValidator {
             (field, uri) ->
                 StoreUri.problem(uri).ifPresent(problem -> problems.add(field + ": " + problem)));
     storeAccess(spec, problems);
+    capture(spec, problems);
     SparsitySpec sparsity = spec.sparsity();
     boolean needsCalibration =
         sparsity.method() != SparsitySpec.Method.MAGNITUDE
@@ -287,6 +289,28 @@ public final class SpecValidator {
       problems.add(
           "spec.artifactStore.endpoint: plain http sends credentials and artifacts in clear; use"
               + " https, or set spec.artifactStore.allowInsecureHttp: true");
+    }
+  }
+
+  private static void capture(SparseModelSpec spec, List<String> problems) {
+    CaptureSpec capture = spec.rollout().capture();
+    if (capture == null) {
+      return;
+    }
+    if (!spec.artifactStore().uri().startsWith("pvc://")) {
+      problems.add(
+          "spec.rollout.capture: needs a pvc:// artifact store (the serving pods write the samples"
+              + " to their own folder of the claim); capture to s3:// is not supported");
+    }
+    String retention = capture.retention();
+    duration("spec.rollout.capture.retention", retention, problems);
+    if (retention != null
+        && retention.matches(CanaryStep.DURATION_PATTERN)
+        && GoDuration.parse(retention).compareTo(Duration.ofHours(1)) < 0) {
+      problems.add(
+          "spec.rollout.capture.retention: "
+              + retention
+              + " is under an hour; samples are kept and deleted by whole clock hours");
     }
   }
 

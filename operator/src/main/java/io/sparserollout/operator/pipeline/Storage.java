@@ -14,6 +14,8 @@ import java.util.Set;
  */
 public final class Storage {
   static final String MOUNT_ROOT = "/mnt/";
+  // Not a revision: revisions are ten hex digits.
+  static final String CAPTURE_FOLDER = "captured";
   private final String storeBase;
 
   public Storage(SparseModel model, String revision) {
@@ -77,6 +79,26 @@ public final class Storage {
   /** The artifact's URI, for status. */
   public String artifactUri(String name) {
     return storeBase + "/" + name;
+  }
+
+  /**
+   * Where serving pods put captured inputs: the model's own folder beside its revisions, so every
+   * revision's pods add to the same samples and a new revision can read them.
+   */
+  public static String captureUri(SparseModel model) {
+    return model.getSpec().artifactStore().uri().replaceAll("/+$", "")
+        + "/"
+        + model.getMetadata().getNamespace()
+        + "/"
+        + model.getMetadata().getName()
+        + "/"
+        + CAPTURE_FOLDER;
+  }
+
+  /** The captured inputs' folder inside the store's claim, for a subPath mount. */
+  public static String captureSubPath(SparseModel model) {
+    String rest = captureUri(model).substring("pvc://".length());
+    return rest.substring(rest.indexOf('/') + 1).replaceAll("/+", "/");
   }
 
   /** Every location the spec names (null where a field is unset). */

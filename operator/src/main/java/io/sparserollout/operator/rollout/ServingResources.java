@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.sparserollout.api.v1alpha1.CaptureSpec;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.PodSecurity;
@@ -46,6 +47,7 @@ public final class ServingResources {
   public static final String INFERENCE = "inference";
   public static final String TRAFFIC_LABEL = "sparserollout.io/traffic";
   static final String MODEL_DIR = "/models";
+  static final String CAPTURE_DIR = "/capture";
   static final int MIN_READY_SECONDS = 3;
 
   private ServingResources() {}
@@ -94,10 +96,17 @@ public final class ServingResources {
   public static Deployment deployment(
       SparseModel model, ServedModel served, int replicas, ServingSettings settings) {
     Map<String, String> labels = labels(model, served.key());
-    PodVolumes storage = PodVolumes.forServing(model);
+    CaptureSpec capture = captureOf(model, served);
+    PodVolumes storage =
+        capture == null
+            ? PodVolumes.forServing(model)
+            : PodVolumes.forCapturingServing(model, CAPTURE_DIR);
     List<Volume> volumes = new ArrayList<>(storage.volumes());
     List<VolumeMount> mounts = new ArrayList<>(storage.mounts());
     List<Container> init = new ArrayList<>();
+    if (capture != null) {
+      init.add(captureFolder(model, settings));
+    }
     String modelPath = Storage.path(served.uri());
     // The store's ServiceAccount only for the fetch, and its credentials kept out of the
     // client-facing container.
@@ -160,7 +169,7 @@ public final class ServingResources {
             new ContainerBuilder()
                 .withName("inference")
                 .withImage(settings.image())
-                .withEnv(env(model, served, modelPath, settings))
+                .withEnv(env(model, served, modelPath, settings, capture))
                 .addNewPort()
                 .withName("http")
                 .withContainerPort(settings.port())
@@ -278,8 +287,26 @@ public final class ServingResources {
         .build();
   }
 
+  /**
+   * The capture settings of a served model's pods: the pods clients reach, stable and canary alike,
+   * so promotion changes no pod. Never the dense baseline, which sees only copies of requests.
+   */
+  private static CaptureSpec captureOf(SparseModel model, ServedModel served) {
+    CaptureSpec capture = model.getSpec().rollout().capture();
+    if (capture == null
+        || ServedModel.BASELINE.equals(served.key())
+        || Storage.storeClaim(model) == null) {
+      return null;
+    }
+    return capture;
+  }
+
   private static List<EnvVar> env(
-      SparseModel model, ServedModel served, String modelPath, ServingSettings settings) {
+      SparseModel model,
+      ServedModel served,
+      String modelPath,
+      ServingSettings settings,
+      CaptureSpec capture) {
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar("MODEL_NAME", model.getMetadata().getName(), null));
     env.add(new EnvVar("MODEL_PATH", modelPath, null));
@@ -303,7 +330,37 @@ public final class ServingResources {
       env.add(new EnvVar("SHADOW_BASELINE_URL", served.shadowUrl(), null));
       env.add(new EnvVar("SHADOW_FRACTION", String.valueOf(served.shadowFraction()), null));
     }
+    if (capture != null) {
+      env.add(new EnvVar("CAPTURE_DIR", CAPTURE_DIR, null));
+      env.add(new EnvVar("CAPTURE_ENABLED", String.valueOf(capture.capturing()), null));
+      env.add(new EnvVar("CAPTURE_FRACTION", String.valueOf(capture.fraction()), null));
+      env.add(new EnvVar("CAPTURE_MAX_PER_HOUR", String.valueOf(capture.maxPerHour()), null));
+      env.add(new EnvVar("CAPTURE_MAX_TOTAL", String.valueOf(capture.maxTotal()), null));
+      env.add(
+          new EnvVar(
+              "CAPTURE_RETENTION", GoDuration.parse(capture.retention()).toSeconds() + "s", null));
+    }
     return env;
+  }
+
+  /**
+   * Creates the model's capture folder as the pods' user before the server mounts it: a subPath the
+   * kubelet had to create would be root's, and the server could not write to it on volumes that
+   * keep ownership (hostPath, NFS). Only this one command sees the store writable.
+   */
+  private static Container captureFolder(SparseModel model, ServingSettings settings) {
+    String claim = Storage.storeClaim(model);
+    return new ContainerBuilder()
+        .withName("capture-folder")
+        .withImage(settings.fetchImage())
+        .withCommand("mkdir", "-p", Storage.path(Storage.captureUri(model)))
+        .withVolumeMounts(
+            new VolumeMountBuilder()
+                .withName("pvc-0")
+                .withMountPath(Storage.path("pvc://" + claim))
+                .build())
+        .withSecurityContext(PodSecurity.container())
+        .build();
   }
 
   /** Copies an s3:// or https:// model into the pod's model directory before the server starts. */

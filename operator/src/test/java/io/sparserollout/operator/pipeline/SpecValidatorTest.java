@@ -306,4 +306,29 @@ class SpecValidatorTest {
             "spec.sparsity.calibration.dataUri: required by method \"sparsegpt\" and quantization"
                 + " mode \"none\"");
   }
+
+  @Test
+  void captureNeedsAClaimStoreAndAtLeastAnHourOfRetention() {
+    var s3 =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("artifactStore")
+                  .put("uri", "s3://bucket/prefix")
+                  .put("credentialsSecret", "store");
+              spec.with("rollout").with("capture").put("enabled", true);
+            });
+    assertThat(SpecValidator.problems(s3.getSpec()))
+        .singleElement()
+        .satisfies(p -> assertThat(p).startsWith("spec.rollout.capture: needs a pvc://"));
+
+    var brief =
+        Fixtures.minilm(spec -> spec.with("rollout").with("capture").put("retention", "30m"));
+    assertThat(SpecValidator.problems(brief.getSpec()))
+        .containsExactly(
+            "spec.rollout.capture.retention: 30m is under an hour; samples are kept and deleted"
+                + " by whole clock hours");
+
+    var fine = Fixtures.minilm(spec -> spec.with("rollout").with("capture").put("enabled", true));
+    assertThat(SpecValidator.problems(fine.getSpec())).isEmpty();
+  }
 }

@@ -348,4 +348,85 @@ class ServingResourcesTest {
             () -> new ServingSettings("i", "s", ServingResources.GRPC_PORT))
         .hasMessageContaining("the inference pod serves gRPC there");
   }
+
+  @Test
+  void captureWritesOnlyToTheModelsOwnFolderAndOnlyFromThePodsClientsReach() {
+    // As the API server defaults the block.
+    SparseModel capturing =
+        Fixtures.minilm(
+            s ->
+                s.with("rollout")
+                    .with("capture")
+                    .put("enabled", true)
+                    .put("fraction", 0.01)
+                    .put("maxPerHour", 1000)
+                    .put("maxTotal", 10000)
+                    .put("retention", "24h"));
+    Deployment serving =
+        ServingResources.deployment(
+            capturing, ServedModel.revision(capturing, REV, null), 1, SETTINGS);
+    var pod = serving.getSpec().getTemplate().getSpec();
+    var container = pod.getContainers().get(0);
+
+    assertThat(container.getVolumeMounts())
+        .filteredOn(m -> !Boolean.TRUE.equals(m.getReadOnly()))
+        .extracting(m -> m.getMountPath() + " " + m.getSubPath())
+        .containsExactlyInAnyOrder(
+            "/tmp null",
+            "/capture sparserollout/"
+                + capturing.getMetadata().getNamespace()
+                + "/minilm-cpu/captured");
+    assertThat(env(container))
+        .containsEntry("CAPTURE_DIR", "/capture")
+        .containsEntry("CAPTURE_ENABLED", "true")
+        .containsEntry("CAPTURE_FRACTION", "0.01")
+        .containsEntry("CAPTURE_MAX_PER_HOUR", "1000")
+        .containsEntry("CAPTURE_MAX_TOTAL", "10000")
+        .containsEntry("CAPTURE_RETENTION", "86400s");
+
+    // The folder is made as the pods' user first, by a fixed command that alone sees the store
+    // writable.
+    assertThat(pod.getInitContainers())
+        .singleElement()
+        .satisfies(
+            init -> {
+              assertThat(init.getCommand())
+                  .containsExactly(
+                      "mkdir",
+                      "-p",
+                      "/mnt/artifacts/sparserollout/"
+                          + capturing.getMetadata().getNamespace()
+                          + "/minilm-cpu/captured");
+              assertThat(init.getVolumeMounts())
+                  .singleElement()
+                  .satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/mnt/artifacts"));
+            });
+
+    // The baseline sees only copies of requests: it captures nothing.
+    var baseline =
+        ServingResources.deployment(
+                capturing, ServedModel.dense(capturing, ServedModel.BASELINE), 1, SETTINGS)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
+    assertThat(env(baseline)).doesNotContainKey("CAPTURE_DIR");
+    assertThat(baseline.getVolumeMounts()).noneMatch(m -> m.getSubPath() != null);
+
+    // Without the block, no pod gets a writable folder of the store or capture settings.
+    SparseModel plain = Fixtures.minilm();
+    var plainContainer =
+        ServingResources.deployment(plain, ServedModel.revision(plain, REV, null), 1, SETTINGS)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
+    assertThat(env(plainContainer).keySet()).noneMatch(k -> k.startsWith("CAPTURE_"));
+    assertThat(plainContainer.getVolumeMounts())
+        .filteredOn(m -> !Boolean.TRUE.equals(m.getReadOnly()))
+        .extracting(m -> m.getMountPath())
+        .containsExactly("/tmp");
+  }
 }
