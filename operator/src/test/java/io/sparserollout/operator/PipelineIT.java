@@ -177,7 +177,7 @@ class PipelineIT {
     String quantized =
         StageResults.json(
             new io.sparserollout.stage.QuantizeResult(
-                "q", 36, 24, 99.99, 11, 13, java.util.List.of(), 9.0, "2".repeat(64)));
+                "q", 36, 24, 99.99, 11, 13, java.util.List.of(), 9.0, "2".repeat(64), null));
     kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
     kubelet.succeed(namespace, job(model, revision, "quantize"), quantized);
     kubelet.succeed(namespace, job(model, revision, "quantize-dense"), quantized);

@@ -21,7 +21,7 @@ public final class StageResults {
   public static final String ENGINE_SHA256 = "e".repeat(64);
 
   public static final String PRUNED =
-      json(new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 10.0, PRUNED_SHA256));
+      json(new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 10.0, PRUNED_SHA256, null));
   public static final String ENGINE =
       json(
           new EngineResult(
@@ -48,6 +48,7 @@ public final class StageResults {
     return new EvaluationResult(
         300,
         new EvaluationResult.Fidelity(cosineMean, null, null, null, top5Overlap),
+        null,
         null,
         null,
         null,

@@ -31,6 +31,7 @@ public final class Cli {
   public static final String LABELS = "--labels";
   public static final String SAMPLES = "--samples";
   public static final String OFFSET = "--offset";
+  public static final String CAPTURED_PART = "--captured-part";
   public static final String TOP_K = "--top-k";
   public static final String INCLUDE = "--include";
   public static final String EXCLUDE = "--exclude";

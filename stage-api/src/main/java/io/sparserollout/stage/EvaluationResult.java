@@ -13,8 +13,14 @@ public record EvaluationResult(
     Task task,
     Performance dense,
     Performance candidate,
-    List<VariantQuality> variants)
+    List<VariantQuality> variants,
+    CapturedData captured)
     implements StageResult {
+
+  /** The same, read from captured samples. */
+  public EvaluationResult withCaptured(CapturedData data) {
+    return new EvaluationResult(samples, fidelity, task, dense, candidate, variants, data);
+  }
 
   /** An extra variant against the same dense outputs: fidelity, and task scores with labels. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -13,7 +13,8 @@ public record PruneResult(
     Integer layersSkippedCount,
     Double achievedSparsity,
     Double seconds,
-    String sha256)
+    String sha256,
+    CapturedData captured)
     implements StageResult {
 
   /** A weight left dense, and why. */

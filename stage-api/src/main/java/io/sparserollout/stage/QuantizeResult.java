@@ -14,5 +14,6 @@ public record QuantizeResult(
     Integer opsetAfter,
     List<String> skipped,
     Double seconds,
-    String sha256)
+    String sha256,
+    CapturedData captured)
     implements StageResult {}

@@ -21,7 +21,8 @@ class StageResultTest {
                 1,
                 0.5,
                 12.5,
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                null),
             new FineTuneResult(
                 "out.onnx",
                 "pruned",
@@ -39,7 +40,8 @@ class StageResultTest {
                 13,
                 List.of(),
                 5.0,
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                null),
             new EngineResult(
                 "onnxruntime",
                 "fp32",
@@ -85,7 +87,8 @@ class StageResultTest {
                                 new EvaluationResult.Fidelity(
                                     0.9012345, 0.7012345, 0.8012345, 0.6012345, 0.6612345),
                                 new EvaluationResult.Scores(0.8812345, 0.7912345, 2.912345)))
-                    .toList()),
+                    .toList(),
+                null),
             new FetchResult("/models/model.onnx", 90_000_000L));
     for (StageResult result : results) {
       String text = JSON.writeValueAsString(result);

@@ -131,6 +131,7 @@ class StageStateTest {
             null,
             performance,
             new EvaluationResult.Performance(32, 150.0, 213.0, 2),
+            null,
             null);
 
     new EvaluateStage().apply(status, StageContext.of(model, "r1"), result);
@@ -149,7 +150,9 @@ class StageStateTest {
     var status = new SparseModelStatus();
     new PruneStage()
         .apply(
-            status, context, new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 9.0, null));
+            status,
+            context,
+            new PruneResult("sparsegpt", null, 36, List.of(), 0, 0.5, 9.0, null, null));
 
     new FineTuneStage()
         .apply(

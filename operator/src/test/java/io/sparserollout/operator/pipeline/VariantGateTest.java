@@ -77,7 +77,8 @@ class VariantGateTest {
     new BuildEngineStage().apply(status, context, engine());
     EvaluationResult partial = evaluation(0.904, 0.99, 0.905);
     partial =
-        new EvaluationResult(partial.samples(), partial.fidelity(), null, null, null, List.of());
+        new EvaluationResult(
+            partial.samples(), partial.fidelity(), null, null, null, List.of(), null);
 
     new EvaluateStage().apply(status, context, partial);
 
@@ -140,6 +141,7 @@ class VariantGateTest {
             new EvaluationResult.VariantQuality(
                 "sparse-fp32",
                 new EvaluationResult.Fidelity(sparseFp32, null, null, null, 0.66),
-                null)));
+                null)),
+        null);
   }
 }

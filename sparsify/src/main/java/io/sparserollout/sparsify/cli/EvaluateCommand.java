@@ -71,11 +71,17 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    List<String> sentences = lines(data, "evaluation data");
-    if (sentences.size() < 2) {
+    TextOptions.Samples read =
+        text.samples(
+            run.input(tokenizer), run.input(data), "evaluation data", offset, samples, false);
+    if (read.count() < 2) {
       throw new SparsifyException("evaluation needs at least 2 sentences");
     }
-    List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, false);
+    if (read.captured() != null && labels != null) {
+      throw new SparsifyException(
+          "captured samples have no labels: evaluate them without --labels (fidelity only)");
+    }
+    List<TokenBatch> batches = read.batches();
     Path densePath = run.input(dense);
     Path candidatePath = run.input(candidate, expectSha256);
     Vocabulary.check(OnnxModel.load(densePath), batches);
@@ -92,7 +98,8 @@ final class EvaluateCommand implements Callable<Integer> {
     List<String> labelLines = labels == null ? null : lines(labels, "labels");
     EvaluationResult result =
         Evaluator.evaluate(
-            densePath, candidatePath, variantPaths, batches, labelLines, topK, text.threads);
+                densePath, candidatePath, variantPaths, batches, labelLines, topK, text.threads)
+            .withCaptured(read.captured());
     run.finish(result, result, console -> summarize(console, result));
     return 0;
   }

@@ -9,8 +9,8 @@ import io.sparserollout.sparsify.prune.PruneReport;
 import io.sparserollout.sparsify.prune.PruneRun;
 import io.sparserollout.sparsify.prune.Pruner;
 import io.sparserollout.sparsify.prune.SparseGptPruner;
-import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.PruneResult;
 import io.sparserollout.stage.Sha256;
@@ -54,6 +54,9 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = Cli.EXCLUDE, description = "a regex of weights kept dense (repeat for more)")
   List<String> exclude = List.of();
 
+  /** What of captured samples calibration read, where it read them. */
+  private CapturedData captured;
+
   @Override
   public Integer call() {
     OnnxModel onnx = OnnxModel.load(run.input(model));
@@ -77,7 +80,8 @@ final class PruneCommand implements Callable<Integer> {
             result.layersSkipped().size(),
             result.achievedSparsity(),
             result.seconds(),
-            Sha256.of(run.output(out))),
+            Sha256.of(run.output(out)),
+            captured),
         console -> {
           console.printf(
               "%s: pruned %d layers to 2:4 (sparsity %.3f), skipped %d, in %.1f s -> %s%n",
@@ -95,14 +99,23 @@ final class PruneCommand implements Callable<Integer> {
   }
 
   private List<TokenBatch> calibration(OnnxModel onnx) {
-    if (tokenizer == null || calibration == null) {
-      throw new SparsifyException("--method sparsegpt needs --tokenizer and --calibration");
+    if (calibration == null) {
+      throw new SparsifyException("--method sparsegpt needs --calibration");
     }
-    List<String> sentences =
-        Sentences.first(Sentences.read(run.input(calibration), "calibration"), samples);
-    List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, true);
-    Vocabulary.check(onnx, batches);
-    run.progress("sparsegpt: " + sentences.size() + " calibration sentences");
-    return batches;
+    TextOptions.Samples read =
+        text.samples(
+            tokenizer == null ? null : run.input(tokenizer),
+            run.input(calibration),
+            "calibration",
+            0,
+            samples,
+            true);
+    Vocabulary.check(onnx, read.batches());
+    captured = read.captured();
+    run.progress(
+        "sparsegpt: "
+            + read.count()
+            + (captured == null ? " calibration sentences" : " captured calibration samples"));
+    return read.batches();
   }
 }

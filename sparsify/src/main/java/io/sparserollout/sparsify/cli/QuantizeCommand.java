@@ -4,7 +4,6 @@ import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.quantize.QuantizeReport;
 import io.sparserollout.sparsify.quantize.QuantizeRun;
-import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.QuantizeResult;
@@ -51,9 +50,9 @@ final class QuantizeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     OnnxModel onnx = OnnxModel.load(run.input(model, expectSha256));
-    List<String> sentences =
-        Sentences.first(Sentences.read(run.input(calibration), "calibration"), samples);
-    List<TokenBatch> batches = text.batches(run.input(tokenizer), sentences, true);
+    TextOptions.Samples read =
+        text.samples(run.input(tokenizer), run.input(calibration), "calibration", 0, samples, true);
+    List<TokenBatch> batches = read.batches();
     Vocabulary.check(onnx, batches);
     QuantizeReport result =
         QuantizeRun.run(onnx, batches, percentile, text.threads, run.output(out), run::progress);
@@ -68,7 +67,8 @@ final class QuantizeCommand implements Callable<Integer> {
             result.opsetAfter(),
             Output.firstFew(result.skipped()),
             result.seconds(),
-            Sha256.of(run.output(out))),
+            Sha256.of(run.output(out)),
+            read.captured()),
         console ->
             console.printf(
                 "int8: quantized %d layers, %d activation ranges at the %.2f percentile, opset %d"

@@ -1,7 +1,11 @@
 package io.sparserollout.sparsify.cli;
 
+import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.CapturedSamples;
+import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.Cli;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,6 +21,43 @@ final class TextOptions {
 
   @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads")
   int threads;
+
+  @Option(
+      names = Cli.CAPTURED_PART,
+      defaultValue = "all",
+      description =
+          "where the data is a folder of captured samples: all, calibration or held-out (the"
+              + " two never overlap)")
+  String capturedPart;
+
+  /** A stage's input samples, batched, and what of captured data they came from (else null). */
+  record Samples(List<TokenBatch> batches, int count, CapturedData captured) {}
+
+  /**
+   * The samples of a sentences file (tokenized) or of a folder of captured samples (token ids as
+   * served; the tokenizer is not needed).
+   *
+   * @param skip leading sentences of a file to leave out (a folder's parts never overlap instead)
+   * @param limit most samples (0: all)
+   * @param byLength group samples of similar length (less padding) where order does not matter
+   */
+  Samples samples(
+      Path tokenizer, Path location, String role, int skip, int limit, boolean byLength) {
+    if (CapturedSamples.isCaptured(location)) {
+      CapturedSamples.Read read =
+          CapturedSamples.read(location, CapturedData.Part.of(capturedPart), limit, maxLength);
+      return new Samples(
+          CapturedSamples.batches(read.rows(), batchSize, byLength),
+          read.rows().size(),
+          read.data());
+    }
+    if (tokenizer == null) {
+      throw new SparsifyException(role + " from a sentences file needs --tokenizer");
+    }
+    List<String> sentences =
+        Sentences.first(Sentences.skip(Sentences.read(location, role), skip), limit);
+    return new Samples(batches(tokenizer, sentences, byLength), sentences.size(), null);
+  }
 
   /**
    * @param byLength group sentences of similar length (less padding) where order does not matter

@@ -74,7 +74,8 @@ public final class Evaluator {
         task,
         d.performance,
         c.performance,
-        qualities.isEmpty() ? null : qualities);
+        qualities.isEmpty() ? null : qualities,
+        null);
   }
 
   private static void sameSize(Embeddings dense, Embeddings other, String name) {
