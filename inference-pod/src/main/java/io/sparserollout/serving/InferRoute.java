@@ -275,10 +275,11 @@ public class InferRoute {
       }
       response.end(Buffer.buffer(Unpooled.wrappedBuffer(encoded.array(), 0, encoded.length())));
       metrics.record(start, ServingMetrics.SUCCESS);
-      capture.offer(exchange.inputs());
     } catch (Throwable t) {
       fail(ctx.response(), t, start);
+      return;
     }
+    capture.offer(exchange.inputs());
   }
 
   /**

@@ -59,6 +59,8 @@ class CaptureIT {
         servers.add(MiniLmCurlIT.start(log, env));
         ports.add(port);
         MiniLmCurlIT.awaitReady(servers.get(servers.size() - 1), port, log);
+        // At start, before any request: an idle pod deletes expired samples too.
+        assertThat(Files.readString(log)).contains("capture on into " + dir);
       }
 
       // 40 requests of 2 rows, both pods at once: 80 rows offered, 25 may be kept this hour.

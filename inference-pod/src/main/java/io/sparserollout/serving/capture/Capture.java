@@ -3,6 +3,7 @@ package io.sparserollout.serving.capture;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
 import io.sparserollout.serving.protocol.Tensor;
 import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,6 +30,8 @@ import org.jboss.logging.Logger;
  * the request's thread. A request never waits for capture and never fails because of it; when the
  * writer falls behind, samples are dropped, not queued.
  */
+// At start, not at the first request: an idle pod still deletes what is past retention.
+@Startup
 @ApplicationScoped
 public class Capture {
   private static final Logger LOG = Logger.getLogger(Capture.class);
@@ -108,24 +111,37 @@ public class Capture {
     writer.scheduleWithFixedDelay(this::purge, 0, PURGE_EVERY.toSeconds(), TimeUnit.SECONDS);
   }
 
-  /** Called once a request was answered: maybe keeps a copy of its inputs. */
+  /**
+   * Called once a request was answered: maybe keeps a copy of its inputs. Never throws: capture
+   * must not turn an answered request into a failed one.
+   */
   public void offer(List<Tensor> inputs) {
-    if (store == null || !limits.enabled() || random.getAsDouble() >= limits.fraction()) {
-      return;
+    try {
+      if (store == null || !limits.enabled() || random.getAsDouble() >= limits.fraction()) {
+        return;
+      }
+      if (pending.incrementAndGet() > MAX_PENDING) {
+        pending.decrementAndGet();
+        refused(REASON_BUSY, 1);
+        return;
+      }
+      try {
+        writer.execute(
+            () -> {
+              try {
+                write(inputs);
+              } finally {
+                pending.decrementAndGet();
+              }
+            });
+      } catch (RuntimeException stopped) {
+        // The writer is shut down: the pod is stopping.
+        pending.decrementAndGet();
+        refused(REASON_BUSY, 1);
+      }
+    } catch (RuntimeException e) {
+      logFailure(e);
     }
-    if (pending.incrementAndGet() > MAX_PENDING) {
-      pending.decrementAndGet();
-      refused(REASON_BUSY, 1);
-      return;
-    }
-    writer.execute(
-        () -> {
-          try {
-            write(inputs);
-          } finally {
-            pending.decrementAndGet();
-          }
-        });
   }
 
   private void write(List<Tensor> inputs) {

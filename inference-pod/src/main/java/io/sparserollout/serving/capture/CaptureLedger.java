@@ -35,6 +35,17 @@ public record CaptureLedger(SortedMap<String, Long> hours) {
     return HOUR.format(now);
   }
 
+  /** Every key an hour and every count a count: else the ledger is counted again from files. */
+  boolean valid() {
+    return hours.entrySet().stream()
+        .allMatch(
+            e ->
+                e.getKey() != null
+                    && HOUR_NAME.matcher(e.getKey()).matches()
+                    && e.getValue() != null
+                    && e.getValue() >= 0);
+  }
+
   public long total() {
     return hours.values().stream().mapToLong(Long::longValue).sum();
   }

@@ -65,13 +65,32 @@ public final class CaptureRows {
       tensor.put("name", t.name());
       tensor.put("datatype", t.datatype().name());
       tensor.put("shape", shape);
-      tensor.put("data", t.datatype() == Datatype.FP16 ? floats((short[]) data) : data);
+      tensor.put("data", json(t.datatype(), data));
       tensors.add(tensor);
     }
     byte[] body = json.writeValueAsBytes(Map.of("inputs", tensors));
     byte[] line = java.util.Arrays.copyOf(body, body.length + 1);
     line[body.length] = '\n';
     return line;
+  }
+
+  /** Data as v2 JSON writes it: numbers for every numeric type, text for BYTES. */
+  private static Object json(Datatype type, Object data) {
+    return switch (type) {
+      case FP16 -> floats((short[]) data);
+      // Jackson would write a byte[] as base64.
+      case INT8 -> widen((byte[]) data, false);
+      case UINT8 -> widen((byte[]) data, true);
+      default -> data;
+    };
+  }
+
+  private static int[] widen(byte[] bytes, boolean unsigned) {
+    int[] values = new int[bytes.length];
+    for (int i = 0; i < bytes.length; i++) {
+      values[i] = unsigned ? bytes[i] & 0xFF : bytes[i];
+    }
+    return values;
   }
 
   private static float[] floats(short[] halves) {

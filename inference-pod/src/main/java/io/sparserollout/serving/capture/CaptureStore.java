@@ -30,6 +30,7 @@ public final class CaptureStore {
   private static final Logger LOG = Logger.getLogger(CaptureStore.class);
   static final String LEDGER = "ledger.json";
   static final String LOCK = ".lock";
+  private static final java.time.Duration LOCK_WAIT = java.time.Duration.ofSeconds(10);
   // File locks belong to the process: pods in one JVM (tests) take turns here first.
   private static final ReentrantLock IN_PROCESS = new ReentrantLock();
   private final Path dir;
@@ -53,14 +54,21 @@ public final class CaptureStore {
   public int add(Instant now, List<byte[]> samples, CaptureLimits limits) throws IOException {
     return locked(
         () -> {
-          CaptureLedger ledger = purge(read(), now, limits);
+          CaptureLedger read = read();
+          CaptureLedger ledger = purge(read, now, limits);
           int room = (int) ledger.room(now, samples.size(), limits);
-          if (room > 0) {
-            // Counted before written: a pod stopped in between leaves the ledger high, never low.
-            write(ledger.plus(now, room));
+          if (room == 0) {
+            writeIfChanged(read, ledger);
+            return 0;
+          }
+          // Counted before written: a pod stopped in between leaves the ledger high, never low.
+          write(ledger.plus(now, room));
+          try {
             append(now, samples.subList(0, room));
-          } else {
+          } catch (IOException e) {
+            // Nothing kept (a full volume, say): the rows must not use up the limits.
             write(ledger);
+            throw e;
           }
           return room;
         });
@@ -70,7 +78,8 @@ public final class CaptureStore {
   public void purge(Instant now, CaptureLimits limits) throws IOException {
     locked(
         () -> {
-          write(purge(read(), now, limits));
+          CaptureLedger read = read();
+          writeIfChanged(read, purge(read, now, limits));
           return 0;
         });
   }
@@ -101,13 +110,36 @@ public final class CaptureStore {
       at += sample.length;
     }
     // One write for the lot: a pod killed mid-way leaves at most one torn last line.
-    Files.write(hour.resolve(file), all, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    try (FileChannel out =
+        FileChannel.open(
+            hour.resolve(file),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(all);
+      if (out.size() > 0) {
+        // A line torn by this pod's last container stays one bad line, not joined to this one.
+        java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+        out.read(last, out.size() - 1);
+        if (last.get(0) != '\n') {
+          bytes = java.nio.ByteBuffer.allocate(all.length + 1).put((byte) '\n').put(all).flip();
+        }
+      }
+      out.position(out.size());
+      while (bytes.hasRemaining()) {
+        out.write(bytes);
+      }
+    }
   }
 
   private CaptureLedger read() throws IOException {
     Path ledger = dir.resolve(LEDGER);
     try {
-      return new CaptureLedger(json.readValue(ledger.toFile(), CaptureLedger.class).hours());
+      CaptureLedger read = json.readValue(ledger.toFile(), CaptureLedger.class);
+      if (!read.valid()) {
+        throw new IOException("it holds entries that are not an hour and a count");
+      }
+      return read;
     } catch (NoSuchFileException | java.io.FileNotFoundException e) {
       return recount();
     } catch (IOException | RuntimeException e) {
@@ -158,6 +190,12 @@ public final class CaptureStore {
     return hours;
   }
 
+  private void writeIfChanged(CaptureLedger before, CaptureLedger after) throws IOException {
+    if (!after.equals(before) || !Files.exists(dir.resolve(LEDGER))) {
+      write(after);
+    }
+  }
+
   private void write(CaptureLedger ledger) throws IOException {
     Path next = dir.resolve(LEDGER + ".next");
     json.writeValue(next.toFile(), ledger);
@@ -188,10 +226,30 @@ public final class CaptureStore {
     try (FileChannel channel =
             FileChannel.open(
                 dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = channel.lock()) {
+        FileLock lock = lock(channel)) {
       return work.run();
     } finally {
       IN_PROCESS.unlock();
+    }
+  }
+
+  /** The folder's lock, waited for at most LOCK_WAIT: a holder lost on a network volume. */
+  private static FileLock lock(FileChannel channel) throws IOException {
+    long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
+    while (true) {
+      FileLock lock = channel.tryLock();
+      if (lock != null) {
+        return lock;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("the capture folder stayed locked for " + LOCK_WAIT);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted waiting for the capture folder's lock", e);
+      }
     }
   }
 }

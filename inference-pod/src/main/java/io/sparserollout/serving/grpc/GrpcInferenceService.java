@@ -159,10 +159,11 @@ public final class GrpcInferenceService
       out.onNext(GrpcResponses.encode(request, model.name(), V2Resource.VERSION, selected));
       out.onCompleted();
       metrics.record(start, ServingMetrics.SUCCESS);
-      capture.offer(inputs);
     } catch (Throwable e) {
       fail(out, e, start);
+      return;
     }
+    capture.offer(inputs);
   }
 
   private void fail(StreamObserver<?> out, Throwable t, long start) {

@@ -66,4 +66,18 @@ class CaptureRowsTest {
     assertThat(lines).hasSize(2);
     assertThat(json.readTree(lines.get(0)).at("/inputs/0/data/0").asText()).isEqualTo("a \"b\"");
   }
+
+  @Test
+  void bytesAreNumbersNotBase64() throws Exception {
+    List<byte[]> lines =
+        CaptureRows.lines(
+            json,
+            List.of(
+                new Tensor("a", Datatype.INT8, new long[] {1, 2}, new byte[] {-1, 7}),
+                new Tensor("b", Datatype.UINT8, new long[] {1, 2}, new byte[] {-1, 7})));
+
+    JsonNode request = json.readTree(lines.get(0));
+    assertThat(request.at("/inputs/0/data").toString()).isEqualTo("[-1,7]");
+    assertThat(request.at("/inputs/1/data").toString()).isEqualTo("[255,7]");
+  }
 }

@@ -1,6 +1,7 @@
 package io.sparserollout.serving.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +83,43 @@ class CaptureStoreTest {
     try (Stream<Path> files = Files.list(dir.resolve("2026-12-06T06"))) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactly(".._.._x.jsonl");
     }
+  }
+
+  @Test
+  void rowsThatCouldNotBeWrittenDoNotUseUpTheLimits() throws Exception {
+    CaptureLimits limits = new CaptureLimits(true, 1, 100, 5, Duration.ofHours(2));
+    CaptureStore store = new CaptureStore(dir, "pod-a", json);
+    // The hour's folder cannot be made: a file stands in its place.
+    Files.writeString(dir.resolve("2026-12-06T06"), "in the way");
+
+    assertThatThrownBy(() -> store.add(T, samples(5), limits))
+        .isInstanceOf(java.io.IOException.class);
+    assertThat(store.ledger().total()).isZero();
+
+    Files.delete(dir.resolve("2026-12-06T06"));
+    assertThat(store.add(T, samples(5), limits)).isEqualTo(5);
+  }
+
+  @Test
+  void aLedgerWithEntriesThatAreNotHoursIsCountedAgain() throws Exception {
+    CaptureLimits limits = new CaptureLimits(true, 1, 100, 10, Duration.ofHours(24));
+    CaptureStore store = new CaptureStore(dir, "pod-a", json);
+    assertThat(store.add(T, samples(4), limits)).isEqualTo(4);
+    Files.writeString(dir.resolve(CaptureStore.LEDGER), "{\"hours\":{\"../x\":-3}}");
+
+    assertThat(store.ledger().total()).isEqualTo(4);
+    assertThat(store.add(T, samples(10), limits)).isEqualTo(6);
+  }
+
+  @Test
+  void aLineTornByAStoppedContainerIsNotJoinedToTheNext() throws Exception {
+    CaptureLimits limits = new CaptureLimits(true, 1, 100, 100, Duration.ofHours(2));
+    Path file = Files.createDirectories(dir.resolve("2026-12-06T06")).resolve("pod-a.jsonl");
+    Files.writeString(file, "{\"inputs\":[{\"na");
+
+    new CaptureStore(dir, "pod-a", json).add(T, samples(1), limits);
+
+    assertThat(Files.readAllLines(file)).containsExactly("{\"inputs\":[{\"na", "{\"inputs\":[]}");
   }
 
   private static List<byte[]> samples(int n) {

@@ -36,8 +36,9 @@ public record PodVolumes(List<Volume> volumes, List<VolumeMount> mounts) {
         new VolumeMountBuilder()
             .withName("pvc-0")
             .withMountPath(mountPath)
+            // readOnly left unset, not false: the API server drops a false, and the drift check
+            // would then see every reconcile's desired Deployment as changed.
             .withSubPath(Storage.captureSubPath(model))
-            .withReadOnly(false)
             .build());
     return new PodVolumes(volumes.volumes(), mounts);
   }

@@ -15,7 +15,7 @@ import java.util.Set;
 public final class Storage {
   static final String MOUNT_ROOT = "/mnt/";
   // Not a revision: revisions are ten hex digits.
-  static final String CAPTURE_FOLDER = "captured";
+  public static final String CAPTURE_FOLDER = "captured";
   private final String storeBase;
 
   public Storage(SparseModel model, String revision) {

@@ -48,6 +48,8 @@ public final class ServingResources {
   public static final String TRAFFIC_LABEL = "sparserollout.io/traffic";
   static final String MODEL_DIR = "/models";
   static final String CAPTURE_DIR = "/capture";
+  static final String CAPTURE_FOLDER = "capture-folder";
+  private static final String MODEL_FOLDER = "/model-folder";
   static final int MIN_READY_SECONDS = 3;
 
   private ServingResources() {}
@@ -152,7 +154,7 @@ public final class ServingResources {
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(labels)
-        .withAnnotations(podAnnotations(settings, serviceAccount))
+        .withAnnotations(podAnnotations(settings, serviceAccount, capture != null))
         .endMetadata()
         .withNewSpec()
         .withNodeSelector(served.placement().nodeSelector())
@@ -349,15 +351,17 @@ public final class ServingResources {
    * keep ownership (hostPath, NFS). Only this one command sees the store writable.
    */
   private static Container captureFolder(SparseModel model, ServingSettings settings) {
-    String claim = Storage.storeClaim(model);
+    String captured = Storage.captureSubPath(model);
     return new ContainerBuilder()
-        .withName("capture-folder")
+        .withName(CAPTURE_FOLDER)
         .withImage(settings.fetchImage())
-        .withCommand("mkdir", "-p", Storage.path(Storage.captureUri(model)))
+        .withCommand("mkdir", "-p", MODEL_FOLDER + "/" + Storage.CAPTURE_FOLDER)
         .withVolumeMounts(
             new VolumeMountBuilder()
                 .withName("pvc-0")
-                .withMountPath(Storage.path("pvc://" + claim))
+                .withMountPath(MODEL_FOLDER)
+                // The model's own folder, which its stages made: never another model's files.
+                .withSubPath(captured.substring(0, captured.lastIndexOf('/')))
                 .build())
         .withSecurityContext(PodSecurity.container())
         .build();
@@ -382,7 +386,7 @@ public final class ServingResources {
   }
 
   private static Map<String, String> podAnnotations(
-      ServingSettings settings, String serviceAccount) {
+      ServingSettings settings, String serviceAccount, boolean capturing) {
     Map<String, String> annotations = new java.util.TreeMap<>();
     annotations.put("prometheus.io/scrape", "true");
     annotations.put("prometheus.io/port", String.valueOf(settings.port()));
@@ -390,7 +394,9 @@ public final class ServingResources {
     if (serviceAccount != null) {
       // EKS's IRSA and Pod Identity webhooks then leave the serving container without AWS
       // credentials; only the fetch init container gets them.
-      annotations.put("eks.amazonaws.com/skip-containers", "inference");
+      annotations.put(
+          "eks.amazonaws.com/skip-containers",
+          capturing ? "inference," + CAPTURE_FOLDER : "inference");
     }
     return annotations;
   }

@@ -391,16 +391,21 @@ class ServingResourcesTest {
         .satisfies(
             init -> {
               assertThat(init.getCommand())
-                  .containsExactly(
-                      "mkdir",
-                      "-p",
-                      "/mnt/artifacts/sparserollout/"
-                          + capturing.getMetadata().getNamespace()
-                          + "/minilm-cpu/captured");
+                  .containsExactly("mkdir", "-p", "/model-folder/captured");
               assertThat(init.getVolumeMounts())
                   .singleElement()
-                  .satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/mnt/artifacts"));
+                  .satisfies(
+                      m ->
+                          assertThat(m.getSubPath())
+                              .isEqualTo(
+                                  "sparserollout/"
+                                      + capturing.getMetadata().getNamespace()
+                                      + "/minilm-cpu"));
             });
+    // Every mount is as the API server stores it (no false readOnly it would drop), so the drift
+    // check finds the applied Deployment equal to the next desired one.
+    assertThat(pod.getContainers().get(0).getVolumeMounts())
+        .noneMatch(m -> Boolean.FALSE.equals(m.getReadOnly()));
 
     // The baseline sees only copies of requests: it captures nothing.
     var baseline =
