@@ -50,6 +50,7 @@ public final class StatusAggregator {
   public void startRevision(SparseModelStatus status, String revision) {
     status.setRevision(revision);
     status.setPruning(null);
+    status.setCapturedData(null);
     status.setEngine(null);
     status.setProgress(null);
     status.setGate(null);
@@ -211,6 +212,7 @@ public final class StatusAggregator {
       copy.setRevision(current.getRevision());
       copy.setConditions(new ArrayList<>(current.getConditions()));
       copy.setPruning(current.getPruning());
+      copy.setCapturedData(current.getCapturedData());
       copy.setGate(current.getGate());
       copy.setEngine(current.getEngine());
       copy.setRollout(current.getRollout());

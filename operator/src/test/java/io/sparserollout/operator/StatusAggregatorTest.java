@@ -75,6 +75,7 @@ class StatusAggregatorTest {
         json.readValue(
             "{\"phase\":\"Promoted\",\"observedGeneration\":3,\"revision\":\"abc\","
                 + "\"conditions\":[{\"type\":\"Ready\"}],\"pruning\":{\"method\":\"magnitude\"},"
+                + "\"capturedData\":{\"calibration\":{\"samples\":128}},"
                 + "\"gate\":{\"metric\":\"cosine-fidelity\"},\"engine\":{\"backend\":\"onnxruntime\"},"
                 + "\"progress\":{\"stage\":\"finetune\",\"step\":3},"
                 + "\"rollout\":{\"stableRevision\":\"abc\"},"

@@ -149,6 +149,76 @@ class MiniLmIT {
     assertThat(report.get("violations").get(0).get("reason").asText()).contains("instead");
   }
 
+  /**
+   * The calibration sentences as the serving pods would have captured them (token ids of one row
+   * per line): SparseGPT calibrates on one half and the other half is held out, and the model does
+   * as well on the usual held-out sentences as one calibrated on the file.
+   */
+  @Test
+  @Order(5)
+  void sparseGptCalibratedOnCapturedTrafficDoesAsWellAsOnTheFile() throws Exception {
+    Path captured = WORK.resolve("captured");
+    if (!Files.exists(captured)) {
+      List<String> rows = new ArrayList<>();
+      try (var tokenizer = io.sparserollout.sparsify.text.TextTokenizer.load(TOKENIZER, 128)) {
+        for (String sentence : Files.readAllLines(WORK.resolve("calibration.txt"))) {
+          if (!sentence.isBlank()) {
+            var batch = tokenizer.encode(List.of(sentence.strip()));
+            rows.add(
+                io.sparserollout.sparsify.text.CapturedSamplesTest.row(
+                    batch.ids(), batch.attentionMask()));
+          }
+        }
+      }
+      io.sparserollout.sparsify.text.CapturedSamplesTest.write(
+          captured, "2026-12-06T06", "minilm-cpu-abc-1", rows);
+    }
+    Path pruned = WORK.resolve("sparsegpt-captured.onnx");
+
+    JsonNode prune =
+        json(
+            "prune",
+            "--method",
+            "sparsegpt",
+            "--model",
+            DENSE,
+            "--out",
+            pruned,
+            "--calibration",
+            captured,
+            "--captured-part",
+            "calibration",
+            "--samples",
+            "512");
+    int calibration = prune.at("/captured/samples").asInt();
+    assertThat(calibration).isBetween(400, 512);
+    assertThat(prune.get("layersPruned").asInt()).isEqualTo(36);
+
+    JsonNode onFile = evaluate(pruned).get("fidelity");
+    System.err.printf(
+        "captured-calibrated SparseGPT (%d samples) on evaluation.txt: %s%n", calibration, onFile);
+    assertThat(onFile.get("cosineMean").asDouble()).isGreaterThanOrEqualTo(0.89);
+    JsonNode heldOut =
+        json(
+            "evaluate",
+            "--dense",
+            DENSE,
+            "--candidate",
+            pruned,
+            "--tokenizer",
+            TOKENIZER,
+            "--data",
+            captured,
+            "--captured-part",
+            "held-out");
+    System.err.printf("on the captured held-out half: %s%n", heldOut);
+    long all = Files.readAllLines(captured.resolve("2026-12-06T06/minilm-cpu-abc-1.jsonl")).size();
+    assertThat(heldOut.at("/captured/samples").asInt() + calibration)
+        .as("the two halves together are every captured sentence")
+        .isEqualTo(all);
+    assertThat(heldOut.at("/fidelity/cosineMean").asDouble()).isGreaterThanOrEqualTo(0.88);
+  }
+
   private static JsonNode evaluate(Path candidate) throws Exception {
     return json(
         "evaluate",

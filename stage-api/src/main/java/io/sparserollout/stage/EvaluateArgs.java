@@ -19,7 +19,8 @@ public record EvaluateArgs(
     String labels,
     String expectSha256,
     List<VariantModel> variants,
-    String report)
+    String report,
+    String capturedPart)
     implements StageArgs {
 
   @Override
@@ -39,6 +40,7 @@ public record EvaluateArgs(
             Cli.VARIANT,
             variants == null ? null : variants.stream().map(VariantModel::option).toList())
         .list(Cli.VARIANT_SHA256, BuildEngineArgs.shas(variants))
+        .option(Cli.CAPTURED_PART, capturedPart)
         .report(report);
   }
 }

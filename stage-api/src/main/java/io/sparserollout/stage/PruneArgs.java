@@ -13,7 +13,8 @@ public record PruneArgs(
     Integer samples,
     List<String> include,
     List<String> exclude,
-    String report)
+    String report,
+    String capturedPart)
     implements StageArgs {
 
   public enum Method {
@@ -44,6 +45,7 @@ public record PruneArgs(
         .option(Cli.SAMPLES, samples)
         .list(Cli.INCLUDE, include)
         .list(Cli.EXCLUDE, exclude)
+        .option(Cli.CAPTURED_PART, capturedPart)
         .report(report);
   }
 }

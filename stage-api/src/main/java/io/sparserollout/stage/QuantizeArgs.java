@@ -11,7 +11,8 @@ public record QuantizeArgs(
     double percentile,
     int maxLength,
     String expectSha256,
-    String report)
+    String report,
+    String capturedPart)
     implements StageArgs {
 
   @Override
@@ -24,6 +25,7 @@ public record QuantizeArgs(
         .option(Cli.PERCENTILE, percentile)
         .option(Cli.MAX_LENGTH, maxLength)
         .option(Cli.EXPECT_SHA256, expectSha256)
+        .option(Cli.CAPTURED_PART, capturedPart)
         .report(report);
   }
 }

@@ -121,7 +121,8 @@ class StageResultTest {
                     null,
                     List.of(),
                     null,
-                    "r.json")
+                    "r.json",
+                    null)
                 .toArgs())
         .containsExactly(
             "prune",

@@ -19,4 +19,15 @@ public record CalibrationSpec(
         @JsonPropertyDescription(
             "How many samples are used. SparseGPT quality rises with it (32: 0.84, 512: 0.91 mean"
                 + " cosine on all-MiniLM-L6-v2).")
-        Integer samples) {}
+        Integer samples,
+    @Default("file")
+        @JsonPropertyDescription(
+            "file: dataUri. captured: the inputs the model's serving pods captured"
+                + " (spec.rollout.capture), newest first; calibration and evaluation then take"
+                + " disjoint halves of them.")
+        DataSource source) {
+
+  public boolean captured() {
+    return source == DataSource.CAPTURED;
+  }
+}

@@ -24,4 +24,15 @@ public record EvaluationSpec(
         @Min(1)
         @Max(100)
         @JsonPropertyDescription("k for top-k neighbour agreement and NDCG@k.")
-        Integer topK) {}
+        Integer topK,
+    @Default("file")
+        @JsonPropertyDescription(
+            "file: dataUri (or the calibration data's held-out part). captured: the held-out half"
+                + " of the inputs the model's serving pods captured (spec.rollout.capture); no"
+                + " labels, so fidelity metrics only.")
+        DataSource source) {
+
+  public boolean captured() {
+    return source == DataSource.CAPTURED;
+  }
+}

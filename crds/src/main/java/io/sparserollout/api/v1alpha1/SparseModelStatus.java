@@ -44,6 +44,11 @@ public class SparseModelStatus {
   @JsonPropertyDescription("Dense and sparse metrics and the gate's verdict.")
   private GateStatus gate;
 
+  @JsonPropertyDescription(
+      "How many captured samples the revision calibrated and was evaluated on, and from which"
+          + " hours; absent when it read files only.")
+  private CapturedDataStatus capturedData;
+
   @JsonPropertyDescription("The engine built for serving.")
   private EngineStatus engine;
 
@@ -149,6 +154,14 @@ public class SparseModelStatus {
     this.conditions = conditions;
   }
 
+  public CapturedDataStatus getCapturedData() {
+    return capturedData;
+  }
+
+  public void setCapturedData(CapturedDataStatus capturedData) {
+    this.capturedData = capturedData;
+  }
+
   public PruningStatus getPruning() {
     return pruning;
   }
@@ -213,6 +226,7 @@ public class SparseModelStatus {
         && Objects.equals(revision, s.revision)
         && Objects.equals(conditions, s.conditions)
         && Objects.equals(pruning, s.pruning)
+        && Objects.equals(capturedData, s.capturedData)
         && Objects.equals(gate, s.gate)
         && Objects.equals(engine, s.engine)
         && Objects.equals(rollout, s.rollout)
@@ -233,6 +247,7 @@ public class SparseModelStatus {
         revision,
         conditions,
         pruning,
+        capturedData,
         gate,
         engine,
         rollout,

@@ -54,6 +54,9 @@ public final class ArtifactDonor {
       List<Stage> plan,
       String gpuProduct,
       Collection<SparseModel> candidates) {
+    if (Revision.readsCaptured(model.getSpec())) {
+      return Optional.empty(); // calibrated on its own pods' inputs: no other model's fit
+    }
     String settings = Revision.pipelineJson(model.getSpec());
     return candidates.stream()
         .filter(c -> !c.getMetadata().getUid().equals(model.getMetadata().getUid()))

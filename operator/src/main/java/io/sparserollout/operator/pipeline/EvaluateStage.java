@@ -3,6 +3,7 @@ package io.sparserollout.operator.pipeline;
 import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.gate.Gate;
+import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
 import io.sparserollout.stage.VariantModel;
@@ -20,7 +21,11 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
   @Override
   public EvaluateArgs command(StageContext c) {
     var evaluation = c.spec().evaluation();
-    boolean ownData = evaluation.dataUri() != null;
+    // Captured samples are split, not skipped: the held-out half, whichever source calibrated.
+    boolean captured =
+        evaluation.captured()
+            || (evaluation.dataUri() == null && c.spec().sparsity().calibration().captured());
+    boolean ownData = evaluation.dataUri() != null && !evaluation.captured();
     VariantModel primary = Variants.model(c, Variants.primary(c.spec()));
     String reference = Variants.denseFloat(c.spec());
     List<VariantModel> others =
@@ -31,20 +36,24 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
         Storage.path(c.spec().source().uri()),
         primary.model(),
         c.tokenizer(),
-        ownData ? Storage.path(evaluation.dataUri()) : c.calibration(),
+        captured
+            ? Storage.path(Storage.captureUri(c.model()))
+            : ownData ? Storage.path(evaluation.dataUri()) : c.calibration(),
         evaluation.samples(),
         evaluation.topK(),
         c.maxLength(),
         // Held out: the sentences after those calibration used.
-        ownData ? null : c.spec().sparsity().calibration().samples(),
+        ownData || captured ? null : c.spec().sparsity().calibration().samples(),
         evaluation.labelsUri() == null ? null : Storage.path(evaluation.labelsUri()),
         primary.sha256(),
         others.isEmpty() ? null : others,
-        c.report(Stage.EVALUATE));
+        c.report(Stage.EVALUATE),
+        captured ? CapturedData.Part.HELD_OUT.option() : null);
   }
 
   @Override
   public void apply(SparseModelStatus status, StageContext c, EvaluationResult result) {
+    CapturedWindows.evaluation(status, result.captured());
     if (status.getVariants() != null && !status.getVariants().isEmpty()) {
       VariantGate.apply(status, c, result);
       return;

@@ -27,11 +27,13 @@ final class PruneStage implements StageHandler<PruneResult> {
         magnitude ? null : c.spec().sparsity().calibration().samples(),
         c.spec().sparsity().layers().include(),
         c.spec().sparsity().layers().exclude(),
-        c.report(Stage.PRUNE));
+        c.report(Stage.PRUNE),
+        magnitude ? null : c.calibrationPart());
   }
 
   @Override
   public void apply(SparseModelStatus status, StageContext c, PruneResult result) {
+    CapturedWindows.calibration(status, result.captured());
     List<PruningStatus.SkippedLayer> skipped =
         result.layersSkipped() == null
             ? List.of()

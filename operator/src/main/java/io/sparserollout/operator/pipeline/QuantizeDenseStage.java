@@ -21,11 +21,13 @@ final class QuantizeDenseStage implements StageHandler<QuantizeResult> {
         c.spec().quantization().percentile(),
         c.maxLength(),
         null,
-        c.report(Stage.QUANTIZE_DENSE));
+        c.report(Stage.QUANTIZE_DENSE),
+        c.calibrationPart());
   }
 
   @Override
   public void apply(SparseModelStatus status, StageContext c, QuantizeResult result) {
+    CapturedWindows.calibration(status, result.captured());
     // Its digest is in completedStages, where the engine and evaluation stages read it.
   }
 }

@@ -21,11 +21,13 @@ final class QuantizeStage implements StageHandler<QuantizeResult> {
         c.spec().quantization().percentile(),
         c.maxLength(),
         c.inputSha256(Stage.QUANTIZE),
-        c.report(Stage.QUANTIZE));
+        c.report(Stage.QUANTIZE),
+        c.calibrationPart());
   }
 
   @Override
   public void apply(SparseModelStatus status, StageContext c, QuantizeResult result) {
+    CapturedWindows.calibration(status, result.captured());
     ModelArtifacts.replace(status, c.storage().artifactUri(StageContext.QUANTIZED));
   }
 }

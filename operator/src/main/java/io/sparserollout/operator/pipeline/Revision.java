@@ -77,7 +77,30 @@ public final class Revision {
         && tree.get("fineTuning") instanceof ObjectNode tuning) {
       tuning.remove("workers");
     }
+    // Files, the default, are left out too; captured samples start a new revision.
+    if (spec.sparsity() != null
+        && spec.sparsity().calibration() != null
+        && !spec.sparsity().calibration().captured()
+        && tree.path("sparsity").get("calibration") instanceof ObjectNode calibration) {
+      calibration.remove("source");
+    }
+    if (spec.evaluation() != null
+        && !spec.evaluation().captured()
+        && tree.get("evaluation") instanceof ObjectNode evaluation) {
+      evaluation.remove("source");
+    }
     return tree;
+  }
+
+  /**
+   * Whether a stage reads what this model's own pods captured: its artifacts then fit no other
+   * model, whatever their settings.
+   */
+  public static boolean readsCaptured(SparseModelSpec spec) {
+    return (spec.sparsity() != null
+            && spec.sparsity().calibration() != null
+            && spec.sparsity().calibration().captured())
+        || (spec.evaluation() != null && spec.evaluation().captured());
   }
 
   private static byte[] sha256(ObjectNode tree) {

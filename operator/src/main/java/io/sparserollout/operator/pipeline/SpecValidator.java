@@ -73,11 +73,14 @@ public final class SpecValidator {
                 StoreUri.problem(uri).ifPresent(problem -> problems.add(field + ": " + problem)));
     storeAccess(spec, problems);
     capture(spec, problems);
+    capturedSources(spec, problems);
     SparsitySpec sparsity = spec.sparsity();
     boolean needsCalibration =
         sparsity.method() != SparsitySpec.Method.MAGNITUDE
             || spec.quantization().mode() != QuantizationSpec.Mode.NONE;
-    if (needsCalibration && sparsity.calibration().dataUri() == null) {
+    if (needsCalibration
+        && sparsity.calibration().dataUri() == null
+        && !sparsity.calibration().captured()) {
       problems.add(
           "spec.sparsity.calibration.dataUri: required by method "
               + json(sparsity.method())
@@ -292,6 +295,28 @@ public final class SpecValidator {
     }
   }
 
+  private static void capturedSources(SparseModelSpec spec, List<String> problems) {
+    boolean calibration = spec.sparsity().calibration().captured();
+    boolean evaluation = spec.evaluation().captured();
+    if ((calibration || evaluation) && spec.rollout().capture() == null) {
+      problems.add(
+          (calibration ? "spec.sparsity.calibration.source" : "spec.evaluation.source")
+              + ": captured, but nothing is captured for this model; set spec.rollout.capture");
+    }
+    if (calibration && Stage.plan(spec).contains(Stage.FINETUNE)) {
+      problems.add(
+          "spec.sparsity.calibration.source: fine-tuning (method finetune, int8-qat or"
+              + " progressiveSteps) trains on the sentences of a file; captured samples cannot"
+              + " train yet");
+    }
+    boolean heldOutCaptured = evaluation || (calibration && spec.evaluation().dataUri() == null);
+    if (heldOutCaptured && spec.evaluation().labelsUri() != null) {
+      problems.add(
+          "spec.evaluation.labelsUri: captured samples have no labels; evaluate them on fidelity"
+              + " metrics, or give an evaluation file with its labels");
+    }
+  }
+
   private static void capture(SparseModelSpec spec, List<String> problems) {
     CaptureSpec capture = spec.rollout().capture();
     if (capture == null) {
@@ -302,7 +327,7 @@ public final class SpecValidator {
           "spec.rollout.capture: needs a pvc:// artifact store (the serving pods write the samples"
               + " to their own folder of the claim); capture to s3:// is not supported");
     }
-    String retention = capture.retention();
+    String retention = capture.retentionOrDefault();
     duration("spec.rollout.capture.retention", retention, problems);
     if (retention != null
         && retention.matches(CanaryStep.DURATION_PATTERN)

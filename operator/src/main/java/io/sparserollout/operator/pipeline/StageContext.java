@@ -4,6 +4,7 @@ import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.api.v1alpha1.StageCompletion;
+import io.sparserollout.stage.CapturedData;
 import java.util.List;
 
 /**
@@ -43,9 +44,20 @@ public record StageContext(
     return uri == null ? null : Storage.path(uri);
   }
 
+  /** The calibration samples: the spec's file, or the folder the serving pods capture into. */
   String calibration() {
+    if (spec().sparsity().calibration().captured()) {
+      return Storage.path(Storage.captureUri(model));
+    }
     String uri = spec().sparsity().calibration().dataUri();
     return uri == null ? null : Storage.path(uri);
+  }
+
+  /** Which captured samples calibration reads: never those evaluation holds out. */
+  String calibrationPart() {
+    return spec().sparsity().calibration().captured()
+        ? CapturedData.Part.CALIBRATION.option()
+        : null;
   }
 
   int maxLength() {

@@ -335,12 +335,15 @@ public final class ServingResources {
     if (capture != null) {
       env.add(new EnvVar("CAPTURE_DIR", CAPTURE_DIR, null));
       env.add(new EnvVar("CAPTURE_ENABLED", String.valueOf(capture.capturing()), null));
-      env.add(new EnvVar("CAPTURE_FRACTION", String.valueOf(capture.fraction()), null));
-      env.add(new EnvVar("CAPTURE_MAX_PER_HOUR", String.valueOf(capture.maxPerHour()), null));
-      env.add(new EnvVar("CAPTURE_MAX_TOTAL", String.valueOf(capture.maxTotal()), null));
+      env.add(new EnvVar("CAPTURE_FRACTION", String.valueOf(capture.fractionOrDefault()), null));
+      env.add(
+          new EnvVar("CAPTURE_MAX_PER_HOUR", String.valueOf(capture.maxPerHourOrDefault()), null));
+      env.add(new EnvVar("CAPTURE_MAX_TOTAL", String.valueOf(capture.maxTotalOrDefault()), null));
       env.add(
           new EnvVar(
-              "CAPTURE_RETENTION", GoDuration.parse(capture.retention()).toSeconds() + "s", null));
+              "CAPTURE_RETENTION",
+              GoDuration.parse(capture.retentionOrDefault()).toSeconds() + "s",
+              null));
     }
     return env;
   }

@@ -56,4 +56,23 @@ class RevisionTest {
         .isEqualTo(Revision.pipelineJson(Fixtures.minilm().getSpec()));
     assertThat(Revision.of(two.getSpec())).isNotEqualTo("057e7cfef4");
   }
+
+  /** Data sources came later: files, written or not, keep the revision; captured samples not. */
+  @Test
+  void filesAsTheSourceKeepTheRevisionAndCapturedSamplesStartANewOne() {
+    var files =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity").with("calibration").put("source", "file");
+              spec.with("evaluation").put("source", "file");
+            });
+    var captured =
+        Fixtures.minilm(
+            spec -> spec.with("sparsity").with("calibration").put("source", "captured"));
+
+    assertThat(Revision.of(files.getSpec())).isEqualTo("057e7cfef4");
+    assertThat(Revision.of(captured.getSpec())).isNotEqualTo("057e7cfef4");
+    assertThat(Revision.readsCaptured(captured.getSpec())).isTrue();
+    assertThat(Revision.readsCaptured(files.getSpec())).isFalse();
+  }
 }

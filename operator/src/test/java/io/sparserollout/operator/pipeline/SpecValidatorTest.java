@@ -331,4 +331,43 @@ class SpecValidatorTest {
     var fine = Fixtures.minilm(spec -> spec.with("rollout").with("capture").put("enabled", true));
     assertThat(SpecValidator.problems(fine.getSpec())).isEmpty();
   }
+
+  @Test
+  void capturedSamplesNeedCaptureOnAndCannotTrainOrCarryLabels() {
+    var nothingCaptured =
+        Fixtures.minilm(
+            spec -> spec.with("sparsity").with("calibration").put("source", "captured"));
+    assertThat(SpecValidator.problems(nothingCaptured.getSpec()))
+        .containsExactly(
+            "spec.sparsity.calibration.source: captured, but nothing is captured for this model;"
+                + " set spec.rollout.capture");
+
+    var training =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("sparsity").with("calibration").put("source", "captured");
+            });
+    assertThat(SpecValidator.problems(training.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.sparsity.calibration.source: fine-tuning"));
+
+    var labelled =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("evaluation").put("source", "captured").put("labelsUri", "pvc://m/l.txt");
+            });
+    assertThat(SpecValidator.problems(labelled.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.evaluation.labelsUri: captured samples have no labels"));
+
+    var fine =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("sparsity").with("calibration").put("source", "captured");
+              spec.with("evaluation").put("source", "captured");
+            });
+    assertThat(SpecValidator.problems(fine.getSpec())).isEmpty();
+  }
 }

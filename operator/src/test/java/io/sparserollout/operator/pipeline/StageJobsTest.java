@@ -223,6 +223,46 @@ class StageJobsTest {
   }
 
   @Test
+  void capturedSamplesCalibrateAndTheirOtherHalfIsHeldOut() {
+    SparseModel model =
+        Fixtures.minilm(
+            s -> {
+              s.with("rollout").with("capture").put("enabled", true);
+              s.with("sparsity").with("calibration").put("source", "captured");
+              s.with("evaluation").remove("dataUri");
+            });
+    var context = new StageContext(model, new Storage(model, "r"), Stage.plan(model.getSpec()));
+    String folder =
+        "/mnt/artifacts/sparserollout/"
+            + model.getMetadata().getNamespace()
+            + "/minilm-cpu/captured";
+
+    assertThat(StageHandler.of(Stage.PRUNE).args(context))
+        .containsSubsequence("--calibration", folder)
+        .containsSubsequence("--captured-part", "calibration");
+    assertThat(StageHandler.of(Stage.EVALUATE).args(context))
+        .containsSubsequence("--data", folder)
+        .containsSubsequence("--captured-part", "held-out")
+        .doesNotContain("--offset");
+
+    // Calibrated on a file, evaluated on what was served: all captured samples are held out.
+    SparseModel served =
+        Fixtures.minilm(
+            s -> {
+              s.with("rollout").with("capture").put("enabled", true);
+              s.with("evaluation").put("source", "captured");
+            });
+    var servedContext =
+        new StageContext(served, new Storage(served, "r"), Stage.plan(served.getSpec()));
+    assertThat(StageHandler.of(Stage.PRUNE).args(servedContext))
+        .containsSubsequence("--calibration", "/mnt/models/data/calibration.txt")
+        .doesNotContain("--captured-part");
+    assertThat(StageHandler.of(Stage.EVALUATE).args(servedContext))
+        .containsSubsequence("--data", folder)
+        .containsSubsequence("--captured-part", "held-out");
+  }
+
+  @Test
   void fineTuningStartsFromThePrunedModelUnlessASchedulePrunesTheDenseOne() {
     SparseModel plain = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
     SparseModel labelled =

@@ -37,9 +37,20 @@ class CommandLineContractTest {
             128,
             List.of("attention"),
             List.of("pooler"),
-            "r.json"),
+            "r.json",
+            null),
         new PruneArgs(
-            PruneArgs.Method.MAGNITUDE, "m.onnx", "p.onnx", 64, null, null, null, null, null, null),
+            PruneArgs.Method.MAGNITUDE,
+            "m.onnx",
+            "p.onnx",
+            64,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null),
         new FineTuneArgs(
             "d.onnx",
             "p.onnx",
@@ -77,7 +88,7 @@ class CommandLineContractTest {
             "r.json",
             null),
         new QuantizeArgs(
-            "f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "0".repeat(64), "r.json"),
+            "f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "0".repeat(64), "r.json", null),
         new BuildEngineArgs(
             "onnxruntime",
             "fp32",
@@ -103,7 +114,8 @@ class CommandLineContractTest {
             "labels.txt",
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             List.of(new VariantModel("dense-int8", "dq.onnx", "c".repeat(64))),
-            "r.json"),
+            "r.json",
+            null),
         new FetchArgs("s3://bucket/model.onnx", "/models/model.onnx"));
   }
 
@@ -132,6 +144,7 @@ class CommandLineContractTest {
             null,
             regexes,
             regexes,
+            null,
             null);
     CommandLine cli = SparsifyCli.commandLine();
     CommandLine.ParseResult parsed = cli.parseArgs(args.toArgs().toArray(String[]::new));
