@@ -27,6 +27,7 @@ class SparseModelStatusTest {
           Map.entry("revision", "\"abc\""),
           Map.entry("conditions", "[{\"type\":\"Ready\"}]"),
           Map.entry("pruning", "{\"method\":\"magnitude\"}"),
+          Map.entry("capturedData", "{\"evaluation\":{\"samples\":300}}"),
           Map.entry("gate", "{\"metric\":\"cosine-fidelity\"}"),
           Map.entry("engine", "{\"backend\":\"onnxruntime\"}"),
           Map.entry("progress", "{\"stage\":\"finetune\",\"step\":3}"),

@@ -8,8 +8,12 @@ import io.sparserollout.stage.CapturedData;
 final class CapturedWindows {
   private CapturedWindows() {}
 
+  /**
+   * The first calibrating stage's read: SparseGPT's for the served model, else int8 PTQ's (the
+   * dense int8 candidate's calibration, which comes later, reads the same half).
+   */
   static void calibration(SparseModelStatus status, CapturedData read) {
-    if (read != null) {
+    if (read != null && current(status).calibration() == null) {
       status.setCapturedData(current(status).withCalibration(window(read)));
     }
   }

@@ -90,7 +90,9 @@ public final class SpecValidator {
     if (spec.source().tokenizerUri() == null) {
       problems.add("spec.source.tokenizerUri: required: evaluation runs text through the model");
     }
-    if (spec.evaluation().dataUri() == null && sparsity.calibration().dataUri() == null) {
+    if (spec.evaluation().dataUri() == null
+        && sparsity.calibration().dataUri() == null
+        && !heldOutCaptured(spec)) {
       problems.add("spec.evaluation.dataUri: required when there is no calibration data");
     }
     if (Stage.plan(spec).contains(Stage.FINETUNE)
@@ -150,7 +152,13 @@ public final class SpecValidator {
         metric == GateSpec.Metric.ACCURACY
             || metric == GateSpec.Metric.NDCG
             || metric == GateSpec.Metric.PNR;
-    if (taskMetric && spec.evaluation().labelsUri() == null) {
+    if (taskMetric && heldOutCaptured(spec)) {
+      problems.add(
+          "spec.gate.metric: "
+              + json(metric)
+              + " needs labels, and the captured samples evaluation holds out have none; gate on"
+              + " cosine-fidelity or topk-agreement, or evaluate on a labelled file");
+    } else if (taskMetric && spec.evaluation().labelsUri() == null) {
       problems.add("spec.evaluation.labelsUri: required by gate metric " + json(metric));
     }
     if (spec.rollout().analysis().prometheusUrl() != null) {
@@ -295,6 +303,12 @@ public final class SpecValidator {
     }
   }
 
+  /** Whether evaluation compares on captured samples (its own source, or calibration's). */
+  private static boolean heldOutCaptured(SparseModelSpec spec) {
+    return spec.evaluation().captured()
+        || (spec.sparsity().calibration().captured() && spec.evaluation().dataUri() == null);
+  }
+
   private static void capturedSources(SparseModelSpec spec, List<String> problems) {
     boolean calibration = spec.sparsity().calibration().captured();
     boolean evaluation = spec.evaluation().captured();
@@ -309,8 +323,7 @@ public final class SpecValidator {
               + " progressiveSteps) trains on the sentences of a file; captured samples cannot"
               + " train yet");
     }
-    boolean heldOutCaptured = evaluation || (calibration && spec.evaluation().dataUri() == null);
-    if (heldOutCaptured && spec.evaluation().labelsUri() != null) {
+    if (heldOutCaptured(spec) && spec.evaluation().labelsUri() != null) {
       problems.add(
           "spec.evaluation.labelsUri: captured samples have no labels; evaluate them on fidelity"
               + " metrics, or give an evaluation file with its labels");

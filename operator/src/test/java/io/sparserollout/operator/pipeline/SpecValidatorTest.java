@@ -369,5 +369,28 @@ class SpecValidatorTest {
               spec.with("evaluation").put("source", "captured");
             });
     assertThat(SpecValidator.problems(fine.getSpec())).isEmpty();
+
+    // No file at all: every sample is captured.
+    var capturedOnly =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("sparsity").with("calibration").put("source", "captured").remove("dataUri");
+              spec.with("evaluation").remove("dataUri");
+            });
+    assertThat(SpecValidator.problems(capturedOnly.getSpec())).isEmpty();
+
+    var taskGate =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("evaluation").put("source", "captured");
+              spec.with("gate").put("metric", "accuracy");
+            });
+    assertThat(SpecValidator.problems(taskGate.getSpec()))
+        .containsExactly(
+            "spec.gate.metric: \"accuracy\" needs labels, and the captured samples evaluation holds"
+                + " out have none; gate on cosine-fidelity or topk-agreement, or evaluate on a"
+                + " labelled file");
   }
 }

@@ -44,6 +44,10 @@ final class TextOptions {
   Samples samples(
       Path tokenizer, Path location, String role, int skip, int limit, boolean byLength) {
     if (CapturedSamples.isCaptured(location)) {
+      if (skip > 0) {
+        throw new SparsifyException(
+            "--offset skips sentences of a file; captured samples are split by --captured-part");
+      }
       CapturedSamples.Read read =
           CapturedSamples.read(location, CapturedData.Part.of(capturedPart), limit, maxLength);
       return new Samples(

@@ -52,25 +52,33 @@ public final class CapturedSamples {
     int unreadable = 0;
     String first = null;
     String last = null;
+    Set<String> seen = new java.util.HashSet<>();
     for (String hour : hoursNewestFirst(folder)) {
       for (Path file : files(folder.resolve(hour))) {
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
           for (String line; (line = in.readLine()) != null; ) {
-            if (line.isBlank() || !inPart(line, part)) {
+            if (line.isBlank()) {
+              continue;
+            }
+            Parsed parsed = parse(line, foreignInputs);
+            if (parsed == null) {
+              unreadable++;
+              continue;
+            }
+            // A popular request captured twice counts once: repeats would flatter the neighbour
+            // metrics, and the same row must never be in both halves.
+            if (!inPart(parsed.key(), part) || !seen.add(parsed.key())) {
               continue;
             }
             if (limit > 0 && rows.size() >= limit) {
               return done(rows, unreadable, first, last, foreignInputs, folder);
             }
-            TokenRow row = parse(line, maxLength, foreignInputs);
-            if (row == null) {
-              unreadable++;
-              continue;
-            }
-            rows.add(row);
+            rows.add(parsed.row(maxLength));
             last = last == null ? hour : last;
             first = hour;
           }
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // Deleted past retention by a serving pod while this stage read: skip it.
         } catch (IOException e) {
           throw new SparsifyException(
               "cannot read captured samples " + file + ": " + e.getMessage());
@@ -106,18 +114,38 @@ public final class CapturedSamples {
     return new Read(rows, new CapturedData(rows.size(), unreadable, first, last));
   }
 
-  /** Even checksums calibrate, odd ones are held out. */
-  static boolean inPart(String line, CapturedData.Part part) {
+  /**
+   * Even checksums calibrate, odd ones are held out. The checksum is of the row as the model saw it
+   * (padding dropped), so one sentence sent in differently padded batches is one sample.
+   */
+  static boolean inPart(String key, CapturedData.Part part) {
     if (part == CapturedData.Part.ALL) {
       return true;
     }
     CRC32 crc = new CRC32();
-    crc.update(line.strip().getBytes(StandardCharsets.UTF_8));
+    crc.update(key.getBytes(StandardCharsets.UTF_8));
     boolean heldOut = (crc.getValue() & 1) == 1;
     return heldOut == (part == CapturedData.Part.HELD_OUT);
   }
 
-  private static TokenRow parse(String line, int maxLength, Set<String> foreignInputs) {
+  /** A captured row without the client's padding, and its identity. */
+  private record Parsed(long[] ids, long[] mask, long[] types) {
+    String key() {
+      return java.util.Arrays.toString(ids)
+          + java.util.Arrays.toString(mask)
+          + java.util.Arrays.toString(types);
+    }
+
+    TokenRow row(int maxLength) {
+      int length = Math.min(ids.length, maxLength);
+      return new TokenRow(
+          java.util.Arrays.copyOf(ids, length),
+          java.util.Arrays.copyOf(mask, length),
+          java.util.Arrays.copyOf(types, length));
+    }
+  }
+
+  private static Parsed parse(String line, Set<String> foreignInputs) {
     JsonNode inputs;
     try {
       inputs = JSON.readTree(line).path("inputs");
@@ -139,25 +167,26 @@ public final class CapturedSamples {
     if (ids == null || ids.length == 0) {
       return null;
     }
+    boolean masked = mask != null && mask.length == ids.length;
     int length = ids.length;
-    if (mask != null && mask.length == ids.length) {
+    if (masked) {
       // A row of a padded batch: its padding is the client's, not the sentence's.
       while (length > 1 && mask[length - 1] == 0) {
         length--;
       }
     }
-    length = Math.min(length, maxLength);
-    long[] rowMask = new long[length];
-    if (mask != null && mask.length == ids.length) {
-      System.arraycopy(mask, 0, rowMask, 0, length);
-    } else {
-      java.util.Arrays.fill(rowMask, 1);
-    }
-    long[] rowTypes = new long[length];
-    if (types != null && types.length == ids.length) {
-      System.arraycopy(types, 0, rowTypes, 0, length);
-    }
-    return new TokenRow(java.util.Arrays.copyOf(ids, length), rowMask, rowTypes);
+    long[] rowMask = masked ? java.util.Arrays.copyOf(mask, length) : ones(length);
+    long[] rowTypes =
+        types != null && types.length == ids.length
+            ? java.util.Arrays.copyOf(types, length)
+            : new long[length];
+    return new Parsed(java.util.Arrays.copyOf(ids, length), rowMask, rowTypes);
+  }
+
+  private static long[] ones(int n) {
+    long[] ones = new long[n];
+    java.util.Arrays.fill(ones, 1);
+    return ones;
   }
 
   private static long[] longs(JsonNode data) {
@@ -195,6 +224,8 @@ public final class CapturedSamples {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(hour, "*.jsonl")) {
       entries.forEach(files::add);
+    } catch (java.nio.file.NoSuchFileException gone) {
+      return files; // deleted past retention while this stage read
     } catch (IOException e) {
       throw new SparsifyException(
           "cannot read captured samples in " + hour + ": " + e.getMessage());

@@ -95,6 +95,31 @@ public class CapturedSamplesTest {
   }
 
   @Test
+  void oneSentenceSentInDifferentlyPaddedBatchesIsOneSample() throws Exception {
+    write(
+        dir,
+        "2026-12-06T06",
+        "pod-a",
+        List.of(
+            row(new long[] {101, 7, 102}, new long[] {1, 1, 1}),
+            row(new long[] {101, 7, 102, 0}, new long[] {1, 1, 1, 0}),
+            row(new long[] {101, 7, 102, 0, 0, 0}, new long[] {1, 1, 1, 0, 0, 0})));
+
+    assertThat(CapturedSamples.read(dir, CapturedData.Part.ALL, 0, 128).rows()).hasSize(1);
+    assertThat(count(CapturedData.Part.CALIBRATION) + count(CapturedData.Part.HELD_OUT))
+        .as("in one half only")
+        .isEqualTo(1);
+  }
+
+  private int count(CapturedData.Part part) {
+    try {
+      return CapturedSamples.read(dir, part, 0, 128).rows().size();
+    } catch (SparsifyException none) {
+      return 0;
+    }
+  }
+
+  @Test
   void tornLinesAreCountedAndSkipped() throws Exception {
     write(
         dir,
