@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Calibrating on what a model serves, when that is not what its calibration file holds: the real
+# all-MiniLM-L6-v2 served by the packaged inference pod with capture on, sent the sentences of the
+# licenses in /usr/share/common-licenses (legal text: another domain than the Debian package
+# descriptions of the calibration file), then SparseGPT 2:4 calibrated on the captured half of
+# that traffic and, for comparison, on as many sentences of the file; both evaluated on the
+# captured held-out half and on the Debian held-out sentences. CPU only.
+#   scripts/bench-captured-calibration.sh [WORK_DIR]     (default: sparsify/target/bench)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$root/sparsify/target/bench}
+. "$root/scripts/lib/minilm-bench.sh"
+server_jar=inference-pod/target/quarkus-app/quarkus-run.jar
+[ -f "$server_jar" ] || ./mvnw -B -q package -pl inference-pod -am -DskipTests
+
+# The other domain: every sentence of the licenses, cut as the Debian sentences are.
+licenses=$work/licenses.txt
+for f in Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-3 LGPL-2.1 MPL-2.0; do
+  cat "/usr/share/common-licenses/$f"; echo
+done | perl -I"$root/scripts/lib" -MDebianSentences=sentences -e \
+  'local $/; my $t = <STDIN>; $t =~ s/\s+/ /g; my %s; $s{$_}++ for sentences($t); print "$_\n" for sort keys %s' \
+  >"$licenses"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "other-domain sentences: $(wc -l <"$licenses")"
+
+captured=$work/captured-licenses
+rm -rf "$captured" && mkdir -p "$captured"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MODEL_NAME=minilm MODEL_PATH=$dense PORT=$port MANAGEMENT_PORT=0 GRPC_PORT=0 HOSTNAME=bench-pod \
+  CAPTURE_DIR=$captured CAPTURE_ENABLED=true CAPTURE_FRACTION=1.0 CAPTURE_MAX_PER_HOUR=100000 \
+  CAPTURE_MAX_TOTAL=100000 CAPTURE_RETENTION=24h java -jar "$server_jar" >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 90); do
+  curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break
+  sleep 1
+done
+sent=$(java -cp "$jar" scripts/lib/SendSentences.java "$tok" "$licenses" \
+  "http://127.0.0.1:$port/v2/models/minilm/infer")
+sleep 2
+kill $server; wait $server 2>/dev/null || true; trap - EXIT
+echo "sent through the pod: $sent requests; captured lines: $(cat "$captured"/*/*.jsonl | wc -l)"
+
+sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt-captured.onnx" \
+  --calibration "$captured" --captured-part calibration --samples 512 --json >"$work/prune-captured.json"
+n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["captured"]["samples"])' "$work/prune-captured.json")
+sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt-file-$n.onnx" \
+  --tokenizer "$tok" --calibration "$work/calibration.txt" --samples "$n" >/dev/null
+for m in "file-$n" captured; do
+  echo "== SparseGPT 2:4 calibrated on $n sentences of the $( [ "$m" = captured ] && echo 'captured (licenses) traffic' || echo 'Debian calibration file')"
+  echo -n "  on the captured held-out half (licenses): "
+  sparsify evaluate --dense "$dense" --candidate "$work/sparsegpt-$m.onnx" --tokenizer "$tok" \
+    --data "$captured" --captured-part held-out | head -1
+  echo -n "  on the Debian held-out sentences:         "
+  sparsify evaluate --dense "$dense" --candidate "$work/sparsegpt-$m.onnx" --tokenizer "$tok" \
+    --data "$work/evaluation.txt" | head -1
+done
