@@ -3,8 +3,8 @@
 # all-MiniLM-L6-v2 served by the packaged inference pod with capture on, sent the sentences of the
 # licenses in /usr/share/common-licenses (legal text: another domain than the Debian package
 # descriptions of the calibration file), then SparseGPT 2:4 calibrated on the captured half of
-# that traffic and, for comparison, on as many sentences of the file; both evaluated on the
-# captured held-out half and on the Debian held-out sentences. CPU only.
+# that traffic, on as many sentences of the file, and on half of each (mixed); each evaluated on
+# the captured held-out half and on the Debian held-out sentences. CPU only.
 #   scripts/bench-captured-calibration.sh [WORK_DIR]     (default: sparsify/target/bench)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,8 +46,16 @@ sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt-captur
 n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["captured"]["samples"])' "$work/prune-captured.json")
 sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt-file-$n.onnx" \
   --tokenizer "$tok" --calibration "$work/calibration.txt" --samples "$n" >/dev/null
-for m in "file-$n" captured; do
-  echo "== SparseGPT 2:4 calibrated on $n sentences of the $( [ "$m" = captured ] && echo 'captured (licenses) traffic' || echo 'Debian calibration file')"
+sparsify prune --method sparsegpt --model "$dense" --out "$work/sparsegpt-mixed.onnx" \
+  --tokenizer "$tok" --calibration "$work/calibration.txt" --also-captured "$captured" \
+  --captured-part calibration --samples "$n" >/dev/null
+for m in "file-$n" captured mixed; do
+  case $m in
+    captured) what="$n samples of the captured (licenses) traffic" ;;
+    mixed) what="$n samples, half the file's, half captured" ;;
+    *) what="$n sentences of the Debian calibration file" ;;
+  esac
+  echo "== SparseGPT 2:4 calibrated on $what"
   echo -n "  on the captured held-out half (licenses): "
   sparsify evaluate --dense "$dense" --candidate "$work/sparsegpt-$m.onnx" --tokenizer "$tok" \
     --data "$captured" --captured-part held-out | head -1

@@ -32,6 +32,7 @@ public final class Cli {
   public static final String SAMPLES = "--samples";
   public static final String OFFSET = "--offset";
   public static final String CAPTURED_PART = "--captured-part";
+  public static final String ALSO_CAPTURED = "--also-captured";
   public static final String TOP_K = "--top-k";
   public static final String INCLUDE = "--include";
   public static final String EXCLUDE = "--exclude";

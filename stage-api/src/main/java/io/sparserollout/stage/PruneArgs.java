@@ -14,7 +14,8 @@ public record PruneArgs(
     List<String> include,
     List<String> exclude,
     String report,
-    String capturedPart)
+    String capturedPart,
+    String alsoCaptured)
     implements StageArgs {
 
   public enum Method {
@@ -46,6 +47,7 @@ public record PruneArgs(
         .list(Cli.INCLUDE, include)
         .list(Cli.EXCLUDE, exclude)
         .option(Cli.CAPTURED_PART, capturedPart)
+        .option(Cli.ALSO_CAPTURED, alsoCaptured)
         .report(report);
   }
 }

@@ -12,7 +12,8 @@ public record QuantizeArgs(
     int maxLength,
     String expectSha256,
     String report,
-    String capturedPart)
+    String capturedPart,
+    String alsoCaptured)
     implements StageArgs {
 
   @Override
@@ -26,6 +27,7 @@ public record QuantizeArgs(
         .option(Cli.MAX_LENGTH, maxLength)
         .option(Cli.EXPECT_SHA256, expectSha256)
         .option(Cli.CAPTURED_PART, capturedPart)
+        .option(Cli.ALSO_CAPTURED, alsoCaptured)
         .report(report);
   }
 }

@@ -122,6 +122,7 @@ class StageResultTest {
                     List.of(),
                     null,
                     "r.json",
+                    null,
                     null)
                 .toArgs())
         .containsExactly(

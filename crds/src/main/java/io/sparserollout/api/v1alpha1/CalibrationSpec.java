@@ -24,10 +24,15 @@ public record CalibrationSpec(
         @JsonPropertyDescription(
             "file: dataUri. captured: the inputs the model's serving pods captured"
                 + " (spec.rollout.capture), newest first; calibration and evaluation then take"
-                + " disjoint halves of them.")
+                + " disjoint halves of them. mixed: half the samples from dataUri, half captured.")
         DataSource source) {
 
+  /** Whether calibration reads captured samples (captured or mixed). */
   public boolean captured() {
-    return source == DataSource.CAPTURED;
+    return source == DataSource.CAPTURED || source == DataSource.MIXED;
+  }
+
+  public boolean mixed() {
+    return source == DataSource.MIXED;
   }
 }

@@ -9,5 +9,8 @@ public enum DataSource {
   FILE,
   /** What the model's serving pods captured (spec.rollout.capture). */
   @JsonProperty("captured")
-  CAPTURED
+  CAPTURED,
+  /** Half the file, half what was captured (calibration only). */
+  @JsonProperty("mixed")
+  MIXED
 }

@@ -32,6 +32,7 @@ public record EvaluationSpec(
                 + " labels, so fidelity metrics only.")
         DataSource source) {
 
+  /** Whether evaluation reads captured samples; mixed is for calibration only. */
   public boolean captured() {
     return source == DataSource.CAPTURED;
   }

@@ -28,7 +28,8 @@ final class PruneStage implements StageHandler<PruneResult> {
         c.spec().sparsity().layers().include(),
         c.spec().sparsity().layers().exclude(),
         c.report(Stage.PRUNE),
-        magnitude ? null : c.calibrationPart());
+        magnitude ? null : c.calibrationPart(),
+        magnitude ? null : c.calibrationAlsoCaptured());
   }
 
   @Override

@@ -22,7 +22,8 @@ final class QuantizeDenseStage implements StageHandler<QuantizeResult> {
         c.maxLength(),
         null,
         c.report(Stage.QUANTIZE_DENSE),
-        c.calibrationPart());
+        c.calibrationPart(),
+        c.calibrationAlsoCaptured());
   }
 
   @Override

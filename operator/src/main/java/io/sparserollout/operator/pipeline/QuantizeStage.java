@@ -22,7 +22,8 @@ final class QuantizeStage implements StageHandler<QuantizeResult> {
         c.maxLength(),
         c.inputSha256(Stage.QUANTIZE),
         c.report(Stage.QUANTIZE),
-        c.calibrationPart());
+        c.calibrationPart(),
+        c.calibrationAlsoCaptured());
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.sparserollout.api.v1alpha1.AutoscalingSpec;
 import io.sparserollout.api.v1alpha1.CanaryStep;
 import io.sparserollout.api.v1alpha1.CaptureSpec;
 import io.sparserollout.api.v1alpha1.ComputeResources;
+import io.sparserollout.api.v1alpha1.DataSource;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.QuantizationSpec;
@@ -316,6 +317,15 @@ public final class SpecValidator {
       problems.add(
           (calibration ? "spec.sparsity.calibration.source" : "spec.evaluation.source")
               + ": captured, but nothing is captured for this model; set spec.rollout.capture");
+    }
+    if (spec.sparsity().calibration().mixed() && spec.sparsity().calibration().dataUri() == null) {
+      problems.add(
+          "spec.sparsity.calibration.dataUri: required by source mixed (half the samples come from"
+              + " it)");
+    }
+    if (spec.evaluation().source() == DataSource.MIXED) {
+      problems.add(
+          "spec.evaluation.source: mixed is for calibration; evaluation reads file or captured");
     }
     if (calibration && Stage.plan(spec).contains(Stage.FINETUNE)) {
       problems.add(

@@ -46,11 +46,16 @@ public record StageContext(
 
   /** The calibration samples: the spec's file, or the folder the serving pods capture into. */
   String calibration() {
-    if (spec().sparsity().calibration().captured()) {
+    if (spec().sparsity().calibration().captured() && !spec().sparsity().calibration().mixed()) {
       return Storage.path(Storage.captureUri(model));
     }
     String uri = spec().sparsity().calibration().dataUri();
     return uri == null ? null : Storage.path(uri);
+  }
+
+  /** With mixed calibration, the captured samples read besides the file. */
+  String calibrationAlsoCaptured() {
+    return spec().sparsity().calibration().mixed() ? Storage.path(Storage.captureUri(model)) : null;
   }
 
   /** Which captured samples calibration reads: never those evaluation holds out. */

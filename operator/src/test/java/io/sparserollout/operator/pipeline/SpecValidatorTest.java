@@ -380,6 +380,19 @@ class SpecValidatorTest {
             });
     assertThat(SpecValidator.problems(capturedOnly.getSpec())).isEmpty();
 
+    var mixedWithoutFile =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("sparsity").with("calibration").put("source", "mixed").remove("dataUri");
+              spec.with("evaluation").put("source", "mixed");
+            });
+    assertThat(SpecValidator.problems(mixedWithoutFile.getSpec()))
+        .contains(
+            "spec.sparsity.calibration.dataUri: required by source mixed (half the samples come"
+                + " from it)",
+            "spec.evaluation.source: mixed is for calibration; evaluation reads file or captured");
+
     var taskGate =
         Fixtures.minilm(
             spec -> {

@@ -263,6 +263,29 @@ class StageJobsTest {
   }
 
   @Test
+  void mixedCalibrationReadsTheFileAndTheCapturedCalibrationHalf() {
+    SparseModel model =
+        Fixtures.minilm(
+            s -> {
+              s.with("rollout").with("capture").put("enabled", true);
+              s.with("sparsity").with("calibration").put("source", "mixed");
+              s.with("quantization").put("mode", "int8-ptq");
+            });
+    var context = new StageContext(model, new Storage(model, "r"), Stage.plan(model.getSpec()));
+    String folder =
+        "/mnt/artifacts/sparserollout/"
+            + model.getMetadata().getNamespace()
+            + "/minilm-cpu/captured";
+
+    for (Stage stage : List.of(Stage.PRUNE, Stage.QUANTIZE)) {
+      assertThat(StageHandler.of(stage).args(context))
+          .containsSubsequence("--calibration", "/mnt/models/data/calibration.txt")
+          .containsSubsequence("--also-captured", folder)
+          .containsSubsequence("--captured-part", "calibration");
+    }
+  }
+
+  @Test
   void fineTuningStartsFromThePrunedModelUnlessASchedulePrunesTheDenseOne() {
     SparseModel plain = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
     SparseModel labelled =

@@ -106,6 +106,7 @@ final class PruneCommand implements Callable<Integer> {
         text.samples(
             tokenizer == null ? null : run.input(tokenizer),
             run.input(calibration),
+            text.alsoCaptured == null ? null : run.input(text.alsoCaptured),
             "calibration",
             0,
             samples,
@@ -115,7 +116,9 @@ final class PruneCommand implements Callable<Integer> {
     run.progress(
         "sparsegpt: "
             + read.count()
-            + (captured == null ? " calibration sentences" : " captured calibration samples"));
+            + (captured == null
+                ? " calibration sentences"
+                : " calibration samples, " + captured.samples() + " of them captured"));
     return read.batches();
   }
 }

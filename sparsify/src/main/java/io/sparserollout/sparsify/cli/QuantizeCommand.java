@@ -51,7 +51,14 @@ final class QuantizeCommand implements Callable<Integer> {
   public Integer call() {
     OnnxModel onnx = OnnxModel.load(run.input(model, expectSha256));
     TextOptions.Samples read =
-        text.samples(run.input(tokenizer), run.input(calibration), "calibration", 0, samples, true);
+        text.samples(
+            run.input(tokenizer),
+            run.input(calibration),
+            text.alsoCaptured == null ? null : run.input(text.alsoCaptured),
+            "calibration",
+            0,
+            samples,
+            true);
     List<TokenBatch> batches = read.batches();
     Vocabulary.check(onnx, batches);
     QuantizeReport result =

@@ -30,6 +30,13 @@ final class TextOptions {
               + " two never overlap)")
   String capturedPart;
 
+  @Option(
+      names = Cli.ALSO_CAPTURED,
+      description =
+          "a folder of captured samples to read besides the sentences file: half the samples from"
+              + " each (calibration)")
+  String alsoCaptured;
+
   /** A stage's input samples, batched, and what of captured data they came from (else null). */
   record Samples(List<TokenBatch> batches, int count, CapturedData captured) {}
 
@@ -43,6 +50,24 @@ final class TextOptions {
    */
   Samples samples(
       Path tokenizer, Path location, String role, int skip, int limit, boolean byLength) {
+    return samples(tokenizer, location, null, role, skip, limit, byLength);
+  }
+
+  /**
+   * @param alsoCaptured captured samples read besides a sentences file: the first half of {@code
+   *     limit} from it, the rest from the file (all of both when limit is 0)
+   */
+  Samples samples(
+      Path tokenizer,
+      Path location,
+      Path alsoCaptured,
+      String role,
+      int skip,
+      int limit,
+      boolean byLength) {
+    if (alsoCaptured != null && !CapturedSamples.isCaptured(location)) {
+      return mixed(tokenizer, location, alsoCaptured, role, limit, byLength);
+    }
     if (CapturedSamples.isCaptured(location)) {
       if (skip > 0) {
         throw new SparsifyException(
@@ -61,6 +86,31 @@ final class TextOptions {
     List<String> sentences =
         Sentences.first(Sentences.skip(Sentences.read(location, role), skip), limit);
     return new Samples(batches(tokenizer, sentences, byLength), sentences.size(), null);
+  }
+
+  private Samples mixed(
+      Path tokenizer, Path file, Path captured, String role, int limit, boolean byLength) {
+    if (tokenizer == null) {
+      throw new SparsifyException(role + " from a sentences file needs --tokenizer");
+    }
+    CapturedSamples.Read read =
+        CapturedSamples.read(
+            captured,
+            CapturedData.Part.of(capturedPart),
+            limit > 0 ? (limit + 1) / 2 : 0,
+            maxLength);
+    List<String> sentences =
+        Sentences.first(
+            Sentences.read(file, role), limit > 0 ? Math.max(1, limit - read.rows().size()) : 0);
+    List<CapturedSamples.TokenRow> rows = new java.util.ArrayList<>(read.rows());
+    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+      for (String sentence : sentences) {
+        TokenBatch one = tok.encode(List.of(sentence));
+        rows.add(new CapturedSamples.TokenRow(one.ids(), one.attentionMask(), one.typeIds()));
+      }
+    }
+    return new Samples(
+        CapturedSamples.batches(rows, batchSize, byLength), rows.size(), read.data());
   }
 
   /**

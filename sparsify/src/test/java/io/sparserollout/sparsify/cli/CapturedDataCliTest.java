@@ -95,6 +95,41 @@ class CapturedDataCliTest {
   }
 
   @Test
+  void mixedCalibrationTakesHalfFromTheFileAndHalfCaptured() throws Exception {
+    Path tokenizer = dir.resolve("tokenizer.json");
+    try (var in =
+        getClass().getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+      Files.copy(in, tokenizer);
+    }
+    Path sentences = Files.writeString(dir.resolve("s.txt"), "One sentence here.\n".repeat(20));
+
+    assertThat(
+            run(
+                "prune",
+                "--method",
+                "sparsegpt",
+                "--model",
+                encoder.toString(),
+                "--out",
+                dir.resolve("mixed.onnx").toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--calibration",
+                sentences.toString(),
+                "--also-captured",
+                captured.toString(),
+                "--captured-part",
+                "calibration",
+                "--samples",
+                "10",
+                "--json"))
+        .as(err.toString())
+        .isZero();
+    assertThat(JSON.readTree(out.toString()).at("/captured/samples").asInt()).isEqualTo(5);
+    assertThat(err.toString()).contains("10 calibration samples, 5 of them captured");
+  }
+
+  @Test
   void capturedSamplesHaveNoLabels() throws Exception {
     Path labels = Files.writeString(dir.resolve("labels.txt"), "a\nb\n");
     assertThat(

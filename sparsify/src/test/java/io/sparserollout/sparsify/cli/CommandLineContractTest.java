@@ -38,12 +38,14 @@ class CommandLineContractTest {
             List.of("attention"),
             List.of("pooler"),
             "r.json",
+            null,
             null),
         new PruneArgs(
             PruneArgs.Method.MAGNITUDE,
             "m.onnx",
             "p.onnx",
             64,
+            null,
             null,
             null,
             null,
@@ -88,7 +90,16 @@ class CommandLineContractTest {
             "r.json",
             null),
         new QuantizeArgs(
-            "f.onnx", "q.onnx", "tok.json", "cal.txt", 99.99, 128, "0".repeat(64), "r.json", null),
+            "f.onnx",
+            "q.onnx",
+            "tok.json",
+            "cal.txt",
+            99.99,
+            128,
+            "0".repeat(64),
+            "r.json",
+            null,
+            null),
         new BuildEngineArgs(
             "onnxruntime",
             "fp32",
@@ -144,6 +155,7 @@ class CommandLineContractTest {
             null,
             regexes,
             regexes,
+            null,
             null,
             null);
     CommandLine cli = SparsifyCli.commandLine();
