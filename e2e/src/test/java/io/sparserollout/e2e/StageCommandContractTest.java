@@ -59,7 +59,7 @@ class StageCommandContractTest {
               spec.with("rollout").with("capture").put("enabled", true);
               spec.with("quantization").put("mode", "int8-ptq");
               spec.with("sparsity").with("calibration").put("source", "captured");
-              spec.with("evaluation").put("source", "captured");
+              spec.with("evaluation").put("source", "captured").remove("dataUri");
             }),
         recipe(
             "s3-store-https-source",

@@ -323,6 +323,11 @@ public final class SpecValidator {
           "spec.sparsity.calibration.dataUri: required by source mixed (half the samples come from"
               + " it)");
     }
+    if (evaluation && spec.evaluation().dataUri() != null) {
+      problems.add(
+          "spec.evaluation.dataUri: unused with source captured; remove it, or evaluate on the"
+              + " file (source file)");
+    }
     if (spec.evaluation().source() == DataSource.MIXED) {
       problems.add(
           "spec.evaluation.source: mixed is for calibration; evaluation reads file or captured");

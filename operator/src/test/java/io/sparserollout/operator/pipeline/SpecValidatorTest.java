@@ -356,7 +356,10 @@ class SpecValidatorTest {
         Fixtures.minilm(
             spec -> {
               spec.with("rollout").with("capture").put("enabled", true);
-              spec.with("evaluation").put("source", "captured").put("labelsUri", "pvc://m/l.txt");
+              spec.with("evaluation")
+                  .put("source", "captured")
+                  .put("labelsUri", "pvc://m/l.txt")
+                  .remove("dataUri");
             });
     assertThat(SpecValidator.problems(labelled.getSpec()))
         .anyMatch(p -> p.startsWith("spec.evaluation.labelsUri: captured samples have no labels"));
@@ -366,7 +369,7 @@ class SpecValidatorTest {
             spec -> {
               spec.with("rollout").with("capture").put("enabled", true);
               spec.with("sparsity").with("calibration").put("source", "captured");
-              spec.with("evaluation").put("source", "captured");
+              spec.with("evaluation").put("source", "captured").remove("dataUri");
             });
     assertThat(SpecValidator.problems(fine.getSpec())).isEmpty();
 
@@ -393,11 +396,22 @@ class SpecValidatorTest {
                 + " from it)",
             "spec.evaluation.source: mixed is for calibration; evaluation reads file or captured");
 
-    var taskGate =
+    var fileIgnored =
         Fixtures.minilm(
             spec -> {
               spec.with("rollout").with("capture").put("enabled", true);
               spec.with("evaluation").put("source", "captured");
+            });
+    assertThat(SpecValidator.problems(fileIgnored.getSpec()))
+        .containsExactly(
+            "spec.evaluation.dataUri: unused with source captured; remove it, or evaluate on the"
+                + " file (source file)");
+
+    var taskGate =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("evaluation").put("source", "captured").remove("dataUri");
               spec.with("gate").put("metric", "accuracy");
             });
     assertThat(SpecValidator.problems(taskGate.getSpec()))

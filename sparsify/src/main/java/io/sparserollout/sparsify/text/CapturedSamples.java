@@ -136,12 +136,18 @@ public final class CapturedSamples {
           + java.util.Arrays.toString(types);
     }
 
+    /** Cut as the tokenizer truncates: the first tokens, and the last ([SEP]) kept. */
     TokenRow row(int maxLength) {
-      int length = Math.min(ids.length, maxLength);
-      return new TokenRow(
-          java.util.Arrays.copyOf(ids, length),
-          java.util.Arrays.copyOf(mask, length),
-          java.util.Arrays.copyOf(types, length));
+      return new TokenRow(cut(ids, maxLength), cut(mask, maxLength), cut(types, maxLength));
+    }
+
+    private static long[] cut(long[] values, int maxLength) {
+      if (values.length <= maxLength) {
+        return values;
+      }
+      long[] cut = java.util.Arrays.copyOf(values, maxLength);
+      cut[maxLength - 1] = values[values.length - 1];
+      return cut;
     }
   }
 

@@ -84,6 +84,7 @@ public class CapturedSamplesTest {
 
     var rows = CapturedSamples.read(dir, CapturedData.Part.ALL, 0, 4).rows();
     assertThat(rows).extracting(r -> r.ids().length).containsExactly(3, 4);
+    assertThat(rows.get(1).ids()).as("cut as the tokenizer does").containsExactly(101, 5, 6, 102);
     List<TokenBatch> batches = CapturedSamples.batches(rows, 8, true);
     assertThat(batches)
         .singleElement()
