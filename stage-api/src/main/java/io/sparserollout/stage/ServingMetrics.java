@@ -40,7 +40,10 @@ public final class ServingMetrics {
   /** Input samples this pod captured into the store (opt-in capture). */
   public static final String CAPTURE_SAMPLES = "capture_samples";
 
-  /** Samples capture picked but did not keep, labelled {@link #REASON}: limit, busy or error. */
+  /**
+   * Samples capture picked but did not keep, labelled {@link #REASON}: limit and size count rows,
+   * busy and error count requests.
+   */
   public static final String CAPTURE_DROPPED = "capture_dropped_samples";
 
   public static final String MODEL = "model";

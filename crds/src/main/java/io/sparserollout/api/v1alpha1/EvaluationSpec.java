@@ -11,7 +11,8 @@ public record EvaluationSpec(
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(
             "URI of a text file, one sample per line, never used for calibration or training."
-                + " Empty: the calibration file's samples after those used for calibration.")
+                + " Empty: the calibration file's samples after those used for calibration; after a"
+                + " captured or mixed calibration, the captured held-out half.")
         String dataUri,
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(
@@ -27,7 +28,7 @@ public record EvaluationSpec(
         Integer topK,
     @Default("file")
         @JsonPropertyDescription(
-            "file: dataUri (or the calibration data's held-out part). captured: the held-out half"
+            "file: dataUri (without one, the calibration data's held-out part). captured: the held-out half"
                 + " of the inputs the model's serving pods captured (spec.rollout.capture); no"
                 + " labels, so fidelity metrics only.")
         DataSource source) {
