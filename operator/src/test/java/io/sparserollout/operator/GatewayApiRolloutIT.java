@@ -158,6 +158,7 @@ class GatewayApiRolloutIT {
             () -> crds.withName(name).get(),
             (CustomResourceDefinition crd) ->
                 crd.getStatus() != null
+                    && crd.getStatus().getConditions() != null
                     && crd.getStatus().getConditions().stream()
                         .anyMatch(
                             c ->

@@ -47,7 +47,9 @@ class SparseModelCrdIT {
         .withName(crd.getMetadata().getName())
         .waitUntilCondition(
             c ->
+                // The first event may carry a status without conditions yet.
                 c.getStatus() != null
+                    && c.getStatus().getConditions() != null
                     && c.getStatus().getConditions().stream()
                         .anyMatch(
                             x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
