@@ -62,6 +62,20 @@ class StageCommandContractTest {
               spec.with("evaluation").put("source", "captured").remove("dataUri");
             }),
         recipe(
+            "named-evaluation-sets",
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("quantization").put("mode", "int8-ptq");
+              spec.with("gate").put("perSet", "mean");
+              var sets = spec.with("evaluation").remove(List.of("dataUri")).putArray("sets");
+              sets.addObject()
+                  .put("name", "users")
+                  .put("dataUri", "pvc://models/data/evaluation.txt")
+                  .put("labelsUri", "pvc://models/data/labels.txt");
+              sets.addObject().put("name", "in-domain");
+              sets.addObject().put("name", "traffic").put("source", "captured");
+            }),
+        recipe(
             "s3-store-https-source",
             spec -> {
               spec.with("artifactStore")

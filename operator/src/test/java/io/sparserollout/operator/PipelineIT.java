@@ -14,6 +14,7 @@ import io.sparserollout.api.v1alpha1.PhaseTransition;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.StageJobs;
+import io.sparserollout.stage.EvaluationResult;
 import io.sparserollout.testing.TestKubelet;
 import java.time.Duration;
 import java.util.List;
@@ -248,6 +249,72 @@ class PipelineIT {
                           assertThat(e.getType()).isEqualTo("Warning");
                           assertThat(e.getMessage()).contains("0.6004").contains("0.1000");
                         }));
+  }
+
+  @Test
+  void namedHeldOutSetsReachTheJobAndEachSetsVerdictIsKeptInStatus() {
+    SparseModel model =
+        create(
+            "minilm",
+            spec -> {
+              var sets = spec.with("evaluation").remove(List.of("dataUri")).putArray("sets");
+              sets.addObject()
+                  .put("name", "users")
+                  .put("dataUri", "pvc://models/data/evaluation.txt");
+              sets.addObject().put("name", "legal").put("dataUri", "pvc://models/data/legal.txt");
+            });
+    String revision = Revision.of(model.getSpec());
+    kubelet.succeed(namespace, job(model, revision, "prune"), StageResults.PRUNED);
+    kubelet.succeed(namespace, job(model, revision, "engine"), StageResults.ENGINE);
+
+    List<String> args =
+        awaitJob(job(model, revision, "evaluate"))
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getArgs();
+    assertThat(args)
+        .contains(
+            "--set=users=/mnt/models/data/evaluation.txt", "--set=legal=/mnt/models/data/legal.txt")
+        .doesNotContain("--data");
+    var users = StageResults.evaluation(0.9037, 0.665);
+    var legal = StageResults.evaluation(0.8402, 0.611);
+    kubelet.succeed(
+        namespace,
+        job(model, revision, "evaluate"),
+        StageResults.json(
+            new EvaluationResult(
+                    300,
+                    users.fidelity(),
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    List.of(
+                        new EvaluationResult.SetQuality(
+                            "users", 300, users.fidelity(), null, null, null),
+                        new EvaluationResult.SetQuality(
+                            "legal", 151, legal.fidelity(), null, null, null)))
+                .compact()));
+    SparseModel failed = awaitPhase(model, Phase.GATE_FAILED);
+
+    // Kept by the API server: the status schema has every field of each set.
+    assertThat(failed.getStatus().getGate().sets())
+        .containsExactly(
+            new GateStatus.SetVerdict("users", 300, 1.0, 0.9037, 0.0963, GateStatus.Verdict.PASSED),
+            new GateStatus.SetVerdict(
+                "legal", 151, 1.0, 0.8402, 0.1598, GateStatus.Verdict.FAILED));
+    assertThat(failed.getStatus().getConditions())
+        .filteredOn(c -> c.type().equals("Degraded"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.message())
+                    .contains("set legal: cosine-fidelity 0.8402")
+                    .contains("1 of 2 sets fail (legal)"));
   }
 
   @Test

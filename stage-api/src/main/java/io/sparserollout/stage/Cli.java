@@ -31,6 +31,9 @@ public final class Cli {
   public static final String LABELS = "--labels";
   public static final String SAMPLES = "--samples";
   public static final String OFFSET = "--offset";
+  public static final String SET = "--set";
+  public static final String SET_LABELS = "--set-labels";
+  public static final String SET_OFFSET = "--set-offset";
   public static final String CAPTURED_PART = "--captured-part";
   public static final String ALSO_CAPTURED = "--also-captured";
   public static final String TOP_K = "--top-k";

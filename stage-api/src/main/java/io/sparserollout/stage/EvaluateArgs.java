@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * {@code sparsify evaluate}: dense against candidate on held-out sentences ({@code offset} skips
  * those calibration used when the data is the calibration file); each extra variant is compared
- * with the dense model on the same sentences.
+ * with the dense model on the same sentences. With named {@code sets}, each set is evaluated in
+ * turn and {@code data}, {@code labels} and {@code offset} are absent.
  */
 public record EvaluateArgs(
     String dense,
@@ -20,8 +21,47 @@ public record EvaluateArgs(
     String expectSha256,
     List<VariantModel> variants,
     String report,
-    String capturedPart)
+    String capturedPart,
+    List<HeldOutSet> sets)
     implements StageArgs {
+
+  /** The single-set command, as before named sets. */
+  public EvaluateArgs(
+      String dense,
+      String candidate,
+      String tokenizer,
+      String data,
+      int samples,
+      int topK,
+      int maxLength,
+      Integer offset,
+      String labels,
+      String expectSha256,
+      List<VariantModel> variants,
+      String report,
+      String capturedPart) {
+    this(
+        dense,
+        candidate,
+        tokenizer,
+        data,
+        samples,
+        topK,
+        maxLength,
+        offset,
+        labels,
+        expectSha256,
+        variants,
+        report,
+        capturedPart,
+        null);
+  }
+
+  /**
+   * One named held-out set: a sentences file or a folder of captured samples, its labels, and the
+   * leading sentences to skip (those calibration used).
+   */
+  public record HeldOutSet(String name, String data, String labels, Integer offset) {}
 
   @Override
   public List<String> toArgs() {
@@ -41,6 +81,20 @@ public record EvaluateArgs(
             variants == null ? null : variants.stream().map(VariantModel::option).toList())
         .list(Cli.VARIANT_SHA256, BuildEngineArgs.shas(variants))
         .option(Cli.CAPTURED_PART, capturedPart)
+        .list(Cli.SET, named(HeldOutSet::data))
+        .list(Cli.SET_LABELS, named(HeldOutSet::labels))
+        .list(Cli.SET_OFFSET, named(HeldOutSet::offset))
         .report(report);
+  }
+
+  /** {@code name=value} of each set that has the value; null without sets. */
+  private List<String> named(java.util.function.Function<HeldOutSet, Object> value) {
+    if (sets == null) {
+      return null;
+    }
+    return sets.stream()
+        .filter(set -> value.apply(set) != null)
+        .map(set -> set.name() + "=" + value.apply(set))
+        .toList();
   }
 }

@@ -14,13 +14,103 @@ public record EvaluationResult(
     Performance dense,
     Performance candidate,
     List<VariantQuality> variants,
-    CapturedData captured)
+    CapturedData captured,
+    List<SetQuality> sets)
     implements StageResult {
+
+  /** One held-out set's result, as before named sets. */
+  public EvaluationResult(
+      Integer samples,
+      Fidelity fidelity,
+      Task task,
+      Performance dense,
+      Performance candidate,
+      List<VariantQuality> variants,
+      CapturedData captured) {
+    this(samples, fidelity, task, dense, candidate, variants, captured, null);
+  }
 
   /** The same, read from captured samples. */
   public EvaluationResult withCaptured(CapturedData data) {
-    return new EvaluationResult(samples, fidelity, task, dense, candidate, variants, data);
+    return new EvaluationResult(samples, fidelity, task, dense, candidate, variants, data, sets);
   }
+
+  /**
+   * What the stage's 4 KB termination message carries: with named sets, each set's gate metrics
+   * rounded to 6 decimals, and the first set's numbers not twice; without, the result as it is.
+   */
+  public EvaluationResult compact() {
+    if (sets == null || sets.isEmpty()) {
+      return this;
+    }
+    return new EvaluationResult(
+        samples,
+        fidelity,
+        null,
+        dense,
+        candidate,
+        null,
+        null,
+        sets.stream()
+            .map(
+                s ->
+                    new SetQuality(
+                        s.name(),
+                        s.samples(),
+                        brief(s.fidelity()),
+                        s.task() == null
+                            ? null
+                            : new Task(
+                                s.task().k(), brief(s.task().dense()), brief(s.task().candidate())),
+                        s.variants() == null
+                            ? null
+                            : s.variants().stream()
+                                .map(
+                                    v ->
+                                        new VariantQuality(
+                                            v.name(), brief(v.fidelity()), brief(v.scores())))
+                                .toList(),
+                        s.captured()))
+            .toList());
+  }
+
+  private static Fidelity brief(Fidelity f) {
+    return f == null
+        ? null
+        : new Fidelity(round(f.cosineMean()), null, null, null, round(f.top5Overlap()));
+  }
+
+  private static Scores brief(Scores s) {
+    return s == null ? null : new Scores(round(s.accuracy()), round(s.ndcg()), round(s.pnr()));
+  }
+
+  private static Double round(Double value) {
+    return value == null || !Double.isFinite(value) ? value : Math.round(value * 1e6) / 1e6;
+  }
+
+  /**
+   * Every held-out set's quality; the top-level fields are the first set's. One unnamed set when
+   * the evaluation had no named sets.
+   */
+  public List<SetQuality> qualities() {
+    return sets != null && !sets.isEmpty()
+        ? sets
+        : List.of(new SetQuality(null, samples, fidelity, task, variants, captured));
+  }
+
+  /**
+   * One named held-out set: fidelity and task scores of the candidate and of each extra variant
+   * against the dense model on that set's samples.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record SetQuality(
+      String name,
+      Integer samples,
+      Fidelity fidelity,
+      Task task,
+      List<VariantQuality> variants,
+      CapturedData captured) {}
 
   /** An extra variant against the same dense outputs: fidelity, and task scores with labels. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -31,6 +121,7 @@ public record EvaluationResult(
    * How closely the candidate's mean-pooled outputs follow the dense model's: cosine per sentence,
    * and whether each sentence's nearest neighbours among the others stay the same.
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Fidelity(
       Double cosineMean,
@@ -44,6 +135,7 @@ public record EvaluationResult(
   public record Task(Integer k, Scores dense, Scores candidate) {}
 
   /** Label accuracy, NDCG@k and pairwise ranking (PNR) of one model. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Scores(Double accuracy, Double ndcg, Double pnr) {}
 

@@ -97,6 +97,52 @@ class StageResultTest {
     }
   }
 
+  /** The most the CRD allows: sets, each with a long name, labels, every variant and a window. */
+  @Test
+  void theCompactResultOfTheMostNamedSetsFitsTheTerminationMessage() throws Exception {
+    EvaluationResult.Fidelity fidelity =
+        new EvaluationResult.Fidelity(0.90123456789, 0.7, 0.8, 0.6, 0.66123456789);
+    EvaluationResult.Scores scores =
+        new EvaluationResult.Scores(0.8812345678, 0.79123456, 2.912345);
+    List<EvaluationResult.SetQuality> sets =
+        java.util.stream.IntStream.range(0, MAX_SETS)
+            .mapToObj(
+                i ->
+                    new EvaluationResult.SetQuality(
+                        ("set-" + i + "-").repeat(8).substring(0, 40),
+                        100_000,
+                        fidelity,
+                        new EvaluationResult.Task(5, scores, scores),
+                        java.util.stream.Stream.of("dense-int8", "sparse-fp32", "sparse-int8")
+                            .map(
+                                name -> new EvaluationResult.VariantQuality(name, fidelity, scores))
+                            .toList(),
+                        new CapturedData(100_000, 12, "2026-12-06T05", "2026-12-06T07")))
+            .toList();
+    EvaluationResult full =
+        new EvaluationResult(
+            100_000,
+            fidelity,
+            sets.get(0).task(),
+            new EvaluationResult.Performance(32, 100.123456789, 300.123456789, 2),
+            new EvaluationResult.Performance(32, 180.123456789, 170.123456789, 2),
+            sets.get(0).variants(),
+            sets.get(0).captured(),
+            sets);
+
+    String text = JSON.writeValueAsString(full.compact());
+
+    assertThat(text.length()).isLessThan(Cli.TERMINATION_MESSAGE_LIMIT);
+    EvaluationResult read = JSON.readValue(text, EvaluationResult.class);
+    assertThat(read.qualities()).hasSize(MAX_SETS);
+    assertThat(read.qualities().get(3).variants().get(2).fidelity().cosineMean())
+        .isEqualTo(0.901235);
+    assertThat(read.dense().sentencesPerSecond()).isEqualTo(100.123456789);
+  }
+
+  /** spec.evaluation.sets' maxItems. */
+  private static final int MAX_SETS = 4;
+
   @Test
   void aNewerWriterMayAddFieldsAndAMissingNumberIsNullNotZero() throws Exception {
     EvaluationResult read =

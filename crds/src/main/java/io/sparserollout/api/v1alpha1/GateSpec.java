@@ -29,7 +29,24 @@ public record GateSpec(
         @JsonPropertyDescription(
             "If set, the sparse engine must be at least this many times faster than the dense one"
                 + " on the same hardware, e.g. 1.2.")
-        Double minSpeedup) {
+        Double minSpeedup,
+    @Default("all")
+        @JsonPropertyDescription(
+            "With spec.evaluation.sets: all: every set must pass on its own. mean: the mean of the"
+                + " sets' metric must pass.")
+        PerSet perSet) {
+
+  /** How the gate combines named held-out sets; absent means all. */
+  public PerSet perSetOrDefault() {
+    return perSet == null ? PerSet.ALL : perSet;
+  }
+
+  public enum PerSet {
+    @JsonProperty("all")
+    ALL,
+    @JsonProperty("mean")
+    MEAN
+  }
 
   public enum Metric {
     @JsonProperty("cosine-fidelity")

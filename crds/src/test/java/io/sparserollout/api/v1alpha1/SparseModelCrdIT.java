@@ -98,6 +98,8 @@ class SparseModelCrdIT {
     assertThat(spec.engine().shapes().maxBatch()).isEqualTo(32);
     assertThat(spec.gate().metric()).isEqualTo(GateSpec.Metric.COSINE_FIDELITY);
     assertThat(spec.gate().maxDrop()).isEqualTo(0.05);
+    assertThat(spec.gate().perSet()).isEqualTo(GateSpec.PerSet.ALL);
+    assertThat(spec.evaluation().sets()).isNull();
     assertThat(spec.rollout().replicas()).isEqualTo(1);
     assertThat(spec.rollout().trafficMode()).isEqualTo(RolloutSpec.TrafficMode.REPLICAS);
     assertThat(spec.rollout().autoPromote()).isTrue();
@@ -141,6 +143,28 @@ class SparseModelCrdIT {
                 "rollout",
                 Map.of("canary", Map.of("steps", List.of(Map.of("weight", 10, "pause", "soon"))))),
             "spec.rollout.canary.steps.pause"),
+        Arguments.of(
+            "five-evaluation-sets",
+            set(
+                "evaluation",
+                Map.of(
+                    "sets",
+                    java.util.stream.IntStream.range(0, 5)
+                        .mapToObj(i -> Map.of("name", "set-" + i))
+                        .toList())),
+            "spec.evaluation.sets"),
+        Arguments.of(
+            "evaluation-set-name-not-a-label",
+            set("evaluation", Map.of("sets", List.of(Map.of("name", "Users File")))),
+            "spec.evaluation.sets.name"),
+        Arguments.of(
+            "evaluation-set-without-name",
+            set("evaluation", Map.of("sets", List.of(Map.of("dataUri", "pvc://m/e.txt")))),
+            "spec.evaluation.sets.name"),
+        Arguments.of(
+            "per-set-neither-all-nor-mean",
+            set("gate", Map.of("perSet", "median")),
+            "spec.gate.perSet"),
         Arguments.of(
             "empty-interval",
             set("rollout", Map.of("analysis", Map.of("interval", ""))),

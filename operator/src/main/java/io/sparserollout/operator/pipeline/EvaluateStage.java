@@ -2,13 +2,14 @@ package io.sparserollout.operator.pipeline;
 
 import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
-import io.sparserollout.operator.gate.Gate;
+import io.sparserollout.operator.gate.SetGate;
 import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
 import io.sparserollout.stage.VariantModel;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.function.Function;
 
 /** Dense against candidate on held-out data; the result is judged by the gate. */
@@ -21,6 +22,7 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
   @Override
   public EvaluateArgs command(StageContext c) {
     var evaluation = c.spec().evaluation();
+    List<EvaluateArgs.HeldOutSet> sets = HeldOutSets.of(c);
     // Captured samples are split, not skipped: the held-out half, whichever source calibrated.
     boolean captured =
         evaluation.captured()
@@ -32,6 +34,23 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
         Variants.models(c).stream()
             .filter(v -> !v.name().equals(reference) && !v.name().equals(primary.name()))
             .toList();
+    if (!sets.isEmpty()) {
+      return new EvaluateArgs(
+          Storage.path(c.spec().source().uri()),
+          primary.model(),
+          c.tokenizer(),
+          null,
+          evaluation.samples(),
+          evaluation.topK(),
+          c.maxLength(),
+          null,
+          null,
+          primary.sha256(),
+          others.isEmpty() ? null : others,
+          c.report(Stage.EVALUATE),
+          evaluation.readsCaptured() ? CapturedData.Part.HELD_OUT.option() : null,
+          sets);
+    }
     return new EvaluateArgs(
         Storage.path(c.spec().source().uri()),
         primary.model(),
@@ -53,13 +72,18 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
 
   @Override
   public void apply(SparseModelStatus status, StageContext c, EvaluationResult result) {
-    CapturedWindows.evaluation(status, result.captured());
+    CapturedWindows.evaluation(
+        status,
+        result.qualities().stream()
+            .map(EvaluationResult.SetQuality::captured)
+            .filter(Objects::nonNull)
+            .findFirst()
+            .orElse(null));
     if (status.getVariants() != null && !status.getVariants().isEmpty()) {
       VariantGate.apply(status, c, result);
       return;
     }
     GateSpec gate = c.spec().gate();
-    Double[] values = metric(gate.metric(), result);
     Double speedup = status.getEngine() != null ? status.getEngine().speedup() : null;
     if (speedup == null) {
       Double dense = throughput(result.dense());
@@ -69,12 +93,19 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
               ? Math.round(candidate / dense * 1000) / 1000.0
               : null;
     }
+    List<SetGate.SetValue> values =
+        result.qualities().stream()
+            .map(
+                q -> {
+                  Double[] v = metric(gate.metric(), q);
+                  return new SetGate.SetValue(q.name(), q.samples(), v[0], v[1]);
+                })
+            .toList();
     status.setGate(
-        Gate.judge(
+        SetGate.judge(
             gate,
             metricName(gate),
-            values[0],
-            values[1],
+            values,
             speedup,
             c.storage().artifactUri(StageContext.reportName(Stage.EVALUATE))));
   }
@@ -83,8 +114,11 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
     return gate.metric().name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
-  /** Dense and sparse values of the gate's metric; null where the result has no finite number. */
-  static Double[] metric(GateSpec.Metric metric, EvaluationResult result) {
+  /**
+   * Dense and candidate values of the gate's metric on one held-out set; null where the result has
+   * no finite number.
+   */
+  static Double[] metric(GateSpec.Metric metric, EvaluationResult.SetQuality result) {
     EvaluationResult.Fidelity fidelity = result.fidelity();
     return switch (metric) {
       case COSINE_FIDELITY ->
@@ -98,7 +132,7 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
   }
 
   private static Double[] task(
-      EvaluationResult result, Function<EvaluationResult.Scores, Double> score) {
+      EvaluationResult.SetQuality result, Function<EvaluationResult.Scores, Double> score) {
     EvaluationResult.Task task = result.task();
     return task == null
         ? new Double[] {null, null}

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparserollout.api.v1alpha1.GateSpec;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -89,6 +90,15 @@ public final class Revision {
         && tree.get("evaluation") instanceof ObjectNode evaluation) {
       evaluation.remove("source");
     }
+    // Named sets and how the gate combines them, absent or at the default, are left out too.
+    if (tree.get("evaluation") instanceof ObjectNode evaluation
+        && (spec.evaluation() == null || !spec.evaluation().hasSets())) {
+      evaluation.remove("sets");
+    }
+    if (tree.get("gate") instanceof ObjectNode gate
+        && (spec.gate() == null || spec.gate().perSetOrDefault() == GateSpec.PerSet.ALL)) {
+      gate.remove("perSet");
+    }
     return tree;
   }
 
@@ -100,7 +110,7 @@ public final class Revision {
     return (spec.sparsity() != null
             && spec.sparsity().calibration() != null
             && spec.sparsity().calibration().captured())
-        || (spec.evaluation() != null && spec.evaluation().captured());
+        || (spec.evaluation() != null && spec.evaluation().readsCaptured());
   }
 
   private static byte[] sha256(ObjectNode tree) {

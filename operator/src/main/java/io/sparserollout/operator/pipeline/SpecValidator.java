@@ -75,6 +75,7 @@ public final class SpecValidator {
     storeAccess(spec, problems);
     capture(spec, problems);
     capturedSources(spec, problems);
+    HeldOutSets.problems(spec, problems);
     SparsitySpec sparsity = spec.sparsity();
     boolean needsCalibration =
         sparsity.method() != SparsitySpec.Method.MAGNITUDE
@@ -92,6 +93,7 @@ public final class SpecValidator {
       problems.add("spec.source.tokenizerUri: required: evaluation runs text through the model");
     }
     if (spec.evaluation().dataUri() == null
+        && !spec.evaluation().hasSets()
         && sparsity.calibration().dataUri() == null
         && !heldOutCaptured(spec)) {
       problems.add("spec.evaluation.dataUri: required when there is no calibration data");
@@ -159,7 +161,9 @@ public final class SpecValidator {
               + json(metric)
               + " needs labels, and the captured samples evaluation holds out have none; gate on"
               + " cosine-fidelity or topk-agreement, or evaluate on a labelled file");
-    } else if (taskMetric && spec.evaluation().labelsUri() == null) {
+    } else if (taskMetric
+        && spec.evaluation().labelsUri() == null
+        && !spec.evaluation().hasSets()) {
       problems.add("spec.evaluation.labelsUri: required by gate metric " + json(metric));
     }
     if (spec.rollout().analysis().prometheusUrl() != null) {
@@ -304,8 +308,14 @@ public final class SpecValidator {
     }
   }
 
-  /** Whether evaluation compares on captured samples (its own source, or calibration's). */
+  /**
+   * Whether evaluation compares on captured samples (its own source, or calibration's); named sets
+   * say it each for themselves (HeldOutSets).
+   */
   private static boolean heldOutCaptured(SparseModelSpec spec) {
+    if (spec.evaluation().hasSets()) {
+      return false;
+    }
     return spec.evaluation().captured()
         || (spec.sparsity().calibration().captured() && spec.evaluation().dataUri() == null);
   }
@@ -436,7 +446,7 @@ public final class SpecValidator {
     }
   }
 
-  private static String json(Enum<?> value) {
+  static String json(Enum<?> value) {
     try {
       return "\""
           + value

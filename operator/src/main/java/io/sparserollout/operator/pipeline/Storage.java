@@ -115,6 +115,13 @@ public final class Storage {
     locations.put("spec.sparsity.calibration.dataUri", spec.sparsity().calibration().dataUri());
     locations.put("spec.evaluation.dataUri", spec.evaluation().dataUri());
     locations.put("spec.evaluation.labelsUri", spec.evaluation().labelsUri());
+    if (spec.evaluation().hasSets()) {
+      for (int i = 0; i < spec.evaluation().sets().size(); i++) {
+        var set = spec.evaluation().sets().get(i);
+        locations.put("spec.evaluation.sets[" + i + "].dataUri", set.dataUri());
+        locations.put("spec.evaluation.sets[" + i + "].labelsUri", set.labelsUri());
+      }
+    }
     locations.put("spec.fineTuning.labelsUri", spec.fineTuning().labelsUri());
     return locations;
   }

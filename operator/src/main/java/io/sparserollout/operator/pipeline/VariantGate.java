@@ -6,6 +6,7 @@ import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.api.v1alpha1.VariantStatus;
 import io.sparserollout.operator.gate.Gate;
+import io.sparserollout.operator.gate.SetGate;
 import io.sparserollout.operator.gate.VariantSelection;
 import io.sparserollout.stage.EvaluationResult;
 import java.util.ArrayList;
@@ -24,13 +25,21 @@ final class VariantGate {
     GateSpec gate = c.spec().gate();
     String metric = EvaluateStage.metricName(gate);
     String report = c.storage().artifactUri(StageContext.reportName(Stage.EVALUATE));
-    Double dense = EvaluateStage.metric(gate.metric(), result)[0];
     String primary = Variants.primary(c.spec());
     List<VariantStatus> judged = new ArrayList<>();
     Map<String, GateStatus> verdicts = new HashMap<>();
     for (VariantStatus v : status.getVariants()) {
-      Double value = value(gate.metric(), result, v.name(), primary, c, dense);
-      GateStatus verdict = Gate.judge(gate, metric, dense, value, v.speedup(), report);
+      List<SetGate.SetValue> values = new ArrayList<>();
+      for (EvaluationResult.SetQuality set : result.qualities()) {
+        Double dense = EvaluateStage.metric(gate.metric(), set)[0];
+        values.add(
+            new SetGate.SetValue(
+                set.name(),
+                set.samples(),
+                dense,
+                value(gate.metric(), set, v.name(), primary, c, dense)));
+      }
+      GateStatus verdict = SetGate.judge(gate, metric, values, v.speedup(), report);
       verdicts.put(v.name(), verdict);
       judged.add(
           v.withQuality(
@@ -43,35 +52,31 @@ final class VariantGate {
     status.setVariants(choice.variants());
     if (choice.chosen().isEmpty()) {
       GateStatus p =
-          verdicts.getOrDefault(primary, Gate.judge(gate, metric, dense, null, null, report));
+          verdicts.getOrDefault(
+              primary,
+              Gate.judge(
+                  gate,
+                  metric,
+                  EvaluateStage.metric(gate.metric(), result.qualities().get(0))[0],
+                  null,
+                  null,
+                  report));
       status.setGate(
-          new GateStatus(
-              p.metric(),
-              p.dense(),
-              p.sparse(),
-              p.drop(),
-              p.allowedDrop(),
+          p.withVerdict(
               GateStatus.Verdict.FAILED,
               "no candidate variant passes the gate (status.variants); "
                   + primary
                   + ": "
-                  + p.message(),
-              p.reportUri()));
+                  + p.message()));
       return;
     }
     VariantStatus chosen = choice.chosen().get();
     // The verdict it was chosen on: judging its rounded metric again could differ at the limit.
     GateStatus verdict = verdicts.get(chosen.name());
     status.setGate(
-        new GateStatus(
-            verdict.metric(),
-            verdict.dense(),
-            verdict.sparse(),
-            verdict.drop(),
-            verdict.allowedDrop(),
+        verdict.withVerdict(
             verdict.verdict(),
-            "variant " + chosen.name() + " (" + chosen.reason() + "): " + verdict.message(),
-            verdict.reportUri()));
+            "variant " + chosen.name() + " (" + chosen.reason() + "): " + verdict.message()));
     EngineStatus built = status.getEngine();
     status.setEngine(
         new EngineStatus(
@@ -86,10 +91,13 @@ final class VariantGate {
             chosen.name()));
   }
 
-  /** The variant's gate metric: dense float is the reference itself, the primary is top-level. */
+  /**
+   * The variant's gate metric on one set: dense float is the reference itself, the primary is the
+   * set's candidate.
+   */
   private static Double value(
       GateSpec.Metric metric,
-      EvaluationResult result,
+      EvaluationResult.SetQuality result,
       String name,
       String primary,
       StageContext c,

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class GateTest {
   private static GateSpec gate(double maxDrop, GateSpec.DropType type, Double minSpeedup) {
-    return new GateSpec(GateSpec.Metric.COSINE_FIDELITY, maxDrop, type, minSpeedup);
+    return new GateSpec(GateSpec.Metric.COSINE_FIDELITY, maxDrop, type, minSpeedup, null);
   }
 
   @Test

@@ -93,7 +93,7 @@ class VariantGateTest {
     assertThat(status.getEngine().variant()).isEqualTo("sparse-int8");
   }
 
-  private static EngineResult engine() {
+  static EngineResult engine() {
     return new EngineResult(
         "onnxruntime",
         "int8",

@@ -5,10 +5,11 @@ import io.sparserollout.sparsify.eval.Evaluator;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.text.Sentences;
-import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,9 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = Cli.TOKENIZER, required = true)
   String tokenizer;
 
-  @Option(names = Cli.DATA, required = true, description = "sentences file, one per line")
+  @Option(
+      names = Cli.DATA,
+      description = "sentences file, one per line, or a folder of captured samples")
   String data;
 
   @Option(
@@ -69,22 +72,31 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "name=sha256: refuse a variant's model whose SHA-256 differs")
   Map<String, String> variantSha256;
 
+  @Option(
+      names = Cli.SET,
+      description =
+          "name=data: a named held-out set (sentences file or captured folder), evaluated on the"
+              + " same models; repeat for each set, instead of --data")
+  Map<String, String> sets = new LinkedHashMap<>();
+
+  @Option(names = Cli.SET_LABELS, description = "name=labels: the labels of a named set")
+  Map<String, String> setLabels = new LinkedHashMap<>();
+
+  @Option(
+      names = Cli.SET_OFFSET,
+      description = "name=n: skip a named set's first n sentences (and labels)")
+  Map<String, Integer> setOffsets = new LinkedHashMap<>();
+
   @Override
   public Integer call() {
-    TextOptions.Samples read =
-        text.samples(
-            run.input(tokenizer), run.input(data), "evaluation data", offset, samples, false);
-    if (read.count() < 2) {
-      throw new SparsifyException("evaluation needs at least 2 sentences");
+    List<Evaluator.HeldOut> heldOut = new ArrayList<>();
+    for (var set : requestedSets()) {
+      heldOut.add(read(set.name(), set.data(), set.labels(), set.offset()));
     }
-    if (read.captured() != null && labels != null) {
-      throw new SparsifyException(
-          "captured samples have no labels: evaluate them without --labels (fidelity only)");
-    }
-    List<TokenBatch> batches = read.batches();
     Path densePath = run.input(dense);
     Path candidatePath = run.input(candidate, expectSha256);
-    Vocabulary.check(OnnxModel.load(densePath), batches);
+    OnnxModel denseModel = OnnxModel.load(densePath);
+    heldOut.forEach(set -> Vocabulary.check(denseModel, set.batches()));
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
     Map<String, Path> variantPaths = new LinkedHashMap<>();
     if (variants != null) {
@@ -95,22 +107,67 @@ final class EvaluateCommand implements Callable<Integer> {
             variantPaths.put(name, path);
           });
     }
-    List<String> labelLines = labels == null ? null : lines(labels, "labels");
     EvaluationResult result =
-        Evaluator.evaluate(
-                densePath, candidatePath, variantPaths, batches, labelLines, topK, text.threads)
-            .withCaptured(read.captured());
-    run.finish(result, result, console -> summarize(console, result));
+        Evaluator.evaluate(densePath, candidatePath, variantPaths, heldOut, topK, text.threads);
+    run.finish(result, result.compact(), console -> summarize(console, result));
     return 0;
   }
 
-  private List<String> lines(String location, String role) {
-    return Sentences.first(
-        Sentences.skip(Sentences.read(run.input(location), role), offset), samples);
+  /** The sets to evaluate: the named ones, or the one of --data. */
+  private List<EvaluateArgs.HeldOutSet> requestedSets() {
+    if (sets.isEmpty()) {
+      if (data == null) {
+        throw new SparsifyException("give the held-out data: --data, or named sets with --set");
+      }
+      return List.of(new EvaluateArgs.HeldOutSet(null, data, labels, offset));
+    }
+    if (data != null || labels != null || offset != 0) {
+      throw new SparsifyException(
+          "--data, --labels and --offset describe a single set; with --set, give each set's"
+              + " labels and offset as --set-labels name=file and --set-offset name=n");
+    }
+    for (String name : concat(setLabels.keySet(), setOffsets.keySet())) {
+      if (!sets.containsKey(name)) {
+        throw new SparsifyException("no --set named " + name + " (sets: " + sets.keySet() + ")");
+      }
+    }
+    List<EvaluateArgs.HeldOutSet> requested = new ArrayList<>();
+    sets.forEach(
+        (name, location) ->
+            requested.add(
+                new EvaluateArgs.HeldOutSet(
+                    name, location, setLabels.get(name), setOffsets.getOrDefault(name, 0))));
+    return requested;
+  }
+
+  private static List<String> concat(java.util.Set<String> a, java.util.Set<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  private Evaluator.HeldOut read(String name, String location, String labelsFile, int skip) {
+    String role = name == null ? "evaluation data" : "evaluation set " + name;
+    TextOptions.Samples read =
+        text.samples(run.input(tokenizer), run.input(location), role, skip, samples, false);
+    if (read.count() < 2) {
+      throw new SparsifyException(role + ": evaluation needs at least 2 sentences");
+    }
+    if (read.captured() != null && labelsFile != null) {
+      throw new SparsifyException(
+          role + ": captured samples have no labels: evaluate them without labels (fidelity only)");
+    }
+    List<String> labelLines =
+        labelsFile == null
+            ? null
+            : Sentences.first(
+                Sentences.skip(Sentences.read(run.input(labelsFile), "labels"), skip), samples);
+    return new Evaluator.HeldOut(name, read.batches(), labelLines, read.captured());
   }
 
   private static void summarize(java.io.PrintWriter out, EvaluationResult result) {
     var f = result.fidelity();
+    out.printf(result.sets() == null ? "" : "first set (" + result.sets().get(0).name() + "): ");
     out.printf(
         "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 NN agreement %.3f, top-5"
             + " overlap %.3f%n",
@@ -138,6 +195,19 @@ final class EvaluateCommand implements Callable<Integer> {
         out.printf(
             "  %-12s cosine mean %.4f, top-5 overlap %.3f%n",
             variant.name(), variant.fidelity().cosineMean(), variant.fidelity().top5Overlap());
+      }
+    }
+    if (result.sets() != null) {
+      for (var set : result.sets()) {
+        var own = set.fidelity();
+        out.printf(
+            "set %-12s %4d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-5 overlap %.3f%n",
+            set.name(),
+            set.samples(),
+            own.cosineMean(),
+            own.cosineMin(),
+            own.cosineP5(),
+            own.top5Overlap());
       }
     }
   }

@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.eval;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.EvaluationResult;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,39 +44,87 @@ public final class Evaluator {
       List<String> labels,
       int k,
       int threads) {
-    Embeddings d = embed(dense, batches, threads);
-    Embeddings c = embed(candidate, batches, threads);
-    sameSize(d, c, "candidate");
-    if (labels != null && labels.size() != d.vectors.length) {
-      throw new SparsifyException(
-          labels.size() + " labels for " + d.vectors.length + " sentences; give one per line");
+    return evaluate(
+        dense, candidate, variants, List.of(new HeldOut(null, batches, labels, null)), k, threads);
+  }
+
+  /**
+   * One held-out set: its batches, labels (one per sentence, or null) and where captured samples
+   * came from (or null). A null name is the one set of an evaluation without named sets.
+   */
+  public record HeldOut(
+      String name, List<TokenBatch> batches, List<String> labels, CapturedData captured) {}
+
+  /**
+   * Every set on the same models, each model loaded once. The top-level fields of the result are
+   * the first set's, throughput and latency included; {@code sets} lists named sets.
+   */
+  public static EvaluationResult evaluate(
+      Path dense,
+      Path candidate,
+      Map<String, Path> variants,
+      List<HeldOut> sets,
+      int k,
+      int threads) {
+    List<Embeddings> d = embed(dense, sets, threads);
+    List<Embeddings> c = embed(candidate, sets, threads);
+    List<List<EvaluationResult.VariantQuality>> qualities = new ArrayList<>();
+    for (int s = 0; s < sets.size(); s++) {
+      sameSize(d.get(s), c.get(s), "candidate");
+      HeldOut set = sets.get(s);
+      if (set.labels() != null && set.labels().size() != d.get(s).vectors.length) {
+        throw new SparsifyException(
+            set.labels().size()
+                + " labels for "
+                + d.get(s).vectors.length
+                + " sentences"
+                + (set.name() == null ? "" : " of set " + set.name())
+                + "; give one per line");
+      }
+      qualities.add(new ArrayList<>());
     }
-    EvaluationResult.Task task =
-        labels == null
-            ? null
-            : new EvaluationResult.Task(
-                k,
-                TaskMetrics.compute(d.vectors, labels, k),
-                TaskMetrics.compute(c.vectors, labels, k));
-    List<EvaluationResult.VariantQuality> qualities = new ArrayList<>();
     variants.forEach(
         (name, model) -> {
-          Embeddings v = embed(model, batches, threads);
-          sameSize(d, v, name);
-          qualities.add(
-              new EvaluationResult.VariantQuality(
-                  name,
-                  fidelity(d.vectors, v.vectors),
-                  labels == null ? null : TaskMetrics.compute(v.vectors, labels, k)));
+          List<Embeddings> v = embed(model, sets, threads);
+          for (int s = 0; s < sets.size(); s++) {
+            sameSize(d.get(s), v.get(s), name);
+            List<String> labels = sets.get(s).labels();
+            qualities
+                .get(s)
+                .add(
+                    new EvaluationResult.VariantQuality(
+                        name,
+                        fidelity(d.get(s).vectors, v.get(s).vectors),
+                        labels == null ? null : TaskMetrics.compute(v.get(s).vectors, labels, k)));
+          }
         });
+    List<EvaluationResult.SetQuality> results = new ArrayList<>();
+    for (int s = 0; s < sets.size(); s++) {
+      HeldOut set = sets.get(s);
+      results.add(
+          new EvaluationResult.SetQuality(
+              set.name(),
+              d.get(s).vectors.length,
+              fidelity(d.get(s).vectors, c.get(s).vectors),
+              set.labels() == null
+                  ? null
+                  : new EvaluationResult.Task(
+                      k,
+                      TaskMetrics.compute(d.get(s).vectors, set.labels(), k),
+                      TaskMetrics.compute(c.get(s).vectors, set.labels(), k)),
+              qualities.get(s).isEmpty() ? null : qualities.get(s),
+              set.captured()));
+    }
+    EvaluationResult.SetQuality first = results.get(0);
     return new EvaluationResult(
-        d.vectors.length,
-        fidelity(d.vectors, c.vectors),
-        task,
-        d.performance,
-        c.performance,
-        qualities.isEmpty() ? null : qualities,
-        null);
+        first.samples(),
+        first.fidelity(),
+        first.task(),
+        d.get(0).performance,
+        c.get(0).performance,
+        first.variants(),
+        first.captured(),
+        first.name() == null ? null : results);
   }
 
   private static void sameSize(Embeddings dense, Embeddings other, String name) {
@@ -92,28 +141,37 @@ public final class Evaluator {
 
   private record Embeddings(float[][] vectors, EvaluationResult.Performance performance) {}
 
-  private static Embeddings embed(Path model, List<TokenBatch> batches, int threads) {
+  /** The model's outputs on every set, timed per set, after one warm-up batch. */
+  private static List<Embeddings> embed(Path model, List<HeldOut> sets, int threads) {
     try (OrtModel ort = OrtModel.open(model, threads)) {
-      ort.embed(batches.get(0)); // warm-up: first run allocates and tunes
-      int total = batches.stream().mapToInt(TokenBatch::size).sum();
-      float[][] vectors = new float[total][];
-      double[] latencies = new double[batches.size()];
-      int at = 0;
-      long started = System.nanoTime();
-      for (int b = 0; b < batches.size(); b++) {
-        long t0 = System.nanoTime();
-        for (float[] v : ort.embed(batches.get(b))) {
-          vectors[at++] = v;
-        }
-        latencies[b] = (System.nanoTime() - t0) / 1e6;
+      ort.embed(sets.get(0).batches().get(0)); // warm-up: first run allocates and tunes
+      List<Embeddings> all = new ArrayList<>();
+      for (HeldOut set : sets) {
+        all.add(embed(ort, set.batches(), threads));
       }
-      double seconds = (System.nanoTime() - started) / 1e9;
-      Arrays.sort(latencies);
-      return new Embeddings(
-          vectors,
-          new EvaluationResult.Performance(
-              batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
+      return all;
     }
+  }
+
+  private static Embeddings embed(OrtModel ort, List<TokenBatch> batches, int threads) {
+    int total = batches.stream().mapToInt(TokenBatch::size).sum();
+    float[][] vectors = new float[total][];
+    double[] latencies = new double[batches.size()];
+    int at = 0;
+    long started = System.nanoTime();
+    for (int b = 0; b < batches.size(); b++) {
+      long t0 = System.nanoTime();
+      for (float[] v : ort.embed(batches.get(b))) {
+        vectors[at++] = v;
+      }
+      latencies[b] = (System.nanoTime() - t0) / 1e6;
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    Arrays.sort(latencies);
+    return new Embeddings(
+        vectors,
+        new EvaluationResult.Performance(
+            batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
   }
 
   static EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate) {

@@ -127,6 +127,24 @@ class CommandLineContractTest {
             List.of(new VariantModel("dense-int8", "dq.onnx", "c".repeat(64))),
             "r.json",
             null),
+        new EvaluateArgs(
+            "d.onnx",
+            "q.onnx",
+            "tok.json",
+            null,
+            300,
+            5,
+            128,
+            null,
+            null,
+            null,
+            null,
+            "r.json",
+            "held-out",
+            List.of(
+                new EvaluateArgs.HeldOutSet("users", "eval.txt", "labels.txt", null),
+                new EvaluateArgs.HeldOutSet("in-domain", "cal.txt", null, 128),
+                new EvaluateArgs.HeldOutSet("traffic", "/mnt/store/captured", null, null))),
         new FetchArgs("s3://bucket/model.onnx", "/models/model.onnx"));
   }
 
