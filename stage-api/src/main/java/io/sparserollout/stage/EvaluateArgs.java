@@ -25,38 +25,6 @@ public record EvaluateArgs(
     List<HeldOutSet> sets)
     implements StageArgs {
 
-  /** The single-set command, as before named sets. */
-  public EvaluateArgs(
-      String dense,
-      String candidate,
-      String tokenizer,
-      String data,
-      int samples,
-      int topK,
-      int maxLength,
-      Integer offset,
-      String labels,
-      String expectSha256,
-      List<VariantModel> variants,
-      String report,
-      String capturedPart) {
-    this(
-        dense,
-        candidate,
-        tokenizer,
-        data,
-        samples,
-        topK,
-        maxLength,
-        offset,
-        labels,
-        expectSha256,
-        variants,
-        report,
-        capturedPart,
-        null);
-  }
-
   /**
    * One named held-out set: a sentences file or a folder of captured samples, its labels, and the
    * leading sentences to skip (those calibration used).

@@ -22,52 +22,29 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
   @Override
   public EvaluateArgs command(StageContext c) {
     var evaluation = c.spec().evaluation();
-    List<EvaluateArgs.HeldOutSet> sets = HeldOutSets.of(c);
-    // Captured samples are split, not skipped: the held-out half, whichever source calibrated.
-    boolean captured =
-        evaluation.captured()
-            || (evaluation.dataUri() == null && c.spec().sparsity().calibration().captured());
-    boolean ownData = evaluation.dataUri() != null && !evaluation.captured();
+    List<EvaluateArgs.HeldOutSet> named = HeldOutSets.of(c);
+    EvaluateArgs.HeldOutSet only = named.isEmpty() ? HeldOutSets.only(c) : null;
     VariantModel primary = Variants.model(c, Variants.primary(c.spec()));
     String reference = Variants.denseFloat(c.spec());
     List<VariantModel> others =
         Variants.models(c).stream()
             .filter(v -> !v.name().equals(reference) && !v.name().equals(primary.name()))
             .toList();
-    if (!sets.isEmpty()) {
-      return new EvaluateArgs(
-          Storage.path(c.spec().source().uri()),
-          primary.model(),
-          c.tokenizer(),
-          null,
-          evaluation.samples(),
-          evaluation.topK(),
-          c.maxLength(),
-          null,
-          null,
-          primary.sha256(),
-          others.isEmpty() ? null : others,
-          c.report(Stage.EVALUATE),
-          evaluation.readsCaptured() ? CapturedData.Part.HELD_OUT.option() : null,
-          sets);
-    }
     return new EvaluateArgs(
         Storage.path(c.spec().source().uri()),
         primary.model(),
         c.tokenizer(),
-        captured
-            ? Storage.path(Storage.captureUri(c.model()))
-            : ownData ? Storage.path(evaluation.dataUri()) : c.calibration(),
+        only == null ? null : only.data(),
         evaluation.samples(),
         evaluation.topK(),
         c.maxLength(),
-        // Held out: the sentences after those calibration used.
-        ownData || captured ? null : c.spec().sparsity().calibration().samples(),
-        evaluation.labelsUri() == null ? null : Storage.path(evaluation.labelsUri()),
+        only == null ? null : only.offset(),
+        only == null ? null : only.labels(),
         primary.sha256(),
         others.isEmpty() ? null : others,
         c.report(Stage.EVALUATE),
-        captured ? CapturedData.Part.HELD_OUT.option() : null);
+        HeldOutSets.readsCaptured(c.spec()) ? CapturedData.Part.HELD_OUT.option() : null,
+        named.isEmpty() ? null : named);
   }
 
   @Override

@@ -23,6 +23,34 @@ final class HeldOutSets {
     return evaluation.sets().stream().map(set -> resolve(set, c)).toList();
   }
 
+  /** The one unnamed set of an evaluation without named sets. */
+  static EvaluateArgs.HeldOutSet only(StageContext c) {
+    EvaluationSpec evaluation = c.spec().evaluation();
+    String labels = evaluation.labelsUri() == null ? null : Storage.path(evaluation.labelsUri());
+    if (readsCaptured(c.spec())) {
+      return new EvaluateArgs.HeldOutSet(
+          null, Storage.path(Storage.captureUri(c.model())), labels, null);
+    }
+    if (evaluation.dataUri() != null) {
+      return new EvaluateArgs.HeldOutSet(null, Storage.path(evaluation.dataUri()), labels, null);
+    }
+    // Held out: the sentences after those calibration used.
+    return new EvaluateArgs.HeldOutSet(
+        null, c.calibration(), labels, c.spec().sparsity().calibration().samples());
+  }
+
+  /**
+   * Whether evaluation reads captured samples: a captured set, its own source, or, without data of
+   * its own, the held-out half after a captured or mixed calibration (split, never skipped).
+   */
+  static boolean readsCaptured(SparseModelSpec spec) {
+    EvaluationSpec evaluation = spec.evaluation();
+    return evaluation.readsCaptured()
+        || (!evaluation.hasSets()
+            && evaluation.dataUri() == null
+            && spec.sparsity().calibration().captured());
+  }
+
   private static EvaluateArgs.HeldOutSet resolve(EvaluationSet set, StageContext c) {
     String labels = set.labelsUri() == null ? null : Storage.path(set.labelsUri());
     if (set.captured()) {

@@ -313,11 +313,7 @@ public final class SpecValidator {
    * say it each for themselves (HeldOutSets).
    */
   private static boolean heldOutCaptured(SparseModelSpec spec) {
-    if (spec.evaluation().hasSets()) {
-      return false;
-    }
-    return spec.evaluation().captured()
-        || (spec.sparsity().calibration().captured() && spec.evaluation().dataUri() == null);
+    return !spec.evaluation().hasSets() && HeldOutSets.readsCaptured(spec);
   }
 
   private static void capturedSources(SparseModelSpec spec, List<String> problems) {

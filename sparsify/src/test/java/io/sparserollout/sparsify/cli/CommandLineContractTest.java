@@ -126,6 +126,7 @@ class CommandLineContractTest {
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             List.of(new VariantModel("dense-int8", "dq.onnx", "c".repeat(64))),
             "r.json",
+            null,
             null),
         new EvaluateArgs(
             "d.onnx",

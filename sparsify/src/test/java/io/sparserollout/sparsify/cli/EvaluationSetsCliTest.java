@@ -1,6 +1,7 @@
 package io.sparserollout.sparsify.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -99,6 +100,8 @@ class EvaluationSetsCliTest {
                 "held-out",
                 "--top-k",
                 "1",
+                "--report",
+                dir.resolve("report.json").toString(),
                 "--json"))
         .as(err.toString())
         .isZero();
@@ -122,7 +125,13 @@ class EvaluationSetsCliTest {
     }
     // The top-level numbers are the first set's, as a single-set evaluation gives them.
     assertThat(result.get("samples").asInt()).isEqualTo(6);
-    assertThat(result.get("fidelity")).isEqualTo(sets.get(0).get("fidelity"));
+    assertThat(result.at("/fidelity/cosineMean").asDouble())
+        .isCloseTo(sets.get(0).at("/fidelity/cosineMean").asDouble(), within(1e-6));
+    // The compact result keeps what a gate reads; the report keeps every number of every set.
+    assertThat(sets.get(1).at("/fidelity").has("cosineP5")).isFalse();
+    JsonNode report = JSON.readTree(dir.resolve("report.json").toFile());
+    assertThat(report.at("/sets/1/fidelity/cosineP5").isNumber()).isTrue();
+    assertThat(report.at("/sets/0/task/candidate/ndcg").isNumber()).isTrue();
     assertThat(result.at("/dense/sentencesPerSecond").asDouble()).isPositive();
   }
 
