@@ -16,11 +16,7 @@ server_jar=inference-pod/target/quarkus-app/quarkus-run.jar
 
 # The other domain: every sentence of the licenses, cut as the Debian sentences are.
 licenses=$work/licenses.txt
-for f in Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-3 LGPL-2.1 MPL-2.0; do
-  cat "/usr/share/common-licenses/$f"; echo
-done | perl -I"$root/scripts/lib" -MDebianSentences=sentences -e \
-  'local $/; my $t = <STDIN>; $t =~ s/\s+/ /g; my %s; $s{$_}++ for sentences($t); print "$_\n" for sort keys %s' \
-  >"$licenses"
+scripts/license-sentences.sh "$licenses"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "other-domain sentences: $(wc -l <"$licenses")"
 

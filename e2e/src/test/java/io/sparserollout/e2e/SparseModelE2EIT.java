@@ -179,6 +179,120 @@ class SparseModelE2EIT {
                     .startsWith("{"));
   }
 
+  /**
+   * Issue 26's loop through the real cluster, run as a benchmark (about 12 minutes, not in CI): a
+   * model calibrated on Debian package descriptions serves legal text and its pods capture it; a
+   * new revision calibrated half on what was captured, gated on each domain apart, replaces it.
+   * Each revision's live agreement on that traffic is printed for docs/benchmarks.md.
+   */
+  @Test
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(
+      named = "e2e.domainShift",
+      matches = "true")
+  void aRevisionCalibratedOnCapturedTrafficReplacesOneCalibratedOnAnotherDomain() throws Exception {
+    String ns = namespace("shift");
+    Path licenses = ROOT.resolve("e2e/target/licenses.txt");
+    Process sentences =
+        new ProcessBuilder(
+                ROOT.resolve("scripts/license-sentences.sh").toString(), licenses.toString())
+            .inheritIO()
+            .start();
+    assertThat(sentences.waitFor()).isZero();
+    List<String> legal =
+        InferRequests.fromSentences(
+            models.resolve("all-minilm-l6-v2/tokenizer.json"), licenses, 1000, 128);
+    Consumer<ObjectNode> debianCalibrated =
+        spec -> {
+          shortSteps(spec);
+          sparseOnly(spec);
+          spec.with("sparsity").with("calibration").put("samples", 166);
+          spec.with("gate").put("maxDrop", 0.15);
+          spec.with("rollout")
+              .with("capture")
+              .put("enabled", true)
+              .put("fraction", 1.0)
+              .put("maxPerHour", 100000)
+              .put("maxTotal", 100000);
+        };
+    apply(ns, debianCalibrated);
+
+    try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(5), legal)) {
+      SparseModel first = awaitPhase(ns, Phase.PROMOTED, Duration.ofMinutes(6));
+      report("domain-shift, calibrated on the Debian file", first, load);
+      String firstRevision = first.getStatus().getRevision();
+      Path captured = models.resolve("sparserollout").resolve(ns).resolve("minilm-cpu/captured");
+      awaitCapturedRows(captured, legal.size(), Duration.ofMinutes(2));
+
+      apply(
+          ns,
+          spec -> {
+            debianCalibrated.accept(spec);
+            spec.with("sparsity").with("calibration").put("source", "mixed");
+            var sets = spec.with("evaluation").remove(List.of("dataUri")).putArray("sets");
+            sets.addObject()
+                .put("name", "debian")
+                .put("dataUri", "pvc://models/data/evaluation.txt");
+            sets.addObject().put("name", "traffic").put("source", "captured");
+          });
+      Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+      while (firstRevision.equals(status(ns).getRevision()) && Instant.now().isBefore(deadline)) {
+        Thread.sleep(500);
+      }
+      SparseModel second =
+          awaitStatus(
+              ns,
+              "the mixed-calibrated revision promoted",
+              Duration.ofMinutes(8),
+              status ->
+                  status.getPhase() == Phase.PROMOTED
+                      && !firstRevision.equals(status.getRevision()));
+      report("domain-shift, calibrated half on captured traffic", second, load);
+      var gate = second.getStatus().getGate();
+      System.out.printf(
+          "e2e domain-shift: second revision's sets %s; captured read %s%n",
+          gate.sets(), second.getStatus().getCapturedData());
+      assertThat(gate.sets())
+          .extracting(io.sparserollout.api.v1alpha1.GateStatus.SetVerdict::name)
+          .containsExactly("debian", "traffic");
+      assertThat(second.getStatus().getCapturedData().calibration().samples()).isPositive();
+      assertThat(second.getStatus().getRollout().agreement())
+          .as("live agreement on the legal traffic: second revision against the first")
+          .isGreaterThan(first.getStatus().getRollout().agreement());
+      assertThat(load.outcomes()).as("failed requests %s", load.failures()).containsOnlyKeys("200");
+    }
+  }
+
+  private static io.sparserollout.api.v1alpha1.SparseModelStatus status(String ns) {
+    return cluster
+        .client()
+        .resources(SparseModel.class)
+        .inNamespace(ns)
+        .withName("minilm-cpu")
+        .get()
+        .getStatus();
+  }
+
+  private static void awaitCapturedRows(Path captured, int rows, Duration timeout)
+      throws Exception {
+    Instant deadline = Instant.now().plus(timeout);
+    long count = 0;
+    while (Instant.now().isBefore(deadline)) {
+      count = 0;
+      if (Files.isDirectory(captured)) {
+        try (var files = Files.walk(captured)) {
+          for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
+            count += Files.readAllLines(file).size();
+          }
+        }
+      }
+      if (count >= rows) {
+        return;
+      }
+      Thread.sleep(2000);
+    }
+    throw new AssertionError(count + " captured rows, not " + rows + ", within " + timeout);
+  }
+
   private static final int CAPTURED = 40;
 
   /**
@@ -775,11 +889,16 @@ class SparseModelE2EIT {
   /** Starts sending requests once the model's Service answers one. */
   private static LoadGenerator loadOnceServing(String namespace, Duration timeout)
       throws InterruptedException {
+    return loadOnceServing(namespace, timeout, traffic);
+  }
+
+  private static LoadGenerator loadOnceServing(
+      String namespace, Duration timeout, List<String> bodies) throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     while (Instant.now().isBefore(deadline)) {
       var address = cluster.serviceAddress(namespace, "minilm-cpu");
       if (address != null && "200".equals(LoadGenerator.send(address, "minilm-cpu"))) {
-        return new LoadGenerator(address, "minilm-cpu", traffic, Duration.ofMillis(100));
+        return new LoadGenerator(address, "minilm-cpu", bodies, Duration.ofMillis(100));
       }
       Thread.sleep(500);
     }

@@ -37,7 +37,8 @@ public record EvaluationResult(
 
   /**
    * What the stage's 4 KB termination message carries: with named sets, each set's gate metrics
-   * rounded to 6 decimals, and the first set's numbers not twice; without, the result as it is.
+   * rounded to 9 decimals (within the gate's slack at the limit), and the first set's numbers not
+   * twice; without, the result as it is.
    */
   public EvaluationResult compact() {
     if (sets == null || sets.isEmpty()) {
@@ -85,7 +86,7 @@ public record EvaluationResult(
   }
 
   private static Double round(Double value) {
-    return value == null || !Double.isFinite(value) ? value : Math.round(value * 1e6) / 1e6;
+    return value == null || !Double.isFinite(value) ? value : Math.round(value * 1e9) / 1e9;
   }
 
   /**

@@ -136,7 +136,7 @@ class StageResultTest {
     EvaluationResult read = JSON.readValue(text, EvaluationResult.class);
     assertThat(read.qualities()).hasSize(MAX_SETS);
     assertThat(read.qualities().get(3).variants().get(2).fidelity().cosineMean())
-        .isEqualTo(0.901235);
+        .isEqualTo(0.901234568);
     assertThat(read.dense().sentencesPerSecond()).isEqualTo(100.123456789);
   }
 

@@ -53,8 +53,21 @@ public final class SetGate {
               mean(sets.stream().map(SetValue::sparse).toList()),
               speedup,
               reportUri);
+      String unusable =
+          sets.stream()
+              .filter(set -> !finite(set.dense()) || !finite(set.sparse()))
+              .map(SetValue::name)
+              .collect(Collectors.joining(", "));
       return withSets(
-          g, "mean of " + sets.size() + " sets (" + names + "): " + g.message(), verdicts);
+          g,
+          "mean of "
+              + sets.size()
+              + " sets ("
+              + names
+              + "): "
+              + (unusable.isEmpty() ? "" : "no finite " + metric + " on set " + unusable + ": ")
+              + g.message(),
+          verdicts);
     }
     int worst = worst(each);
     SetValue binding = sets.get(worst);
@@ -68,7 +81,7 @@ public final class SetGate {
     }
     String tally =
         failed.isEmpty()
-            ? "every set of " + sets.size() + " passes (" + names + ")"
+            ? "the drop is within the limit on every set of " + sets.size() + " (" + names + ")"
             : failed.size()
                 + " of "
                 + sets.size()
@@ -76,6 +89,16 @@ public final class SetGate {
                 + String.join(", ", failed)
                 + ")";
     return withSets(head, "set " + binding.name() + ": " + head.message() + "; " + tally, verdicts);
+  }
+
+  /**
+   * The sets' metric as one value and its drop, whatever spec.gate.perSet says: a number that
+   * compares variants, each of whose verdicts may turn on another set. One unnamed set: its value.
+   */
+  public static GateStatus mean(GateSpec gate, String metric, List<SetValue> sets) {
+    GateSpec mean =
+        new GateSpec(gate.metric(), gate.maxDrop(), gate.dropType(), null, GateSpec.PerSet.MEAN);
+    return judge(mean, metric, sets, null, null);
   }
 
   /** The set the verdict turns on: a failing set before a passing one, then the largest drop. */
@@ -97,12 +120,16 @@ public final class SetGate {
   private static Double mean(List<Double> values) {
     double sum = 0;
     for (Double v : values) {
-      if (v == null || !Double.isFinite(v)) {
+      if (!finite(v)) {
         return null;
       }
       sum += v;
     }
     return sum / values.size();
+  }
+
+  private static boolean finite(Double value) {
+    return value != null && Double.isFinite(value);
   }
 
   private static GateStatus withSets(

@@ -104,7 +104,11 @@ final class HeldOutSets {
             field
                 + ".dataUri: required: without it a set holds out the calibration file's"
                 + " sentences, and calibration reads no file of its own"
-                + (spec.sparsity().calibration().captured() ? " (its source is captured)" : ""));
+                + (spec.sparsity().calibration().source() == DataSource.CAPTURED
+                    ? " (its source is captured)"
+                    : ""));
+      } else if (set.dataUri() == null && Stage.plan(spec).contains(Stage.FINETUNE)) {
+        problems.add(field + ".dataUri: " + SpecValidator.TRAINED_ON_CALIBRATION_FILE);
       }
       if (taskMetric && !set.captured() && set.labelsUri() == null) {
         problems.add(
@@ -143,8 +147,9 @@ final class HeldOutSets {
     }
   }
 
+  /** Whether calibration reads a file's first sentences (mixed: some), the rest held out. */
   private static boolean calibrationFile(SparseModelSpec spec) {
     var calibration = spec.sparsity().calibration();
-    return calibration.dataUri() != null && !calibration.captured();
+    return calibration.dataUri() != null && calibration.source() != DataSource.CAPTURED;
   }
 }

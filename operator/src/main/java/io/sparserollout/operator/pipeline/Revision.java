@@ -95,8 +95,12 @@ public final class Revision {
         && (spec.evaluation() == null || !spec.evaluation().hasSets())) {
       evaluation.remove("sets");
     }
+    // perSet says nothing without sets.
     if (tree.get("gate") instanceof ObjectNode gate
-        && (spec.gate() == null || spec.gate().perSetOrDefault() == GateSpec.PerSet.ALL)) {
+        && (spec.gate() == null
+            || spec.gate().perSetOrDefault() == GateSpec.PerSet.ALL
+            || spec.evaluation() == null
+            || !spec.evaluation().hasSets())) {
       gate.remove("perSet");
     }
     return tree;

@@ -50,6 +50,11 @@ public final class SpecValidator {
   /** The longest duration a rollout setting may hold (a year): beyond it time arithmetic fails. */
   private static final Duration LONGEST = Duration.ofDays(365);
 
+  /** Why a plan that fine-tunes cannot hold out part of the calibration file. */
+  static final String TRAINED_ON_CALIBRATION_FILE =
+      "required by a plan that fine-tunes (method finetune, int8-qat or progressiveSteps): it trains"
+          + " on the calibration file, so none of that file is held out";
+
   /** The problems of the resource's name and of its spec. */
   public static List<String> problems(SparseModel model) {
     List<String> problems = new ArrayList<>();
@@ -97,6 +102,11 @@ public final class SpecValidator {
         && sparsity.calibration().dataUri() == null
         && !heldOutCaptured(spec)) {
       problems.add("spec.evaluation.dataUri: required when there is no calibration data");
+    } else if (spec.evaluation().dataUri() == null
+        && !spec.evaluation().hasSets()
+        && !heldOutCaptured(spec)
+        && Stage.plan(spec).contains(Stage.FINETUNE)) {
+      problems.add("spec.evaluation.dataUri: " + TRAINED_ON_CALIBRATION_FILE);
     }
     if (Stage.plan(spec).contains(Stage.FINETUNE)
         && !Boolean.TRUE.equals(spec.fineTuning().distillation())

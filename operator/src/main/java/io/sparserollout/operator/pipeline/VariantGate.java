@@ -41,9 +41,11 @@ final class VariantGate {
       }
       GateStatus verdict = SetGate.judge(gate, metric, values, v.speedup(), report);
       verdicts.put(v.name(), verdict);
+      // Ranked on the sets' mean: each variant's verdict may turn on another set.
+      GateStatus quality = SetGate.mean(gate, metric, values);
       judged.add(
           v.withQuality(
-                  verdict.sparse(), verdict.drop(), verdict.verdict() == GateStatus.Verdict.PASSED)
+                  quality.sparse(), quality.drop(), verdict.verdict() == GateStatus.Verdict.PASSED)
               .withChoice(false, verdict.message()));
     }
     VariantSelection.Choice choice =

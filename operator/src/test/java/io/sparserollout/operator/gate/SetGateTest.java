@@ -61,7 +61,7 @@ class SetGateTest {
     assertThat(status.sparse()).isEqualTo(0.92);
     assertThat(status.message())
         .startsWith("set traffic: ")
-        .endsWith("every set of 2 passes (users, traffic)");
+        .endsWith("the drop is within the limit on every set of 2 (users, traffic)");
   }
 
   @Test
@@ -103,7 +103,25 @@ class SetGateTest {
 
     GateStatus mean = SetGate.judge(gate(GateSpec.PerSet.MEAN, null), METRIC, sets, null, "r");
     assertThat(mean.verdict()).isEqualTo(GateStatus.Verdict.FAILED);
-    assertThat(mean.message()).contains("fails closed");
+    assertThat(mean.message())
+        .startsWith("mean of 2 sets (users, traffic): no finite cosine-fidelity on set traffic: ")
+        .endsWith("the gate fails closed");
+  }
+
+  @Test
+  void variantsCompareOnTheSetsMeanWhicheverSetTheirVerdictTurnsOn() {
+    // Each loses most on another set; the mean says which is better overall.
+    List<SetValue> a =
+        List.of(new SetValue("users", 10, 0.62, 0.52), new SetValue("legal", 10, 0.91, 0.90));
+    List<SetValue> b =
+        List.of(new SetValue("users", 10, 0.62, 0.61), new SetValue("legal", 10, 0.91, 0.85));
+    GateSpec gate = gate(null, null);
+    assertThat(SetGate.judge(gate, METRIC, a, null, "r").sparse()).isEqualTo(0.52);
+    assertThat(SetGate.judge(gate, METRIC, b, null, "r").sparse()).isEqualTo(0.85);
+    assertThat(SetGate.mean(gate, METRIC, a).sparse()).isEqualTo(0.71);
+    assertThat(SetGate.mean(gate, METRIC, b).sparse()).isEqualTo(0.73);
+    assertThat(SetGate.mean(gate, METRIC, List.of(new SetValue(null, 10, 1.0, 0.9))).sparse())
+        .isEqualTo(0.9);
   }
 
   @Test

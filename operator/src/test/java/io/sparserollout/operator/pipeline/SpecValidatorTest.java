@@ -420,4 +420,21 @@ class SpecValidatorTest {
                 + " out have none; gate on cosine-fidelity or topk-agreement, or evaluate on a"
                 + " labelled file");
   }
+
+  @Test
+  void aPlanThatFineTunesIsNotEvaluatedOnTheFileItTrainsOn() {
+    var tuned =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("evaluation").remove("dataUri");
+            });
+    assertThat(SpecValidator.problems(tuned.getSpec()))
+        .containsExactly(
+            "spec.evaluation.dataUri: required by a plan that fine-tunes (method finetune, int8-qat"
+                + " or progressiveSteps): it trains on the calibration file, so none of that file"
+                + " is held out");
+    var withItsOwnFile = Fixtures.minilm(spec -> spec.with("sparsity").put("method", "finetune"));
+    assertThat(SpecValidator.problems(withItsOwnFile.getSpec())).isEmpty();
+  }
 }

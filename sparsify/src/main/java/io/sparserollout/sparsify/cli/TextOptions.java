@@ -71,7 +71,8 @@ final class TextOptions {
     if (CapturedSamples.isCaptured(location)) {
       if (skip > 0) {
         throw new SparsifyException(
-            "--offset skips sentences of a file; captured samples are split by --captured-part");
+            "--offset and --set-offset skip sentences of a file; captured samples are split by"
+                + " --captured-part");
       }
       CapturedSamples.Read read =
           CapturedSamples.read(location, CapturedData.Part.of(capturedPart), limit, maxLength);
