@@ -16,6 +16,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
+import io.sparserollout.api.v1alpha1.DriftStatus;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
@@ -151,12 +152,55 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       rollout = RolloutPlan.held(status.getPhase(), status.getRollout(), taken.getMessage());
     }
     record(model, status, rollout, events);
+    watchDrift(model, status, serving, events);
     statuses.summarize(status, rollout.message() == null ? step.message() : rollout.message());
     if (status.getPhase() != before) {
       count(status.getPhase(), before, observed);
     }
     return StatusCommit.commit(
-        context, model, status, earliest(step.retry(), rollout.requeue()), events);
+        context,
+        model,
+        status,
+        earliest(earliest(step.retry(), rollout.requeue()), serving.driftInterval()),
+        events);
+  }
+
+  /**
+   * The drift watch's reading into status, the QualityDrift condition (True while drifting) and its
+   * events; without a watch in the spec, neither.
+   */
+  private void watchDrift(
+      SparseModel model, SparseModelStatus status, Serving serving, EventRecorder events) {
+    if (model.getSpec().rollout().analysis().driftWindow() == null) {
+      status.setDrift(null);
+      statuses.removeCondition(status, StatusAggregator.QUALITY_DRIFT);
+      return;
+    }
+    serving
+        .drift()
+        .ifPresent(
+            outcome -> {
+              DriftStatus drift = outcome.status();
+              status.setDrift(drift);
+              if (drift != null && drift.message() != null) {
+                boolean drifting = Boolean.TRUE.equals(drift.drifting());
+                statuses.setCondition(
+                    status,
+                    StatusAggregator.QUALITY_DRIFT,
+                    drifting ? "True" : "False",
+                    drifting ? "AgreementBelowMinimum" : "Watching",
+                    drifting
+                        ? drift.message()
+                        : "shadow agreement of "
+                            + drift.revision()
+                            + " with the dense model watched; not below minAgreement for the"
+                            + " drift window",
+                    model.getMetadata().getGeneration());
+              }
+              if (outcome.notice() != null) {
+                events.record(model, outcome.notice().reason(), outcome.notice().message());
+              }
+            });
   }
 
   private void nameTaken(

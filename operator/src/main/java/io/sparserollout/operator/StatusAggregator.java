@@ -33,6 +33,9 @@ public final class StatusAggregator {
   /** False while a name the rollout needs is taken by a resource this model does not control. */
   public static final String RESOURCES_OWNED = "ResourcesOwned";
 
+  /** True while a promoted model's shadow agreement stays below minAgreement (DriftWatch). */
+  public static final String QUALITY_DRIFT = "QualityDrift";
+
   private final Clock clock;
 
   public StatusAggregator(Clock clock) {
@@ -213,6 +216,7 @@ public final class StatusAggregator {
       copy.setConditions(new ArrayList<>(current.getConditions()));
       copy.setPruning(current.getPruning());
       copy.setCapturedData(current.getCapturedData());
+      copy.setDrift(current.getDrift());
       copy.setGate(current.getGate());
       copy.setEngine(current.getEngine());
       copy.setRollout(current.getRollout());

@@ -18,7 +18,7 @@ class AlertRulesIT {
     String check = run(promtool, "check", "rules", DIR.resolve("alerts.rules.yaml").toString());
     String tests = run(promtool, "test", "rules", DIR.resolve("alerts_test.yaml").toString());
 
-    assertThat(check).contains("SUCCESS: 11 rules found");
+    assertThat(check).contains("SUCCESS: 12 rules found");
     assertThat(tests).contains("SUCCESS");
   }
 

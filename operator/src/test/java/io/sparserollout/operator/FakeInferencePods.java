@@ -73,6 +73,17 @@ final class FakeInferencePods implements AutoCloseable {
    */
   static String metrics(int requests, int errors, double agreement) {
     int compared = requests / 2;
+    return metrics(
+        requests,
+        errors,
+        compared,
+        compared * agreement,
+        compared * ((1 - agreement) * (1 - agreement) + 0.0001));
+  }
+
+  /** The same with the shadow counters given: comparisons, their sum and squared disagreements. */
+  static String metrics(
+      int requests, int errors, int compared, double agreementSum, double squares) {
     return """
         # TYPE %1$s counter
         %1$s{model="m",outcome="%2$s"} %%d.0
@@ -105,8 +116,8 @@ final class FakeInferencePods implements AutoCloseable {
             requests,
             requests * 0.006,
             compared,
-            compared * agreement,
-            compared * ((1 - agreement) * (1 - agreement) + 0.0001));
+            agreementSum,
+            squares);
   }
 
   private void run() {

@@ -102,6 +102,97 @@ class RolloutIT {
   }
 
   /**
+   * After promotion the stable keeps being compared with the dense baseline: its pods' counters
+   * grow with agreement 0.60 since the last reading (below minAgreement 0.95 for longer than the 2
+   * s drift window), then with 0.99. The model stays promoted and serving throughout.
+   */
+  @Test
+  void aPromotedModelWhoseAgreementStaysBelowTheMinimumIsFlaggedAndClearedWhenItRecovers() {
+    SparseModel model =
+        create(spec -> spec.with("rollout").with("analysis").put("driftWindow", "2s"));
+    String revision = Revision.of(model.getSpec());
+    ns.passPipeline(model, revision);
+    ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+    // The watch's first reading is where it judges from: GOOD's 200 comparisons per pod.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ns.get(model).getStatus().getDrift() != null);
+
+    // From now on each pod's counters grow by 1800 comparisons a second at 0.60 (0.59 and 0.61).
+    Shadow shadow = new Shadow();
+    shadow.agreeAt(0.60);
+    pods.serveMetrics(r -> shadow.metrics());
+    SparseModel drifted = awaitDrift(model, "True");
+    assertThat(drifted.getStatus().getPhase()).isEqualTo(Phase.PROMOTED);
+    assertThat(drifted.getStatus().getDrift().agreement()).isEqualTo(0.6);
+    assertThat(drifted.getStatus().getDrift().revision()).isEqualTo(revision);
+    ns.awaitReasons(model, "QualityDrift");
+    assertThat(ns.events(model))
+        .filteredOn(e -> e.getReason().equals("QualityDrift"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getType()).isEqualTo("Warning");
+              assertThat(e.getMessage())
+                  .contains("shadow agreement of " + revision + " with the dense model 0.6000")
+                  .contains("below minAgreement 0.9500")
+                  .contains("the drift window is 2s");
+            });
+
+    shadow.agreeAt(0.99);
+    SparseModel recovered = awaitDrift(model, "False");
+    assertThat(recovered.getStatus().getPhase()).isEqualTo(Phase.PROMOTED);
+    assertThat(recovered.getStatus().getDrift().agreement()).isGreaterThan(0.95);
+    ns.awaitReasons(model, "QualityRecovered");
+    assertThat(ns.reasons(model)).doesNotContain("RolledBack");
+    assertThat(replicas("minilm-" + revision)).isEqualTo(2);
+  }
+
+  /**
+   * A stable's shadow counters as its pods would report them under steady traffic: from GOOD's,
+   * 1800 more comparisons a second at the agreement last set (half 0.01 above it, half below).
+   */
+  private static final class Shadow {
+    private long compared = 200;
+    private double sum = 198;
+    private double squares = 0.04;
+    private double agreement;
+    private long at = System.nanoTime();
+
+    synchronized void agreeAt(double next) {
+      advance();
+      agreement = next;
+    }
+
+    synchronized String metrics() {
+      advance();
+      return FakeInferencePods.metrics((int) (2 * compared), 0, (int) compared, sum, squares);
+    }
+
+    private void advance() {
+      long now = System.nanoTime();
+      long more = agreement == 0 ? 0 : Math.round(1800 * (now - at) / 1e9);
+      compared += more;
+      sum += more * agreement;
+      squares += more * ((1 - agreement) * (1 - agreement) + 0.0001);
+      at = now;
+    }
+  }
+
+  private SparseModel awaitDrift(SparseModel model, String condition) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              var status = ns.get(model).getStatus();
+              assertThat(status.getConditions())
+                  .as("drift %s", status.getDrift())
+                  .anyMatch(c -> c.type().equals("QualityDrift") && c.status().equals(condition));
+            });
+    return ns.get(model);
+  }
+
+  /**
    * spec.rollout.maxExtraReplicas 0 with 3 replicas: every write the operator makes to the serving
    * Deployments, as the API server records them in order, leaves the stable and the canary with 3
    * pods or fewer together; each served model has a PodDisruptionBudget, gone with its Deployment.

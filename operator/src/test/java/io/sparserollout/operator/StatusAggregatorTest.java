@@ -76,6 +76,7 @@ class StatusAggregatorTest {
             "{\"phase\":\"Promoted\",\"observedGeneration\":3,\"revision\":\"abc\","
                 + "\"conditions\":[{\"type\":\"Ready\"}],\"pruning\":{\"method\":\"magnitude\"},"
                 + "\"capturedData\":{\"calibration\":{\"samples\":128}},"
+                + "\"drift\":{\"revision\":\"abc\",\"drifting\":false},"
                 + "\"gate\":{\"metric\":\"cosine-fidelity\"},\"engine\":{\"backend\":\"onnxruntime\"},"
                 + "\"progress\":{\"stage\":\"finetune\",\"step\":3},"
                 + "\"rollout\":{\"stableRevision\":\"abc\"},"

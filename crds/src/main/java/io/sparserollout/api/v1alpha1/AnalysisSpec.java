@@ -78,7 +78,14 @@ public record AnalysisSpec(
                 + " agreement interval lies above minAgreement and the error-rate interval (Wilson)"
                 + " below maxErrorRate; it fails once either lies wholly on the wrong side; in"
                 + " between it waits for more samples.")
-        Double confidence) {
+        Double confidence,
+    @Pattern(CanaryStep.DURATION_PATTERN)
+        @JsonPropertyDescription(
+            "After promotion, keep judging the stable's shadow agreement with the dense baseline"
+                + " every interval; agreement shown below minAgreement (at the given confidence)"
+                + " for this long sets the QualityDrift condition and a Warning, e.g. 30m. Unset:"
+                + " no watch after promotion.")
+        String driftWindow) {
 
   /** What a canary step does when no analysis passed within its inconclusive limit. */
   public enum OnInconclusive {

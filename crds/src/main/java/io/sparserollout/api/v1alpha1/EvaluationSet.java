@@ -16,7 +16,8 @@ public record EvaluationSet(
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(
             "URI of a text file, one sample per line. Empty with source file: the calibration"
-                + " file's samples after those used for calibration.")
+                + " file's samples after those used for calibration; required when calibration"
+                + " is captured or the plan fine-tunes.")
         String dataUri,
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(

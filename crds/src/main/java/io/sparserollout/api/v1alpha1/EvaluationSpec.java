@@ -14,7 +14,8 @@ public record EvaluationSpec(
         @JsonPropertyDescription(
             "URI of a text file, one sample per line, never used for calibration or training."
                 + " Empty: the calibration file's samples after those used for calibration; after a"
-                + " captured or mixed calibration, the captured held-out half.")
+                + " captured or mixed calibration, the captured held-out half. Required when the"
+                + " plan fine-tunes (it trains on the calibration file).")
         String dataUri,
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(

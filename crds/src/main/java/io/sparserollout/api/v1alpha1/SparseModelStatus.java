@@ -35,7 +35,8 @@ public class SparseModelStatus {
   private String revision;
 
   @JsonPropertyDescription(
-      "Latest observations: Ready, Progressing, Degraded, GpuPlacement, SpecValid.")
+      "Latest observations: Ready, Progressing, Degraded, GpuPlacement, SpecValid, and"
+          + " QualityDrift while a promoted model's agreement stays below minAgreement.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Result of pruning (and fine-tuning) the current revision.")
@@ -51,6 +52,11 @@ public class SparseModelStatus {
 
   @JsonPropertyDescription("The engine built for serving.")
   private EngineStatus engine;
+
+  @JsonPropertyDescription(
+      "The promoted model's shadow agreement watched after promotion"
+          + " (spec.rollout.analysis.driftWindow); absent without the watch.")
+  private DriftStatus drift;
 
   @JsonPropertyDescription(
       "How far the running stage has come, read from its pod every 15 s while it runs"
@@ -154,6 +160,14 @@ public class SparseModelStatus {
     this.conditions = conditions;
   }
 
+  public DriftStatus getDrift() {
+    return drift;
+  }
+
+  public void setDrift(DriftStatus drift) {
+    this.drift = drift;
+  }
+
   public CapturedDataStatus getCapturedData() {
     return capturedData;
   }
@@ -227,6 +241,7 @@ public class SparseModelStatus {
         && Objects.equals(conditions, s.conditions)
         && Objects.equals(pruning, s.pruning)
         && Objects.equals(capturedData, s.capturedData)
+        && Objects.equals(drift, s.drift)
         && Objects.equals(gate, s.gate)
         && Objects.equals(engine, s.engine)
         && Objects.equals(rollout, s.rollout)
@@ -248,6 +263,7 @@ public class SparseModelStatus {
         conditions,
         pruning,
         capturedData,
+        drift,
         gate,
         engine,
         rollout,

@@ -24,7 +24,9 @@ public record VariantStatus(
         Double spread,
     @JsonPropertyDescription("Throughput over the dense float variant's at the same shape.")
         Double speedup,
-    @JsonPropertyDescription("The gate metric of this variant on the held-out data.") Double metric,
+    @JsonPropertyDescription(
+            "The gate metric of this variant on the held-out data (with named held-out sets, their mean).")
+        Double metric,
     @JsonPropertyDescription("Drop from dense, in the unit of spec.gate.dropType.") Double drop,
     @JsonPropertyDescription("Whether the variant passes the gate.") Boolean passed,
     @JsonPropertyDescription("Whether the variant is the one served.") Boolean chosen,

@@ -43,7 +43,9 @@ public final class EventRecorder {
     ROLLED_BACK(true),
     CANARY_SUPERSEDED(false),
     TRAFFIC_NOT_ROUTABLE(true),
-    NAME_TAKEN(true);
+    NAME_TAKEN(true),
+    QUALITY_DRIFT(true),
+    QUALITY_RECOVERED(false);
 
     private final boolean warning;
 

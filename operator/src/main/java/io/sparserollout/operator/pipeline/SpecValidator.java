@@ -390,6 +390,7 @@ public final class SpecValidator {
         "spec.rollout.analysis.inconclusiveLimit",
         rollout.analysis().inconclusiveLimit(),
         problems);
+    duration("spec.rollout.analysis.driftWindow", rollout.analysis().driftWindow(), problems);
     List<CanaryStep> steps = rollout.canary().steps();
     for (int i = 0; steps != null && i < steps.size(); i++) {
       duration("spec.rollout.canary.steps[" + i + "].pause", steps.get(i).pause(), problems);

@@ -48,9 +48,13 @@ final class VariantGate {
                   quality.sparse(), quality.drop(), verdict.verdict() == GateStatus.Verdict.PASSED)
               .withChoice(false, verdict.message()));
     }
+    int sets = result.qualities().size();
     VariantSelection.Choice choice =
         VariantSelection.choose(
-            Variants.selection(c.spec()), metric, judged, Variants.candidates(c.spec()));
+            Variants.selection(c.spec()),
+            sets > 1 ? "mean " + metric + " of " + sets + " sets" : metric,
+            judged,
+            Variants.candidates(c.spec()));
     status.setVariants(choice.variants());
     if (choice.chosen().isEmpty()) {
       GateStatus p =

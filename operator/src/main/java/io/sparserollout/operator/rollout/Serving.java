@@ -20,6 +20,7 @@ import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.k8s.ServerSideApply;
 import io.sparserollout.operator.pipeline.StageJobs;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -38,6 +39,12 @@ public final class Serving {
   private final Map<String, String> prometheus;
   private final Measurements measurements;
   private final ServingMemory memory;
+
+  /** Readings for the drift watch are kept apart from a canary's of the same revision. */
+  private static final String DRIFT = "/drift";
+
+  private DriftWatch.Outcome drift;
+  private Duration driftInterval;
 
   /**
    * @param prometheus the Prometheus servers analysis may query, by name (operator configuration)
@@ -180,8 +187,49 @@ public final class Serving {
         }
       }
     }
+    watchDrift(client, context, model, status, plan, deployments, now);
     RolloutPlan recorded = withStableRecord(plan, deployments);
     return withScale(model, nameTaken == null ? recorded : recorded.withNameTaken(nameTaken));
+  }
+
+  /** This reconcile's reading of the promoted model's drift; empty without one. */
+  public Optional<DriftWatch.Outcome> drift() {
+    return Optional.ofNullable(drift);
+  }
+
+  /** When the drift watch reads again; null while the model is not watched. */
+  public Duration driftInterval() {
+    return driftInterval;
+  }
+
+  /**
+   * After promotion, with spec.rollout.analysis.driftWindow, the stable's counters are read as a
+   * canary's are (off the reconcile thread) and judged by {@link DriftWatch}.
+   */
+  private void watchDrift(
+      KubernetesClient client,
+      Context<SparseModel> context,
+      SparseModel model,
+      SparseModelStatus status,
+      RolloutPlan plan,
+      Map<String, Deployment> deployments,
+      Instant now) {
+    AnalysisSpec analysis = model.getSpec().rollout().analysis();
+    String stable = plan.rollout() == null ? null : plan.rollout().stableRevision();
+    if (analysis.driftWindow() == null
+        || plan.phase() != Phase.PROMOTED
+        || stable == null
+        || ServedModel.DENSE.equals(stable)) {
+      return;
+    }
+    driftInterval = GoDuration.parse(analysis.interval());
+    drift =
+        measured(client, context, model, stable, DRIFT, deployments)
+            .map(AnalysisVerdict::measurement)
+            // Nothing read (metrics unavailable, no pod ready): no reading, not a zero one.
+            .filter(m -> m.requests() > 0 || m.agreementCount() > 0)
+            .map(m -> DriftWatch.next(status.getDrift(), stable, m, analysis, now))
+            .orElse(null);
   }
 
   /** The plan's status with what the stable's Deployment records it serves, when it exists. */
@@ -490,6 +538,20 @@ public final class Serving {
       SparseModel model,
       String key,
       Map<String, Deployment> deployments) {
+    return measured(client, context, model, key, "", deployments);
+  }
+
+  /**
+   * @param purpose told apart in the measurement pool: the canary's analysis ("") or the drift
+   *     watch
+   */
+  private Optional<AnalysisVerdict> measured(
+      KubernetesClient client,
+      Context<SparseModel> context,
+      SparseModel model,
+      String key,
+      String purpose,
+      Map<String, Deployment> deployments) {
     Deployment deployment = deployments.get(key);
     List<Pod> labelled =
         context.getSecondaryResources(Pod.class).stream()
@@ -500,7 +562,8 @@ public final class Serving {
             .toList();
     var metadata = model.getMetadata();
     return measurements.take(
-        new Measurements.Key(metadata.getNamespace(), metadata.getName(), metadata.getUid(), key),
+        new Measurements.Key(
+            metadata.getNamespace(), metadata.getName(), metadata.getUid(), key + purpose),
         () -> analyze(client, model, key, labelled, deployment));
   }
 

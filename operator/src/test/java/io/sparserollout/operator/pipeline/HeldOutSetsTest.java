@@ -147,6 +147,30 @@ class HeldOutSetsTest {
   }
 
   @Test
+  void variantsAsFastAsEachOtherAreToldApartByTheSetsMean() {
+    SparseModel model = threeSets(spec -> spec.with("quantization").put("mode", "int8-ptq"));
+    StageContext context = StageContext.of(model, "r1");
+    SparseModelStatus status = new SparseModelStatus();
+    new BuildEngineStage().apply(status, context, VariantGateTest.engine());
+
+    // dense-int8 (170/s) and sparse-int8 (172/s) both pass; dense-int8 is better on the mean.
+    new EvaluateStage()
+        .apply(
+            status,
+            context,
+            result(
+                withVariant(set("users", 0.95, null), 0.99),
+                withVariant(set("in-domain", 0.94, null), 0.99),
+                withVariant(set("licenses", 0.93, null), 0.98),
+                withVariant(set("traffic", 0.92, null), 0.99)));
+
+    assertThat(status.getEngine().variant()).isEqualTo("dense-int8");
+    assertThat(status.getGate().message())
+        .startsWith("variant dense-int8 (best mean cosine-fidelity of 4 sets (0.9875)")
+        .contains("): set licenses: cosine-fidelity 0.9800");
+  }
+
+  @Test
   void whatCannotBeEvaluatedIsRefusedNamingTheSet() {
     SparseModel beside =
         threeSets(

@@ -437,4 +437,12 @@ class SpecValidatorTest {
     var withItsOwnFile = Fixtures.minilm(spec -> spec.with("sparsity").put("method", "finetune"));
     assertThat(SpecValidator.problems(withItsOwnFile.getSpec())).isEmpty();
   }
+
+  @Test
+  void aDriftWindowThatIsNoDurationIsRefused() {
+    var model =
+        Fixtures.minilm(spec -> spec.with("rollout").with("analysis").put("driftWindow", "9000h"));
+    assertThat(SpecValidator.problems(model.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.rollout.analysis.driftWindow: "));
+  }
 }
