@@ -81,10 +81,11 @@ public record AnalysisSpec(
         Double confidence,
     @Pattern(CanaryStep.DURATION_PATTERN)
         @JsonPropertyDescription(
-            "After promotion, keep judging the stable's shadow agreement with the dense baseline"
-                + " every interval; agreement shown below minAgreement (at the given confidence)"
-                + " for this long sets the QualityDrift condition and a Warning, e.g. 30m. Unset:"
-                + " no watch after promotion.")
+            "Once a revision is the stable, keep judging its shadow agreement with the dense"
+                + " baseline every interval: agreement shown below minAgreement (at the given"
+                + " confidence) by a reading, and still by one this long after with none above"
+                + " between, sets the QualityDrift condition and a Warning, e.g. 30m. Unset: no"
+                + " watch.")
         String driftWindow) {
 
   /** What a canary step does when no analysis passed within its inconclusive limit. */

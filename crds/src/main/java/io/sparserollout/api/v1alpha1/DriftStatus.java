@@ -11,6 +11,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DriftStatus(
     @JsonPropertyDescription("The stable revision watched.") String revision,
+    @JsonPropertyDescription(
+            "The ready pods the counters below were summed over (names and restarts, hashed):"
+                + " counters are compared only between readings of the same pods.")
+        String pods,
     @JsonPropertyDescription("When its pods' counters were last read.") String checkedAt,
     @JsonPropertyDescription("Sum of shadow agreements its pods reported then.")
         Double agreementSum,
@@ -22,8 +26,8 @@ public record DriftStatus(
     @JsonPropertyDescription("Shadow comparisons in the last judged interval.")
         Double intervalComparisons,
     @JsonPropertyDescription(
-            "Since when every judged interval showed the agreement below minAgreement; absent"
-                + " when the last one did not.")
+            "When a reading first showed the agreement below minAgreement, with none shown at or"
+                + " above it since; absent otherwise.")
         String belowSince,
     @JsonPropertyDescription("Whether the model has drifted (the QualityDrift condition).")
         Boolean drifting,

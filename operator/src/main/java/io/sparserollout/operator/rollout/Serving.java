@@ -203,8 +203,9 @@ public final class Serving {
   }
 
   /**
-   * After promotion, with spec.rollout.analysis.driftWindow, the stable's counters are read as a
-   * canary's are (off the reconcile thread) and judged by {@link DriftWatch}.
+   * With spec.rollout.analysis.driftWindow, once a revision is the stable (promoted, and on while a
+   * later revision runs, fails or is rolled back), its ready pods' counters are read as a canary's
+   * are (off the reconcile thread), an interval apart, and judged by {@link DriftWatch}.
    */
   private void watchDrift(
       KubernetesClient client,
@@ -216,19 +217,38 @@ public final class Serving {
       Instant now) {
     AnalysisSpec analysis = model.getSpec().rollout().analysis();
     String stable = plan.rollout() == null ? null : plan.rollout().stableRevision();
-    if (analysis.driftWindow() == null
-        || plan.phase() != Phase.PROMOTED
-        || stable == null
-        || ServedModel.DENSE.equals(stable)) {
+    if (analysis.driftWindow() == null || stable == null || ServedModel.DENSE.equals(stable)) {
       return;
     }
-    driftInterval = GoDuration.parse(analysis.interval());
+    Duration interval = GoDuration.parse(analysis.interval());
+    // At least a second: an interval of 0s would reconcile without pause.
+    driftInterval =
+        interval.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : interval;
+    if (!DriftWatch.due(status.getDrift(), stable, driftInterval, now)) {
+      return;
+    }
+    Deployment deployment = deployments.get(stable);
+    List<Pod> labelled = readyPods(context, stable);
+    var metadata = model.getMetadata();
     drift =
-        measured(client, context, model, stable, DRIFT, deployments)
-            .map(AnalysisVerdict::measurement)
+        measurements
+            .take(
+                new Measurements.Key(
+                    metadata.getNamespace(), metadata.getName(), metadata.getUid(), stable + DRIFT),
+                () -> {
+                  List<Pod> ready = ofDeployment(client, labelled, deployment);
+                  AnalysisVerdict read = judge(model, stable, ready);
+                  // Which pods were read travels with their counters (as the verdict's words):
+                  // sums are only comparable between readings of the same pods.
+                  return new AnalysisVerdict(
+                      read.outcome(), DriftWatch.podsRead(ready), read.measurement());
+                })
             // Nothing read (metrics unavailable, no pod ready): no reading, not a zero one.
-            .filter(m -> m.requests() > 0 || m.agreementCount() > 0)
-            .map(m -> DriftWatch.next(status.getDrift(), stable, m, analysis, now))
+            .filter(v -> v.measurement().requests() > 0 || v.measurement().agreementCount() > 0)
+            .map(
+                v ->
+                    DriftWatch.next(
+                        status.getDrift(), stable, v.message(), v.measurement(), analysis, now))
             .orElse(null);
   }
 
@@ -538,45 +558,33 @@ public final class Serving {
       SparseModel model,
       String key,
       Map<String, Deployment> deployments) {
-    return measured(client, context, model, key, "", deployments);
-  }
-
-  /**
-   * @param purpose told apart in the measurement pool: the canary's analysis ("") or the drift
-   *     watch
-   */
-  private Optional<AnalysisVerdict> measured(
-      KubernetesClient client,
-      Context<SparseModel> context,
-      SparseModel model,
-      String key,
-      String purpose,
-      Map<String, Deployment> deployments) {
     Deployment deployment = deployments.get(key);
-    List<Pod> labelled =
-        context.getSecondaryResources(Pod.class).stream()
-            .filter(p -> key.equals(label(p, StageJobs.REVISION_LABEL)))
-            .filter(p -> ServingResources.INFERENCE.equals(label(p, ServingResources.COMPONENT)))
-            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-            .filter(Serving::isReady)
-            .toList();
+    List<Pod> labelled = readyPods(context, key);
     var metadata = model.getMetadata();
     return measurements.take(
-        new Measurements.Key(
-            metadata.getNamespace(), metadata.getName(), metadata.getUid(), key + purpose),
-        () -> analyze(client, model, key, labelled, deployment));
+        new Measurements.Key(metadata.getNamespace(), metadata.getName(), metadata.getUid(), key),
+        () -> judge(model, key, ofDeployment(client, labelled, deployment)));
   }
 
-  private AnalysisVerdict analyze(
-      KubernetesClient client,
-      SparseModel model,
-      String key,
-      List<Pod> labelled,
-      Deployment deployment) {
-    List<Pod> ready =
-        deployment == null
-            ? List.of()
-            : ServingPods.ofDeployment(client, labelled, deployment.getMetadata().getUid());
+  /** The ready inference pods labelled with the served model {@code key}. */
+  private static List<Pod> readyPods(Context<SparseModel> context, String key) {
+    return context.getSecondaryResources(Pod.class).stream()
+        .filter(p -> key.equals(label(p, StageJobs.REVISION_LABEL)))
+        .filter(p -> ServingResources.INFERENCE.equals(label(p, ServingResources.COMPONENT)))
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(Serving::isReady)
+        .toList();
+  }
+
+  /** Of those, the ones the Deployment's own ReplicaSets made (read on the measurement pool). */
+  private static List<Pod> ofDeployment(
+      KubernetesClient client, List<Pod> labelled, Deployment deployment) {
+    return deployment == null
+        ? List.of()
+        : ServingPods.ofDeployment(client, labelled, deployment.getMetadata().getUid());
+  }
+
+  private AnalysisVerdict judge(SparseModel model, String key, List<Pod> ready) {
     AnalysisSpec spec = model.getSpec().rollout().analysis();
     try {
       MetricsSource source = source(spec);
