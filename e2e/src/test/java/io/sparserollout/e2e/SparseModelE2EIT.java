@@ -180,7 +180,7 @@ class SparseModelE2EIT {
   }
 
   /**
-   * Issue 26's loop through the real cluster, run as a benchmark (about 8 minutes, not in CI): a
+   * Issue 26's loop through the real cluster, run as a benchmark (about 6 minutes, not in CI): a
    * model calibrated on Debian package descriptions is promoted on that traffic; then legal text
    * flows, its pods capture it, and the drift watch flags the lower agreement; a new revision
    * calibrated half on what was captured, gated on each domain apart, replaces it. The agreements
