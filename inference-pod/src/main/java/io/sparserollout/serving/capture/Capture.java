@@ -99,6 +99,12 @@ public class Capture {
     if (!Files.isDirectory(dir)) {
       LOG.errorf("capture is configured but %s is not a folder: nothing will be captured", dir);
     }
+    // Every series from the start, at 0: a rate or an alert over them needs a first value, and a
+    // pod whose samples all went over the shared limit still says so.
+    registry.counter(ServingMetrics.CAPTURE_SAMPLES);
+    for (String reason : List.of(REASON_BUSY, REASON_LIMIT, REASON_ERROR, REASON_SIZE)) {
+      registry.counter(ServingMetrics.CAPTURE_DROPPED, ServingMetrics.REASON, reason);
+    }
     LOG.infof(
         "capture %s into %s: fraction %s, at most %d an hour and %d in all, kept %s",
         limits.enabled() ? "on" : "off (deleting expired samples only)",

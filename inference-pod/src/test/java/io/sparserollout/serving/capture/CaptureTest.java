@@ -40,6 +40,18 @@ class CaptureTest {
     assertThat(registry.counter(ServingMetrics.CAPTURE_SAMPLES).count()).isEqualTo(2);
   }
 
+  /** A pod whose samples all went over the shared limit still exports both series (CaptureIT). */
+  @Test
+  void everySeriesExistsFromTheStartAtZero() {
+    capture(dir, limits(true, 1), 0);
+    assertThat(registry.find(ServingMetrics.CAPTURE_SAMPLES).counter()).isNotNull();
+    assertThat(registry.find(ServingMetrics.CAPTURE_SAMPLES).counter().count()).isZero();
+    assertThat(registry.find(ServingMetrics.CAPTURE_DROPPED).counters())
+        .extracting(c -> c.getId().getTag(ServingMetrics.REASON))
+        .containsExactlyInAnyOrder(
+            Capture.REASON_BUSY, Capture.REASON_LIMIT, Capture.REASON_ERROR, Capture.REASON_SIZE);
+  }
+
   @Test
   void disabledCaptureKeepsNothing() throws Exception {
     Capture off = capture(dir, limits(false, 1), 0);
