@@ -87,21 +87,34 @@ final class PipelineProgress {
     return false;
   }
 
-  /** The spec's revision; a new one resets the results, and Jobs of older ones go. */
+  /**
+   * The spec's revision (read after {@code recalibrations}); a new one resets the results, and Jobs
+   * of older ones go.
+   */
   String revision(
       KubernetesClient client,
       SparseModel model,
+      int recalibrations,
       SparseModelStatus status,
       Collection<Job> jobs,
       EventRecorder events) {
-    String revision = Revision.of(model.getSpec());
+    String revision = Revision.of(model.getSpec(), recalibrations);
     if (!revision.equals(status.getRevision())) {
       statuses.startRevision(status, revision);
       // Only a revision started here gets a key: results from before keys existed may come
       // from another stage image.
       status.setArtifactKey(ArtifactDonor.key(model.getSpec(), images.sparsify()));
       status.setArtifactRun(run(client, model, revision));
-      events.record(model, Reason.REVISION_STARTED, "pipeline revision " + revision);
+      events.record(
+          model,
+          Reason.REVISION_STARTED,
+          "pipeline revision "
+              + revision
+              + (recalibrations == 0
+                  ? ""
+                  : " (recalibrated revision "
+                      + recalibrations
+                      + ": calibrated on captured samples)"));
     }
     for (Job job : jobs) {
       if (OwnedResources.ownedBy(job, model)

@@ -24,6 +24,7 @@ import io.sparserollout.operator.events.EventRecorder;
 import io.sparserollout.operator.events.EventRecorder.Reason;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.metrics.PipelineMetrics;
+import io.sparserollout.operator.pipeline.Recalibration;
 import io.sparserollout.operator.pipeline.Stage;
 import io.sparserollout.operator.pipeline.StageLimits;
 import io.sparserollout.operator.pipeline.StageObservation;
@@ -127,11 +128,17 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       return StatusCommit.commit(context, model, status, null, events);
     }
     var jobs = context.getSecondaryResources(Job.class);
-    String revision = pipeline.revision(client, model, status, jobs, events);
+    // After a recalibration the pipeline reads the spec recalibrated; serving reads it as written.
+    status.setRecalibration(Recalibration.settle(model.getSpec(), status.getRecalibration()));
+    int recalibrations = Recalibration.inEffect(model.getSpec(), status.getRecalibration());
+    SparseModel pipelineModel = Recalibration.view(model, recalibrations);
+    String revision =
+        pipeline.revision(client, pipelineModel, recalibrations, status, jobs, events);
     StageObservation observed =
-        StageObservation.of(model, jobs, context.getSecondaryResources(Pod.class), revision);
+        StageObservation.of(
+            pipelineModel, jobs, context.getSecondaryResources(Pod.class), revision);
     PipelineProgress.Outcome step =
-        pipeline.advance(client, model, status, before, revision, observed, events);
+        pipeline.advance(client, pipelineModel, status, before, revision, observed, events);
 
     Serving serving =
         new Serving(
@@ -153,6 +160,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     }
     record(model, status, rollout, events);
     watchDrift(model, status, serving, events);
+    Duration recalibrating = recalibrate(model, status, events);
     statuses.summarize(status, rollout.message() == null ? step.message() : rollout.message());
     if (status.getPhase() != before) {
       count(status.getPhase(), before, observed);
@@ -161,7 +169,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         context,
         model,
         status,
-        earliest(earliest(step.retry(), rollout.requeue()), serving.driftInterval()),
+        earliest(
+            earliest(step.retry(), rollout.requeue()),
+            earliest(serving.driftInterval(), recalibrating)),
         events);
   }
 
@@ -201,6 +211,30 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
                 events.record(model, outcome.notice().reason(), outcome.notice().message());
               }
             });
+  }
+
+  /**
+   * With autoRecalibrate, a drifting stable's recalibration: counted in status, so the next
+   * reconcile (asked for at once) starts its revision.
+   */
+  private Duration recalibrate(SparseModel model, SparseModelStatus status, EventRecorder events) {
+    return Recalibration.due(model.getSpec(), status, Instant.now(clock))
+        .map(
+            next -> {
+              status.setRecalibration(next);
+              events.record(
+                  model,
+                  Reason.RECALIBRATION_STARTED,
+                  next.fromRevision()
+                      + " drifted: recalibrated revision "
+                      + next.count()
+                      + " calibrates on the captured samples and passes the gate and a canary"
+                      + " while "
+                      + next.fromRevision()
+                      + " serves");
+              return Duration.ofSeconds(1);
+            })
+        .orElse(null);
   }
 
   private void nameTaken(

@@ -217,6 +217,7 @@ public final class StatusAggregator {
       copy.setPruning(current.getPruning());
       copy.setCapturedData(current.getCapturedData());
       copy.setDrift(current.getDrift());
+      copy.setRecalibration(current.getRecalibration());
       copy.setGate(current.getGate());
       copy.setEngine(current.getEngine());
       copy.setRollout(current.getRollout());

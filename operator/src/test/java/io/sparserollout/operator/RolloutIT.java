@@ -111,17 +111,7 @@ class RolloutIT {
     SparseModel model =
         create(spec -> spec.with("rollout").with("analysis").put("driftWindow", "2s"));
     String revision = Revision.of(model.getSpec());
-    ns.passPipeline(model, revision);
-    ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
-    // The watch's first reading is where it judges from: GOOD's 200 comparisons per pod.
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(() -> ns.get(model).getStatus().getDrift() != null);
-
-    // From now on each pod's counters grow by 1800 comparisons a second at 0.60 (0.59 and 0.61).
-    Shadow shadow = new Shadow();
-    shadow.agreeAt(0.60);
-    pods.serveMetrics(r -> shadow.metrics());
+    Shadow shadow = promotedThenAgreeingAt(model, revision, 0.60);
     SparseModel drifted = awaitDrift(model, "True");
     assertThat(drifted.getStatus().getPhase()).isEqualTo(Phase.PROMOTED);
     assertThat(drifted.getStatus().getDrift().agreement()).isEqualTo(0.6);
@@ -146,6 +136,128 @@ class RolloutIT {
     ns.awaitReasons(model, "QualityRecovered");
     assertThat(ns.reasons(model)).doesNotContain("RolledBack");
     assertThat(replicas("minilm-" + revision)).isEqualTo(2);
+  }
+
+  /**
+   * With autoRecalibrate, a drifting stable starts one new revision that calibrates on the captured
+   * samples (mixed with the file) and is judged on them too; the stable serves until the
+   * recalibrated revision passes its gate and canary, and a stable that drifted starts no second.
+   */
+  @Test
+  void aDriftingStableStartsOneRecalibratedRevisionThatReplacesItThroughGateAndCanary() {
+    SparseModel model =
+        create(
+            spec -> {
+              spec.with("rollout")
+                  .with("analysis")
+                  .put("driftWindow", "2s")
+                  .put("autoRecalibrate", true);
+              spec.with("rollout").with("capture").put("enabled", true);
+            });
+    String first = Revision.of(model.getSpec());
+    Shadow shadow = promotedThenAgreeingAt(model, first, 0.60);
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .until(() -> !first.equals(ns.get(model).getStatus().getRevision()));
+    SparseModel recalibrating = ns.get(model);
+    String second = recalibrating.getStatus().getRevision();
+    assertThat(recalibrating.getStatus().getRecalibration())
+        .satisfies(
+            r -> {
+              assertThat(r.count()).isEqualTo(1);
+              assertThat(r.active()).isTrue();
+              assertThat(r.specRevision()).isEqualTo(first);
+              assertThat(r.fromRevision()).isEqualTo(first);
+              assertThat(r.reason()).contains("below minAgreement");
+            });
+    assertThat(recalibrating.getStatus().getRollout().stableRevision()).isEqualTo(first);
+    assertThat(replicas("minilm-" + first)).isEqualTo(2);
+    ns.awaitReasons(model, "QualityDrift", "RecalibrationStarted");
+
+    // The recalibrated prune reads the file and the captured samples.
+    String captured = "/mnt/artifacts/sparserollout/" + ns.name() + "/minilm/captured";
+    assertThat(
+            ns.awaitJob(TestNamespace.job(model, second, "prune"))
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getArgs())
+        .containsSubsequence("--calibration", "/mnt/models/data/calibration.txt")
+        .containsSubsequence("--also-captured", captured);
+    ns.kubelet().succeed(ns.name(), TestNamespace.job(model, second, "prune"), StageResults.PRUNED);
+    ns.kubelet()
+        .succeed(ns.name(), TestNamespace.job(model, second, "engine"), StageResults.ENGINE);
+    assertThat(
+            ns.awaitJob(TestNamespace.job(model, second, "evaluate"))
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getArgs())
+        .contains("--set=file=/mnt/models/data/evaluation.txt", "--set=captured=" + captured);
+    // The recalibrated canary's pods are new: their counters start from GOOD's, not the stable's.
+    pods.serveMetrics(r -> r.equals(second) ? GOOD : shadow.metrics());
+    var good = StageResults.evaluation(0.9037, 0.665);
+    ns.kubelet()
+        .succeed(
+            ns.name(),
+            TestNamespace.job(model, second, "evaluate"),
+            StageResults.json(
+                new io.sparserollout.stage.EvaluationResult(
+                        300,
+                        good.fidelity(),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        java.util.List.of(
+                            new io.sparserollout.stage.EvaluationResult.SetQuality(
+                                "file", 300, good.fidelity(), null, null, null),
+                            new io.sparserollout.stage.EvaluationResult.SetQuality(
+                                "captured", 120, good.fidelity(), null, null, null)))
+                    .compact()));
+
+    await()
+        .atMost(ROLLOUT)
+        .untilAsserted(
+            () -> {
+              var status = ns.get(model).getStatus();
+              assertThat(status.getPhase()).isEqualTo(Phase.PROMOTED);
+              assertThat(status.getRollout().stableRevision()).isEqualTo(second);
+            });
+    SparseModel promoted = awaitDrift(model, "False");
+    assertThat(promoted.getStatus().getGate().sets())
+        .extracting(io.sparserollout.api.v1alpha1.GateStatus.SetVerdict::name)
+        .containsExactly("file", "captured");
+    assertThat(promoted.getStatus().getRecalibration().count()).isEqualTo(1);
+    assertThat(ns.events(model))
+        .filteredOn(e -> e.getReason().equals("RecalibrationStarted"))
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getMessage())
+                    .startsWith(first + " drifted: recalibrated revision 1 calibrates"));
+  }
+
+  /**
+   * Plays the pipeline to promotion and waits for the drift watch's first reading (where it judges
+   * from: GOOD's 200 comparisons per pod); from then on each pod's counters grow by 1800
+   * comparisons a second at {@code agreement}.
+   */
+  private Shadow promotedThenAgreeingAt(SparseModel model, String revision, double agreement) {
+    ns.passPipeline(model, revision);
+    ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ns.get(model).getStatus().getDrift() != null);
+    Shadow shadow = new Shadow();
+    shadow.agreeAt(agreement);
+    pods.serveMetrics(r -> shadow.metrics());
+    return shadow;
   }
 
   /**

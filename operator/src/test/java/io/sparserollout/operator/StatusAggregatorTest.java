@@ -77,6 +77,7 @@ class StatusAggregatorTest {
                 + "\"conditions\":[{\"type\":\"Ready\"}],\"pruning\":{\"method\":\"magnitude\"},"
                 + "\"capturedData\":{\"calibration\":{\"samples\":128}},"
                 + "\"drift\":{\"revision\":\"abc\",\"drifting\":false},"
+                + "\"recalibration\":{\"count\":1,\"fromRevision\":\"abc\"},"
                 + "\"gate\":{\"metric\":\"cosine-fidelity\"},\"engine\":{\"backend\":\"onnxruntime\"},"
                 + "\"progress\":{\"stage\":\"finetune\",\"step\":3},"
                 + "\"rollout\":{\"stableRevision\":\"abc\"},"

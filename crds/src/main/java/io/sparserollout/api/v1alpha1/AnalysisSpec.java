@@ -86,7 +86,53 @@ public record AnalysisSpec(
                 + " confidence) by a reading, and still by one this long after with none above"
                 + " between, sets the QualityDrift condition and a Warning, e.g. 30m. Unset: no"
                 + " watch.")
-        String driftWindow) {
+        String driftWindow,
+    @Default("false")
+        @JsonPropertyDescription(
+            "With driftWindow: when the stable drifts, start a new revision calibrated on what its"
+                + " pods captured (spec.rollout.capture): a file calibration becomes mixed (half"
+                + " file, half captured), and with a fidelity gate metric the captured held-out"
+                + " half joins the evaluation as the set captured. It passes the same gate and"
+                + " canary; the stable serves meanwhile. At most one per stable revision; turned"
+                + " off, the spec as written is the revision again.")
+        Boolean autoRecalibrate) {
+
+  /** Without autoRecalibrate, as written before it existed. */
+  public AnalysisSpec(
+      String interval,
+      Integer failureLimit,
+      Double minAgreement,
+      Double maxErrorRate,
+      Double maxP99LatencyMs,
+      String prometheus,
+      String prometheusUrl,
+      String inconclusiveLimit,
+      OnInconclusive onInconclusive,
+      Double shadowFraction,
+      Integer minSamples,
+      Double confidence,
+      String driftWindow) {
+    this(
+        interval,
+        failureLimit,
+        minAgreement,
+        maxErrorRate,
+        maxP99LatencyMs,
+        prometheus,
+        prometheusUrl,
+        inconclusiveLimit,
+        onInconclusive,
+        shadowFraction,
+        minSamples,
+        confidence,
+        driftWindow,
+        null);
+  }
+
+  /** Whether a drifting stable starts a recalibration; absent is off. */
+  public boolean recalibratesOnDrift() {
+    return Boolean.TRUE.equals(autoRecalibrate);
+  }
 
   /** What a canary step does when no analysis passed within its inconclusive limit. */
   public enum OnInconclusive {

@@ -59,6 +59,10 @@ public class SparseModelStatus {
   private DriftStatus drift;
 
   @JsonPropertyDescription(
+      "Recalibrations spec.rollout.analysis.autoRecalibrate started; absent when none has.")
+  private RecalibrationStatus recalibration;
+
+  @JsonPropertyDescription(
       "How far the running stage has come, read from its pod every 15 s while it runs"
           + " (fine-tuning reports it); absent otherwise.")
   private StageProgressStatus progress;
@@ -168,6 +172,14 @@ public class SparseModelStatus {
     this.drift = drift;
   }
 
+  public RecalibrationStatus getRecalibration() {
+    return recalibration;
+  }
+
+  public void setRecalibration(RecalibrationStatus recalibration) {
+    this.recalibration = recalibration;
+  }
+
   public CapturedDataStatus getCapturedData() {
     return capturedData;
   }
@@ -242,6 +254,7 @@ public class SparseModelStatus {
         && Objects.equals(pruning, s.pruning)
         && Objects.equals(capturedData, s.capturedData)
         && Objects.equals(drift, s.drift)
+        && Objects.equals(recalibration, s.recalibration)
         && Objects.equals(gate, s.gate)
         && Objects.equals(engine, s.engine)
         && Objects.equals(rollout, s.rollout)
@@ -264,6 +277,7 @@ public class SparseModelStatus {
         pruning,
         capturedData,
         drift,
+        recalibration,
         gate,
         engine,
         rollout,

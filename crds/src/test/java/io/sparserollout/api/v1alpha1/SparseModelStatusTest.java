@@ -29,6 +29,7 @@ class SparseModelStatusTest {
           Map.entry("pruning", "{\"method\":\"magnitude\"}"),
           Map.entry("capturedData", "{\"evaluation\":{\"samples\":300}}"),
           Map.entry("drift", "{\"revision\":\"r1\",\"drifting\":true}"),
+          Map.entry("recalibration", "{\"count\":1}"),
           Map.entry("gate", "{\"metric\":\"cosine-fidelity\"}"),
           Map.entry("engine", "{\"backend\":\"onnxruntime\"}"),
           Map.entry("progress", "{\"stage\":\"finetune\",\"step\":3}"),

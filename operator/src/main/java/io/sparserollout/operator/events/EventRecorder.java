@@ -45,7 +45,8 @@ public final class EventRecorder {
     TRAFFIC_NOT_ROUTABLE(true),
     NAME_TAKEN(true),
     QUALITY_DRIFT(true),
-    QUALITY_RECOVERED(false);
+    QUALITY_RECOVERED(false),
+    RECALIBRATION_STARTED(false);
 
     private final boolean warning;
 

@@ -34,7 +34,18 @@ public final class Revision {
   private Revision() {}
 
   public static String of(SparseModelSpec spec) {
+    return of(spec, 0);
+  }
+
+  /**
+   * The revision of a spec as read after {@code recalibrations} recalibrations (Recalibration): the
+   * count makes each a new revision, also where the recalibrated spec reads as the last one did.
+   */
+  public static String of(SparseModelSpec spec, int recalibrations) {
     ObjectNode tree = pipelineTree(spec);
+    if (recalibrations > 0) {
+      tree.put("recalibrations", recalibrations);
+    }
     ((ObjectNode) tree.get("artifactStore")).remove(ACCESS_ONLY);
     return HexFormat.of().formatHex(sha256(tree), 0, 5);
   }

@@ -81,6 +81,7 @@ public final class SpecValidator {
     capture(spec, problems);
     capturedSources(spec, problems);
     HeldOutSets.problems(spec, problems);
+    Recalibration.problems(spec, problems);
     SparsitySpec sparsity = spec.sparsity();
     boolean needsCalibration =
         sparsity.method() != SparsitySpec.Method.MAGNITUDE
