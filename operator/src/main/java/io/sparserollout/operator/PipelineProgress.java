@@ -88,18 +88,21 @@ final class PipelineProgress {
   }
 
   /**
-   * The spec's revision (read after {@code recalibrations}); a new one resets the results, and Jobs
-   * of older ones go.
+   * The spec's revision (the spec as the pipeline reads it: recalibrated or not); a new one resets
+   * the results, and Jobs of older ones go.
    */
   String revision(
       KubernetesClient client,
       SparseModel model,
-      int recalibrations,
+      boolean recalibrated,
       SparseModelStatus status,
       Collection<Job> jobs,
       EventRecorder events) {
-    String revision = Revision.of(model.getSpec(), recalibrations);
+    Revision.Next next =
+        Revision.next(model.getSpec(), status.getRevision(), status.getCaptureEpoch());
+    String revision = next.revision();
     if (!revision.equals(status.getRevision())) {
+      status.setCaptureEpoch(next.epoch() == 0 ? null : next.epoch());
       statuses.startRevision(status, revision);
       // Only a revision started here gets a key: results from before keys existed may come
       // from another stage image.
@@ -110,11 +113,7 @@ final class PipelineProgress {
           Reason.REVISION_STARTED,
           "pipeline revision "
               + revision
-              + (recalibrations == 0
-                  ? ""
-                  : " (recalibrated revision "
-                      + recalibrations
-                      + ": calibrated on captured samples)"));
+              + (recalibrated ? " (recalibrated: calibrated on captured samples)" : ""));
     }
     for (Job job : jobs) {
       if (OwnedResources.ownedBy(job, model)

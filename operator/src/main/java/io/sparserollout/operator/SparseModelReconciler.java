@@ -130,10 +130,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     var jobs = context.getSecondaryResources(Job.class);
     // After a recalibration the pipeline reads the spec recalibrated; serving reads it as written.
     status.setRecalibration(Recalibration.settle(model.getSpec(), status.getRecalibration()));
-    int recalibrations = Recalibration.inEffect(model.getSpec(), status.getRecalibration());
-    SparseModel pipelineModel = Recalibration.view(model, recalibrations);
-    String revision =
-        pipeline.revision(client, pipelineModel, recalibrations, status, jobs, events);
+    boolean recalibrated = Recalibration.inEffect(model.getSpec(), status.getRecalibration());
+    SparseModel pipelineModel = Recalibration.view(model, recalibrated);
+    String revision = pipeline.revision(client, pipelineModel, recalibrated, status, jobs, events);
     StageObservation observed =
         StageObservation.of(
             pipelineModel, jobs, context.getSecondaryResources(Pod.class), revision);
@@ -226,10 +225,10 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
                   model,
                   Reason.RECALIBRATION_STARTED,
                   next.fromRevision()
-                      + " drifted: recalibrated revision "
+                      + " drifted: recalibration "
                       + next.count()
-                      + " calibrates on the captured samples and passes the gate and a canary"
-                      + " while "
+                      + " starts a revision calibrated on the captured samples, through the gate"
+                      + " and a canary while "
                       + next.fromRevision()
                       + " serves");
               return Duration.ofSeconds(1);

@@ -218,6 +218,7 @@ public final class StatusAggregator {
       copy.setCapturedData(current.getCapturedData());
       copy.setDrift(current.getDrift());
       copy.setRecalibration(current.getRecalibration());
+      copy.setCaptureEpoch(current.getCaptureEpoch());
       copy.setGate(current.getGate());
       copy.setEngine(current.getEngine());
       copy.setRollout(current.getRollout());

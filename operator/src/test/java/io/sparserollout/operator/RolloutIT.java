@@ -166,11 +166,11 @@ class RolloutIT {
             r -> {
               assertThat(r.count()).isEqualTo(1);
               assertThat(r.active()).isTrue();
-              assertThat(r.specRevision()).isEqualTo(first);
               assertThat(r.fromRevision()).isEqualTo(first);
               assertThat(r.reason()).contains("below minAgreement");
             });
     assertThat(recalibrating.getStatus().getRollout().stableRevision()).isEqualTo(first);
+    assertThat(recalibrating.getStatus().getCaptureEpoch()).isEqualTo(1);
     assertThat(replicas("minilm-" + first)).isEqualTo(2);
     ns.awaitReasons(model, "QualityDrift", "RecalibrationStarted");
 
@@ -240,7 +240,7 @@ class RolloutIT {
         .satisfies(
             e ->
                 assertThat(e.getMessage())
-                    .startsWith(first + " drifted: recalibrated revision 1 calibrates"));
+                    .startsWith(first + " drifted: recalibration 1 starts a revision"));
   }
 
   /**
@@ -799,6 +799,49 @@ class RolloutIT {
               assertThat(replicas("minilm-dense")).isEqualTo(2);
             });
     ns.awaitReasons(model, "CanarySuperseded");
+  }
+
+  /**
+   * A spec that reads captured samples, edited and reverted to the stable's: the revert is a new
+   * revision (a new capture epoch), not the stable's pipeline run again under its name, which would
+   * swap a model built on newer samples into the stable's pods with no gate or canary.
+   */
+  @Test
+  void aRevertToTheStablesCapturedSpecIsANewRevisionNotARebuildOfTheStable() {
+    SparseModel model =
+        create(
+            spec -> {
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("sparsity").with("calibration").put("source", "mixed");
+            });
+    String stable = Revision.of(model.getSpec());
+    ns.passPipeline(model, stable);
+    ns.awaitPhase(model, Phase.PROMOTED, ROLLOUT);
+    var stableTemplate = deployment("minilm-" + stable).getSpec().getTemplate();
+
+    String edited = revisionAfter(model, stable, 64);
+    String reverted = revisionAfter(model, edited, 128);
+
+    assertThat(reverted).isNotEqualTo(stable).isNotEqualTo(edited);
+    assertThat(ns.get(model).getStatus().getCaptureEpoch()).isEqualTo(2);
+    ns.awaitJob(TestNamespace.job(model, reverted, "prune"));
+    var current = ns.get(model).getStatus();
+    assertThat(current.getRollout().stableRevision()).isEqualTo(stable);
+    assertThat(deployment("minilm-" + stable).getSpec().getTemplate()).isEqualTo(stableTemplate);
+  }
+
+  /** Sets calibration.samples and returns the revision that starts after {@code before}. */
+  private String revisionAfter(SparseModel model, String before, int samples) {
+    ns.admin()
+        .resources(SparseModel.class)
+        .inNamespace(ns.name())
+        .withName(model.getMetadata().getName())
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"spec\":{\"sparsity\":{\"calibration\":{\"samples\":" + samples + "}}}}");
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ns.get(model).getStatus().getRevision(), r -> r != null && !r.equals(before));
   }
 
   private Deployment deployment(String name) {

@@ -78,6 +78,7 @@ class StatusAggregatorTest {
                 + "\"capturedData\":{\"calibration\":{\"samples\":128}},"
                 + "\"drift\":{\"revision\":\"abc\",\"drifting\":false},"
                 + "\"recalibration\":{\"count\":1,\"fromRevision\":\"abc\"},"
+                + "\"captureEpoch\":2,"
                 + "\"gate\":{\"metric\":\"cosine-fidelity\"},\"engine\":{\"backend\":\"onnxruntime\"},"
                 + "\"progress\":{\"stage\":\"finetune\",\"step\":3},"
                 + "\"rollout\":{\"stableRevision\":\"abc\"},"

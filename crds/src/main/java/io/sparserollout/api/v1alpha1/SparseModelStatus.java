@@ -63,6 +63,11 @@ public class SparseModelStatus {
   private RecalibrationStatus recalibration;
 
   @JsonPropertyDescription(
+      "Revisions started that read captured samples, after the model's first: part of their"
+          + " revision, so such a pipeline never runs again under an earlier revision's name.")
+  private Integer captureEpoch;
+
+  @JsonPropertyDescription(
       "How far the running stage has come, read from its pod every 15 s while it runs"
           + " (fine-tuning reports it); absent otherwise.")
   private StageProgressStatus progress;
@@ -180,6 +185,14 @@ public class SparseModelStatus {
     this.recalibration = recalibration;
   }
 
+  public Integer getCaptureEpoch() {
+    return captureEpoch;
+  }
+
+  public void setCaptureEpoch(Integer captureEpoch) {
+    this.captureEpoch = captureEpoch;
+  }
+
   public CapturedDataStatus getCapturedData() {
     return capturedData;
   }
@@ -255,6 +268,7 @@ public class SparseModelStatus {
         && Objects.equals(capturedData, s.capturedData)
         && Objects.equals(drift, s.drift)
         && Objects.equals(recalibration, s.recalibration)
+        && Objects.equals(captureEpoch, s.captureEpoch)
         && Objects.equals(gate, s.gate)
         && Objects.equals(engine, s.engine)
         && Objects.equals(rollout, s.rollout)
@@ -278,6 +292,7 @@ public class SparseModelStatus {
         capturedData,
         drift,
         recalibration,
+        captureEpoch,
         gate,
         engine,
         rollout,

@@ -30,6 +30,7 @@ class SparseModelStatusTest {
           Map.entry("capturedData", "{\"evaluation\":{\"samples\":300}}"),
           Map.entry("drift", "{\"revision\":\"r1\",\"drifting\":true}"),
           Map.entry("recalibration", "{\"count\":1}"),
+          Map.entry("captureEpoch", "2"),
           Map.entry("gate", "{\"metric\":\"cosine-fidelity\"}"),
           Map.entry("engine", "{\"backend\":\"onnxruntime\"}"),
           Map.entry("progress", "{\"stage\":\"finetune\",\"step\":3}"),

@@ -23,8 +23,8 @@ import java.util.Optional;
 /**
  * spec.rollout.analysis.autoRecalibrate: when a drifting stable starts a recalibration, what the
  * recalibrated pipeline reads, and what the spec may not ask of it. The operator never writes spec,
- * so a recalibration is the spec as written read through {@link #recalibrated}, with the count of
- * recalibrations (in status) in its revision.
+ * so a recalibration is the spec as written read through {@link #recalibrated}; as it reads
+ * captured samples, its revision takes a new capture epoch (Revision.next).
  */
 public final class Recalibration {
   /** The set a recalibration adds: the captured held-out half. */
@@ -39,41 +39,30 @@ public final class Recalibration {
 
   private Recalibration() {}
 
-  /**
-   * Recalibrated revisions in effect: the count while a recalibration is in force and
-   * autoRecalibrate on, else none (the spec as written).
-   */
-  public static int inEffect(SparseModelSpec spec, RecalibrationStatus recalibration) {
-    if (!spec.rollout().analysis().recalibratesOnDrift()
-        || recalibration == null
-        || !recalibration.inForce()
-        || recalibration.count() == null) {
-      return 0;
-    }
-    return Math.max(0, recalibration.count());
+  /** Whether the pipeline reads the spec recalibrated: a recalibration in force, and still on. */
+  public static boolean inEffect(SparseModelSpec spec, RecalibrationStatus recalibration) {
+    return spec.rollout().analysis().recalibratesOnDrift()
+        && recalibration != null
+        && recalibration.inForce();
   }
 
   /**
    * The recalibration record brought up to the spec, before the revision is computed: turning
-   * autoRecalibrate off ends the recalibration (on again, only a new drift starts one); a spec
-   * change while recalibrated counts one more, so its revision never takes an earlier one's name (a
-   * revert to the stable's would otherwise rebuild it on newer samples with no gate between).
+   * autoRecalibrate off ends the recalibration, and the spec as written is read again.
    */
   public static RecalibrationStatus settle(
       SparseModelSpec spec, RecalibrationStatus recalibration) {
-    if (recalibration == null || !recalibration.inForce()) {
-      return recalibration;
+    if (recalibration != null
+        && recalibration.inForce()
+        && !spec.rollout().analysis().recalibratesOnDrift()) {
+      return recalibration.ended();
     }
-    if (!spec.rollout().analysis().recalibratesOnDrift()) {
-      return recalibration.inactive();
-    }
-    String own = Revision.of(spec);
-    return own.equals(recalibration.specRevision()) ? recalibration : recalibration.next(own);
+    return recalibration;
   }
 
-  /** The model as its pipeline reads it: itself, or after recalibrations its recalibrated spec. */
-  public static SparseModel view(SparseModel model, int recalibrations) {
-    if (recalibrations == 0) {
+  /** The model as its pipeline reads it: itself, or its spec recalibrated. */
+  public static SparseModel view(SparseModel model, boolean recalibrated) {
+    if (!recalibrated) {
       return model;
     }
     SparseModel view = new SparseModel();
@@ -156,7 +145,6 @@ public final class Recalibration {
         new RecalibrationStatus(
             count,
             true,
-            Revision.of(spec),
             stable,
             now.truncatedTo(ChronoUnit.SECONDS).toString(),
             SparseModelStatus.capped(drift.message())));

@@ -37,14 +37,34 @@ public final class Revision {
     return of(spec, 0);
   }
 
+  /** The revision to run, and the capture epoch it took. */
+  public record Next(String revision, int epoch) {}
+
   /**
-   * The revision of a spec as read after {@code recalibrations} recalibrations (Recalibration): the
-   * count makes each a new revision, also where the recalibrated spec reads as the last one did.
+   * The revision of a spec as the pipeline reads it, given the current one and the capture epoch in
+   * status. A spec that reads captured samples is built on whatever was captured when its revision
+   * starts, so its pipeline is never run again under an earlier revision's name: each start after
+   * the model's first takes the next epoch, which is part of the name. Else a revert to the
+   * stable's spec would rebuild the stable on newer samples and swap it into its pods with no gate
+   * or canary between. Specs that read files only keep the name of their settings.
    */
-  public static String of(SparseModelSpec spec, int recalibrations) {
+  public static Next next(SparseModelSpec spec, String current, Integer epoch) {
+    int now = epoch == null ? 0 : epoch;
+    if (!readsCaptured(spec)) {
+      return new Next(of(spec), now);
+    }
+    String same = of(spec, now);
+    if (current == null || same.equals(current)) {
+      return new Next(same, now);
+    }
+    return new Next(of(spec, now + 1), now + 1);
+  }
+
+  /** The revision of a spec in a capture epoch (next); epoch 0 is the spec's own. */
+  static String of(SparseModelSpec spec, int epoch) {
     ObjectNode tree = pipelineTree(spec);
-    if (recalibrations > 0) {
-      tree.put("recalibrations", recalibrations);
+    if (epoch > 0) {
+      tree.put("captureEpoch", epoch);
     }
     ((ObjectNode) tree.get("artifactStore")).remove(ACCESS_ONLY);
     return HexFormat.of().formatHex(sha256(tree), 0, 5);

@@ -54,21 +54,21 @@ class RecalibrationTest {
   }
 
   @Test
-  void eachRecalibrationIsANewRevisionAndNoneChangesTheSpecsOwn() {
+  void aRecalibrationIsANewRevisionAndNoneChangesTheSpecsOwn() {
     SparseModelSpec spec = recalibrating(s -> {}).getSpec();
-    SparseModelSpec recalibrated = Recalibration.recalibrated(spec);
+    String own = Revision.of(spec);
 
-    assertThat(Revision.of(spec, 0)).isEqualTo(Revision.of(spec));
-    assertThat(Revision.of(recalibrated, 1))
-        .isNotEqualTo(Revision.of(spec))
-        .isNotEqualTo(Revision.of(recalibrated, 2));
-    // A spec already calibrating on captured samples reads the same recalibrated: only the count
-    // tells the revisions apart.
+    Revision.Next recalibrated = Revision.next(Recalibration.recalibrated(spec), own, null);
+    assertThat(recalibrated.revision()).isNotEqualTo(own);
+    assertThat(recalibrated.epoch()).isEqualTo(1);
+    // A spec already calibrating on captured samples reads the same recalibrated but for the
+    // added set; its revision takes the next capture epoch all the same.
     SparseModelSpec mixed =
         recalibrating(s -> s.with("sparsity").with("calibration").put("source", "mixed")).getSpec();
     assertThat(Recalibration.recalibrated(mixed).sparsity().calibration())
         .isEqualTo(mixed.sparsity().calibration());
-    assertThat(Revision.of(Recalibration.recalibrated(mixed), 1)).isNotEqualTo(Revision.of(mixed));
+    assertThat(Revision.next(Recalibration.recalibrated(mixed), Revision.of(mixed), 3).epoch())
+        .isEqualTo(4);
   }
 
   @Test
@@ -117,7 +117,6 @@ class RecalibrationTest {
     RecalibrationStatus first = Recalibration.due(spec, status, NOW).orElseThrow();
     assertThat(first.count()).isEqualTo(1);
     assertThat(first.active()).isTrue();
-    assertThat(first.specRevision()).isEqualTo(Revision.of(spec));
     assertThat(first.fromRevision()).isEqualTo("r1");
     assertThat(first.startedAt()).isEqualTo("2026-12-06T10:00:00Z");
     assertThat(first.reason()).contains("below minAgreement");
@@ -151,24 +150,24 @@ class RecalibrationTest {
   }
 
   @Test
-  void recalibrationsHoldOnlyWhileAutoRecalibrateIsOn() {
+  void aRecalibrationHoldsOnlyWhileAutoRecalibrateIsOn() {
     SparseModelSpec on = recalibrating(s -> {}).getSpec();
-    RecalibrationStatus two = new RecalibrationStatus(2, true, Revision.of(on), "r1", null, null);
+    RecalibrationStatus second = new RecalibrationStatus(2, true, "r1", null, null);
 
-    assertThat(Recalibration.inEffect(on, two)).isEqualTo(2);
-    assertThat(Recalibration.inEffect(on, null)).isZero();
-    assertThat(Recalibration.inEffect(Fixtures.minilm().getSpec(), two)).isZero();
-    assertThat(Recalibration.settle(on, two)).isSameAs(two);
+    assertThat(Recalibration.inEffect(on, second)).isTrue();
+    assertThat(Recalibration.inEffect(on, null)).isFalse();
+    assertThat(Recalibration.inEffect(Fixtures.minilm().getSpec(), second)).isFalse();
+    assertThat(Recalibration.settle(on, second)).isSameAs(second);
 
-    // Off ends it; on again, the spec as written until a new drift starts one.
+    // Off ends it; on again, the spec as written until a drift starts one, also from r1.
     SparseModelSpec off =
         Fixtures.minilm(s -> s.with("rollout").with("capture").put("enabled", true)).getSpec();
-    RecalibrationStatus ended = Recalibration.settle(off, two);
+    RecalibrationStatus ended = Recalibration.settle(off, second);
     assertThat(ended.active()).isFalse();
     assertThat(ended.count()).isEqualTo(2);
     assertThat(Recalibration.settle(on, ended)).isSameAs(ended);
-    assertThat(Recalibration.inEffect(on, ended)).isZero();
-    SparseModelStatus drifting = promotedAndDrifting("r5");
+    assertThat(Recalibration.inEffect(on, ended)).isFalse();
+    SparseModelStatus drifting = promotedAndDrifting("r1");
     drifting.setRecalibration(ended);
     assertThat(Recalibration.due(on, drifting, NOW).orElseThrow())
         .satisfies(
@@ -177,35 +176,8 @@ class RecalibrationTest {
               assertThat(r.active()).isTrue();
             });
     SparseModel model = recalibrating(s -> {});
-    assertThat(Recalibration.view(model, 0)).isSameAs(model);
-    assertThat(Recalibration.view(model, 1).getMetadata()).isSameAs(model.getMetadata());
-  }
-
-  /**
-   * A spec change while recalibrated counts one more, so a revert to the spec of the stable
-   * (recalibrated on older samples) is a new revision through gate and canary, not a rebuild of the
-   * stable's own.
-   */
-  @Test
-  void aSpecChangeWhileRecalibratedNeverTakesAnEarlierRevisionsName() {
-    SparseModelSpec spec = recalibrating(s -> {}).getSpec();
-    SparseModelSpec edited =
-        recalibrating(s -> s.with("sparsity").with("calibration").put("samples", 64)).getSpec();
-    SparseModelStatus drifting = promotedAndDrifting("r0");
-    RecalibrationStatus first = Recalibration.due(spec, drifting, NOW).orElseThrow();
-    String stable =
-        Revision.of(Recalibration.recalibrated(spec), Recalibration.inEffect(spec, first));
-
-    RecalibrationStatus afterEdit = Recalibration.settle(edited, first);
-    assertThat(afterEdit.count()).isEqualTo(2);
-    assertThat(afterEdit.specRevision()).isEqualTo(Revision.of(edited));
-    assertThat(Recalibration.settle(edited, afterEdit)).isSameAs(afterEdit);
-    RecalibrationStatus reverted = Recalibration.settle(spec, afterEdit);
-    assertThat(reverted.count()).isEqualTo(3);
-    assertThat(
-            Revision.of(Recalibration.recalibrated(spec), Recalibration.inEffect(spec, reverted)))
-        .isNotEqualTo(stable);
-    assertThat(reverted.fromRevision()).isEqualTo("r0");
+    assertThat(Recalibration.view(model, false)).isSameAs(model);
+    assertThat(Recalibration.view(model, true).getMetadata()).isSameAs(model.getMetadata());
   }
 
   @Test

@@ -75,4 +75,46 @@ class RevisionTest {
     assertThat(Revision.readsCaptured(captured.getSpec())).isTrue();
     assertThat(Revision.readsCaptured(files.getSpec())).isFalse();
   }
+
+  /**
+   * A spec that reads captured samples never runs again under an earlier revision's name: a revert
+   * to the stable's would rebuild it on newer samples, swapped into its pods with no gate.
+   */
+  @Test
+  void aSpecReadingCapturedSamplesNeverTakesAnEarlierRevisionsName() {
+    var captured =
+        Fixtures.minilm(
+                spec -> {
+                  spec.with("rollout").with("capture").put("enabled", true);
+                  spec.with("sparsity").with("calibration").put("source", "mixed");
+                })
+            .getSpec();
+    var edited =
+        Fixtures.minilm(
+                spec -> {
+                  spec.with("rollout").with("capture").put("enabled", true);
+                  spec.with("sparsity")
+                      .with("calibration")
+                      .put("source", "mixed")
+                      .put("samples", 64);
+                })
+            .getSpec();
+
+    // The model's first revision, and the same spec again: the spec's own name, as before epochs.
+    Revision.Next first = Revision.next(captured, null, null);
+    assertThat(first).isEqualTo(new Revision.Next(Revision.of(captured), 0));
+    assertThat(Revision.next(captured, first.revision(), null)).isEqualTo(first);
+
+    Revision.Next changed = Revision.next(edited, first.revision(), first.epoch());
+    assertThat(changed.epoch()).isEqualTo(1);
+    Revision.Next reverted = Revision.next(captured, changed.revision(), changed.epoch());
+    assertThat(reverted.epoch()).isEqualTo(2);
+    assertThat(reverted.revision()).isNotEqualTo(first.revision()).isNotEqualTo(changed.revision());
+    assertThat(Revision.next(captured, reverted.revision(), reverted.epoch())).isEqualTo(reverted);
+
+    // Files only: the settings' own name, whatever the epoch.
+    var files = Fixtures.minilm().getSpec();
+    assertThat(Revision.next(files, reverted.revision(), 2))
+        .isEqualTo(new Revision.Next(Revision.of(files), 2));
+  }
 }
