@@ -18,6 +18,7 @@ import io.sparserollout.operator.pipeline.ArtifactDonor;
 import io.sparserollout.operator.pipeline.JobSettings;
 import io.sparserollout.operator.pipeline.PipelineStep;
 import io.sparserollout.operator.pipeline.ProgressReader;
+import io.sparserollout.operator.pipeline.Recalibration;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.pipeline.SpecValidator;
 import io.sparserollout.operator.pipeline.Stage;
@@ -99,7 +100,12 @@ final class PipelineProgress {
       Collection<Job> jobs,
       EventRecorder events) {
     Revision.Next next =
-        Revision.next(model.getSpec(), status.getRevision(), status.getCaptureEpoch());
+        Revision.next(
+            model.getSpec(),
+            status.getRevision(),
+            status.getCaptureEpoch(),
+            recalibrated
+                && Recalibration.starting(status.getRecalibration(), status.getRevision()));
     String revision = next.revision();
     if (!revision.equals(status.getRevision())) {
       status.setCaptureEpoch(next.epoch() == 0 ? null : next.epoch());

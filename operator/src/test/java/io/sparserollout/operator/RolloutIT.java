@@ -234,6 +234,7 @@ class RolloutIT {
         .extracting(io.sparserollout.api.v1alpha1.GateStatus.SetVerdict::name)
         .containsExactly("file", "captured");
     assertThat(promoted.getStatus().getRecalibration().count()).isEqualTo(1);
+
     assertThat(ns.events(model))
         .filteredOn(e -> e.getReason().equals("RecalibrationStarted"))
         .singleElement()
@@ -241,6 +242,23 @@ class RolloutIT {
             e ->
                 assertThat(e.getMessage())
                     .startsWith(first + " drifted: recalibration 1 starts a revision"));
+
+    // The recalibrated stable drifts in turn: a second recalibration, although its spec reads as
+    // the first's did, starts a revision of its own.
+    pods.serveMetrics(r -> shadow.metrics());
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .until(() -> !second.equals(ns.get(model).getStatus().getRevision()));
+    var again = ns.get(model).getStatus();
+    assertThat(again.getRecalibration().count()).isEqualTo(2);
+    assertThat(again.getRecalibration().fromRevision()).isEqualTo(second);
+    assertThat(again.getCaptureEpoch()).isEqualTo(2);
+    ns.awaitJob(TestNamespace.job(model, again.getRevision(), "prune"));
+    assertThat(ns.events(model))
+        .filteredOn(e -> e.getReason().equals("RecalibrationStarted"))
+        .extracting(e -> e.getMessage().substring(0, e.getMessage().indexOf(" starts")))
+        .containsExactlyInAnyOrder(
+            first + " drifted: recalibration 1", second + " drifted: recalibration 2");
   }
 
   /**

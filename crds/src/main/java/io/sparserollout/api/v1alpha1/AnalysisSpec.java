@@ -93,8 +93,8 @@ public record AnalysisSpec(
                 + " pods captured (spec.rollout.capture): a file calibration becomes mixed (half"
                 + " file, half captured), and with a fidelity gate metric the captured held-out"
                 + " half joins the evaluation as the set captured. It passes the same gate and"
-                + " canary; the stable serves meanwhile. At most one per stable revision; turned"
-                + " off, the spec as written is the revision again.")
+                + " canary; the stable serves meanwhile. At most one per stable revision while it"
+                + " stays on; turned off, the spec as written is the revision again.")
         Boolean autoRecalibrate) {
 
   /** Without autoRecalibrate, as written before it existed. */

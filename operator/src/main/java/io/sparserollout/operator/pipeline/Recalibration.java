@@ -60,6 +60,18 @@ public final class Recalibration {
     return recalibration;
   }
 
+  /**
+   * Whether a recalibration is recorded and its revision not yet started: the revision is still the
+   * stable it came from. Its spec may read as the stable's did (a second recalibration, or a spec
+   * already on captured samples), so its start must not depend on the name changing.
+   */
+  public static boolean starting(RecalibrationStatus recalibration, String revision) {
+    return recalibration != null
+        && recalibration.inForce()
+        && revision != null
+        && revision.equals(recalibration.fromRevision());
+  }
+
   /** The model as its pipeline reads it: itself, or its spec recalibrated. */
   public static SparseModel view(SparseModel model, boolean recalibrated) {
     if (!recalibrated) {

@@ -49,12 +49,21 @@ public final class Revision {
    * or canary between. Specs that read files only keep the name of their settings.
    */
   public static Next next(SparseModelSpec spec, String current, Integer epoch) {
+    return next(spec, current, epoch, false);
+  }
+
+  /**
+   * As {@link #next(SparseModelSpec, String, Integer)}, and with {@code fresh} (a recalibration
+   * recorded whose revision has not started: Recalibration.starting) the next epoch also where the
+   * name would not change: the same spec on the samples of now is a new model.
+   */
+  public static Next next(SparseModelSpec spec, String current, Integer epoch, boolean fresh) {
     int now = epoch == null ? 0 : epoch;
     if (!readsCaptured(spec)) {
       return new Next(of(spec), now);
     }
     String same = of(spec, now);
-    if (current == null || same.equals(current)) {
+    if (current == null || (same.equals(current) && !fresh)) {
       return new Next(same, now);
     }
     return new Next(of(spec, now + 1), now + 1);

@@ -71,6 +71,40 @@ class RecalibrationTest {
         .isEqualTo(4);
   }
 
+  /**
+   * A recalibration whose spec reads exactly as the stable's did (a second one, or a spec whose
+   * calibration and evaluation already read captured samples) still starts a revision: recorded and
+   * not started, it takes the next epoch; once started, the name holds.
+   */
+  @Test
+  void aRecalibrationReadingAsTheStableDidStillStartsARevision() {
+    SparseModelSpec spec =
+        recalibrating(
+                s -> {
+                  s.with("sparsity").with("calibration").put("source", "captured");
+                  s.with("evaluation").remove(java.util.List.of("dataUri"));
+                })
+            .getSpec();
+    SparseModelSpec recalibrated = Recalibration.recalibrated(spec);
+    assertThat(Revision.of(recalibrated)).isEqualTo(Revision.of(spec));
+    SparseModelStatus drifting = promotedAndDrifting(Revision.of(spec));
+    RecalibrationStatus recorded = Recalibration.due(spec, drifting, NOW).orElseThrow();
+
+    assertThat(Recalibration.starting(recorded, Revision.of(spec))).isTrue();
+    Revision.Next started =
+        Revision.next(
+            recalibrated,
+            Revision.of(spec),
+            null,
+            Recalibration.starting(recorded, Revision.of(spec)));
+    assertThat(started.epoch()).isEqualTo(1);
+    assertThat(started.revision()).isNotEqualTo(Revision.of(spec));
+    assertThat(Recalibration.starting(recorded, started.revision())).isFalse();
+    assertThat(Revision.next(recalibrated, started.revision(), started.epoch(), false))
+        .isEqualTo(started);
+    assertThat(Recalibration.starting(recorded.ended(), Revision.of(spec))).isFalse();
+  }
+
   @Test
   void evaluationAlreadyOnCapturedSamplesAndLabelledEvaluationAreKept() {
     SparseModelSpec captured =
