@@ -9,7 +9,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RecalibrationStatus(
-    @JsonPropertyDescription("Recalibrations started so far.") Integer count,
+    @JsonPropertyDescription(
+            "Recalibrations recorded so far (one turned off before its revision started counts"
+                + " too).")
+        Integer count,
     @JsonPropertyDescription(
             "Whether the pipeline reads the spec recalibrated: set by a recalibration, cleared"
                 + " when autoRecalibrate is turned off.")
