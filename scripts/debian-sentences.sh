@@ -6,6 +6,8 @@
 #   OUT_DIR/evaluation-labels.txt  the Debian section (libs, devel, utils, ...) of each
 #                            evaluation sentence's package, line by line: labels for the task
 #                            metrics (accuracy, NDCG, PNR)
+#   OUT_DIR/calibration-labels.txt  the same for calibration.txt: what a classification head
+#                            is trained on (sparsify head), never on the evaluation sentences
 # Sentences are split and ordered by a hash of their text, so installing more packages adds
 # sentences but does not move existing ones from one file to the other.
 set -euo pipefail
@@ -34,6 +36,8 @@ perl -I"$(dirname "$0")/lib" -MDebianSentences=sentences -MDigest::MD5=md5_hex -
     open(my $e, ">", "'"$out"'/evaluation.txt") or die; print $e "$_\n" for @eval;
     open(my $l, ">", "'"$out"'/evaluation-labels.txt") or die; print $l "$label{$_}\n" for @eval;
     open(my $c, ">", "'"$out"'/calibration.txt") or die; print $c "$_\n" for @cal;
+    open(my $cl, ">", "'"$out"'/calibration-labels.txt") or die; print $cl "$label{$_}\n" for @cal;
   }
 ' /var/lib/dpkg/status
-wc -l "$out/calibration.txt" "$out/evaluation.txt" "$out/evaluation-labels.txt" >&2
+wc -l "$out/calibration.txt" "$out/calibration-labels.txt" "$out/evaluation.txt" \
+  "$out/evaluation-labels.txt" >&2

@@ -68,6 +68,11 @@ public final class Demo {
         say("the sample trains on data/training.txt: 60000 sentences of Debian descriptions");
         ModelStore.fillTrainingText(models, root);
       }
+      if (Files.readString(sample).contains("minilm-sections/")) {
+        say(
+            "the sample serves a classifier: sparsify head trains its head on data/calibration.txt");
+        ModelStore.fillClassifier(models, root);
+      }
       cluster.handToPods(models);
       List<String> traffic = ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);

@@ -59,6 +59,51 @@ public final class ModelStore {
     }
   }
 
+  /**
+   * Adds minilm-sections/model.onnx to a filled volume: the real MiniLM with a classification head
+   * trained by {@code sparsify head} (the packaged CLI) on data/calibration.txt and the Debian
+   * sections of its sentences, as manifests/samples/minilm-sections.yaml describes it.
+   */
+  public static void fillClassifier(Path volume, Path projectRoot) {
+    Path model = volume.resolve("minilm-sections/model.onnx");
+    if (Files.exists(model)) {
+      return;
+    }
+    String java = ProcessHandle.current().info().command().orElse("java");
+    try {
+      Process process =
+          new ProcessBuilder(
+                  java,
+                  "-jar",
+                  projectRoot.resolve("sparsify/target/sparsify.jar").toString(),
+                  "head",
+                  "--dense",
+                  volume.resolve("all-minilm-l6-v2/model.onnx").toString(),
+                  "--tokenizer",
+                  volume.resolve("all-minilm-l6-v2/tokenizer.json").toString(),
+                  "--train",
+                  volume.resolve("data/calibration.txt").toString(),
+                  "--labels",
+                  volume.resolve("data/calibration-labels.txt").toString(),
+                  "--classes",
+                  "8",
+                  "--out",
+                  model.toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(process.getInputStream().readAllBytes());
+      if (process.waitFor() != 0) {
+        throw new IllegalStateException("sparsify head failed: " + output);
+      }
+      System.out.print("e2e classifier: " + output);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Live traffic from the held-out sentences of a filled volume. */
   public static java.util.List<String> traffic(Path volume, int count) {
     return InferRequests.fromSentences(

@@ -15,6 +15,7 @@ public final class Cli {
   public static final String BUILD_ENGINE = "build-engine";
   public static final String EVALUATE = "evaluate";
   public static final String FETCH = "fetch";
+  public static final String HEAD = "head";
 
   // Options.
   public static final String METHOD = "--method";
@@ -37,6 +38,8 @@ public final class Cli {
   public static final String CAPTURED_PART = "--captured-part";
   public static final String ALSO_CAPTURED = "--also-captured";
   public static final String TOP_K = "--top-k";
+  public static final String TASK = "--task";
+  public static final String CLASSES = "--classes";
   public static final String INCLUDE = "--include";
   public static final String EXCLUDE = "--exclude";
   public static final String MAX_LENGTH = "--max-length";

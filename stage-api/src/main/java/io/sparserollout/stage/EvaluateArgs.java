@@ -6,7 +6,8 @@ import java.util.List;
  * {@code sparsify evaluate}: dense against candidate on held-out sentences ({@code offset} skips
  * those calibration used when the data is the calibration file); each extra variant is compared
  * with the dense model on the same sentences. With named {@code sets}, each set is evaluated in
- * turn and {@code data}, {@code labels} and {@code offset} are absent.
+ * turn and {@code data}, {@code labels} and {@code offset} are absent. {@code task} says how
+ * outputs are compared (null: embedding).
  */
 public record EvaluateArgs(
     String dense,
@@ -22,8 +23,43 @@ public record EvaluateArgs(
     List<VariantModel> variants,
     String report,
     String capturedPart,
-    List<HeldOutSet> sets)
+    List<HeldOutSet> sets,
+    ModelTask task)
     implements StageArgs {
+
+  /** An embedding model's evaluation, as before tasks. */
+  public EvaluateArgs(
+      String dense,
+      String candidate,
+      String tokenizer,
+      String data,
+      int samples,
+      int topK,
+      int maxLength,
+      Integer offset,
+      String labels,
+      String expectSha256,
+      List<VariantModel> variants,
+      String report,
+      String capturedPart,
+      List<HeldOutSet> sets) {
+    this(
+        dense,
+        candidate,
+        tokenizer,
+        data,
+        samples,
+        topK,
+        maxLength,
+        offset,
+        labels,
+        expectSha256,
+        variants,
+        report,
+        capturedPart,
+        sets,
+        null);
+  }
 
   /**
    * One named held-out set: a sentences file or a folder of captured samples, its labels, and the
@@ -41,6 +77,7 @@ public record EvaluateArgs(
         .option(Cli.SAMPLES, samples)
         .option(Cli.TOP_K, topK)
         .option(Cli.MAX_LENGTH, maxLength)
+        .option(Cli.TASK, task == null || task == ModelTask.EMBEDDING ? null : task.word())
         .option(Cli.OFFSET, offset)
         .option(Cli.LABELS, labels)
         .option(Cli.EXPECT_SHA256, expectSha256)

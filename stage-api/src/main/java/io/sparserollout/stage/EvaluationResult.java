@@ -41,9 +41,18 @@ public record EvaluationResult(
    * the first set's numbers not twice; without, the result as it is.
    */
   public EvaluationResult compact() {
+    return compact(ModelTask.EMBEDDING);
+  }
+
+  /**
+   * As {@link #compact()}; a classifier's sets also keep top-1 agreement (its gate metric; a
+   * classifier's scores have no NDCG or PNR, which leaves the room).
+   */
+  public EvaluationResult compact(ModelTask task) {
     if (sets == null || sets.isEmpty()) {
       return this;
     }
+    boolean top1 = task == ModelTask.CLASSIFICATION;
     return new EvaluationResult(
         samples,
         fidelity,
@@ -58,7 +67,7 @@ public record EvaluationResult(
                     new SetQuality(
                         s.name(),
                         s.samples(),
-                        brief(s.fidelity()),
+                        brief(s.fidelity(), top1),
                         s.task() == null
                             ? null
                             : new Task(
@@ -69,16 +78,21 @@ public record EvaluationResult(
                                 .map(
                                     v ->
                                         new VariantQuality(
-                                            v.name(), brief(v.fidelity()), brief(v.scores())))
+                                            v.name(), brief(v.fidelity(), top1), brief(v.scores())))
                                 .toList(),
                         s.captured()))
             .toList());
   }
 
-  private static Fidelity brief(Fidelity f) {
+  private static Fidelity brief(Fidelity f, boolean top1) {
     return f == null
         ? null
-        : new Fidelity(round(f.cosineMean()), null, null, null, round(f.top5Overlap()));
+        : new Fidelity(
+            round(f.cosineMean()),
+            null,
+            null,
+            top1 ? round(f.top1Agreement()) : null,
+            round(f.top5Overlap()));
   }
 
   private static Scores brief(Scores s) {
@@ -86,7 +100,10 @@ public record EvaluationResult(
   }
 
   private static Double round(Double value) {
-    return value == null || !Double.isFinite(value) ? value : Math.round(value * 1e9) / 1e9;
+    // Boxed on both sides: a mixed conditional would unbox a null (a classifier has no NDCG).
+    return value == null || !Double.isFinite(value)
+        ? value
+        : Double.valueOf(Math.round(value * 1e9) / 1e9);
   }
 
   /**
@@ -119,8 +136,9 @@ public record EvaluationResult(
   public record VariantQuality(String name, Fidelity fidelity, Scores scores) {}
 
   /**
-   * How closely the candidate's mean-pooled outputs follow the dense model's: cosine per sentence,
-   * and whether each sentence's nearest neighbours among the others stay the same.
+   * How closely the candidate's outputs follow the dense model's: cosine per sentence (of the
+   * mean-pooled embedding, or of a classifier's logits), and whether the top answers stay the same
+   * (an embedding's nearest neighbours among the other sentences, a classifier's top classes).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -98,12 +98,17 @@ class StageResultTest {
   }
 
   /** The most the CRD allows: sets, each with a long name, labels, every variant and a window. */
-  @Test
-  void theCompactResultOfTheMostNamedSetsFitsTheTerminationMessage() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(ModelTask.class)
+  void theCompactResultOfTheMostNamedSetsFitsTheTerminationMessage(ModelTask task)
+      throws Exception {
     EvaluationResult.Fidelity fidelity =
-        new EvaluationResult.Fidelity(0.90123456789, 0.7, 0.8, 0.6, 0.66123456789);
+        new EvaluationResult.Fidelity(0.90123456789, 0.7, 0.8, 0.60123456789, 0.66123456789);
+    // A classifier's scores are accuracy alone; it keeps its top-1 agreement instead.
     EvaluationResult.Scores scores =
-        new EvaluationResult.Scores(0.8812345678, 0.79123456, 2.912345);
+        task == ModelTask.CLASSIFICATION
+            ? new EvaluationResult.Scores(0.8812345678, null, null)
+            : new EvaluationResult.Scores(0.8812345678, 0.79123456, 2.912345);
     List<EvaluationResult.SetQuality> sets =
         java.util.stream.IntStream.range(0, MAX_SETS)
             .mapToObj(
@@ -130,11 +135,13 @@ class StageResultTest {
             sets.get(0).captured(),
             sets);
 
-    String text = JSON.writeValueAsString(full.compact());
+    String text = JSON.writeValueAsString(full.compact(task));
 
     assertThat(text.length()).isLessThan(Cli.TERMINATION_MESSAGE_LIMIT);
     EvaluationResult read = JSON.readValue(text, EvaluationResult.class);
     assertThat(read.qualities()).hasSize(MAX_SETS);
+    assertThat(read.qualities().get(3).fidelity().top1Agreement())
+        .isEqualTo(task == ModelTask.CLASSIFICATION ? Double.valueOf(0.601234568) : null);
     assertThat(read.qualities().get(3).variants().get(2).fidelity().cosineMean())
         .isEqualTo(0.901234568);
     assertThat(read.dense().sentencesPerSecond()).isEqualTo(100.123456789);

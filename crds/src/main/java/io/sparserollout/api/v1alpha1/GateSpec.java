@@ -11,8 +11,11 @@ public record GateSpec(
     @Default("cosine-fidelity")
         @JsonPropertyDescription(
             "cosine-fidelity: mean cosine of sparse to dense outputs (dense scores 1.0)."
-                + " topk-agreement: nearest-neighbour overlap with the dense model. accuracy, ndcg,"
-                + " pnr: task metrics against labels.")
+                + " top1-agreement: share of samples whose top answer is the dense model's (an"
+                + " embedding's nearest neighbour, a classifier's class). topk-agreement: overlap"
+                + " of the top 5 (neighbours, or classes: all but one below 6 classes). accuracy: against labels (1-NN for"
+                + " embeddings, the predicted class for classifiers). ndcg, pnr: ranking metrics"
+                + " of embeddings against labels.")
         Metric metric,
     @Default("0.05")
         @Min(0)
@@ -51,6 +54,8 @@ public record GateSpec(
   public enum Metric {
     @JsonProperty("cosine-fidelity")
     COSINE_FIDELITY,
+    @JsonProperty("top1-agreement")
+    TOP1_AGREEMENT,
     @JsonProperty("topk-agreement")
     TOPK_AGREEMENT,
     @JsonProperty("accuracy")

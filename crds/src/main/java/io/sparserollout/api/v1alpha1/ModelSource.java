@@ -27,7 +27,32 @@ public record ModelSource(
         @Max(8192)
         @JsonPropertyDescription(
             "Longest token sequence fed to the model; longer text is truncated.")
-        Integer maxSequenceLength) {
+        Integer maxSequenceLength,
+    @Default("embedding")
+        @JsonPropertyDescription(
+            "What the model's first output is. embedding: hidden states [batch, sequence,"
+                + " hidden], compared mean-pooled over the tokens (cosine, nearest neighbours)."
+                + " classification: logits [batch, classes], compared on the predicted class"
+                + " (top-1 agreement, accuracy against labels; the canary's shadow agreement is"
+                + " the share of mirrored requests given the dense model's class).")
+        Task task) {
+
+  /** The source as before tasks: an embedding model. */
+  public ModelSource(String uri, Format format, String tokenizerUri, Integer maxSequenceLength) {
+    this(uri, format, tokenizerUri, maxSequenceLength, null);
+  }
+
+  /** The task; absent means embedding, what every model was before tasks. */
+  public Task taskOrDefault() {
+    return task == null ? Task.EMBEDDING : task;
+  }
+
+  public enum Task {
+    @JsonProperty("embedding")
+    EMBEDDING,
+    @JsonProperty("classification")
+    CLASSIFICATION
+  }
 
   /** pvc://, s3:// or http(s):// followed by at least one character. */
   public static final String URI_PATTERN = "^(pvc|s3|https?)://[^\\s]+$";

@@ -1,11 +1,13 @@
 package io.sparserollout.operator.pipeline;
 
 import io.sparserollout.api.v1alpha1.GateSpec;
+import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.gate.SetGate;
 import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.ModelTask;
 import io.sparserollout.stage.VariantModel;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +46,15 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
         others.isEmpty() ? null : others,
         c.report(Stage.EVALUATE),
         HeldOutSets.readsCaptured(c.spec()) ? CapturedData.Part.HELD_OUT.option() : null,
-        named.isEmpty() ? null : named);
+        named.isEmpty() ? null : named,
+        task(c.spec().source()));
+  }
+
+  /** The stage contract's task for the spec's; the CRD and the stage API do not share types. */
+  static ModelTask task(ModelSource source) {
+    return source == null || source.taskOrDefault() == ModelSource.Task.EMBEDDING
+        ? ModelTask.EMBEDDING
+        : ModelTask.CLASSIFICATION;
   }
 
   @Override
@@ -100,6 +110,8 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
     return switch (metric) {
       case COSINE_FIDELITY ->
           new Double[] {1.0, fidelity == null ? null : finite(fidelity.cosineMean())};
+      case TOP1_AGREEMENT ->
+          new Double[] {1.0, fidelity == null ? null : finite(fidelity.top1Agreement())};
       case TOPK_AGREEMENT ->
           new Double[] {1.0, fidelity == null ? null : finite(fidelity.top5Overlap())};
       case ACCURACY -> task(result, EvaluationResult.Scores::accuracy);

@@ -142,8 +142,8 @@ final class HeldOutSets {
     if (set.labelsUri() != null || taskMetric) {
       problems.add(
           (set.labelsUri() != null ? field + ".labelsUri" : "spec.gate.metric")
-              + ": captured samples have no labels; gate on cosine-fidelity or topk-agreement,"
-              + " or give this set a labelled file");
+              + ": captured samples have no labels; gate on cosine-fidelity, top1-agreement or"
+              + " topk-agreement, or give this set a labelled file");
     }
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparserollout.api.v1alpha1.GateSpec;
+import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -117,6 +118,12 @@ public final class Revision {
         && spec.fineTuning().workerCount() == 1
         && tree.get("fineTuning") instanceof ObjectNode tuning) {
       tuning.remove("workers");
+    }
+    // The embedding task, the default, is left out for the same reason.
+    if (spec.source() != null
+        && spec.source().taskOrDefault() == ModelSource.Task.EMBEDDING
+        && tree.get("source") instanceof ObjectNode source) {
+      source.remove("task");
     }
     // Files, the default, are left out too; captured samples start a new revision.
     if (spec.sparsity() != null

@@ -9,6 +9,7 @@ import io.sparserollout.api.v1alpha1.ComputeResources;
 import io.sparserollout.api.v1alpha1.DataSource;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateSpec;
+import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.QuantizationSpec;
 import io.sparserollout.api.v1alpha1.RolloutSpec;
 import io.sparserollout.api.v1alpha1.ShapeProfile;
@@ -116,6 +117,7 @@ public final class SpecValidator {
           "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
               + " task loss from labels is then the only loss)");
     }
+    classifier(spec, problems);
     int workers = spec.fineTuning().workerCount();
     if (workers > 1
         && spec.fineTuning().batchSize() != null
@@ -171,7 +173,8 @@ public final class SpecValidator {
           "spec.gate.metric: "
               + json(metric)
               + " needs labels, and the captured samples evaluation holds out have none; gate on"
-              + " cosine-fidelity or topk-agreement, or evaluate on a labelled file");
+              + " cosine-fidelity, top1-agreement or topk-agreement, or evaluate on a labelled"
+              + " file");
     } else if (taskMetric
         && spec.evaluation().labelsUri() == null
         && !spec.evaluation().hasSets()) {
@@ -465,6 +468,38 @@ public final class SpecValidator {
           + "\"";
     } catch (NoSuchFieldException e) {
       return value.name();
+    }
+  }
+
+  /**
+   * What a task cannot have (yet), each with the reason and what to use instead. An embedding's
+   * top-1 agreement (nearest neighbours) is not in the per-set result the stage reports, which must
+   * fit the 4 KB termination message.
+   */
+  private static void classifier(SparseModelSpec spec, List<String> problems) {
+    GateSpec.Metric metric = spec.gate().metric();
+    if (spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
+      if (metric == GateSpec.Metric.TOP1_AGREEMENT && spec.evaluation().hasSets()) {
+        problems.add(
+            "spec.gate.metric: \"top1-agreement\" with named evaluation sets is a classifier's"
+                + " metric (spec.source.task classification); gate an embedding's sets on"
+                + " topk-agreement or cosine-fidelity");
+      }
+      return;
+    }
+    if (metric == GateSpec.Metric.NDCG || metric == GateSpec.Metric.PNR) {
+      problems.add(
+          "spec.gate.metric: "
+              + json(metric)
+              + " ranks embeddings by similarity; gate a classifier (spec.source.task"
+              + " classification) on accuracy, top1-agreement, topk-agreement or cosine-fidelity");
+    }
+    if (Stage.plan(spec).contains(Stage.FINETUNE)) {
+      problems.add(
+          "spec.sparsity.method: fine-tuning (method finetune, or quantization mode int8-qat)"
+              + " distils an encoder's pooled outputs and does not train classifiers yet"
+              + " (spec.source.task classification): prune with sparsegpt or magnitude, and"
+              + " quantize with int8-ptq");
     }
   }
 }

@@ -130,6 +130,7 @@ final class VariantGate {
     return EvaluateStage.finite(
         switch (metric) {
           case COSINE_FIDELITY -> f == null ? null : f.cosineMean();
+          case TOP1_AGREEMENT -> f == null ? null : f.top1Agreement();
           case TOPK_AGREEMENT -> f == null ? null : f.top5Overlap();
           case ACCURACY -> s == null ? null : s.accuracy();
           case NDCG -> s == null ? null : s.ndcg();

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.sparserollout.api.v1alpha1.CaptureSpec;
+import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.PodSecurity;
@@ -331,6 +332,11 @@ public final class ServingResources {
     if (served.shadowUrl() != null) {
       env.add(new EnvVar("SHADOW_BASELINE_URL", served.shadowUrl(), null));
       env.add(new EnvVar("SHADOW_FRACTION", String.valueOf(served.shadowFraction()), null));
+      if (model.getSpec().source().taskOrDefault() == ModelSource.Task.CLASSIFICATION) {
+        // A classifier agrees when it predicts the dense model's class; cosine (the pod's
+        // default) is left unset for embeddings, so their pods' template is as before.
+        env.add(new EnvVar("SHADOW_METRIC", "top1", null));
+      }
     }
     if (capture != null) {
       env.add(new EnvVar("CAPTURE_DIR", CAPTURE_DIR, null));

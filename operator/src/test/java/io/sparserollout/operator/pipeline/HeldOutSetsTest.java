@@ -36,6 +36,29 @@ class HeldOutSetsTest {
         });
   }
 
+  /** Per set, the stage reports an embedding's nearest-neighbour agreement no more. */
+  @Test
+  void anEmbeddingsSetsAreNotGatedOnTopOneAgreementAndAClassifiersAre() {
+    SparseModel embedding = threeSets(spec -> spec.with("gate").put("metric", "top1-agreement"));
+    SparseModel classifier =
+        threeSets(
+            spec -> {
+              spec.with("gate").put("metric", "top1-agreement");
+              spec.with("source").put("task", "classification");
+            });
+
+    assertThat(SpecValidator.problems(embedding.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.gate.metric: \"top1-agreement\" with named evaluation sets");
+    assertThat(SpecValidator.problems(classifier.getSpec())).isEmpty();
+    assertThat(
+            SpecValidator.problems(
+                Fixtures.minilm(spec -> spec.with("gate").put("metric", "top1-agreement"))
+                    .getSpec()))
+        .isEmpty();
+  }
+
   @Test
   void eachSetBecomesANamedSetOfTheEvaluateCommand() {
     SparseModel model = threeSets(spec -> {});
@@ -223,8 +246,8 @@ class HeldOutSetsTest {
         .containsExactly(
             "spec.evaluation.sets[1].labelsUri: required by gate metric \"ndcg\", on every set",
             "spec.evaluation.sets[2].labelsUri: required by gate metric \"ndcg\", on every set",
-            "spec.gate.metric: captured samples have no labels; gate on cosine-fidelity or"
-                + " topk-agreement, or give this set a labelled file");
+            "spec.gate.metric: captured samples have no labels; gate on cosine-fidelity,"
+                + " top1-agreement or topk-agreement, or give this set a labelled file");
   }
 
   @Test

@@ -57,6 +57,18 @@ class RevisionTest {
     assertThat(Revision.of(two.getSpec())).isNotEqualTo("057e7cfef4");
   }
 
+  /** The task came later: an embedding, written or not, keeps the revision; a classifier not. */
+  @Test
+  void theEmbeddingTaskKeepsTheRevisionAndAClassifierStartsANewOne() {
+    var embedding = Fixtures.minilm(spec -> spec.with("source").put("task", "embedding"));
+    var classifier = Fixtures.minilm(spec -> spec.with("source").put("task", "classification"));
+
+    assertThat(Revision.of(embedding.getSpec())).isEqualTo("057e7cfef4");
+    assertThat(Revision.pipelineJson(embedding.getSpec()))
+        .isEqualTo(Revision.pipelineJson(Fixtures.minilm().getSpec()));
+    assertThat(Revision.of(classifier.getSpec())).isNotEqualTo("057e7cfef4");
+  }
+
   /** Data sources came later: files, written or not, keep the revision; captured samples not. */
   @Test
   void filesAsTheSourceKeepTheRevisionAndCapturedSamplesStartANewOne() {

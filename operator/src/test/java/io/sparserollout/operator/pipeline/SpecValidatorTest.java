@@ -37,6 +37,42 @@ class SpecValidatorTest {
   }
 
   @Test
+  void aClassifierIsRefusedRankingMetricsAndFineTuningWithTheReason() {
+    var ranked =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "classification");
+              spec.with("gate").put("metric", "ndcg");
+              spec.with("evaluation").put("labelsUri", "pvc://models/data/labels.txt");
+            });
+    var finetuned =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "classification");
+              spec.with("sparsity").put("method", "finetune");
+            });
+    var gated =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "classification");
+              spec.with("gate").put("metric", "top1-agreement");
+            });
+
+    assertThat(SpecValidator.problems(ranked.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.gate.metric: \"ndcg\" ranks embeddings")
+        .contains("accuracy, top1-agreement");
+    assertThat(SpecValidator.problems(finetuned.getSpec()))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .startsWith("spec.sparsity.method: fine-tuning")
+                    .contains("does not train classifiers yet", "int8-ptq"));
+    assertThat(SpecValidator.problems(gated.getSpec())).isEmpty();
+  }
+
+  @Test
   void moreWorkersThanRowsInABatchIsRefused() {
     var model =
         Fixtures.minilm(spec -> spec.with("fineTuning").put("workers", 4).put("batchSize", 2));
@@ -417,8 +453,8 @@ class SpecValidatorTest {
     assertThat(SpecValidator.problems(taskGate.getSpec()))
         .containsExactly(
             "spec.gate.metric: \"accuracy\" needs labels, and the captured samples evaluation holds"
-                + " out have none; gate on cosine-fidelity or topk-agreement, or evaluate on a"
-                + " labelled file");
+                + " out have none; gate on cosine-fidelity, top1-agreement or topk-agreement, or"
+                + " evaluate on a labelled file");
   }
 
   @Test

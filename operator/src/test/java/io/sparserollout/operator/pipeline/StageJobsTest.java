@@ -263,6 +263,43 @@ class StageJobsTest {
   }
 
   @Test
+  void aClassifierIsEvaluatedOnItsClassesAndGatedOnTopOneAgreement() {
+    SparseModel classifier =
+        Fixtures.minilm(
+            s -> {
+              s.with("source").put("task", "classification");
+              s.with("gate").put("metric", "top1-agreement");
+            });
+    SparseModel embedding = Fixtures.minilm();
+
+    assertThat(
+            StageHandler.of(Stage.EVALUATE)
+                .args(
+                    new StageContext(
+                        classifier,
+                        new Storage(classifier, "r"),
+                        Stage.plan(classifier.getSpec()))))
+        .containsSubsequence("--task", "classification");
+    assertThat(
+            StageHandler.of(Stage.EVALUATE)
+                .args(
+                    new StageContext(
+                        embedding, new Storage(embedding, "r"), Stage.plan(embedding.getSpec()))))
+        .doesNotContain("--task");
+    var set =
+        new io.sparserollout.stage.EvaluationResult.SetQuality(
+            null,
+            300,
+            new io.sparserollout.stage.EvaluationResult.Fidelity(0.89, 0.5, 0.7, 0.63, 0.75),
+            null,
+            null,
+            null);
+    assertThat(
+            EvaluateStage.metric(io.sparserollout.api.v1alpha1.GateSpec.Metric.TOP1_AGREEMENT, set))
+        .containsExactly(1.0, 0.63);
+  }
+
+  @Test
   void mixedCalibrationReadsTheFileAndTheCapturedCalibrationHalf() {
     SparseModel model =
         Fixtures.minilm(

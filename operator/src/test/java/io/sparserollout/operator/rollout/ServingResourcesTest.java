@@ -113,6 +113,31 @@ class ServingResourcesTest {
   }
 
   @Test
+  void aClassifiersCanaryAgreesOnTheDenseModelsClassAndAnEmbeddingsPodsAreAsBefore() {
+    SparseModel classifier =
+        Fixtures.minilm(spec -> spec.with("source").put("task", "classification"));
+    SparseModel embedding = Fixtures.minilm();
+    for (SparseModel model : java.util.List.of(classifier, embedding)) {
+      ServedModel canary =
+          ServedModel.revision(model, REV, null)
+              .mirroringTo(ServingResources.baselineUrl(model, 8080), 0.25);
+      var env =
+          env(
+              ServingResources.deployment(model, canary, 1, SETTINGS)
+                  .getSpec()
+                  .getTemplate()
+                  .getSpec()
+                  .getContainers()
+                  .get(0));
+      if (model == classifier) {
+        assertThat(env).containsEntry("SHADOW_METRIC", "top1");
+      } else {
+        assertThat(env).doesNotContainKey("SHADOW_METRIC");
+      }
+    }
+  }
+
+  @Test
   void theBaselineServesTheDenseModelOnCpuAndTakesNoClientTraffic() {
     SparseModel model = Fixtures.minilm();
     Deployment d =

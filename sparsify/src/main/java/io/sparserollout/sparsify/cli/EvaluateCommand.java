@@ -1,6 +1,7 @@
 package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.eval.ClassLabels;
 import io.sparserollout.sparsify.eval.Evaluator;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
@@ -8,6 +9,7 @@ import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.ModelTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,6 +45,14 @@ final class EvaluateCommand implements Callable<Integer> {
       names = Cli.LABELS,
       description = "labels file, one per sentence: adds accuracy, NDCG, PNR")
   String labels;
+
+  @Option(
+      names = Cli.TASK,
+      defaultValue = "embedding",
+      description =
+          "embedding: compare the first output mean-pooled over tokens; classification: compare"
+              + " the first output as logits [batch, classes] (top-1 agreement, accuracy)")
+  String task;
 
   @Option(names = Cli.TOP_K, defaultValue = "5", description = "k of NDCG@k")
   int topK;
@@ -89,6 +99,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    ModelTask modelTask = TextOptions.task(task);
     List<Evaluator.HeldOut> heldOut = new ArrayList<>();
     for (var set : requestedSets()) {
       heldOut.add(read(set.name(), set.data(), set.labels(), set.offset()));
@@ -108,8 +119,16 @@ final class EvaluateCommand implements Callable<Integer> {
           });
     }
     EvaluationResult result =
-        Evaluator.evaluate(densePath, candidatePath, variantPaths, heldOut, topK, text.threads);
-    run.finish(result, result.compact(), console -> summarize(console, result));
+        Evaluator.evaluate(
+            densePath,
+            candidatePath,
+            variantPaths,
+            heldOut,
+            topK,
+            text.threads,
+            modelTask,
+            modelTask == ModelTask.CLASSIFICATION ? ClassLabels.names(denseModel) : Map.of());
+    run.finish(result, result.compact(modelTask), console -> summarize(console, result));
     return 0;
   }
 
@@ -169,7 +188,7 @@ final class EvaluateCommand implements Callable<Integer> {
     var f = result.fidelity();
     out.printf(result.sets() == null ? "" : "first set (" + result.sets().get(0).name() + "): ");
     out.printf(
-        "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 NN agreement %.3f, top-5"
+        "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 agreement %.3f, top-5"
             + " overlap %.3f%n",
         result.samples(),
         f.cosineMean(),
@@ -180,9 +199,13 @@ final class EvaluateCommand implements Callable<Integer> {
     if (result.task() != null) {
       var d = result.task().dense();
       var c = result.task().candidate();
-      out.printf(
-          "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
-          d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
+      if (d.ndcg() == null) {
+        out.printf("accuracy %.3f -> %.3f (dense -> candidate)%n", d.accuracy(), c.accuracy());
+      } else {
+        out.printf(
+            "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
+            d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
+      }
     }
     out.printf(
         "dense %.1f sentences/s, candidate %.1f sentences/s (batch %d, %d threads)%n",

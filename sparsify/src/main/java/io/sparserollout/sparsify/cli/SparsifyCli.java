@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
       BuildEngineCommand.class,
       EvaluateCommand.class,
       FetchCommand.class,
-      FinetuneCommand.class
+      FinetuneCommand.class,
+      HeadCommand.class
     })
 public final class SparsifyCli implements Runnable {
   public static final int CHECK_FAILED = 1;

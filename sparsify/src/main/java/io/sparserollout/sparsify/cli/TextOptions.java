@@ -7,6 +7,7 @@ import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.Cli;
+import io.sparserollout.stage.ModelTask;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -36,6 +37,15 @@ final class TextOptions {
           "a folder of captured samples to read besides the sentences file: half the samples from"
               + " each (calibration)")
   String alsoCaptured;
+
+  /** The task named on the command line, or a clear refusal. */
+  static ModelTask task(String word) {
+    try {
+      return ModelTask.of(word);
+    } catch (IllegalArgumentException e) {
+      throw new SparsifyException(Cli.TASK + ": " + e.getMessage());
+    }
+  }
 
   /** A stage's input samples, batched, and what of captured data they came from (else null). */
   record Samples(List<TokenBatch> batches, int count, CapturedData captured) {}

@@ -5,6 +5,7 @@ import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.EvaluationResult;
+import io.sparserollout.stage.ModelTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Runs the dense and candidate models on the same batches and compares their outputs. */
+/**
+ * Runs the dense and candidate models on the same batches and compares their outputs: pooled
+ * embeddings, or a classifier's logits.
+ */
 public final class Evaluator {
   private static final int TOP_K = 5;
 
@@ -66,8 +70,25 @@ public final class Evaluator {
       List<HeldOut> sets,
       int k,
       int threads) {
-    List<Embeddings> d = embed(dense, sets, threads);
-    List<Embeddings> c = embed(candidate, sets, threads);
+    return evaluate(dense, candidate, variants, sets, k, threads, ModelTask.EMBEDDING, Map.of());
+  }
+
+  /**
+   * As above for a model of {@code task}; a classifier's labels are class indices or names of
+   * {@code classNames}.
+   */
+  public static EvaluationResult evaluate(
+      Path dense,
+      Path candidate,
+      Map<String, Path> variants,
+      List<HeldOut> sets,
+      int k,
+      int threads,
+      ModelTask task,
+      Map<String, Integer> classNames) {
+    List<Embeddings> d = embed(dense, sets, threads, task);
+    List<Embeddings> c = embed(candidate, sets, threads, task);
+    Readout readout = new Readout(task, classNames);
     List<List<EvaluationResult.VariantQuality>> qualities = new ArrayList<>();
     for (int s = 0; s < sets.size(); s++) {
       sameSize(d.get(s), c.get(s), "candidate");
@@ -85,17 +106,17 @@ public final class Evaluator {
     }
     variants.forEach(
         (name, model) -> {
-          List<Embeddings> v = embed(model, sets, threads);
+          List<Embeddings> v = embed(model, sets, threads, task);
           for (int s = 0; s < sets.size(); s++) {
             sameSize(d.get(s), v.get(s), name);
-            List<String> labels = sets.get(s).labels();
+            HeldOut set = sets.get(s);
             qualities
                 .get(s)
                 .add(
                     new EvaluationResult.VariantQuality(
                         name,
-                        fidelity(d.get(s).vectors, v.get(s).vectors),
-                        labels == null ? null : TaskMetrics.compute(v.get(s).vectors, labels, k)));
+                        readout.fidelity(d.get(s).vectors, v.get(s).vectors),
+                        readout.scores(v.get(s).vectors, set, k)));
           }
         });
     List<EvaluationResult.SetQuality> results = new ArrayList<>();
@@ -105,13 +126,13 @@ public final class Evaluator {
           new EvaluationResult.SetQuality(
               set.name(),
               d.get(s).vectors.length,
-              fidelity(d.get(s).vectors, c.get(s).vectors),
+              readout.fidelity(d.get(s).vectors, c.get(s).vectors),
               set.labels() == null
                   ? null
                   : new EvaluationResult.Task(
                       k,
-                      TaskMetrics.compute(d.get(s).vectors, set.labels(), k),
-                      TaskMetrics.compute(c.get(s).vectors, set.labels(), k)),
+                      readout.scores(d.get(s).vectors, set, k),
+                      readout.scores(c.get(s).vectors, set, k)),
               qualities.get(s).isEmpty() ? null : qualities.get(s),
               set.captured()));
     }
@@ -125,6 +146,27 @@ public final class Evaluator {
         first.variants(),
         first.captured(),
         first.name() == null ? null : results);
+  }
+
+  /** How the task's outputs are compared and scored against labels. */
+  private record Readout(ModelTask task, Map<String, Integer> classNames) {
+    EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate) {
+      return task == ModelTask.CLASSIFICATION
+          ? ClassifierMetrics.fidelity(dense, candidate)
+          : Evaluator.fidelity(dense, candidate);
+    }
+
+    EvaluationResult.Scores scores(float[][] outputs, HeldOut set, int k) {
+      if (set.labels() == null) {
+        return null;
+      }
+      if (task != ModelTask.CLASSIFICATION) {
+        return TaskMetrics.compute(outputs, set.labels(), k);
+      }
+      String role = set.name() == null ? "evaluation" : "set " + set.name();
+      return ClassifierMetrics.scores(
+          outputs, ClassLabels.indices(set.labels(), outputs[0].length, classNames, role));
+    }
   }
 
   private static void sameSize(Embeddings dense, Embeddings other, String name) {
@@ -142,18 +184,20 @@ public final class Evaluator {
   private record Embeddings(float[][] vectors, EvaluationResult.Performance performance) {}
 
   /** The model's outputs on every set, timed per set, after one warm-up batch. */
-  private static List<Embeddings> embed(Path model, List<HeldOut> sets, int threads) {
+  private static List<Embeddings> embed(
+      Path model, List<HeldOut> sets, int threads, ModelTask task) {
     try (OrtModel ort = OrtModel.open(model, threads)) {
-      ort.embed(sets.get(0).batches().get(0)); // warm-up: first run allocates and tunes
+      ort.outputs(sets.get(0).batches().get(0), task); // warm-up: first run allocates and tunes
       List<Embeddings> all = new ArrayList<>();
       for (HeldOut set : sets) {
-        all.add(embed(ort, set.batches(), threads));
+        all.add(embed(ort, set.batches(), threads, task));
       }
       return all;
     }
   }
 
-  private static Embeddings embed(OrtModel ort, List<TokenBatch> batches, int threads) {
+  private static Embeddings embed(
+      OrtModel ort, List<TokenBatch> batches, int threads, ModelTask task) {
     int total = batches.stream().mapToInt(TokenBatch::size).sum();
     float[][] vectors = new float[total][];
     double[] latencies = new double[batches.size()];
@@ -161,7 +205,7 @@ public final class Evaluator {
     long started = System.nanoTime();
     for (int b = 0; b < batches.size(); b++) {
       long t0 = System.nanoTime();
-      for (float[] v : ort.embed(batches.get(b))) {
+      for (float[] v : ort.outputs(batches.get(b), task)) {
         vectors[at++] = v;
       }
       latencies[b] = (System.nanoTime() - t0) / 1e6;
@@ -174,7 +218,8 @@ public final class Evaluator {
             batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
   }
 
-  static EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate) {
+  /** Mean, least and 5th-percentile cosine of each row to its dense row; nothing else. */
+  static EvaluationResult.Fidelity cosines(float[][] dense, float[][] candidate) {
     int n = dense.length;
     double[] cosines = new double[n];
     for (int i = 0; i < n; i++) {
@@ -182,6 +227,17 @@ public final class Evaluator {
     }
     double[] sorted = cosines.clone();
     Arrays.sort(sorted);
+    return new EvaluationResult.Fidelity(
+        Arrays.stream(cosines).average().orElse(0),
+        sorted[0],
+        sorted[(int) Math.floor(0.05 * (n - 1))],
+        null,
+        null);
+  }
+
+  static EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate) {
+    int n = dense.length;
+    EvaluationResult.Fidelity cosines = cosines(dense, candidate);
     double top1 = 0;
     double top5 = 0;
     if (n > 1) {
@@ -206,11 +262,7 @@ public final class Evaluator {
       top5 /= n;
     }
     return new EvaluationResult.Fidelity(
-        Arrays.stream(cosines).average().orElse(0),
-        sorted[0],
-        sorted[(int) Math.floor(0.05 * (n - 1))],
-        top1,
-        top5);
+        cosines.cosineMean(), cosines.cosineMin(), cosines.cosineP5(), top1, top5);
   }
 
   /** Indices of the k most similar other rows to row i, most similar first. */

@@ -133,24 +133,22 @@ public final class QuantizeRun {
 
   /** Opset 13 is needed for per-channel Q/DQ; the upgraded model must compute the same thing. */
   private static void upgradeOpsetChecked(OnnxModel model, TokenBatch probe, int threads) {
-    float[][] before;
+    float[] before;
     try (OrtModel original = OrtModel.open(model.toBytes(List.of()), "original model", threads)) {
-      before = original.embed(probe);
+      before = original.firstOutput(probe);
     }
     if (!OpsetUpgrade.toOpset13(model.proto())) {
       return;
     }
-    float[][] after;
+    float[] after;
     try (OrtModel upgraded = OrtModel.open(model.toBytes(List.of()), "opset-13 model", threads)) {
-      after = upgraded.embed(probe);
+      after = upgraded.firstOutput(probe);
     }
     for (int i = 0; i < before.length; i++) {
-      for (int d = 0; d < before[i].length; d++) {
-        if (Math.abs(before[i][d] - after[i][d]) > 1e-4 * Math.max(1, Math.abs(before[i][d]))) {
-          throw new SparsifyException(
-              "upgrading the model to opset 13 (needed for per-channel int8) changed its outputs;"
-                  + " export the model with opset 13 or newer");
-        }
+      if (Math.abs(before[i] - after[i]) > 1e-4 * Math.max(1, Math.abs(before[i]))) {
+        throw new SparsifyException(
+            "upgrading the model to opset 13 (needed for per-channel int8) changed its outputs;"
+                + " export the model with opset 13 or newer");
       }
     }
   }

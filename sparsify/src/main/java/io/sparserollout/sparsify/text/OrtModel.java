@@ -118,6 +118,47 @@ public final class OrtModel implements AutoCloseable {
     }
   }
 
+  /** The first output's values as they are, whatever its shape. */
+  public float[] firstOutput(TokenBatch batch) {
+    return run(batch, Set.of(firstOutput())).get(firstOutput()).data();
+  }
+
+  /** One row per sentence of what the task compares: pooled embeddings, or logits as they are. */
+  public float[][] outputs(TokenBatch batch, io.sparserollout.stage.ModelTask task) {
+    return task == io.sparserollout.stage.ModelTask.CLASSIFICATION ? logits(batch) : embed(batch);
+  }
+
+  /** A classifier's first output, [batch, classes]: one row of logits per sentence. */
+  public float[][] logits(TokenBatch batch) {
+    FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
+    if (out.shape().length != 2 || out.shape()[0] != batch.size()) {
+      throw new SparsifyException(
+          name
+              + ": a classifier's first output must be [batch, classes]; "
+              + firstOutput()
+              + " is "
+              + java.util.Arrays.toString(out.shape())
+              + (out.shape().length == 3
+                  ? " (an encoder's hidden states: use task embedding)"
+                  : ""));
+    }
+    int classes = (int) out.shape()[1];
+    if (classes < 2) {
+      throw new SparsifyException(
+          name
+              + ": a classifier needs a logit per class, at least 2; "
+              + firstOutput()
+              + " has "
+              + classes
+              + " (a single sigmoid score would agree with any other on its one class)");
+    }
+    float[][] rows = new float[batch.size()][];
+    for (int b = 0; b < batch.size(); b++) {
+      rows[b] = java.util.Arrays.copyOfRange(out.data(), b * classes, (b + 1) * classes);
+    }
+    return rows;
+  }
+
   /** Mean of the first output over the sentence's real (unpadded) tokens: one row per sentence. */
   public float[][] embed(TokenBatch batch) {
     FloatTensor hidden = run(batch, Set.of(firstOutput())).get(firstOutput());
@@ -126,7 +167,10 @@ public final class OrtModel implements AutoCloseable {
           name
               + ": first output has rank "
               + hidden.shape().length
-              + "; expected [batch, sequence, hidden]");
+              + "; expected [batch, sequence, hidden]"
+              + (hidden.shape().length == 2
+                  ? " (a classifier's logits: use task classification)"
+                  : ""));
     }
     int seq = (int) hidden.shape()[1];
     int dim = (int) hidden.shape()[2];

@@ -145,7 +145,8 @@ class CommandLineContractTest {
             List.of(
                 new EvaluateArgs.HeldOutSet("users", "eval.txt", "labels.txt", null),
                 new EvaluateArgs.HeldOutSet("in-domain", "cal.txt", null, 128),
-                new EvaluateArgs.HeldOutSet("traffic", "/mnt/store/captured", null, null))),
+                new EvaluateArgs.HeldOutSet("traffic", "/mnt/store/captured", null, null)),
+            io.sparserollout.stage.ModelTask.CLASSIFICATION),
         new FetchArgs("s3://bucket/model.onnx", "/models/model.onnx"));
   }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The classifier measurements of docs/benchmarks.md: all-MiniLM-L6-v2 from Maven Central with a
+# linear head trained by `sparsify head` on the Debian sections of the calibration sentences
+# (scripts/debian-sentences.sh), then each method against that dense classifier: on the 300
+# held-out Debian sentences (accuracy against their sections, top-1 agreement) and on license text
+# (out of domain, no labels: agreement only). CPU only.
+#   scripts/bench-classifier.sh [WORK_DIR]     (default: sparsify/target/bench-classifier)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$root/sparsify/target/bench-classifier}
+. "$root/scripts/lib/minilm-bench.sh"
+scripts/license-sentences.sh "$work/licenses.txt"
+c=$work/classifier.onnx
+echo "== head: 8 most frequent sections and 'other', trained on calibration.txt"
+sparsify head --dense "$dense" --tokenizer "$tok" --train "$work/calibration.txt" \
+  --labels "$work/calibration-labels.txt" --classes 8 --out "$c" | sed 's/^/  /'
+keep=(--exclude '^classifier\.') # the head stays dense, as manifests/samples/minilm-sections.yaml
+sparsify prune --method magnitude --model "$c" "${keep[@]}" --out "$work/magnitude.onnx" >/dev/null
+sparsify prune --method sparsegpt --model "$c" "${keep[@]}" --out "$work/sparsegpt.onnx" \
+  --tokenizer "$tok" --calibration "$work/calibration.txt" --samples 512 >/dev/null
+for m in classifier sparsegpt; do
+  sparsify quantize --model "$work/$m.onnx" --out "$work/$m-int8.onnx" --tokenizer "$tok" \
+    --calibration "$work/calibration.txt" --samples 512 >/dev/null
+done
+for m in magnitude sparsegpt classifier-int8 sparsegpt-int8; do
+  echo "== $m vs the dense classifier, 300 held-out Debian sentences"
+  sparsify evaluate --task classification --dense "$c" --candidate "$work/$m.onnx" \
+    --tokenizer "$tok" --data "$work/evaluation.txt" --labels "$work/evaluation-labels.txt" \
+    | sed 's/^/  /'
+  echo "== $m vs the dense classifier, license text (out of domain)"
+  sparsify evaluate --task classification --dense "$c" --candidate "$work/$m.onnx" \
+    --tokenizer "$tok" --data "$work/licenses.txt" | sed -n 1p | sed 's/^/  /'
+done

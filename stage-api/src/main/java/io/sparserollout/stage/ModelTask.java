@@ -1,0 +1,32 @@
+package io.sparserollout.stage;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * What a model's first output means, and so how a candidate is compared with the dense model: an
+ * embedding is mean-pooled over the sentence's tokens; a classifier's logits are read as they are.
+ */
+public enum ModelTask {
+  EMBEDDING,
+  CLASSIFICATION;
+
+  /** The word on sparsify's command line and in the spec. */
+  public String word() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The task named by {@code word}; null means the embedding every model had before tasks. */
+  public static ModelTask of(String word) {
+    if (word == null) {
+      return EMBEDDING;
+    }
+    return Arrays.stream(values())
+        .filter(t -> t.word().equals(word))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "unknown task " + word + "; one of embedding, classification"));
+  }
+}
