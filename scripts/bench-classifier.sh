@@ -3,8 +3,10 @@
 # linear head trained by `sparsify head` on the Debian sections of the calibration sentences
 # (scripts/debian-sentences.sh), then each method against that dense classifier: on the 300
 # held-out Debian sentences (accuracy against their sections, top-1 agreement) and on license text
-# (out of domain, no labels: agreement only). CPU only.
-#   scripts/bench-classifier.sh [WORK_DIR]     (default: sparsify/target/bench-classifier)
+# (out of domain, no labels: agreement only). CPU only. With `finetune`, also 300 steps of
+# distillation from the SparseGPT model on 20000 unlabelled sentences of the Debian archive
+# (scripts/debian-training-text.sh, fetched once with apt; about 2 more minutes).
+#   scripts/bench-classifier.sh [WORK_DIR] [finetune]   (default: sparsify/target/bench-classifier)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$root/sparsify/target/bench-classifier}
@@ -22,7 +24,15 @@ for m in classifier sparsegpt; do
   sparsify quantize --model "$work/$m.onnx" --out "$work/$m-int8.onnx" --tokenizer "$tok" \
     --calibration "$work/calibration.txt" --samples 512 >/dev/null
 done
-for m in magnitude sparsegpt classifier-int8 sparsegpt-int8; do
+candidates=(magnitude sparsegpt classifier-int8 sparsegpt-int8)
+if [ "${2:-}" = finetune ]; then
+  [ -f "$work/training.txt" ] || scripts/debian-training-text.sh "$work" 20000 2>/dev/null
+  sparsify finetune --dense "$c" --init "$work/sparsegpt.onnx" --tokenizer "$tok" \
+    --train "$work/training.txt" --held-out "$work/evaluation.txt" --steps 300 --batch-size 16 \
+    --eval-every 100 --out "$work/finetuned.onnx" | tail -1 | sed 's/^/  /'
+  candidates+=(finetuned)
+fi
+for m in "${candidates[@]}"; do
   echo "== $m vs the dense classifier, 300 held-out Debian sentences"
   sparsify evaluate --task classification --dense "$c" --candidate "$work/$m.onnx" \
     --tokenizer "$tok" --data "$work/evaluation.txt" --labels "$work/evaluation-labels.txt" \

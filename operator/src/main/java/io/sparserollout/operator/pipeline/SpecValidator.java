@@ -494,12 +494,11 @@ public final class SpecValidator {
               + " ranks embeddings by similarity; gate a classifier (spec.source.task"
               + " classification) on accuracy, top1-agreement, topk-agreement or cosine-fidelity");
     }
-    if (Stage.plan(spec).contains(Stage.FINETUNE)) {
+    if (Stage.plan(spec).contains(Stage.FINETUNE) && spec.fineTuning().labelsUri() != null) {
       problems.add(
-          "spec.sparsity.method: fine-tuning (method finetune, or quantization mode int8-qat)"
-              + " distils an encoder's pooled outputs and does not train classifiers yet"
-              + " (spec.source.task classification): prune with sparsegpt or magnitude, and"
-              + " quantize with int8-ptq");
+          "spec.fineTuning.labelsUri: a classifier (spec.source.task classification) is"
+              + " fine-tuned by distilling the dense model's logits; a task loss from labels is"
+              + " for encoders only, not yet for classifiers");
     }
   }
 }

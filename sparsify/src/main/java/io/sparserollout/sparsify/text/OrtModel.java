@@ -123,6 +123,24 @@ public final class OrtModel implements AutoCloseable {
     return run(batch, Set.of(firstOutput())).get(firstOutput()).data();
   }
 
+  /**
+   * One row per sentence of the first output, read by its rank: a classifier's logits [batch,
+   * classes] as they are, an encoder's hidden states [batch, sequence, hidden] mean-pooled.
+   */
+  public float[][] rows(TokenBatch batch) {
+    return firstOutputRank() == 2 ? logits(batch) : embed(batch);
+  }
+
+  /** The declared rank of the first output (-1 when the model does not say). */
+  public int firstOutputRank() {
+    try {
+      var info = session.getOutputInfo().get(firstOutput()).getInfo();
+      return info instanceof ai.onnxruntime.TensorInfo t ? t.getShape().length : -1;
+    } catch (OrtException e) {
+      return -1;
+    }
+  }
+
   /** One row per sentence of what the task compares: pooled embeddings, or logits as they are. */
   public float[][] outputs(TokenBatch batch, io.sparserollout.stage.ModelTask task) {
     return task == io.sparserollout.stage.ModelTask.CLASSIFICATION ? logits(batch) : embed(batch);

@@ -15,8 +15,9 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * What the student is trained and measured on: the cosine between its mean-pooled sentence
- * embeddings and the teacher's, the same per token of the last hidden state, the relative error of
- * every activation a pruned layer reads (found from the graph, no model-specific names).
+ * embeddings and the teacher's (a classifier's logits, as they are), the same per token of the last
+ * hidden state, the relative error of every activation a pruned layer reads (found from the graph,
+ * no model-specific names).
  */
 final class Distillation {
   private Distillation() {}
@@ -74,10 +75,15 @@ final class Distillation {
     Tensor mask = mask(batch);
     Scalar one = new Scalar(1f);
     List<Term> terms = new ArrayList<>();
+    boolean logits = studentTokens.dim() == 2; // a classifier: one row per sentence already
     terms.add(
         new Term(
             torch
-                .cosine_similarity(pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
+                .cosine_similarity(
+                    logits ? studentTokens : pool(studentTokens, mask),
+                    logits ? teacherTokens : pool(teacherTokens, mask),
+                    1,
+                    1e-8)
                 .neg()
                 .add(one)
                 .sum(),
@@ -85,7 +91,7 @@ final class Distillation {
             1));
     Tensor tokenMask = mask.squeeze(-1);
     double tokens = tokenMask.sum().item_double();
-    if (options.tokenLossWeight() > 0) {
+    if (options.tokenLossWeight() > 0 && !logits) {
       Tensor perToken =
           torch.cosine_similarity(studentTokens, teacherTokens, 2, 1e-8).neg().add(one);
       terms.add(new Term(perToken.mul(tokenMask).sum(), tokens, options.tokenLossWeight()));
@@ -96,10 +102,12 @@ final class Distillation {
       Tensor t = torchOf(expected.get(name));
       Tensor error = actual.get(name).sub(t).square().mean(new long[] {-1}, false, none);
       Tensor scale = t.square().mean(new long[] {-1}, false, none);
+      // Per token, padding left out; a [batch, k] activation (a head's pooled input) per row.
+      Tensor weights = error.dim() == tokenMask.dim() ? tokenMask : null;
       terms.add(
           new Term(
-              error.mul(tokenMask).sum(),
-              scale.mul(tokenMask).sum().item_double(),
+              weights == null ? error.sum() : error.mul(weights).sum(),
+              (weights == null ? scale : scale.mul(weights)).sum().item_double(),
               options.layerLossWeight() / distilled.size()));
     }
     return terms;
@@ -129,10 +137,10 @@ final class Distillation {
     return sum / Math.max(count, 1);
   }
 
-  /** Mean of the first output over the real (unmasked) tokens: [batch, hidden]. */
+  /** Mean of the first output over the real (unmasked) tokens: [batch, hidden]; logits as is. */
   static Tensor pooled(TorchGraph graph, TokenBatch batch) {
     Tensor hidden = graph.forward(graph.feeds(batch), List.of()).values().iterator().next();
-    return pool(hidden, mask(batch));
+    return hidden.dim() == 2 ? hidden : pool(hidden, mask(batch));
   }
 
   /** The attention mask as [batch, sequence, 1] floats. */

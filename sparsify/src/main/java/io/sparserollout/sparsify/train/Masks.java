@@ -24,12 +24,18 @@ final class Masks {
     this.graph = graph;
   }
 
-  /** Masks that keep the non-zero weights as they are. */
+  /**
+   * Masks that keep the non-zero weights as they are. A layer with no zero (one pruning left dense,
+   * such as a classifier's head) gets none: it trains dense and is not counted as kept 2:4.
+   */
   static Masks fromZeros(TorchGraph graph, List<PrunableLayer> layers) {
     Masks masks = new Masks(graph);
     for (PrunableLayer layer : layers) {
       Tensor weight = graph.initializers().get(layer.weight());
-      masks.masks.put(layer.weight(), weight.ne(new Scalar(0f)).to(torch.ScalarType.Float));
+      Tensor kept = weight.ne(new Scalar(0f)).to(torch.ScalarType.Float);
+      if (kept.min().item_double() < 1) {
+        masks.masks.put(layer.weight(), kept);
+      }
     }
     return masks;
   }

@@ -55,8 +55,14 @@ final class Teacher implements AutoCloseable {
     return model.firstOutput();
   }
 
+  /** The held-out rows fidelity compares: pooled embeddings, or a classifier's logits. */
   float[][] embed(TokenBatch batch) {
-    return model.embed(batch);
+    return model.rows(batch);
+  }
+
+  /** Whether the dense model is a classifier: logits [batch, classes] as its first output. */
+  boolean classifier() {
+    return model.firstOutputRank() == 2;
   }
 
   /** The training batch of a step (1-based), cycling through the batches. */

@@ -47,6 +47,8 @@ final class TorchOps {
           "Transpose",
           "Softmax",
           "ReduceMean",
+          "ReduceSum",
+          "Max",
           "Cast",
           "Slice",
           "Identity",
@@ -84,6 +86,8 @@ final class TorchOps {
           case "Transpose" -> transpose(node, a);
           case "Softmax" -> softmax(a, attribute(node, "axis", opset < 13 ? 1 : -1), opset);
           case "ReduceMean" -> reduceMean(node, a, in, opset);
+          case "ReduceSum" -> reduceSum(node, a, in, opset);
+          case "Max" -> maximum(in);
           case "Cast" -> a.to(scalarType((int) attribute(node, "to", 1)));
           case "Slice" -> slice(a, in);
           default -> TorchConvOps.apply(node, in);
@@ -237,6 +241,26 @@ final class TorchOps {
     }
     long[] dims = Arrays.stream(axes).map(x -> normalize(x, a.dim())).toArray();
     return a.mean(dims, keep, new ScalarTypeOptional());
+  }
+
+  /** Axes an input from opset 13 (an attribute before); none given sums over every axis. */
+  private static Tensor reduceSum(NodeProto node, Tensor a, List<Tensor> in, int opset) {
+    long[] axes = axes(node, in, opset, 13);
+    boolean keep = attribute(node, "keepdims", 1) != 0;
+    if (axes.length == 0) {
+      axes = java.util.stream.LongStream.range(0, a.dim()).toArray();
+    }
+    long[] dims = Arrays.stream(axes).map(x -> normalize(x, a.dim())).toArray();
+    return a.sum(dims, keep, new ScalarTypeOptional());
+  }
+
+  /** Element-wise maximum of all inputs, broadcast as in ONNX. */
+  private static Tensor maximum(List<Tensor> in) {
+    Tensor out = in.get(0);
+    for (int i = 1; i < in.size(); i++) {
+      out = torch.maximum(out, in.get(i));
+    }
+    return out;
   }
 
   private static Tensor slice(Tensor a, List<Tensor> in) {

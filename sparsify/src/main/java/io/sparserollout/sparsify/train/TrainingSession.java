@@ -104,6 +104,12 @@ final class TrainingSession {
     Options options = s.options;
     Resume resume = s.resume;
     Consumer<String> progress = s.progress;
+    if (teacher.classifier() && in.train().labelled()) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          "the dense model is a classifier (logits as its first output): it is fine-tuned by"
+              + " distilling its logits; a task loss from --labels is for encoders only, not yet"
+              + " for classifiers");
+    }
     for (TokenBatch b : in.evalBatches()) {
       s.evalTargets.add(teacher.embed(b));
     }

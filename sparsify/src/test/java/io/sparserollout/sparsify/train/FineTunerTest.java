@@ -45,6 +45,79 @@ class FineTunerTest {
     assertThat(verified.violations()).isEmpty();
   }
 
+  /**
+   * A classifier (an encoder with a head grafted by sparsify head: pooling over the mask, Cast,
+   * Reshape, ReduceSum, Max, Gemm): distilled on its logits, its head pruned and trained too, from
+   * opset 11 (ReduceSum's axes an attribute) and 13 (an input); labels are refused.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {11, 13})
+  void aClassifierRecoversFidelityOnItsLogitsAndKeepsTheMasks(int opset, @TempDir Path dir) {
+    var encoder =
+        TinyModels.textEncoder(32, 16, 32, 3).toBuilder()
+            .clearOpsetImport()
+            .addOpsetImport(
+                ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder()
+                    .setDomain("")
+                    .setVersion(opset))
+            .build();
+    OnnxModel classifier = OnnxModel.load(TinyModels.write(encoder, dir.resolve("enc.onnx")));
+    Random random = new Random(5);
+    float[] weight = new float[4 * 16];
+    for (int i = 0; i < weight.length; i++) {
+      weight[i] = (float) random.nextGaussian();
+    }
+    io.sparserollout.sparsify.head.HeadGraft.attach(
+        classifier,
+        new io.sparserollout.sparsify.head.SoftmaxRegression.Weights(weight, new float[4], 4, 16),
+        List.of("a", "b", "c", "d"));
+    Path dense = dir.resolve("dense.onnx");
+    classifier.save(dense);
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), LayerFinder.all(), new MagnitudePruner(), sparse);
+    Path out = dir.resolve("tuned.onnx");
+
+    FineTuner.Report report =
+        tune(dense, sparse, out, options(false, false), FineTuner.Resume.NONE, line -> {});
+
+    assertThat(report.maskedLayers()).isEqualTo(3); // the encoder's two layers and the head
+    assertThat(report.finalFidelity()).isGreaterThan(report.initialFidelity() + 0.01);
+    var verified = Verifier.verify(OnnxModel.load(out));
+    assertThat(verified.sparseLayers()).isEqualTo(3);
+    assertThat(verified.violations()).isEmpty();
+
+    // Pruned with the head left dense: the head trains dense and is not counted as kept 2:4.
+    Path headDense = dir.resolve("head-dense.onnx");
+    PruneRun.run(
+        OnnxModel.load(dense),
+        new LayerFinder(List.of(), List.of("^classifier\\.")),
+        new MagnitudePruner(),
+        headDense);
+    FineTuner.Report keptDense =
+        tune(
+            dense,
+            headDense,
+            dir.resolve("tuned-head-dense.onnx"),
+            options(false, false),
+            FineTuner.Resume.NONE,
+            line -> {});
+    assertThat(keptDense.maskedLayers()).isEqualTo(2);
+    float[] head = OnnxModel.load(dir.resolve("tuned-head-dense.onnx")).floats("classifier.weight");
+    assertThat(head).doesNotContain(0f).isNotEqualTo(weight);
+    assertThatThrownBy(
+            () ->
+                tune(
+                    dense,
+                    sparse,
+                    dir.resolve("labelled.onnx"),
+                    labelled(batches(12, 1)),
+                    options(false, false),
+                    FineTuner.Resume.NONE,
+                    line -> {}))
+        .hasMessageContaining("is a classifier")
+        .hasMessageContaining("not yet for classifiers");
+  }
+
   /** A text CNN: its two convolutions train through libtorch and keep 2:4 along input channels. */
   @Test
   void aConvolutionalModelRecoversFidelityAndKeepsTheMasks(@TempDir Path dir) {
