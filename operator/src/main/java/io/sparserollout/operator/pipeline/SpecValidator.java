@@ -112,7 +112,8 @@ public final class SpecValidator {
     }
     if (Stage.plan(spec).contains(Stage.FINETUNE)
         && !Boolean.TRUE.equals(spec.fineTuning().distillation())
-        && spec.fineTuning().labelsUri() == null) {
+        && spec.fineTuning().labelsUri() == null
+        && spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
       problems.add(
           "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
               + " task loss from labels is then the only loss)");
@@ -494,7 +495,12 @@ public final class SpecValidator {
               + " ranks embeddings by similarity; gate a classifier (spec.source.task"
               + " classification) on accuracy, top1-agreement, topk-agreement or cosine-fidelity");
     }
-    if (Stage.plan(spec).contains(Stage.FINETUNE) && spec.fineTuning().labelsUri() != null) {
+    if (Stage.plan(spec).contains(Stage.FINETUNE)
+        && !Boolean.TRUE.equals(spec.fineTuning().distillation())) {
+      problems.add(
+          "spec.fineTuning.distillation: a classifier (spec.source.task classification) is"
+              + " fine-tuned by distilling the dense model's logits: leave distillation on");
+    } else if (Stage.plan(spec).contains(Stage.FINETUNE) && spec.fineTuning().labelsUri() != null) {
       problems.add(
           "spec.fineTuning.labelsUri: a classifier (spec.source.task classification) is"
               + " fine-tuned by distilling the dense model's logits; a task loss from labels is"

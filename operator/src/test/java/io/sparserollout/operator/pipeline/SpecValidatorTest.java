@@ -70,6 +70,17 @@ class SpecValidatorTest {
         .asString()
         .startsWith("spec.gate.metric: \"ndcg\" ranks embeddings")
         .contains("accuracy, top1-agreement");
+    var undistilled =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "classification");
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning").put("distillation", false);
+            });
+    assertThat(SpecValidator.problems(undistilled.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.fineTuning.distillation: a classifier");
     // Distilling the logits is how a classifier is fine-tuned; a task loss is not built yet.
     assertThat(SpecValidator.problems(finetuned.getSpec())).isEmpty();
     assertThat(SpecValidator.problems(labelled.getSpec()))

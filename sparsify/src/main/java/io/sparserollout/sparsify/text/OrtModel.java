@@ -124,21 +124,18 @@ public final class OrtModel implements AutoCloseable {
   }
 
   /**
-   * One row per sentence of the first output, read by its rank: a classifier's logits [batch,
-   * classes] as they are, an encoder's hidden states [batch, sequence, hidden] mean-pooled.
+   * One row per sentence of the first output, read by the rank it has (not the one the model
+   * declares, which may be missing or wrong): a classifier's logits [batch, classes] as they are,
+   * an encoder's hidden states [batch, sequence, hidden] mean-pooled.
    */
   public float[][] rows(TokenBatch batch) {
-    return firstOutputRank() == 2 ? logits(batch) : embed(batch);
+    FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
+    return out.shape().length == 2 ? logitRows(out, batch) : pooledRows(out, batch);
   }
 
-  /** The declared rank of the first output (-1 when the model does not say). */
-  public int firstOutputRank() {
-    try {
-      var info = session.getOutputInfo().get(firstOutput()).getInfo();
-      return info instanceof ai.onnxruntime.TensorInfo t ? t.getShape().length : -1;
-    } catch (OrtException e) {
-      return -1;
-    }
+  /** Whether the first output, as this batch produces it, is a classifier's [batch, classes]. */
+  public boolean answersWithLogits(TokenBatch batch) {
+    return run(batch, Set.of(firstOutput())).get(firstOutput()).shape().length == 2;
   }
 
   /** One row per sentence of what the task compares: pooled embeddings, or logits as they are. */
@@ -148,7 +145,10 @@ public final class OrtModel implements AutoCloseable {
 
   /** A classifier's first output, [batch, classes]: one row of logits per sentence. */
   public float[][] logits(TokenBatch batch) {
-    FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
+    return logitRows(run(batch, Set.of(firstOutput())).get(firstOutput()), batch);
+  }
+
+  private float[][] logitRows(FloatTensor out, TokenBatch batch) {
     if (out.shape().length != 2 || out.shape()[0] != batch.size()) {
       throw new SparsifyException(
           name
@@ -179,7 +179,10 @@ public final class OrtModel implements AutoCloseable {
 
   /** Mean of the first output over the sentence's real (unpadded) tokens: one row per sentence. */
   public float[][] embed(TokenBatch batch) {
-    FloatTensor hidden = run(batch, Set.of(firstOutput())).get(firstOutput());
+    return pooledRows(run(batch, Set.of(firstOutput())).get(firstOutput()), batch);
+  }
+
+  private float[][] pooledRows(FloatTensor hidden, TokenBatch batch) {
     if (hidden.shape().length != 3) {
       throw new SparsifyException(
           name

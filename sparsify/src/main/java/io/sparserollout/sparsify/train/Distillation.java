@@ -80,8 +80,8 @@ final class Distillation {
         new Term(
             torch
                 .cosine_similarity(
-                    logits ? studentTokens : pool(studentTokens, mask),
-                    logits ? teacherTokens : pool(teacherTokens, mask),
+                    logits ? centred(studentTokens) : pool(studentTokens, mask),
+                    logits ? centred(teacherTokens) : pool(teacherTokens, mask),
                     1,
                     1e-8)
                 .neg()
@@ -103,7 +103,7 @@ final class Distillation {
       Tensor error = actual.get(name).sub(t).square().mean(new long[] {-1}, false, none);
       Tensor scale = t.square().mean(new long[] {-1}, false, none);
       // Per token, padding left out; a [batch, k] activation (a head's pooled input) per row.
-      Tensor weights = error.dim() == tokenMask.dim() ? tokenMask : null;
+      Tensor weights = weights(error, tokenMask, name);
       terms.add(
           new Term(
               weights == null ? error.sum() : error.mul(weights).sum(),
@@ -111,6 +111,30 @@ final class Distillation {
               options.layerLossWeight() / distilled.size()));
     }
     return terms;
+  }
+
+  /**
+   * Logits less each row's mean: softmax ignores a constant added to a row, so the loss must too
+   * (plain cosine would call [5, 5.2] and [5.2, 5] alike, their classes swapped).
+   */
+  private static Tensor centred(Tensor logits) {
+    return logits.sub(logits.mean(new long[] {-1}, true, new ScalarTypeOptional()));
+  }
+
+  /** The token mask for a [batch, sequence] error, none (per row) for [batch]; else refused. */
+  private static Tensor weights(Tensor error, Tensor tokenMask, String name) {
+    long[] shape = TorchTensors.shape(error);
+    if (java.util.Arrays.equals(shape, TorchTensors.shape(tokenMask))) {
+      return tokenMask;
+    }
+    if (shape.length == 1 && shape[0] == tokenMask.size(0)) {
+      return null;
+    }
+    throw new IllegalStateException(
+        "the activation "
+            + name
+            + " is neither one row per token nor one per sentence: "
+            + java.util.Arrays.toString(shape));
   }
 
   private static Tensor torchOf(OrtModel.FloatTensor value) {

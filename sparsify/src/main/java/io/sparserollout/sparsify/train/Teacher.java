@@ -60,9 +60,9 @@ final class Teacher implements AutoCloseable {
     return model.rows(batch);
   }
 
-  /** Whether the dense model is a classifier: logits [batch, classes] as its first output. */
-  boolean classifier() {
-    return model.firstOutputRank() == 2;
+  /** Whether the dense model is a classifier: logits [batch, classes] as it answers {@code b}. */
+  boolean classifier(TokenBatch b) {
+    return model.answersWithLogits(b);
   }
 
   /** The training batch of a step (1-based), cycling through the batches. */

@@ -248,10 +248,15 @@ final class TorchOps {
     long[] axes = axes(node, in, opset, 13);
     boolean keep = attribute(node, "keepdims", 1) != 0;
     if (axes.length == 0) {
+      if (attribute(node, "noop_with_empty_axes", 0) != 0) {
+        return a;
+      }
       axes = java.util.stream.LongStream.range(0, a.dim()).toArray();
     }
     long[] dims = Arrays.stream(axes).map(x -> normalize(x, a.dim())).toArray();
-    return a.sum(dims, keep, new ScalarTypeOptional());
+    Tensor sum = a.sum(dims, keep, new ScalarTypeOptional());
+    // libtorch sums integers as int64; ONNX keeps the input's type.
+    return a.is_floating_point() ? sum : sum.to(a.scalar_type());
   }
 
   /** Element-wise maximum of all inputs, broadcast as in ONNX. */

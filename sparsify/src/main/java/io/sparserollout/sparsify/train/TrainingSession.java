@@ -104,7 +104,7 @@ final class TrainingSession {
     Options options = s.options;
     Resume resume = s.resume;
     Consumer<String> progress = s.progress;
-    if (teacher.classifier() && in.train().labelled()) {
+    if (in.train().labelled() && teacher.classifier(in.evalBatches().get(0))) {
       throw new io.sparserollout.sparsify.SparsifyException(
           "the dense model is a classifier (logits as its first output): it is fine-tuned by"
               + " distilling its logits; a task loss from --labels is for encoders only, not yet"
