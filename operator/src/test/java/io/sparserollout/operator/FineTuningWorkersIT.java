@@ -121,7 +121,7 @@ class FineTuningWorkersIT {
                 assertThat(c.message())
                     .startsWith("stage finetune failed: worker 1 of 2: " + error)
                     .contains("BackoffLimitExceeded"));
-    assertThat(ns.reasons(model)).contains("StageFailed");
+    ns.awaitReasons(model, "StageFailed"); // the event follows the status by a moment
     // Worker 0 would only wait for a worker that is gone: its Job goes; the failed one stays.
     await()
         .atMost(Duration.ofSeconds(30))
@@ -167,7 +167,7 @@ class FineTuningWorkersIT {
                               .contains("claim artifacts is ReadWriteOnce")
                               .contains("workers on different nodes cannot all mount it");
                         }));
-    assertThat(ns.reasons(model)).contains("StageBlocked");
+    ns.awaitReasons(model, "StageBlocked");
     assertThat(
             admin
                 .batch()
