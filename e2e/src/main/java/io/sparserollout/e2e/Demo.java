@@ -73,8 +73,17 @@ public final class Demo {
             "the sample serves a classifier: sparsify head trains its head on data/calibration.txt");
         ModelStore.fillClassifier(models, root);
       }
+      boolean ranker = Files.readString(sample).contains("minilm-ranker/");
+      if (ranker) {
+        say(
+            "the sample serves a ranker: sparsify head --task ranking trains its head on the pairs"
+                + " of data/ranking-train.tsv");
+        ModelStore.fillRanker(models, root);
+      }
       cluster.handToPods(models);
-      List<String> traffic = ModelStore.traffic(models, 64);
+      // A ranker's request is one query's documents; other models get a sentence per request.
+      List<String> traffic =
+          ranker ? ModelStore.rankerTraffic(models, 60) : ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);
       cluster.kubectl().ok("apply", "-n", NAMESPACE, "-f", sample.toString());
       Phase end = follow(cluster, modelName, traffic, timeout);

@@ -6,7 +6,9 @@ import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -32,6 +34,38 @@ public final class InferRequests {
     return bodies;
   }
 
+  /**
+   * A ranker's traffic: one request per query of a query<TAB>document file, in the order queries
+   * first appear, its rows the query's documents in the tokenizer's pair encoding.
+   */
+  public static List<String> fromPairs(Path tokenizer, Path pairs, int queries, int maxLength) {
+    Map<String, List<String>> byQuery = new LinkedHashMap<>();
+    for (String line : Sentences.read(pairs, "traffic")) {
+      byQuery
+          .computeIfAbsent(line.substring(0, line.indexOf('\t')), q -> new ArrayList<>())
+          .add(line);
+    }
+    List<String> bodies = new ArrayList<>();
+    try (TextTokenizer text = TextTokenizer.load(tokenizer, maxLength, true)) {
+      for (List<String> documents : byQuery.values()) {
+        if (bodies.size() == queries) {
+          break;
+        }
+        TokenBatch batch = text.encode(documents);
+        long[] shape = {batch.size(), batch.length()};
+        bodies.add(
+            "{\"inputs\":["
+                + tensor("input_ids", shape, batch.ids())
+                + ","
+                + tensor("attention_mask", shape, batch.attentionMask())
+                + ","
+                + tensor("token_type_ids", shape, batch.typeIds())
+                + "]}");
+      }
+    }
+    return bodies;
+  }
+
   static String body(long[] ids) {
     long[] ones = new long[ids.length];
     Arrays.fill(ones, 1);
@@ -45,10 +79,16 @@ public final class InferRequests {
   }
 
   private static String tensor(String name, long[] values) {
+    return tensor(name, new long[] {1, values.length}, values);
+  }
+
+  private static String tensor(String name, long[] shape, long[] values) {
     return "{\"name\":\""
         + name
-        + "\",\"shape\":[1,"
-        + values.length
+        + "\",\"shape\":["
+        + shape[0]
+        + ","
+        + shape[1]
         + "],\"datatype\":\"INT64\",\"data\":["
         + Arrays.stream(values).mapToObj(Long::toString).collect(Collectors.joining(","))
         + "]}";

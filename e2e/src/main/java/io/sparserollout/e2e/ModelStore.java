@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Fills the models volume as the samples expect it: the real all-MiniLM-L6-v2 (from its Maven
@@ -65,37 +67,68 @@ public final class ModelStore {
    * sections of its sentences, as manifests/samples/minilm-sections.yaml describes it.
    */
   public static void fillClassifier(Path volume, Path projectRoot) {
-    Path model = volume.resolve("minilm-sections/model.onnx");
+    head(
+        volume,
+        projectRoot,
+        "minilm-sections",
+        "--train",
+        volume.resolve("data/calibration.txt").toString(),
+        "--labels",
+        volume.resolve("data/calibration-labels.txt").toString(),
+        "--classes",
+        "8");
+  }
+
+  /**
+   * Adds minilm-ranker/model.onnx and the pairs it is trained and judged on (data/ranking-*,
+   * scripts/debian-pairs.sh) to a filled volume: the real MiniLM with a ranking head trained by
+   * {@code sparsify head --task ranking}, as manifests/samples/minilm-ranker.yaml describes it.
+   */
+  public static void fillRanker(Path volume, Path projectRoot) {
+    Path data = volume.resolve("data");
+    if (!Files.exists(data.resolve("ranking-eval.tsv"))) {
+      run(projectRoot.resolve("scripts/debian-pairs.sh"), data);
+    }
+    head(
+        volume,
+        projectRoot,
+        "minilm-ranker",
+        "--task",
+        "ranking",
+        "--train",
+        data.resolve("ranking-train.tsv").toString(),
+        "--labels",
+        data.resolve("ranking-train-grades.txt").toString());
+  }
+
+  /** {@code sparsify head} (the packaged CLI) on the volume's MiniLM, into {@code name}/. */
+  private static void head(Path volume, Path projectRoot, String name, String... args) {
+    Path model = volume.resolve(name + "/model.onnx");
     if (Files.exists(model)) {
       return;
     }
     String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-jar",
+                projectRoot.resolve("sparsify/target/sparsify.jar").toString(),
+                "head",
+                "--dense",
+                volume.resolve("all-minilm-l6-v2/model.onnx").toString(),
+                "--tokenizer",
+                volume.resolve("all-minilm-l6-v2/tokenizer.json").toString(),
+                "--out",
+                model.toString()));
+    command.addAll(List.of(args));
     try {
-      Process process =
-          new ProcessBuilder(
-                  java,
-                  "-jar",
-                  projectRoot.resolve("sparsify/target/sparsify.jar").toString(),
-                  "head",
-                  "--dense",
-                  volume.resolve("all-minilm-l6-v2/model.onnx").toString(),
-                  "--tokenizer",
-                  volume.resolve("all-minilm-l6-v2/tokenizer.json").toString(),
-                  "--train",
-                  volume.resolve("data/calibration.txt").toString(),
-                  "--labels",
-                  volume.resolve("data/calibration-labels.txt").toString(),
-                  "--classes",
-                  "8",
-                  "--out",
-                  model.toString())
-              .redirectErrorStream(true)
-              .start();
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       String output = new String(process.getInputStream().readAllBytes());
       if (process.waitFor() != 0) {
         throw new IllegalStateException("sparsify head failed: " + output);
       }
-      System.out.print("e2e classifier: " + output);
+      System.out.print("e2e " + name + ": " + output);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -104,8 +137,20 @@ public final class ModelStore {
     }
   }
 
+  /**
+   * Live traffic for a ranker: one request per held-out query (data/ranking-eval.tsv), its
+   * documents the request's rows.
+   */
+  public static List<String> rankerTraffic(Path volume, int queries) {
+    return InferRequests.fromPairs(
+        volume.resolve("all-minilm-l6-v2/tokenizer.json"),
+        volume.resolve("data/ranking-eval.tsv"),
+        queries,
+        128);
+  }
+
   /** Live traffic from the held-out sentences of a filled volume. */
-  public static java.util.List<String> traffic(Path volume, int count) {
+  public static List<String> traffic(Path volume, int count) {
     return InferRequests.fromSentences(
         volume.resolve("all-minilm-l6-v2/tokenizer.json"),
         volume.resolve("data/evaluation.txt"),

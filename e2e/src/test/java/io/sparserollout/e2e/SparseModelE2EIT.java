@@ -476,6 +476,49 @@ class SparseModelE2EIT {
     assertThat(grpcInfer(ns)).contains("\"name\":\"logits\"", "\"shape\":[\"1\",\"9\"]");
   }
 
+  /**
+   * A real ranker (MiniLM scoring a package's synopsis against description sentences, in the
+   * tokenizer's pair encoding) through the cluster: calibrated on pairs, gated on NDCG@5 against
+   * the held-out queries' grades; each live request is one query's documents, and the canary's pods
+   * agree when they put the same document first.
+   */
+  @Test
+  void aRankerIsGatedOnNdcgAndPromotedOnAgreementOnEachQuerysFirstDocument() throws Exception {
+    String ns = namespace("ranker");
+    ModelStore.fillRanker(models, ROOT);
+    cluster.handToPods(models);
+    apply(
+        ns,
+        "minilm-ranker.yaml",
+        spec -> {
+          sparseOnly(spec);
+          shortSteps(spec);
+        });
+
+    SparseModel done;
+    List<String> queries = ModelStore.rankerTraffic(models, 60);
+    try (LoadGenerator load = loadOnceServing(ns, Duration.ofMinutes(6), queries)) {
+      awaitPhase(ns, Phase.ROLLING_OUT, Duration.ofMinutes(2));
+      Instant until = Instant.now().plusSeconds(60);
+      String env = "";
+      while (!env.contains("SHADOW_METRIC") && Instant.now().isBefore(until)) {
+        env = cluster.kubectl().ok("get", "deployments", "-n", ns, "-o", "jsonpath={..env}");
+        Thread.sleep(500);
+      }
+      assertThat(env).contains("\"name\":\"SHADOW_METRIC\",\"value\":\"top1-document\"");
+      done = awaitPhase(ns, Phase.PROMOTED, Duration.ofMinutes(6));
+      assertThat(load.outcomes()).as("failed requests %s", load.failures()).containsOnlyKeys("200");
+      report("ranker", done, load);
+    }
+    var gate = done.getStatus().getGate();
+    assertThat(gate.metric()).isEqualTo("ndcg");
+    assertThat(gate.dense()).isGreaterThan(0.7); // the plain cosine of these pairs: 0.83
+    assertThat(gate.sparse()).isGreaterThan(gate.dense() - 0.03);
+    assertThat(done.getStatus().getRollout().agreement()).isGreaterThanOrEqualTo(0.7);
+    // What the clients get is a score per pair.
+    assertThat(grpcInfer(ns)).contains("\"name\":\"score\"", "\"shape\":[\"1\",\"1\"]");
+  }
+
   @Test
   void twoFineTuningWorkersRecoverEnoughToPassAGateThatPruningAloneFailsAndArePromoted()
       throws Exception {

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sparserollout.serving.protocol.Datatype;
-import io.sparserollout.serving.protocol.Half;
 import io.sparserollout.serving.protocol.Tensor;
 import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,7 +33,7 @@ public class Shadow {
   private static final int MAX_IN_FLIGHT = 4;
   private final Optional<URI> baseline;
   private final double fraction;
-  private final boolean top1;
+  private final ShadowAgreement agreementOf;
   private final ObjectMapper json;
   private final MeterRegistry registry;
   private final DistributionSummary agreement;
@@ -54,14 +52,15 @@ public class Shadow {
     this.baseline =
         baseline.filter(u -> !u.isBlank()).map(u -> URI.create(u.replaceAll("/+$", "") + "/infer"));
     this.fraction = fraction;
-    this.top1 = "top1".equals(metric);
+    this.agreementOf = ShadowAgreement.of(metric);
     this.json = json;
     this.registry = registry;
     this.agreement =
         DistributionSummary.builder(ServingMetrics.SHADOW_AGREEMENT)
             .description(
                 "Agreement of this model's outputs with the baseline's on mirrored requests"
-                    + " (mean cosine per row, or top-1 equality)")
+                    + " (mean cosine per row, top-1 equality per row, or of a ranker the same"
+                    + " first row)")
             .tag(ServingMetrics.MODEL, model.name())
             .publishPercentiles(0.05, 0.5)
             .register(registry);
@@ -79,7 +78,7 @@ public class Shadow {
    * when this request wanted the binary extension, since the comparison reads them as JSON.
    */
   public void mirror(JsonNode request, byte[] body, List<Tensor> ours) {
-    if (!sampled()) {
+    if (!sampled(ours)) {
       return;
     }
     if (request.path("parameters").has("binary_data_output")) {
@@ -102,7 +101,7 @@ public class Shadow {
    * request, asking for the outputs this server answered with.
    */
   public void mirror(List<Tensor> inputs, List<Tensor> ours) {
-    if (!sampled()) {
+    if (!sampled(ours)) {
       return;
     }
     byte[] body;
@@ -147,8 +146,13 @@ public class Shadow {
   }
 
   /** True when this request is to be mirrored; it then holds one of the in-flight places. */
-  private boolean sampled() {
+  private boolean sampled(List<Tensor> ours) {
     if (baseline.isEmpty() || ThreadLocalRandom.current().nextDouble() >= fraction) {
+      return false;
+    }
+    if (!agreementOf.comparable(ours)) {
+      // One document has no order to agree on: a ranker's request is a query's documents.
+      count("single_document");
       return false;
     }
     if (!inFlight.tryAcquire()) {
@@ -199,55 +203,10 @@ public class Shadow {
   }
 
   private static double number(Tensor t, int index) {
-    Object value = Array.get(t.data(), index);
-    return t.datatype() == Datatype.FP16
-        ? Half.toFloat((Short) value)
-        : t.datatype() == Datatype.UINT8 ? ((Byte) value) & 0xFF : ((Number) value).doubleValue();
+    return ShadowAgreement.number(t, index);
   }
 
-  /** Mean over rows (first axis) of the cosine, or of top-1 equality, of the matching outputs. */
   double compare(List<Tensor> ours, JsonNode theirs) {
-    double sum = 0;
-    int rows = 0;
-    for (Tensor t : ours) {
-      JsonNode other = null;
-      for (JsonNode candidate : theirs) {
-        if (candidate.path("name").asText().equals(t.name())) {
-          other = candidate.path("data");
-        }
-      }
-      if (other == null
-          || !other.isArray()
-          || t.datatype() == Datatype.BYTES
-          || t.datatype() == Datatype.BOOL) {
-        continue; // only numbers are compared
-      }
-      int n = Array.getLength(t.data());
-      long batch = t.shape().length == 0 ? 1 : t.shape()[0];
-      int width = (int) (n / Math.max(batch, 1));
-      for (int r = 0; r < batch; r++) {
-        double dot = 0;
-        double a2 = 0;
-        double b2 = 0;
-        int argA = 0;
-        int argB = 0;
-        for (int j = 0; j < width; j++) {
-          double a = number(t, r * width + j);
-          double b = other.path(r * width + j).asDouble();
-          dot += a * b;
-          a2 += a * a;
-          b2 += b * b;
-          if (a > number(t, r * width + argA)) {
-            argA = j;
-          }
-          if (b > other.path(r * width + argB).asDouble()) {
-            argB = j;
-          }
-        }
-        sum += top1 ? (argA == argB ? 1 : 0) : (a2 == 0 || b2 == 0 ? 0 : dot / Math.sqrt(a2 * b2));
-        rows++;
-      }
-    }
-    return rows == 0 ? 0 : sum / rows;
+    return agreementOf.compare(ours, theirs);
   }
 }

@@ -47,6 +47,21 @@ public final class TinyModels {
   }
 
   /**
+   * {@link #textEncoder} that also reads token_type_ids, as BERT does: a type embedding [2, hidden]
+   * added to the token embedding, so a pair's query and document tokens differ.
+   */
+  public static ModelProto pairEncoder(int vocab, int hidden, int ffn, long seed) {
+    GraphProto.Builder graph = textEncoder(vocab, hidden, ffn, seed).getGraph().toBuilder();
+    graph.setNode(0, node("Gather", "embed", "h0w", "embeddings.word", "input_ids"));
+    graph
+        .addInput(tensorInfo("token_type_ids", TensorProto.DataType.INT64_VALUE, "batch", "seq"))
+        .addInitializer(floats("embeddings.type", new Random(seed + 1), 2, hidden))
+        .addNode(1, node("Gather", "embed.type", "h0t", "embeddings.type", "token_type_ids"))
+        .addNode(2, node("Add", "embed.sum", "h0", "h0w", "h0t"));
+    return model(graph);
+  }
+
+  /**
    * {@link #textEncoder} with the chains exporters emit for layer normalization (after the
    * embedding) and exact GELU (between the two MatMuls), built from single operators and Constant
    * nodes as torch.onnx writes them.

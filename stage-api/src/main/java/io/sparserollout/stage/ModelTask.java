@@ -5,11 +5,19 @@ import java.util.Locale;
 
 /**
  * What a model's first output means, and so how a candidate is compared with the dense model: an
- * embedding is mean-pooled over the sentence's tokens; a classifier's logits are read as they are.
+ * embedding is mean-pooled over the sentence's tokens; a classifier's logits are read as they are;
+ * a ranker scores each (query, document) pair, given to it in the tokenizer's pair encoding, and
+ * its scores are compared per query.
  */
 public enum ModelTask {
   EMBEDDING,
-  CLASSIFICATION;
+  CLASSIFICATION,
+  RANKING;
+
+  /** Whether each sample is a (query, document) pair rather than one sentence. */
+  public boolean pairs() {
+    return this == RANKING;
+  }
 
   /** The word on sparsify's command line and in the spec. */
   public String word() {
@@ -27,6 +35,6 @@ public enum ModelTask {
         .orElseThrow(
             () ->
                 new IllegalArgumentException(
-                    "unknown task " + word + "; one of embedding, classification"));
+                    "unknown task " + word + "; one of embedding, classification, ranking"));
   }
 }

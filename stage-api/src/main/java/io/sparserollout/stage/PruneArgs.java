@@ -15,8 +15,39 @@ public record PruneArgs(
     List<String> exclude,
     String report,
     String capturedPart,
-    String alsoCaptured)
+    String alsoCaptured,
+    ModelTask task)
     implements StageArgs {
+
+  /** Of a model whose samples are single sentences (every task but ranking). */
+  public PruneArgs(
+      Method method,
+      String model,
+      String out,
+      int maxLength,
+      String tokenizer,
+      String calibration,
+      Integer samples,
+      List<String> include,
+      List<String> exclude,
+      String report,
+      String capturedPart,
+      String alsoCaptured) {
+    this(
+        method,
+        model,
+        out,
+        maxLength,
+        tokenizer,
+        calibration,
+        samples,
+        include,
+        exclude,
+        report,
+        capturedPart,
+        alsoCaptured,
+        null);
+  }
 
   public enum Method {
     MAGNITUDE("magnitude"),
@@ -48,6 +79,7 @@ public record PruneArgs(
         .list(Cli.EXCLUDE, exclude)
         .option(Cli.CAPTURED_PART, capturedPart)
         .option(Cli.ALSO_CAPTURED, alsoCaptured)
+        .option(Cli.TASK, task != null && task.pairs() ? task.word() : null)
         .report(report);
   }
 }

@@ -13,8 +13,35 @@ public record QuantizeArgs(
     String expectSha256,
     String report,
     String capturedPart,
-    String alsoCaptured)
+    String alsoCaptured,
+    ModelTask task)
     implements StageArgs {
+
+  /** Of a model whose samples are single sentences (every task but ranking). */
+  public QuantizeArgs(
+      String model,
+      String out,
+      String tokenizer,
+      String calibration,
+      double percentile,
+      int maxLength,
+      String expectSha256,
+      String report,
+      String capturedPart,
+      String alsoCaptured) {
+    this(
+        model,
+        out,
+        tokenizer,
+        calibration,
+        percentile,
+        maxLength,
+        expectSha256,
+        report,
+        capturedPart,
+        alsoCaptured,
+        null);
+  }
 
   @Override
   public List<String> toArgs() {
@@ -28,6 +55,7 @@ public record QuantizeArgs(
         .option(Cli.EXPECT_SHA256, expectSha256)
         .option(Cli.CAPTURED_PART, capturedPart)
         .option(Cli.ALSO_CAPTURED, alsoCaptured)
+        .option(Cli.TASK, task != null && task.pairs() ? task.word() : null)
         .report(report);
   }
 }

@@ -34,7 +34,12 @@ public record ModelSource(
                 + " hidden], compared mean-pooled over the tokens (cosine, nearest neighbours)."
                 + " classification: logits [batch, classes], compared on the predicted class"
                 + " (top-1 agreement, accuracy against labels; the canary's shadow agreement is"
-                + " the share of mirrored requests given the dense model's class).")
+                + " the share of mirrored requests given the dense model's class). ranking: a"
+                + " score per (query, document) pair [batch, 1], the data's lines"
+                + " query<TAB>document in the tokenizer's pair encoding, compared one query's"
+                + " documents at a time (the same first document, NDCG and PNR against graded"
+                + " labels; a mirrored request is one query's documents and agrees when the"
+                + " canary puts the same document first).")
         Task task) {
 
   /** The source as before tasks: an embedding model. */
@@ -51,7 +56,9 @@ public record ModelSource(
     @JsonProperty("embedding")
     EMBEDDING,
     @JsonProperty("classification")
-    CLASSIFICATION
+    CLASSIFICATION,
+    @JsonProperty("ranking")
+    RANKING
   }
 
   /** pvc://, s3:// or http(s):// followed by at least one character. */

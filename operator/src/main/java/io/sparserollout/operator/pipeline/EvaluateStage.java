@@ -52,9 +52,14 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
 
   /** The stage contract's task for the spec's; the CRD and the stage API do not share types. */
   static ModelTask task(ModelSource source) {
-    return source == null || source.taskOrDefault() == ModelSource.Task.EMBEDDING
-        ? ModelTask.EMBEDDING
-        : ModelTask.CLASSIFICATION;
+    if (source == null) {
+      return ModelTask.EMBEDDING;
+    }
+    return switch (source.taskOrDefault()) {
+      case EMBEDDING -> ModelTask.EMBEDDING;
+      case CLASSIFICATION -> ModelTask.CLASSIFICATION;
+      case RANKING -> ModelTask.RANKING;
+    };
   }
 
   @Override

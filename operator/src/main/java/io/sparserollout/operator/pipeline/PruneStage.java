@@ -29,7 +29,8 @@ final class PruneStage implements StageHandler<PruneResult> {
         c.spec().sparsity().layers().exclude(),
         c.report(Stage.PRUNE),
         magnitude ? null : c.calibrationPart(),
-        magnitude ? null : c.calibrationAlsoCaptured());
+        magnitude ? null : c.calibrationAlsoCaptured(),
+        magnitude ? null : c.task());
   }
 
   @Override

@@ -23,7 +23,8 @@ final class QuantizeDenseStage implements StageHandler<QuantizeResult> {
         null,
         c.report(Stage.QUANTIZE_DENSE),
         c.calibrationPart(),
-        c.calibrationAlsoCaptured());
+        c.calibrationAlsoCaptured(),
+        c.task());
   }
 
   @Override

@@ -23,7 +23,8 @@ final class QuantizeStage implements StageHandler<QuantizeResult> {
         c.inputSha256(Stage.QUANTIZE),
         c.report(Stage.QUANTIZE),
         c.calibrationPart(),
-        c.calibrationAlsoCaptured());
+        c.calibrationAlsoCaptured(),
+        c.task());
   }
 
   @Override

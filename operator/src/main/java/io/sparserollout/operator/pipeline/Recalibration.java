@@ -180,6 +180,14 @@ public final class Recalibration {
               + " captured");
       return;
     }
+    if (spec.source().taskOrDefault() == io.sparserollout.api.v1alpha1.ModelSource.Task.RANKING) {
+      problems.add(
+          FIELD
+              + ": a ranker (spec.source.task ranking) is not recalibrated: the recalibrated"
+              + " revision is judged on captured requests, which do not say which query each pair"
+              + " belongs to");
+      return;
+    }
     if (spec.sparsity().method() == SparsitySpec.Method.MAGNITUDE
         && spec.quantization().mode() == QuantizationSpec.Mode.NONE) {
       problems.add(

@@ -118,7 +118,7 @@ public final class SpecValidator {
           "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
               + " task loss from labels is then the only loss)");
     }
-    classifier(spec, problems);
+    taskLimits(spec, problems);
     int workers = spec.fineTuning().workerCount();
     if (workers > 1
         && spec.fineTuning().batchSize() != null
@@ -477,14 +477,17 @@ public final class SpecValidator {
    * top-1 agreement (nearest neighbours) is not in the per-set result the stage reports, which must
    * fit the 4 KB termination message.
    */
-  private static void classifier(SparseModelSpec spec, List<String> problems) {
+  private static void taskLimits(SparseModelSpec spec, List<String> problems) {
     GateSpec.Metric metric = spec.gate().metric();
+    if (spec.source().taskOrDefault() == ModelSource.Task.RANKING) {
+      ranker(spec, problems);
+    }
     if (spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
       if (metric == GateSpec.Metric.TOP1_AGREEMENT && spec.evaluation().hasSets()) {
         problems.add(
             "spec.gate.metric: \"top1-agreement\" with named evaluation sets is a classifier's"
-                + " metric (spec.source.task classification); gate an embedding's sets on"
-                + " topk-agreement or cosine-fidelity");
+                + " metric (spec.source.task classification); gate an embedding's or a ranker's"
+                + " sets on topk-agreement or cosine-fidelity (a ranker's also on ndcg or pnr)");
       }
       return;
     }
@@ -505,6 +508,27 @@ public final class SpecValidator {
           "spec.fineTuning.labelsUri: a classifier (spec.source.task classification) is"
               + " fine-tuned by distilling the dense model's logits; a task loss from labels is"
               + " for encoders only, not yet for classifiers");
+    }
+  }
+
+  /**
+   * A ranker's samples are (query, document) pairs and its output one score per pair: fine-tuning
+   * distils rows of outputs, and captured requests do not say which query a pair answers.
+   */
+  private static void ranker(SparseModelSpec spec, List<String> problems) {
+    if (Stage.plan(spec).contains(Stage.FINETUNE)) {
+      problems.add(
+          "spec.fineTuning: a ranker (spec.source.task ranking) answers one score per pair, and"
+              + " fine-tuning distils rows of outputs: not built for rankers (nor are int8 QAT and"
+              + " progressive schedules, which fine-tune); use sparsity method magnitude or"
+              + " sparsegpt, and quantization mode none or int8-ptq");
+    }
+    if (HeldOutSets.readsCaptured(spec)) {
+      problems.add(
+          "spec.evaluation.source: a ranker (spec.source.task ranking) is evaluated one query's"
+              + " documents at a time, and captured requests do not say which query each pair"
+              + " belongs to; evaluate on a file of query<TAB>document lines (spec.evaluation"
+              + ".dataUri)");
     }
   }
 }

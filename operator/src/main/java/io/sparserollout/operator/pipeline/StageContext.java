@@ -69,6 +69,11 @@ public record StageContext(
     return spec().source().maxSequenceLength();
   }
 
+  /** What the model's samples and first output are (a ranker's samples are pairs). */
+  io.sparserollout.stage.ModelTask task() {
+    return EvaluateStage.task(spec().source());
+  }
+
   /** The ONNX model a stage reads: the output of the last model-producing stage before it. */
   String inputOf(Stage stage) {
     String model = PRUNED;

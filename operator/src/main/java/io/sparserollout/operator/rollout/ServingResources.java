@@ -19,7 +19,6 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.sparserollout.api.v1alpha1.CaptureSpec;
-import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.PodSecurity;
@@ -332,10 +331,13 @@ public final class ServingResources {
     if (served.shadowUrl() != null) {
       env.add(new EnvVar("SHADOW_BASELINE_URL", served.shadowUrl(), null));
       env.add(new EnvVar("SHADOW_FRACTION", String.valueOf(served.shadowFraction()), null));
-      if (model.getSpec().source().taskOrDefault() == ModelSource.Task.CLASSIFICATION) {
-        // A classifier agrees when it predicts the dense model's class; cosine (the pod's
-        // default) is left unset for embeddings, so their pods' template is as before.
-        env.add(new EnvVar("SHADOW_METRIC", "top1", null));
+      switch (model.getSpec().source().taskOrDefault()) {
+        // A classifier agrees when it predicts the dense model's class, a ranker when it puts
+        // the same of a request's documents first; cosine (the pod's default) is left unset for
+        // embeddings, so their pods' template is as before.
+        case CLASSIFICATION -> env.add(new EnvVar("SHADOW_METRIC", "top1", null));
+        case RANKING -> env.add(new EnvVar("SHADOW_METRIC", "top1-document", null));
+        case EMBEDDING -> {}
       }
     }
     if (capture != null) {

@@ -34,6 +34,17 @@ class RecalibrationTest {
   }
 
   @Test
+  void aRankerIsNotRecalibratedAndSaysWhy() {
+    SparseModelSpec spec = recalibrating(s -> s.with("source").put("task", "ranking")).getSpec();
+
+    assertThat(SpecValidator.problems(spec))
+        .singleElement()
+        .asString()
+        .startsWith("spec.rollout.analysis.autoRecalibrate: a ranker")
+        .contains("which query each pair belongs to");
+  }
+
+  @Test
   void aRecalibrationCalibratesHalfOnCapturedSamplesAndIsAlsoJudgedOnThem() {
     SparseModelSpec spec = recalibrating(s -> {}).getSpec();
 

@@ -92,6 +92,42 @@ class SpecValidatorTest {
   }
 
   @Test
+  void aRankerIsGatedOnRankingMetricsButNotFineTunedNorEvaluatedOnCapturedRequests() {
+    var gated =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "ranking");
+              spec.with("gate").put("metric", "ndcg");
+              spec.with("evaluation").put("labelsUri", "pvc://models/data/grades.txt");
+            });
+    var finetuned =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "ranking");
+              spec.with("quantization").put("mode", "int8-qat");
+            });
+    var captured =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "ranking");
+              spec.with("evaluation").put("source", "captured").remove("dataUri");
+              spec.with("rollout").with("capture").put("fraction", 0.5);
+            });
+
+    assertThat(SpecValidator.problems(gated.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(finetuned.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.fineTuning: a ranker")
+        .contains("not built for rankers", "int8-ptq");
+    assertThat(SpecValidator.problems(captured.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.evaluation.source: a ranker")
+        .contains("query<TAB>document");
+  }
+
+  @Test
   void moreWorkersThanRowsInABatchIsRefused() {
     var model =
         Fixtures.minilm(spec -> spec.with("fineTuning").put("workers", 4).put("batchSize", 2));

@@ -263,6 +263,30 @@ class StageJobsTest {
   }
 
   @Test
+  void aRankersPairsAreReadAsPairsByEveryStageThatTokenizesAndByNoOtherModels() {
+    SparseModel ranker =
+        Fixtures.minilm(
+            s -> {
+              s.with("source").put("task", "ranking");
+              s.with("quantization").put("mode", "int8-ptq");
+            });
+    SparseModel embedding = Fixtures.minilm(s -> s.with("quantization").put("mode", "int8-ptq"));
+    var rankerContext =
+        new StageContext(ranker, new Storage(ranker, "r"), Stage.plan(ranker.getSpec()));
+    var embeddingContext =
+        new StageContext(embedding, new Storage(embedding, "r"), Stage.plan(embedding.getSpec()));
+
+    for (Stage stage : List.of(Stage.PRUNE, Stage.QUANTIZE, Stage.EVALUATE)) {
+      assertThat(StageHandler.of(stage).args(rankerContext))
+          .as(stage.name())
+          .containsSubsequence("--task", "ranking");
+      assertThat(StageHandler.of(stage).args(embeddingContext))
+          .as(stage.name())
+          .doesNotContain("--task");
+    }
+  }
+
+  @Test
   void aClassifierIsEvaluatedOnItsClassesAndGatedOnTopOneAgreement() {
     SparseModel classifier =
         Fixtures.minilm(

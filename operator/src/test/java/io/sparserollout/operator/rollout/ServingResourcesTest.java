@@ -113,11 +113,12 @@ class ServingResourcesTest {
   }
 
   @Test
-  void aClassifiersCanaryAgreesOnTheDenseModelsClassAndAnEmbeddingsPodsAreAsBefore() {
+  void aClassifiersAndARankersCanaryAgreeByTheirTaskAndAnEmbeddingsPodsAreAsBefore() {
     SparseModel classifier =
         Fixtures.minilm(spec -> spec.with("source").put("task", "classification"));
+    SparseModel ranker = Fixtures.minilm(spec -> spec.with("source").put("task", "ranking"));
     SparseModel embedding = Fixtures.minilm();
-    for (SparseModel model : java.util.List.of(classifier, embedding)) {
+    for (SparseModel model : java.util.List.of(classifier, ranker, embedding)) {
       ServedModel canary =
           ServedModel.revision(model, REV, null)
               .mirroringTo(ServingResources.baselineUrl(model, 8080), 0.25);
@@ -131,6 +132,9 @@ class ServingResourcesTest {
                   .get(0));
       if (model == classifier) {
         assertThat(env).containsEntry("SHADOW_METRIC", "top1");
+      } else if (model == ranker) {
+        // A request is one query's documents: it agrees when the same document comes first.
+        assertThat(env).containsEntry("SHADOW_METRIC", "top1-document");
       } else {
         assertThat(env).doesNotContainKey("SHADOW_METRIC");
       }

@@ -5,6 +5,7 @@ import io.sparserollout.sparsify.eval.ClassLabels;
 import io.sparserollout.sparsify.eval.Evaluator;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
+import io.sparserollout.sparsify.text.Pairs;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EvaluateArgs;
@@ -45,14 +46,6 @@ final class EvaluateCommand implements Callable<Integer> {
       names = Cli.LABELS,
       description = "labels file, one per sentence: adds accuracy, NDCG, PNR")
   String labels;
-
-  @Option(
-      names = Cli.TASK,
-      defaultValue = "embedding",
-      description =
-          "embedding: compare the first output mean-pooled over tokens; classification: compare"
-              + " the first output as logits [batch, classes] (top-1 agreement, accuracy)")
-  String task;
 
   @Option(names = Cli.TOP_K, defaultValue = "5", description = "k of NDCG@k")
   int topK;
@@ -99,7 +92,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelTask modelTask = TextOptions.task(task);
+    ModelTask modelTask = text.task();
     List<Evaluator.HeldOut> heldOut = new ArrayList<>();
     for (var set : requestedSets()) {
       heldOut.add(read(set.name(), set.data(), set.labels(), set.offset()));
@@ -181,7 +174,21 @@ final class EvaluateCommand implements Callable<Integer> {
             ? null
             : Sentences.first(
                 Sentences.skip(Sentences.read(run.input(labelsFile), "labels"), skip), samples);
-    return new Evaluator.HeldOut(name, read.batches(), labelLines, read.captured());
+    List<List<Integer>> groups = null;
+    if (text.task().pairs()) {
+      if (read.captured() != null) {
+        throw new SparsifyException(
+            role
+                + ": captured samples do not say which query each pair belongs to; evaluate a"
+                + " ranker on a file of query<TAB>document pairs");
+      }
+      groups =
+          Pairs.members(
+              Pairs.groups(
+                  Sentences.first(
+                      Sentences.skip(Sentences.read(run.input(location), role), skip), samples)));
+    }
+    return new Evaluator.HeldOut(name, read.batches(), labelLines, read.captured(), groups);
   }
 
   private static void summarize(java.io.PrintWriter out, EvaluationResult result) {

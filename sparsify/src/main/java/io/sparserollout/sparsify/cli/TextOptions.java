@@ -2,6 +2,7 @@ package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.text.CapturedSamples;
+import io.sparserollout.sparsify.text.Pairs;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
@@ -24,6 +25,15 @@ final class TextOptions {
   int threads;
 
   @Option(
+      names = Cli.TASK,
+      defaultValue = "embedding",
+      description =
+          "embedding: the first output mean-pooled over tokens; classification: the first output"
+              + " as logits [batch, classes]; ranking: samples are query<TAB>document pairs in the"
+              + " tokenizer's pair encoding, the first output a score per pair [batch, 1]")
+  String task;
+
+  @Option(
       names = Cli.CAPTURED_PART,
       defaultValue = "all",
       description =
@@ -37,6 +47,11 @@ final class TextOptions {
           "a folder of captured samples to read besides the sentences file: half the samples from"
               + " each (calibration)")
   String alsoCaptured;
+
+  /** The task of --task, or a clear refusal. */
+  ModelTask task() {
+    return task(task);
+  }
 
   /** The task named on the command line, or a clear refusal. */
   static ModelTask task(String word) {
@@ -96,7 +111,15 @@ final class TextOptions {
     }
     List<String> sentences =
         Sentences.first(Sentences.skip(Sentences.read(location, role), skip), limit);
+    checkPairs(sentences, role);
     return new Samples(batches(tokenizer, sentences, byLength), sentences.size(), null);
+  }
+
+  /** A ranker's lines must each be one pair; refused with the line otherwise. */
+  void checkPairs(List<String> lines, String role) {
+    if (task().pairs()) {
+      Pairs.check(lines, role);
+    }
   }
 
   private Samples mixed(
@@ -113,8 +136,9 @@ final class TextOptions {
     List<String> sentences =
         Sentences.first(
             Sentences.read(file, role), limit > 0 ? Math.max(1, limit - read.rows().size()) : 0);
+    checkPairs(sentences, role);
     List<CapturedSamples.TokenRow> rows = new java.util.ArrayList<>(read.rows());
-    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength, task().pairs())) {
       for (String sentence : sentences) {
         TokenBatch one = tok.encode(List.of(sentence));
         rows.add(new CapturedSamples.TokenRow(one.ids(), one.attentionMask(), one.typeIds()));
@@ -128,7 +152,7 @@ final class TextOptions {
    * @param byLength group sentences of similar length (less padding) where order does not matter
    */
   List<TokenBatch> batches(Path tokenizer, List<String> sentences, boolean byLength) {
-    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength)) {
+    try (TextTokenizer tok = TextTokenizer.load(tokenizer, maxLength, task().pairs())) {
       return byLength
           ? tok.batchesByLength(sentences, batchSize)
           : tok.batches(sentences, batchSize);

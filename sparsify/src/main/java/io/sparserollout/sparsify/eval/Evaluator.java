@@ -53,11 +53,21 @@ public final class Evaluator {
   }
 
   /**
-   * One held-out set: its batches, labels (one per sentence, or null) and where captured samples
-   * came from (or null). A null name is the one set of an evaluation without named sets.
+   * One held-out set: its batches, labels (one per sentence, or null), where captured samples came
+   * from (or null) and, of a ranker's pairs, the samples of each query (else null). A null name is
+   * the one set of an evaluation without named sets.
    */
   public record HeldOut(
-      String name, List<TokenBatch> batches, List<String> labels, CapturedData captured) {}
+      String name,
+      List<TokenBatch> batches,
+      List<String> labels,
+      CapturedData captured,
+      List<List<Integer>> groups) {
+    public HeldOut(
+        String name, List<TokenBatch> batches, List<String> labels, CapturedData captured) {
+      this(name, batches, labels, captured, null);
+    }
+  }
 
   /**
    * Every set on the same models, each model loaded once. The top-level fields of the result are
@@ -115,7 +125,7 @@ public final class Evaluator {
                 .add(
                     new EvaluationResult.VariantQuality(
                         name,
-                        readout.fidelity(d.get(s).vectors, v.get(s).vectors),
+                        readout.fidelity(d.get(s).vectors, v.get(s).vectors, set),
                         readout.scores(v.get(s).vectors, set, k)));
           }
         });
@@ -126,7 +136,7 @@ public final class Evaluator {
           new EvaluationResult.SetQuality(
               set.name(),
               d.get(s).vectors.length,
-              readout.fidelity(d.get(s).vectors, c.get(s).vectors),
+              readout.fidelity(d.get(s).vectors, c.get(s).vectors, set),
               set.labels() == null
                   ? null
                   : new EvaluationResult.Task(
@@ -150,22 +160,38 @@ public final class Evaluator {
 
   /** How the task's outputs are compared and scored against labels. */
   private record Readout(ModelTask task, Map<String, Integer> classNames) {
-    EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate) {
-      return task == ModelTask.CLASSIFICATION
-          ? ClassifierMetrics.fidelity(dense, candidate)
-          : Evaluator.fidelity(dense, candidate);
+    EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate, HeldOut set) {
+      return switch (task) {
+        case CLASSIFICATION -> ClassifierMetrics.fidelity(dense, candidate);
+        case RANKING -> RankingMetrics.fidelity(dense, candidate, groups(set));
+        case EMBEDDING -> Evaluator.fidelity(dense, candidate);
+      };
     }
 
     EvaluationResult.Scores scores(float[][] outputs, HeldOut set, int k) {
       if (set.labels() == null) {
         return null;
       }
-      if (task != ModelTask.CLASSIFICATION) {
-        return TaskMetrics.compute(outputs, set.labels(), k);
-      }
       String role = set.name() == null ? "evaluation" : "set " + set.name();
-      return ClassifierMetrics.scores(
-          outputs, ClassLabels.indices(set.labels(), outputs[0].length, classNames, role));
+      return switch (task) {
+        case CLASSIFICATION ->
+            ClassifierMetrics.scores(
+                outputs, ClassLabels.indices(set.labels(), outputs[0].length, classNames, role));
+        case RANKING ->
+            RankingMetrics.scores(
+                outputs, groups(set), RankingMetrics.grades(set.labels(), role), k);
+        case EMBEDDING -> TaskMetrics.compute(outputs, set.labels(), k);
+      };
+    }
+
+    private static List<List<Integer>> groups(HeldOut set) {
+      if (set.groups() == null) {
+        throw new SparsifyException(
+            (set.name() == null ? "the evaluation data" : "set " + set.name())
+                + " has no queries: a ranker is evaluated on query<TAB>document pairs from a"
+                + " file, not on captured samples");
+      }
+      return set.groups();
     }
   }
 

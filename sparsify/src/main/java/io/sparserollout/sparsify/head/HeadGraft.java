@@ -1,12 +1,7 @@
 package io.sparserollout.sparsify.head;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.eval.ClassLabels;
 import io.sparserollout.sparsify.onnx.OnnxModel;
@@ -33,53 +28,12 @@ public final class HeadGraft {
     check(model);
     GraphProto.Builder graph = model.proto().getGraphBuilder();
     String hidden = graph.getOutput(0).getName();
-    int opset = OpsetUpgrade.defaultOpset(model.proto());
-    graph.addInitializer(longs(P + "to_rows", 0, 1, -1));
-    graph.addInitializer(longs(P + "flat", 0, -1));
-    graph.addInitializer(floats(P + "one", new float[] {1f}));
-    graph.addInitializer(floats(WEIGHT, head.weight(), head.classes(), head.features()));
-    graph.addInitializer(floats(BIAS, head.bias(), head.classes()));
-    graph.addNode(
-        node("Cast", List.of(MASK), P + "mask")
-            .addAttribute(integer("to", TensorProto.DataType.FLOAT_VALUE)));
-    graph.addNode(node("Reshape", List.of(P + "mask", P + "to_rows"), P + "mask_rows"));
-    graph.addNode(node("MatMul", List.of(P + "mask_rows", hidden), P + "summed"));
-    NodeProto.Builder count = node("ReduceSum", List.of(P + "mask_rows"), P + "count");
-    count.addAttribute(integer("keepdims", 1));
-    if (opset >= 13) {
-      graph.addInitializer(longs(P + "last_axis", 2));
-      count.addInput(P + "last_axis");
-    } else {
-      count.addAttribute(
-          AttributeProto.newBuilder()
-              .setName("axes")
-              .setType(AttributeProto.AttributeType.INTS)
-              .addInts(2));
-    }
-    graph.addNode(count);
-    graph.addNode(node("Max", List.of(P + "count", P + "one"), P + "count_at_least_one"));
-    graph.addNode(node("Div", List.of(P + "summed", P + "count_at_least_one"), P + "pooled_rows"));
-    graph.addNode(node("Reshape", List.of(P + "pooled_rows", P + "flat"), P + "pooled"));
-    graph.addNode(
-        node("Gemm", List.of(P + "pooled", WEIGHT, BIAS), LOGITS)
-            .addAttribute(integer("transB", 1)));
-    graph.clearOutput();
-    graph.addOutput(
-        ValueInfoProto.newBuilder()
-            .setName(LOGITS)
-            .setType(
-                TypeProto.newBuilder()
-                    .setTensorType(
-                        TypeProto.Tensor.newBuilder()
-                            .setElemType(TensorProto.DataType.FLOAT_VALUE)
-                            .setShape(
-                                TensorShapeProto.newBuilder()
-                                    .addDim(
-                                        TensorShapeProto.Dimension.newBuilder()
-                                            .setDimParam("batch_size"))
-                                    .addDim(
-                                        TensorShapeProto.Dimension.newBuilder()
-                                            .setDimValue(head.classes()))))));
+    GraphNodes nodes = new GraphNodes(graph, P, OpsetUpgrade.defaultOpset(model.proto()));
+    graph.addInitializer(GraphNodes.floats(WEIGHT, head.weight(), head.classes(), head.features()));
+    graph.addInitializer(GraphNodes.floats(BIAS, head.bias(), head.classes()));
+    String pooled = nodes.meanPool(hidden, nodes.floatMask(MASK, P + "mask"), "all");
+    nodes.linear(pooled, WEIGHT, BIAS, LOGITS);
+    nodes.onlyOutput(LOGITS, head.classes());
     model.putMetadata(ClassLabels.METADATA_KEY, ClassLabels.id2label(names));
   }
 
@@ -88,10 +42,32 @@ public final class HeadGraft {
    * first output, an opset before 11, or names the head uses already taken (a classifier already).
    */
   public static void check(OnnxModel model) {
+    checkEncoder(model, List.of(MASK), List.of(LOGITS), "classifier.", P, "a classifier");
+  }
+
+  /**
+   * What any head needs of the encoder: the {@code inputs} it reads, a float32 first output, opset
+   * 11 or newer, and its own names free ({@code outputs}, and names starting with {@code
+   * weightPrefix} or {@code nodePrefix}); {@code what} the encoder would be if they are taken.
+   */
+  static void checkEncoder(
+      OnnxModel model,
+      List<String> inputs,
+      List<String> outputs,
+      String weightPrefix,
+      String nodePrefix,
+      String what) {
     GraphProto.Builder graph = model.proto().getGraphBuilder();
-    if (graph.getInputList().stream().noneMatch(i -> i.getName().equals(MASK))) {
-      throw new SparsifyException(
-          "the encoder has no attention_mask input: its pooled output cannot leave out padding");
+    for (String input : inputs) {
+      if (graph.getInputList().stream().noneMatch(i -> i.getName().equals(input))) {
+        throw new SparsifyException(
+            "the encoder has no "
+                + input
+                + " input"
+                + (input.equals(MASK)
+                    ? ": its pooled output cannot leave out padding"
+                    : ": the head tells the query's tokens from the document's by it"));
+      }
     }
     if (graph.getOutputCount() == 0) {
       throw new SparsifyException("the encoder has no outputs");
@@ -116,53 +92,18 @@ public final class HeadGraft {
     graph.getInputList().forEach(i -> taken.add(i.getName()));
     graph.getNodeList().forEach(n -> taken.addAll(n.getOutputList()));
     for (String name : taken) {
-      if (name.equals(LOGITS) || name.startsWith("classifier.") || name.startsWith(P)) {
+      if (outputs.contains(name) || name.startsWith(weightPrefix) || name.startsWith(nodePrefix)) {
         throw new SparsifyException(
             "the encoder already has a tensor named "
                 + name
-                + ": is it a classifier already? The head's names (logits, classifier.*) must be"
-                + " free");
+                + ": is it "
+                + what
+                + " already? The head's names ("
+                + String.join(", ", outputs)
+                + ", "
+                + weightPrefix
+                + "*) must be free");
       }
     }
-  }
-
-  private static NodeProto.Builder node(String op, List<String> inputs, String output) {
-    return NodeProto.newBuilder()
-        .setOpType(op)
-        .setName(output.startsWith(P) ? output : P + output)
-        .addAllInput(inputs)
-        .addOutput(output);
-  }
-
-  private static AttributeProto integer(String name, long value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.INT)
-        .setI(value)
-        .build();
-  }
-
-  private static TensorProto longs(String name, long... values) {
-    TensorProto.Builder t =
-        TensorProto.newBuilder()
-            .setName(name)
-            .setDataType(TensorProto.DataType.INT64_VALUE)
-            .addDims(values.length);
-    for (long v : values) {
-      t.addInt64Data(v);
-    }
-    return t.build();
-  }
-
-  private static TensorProto floats(String name, float[] values, long... dims) {
-    TensorProto.Builder t =
-        TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE);
-    for (long d : dims.length == 0 ? new long[] {values.length} : dims) {
-      t.addDims(d);
-    }
-    for (float v : values) {
-      t.addFloatData(v);
-    }
-    return t.build();
   }
 }

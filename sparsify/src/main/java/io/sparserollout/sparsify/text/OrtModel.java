@@ -130,6 +130,12 @@ public final class OrtModel implements AutoCloseable {
    */
   public float[][] rows(TokenBatch batch) {
     FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
+    if (out.shape().length == 1 || (out.shape().length == 2 && out.shape()[1] == 1)) {
+      throw new SparsifyException(
+          name
+              + " answers one score per sample, as a ranker does: fine-tuning distils rows of"
+              + " outputs, and is not built for rankers");
+    }
     return out.shape().length == 2 ? logitRows(out, batch) : pooledRows(out, batch);
   }
 
@@ -138,14 +144,48 @@ public final class OrtModel implements AutoCloseable {
     return run(batch, Set.of(firstOutput())).get(firstOutput()).shape().length == 2;
   }
 
-  /** One row per sentence of what the task compares: pooled embeddings, or logits as they are. */
+  /**
+   * One row per sample of what the task compares: pooled embeddings, logits as they are, or a
+   * ranker's one score per pair.
+   */
   public float[][] outputs(TokenBatch batch, io.sparserollout.stage.ModelTask task) {
-    return task == io.sparserollout.stage.ModelTask.CLASSIFICATION ? logits(batch) : embed(batch);
+    return switch (task) {
+      case CLASSIFICATION -> logits(batch);
+      case RANKING -> scores(batch);
+      case EMBEDDING -> embed(batch);
+    };
   }
 
   /** A classifier's first output, [batch, classes]: one row of logits per sentence. */
   public float[][] logits(TokenBatch batch) {
     return logitRows(run(batch, Set.of(firstOutput())).get(firstOutput()), batch);
+  }
+
+  /** A ranker's first output, [batch, 1] or [batch]: a row of one score per pair. */
+  public float[][] scores(TokenBatch batch) {
+    FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
+    boolean oneScore =
+        out.shape().length >= 1
+            && out.shape()[0] == batch.size()
+            && (out.shape().length == 1 || (out.shape().length == 2 && out.shape()[1] == 1));
+    if (!oneScore) {
+      throw new SparsifyException(
+          name
+              + ": a ranker's first output must be one score per pair, [batch, 1] or [batch]; "
+              + firstOutput()
+              + " is "
+              + java.util.Arrays.toString(out.shape())
+              + (out.shape().length == 3
+                  ? " (an encoder's hidden states: use task embedding)"
+                  : out.shape().length == 2
+                      ? " (a classifier's logits: use task classification)"
+                      : ""));
+    }
+    float[][] rows = new float[batch.size()][];
+    for (int b = 0; b < batch.size(); b++) {
+      rows[b] = new float[] {out.data()[b]};
+    }
+    return rows;
   }
 
   private float[][] logitRows(FloatTensor out, TokenBatch batch) {
@@ -158,7 +198,7 @@ public final class OrtModel implements AutoCloseable {
               + java.util.Arrays.toString(out.shape())
               + (out.shape().length == 3
                   ? " (an encoder's hidden states: use task embedding)"
-                  : ""));
+                  : out.shape().length == 1 ? " (one score per sample: use task ranking)" : ""));
     }
     int classes = (int) out.shape()[1];
     if (classes < 2) {
@@ -168,7 +208,8 @@ public final class OrtModel implements AutoCloseable {
               + firstOutput()
               + " has "
               + classes
-              + " (a single sigmoid score would agree with any other on its one class)");
+              + " (a single score would agree with any other on its one class; a ranker's score"
+              + " per pair is task ranking)");
     }
     float[][] rows = new float[batch.size()][];
     for (int b = 0; b < batch.size(); b++) {
@@ -189,9 +230,12 @@ public final class OrtModel implements AutoCloseable {
               + ": first output has rank "
               + hidden.shape().length
               + "; expected [batch, sequence, hidden]"
-              + (hidden.shape().length == 2
-                  ? " (a classifier's logits: use task classification)"
-                  : ""));
+              + (hidden.shape().length == 1
+                      || (hidden.shape().length == 2 && hidden.shape()[1] == 1)
+                  ? " (one score per sample: use task ranking)"
+                  : hidden.shape().length == 2
+                      ? " (a classifier's logits: use task classification)"
+                      : ""));
     }
     int seq = (int) hidden.shape()[1];
     int dim = (int) hidden.shape()[2];

@@ -9,15 +9,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** A Hugging Face tokenizer.json (through DJL), producing padded batches. */
+/**
+ * A Hugging Face tokenizer.json (through DJL), producing padded batches. Of pairs, each sample is a
+ * line {@code query<TAB>document}, encoded as the tokenizer's post-processor encodes a pair (for
+ * BERT: {@code [CLS] query [SEP] document [SEP]}, token type 1 for the document).
+ */
 public final class TextTokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
+  private final boolean pairs;
 
-  private TextTokenizer(HuggingFaceTokenizer tokenizer) {
+  private TextTokenizer(HuggingFaceTokenizer tokenizer, boolean pairs) {
     this.tokenizer = tokenizer;
+    this.pairs = pairs;
   }
 
   public static TextTokenizer load(Path file, int maxLength) {
+    return load(file, maxLength, false);
+  }
+
+  /** A tokenizer of single sentences, or of (query, document) pairs. */
+  public static TextTokenizer load(Path file, int maxLength, boolean pairs) {
     if (!Files.isRegularFile(file)) {
       throw new SparsifyException("tokenizer file not found: " + file);
     }
@@ -28,7 +39,8 @@ public final class TextTokenizer implements AutoCloseable {
               Map.of(
                   "truncation", "true",
                   "padding", "false",
-                  "maxLength", Integer.toString(maxLength))));
+                  "maxLength", Integer.toString(maxLength))),
+          pairs);
     } catch (Exception | UnsatisfiedLinkError e) {
       throw new SparsifyException(
           file + " is not a Hugging Face tokenizer.json: " + e.getMessage(), e);
@@ -61,7 +73,7 @@ public final class TextTokenizer implements AutoCloseable {
     int[] lengths = new int[sentences.size()];
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < lengths.length; i++) {
-      lengths[i] = tokenizer.encode(sentences.get(i)).getIds().length;
+      lengths[i] = encodeOne(sentences.get(i)).getIds().length;
       order.add(i);
     }
     order.sort(java.util.Comparator.comparingInt(i -> lengths[i]));
@@ -72,7 +84,7 @@ public final class TextTokenizer implements AutoCloseable {
     Encoding[] encodings = new Encoding[sentences.size()];
     int length = 1;
     for (int i = 0; i < encodings.length; i++) {
-      encodings[i] = tokenizer.encode(sentences.get(i));
+      encodings[i] = encodeOne(sentences.get(i));
       length = Math.max(length, encodings[i].getIds().length);
     }
     int size = encodings.length;
@@ -86,6 +98,14 @@ public final class TextTokenizer implements AutoCloseable {
       System.arraycopy(encodings[i].getTypeIds(), 0, types, i * length, sentenceIds.length);
     }
     return new TokenBatch(size, length, ids, mask, types);
+  }
+
+  private Encoding encodeOne(String sample) {
+    if (!pairs) {
+      return tokenizer.encode(sample);
+    }
+    String[] pair = Pairs.split(sample);
+    return tokenizer.encode(pair[0], pair[1]);
   }
 
   @Override
