@@ -86,7 +86,8 @@ public final class Demo {
           ranker ? ModelStore.rankerTraffic(models, 60) : ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);
       cluster.kubectl().ok("apply", "-n", NAMESPACE, "-f", sample.toString());
-      Phase end = follow(cluster, modelName, traffic, timeout);
+      String what = ranker ? "held-out queries, each with its documents" : "held-out sentences";
+      Phase end = follow(cluster, modelName, traffic, what, timeout);
       System.out.println();
       System.out.println(cluster.kubectl().ok("get", "pods", "-A", "-o", "wide"));
       System.out.println(cluster.kubectl().ok("get", "sparsemodels", "-n", NAMESPACE));
@@ -115,7 +116,7 @@ public final class Demo {
 
   /** Prints each change of phase and canary step, with live traffic once the Service exists. */
   private static Phase follow(
-      LocalCluster cluster, String name, List<String> traffic, Duration timeout)
+      LocalCluster cluster, String name, List<String> traffic, String what, Duration timeout)
       throws InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     String last = null;
@@ -136,7 +137,9 @@ public final class Demo {
                 "Service "
                     + name
                     + " answers through its ClusterIP (kube-proxy): sending it v2 infer requests"
-                    + " (held-out sentences), up to 20 per second");
+                    + " ("
+                    + what
+                    + "), up to 20 per second");
             // Up to 20 requests a second (one at a time, 50 ms apart): the canary's first step
             // shows its error rate under the sample's 1% (about 380 failure-free requests) in a
             // minute or two.

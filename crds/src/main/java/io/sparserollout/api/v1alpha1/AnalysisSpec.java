@@ -23,7 +23,8 @@ public record AnalysisSpec(
         @Max(1)
         @JsonPropertyDescription(
             "Lowest shadow agreement with the dense baseline on live traffic (cosine of outputs,"
-                + " or top-1 equality for classifiers).")
+                + " top-1 equality for classifiers, or for rankers the same first document of a"
+                + " request's documents).")
         Double minAgreement,
     @Default("0.01")
         @Min(0)

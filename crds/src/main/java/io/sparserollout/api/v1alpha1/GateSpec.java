@@ -10,12 +10,15 @@ import io.fabric8.generator.annotation.Min;
 public record GateSpec(
     @Default("cosine-fidelity")
         @JsonPropertyDescription(
-            "cosine-fidelity: mean cosine of sparse to dense outputs (dense scores 1.0)."
-                + " top1-agreement: share of samples whose top answer is the dense model's (an"
-                + " embedding's nearest neighbour, a classifier's class). topk-agreement: overlap"
-                + " of the top 5 (neighbours, or classes: all but one below 6 classes). accuracy: against labels (1-NN for"
-                + " embeddings, the predicted class for classifiers). ndcg, pnr: ranking metrics"
-                + " of embeddings against labels.")
+            "cosine-fidelity: mean cosine of sparse to dense outputs (dense scores 1.0; a"
+                + " ranker's scores per query, less their mean). top1-agreement: share of samples"
+                + " whose top answer is the dense model's (an embedding's nearest neighbour, a"
+                + " classifier's class, a ranker's first document of a query). topk-agreement:"
+                + " overlap of the top 5 (neighbours, classes: all but one below 6 classes, or a"
+                + " query's documents). accuracy: against labels (1-NN for embeddings, the"
+                + " predicted class for classifiers, the best grade first for rankers). ndcg,"
+                + " pnr: ranking metrics against labels (embeddings ranked by similarity; a"
+                + " ranker's documents per query against graded labels).")
         Metric metric,
     @Default("0.05")
         @Min(0)

@@ -24,8 +24,8 @@ public final class RankingMetrics {
     double overlap = 0;
     int compared = 0;
     for (List<Integer> group : ranked(groups)) {
-      double[] d = column(dense, group);
-      double[] c = column(candidate, group);
+      float[] d = column(dense, group);
+      float[] c = column(candidate, group);
       int k = Math.min(TOP_K, d.length - 1);
       int[] dTop = top(d, k);
       int[] cTop = top(c, k);
@@ -65,7 +65,7 @@ public final class RankingMetrics {
     long concordant = 0;
     long discordant = 0;
     for (List<Integer> group : ranked(groups)) {
-      double[] s = column(scores, group);
+      float[] s = column(scores, group);
       int[] g = group.stream().mapToInt(i -> grades[i]).toArray();
       int best = Arrays.stream(g).max().orElse(0);
       if (Arrays.stream(g).anyMatch(x -> x != best)) {
@@ -116,7 +116,7 @@ public final class RankingMetrics {
     return grades;
   }
 
-  private static double ndcg(double[] s, int[] g, int k) {
+  private static double ndcg(float[] s, int[] g, int k) {
     int[] order = top(s, Math.min(k, s.length));
     double dcg = 0;
     for (int r = 0; r < order.length; r++) {
@@ -141,46 +141,45 @@ public final class RankingMetrics {
     return ranked;
   }
 
-  private static double[] column(float[][] rows, List<Integer> group) {
-    return group.stream().mapToDouble(i -> rows[i][0]).toArray();
+  private static float[] column(float[][] rows, List<Integer> group) {
+    float[] column = new float[group.size()];
+    for (int i = 0; i < column.length; i++) {
+      column[i] = rows[group.get(i)][0];
+    }
+    return column;
+  }
+
+  private static int[] top(float[] values, int k) {
+    return ClassifierMetrics.top(values, k);
   }
 
   /** Cosine of the two score vectors less their means; 1 when both are flat, 0 when one is. */
-  private static double centredCosine(double[] a, double[] b) {
-    double ma = Arrays.stream(a).average().orElse(0);
-    double mb = Arrays.stream(b).average().orElse(0);
+  private static double centredCosine(float[] a, float[] b) {
+    double ma = 0;
+    double mb = 0;
+    for (int i = 0; i < a.length; i++) {
+      ma += a[i] / (double) a.length;
+      mb += b[i] / (double) b.length;
+    }
     double dot = 0;
     double a2 = 0;
     double b2 = 0;
+    double aSquares = 0;
+    double bSquares = 0;
     for (int i = 0; i < a.length; i++) {
       dot += (a[i] - ma) * (b[i] - mb);
       a2 += (a[i] - ma) * (a[i] - ma);
       b2 += (b[i] - mb) * (b[i] - mb);
+      aSquares += (double) a[i] * a[i];
+      bSquares += (double) b[i] * b[i];
     }
     // Flat within rounding: the mean of equal floats need not equal them exactly.
-    boolean flatA = a2 <= 1e-12 * Arrays.stream(a).map(x -> x * x).sum();
-    boolean flatB = b2 <= 1e-12 * Arrays.stream(b).map(x -> x * x).sum();
+    boolean flatA = a2 <= 1e-12 * aSquares;
+    boolean flatB = b2 <= 1e-12 * bSquares;
     if (flatA || flatB) {
       return flatA == flatB ? 1 : 0;
     }
     return dot / Math.sqrt(a2 * b2);
-  }
-
-  /** Indices of the k largest values, largest first; ties go to the lower index. */
-  private static int[] top(double[] values, int k) {
-    int[] top = new int[k];
-    boolean[] taken = new boolean[values.length];
-    for (int j = 0; j < k; j++) {
-      int best = -1;
-      for (int i = 0; i < values.length; i++) {
-        if (!taken[i] && (best < 0 || values[i] > values[best])) {
-          best = i;
-        }
-      }
-      taken[best] = true;
-      top[j] = best;
-    }
-    return top;
   }
 
   private static double log2(double x) {

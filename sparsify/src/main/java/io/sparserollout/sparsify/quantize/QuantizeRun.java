@@ -83,6 +83,11 @@ public final class QuantizeRun {
     insert(model, layers, activationScales, metadata, out);
   }
 
+  /** The layers int8 quantization writes with Q/DQ, as PTQ and a QAT export choose them. */
+  public static List<PrunableLayer> quantizedLayers(OnnxModel model) {
+    return quantizable(model, new ArrayList<>());
+  }
+
   private static List<PrunableLayer> quantizable(OnnxModel model, List<String> skipped) {
     List<PrunableLayer> layers = new ArrayList<>();
     LayerFinder.Layers found = LayerFinder.all().find(model);

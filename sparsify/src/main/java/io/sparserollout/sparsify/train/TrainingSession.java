@@ -137,7 +137,9 @@ final class TrainingSession {
             : Masks.byMagnitude(graph, layers, s.phases.get(0).pruned());
     if (options.int8()) {
       s.scales = s.activationScales(saved);
-      graph.inputHook(new FakeQuant(layers, s.scales));
+      // Every layer the export writes as int8, pruned or not: a layer left dense trains under
+      // the quantization it will be served with too.
+      graph.inputHook(new FakeQuant(QuantizeRun.quantizedLayers(student), s.scales));
     }
     s.objective = new Objective(options, graph, teacher, in.train(), head, s.parallel);
     s.initial =

@@ -252,6 +252,54 @@ class FineTunerTest {
     assertThat(inOnnxRuntime).isCloseTo(report.finalFidelity(), Offset.offset(0.005));
   }
 
+  /**
+   * A layer left dense (excluded from pruning) is still exported as int8, so it must train under
+   * fake quantization too: what the trainer reports is what ONNX Runtime then computes.
+   */
+  @Test
+  void int8QatFakeQuantizesEveryLayerItExportsAsInt8AlsoOneLeftDense(@TempDir Path dir) {
+    // One of ffn.down's input channels 300 times the others: int8 of its activation (one scale
+    // per tensor) costs fidelity, which a trainer that left the layer in float would not see.
+    var model = TinyModels.textEncoder(32, 16, 32, 3);
+    java.util.Random random = new java.util.Random(5);
+    int[] at = {0};
+    var outlier =
+        TinyModels.floats(
+            "ffn.up.weight",
+            new long[] {16, 32},
+            () -> random.nextGaussian() * 0.5 * (at[0]++ % 32 == 0 ? 300 : 1));
+    var graph = model.getGraph().toBuilder();
+    for (int i = 0; i < graph.getInitializerCount(); i++) {
+      if (graph.getInitializer(i).getName().equals("ffn.up.weight")) {
+        graph.setInitializer(i, outlier);
+      }
+    }
+    Path dense =
+        TinyModels.write(model.toBuilder().setGraph(graph).build(), dir.resolve("dense.onnx"));
+    LayerFinder upOnly = new LayerFinder(List.of(), List.of("^ffn\\.down"));
+    Path sparse = dir.resolve("sparse.onnx");
+    PruneRun.run(OnnxModel.load(dense), upOnly, new MagnitudePruner(), sparse);
+    Path out = dir.resolve("qat.onnx");
+
+    FineTuner.Report report =
+        FineTuner.run(
+            new FineTuner.Inputs(
+                dense, sparse, upOnly, TrainingData.unlabelled(batches(12, 1)), batches(4, 2), out),
+            options(false, true),
+            FineTuner.Resume.NONE,
+            1,
+            line -> {});
+
+    OnnxModel exported = OnnxModel.load(out);
+    assertThat(exported.proto().getGraph().getNodeList())
+        .filteredOn(n -> n.getOpType().equals("QuantizeLinear"))
+        .hasSize(4); // both layers' activation and weight
+    assertThat(Verifier.verify(exported).sparseLayers()).isEqualTo(1);
+    double inOnnxRuntime = Evaluator.evaluate(dense, out, batches(4, 2), 1).fidelity().cosineMean();
+    // Left in float in training, the layer cost 0.001 in ONNX Runtime that the trainer never saw.
+    assertThat(inOnnxRuntime).isCloseTo(report.finalFidelity(), Offset.offset(0.0003));
+  }
+
   @Test
   void aTaskLossAloneTrainsTheEmbeddingsApartByClassAndKeepsTheMasks(@TempDir Path dir) {
     Path dense = TinyModels.write(TinyModels.textEncoder(32, 16, 32, 3), dir.resolve("dense.onnx"));
