@@ -34,12 +34,16 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = Cli.CANDIDATE, required = true)
   String candidate;
 
-  @Option(names = Cli.TOKENIZER, required = true)
+  @Option(
+      names = Cli.TOKENIZER,
+      description = "tokenizer.json (for sentences files; not read for .npz tensors)")
   String tokenizer;
 
   @Option(
       names = Cli.DATA,
-      description = "sentences file, one per line, or a folder of captured samples")
+      description =
+          "sentences file, one per line, a folder of captured samples, or an .npz file of"
+              + " tensors named after the model's inputs")
   String data;
 
   @Option(
@@ -161,7 +165,13 @@ final class EvaluateCommand implements Callable<Integer> {
   private Evaluator.HeldOut read(String name, String location, String labelsFile, int skip) {
     String role = name == null ? "evaluation data" : "evaluation set " + name;
     TextOptions.Samples read =
-        text.samples(run.input(tokenizer), run.input(location), role, skip, samples, false);
+        text.samples(
+            tokenizer == null ? null : run.input(tokenizer),
+            run.input(location),
+            role,
+            skip,
+            samples,
+            false);
     if (read.count() < 2) {
       throw new SparsifyException(role + ": evaluation needs at least 2 sentences");
     }
@@ -195,7 +205,7 @@ final class EvaluateCommand implements Callable<Integer> {
     var f = result.fidelity();
     out.printf(result.sets() == null ? "" : "first set (" + result.sets().get(0).name() + "): ");
     out.printf(
-        "%d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-1 agreement %.3f, top-5"
+        "%d samples: cosine mean %.4f (min %.4f, p5 %.4f), top-1 agreement %.3f, top-5"
             + " overlap %.3f%n",
         result.samples(),
         f.cosineMean(),
@@ -215,7 +225,7 @@ final class EvaluateCommand implements Callable<Integer> {
       }
     }
     out.printf(
-        "dense %.1f sentences/s, candidate %.1f sentences/s (batch %d, %d threads)%n",
+        "dense %.1f samples/s, candidate %.1f samples/s (batch %d, %d threads)%n",
         result.dense().sentencesPerSecond(),
         result.candidate().sentencesPerSecond(),
         result.dense().batchSize(),
@@ -231,7 +241,7 @@ final class EvaluateCommand implements Callable<Integer> {
       for (var set : result.sets()) {
         var own = set.fidelity();
         out.printf(
-            "set %-12s %4d sentences: cosine mean %.4f (min %.4f, p5 %.4f), top-5 overlap %.3f%n",
+            "set %-12s %4d samples: cosine mean %.4f (min %.4f, p5 %.4f), top-5 overlap %.3f%n",
             set.name(),
             set.samples(),
             own.cosineMean(),

@@ -2,6 +2,7 @@ package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.LayerFinder;
+import io.sparserollout.sparsify.text.NpzFile;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
@@ -239,6 +240,15 @@ final class FinetuneCommand implements Callable<Integer> {
   public Integer call() {
     // The student first: a replaced one is refused before any data is read.
     Path initPath = init == null ? null : run.input(init, expectSha256);
+    for (String data : new String[] {train, heldOut}) {
+      if (data != null && NpzFile.isNpz(Path.of(data))) {
+        throw new SparsifyException(
+            "fine-tuning on tensors ("
+                + data
+                + ") is not built yet: it trains on sentences through the tokenizer; prune,"
+                + " quantize and evaluate take .npz tensors");
+      }
+    }
     if (noDistillation && labels == null) {
       throw new SparsifyException(
           "--no-distillation trains on the task loss alone, which needs --labels (a class per"

@@ -9,7 +9,7 @@ import io.sparserollout.sparsify.prune.PruneReport;
 import io.sparserollout.sparsify.prune.PruneRun;
 import io.sparserollout.sparsify.prune.Pruner;
 import io.sparserollout.sparsify.prune.SparseGptPruner;
-import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.PruneResult;
@@ -42,7 +42,9 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = Cli.TOKENIZER, description = "tokenizer.json (sparsegpt)")
   String tokenizer;
 
-  @Option(names = Cli.CALIBRATION, description = "sentences file, one per line (sparsegpt)")
+  @Option(
+      names = Cli.CALIBRATION,
+      description = "sentences file, one per line, or an .npz file of tensors (sparsegpt)")
   String calibration;
 
   @Option(names = Cli.SAMPLES, defaultValue = "128", description = "calibration sentences used")
@@ -98,7 +100,7 @@ final class PruneCommand implements Callable<Integer> {
     return 0;
   }
 
-  private List<TokenBatch> calibration(OnnxModel onnx) {
+  private List<? extends Batch> calibration(OnnxModel onnx) {
     if (calibration == null) {
       throw new SparsifyException("--method sparsegpt needs --calibration");
     }
@@ -117,7 +119,7 @@ final class PruneCommand implements Callable<Integer> {
         "sparsegpt: "
             + read.count()
             + (captured == null
-                ? " calibration sentences"
+                ? " calibration samples"
                 : " calibration samples, " + captured.samples() + " of them captured"));
     return read.batches();
   }

@@ -4,7 +4,7 @@ import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.quantize.QuantizeReport;
 import io.sparserollout.sparsify.quantize.QuantizeRun;
-import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.QuantizeResult;
 import io.sparserollout.stage.Sha256;
@@ -27,10 +27,15 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(names = Cli.OUT, required = true)
   String out;
 
-  @Option(names = Cli.TOKENIZER, required = true)
+  @Option(
+      names = Cli.TOKENIZER,
+      description = "tokenizer.json (for sentences files; not read for .npz tensors)")
   String tokenizer;
 
-  @Option(names = Cli.CALIBRATION, required = true, description = "sentences file")
+  @Option(
+      names = Cli.CALIBRATION,
+      required = true,
+      description = "sentences file, or an .npz file of tensors")
   String calibration;
 
   @Option(
@@ -52,14 +57,14 @@ final class QuantizeCommand implements Callable<Integer> {
     OnnxModel onnx = OnnxModel.load(run.input(model, expectSha256));
     TextOptions.Samples read =
         text.samples(
-            run.input(tokenizer),
+            tokenizer == null ? null : run.input(tokenizer),
             run.input(calibration),
             text.alsoCaptured == null ? null : run.input(text.alsoCaptured),
             "calibration",
             0,
             samples,
             true);
-    List<TokenBatch> batches = read.batches();
+    List<? extends Batch> batches = read.batches();
     Vocabulary.check(onnx, batches);
     QuantizeReport result =
         QuantizeRun.run(onnx, batches, percentile, text.threads, run.output(out), run::progress);

@@ -1,9 +1,12 @@
 package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.CapturedSamples;
+import io.sparserollout.sparsify.text.NpzFile;
 import io.sparserollout.sparsify.text.Pairs;
 import io.sparserollout.sparsify.text.Sentences;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.CapturedData;
@@ -11,6 +14,7 @@ import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.ModelTask;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** How sentences become model inputs, and how many threads ONNX Runtime gets. */
@@ -63,7 +67,7 @@ final class TextOptions {
   }
 
   /** A stage's input samples, batched, and what of captured data they came from (else null). */
-  record Samples(List<TokenBatch> batches, int count, CapturedData captured) {}
+  record Samples(List<? extends Batch> batches, int count, CapturedData captured) {}
 
   /**
    * The samples of a sentences file (tokenized) or of a folder of captured samples (token ids as
@@ -90,6 +94,9 @@ final class TextOptions {
       int skip,
       int limit,
       boolean byLength) {
+    if (NpzFile.isNpz(location)) {
+      return tensors(location, alsoCaptured, role, skip, limit);
+    }
     if (alsoCaptured != null && !CapturedSamples.isCaptured(location)) {
       return mixed(tokenizer, location, alsoCaptured, role, limit, byLength);
     }
@@ -113,6 +120,29 @@ final class TextOptions {
         Sentences.first(Sentences.skip(Sentences.read(location, role), skip), limit);
     checkPairs(sentences, role);
     return new Samples(batches(tokenizer, sentences, byLength), sentences.size(), null);
+  }
+
+  /** Samples given as tensors, for a model without a tokenizer: the tokenizer is not read. */
+  private Samples tensors(Path file, Path alsoCaptured, String role, int skip, int limit) {
+    if (task().pairs()) {
+      throw new SparsifyException(
+          role + ": a ranker reads query<TAB>document lines, not tensors (" + file + ")");
+    }
+    if (alsoCaptured != null) {
+      throw new SparsifyException(
+          Cli.ALSO_CAPTURED
+              + " mixes captured token ids into a sentences file; "
+              + file
+              + " holds tensors");
+    }
+    Map<String, NpzFile.Array> arrays = NpzFile.read(file, role);
+    int total = NpzFile.samples(arrays);
+    if (skip >= total) {
+      throw new SparsifyException(
+          role + ": the offset " + skip + " leaves none of the " + total + " samples of " + file);
+    }
+    List<TensorBatch> batches = NpzFile.batches(arrays, skip, limit, batchSize);
+    return new Samples(batches, batches.stream().mapToInt(TensorBatch::size).sum(), null);
   }
 
   /** A ranker's lines must each be one pair; refused with the line otherwise. */

@@ -1,8 +1,8 @@
 package io.sparserollout.sparsify.eval;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
-import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.stage.CapturedData;
 import io.sparserollout.stage.EvaluationResult;
 import io.sparserollout.stage.ModelTask;
@@ -24,7 +24,7 @@ public final class Evaluator {
   private Evaluator() {}
 
   public static EvaluationResult evaluate(
-      Path dense, Path candidate, List<TokenBatch> batches, int threads) {
+      Path dense, Path candidate, List<? extends Batch> batches, int threads) {
     return evaluate(dense, candidate, batches, null, TOP_K, threads);
   }
 
@@ -32,7 +32,7 @@ public final class Evaluator {
   public static EvaluationResult evaluate(
       Path dense,
       Path candidate,
-      List<TokenBatch> batches,
+      List<? extends Batch> batches,
       List<String> labels,
       int k,
       int threads) {
@@ -44,7 +44,7 @@ public final class Evaluator {
       Path dense,
       Path candidate,
       Map<String, Path> variants,
-      List<TokenBatch> batches,
+      List<? extends Batch> batches,
       List<String> labels,
       int k,
       int threads) {
@@ -59,12 +59,12 @@ public final class Evaluator {
    */
   public record HeldOut(
       String name,
-      List<TokenBatch> batches,
+      List<? extends Batch> batches,
       List<String> labels,
       CapturedData captured,
       List<List<Integer>> groups) {
     public HeldOut(
-        String name, List<TokenBatch> batches, List<String> labels, CapturedData captured) {
+        String name, List<? extends Batch> batches, List<String> labels, CapturedData captured) {
       this(name, batches, labels, captured, null);
     }
   }
@@ -223,8 +223,8 @@ public final class Evaluator {
   }
 
   private static Embeddings embed(
-      OrtModel ort, List<TokenBatch> batches, int threads, ModelTask task) {
-    int total = batches.stream().mapToInt(TokenBatch::size).sum();
+      OrtModel ort, List<? extends Batch> batches, int threads, ModelTask task) {
+    int total = batches.stream().mapToInt(Batch::size).sum();
     float[][] vectors = new float[total][];
     double[] latencies = new double[batches.size()];
     int at = 0;

@@ -20,15 +20,29 @@ public final class LayerFinder {
 
   private final List<Pattern> include;
   private final List<Pattern> exclude;
+  private final boolean twoFour;
 
   /** Regular expressions over weight names; empty include means every eligible layer. */
   public LayerFinder(List<String> include, List<String> exclude) {
+    this(include, exclude, true);
+  }
+
+  private LayerFinder(List<String> include, List<String> exclude, boolean twoFour) {
     this.include = include.stream().map(Pattern::compile).toList();
     this.exclude = exclude.stream().map(Pattern::compile).toList();
+    this.twoFour = twoFour;
   }
 
   public static LayerFinder all() {
     return new LayerFinder(List.of(), List.of());
+  }
+
+  /**
+   * Every layer with a constant float weight, also one whose K is not a multiple of 4 (a depthwise
+   * convolution, a network's first layer): what int8 quantization takes.
+   */
+  public static LayerFinder quantizable() {
+    return new LayerFinder(List.of(), List.of(), false);
   }
 
   public Layers find(OnnxModel model) {
@@ -56,7 +70,8 @@ public final class LayerFinder {
         continue; // both operands are activations: nothing constant to prune
       }
       long[] dims = tensor.getDimsList().stream().mapToLong(Long::longValue).toArray();
-      String reason = ineligibility(node, tensor, dims, axis, uses.getOrDefault(weight, 0));
+      String reason =
+          ineligibility(node, tensor, dims, axis, uses.getOrDefault(weight, 0), twoFour);
       if (reason == null && !selected(weight)) {
         reason = "excluded by the layer selection";
       }
@@ -105,7 +120,7 @@ public final class LayerFinder {
   }
 
   private static String ineligibility(
-      NodeProto node, TensorProto tensor, long[] dims, int axis, int uses) {
+      NodeProto node, TensorProto tensor, long[] dims, int axis, int uses, boolean twoFour) {
     if (tensor.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
       return "weight is not float32";
     }
@@ -120,7 +135,7 @@ public final class LayerFinder {
       return "weight is shared by " + uses + " nodes";
     }
     long k = dims[axis];
-    if (k % 4 != 0) {
+    if (twoFour && k % 4 != 0) {
       return "reduction dimension K=" + k + " is not a multiple of 4";
     }
     return null;

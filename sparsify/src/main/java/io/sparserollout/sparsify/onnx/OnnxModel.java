@@ -67,7 +67,9 @@ public final class OnnxModel {
           file + " is not an ONNX model: it has no IR version or no graph nodes");
     }
     Path dir = file.toAbsolutePath().getParent();
-    return new OnnxModel(model.toBuilder(), dir);
+    ModelProto.Builder builder = model.toBuilder();
+    ConstantWeights.hoist(builder.getGraphBuilder());
+    return new OnnxModel(builder, dir);
   }
 
   public ModelProto.Builder proto() {

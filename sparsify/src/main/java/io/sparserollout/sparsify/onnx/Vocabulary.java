@@ -2,6 +2,7 @@ package io.sparserollout.sparsify.onnx;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.List;
 import java.util.OptionalLong;
@@ -25,12 +26,15 @@ public final class Vocabulary {
     return OptionalLong.empty();
   }
 
-  public static void check(OnnxModel model, List<TokenBatch> batches) {
+  public static void check(OnnxModel model, List<? extends Batch> batches) {
     OptionalLong size = size(model);
     if (size.isEmpty()) {
       return;
     }
-    for (TokenBatch batch : batches) {
+    for (Batch sample : batches) {
+      if (!(sample instanceof TokenBatch batch)) {
+        continue; // tensors carry no token ids
+      }
       for (long id : batch.ids()) {
         if (id >= size.getAsLong() || id < 0) {
           throw new SparsifyException(

@@ -13,7 +13,9 @@ import ai.onnxruntime.TensorInfo;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.GraphSlicer;
 import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -37,11 +39,11 @@ final class ForwardInSegments implements AutoCloseable {
 
   private final OnnxModel model;
   private final GraphSlicer slicer;
-  private final List<TokenBatch> batches;
+  private final List<? extends Batch> batches;
   private final List<Map<String, OnnxTensor>> live = new ArrayList<>();
   private final int threads;
 
-  ForwardInSegments(OnnxModel model, List<TokenBatch> batches, int threads) {
+  ForwardInSegments(OnnxModel model, List<? extends Batch> batches, int threads) {
     this.model = model;
     this.slicer = new GraphSlicer(model.proto().getGraph());
     this.batches = batches;
@@ -54,11 +56,15 @@ final class ForwardInSegments implements AutoCloseable {
             .filter(n -> !weights.contains(n))
             .toList();
     try {
-      for (TokenBatch batch : batches) {
+      for (Batch batch : batches) {
         Map<String, OnnxTensor> values = new LinkedHashMap<>();
         live.add(values);
         for (String input : inputs) {
-          values.put(input, tokenInput(input, batch));
+          values.put(
+              input,
+              batch instanceof TokenBatch tokens
+                  ? tokenInput(input, tokens)
+                  : tensorInput(input, (TensorBatch) batch));
         }
       }
     } catch (RuntimeException e) {
@@ -78,7 +84,7 @@ final class ForwardInSegments implements AutoCloseable {
   }
 
   /** Computes {@code tensor} for every batch (running what it needs) and hands each to consumer. */
-  void forEach(String tensor, BiConsumer<TokenBatch, OrtModel.FloatTensor> consumer) {
+  void forEach(String tensor, BiConsumer<Batch, OrtModel.FloatTensor> consumer) {
     GraphSlicer.Segment segment = slicer.next(tensor);
     if (!segment.nodes().isEmpty()) {
       run(segment);
@@ -176,14 +182,32 @@ final class ForwardInSegments implements AutoCloseable {
           case "token_type_ids" -> batch.typeIds();
           default ->
               throw new SparsifyException(
-                  "SparseGPT calibrates on text, and the model's input "
+                  "the model's input "
                       + input
                       + " is not one a tokenizer gives (input_ids, attention_mask,"
-                      + " token_type_ids); prune it with --method magnitude");
+                      + " token_type_ids); calibrate it on tensors, an .npz file of arrays named"
+                      + " after its inputs");
         };
     try {
       return OnnxTensor.createTensor(
           ENV, LongBuffer.wrap(values), new long[] {batch.size(), batch.length()});
+    } catch (OrtException e) {
+      throw new SparsifyException("cannot create the " + input + " tensor: " + e.getMessage(), e);
+    }
+  }
+
+  private static OnnxTensor tensorInput(String input, TensorBatch batch) {
+    TensorBatch.Input values = batch.inputs().get(input);
+    if (values == null) {
+      throw new SparsifyException(
+          "the calibration data has no array for the model's input "
+              + input
+              + " (it holds "
+              + batch.inputs().keySet()
+              + ")");
+    }
+    try {
+      return OrtModel.tensor(values);
     } catch (OrtException e) {
       throw new SparsifyException("cannot create the " + input + " tensor: " + e.getMessage(), e);
     }

@@ -5,7 +5,7 @@ import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.Activations;
-import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.text.Batch;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -22,13 +22,14 @@ import java.util.function.Consumer;
  * output.
  */
 public final class SparseGptPruner implements Pruner {
-  private final List<TokenBatch> calibration;
+  private final List<? extends Batch> calibration;
   private final int threads;
   private final Consumer<String> progress;
 
-  public SparseGptPruner(List<TokenBatch> calibration, int threads, Consumer<String> progress) {
+  public SparseGptPruner(
+      List<? extends Batch> calibration, int threads, Consumer<String> progress) {
     if (calibration.isEmpty()) {
-      throw new SparsifyException("sparsegpt needs calibration sentences");
+      throw new SparsifyException("sparsegpt needs calibration samples");
     }
     this.calibration = calibration;
     this.threads = threads;

@@ -7,14 +7,17 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import io.sparserollout.sparsify.SparsifyException;
+import java.util.List;
 import java.util.Set;
 
 /**
  * Raises a model's default-domain opset to 13, the first with per-channel QuantizeLinear and
- * DequantizeLinear. Ops whose signature changed in 13 are rewritten: Unsqueeze, Squeeze, Split and
- * ReduceSum take their axes (or split sizes) as an input instead of an attribute. Callers check the
- * upgraded model against the original on real inputs, since Softmax-family ops changed meaning for
- * an axis other than the last.
+ * DequantizeLinear. Ops whose signature changed by 13 are rewritten: Unsqueeze, Squeeze, Split and
+ * ReduceSum take their axes (or split sizes) as an input instead of an attribute, and so do Clip
+ * its bounds, Slice its starts, ends and axes, and Pad its pads and value (opset 9 models, as
+ * paddle2onnx exports them, carry them as attributes). Callers check the upgraded model against the
+ * original on real inputs, since Softmax-family ops changed meaning for an axis other than the
+ * last.
  */
 public final class OpsetUpgrade {
   static final int TARGET = 13;
@@ -47,6 +50,7 @@ public final class OpsetUpgrade {
               ? "axes"
               : node.getOpType().equals("Split") ? "split" : null;
       if (attribute == null) {
+        graph.setNode(i, attributesToInputs(graph, node, i));
         continue;
       }
       NodeProto.Builder rewritten = node.toBuilder();
@@ -77,6 +81,56 @@ public final class OpsetUpgrade {
       model.setIrVersion(7);
     }
     return true;
+  }
+
+  /** Inputs in the order opset 13 reads them, each given by an attribute of the older form. */
+  private static final java.util.Map<String, List<String>> MOVED_TO_INPUTS =
+      java.util.Map.of(
+          "Clip", List.of("min", "max"),
+          "Slice", List.of("starts", "ends", "axes"),
+          "Pad", List.of("pads", "value"));
+
+  private static NodeProto attributesToInputs(GraphProto.Builder graph, NodeProto node, int index) {
+    List<String> moved = MOVED_TO_INPUTS.get(node.getOpType());
+    if (moved == null
+        || node.getAttributeList().stream().noneMatch(a -> moved.contains(a.getName()))) {
+      return node;
+    }
+    NodeProto.Builder rewritten =
+        node.toBuilder().clearAttribute().clearInput().addInput(node.getInput(0));
+    java.util.Map<String, AttributeProto> byName = new java.util.HashMap<>();
+    for (AttributeProto a : node.getAttributeList()) {
+      if (moved.contains(a.getName())) {
+        byName.put(a.getName(), a);
+      } else {
+        rewritten.addAttribute(a);
+      }
+    }
+    List<String> inputs = new java.util.ArrayList<>();
+    for (String name : moved) {
+      AttributeProto a = byName.get(name);
+      if (a == null) {
+        inputs.add(""); // an optional input left out
+        continue;
+      }
+      String tensor = uniqueName(node, index, name);
+      TensorProto.Builder value = TensorProto.newBuilder().setName(tensor);
+      if (a.getType() == AttributeProto.AttributeType.FLOAT) {
+        value.setDataType(TensorProto.DataType.FLOAT_VALUE).addFloatData(a.getF()); // a scalar
+      } else {
+        value
+            .setDataType(TensorProto.DataType.INT64_VALUE)
+            .addDims(a.getIntsCount())
+            .addAllInt64Data(a.getIntsList());
+      }
+      graph.addInitializer(value);
+      inputs.add(tensor);
+    }
+    while (!inputs.isEmpty() && inputs.get(inputs.size() - 1).isEmpty()) {
+      inputs.remove(inputs.size() - 1);
+    }
+    rewritten.addAllInput(inputs);
+    return rewritten.build();
   }
 
   private static String uniqueName(NodeProto node, int index, String attribute) {

@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * Rewrites a graph for explicit int8 quantization as TensorRT consumes it: every quantized
- * MatMul/Gemm reads its activation through QuantizeLinear -> DequantizeLinear (per tensor) and its
- * float weight through QuantizeLinear -> DequantizeLinear (per output channel, symmetric).
+ * MatMul/Gemm/Conv reads its activation through QuantizeLinear -> DequantizeLinear (per tensor) and
+ * its float weight through QuantizeLinear -> DequantizeLinear (per output channel, symmetric).
  */
 final class QdqInserter {
   /** Per-channel weight scales and the weight axis they run along. */
@@ -29,7 +29,10 @@ final class QdqInserter {
   void insert(Map<String, Float> activationScales, Map<String, WeightScales> weights) {
     List<NodeProto> nodes = new ArrayList<>();
     for (NodeProto node : graph.getNodeList()) {
-      boolean linear = node.getOpType().equals("MatMul") || node.getOpType().equals("Gemm");
+      boolean linear =
+          node.getOpType().equals("MatMul")
+              || node.getOpType().equals("Gemm")
+              || node.getOpType().equals("Conv");
       if (linear && node.getInputCount() >= 2 && weights.containsKey(node.getInput(1))) {
         NodeProto.Builder rewritten = node.toBuilder();
         String activation = node.getInput(0);

@@ -6,8 +6,8 @@ import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.Activations;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
-import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,7 +30,7 @@ public final class QuantizeRun {
 
   public static QuantizeReport run(
       OnnxModel model,
-      List<TokenBatch> calibration,
+      List<? extends Batch> calibration,
       double percentile,
       int threads,
       Path out,
@@ -61,7 +61,7 @@ public final class QuantizeRun {
 
   /** The activation scales PTQ would use: what quantization-aware training starts from. */
   public static Map<String, Float> calibrate(
-      OnnxModel model, List<TokenBatch> calibration, double percentile, int threads) {
+      OnnxModel model, List<? extends Batch> calibration, double percentile, int threads) {
     return activationScales(
         model, quantizable(model, new ArrayList<>()), calibration, percentile, threads);
   }
@@ -74,7 +74,7 @@ public final class QuantizeRun {
   public static void exportTrained(
       OnnxModel model,
       Map<String, Float> activationScales,
-      TokenBatch probe,
+      Batch probe,
       int threads,
       String metadata,
       Path out) {
@@ -90,12 +90,10 @@ public final class QuantizeRun {
 
   private static List<PrunableLayer> quantizable(OnnxModel model, List<String> skipped) {
     List<PrunableLayer> layers = new ArrayList<>();
-    LayerFinder.Layers found = LayerFinder.all().find(model);
+    LayerFinder.Layers found = LayerFinder.quantizable().find(model);
     found.skipped().forEach(s -> skipped.add(s.weight() + ": left in float (" + s.reason() + ")"));
     for (PrunableLayer layer : found.prunable()) {
-      if (layer.opType().equals("Conv")) {
-        skipped.add(layer.weight() + ": convolution quantization is not implemented yet");
-      } else if (!readsWeightDirectly(model, layer)) {
+      if (!readsWeightDirectly(model, layer)) {
         throw new SparsifyException(
             "the model is already quantized: "
                 + layer.weight()
@@ -105,7 +103,8 @@ public final class QuantizeRun {
       }
     }
     if (layers.isEmpty()) {
-      throw new SparsifyException("the model has no MatMul or Gemm layer with a constant weight");
+      throw new SparsifyException(
+          "the model has no MatMul, Gemm or Conv layer with a constant weight");
     }
     return layers;
   }
@@ -137,7 +136,7 @@ public final class QuantizeRun {
   }
 
   /** Opset 13 is needed for per-channel Q/DQ; the upgraded model must compute the same thing. */
-  private static void upgradeOpsetChecked(OnnxModel model, TokenBatch probe, int threads) {
+  private static void upgradeOpsetChecked(OnnxModel model, Batch probe, int threads) {
     float[] before;
     try (OrtModel original = OrtModel.open(model.toBytes(List.of()), "original model", threads)) {
       before = original.firstOutput(probe);
@@ -161,20 +160,25 @@ public final class QuantizeRun {
   private static Map<String, Float> activationScales(
       OnnxModel model,
       List<PrunableLayer> layers,
-      List<TokenBatch> calibration,
+      List<? extends Batch> calibration,
       double percentile,
       int threads) {
+    // A linear layer's input is read as rows of its K (padding tokens left out); a convolution's
+    // [batch, channels, ...] as a whole, since it carries no padding.
     Map<String, Integer> widths = new LinkedHashMap<>();
-    layers.forEach(l -> widths.putIfAbsent(l.input(), l.reduction()));
+    layers.forEach(
+        l -> widths.putIfAbsent(l.input(), l.opType().equals("Conv") ? 0 : l.reduction()));
     Map<String, Percentile> values = new LinkedHashMap<>();
     widths.keySet().forEach(a -> values.put(a, new Percentile()));
     try (OrtModel capture =
         OrtModel.openForCapture(model.toBytes(List.copyOf(widths.keySet())), threads)) {
-      for (TokenBatch batch : calibration) {
+      for (Batch batch : calibration) {
         var outputs = capture.run(batch, Set.copyOf(widths.keySet()));
         for (var entry : widths.entrySet()) {
           float[] rows =
-              Activations.realTokenRows(outputs.get(entry.getKey()), batch, entry.getValue());
+              entry.getValue() == 0
+                  ? outputs.get(entry.getKey()).data()
+                  : Activations.realTokenRows(outputs.get(entry.getKey()), batch, entry.getValue());
           values.get(entry.getKey()).addAbsolute(rows, 0, rows.length);
         }
       }
@@ -186,6 +190,9 @@ public final class QuantizeRun {
 
   /** Symmetric per-output-channel scales: max |w| of the channel over 127. */
   static QdqInserter.WeightScales weightScales(float[] w, PrunableLayer layer) {
+    if (layer.opType().equals("Conv")) {
+      return convolutionScales(w, layer);
+    }
     int channelAxis = 1 - layer.reductionAxis();
     float[] scales = new float[layer.rows()];
     for (int row = 0; row < layer.rows(); row++) {
@@ -196,5 +203,20 @@ public final class QuantizeRun {
       scales[row] = max == 0 ? 1f : max / INT8_MAX;
     }
     return new QdqInserter.WeightScales(scales, channelAxis);
+  }
+
+  /** A convolution's weight [out, in/group, kernel...]: a scale per output channel (axis 0). */
+  private static QdqInserter.WeightScales convolutionScales(float[] w, PrunableLayer layer) {
+    int channels = (int) layer.dims()[0];
+    int each = w.length / channels;
+    float[] scales = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      float max = 0;
+      for (int i = c * each; i < (c + 1) * each; i++) {
+        max = Math.max(max, Math.abs(w[i]));
+      }
+      scales[c] = max == 0 ? 1f : max / INT8_MAX;
+    }
+    return new QdqInserter.WeightScales(scales, 0);
   }
 }

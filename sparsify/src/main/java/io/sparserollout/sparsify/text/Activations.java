@@ -6,14 +6,17 @@ import io.sparserollout.sparsify.SparsifyException;
 public final class Activations {
   private Activations() {}
 
-  /** The activation's rows [tokens, k], without the padding positions of [batch, seq, k]. */
-  public static float[] realTokenRows(OrtModel.FloatTensor x, TokenBatch batch, int k) {
+  /**
+   * The activation's rows [tokens, k], without the padding positions of [batch, seq, k]; of tensor
+   * inputs, every row (they carry no padding mask).
+   */
+  public static float[] realTokenRows(OrtModel.FloatTensor x, Batch sample, int k) {
     long[] shape = x.shape();
     if (shape[shape.length - 1] != k) {
       throw new SparsifyException(
           "activation has last dimension " + shape[shape.length - 1] + ", weight expects " + k);
     }
-    if (shape.length != 3 || shape[1] != batch.length()) {
+    if (!(sample instanceof TokenBatch batch) || shape.length != 3 || shape[1] != batch.length()) {
       return x.data(); // [batch, k]: every row is real
     }
     float[] rows = new float[batch.tokens() * k];

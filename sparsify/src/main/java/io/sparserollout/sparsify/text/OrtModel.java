@@ -29,14 +29,6 @@ public final class OrtModel implements AutoCloseable {
   private OrtModel(OrtSession session, String name) {
     this.session = session;
     this.name = name;
-    if (!session.getInputNames().contains(IDS)) {
-      close();
-      throw new SparsifyException(
-          name
-              + " does not take text: it has no input_ids input (inputs: "
-              + session.getInputNames()
-              + ")");
-    }
   }
 
   public static OrtModel open(Path file, int threads) {
@@ -88,17 +80,13 @@ public final class OrtModel implements AutoCloseable {
   }
 
   /** Runs one batch and returns the named outputs. */
-  public Map<String, FloatTensor> run(TokenBatch batch, Set<String> outputs) {
-    long[] shape = {batch.size(), batch.length()};
+  public Map<String, FloatTensor> run(Batch batch, Set<String> outputs) {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
-      inputs.put(IDS, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.ids()), shape));
-      if (session.getInputNames().contains(MASK)) {
-        inputs.put(
-            MASK, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.attentionMask()), shape));
-      }
-      if (session.getInputNames().contains(TYPES)) {
-        inputs.put(TYPES, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.typeIds()), shape));
+      if (batch instanceof TokenBatch tokens) {
+        putTokens(tokens, inputs);
+      } else {
+        putTensors((TensorBatch) batch, inputs);
       }
       try (OrtSession.Result result = session.run(inputs, outputs)) {
         Map<String, FloatTensor> out = new LinkedHashMap<>();
@@ -118,8 +106,54 @@ public final class OrtModel implements AutoCloseable {
     }
   }
 
+  private void putTokens(TokenBatch batch, Map<String, OnnxTensor> inputs) throws OrtException {
+    if (!session.getInputNames().contains(IDS)) {
+      throw new SparsifyException(
+          name
+              + " does not take text: it has no input_ids input (inputs: "
+              + session.getInputNames()
+              + "); give it tensors, an .npz file of arrays named after its inputs");
+    }
+    long[] shape = {batch.size(), batch.length()};
+    inputs.put(IDS, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.ids()), shape));
+    if (session.getInputNames().contains(MASK)) {
+      inputs.put(MASK, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.attentionMask()), shape));
+    }
+    if (session.getInputNames().contains(TYPES)) {
+      inputs.put(TYPES, OnnxTensor.createTensor(ENV, LongBuffer.wrap(batch.typeIds()), shape));
+    }
+  }
+
+  private void putTensors(TensorBatch batch, Map<String, OnnxTensor> inputs) throws OrtException {
+    Set<String> expected = session.getInputNames();
+    if (!expected.equals(batch.inputs().keySet())) {
+      throw new SparsifyException(
+          name
+              + " takes the inputs "
+              + expected
+              + "; the data holds the arrays "
+              + batch.inputs().keySet()
+              + " (name each array after the input it feeds)");
+    }
+    for (Map.Entry<String, TensorBatch.Input> input : batch.inputs().entrySet()) {
+      inputs.put(input.getKey(), tensor(input.getValue()));
+    }
+  }
+
+  /** An ONNX Runtime tensor of an input's values, as their element type gives. */
+  public static OnnxTensor tensor(TensorBatch.Input input) throws OrtException {
+    if (input.values() instanceof FloatBuffer f) {
+      return OnnxTensor.createTensor(ENV, f.duplicate(), input.shape());
+    }
+    if (input.values() instanceof LongBuffer l) {
+      return OnnxTensor.createTensor(ENV, l.duplicate(), input.shape());
+    }
+    return OnnxTensor.createTensor(
+        ENV, ((java.nio.IntBuffer) input.values()).duplicate(), input.shape());
+  }
+
   /** The first output's values as they are, whatever its shape. */
-  public float[] firstOutput(TokenBatch batch) {
+  public float[] firstOutput(Batch batch) {
     return run(batch, Set.of(firstOutput())).get(firstOutput()).data();
   }
 
@@ -140,7 +174,7 @@ public final class OrtModel implements AutoCloseable {
   }
 
   /** Whether the first output, as this batch produces it, is a classifier's [batch, classes]. */
-  public boolean answersWithLogits(TokenBatch batch) {
+  public boolean answersWithLogits(Batch batch) {
     return run(batch, Set.of(firstOutput())).get(firstOutput()).shape().length == 2;
   }
 
@@ -148,21 +182,21 @@ public final class OrtModel implements AutoCloseable {
    * One row per sample of what the task compares: pooled embeddings, logits as they are, or a
    * ranker's one score per pair.
    */
-  public float[][] outputs(TokenBatch batch, io.sparserollout.stage.ModelTask task) {
+  public float[][] outputs(Batch batch, io.sparserollout.stage.ModelTask task) {
     return switch (task) {
       case CLASSIFICATION -> logits(batch);
       case RANKING -> scores(batch);
-      case EMBEDDING -> embed(batch);
+      case EMBEDDING -> embed(tokensToPool(batch));
     };
   }
 
   /** A classifier's first output, [batch, classes]: one row of logits per sentence. */
-  public float[][] logits(TokenBatch batch) {
+  public float[][] logits(Batch batch) {
     return logitRows(run(batch, Set.of(firstOutput())).get(firstOutput()), batch);
   }
 
   /** A ranker's first output, [batch, 1] or [batch]: a row of one score per pair. */
-  public float[][] scores(TokenBatch batch) {
+  public float[][] scores(Batch batch) {
     FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
     boolean oneScore =
         out.shape().length >= 1
@@ -188,7 +222,7 @@ public final class OrtModel implements AutoCloseable {
     return rows;
   }
 
-  private float[][] logitRows(FloatTensor out, TokenBatch batch) {
+  private float[][] logitRows(FloatTensor out, Batch batch) {
     if (out.shape().length != 2 || out.shape()[0] != batch.size()) {
       throw new SparsifyException(
           name
@@ -216,6 +250,17 @@ public final class OrtModel implements AutoCloseable {
       rows[b] = java.util.Arrays.copyOfRange(out.data(), b * classes, (b + 1) * classes);
     }
     return rows;
+  }
+
+  private TokenBatch tokensToPool(Batch batch) {
+    if (batch instanceof TokenBatch tokens) {
+      return tokens;
+    }
+    throw new SparsifyException(
+        name
+            + ": task embedding mean-pools the first output over a sentence's tokens, and tensor"
+            + " inputs give no tokens; a model of tensors is evaluated as task classification"
+            + " (logits [batch, classes])");
   }
 
   /** Mean of the first output over the sentence's real (unpadded) tokens: one row per sentence. */

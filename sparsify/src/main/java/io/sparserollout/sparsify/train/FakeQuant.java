@@ -47,6 +47,9 @@ final class FakeQuant implements TorchGraph.InputHook {
     if (index == 1 && value.dim() == 2) {
       return weight(value, layer.reductionAxis());
     }
+    if (index == 1 && value.dim() > 2) {
+      return convolutionWeight(value);
+    }
     return value;
   }
 
@@ -67,6 +70,25 @@ final class FakeQuant implements TorchGraph.InputHook {
     Tensor quantized = torch.fake_quantize_per_tensor_affine(value, scale, 0, INT8_MIN, INT8_MAX);
     quantizedThisRun.put(name, new Tensor[] {value, quantized});
     return quantized;
+  }
+
+  /**
+   * A convolution's weight [out, in/group, kernel...]: one scale per output channel, from the
+   * maximum over everything else, as the export computes it.
+   */
+  static Tensor convolutionWeight(Tensor w) {
+    long[] rest = new long[(int) w.dim() - 1];
+    for (int d = 0; d < rest.length; d++) {
+      rest[d] = d + 1;
+    }
+    Tensor scales =
+        w.detach()
+            .abs()
+            .amax(rest, false)
+            .div(new org.bytedeco.pytorch.Scalar((float) INT8_MAX))
+            .clamp_min(new org.bytedeco.pytorch.Scalar(1e-12f));
+    Tensor zeros = torch.zeros_like(scales).to(torch.ScalarType.Int);
+    return torch.fake_quantize_per_channel_affine(w, scales, zeros, 0, INT8_MIN, INT8_MAX);
   }
 
   /** Symmetric per-channel fake quantization; channels run along the axis that is not K. */

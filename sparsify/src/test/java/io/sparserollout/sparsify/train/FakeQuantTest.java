@@ -42,4 +42,22 @@ class FakeQuantTest {
     hook.forwardEnds();
     assertThat(hook.apply(KEY, 0, hidden)).isNotSameAs(forQuery);
   }
+
+  @Test
+  void aConvolutionsWeightIsQuantizedWithOneScalePerOutputChannel() {
+    PrunableLayer conv =
+        new PrunableLayer("conv", "Conv", "conv.w", "image", new long[] {2, 2, 1, 2}, 1);
+    NodeProto node = NodeProto.newBuilder().setName("conv").setOpType("Conv").build();
+    // Channel 0's largest |w| is 1.27 (scale 0.01), channel 1's 12.7 (scale 0.1).
+    Tensor w =
+        Tensor.create(
+            new float[] {1.27f, 0.5f, -0.26f, 0.1f, 12.7f, 0.04f, 0.26f, -2f}, 2, 2, 1, 2);
+
+    float[] out = TorchTensors.toFloats(new FakeQuant(List.of(conv), Map.of()).apply(node, 1, w));
+
+    assertThat(out)
+        .containsExactly(
+            new float[] {1.27f, 0.5f, -0.26f, 0.1f, 12.7f, 0f, 0.3f, -2f},
+            org.assertj.core.data.Offset.offset(1e-5f));
+  }
 }

