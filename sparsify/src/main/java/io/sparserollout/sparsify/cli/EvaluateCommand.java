@@ -3,6 +3,7 @@ package io.sparserollout.sparsify.cli;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.eval.ClassLabels;
 import io.sparserollout.sparsify.eval.Evaluator;
+import io.sparserollout.sparsify.onnx.ModelInputs;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.text.Pairs;
@@ -105,6 +106,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Path candidatePath = run.input(candidate, expectSha256);
     OnnxModel denseModel = OnnxModel.load(densePath);
     heldOut.forEach(set -> Vocabulary.check(denseModel, set.batches()));
+    heldOut.forEach(set -> ModelInputs.check(denseModel, set.batches()));
     OnnxModel.load(candidatePath); // a clear message for a corrupt candidate before any run
     Map<String, Path> variantPaths = new LinkedHashMap<>();
     if (variants != null) {

@@ -2,6 +2,7 @@ package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.LayerFinder;
+import io.sparserollout.sparsify.onnx.ModelInputs;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.prune.MagnitudePruner;
@@ -114,6 +115,7 @@ final class PruneCommand implements Callable<Integer> {
             samples,
             true);
     Vocabulary.check(onnx, read.batches());
+    ModelInputs.check(onnx, read.batches());
     captured = read.captured();
     run.progress(
         "sparsegpt: "

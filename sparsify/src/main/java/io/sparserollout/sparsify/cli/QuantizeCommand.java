@@ -1,5 +1,6 @@
 package io.sparserollout.sparsify.cli;
 
+import io.sparserollout.sparsify.onnx.ModelInputs;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.quantize.QuantizeReport;
@@ -66,6 +67,7 @@ final class QuantizeCommand implements Callable<Integer> {
             true);
     List<? extends Batch> batches = read.batches();
     Vocabulary.check(onnx, batches);
+    ModelInputs.check(onnx, batches);
     QuantizeReport result =
         QuantizeRun.run(onnx, batches, percentile, text.threads, run.output(out), run::progress);
     run.finish(

@@ -149,7 +149,8 @@ public final class QuantizeRun {
       after = upgraded.firstOutput(probe);
     }
     for (int i = 0; i < before.length; i++) {
-      if (Math.abs(before[i] - after[i]) > 1e-4 * Math.max(1, Math.abs(before[i]))) {
+      if (before.length != after.length
+          || Math.abs(before[i] - after[i]) > 1e-4 * Math.max(1, Math.abs(before[i]))) {
         throw new SparsifyException(
             "upgrading the model to opset 13 (needed for per-channel int8) changed its outputs;"
                 + " export the model with opset 13 or newer");

@@ -66,7 +66,7 @@ public final class NpzFile {
         }
         String name = entry.getName().replaceFirst("\\.npy$", "");
         try (InputStream in = zip.getInputStream(entry)) {
-          arrays.put(name, array(in.readAllBytes(), file, name));
+          arrays.put(name, array(readBounded(in, file, name), file, name));
         }
       }
     } catch (ZipException e) {
@@ -113,7 +113,7 @@ public final class NpzFile {
   public static List<TensorBatch> batches(
       Map<String, Array> arrays, int skip, int limit, int batchSize) {
     int total = samples(arrays);
-    int end = limit > 0 ? Math.min(total, skip + limit) : total;
+    int end = limit > 0 ? (int) Math.min(total, (long) skip + limit) : total;
     List<TensorBatch> batches = new ArrayList<>();
     for (int start = skip; start < end; start += batchSize) {
       int size = Math.min(batchSize, end - start);
@@ -161,16 +161,31 @@ public final class NpzFile {
     return new TensorBatch.Input(shape, values);
   }
 
+  /** An entry's bytes, refused past what one array can hold (a zip bomb, a 2 GB entry). */
+  private static byte[] readBounded(InputStream in, Path file, String name) throws IOException {
+    long limit = Math.min(Integer.MAX_VALUE - 16L, Runtime.getRuntime().maxMemory() / 4);
+    byte[] data = in.readNBytes((int) limit + 1);
+    if (data.length > limit) {
+      throw new SparsifyException(
+          file + ": array " + name + " is over " + limit + " bytes; split the samples into files");
+    }
+    return data;
+  }
+
   private static Array array(byte[] data, Path file, String name) {
     String where = file + ": array " + name;
-    if (data.length < 10 || !Arrays.equals(Arrays.copyOf(data, 6), MAGIC)) {
+    if (data.length < 12 || !Arrays.equals(Arrays.copyOf(data, 6), MAGIC)) {
       throw new SparsifyException(where + " is not a .npy array (no NUMPY magic)");
     }
     ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
     int major = data[6];
-    long headerLength = major == 1 ? Short.toUnsignedInt(in.getShort(8)) : in.getInt(8);
+    if (major < 1 || major > 3) {
+      throw new SparsifyException(where + " has a .npy header this reader does not know");
+    }
+    long headerLength =
+        major == 1 ? Short.toUnsignedInt(in.getShort(8)) : Integer.toUnsignedLong(in.getInt(8));
     int headerStart = major == 1 ? 10 : 12;
-    if (major < 1 || major > 3 || headerStart + headerLength > data.length || headerLength < 0) {
+    if (headerStart + headerLength > data.length) {
       throw new SparsifyException(where + " has a .npy header this reader does not know");
     }
     String header = new String(data, headerStart, (int) headerLength, StandardCharsets.ISO_8859_1);
@@ -197,12 +212,19 @@ public final class NpzFile {
     } catch (NumberFormatException e) {
       throw new SparsifyException(where + " has a shape that is not a tuple of integers");
     }
-    long elements = 1;
-    for (long d : shape) {
-      elements = Math.multiplyExact(elements, d);
+    long expected = type.equals("<i8") ? 8 : 4;
+    try {
+      for (long d : shape) {
+        if (d < 0) {
+          throw new ArithmeticException();
+        }
+        expected = Math.multiplyExact(expected, d);
+      }
+    } catch (ArithmeticException e) {
+      throw new SparsifyException(
+          where + " declares the shape " + Arrays.toString(shape) + ", which no file can hold");
     }
     int offset = Math.toIntExact(headerStart + headerLength);
-    long expected = elements * (type.equals("<i8") ? 8 : 4);
     if (data.length - offset != expected) {
       throw new SparsifyException(
           where

@@ -53,6 +53,10 @@ class NpzFileTest {
     assertThatThrownBy(
             () -> NpzFile.read(entries("short", Arrays.copyOf(whole, whole.length - 4)), "data"))
         .hasMessageContaining("truncated");
+    byte[] giant =
+        ImageModels.npy(new float[0], new long[] {2305843009213693952L}, "<i8").toByteArray();
+    assertThatThrownBy(() -> NpzFile.read(entries("giant", giant), "data"))
+        .hasMessageContaining("which no file can hold");
     Path file = dir.resolve("not.npz");
     Files.writeString(file, "plain text");
     assertThatThrownBy(() -> NpzFile.read(file, "calibration"))
