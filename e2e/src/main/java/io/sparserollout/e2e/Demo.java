@@ -80,13 +80,26 @@ public final class Demo {
                 + " of data/ranking-train.tsv");
         ModelStore.fillRanker(models, root);
       }
+      boolean images = Files.readString(sample).contains("ocr-direction/");
+      if (images) {
+        say(
+            "the sample serves PaddleOCR's direction classifier (npm) on crops rendered from real"
+                + " text: scripts/ocr-direction-data.sh");
+        ModelStore.fillOcr(models, root);
+      }
       cluster.handToPods(models);
-      // A ranker's request is one query's documents; other models get a sentence per request.
+      // A ranker's request is one query's documents, an image model's one crop; other models get
+      // a sentence per request.
       List<String> traffic =
-          ranker ? ModelStore.rankerTraffic(models, 60) : ModelStore.traffic(models, 64);
+          ranker
+              ? ModelStore.rankerTraffic(models, 60)
+              : images ? ModelStore.ocrTraffic(models, 64) : ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);
       cluster.kubectl().ok("apply", "-n", NAMESPACE, "-f", sample.toString());
-      String what = ranker ? "held-out queries, each with its documents" : "held-out sentences";
+      String what =
+          ranker
+              ? "held-out queries, each with its documents"
+              : images ? "held-out crops" : "held-out sentences";
       Phase end = follow(cluster, modelName, traffic, what, timeout);
       System.out.println();
       System.out.println(cluster.kubectl().ok("get", "pods", "-A", "-o", "wide"));
@@ -132,7 +145,7 @@ public final class Demo {
                 .get();
         if (load == null) {
           var address = cluster.serviceAddress(NAMESPACE, name);
-          if (address != null && "200".equals(LoadGenerator.send(address, name))) {
+          if (address != null && "200".equals(LoadGenerator.send(address, name, traffic.get(0)))) {
             say(
                 "Service "
                     + name

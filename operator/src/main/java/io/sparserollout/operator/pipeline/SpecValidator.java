@@ -97,7 +97,7 @@ public final class SpecValidator {
               + json(spec.quantization().mode()));
     }
     if (spec.source().tokenizerUri() == null) {
-      problems.add("spec.source.tokenizerUri: required: evaluation runs text through the model");
+      TensorData.problems(spec, problems);
     }
     if (spec.evaluation().dataUri() == null
         && !spec.evaluation().hasSets()

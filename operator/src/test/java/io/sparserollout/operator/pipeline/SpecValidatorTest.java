@@ -536,4 +536,43 @@ class SpecValidatorTest {
     assertThat(SpecValidator.problems(model.getSpec()))
         .anyMatch(p -> p.startsWith("spec.rollout.analysis.driftWindow: "));
   }
+
+  @Test
+  void aModelOfTensorsNeedsNoTokenizerButIsRefusedWhatReadsText() {
+    var tensors =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("source").put("task", "classification");
+              spec.with("sparsity")
+                  .with("calibration")
+                  .put("dataUri", "pvc://models/data/calibration.npz");
+              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
+            });
+    var text =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("source").put("task", "classification");
+            });
+    var embedding =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("sparsity")
+                  .with("calibration")
+                  .put("dataUri", "pvc://models/data/calibration.npz");
+              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
+              spec.with("sparsity").put("method", "finetune");
+            });
+
+    assertThat(SpecValidator.problems(tensors.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(text.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.sparsity.calibration.dataUri: a text file needs"))
+        .anyMatch(p -> p.startsWith("spec.evaluation.dataUri: a text file needs"))
+        .hasSize(2);
+    assertThat(SpecValidator.problems(embedding.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.source.task: embedding reads text"))
+        .anyMatch(p -> p.startsWith("spec.fineTuning: fine-tuning trains on sentences"));
+  }
 }

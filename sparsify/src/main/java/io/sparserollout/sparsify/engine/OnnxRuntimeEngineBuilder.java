@@ -7,7 +7,9 @@ import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.quantize.QuantizeRun;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.sparsify.verify.Verifier;
 import io.sparserollout.stage.EngineResult;
@@ -32,7 +34,7 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
     OnnxModel model = OnnxModel.load(request.model());
     int batch = request.batch()[1];
     int sequence = request.sequence()[1];
-    TokenBatch probe = syntheticBatch(model, batch, sequence);
+    Batch probe = syntheticBatch(model, batch, sequence);
     double dense = medianLatencyMs(request.dense(), probe);
     double sparse = medianLatencyMs(out, probe);
     boolean int8 = model.metadata(QuantizeRun.METADATA_KEY).isPresent();
@@ -84,7 +86,7 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
     OrtModel ort = OrtModel.open(built.file(), Runtime.getRuntime().availableProcessors());
     OnnxModel model = OnnxModel.load(built.model());
     Set<String> output = Set.of(ort.firstOutput());
-    java.util.Map<Long, TokenBatch> inputs = new java.util.HashMap<>();
+    java.util.Map<Long, Batch> inputs = new java.util.HashMap<>();
     return new VariantTimer.Runner() {
       @Override
       public void run(int batch, int sequence) {
@@ -124,8 +126,61 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
     }
   }
 
+  /**
+   * Inputs of the shape timed: token ids for a text model; for a model of tensors (no input_ids),
+   * each declared input with the batch first, its fixed dimensions as declared and every other
+   * dimension (an image's height and width) {@code length} long, floats drawn at random.
+   */
+  private static Batch syntheticBatch(OnnxModel model, int size, int length) {
+    java.util.Map<String, TensorBatch.Input> tensors = new java.util.LinkedHashMap<>();
+    for (ai.onnx.proto.OnnxMl.ValueInfoProto input : model.proto().getGraph().getInputList()) {
+      if (input.getName().equals("input_ids")) {
+        return syntheticTokens(model, size, length);
+      }
+      if (model.initializer(input.getName()).isEmpty()) {
+        tensors.put(input.getName(), syntheticTensor(input, size, length));
+      }
+    }
+    return new TensorBatch(size, tensors);
+  }
+
+  private static TensorBatch.Input syntheticTensor(
+      ai.onnx.proto.OnnxMl.ValueInfoProto input, int size, int length) {
+    var type = input.getType().getTensorType();
+    long[] shape = new long[type.getShape().getDimCount()];
+    int count = 1;
+    for (int d = 0; d < shape.length; d++) {
+      long fixed = type.getShape().getDim(d).getDimValue();
+      shape[d] = d == 0 ? size : fixed > 0 ? fixed : length;
+      count = Math.multiplyExact(count, (int) shape[d]);
+    }
+    Random random = new Random(42);
+    switch (type.getElemType()) {
+      case ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT_VALUE -> {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+          values[i] = (float) random.nextGaussian();
+        }
+        return new TensorBatch.Input(shape, java.nio.FloatBuffer.wrap(values));
+      }
+      case ai.onnx.proto.OnnxMl.TensorProto.DataType.INT64_VALUE -> {
+        return new TensorBatch.Input(shape, java.nio.LongBuffer.wrap(new long[count]));
+      }
+      case ai.onnx.proto.OnnxMl.TensorProto.DataType.INT32_VALUE -> {
+        return new TensorBatch.Input(shape, java.nio.IntBuffer.wrap(new int[count]));
+      }
+      default ->
+          throw new SparsifyException(
+              "cannot time the model: its input "
+                  + input.getName()
+                  + " is of ONNX type "
+                  + type.getElemType()
+                  + "; float, int64 and int32 inputs are built");
+    }
+  }
+
   /** Token ids drawn from the model's vocabulary, all real (no padding). */
-  private static TokenBatch syntheticBatch(OnnxModel model, int size, int length) {
+  private static TokenBatch syntheticTokens(OnnxModel model, int size, int length) {
     long vocabulary = Vocabulary.size(model).orElse(1000);
     Random random = new Random(42);
     long[] ids = new long[size * length];
@@ -137,7 +192,7 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
     return new TokenBatch(size, length, ids, mask, new long[ids.length]);
   }
 
-  private static double medianLatencyMs(Path model, TokenBatch batch) {
+  private static double medianLatencyMs(Path model, Batch batch) {
     try (OrtModel ort = OrtModel.open(model, Runtime.getRuntime().availableProcessors())) {
       Set<String> output = Set.of(ort.firstOutput());
       double[] times = new double[RUNS];
