@@ -82,10 +82,17 @@ public final class InferRequests {
           .inputs()
           .forEach(
               (name, input) -> {
-                FloatBuffer values = (FloatBuffer) input.values();
+                if (!(input.values() instanceof FloatBuffer values)) {
+                  throw new IllegalArgumentException(npz + ": array " + name + " is not float32");
+                }
                 StringBuilder data = new StringBuilder();
                 for (int i = 0; i < values.limit(); i++) {
-                  data.append(i == 0 ? "" : ",").append(values.get(i));
+                  float value = values.get(i);
+                  if (!Float.isFinite(value)) {
+                    throw new IllegalArgumentException(
+                        npz + ": array " + name + " holds " + value + ", which JSON cannot carry");
+                  }
+                  data.append(i == 0 ? "" : ",").append(value);
                 }
                 inputs.add(
                     "{\"name\":\""

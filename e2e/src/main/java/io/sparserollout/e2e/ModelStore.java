@@ -156,17 +156,20 @@ public final class ModelStore {
    */
   public static void fillOcr(Path volume, Path projectRoot) {
     Path dir = volume.resolve("ocr-direction");
-    if (Files.exists(dir.resolve("evaluation.npz"))) {
+    // The data script writes the out-of-domain labels last.
+    if (Files.exists(dir.resolve("model.onnx"))
+        && Files.exists(dir.resolve("licenses-labels.txt"))) {
       return;
     }
     try {
+      Path log = Files.createTempFile("ocr-models", ".log");
       Process fetch =
           new ProcessBuilder(projectRoot.resolve("scripts/ocr-models.sh").toString())
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(log.toFile())
               .start();
       String models = new String(fetch.getInputStream().readAllBytes()).trim();
       if (fetch.waitFor() != 0) {
-        throw new IllegalStateException("scripts/ocr-models.sh failed");
+        throw new IllegalStateException("scripts/ocr-models.sh failed: " + Files.readString(log));
       }
       Files.createDirectories(dir);
       Files.copy(

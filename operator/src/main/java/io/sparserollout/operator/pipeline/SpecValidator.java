@@ -96,9 +96,7 @@ public final class SpecValidator {
               + " and quantization mode "
               + json(spec.quantization().mode()));
     }
-    if (spec.source().tokenizerUri() == null) {
-      TensorData.problems(spec, problems);
-    }
+    TensorData.problems(spec, problems);
     if (spec.evaluation().dataUri() == null
         && !spec.evaluation().hasSets()
         && sparsity.calibration().dataUri() == null

@@ -1,5 +1,6 @@
 package io.sparserollout.operator.pipeline;
 
+import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.EvaluationSet;
 import io.sparserollout.api.v1alpha1.ModelSource;
 import io.sparserollout.api.v1alpha1.SparseModelSpec;
@@ -9,13 +10,15 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A model without a tokenizer (an image network) reads its samples as tensors, {@code .npz} files
- * of arrays named after its inputs. What the stages cannot do with tensors yet is refused up front,
- * naming the field: text files, captured samples (read as token ids), fine-tuning (it trains on
- * sentences), and tasks other than classification (pooling over tokens, query-document pairs).
+ * A model of tensors (an image network) reads its samples from {@code .npz} files of arrays named
+ * after its inputs, and has no tokenizer. Whenever a spec has no tokenizer or names an {@code .npz}
+ * file, what the stages cannot do with tensors yet is refused up front, naming the field: text
+ * files beside them, captured samples and capture (the pods' samples are read back as token ids),
+ * fine-tuning (it trains on sentences), tasks other than classification (pooling over tokens,
+ * query-document pairs) and TensorRT engines (their profiles are built for token inputs).
  */
 final class TensorData {
-  private static final String WHY = " (no spec.source.tokenizerUri: the samples are tensors)";
+  private static final String WHY = " (the samples are tensors, .npz)";
 
   private TensorData() {}
 
@@ -24,31 +27,27 @@ final class TensorData {
   }
 
   static void problems(SparseModelSpec spec, List<String> problems) {
-    Map<String, String> files = new LinkedHashMap<>();
-    files.put("spec.sparsity.calibration.dataUri", spec.sparsity().calibration().dataUri());
-    files.put("spec.evaluation.dataUri", spec.evaluation().dataUri());
-    if (spec.evaluation().hasSets()) {
-      for (EvaluationSet set : spec.evaluation().sets()) {
-        files.put("spec.evaluation.sets[" + set.name() + "].dataUri", set.dataUri());
-      }
+    Map<String, String> files = dataFiles(spec);
+    boolean tensors = files.values().stream().anyMatch(TensorData::isNpz);
+    if (spec.source().tokenizerUri() != null && !tensors) {
+      return; // text, the common case
     }
-    boolean anyData = false;
     for (Map.Entry<String, String> file : files.entrySet()) {
-      if (file.getValue() == null) {
-        continue;
-      }
-      anyData = true;
       if (!isNpz(file.getValue())) {
         problems.add(
             file.getKey()
-                + ": a text file needs spec.source.tokenizerUri; without one give tensors, an .npz"
-                + " file of arrays named after the model's inputs");
+                + (spec.source().tokenizerUri() == null
+                    ? ": a text file needs spec.source.tokenizerUri; without one give tensors, an"
+                        + " .npz file of arrays named after the model's inputs"
+                    : ": a text file beside .npz tensors; every data file of a model is text or"
+                        + " every one is tensors"));
       }
     }
-    if (!anyData && !spec.sparsity().calibration().captured()) {
+    if (files.isEmpty()) {
       problems.add(
           "spec.source.tokenizerUri: required for text; a model of tensors is evaluated on an .npz"
               + " file (spec.evaluation.dataUri or spec.sparsity.calibration.dataUri)");
+      return;
     }
     if (spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
       problems.add(
@@ -59,12 +58,13 @@ final class TensorData {
               + "; a model of tensors is evaluated as classification, its first output [batch,"
               + " classes]");
     }
-    if (spec.sparsity().calibration().captured() || HeldOutSets.readsCaptured(spec)) {
+    capturedSources(spec, problems);
+    if (spec.rollout().capture() != null
+        && Boolean.TRUE.equals(spec.rollout().capture().enabled())) {
       problems.add(
-          "spec.sparsity.calibration.source / spec.evaluation.source: captured samples are read"
-              + " as token ids"
+          "spec.rollout.capture: the serving pods' captured samples are read back as token ids"
               + WHY
-              + "; calibrate and evaluate on .npz files");
+              + "; capture is not built for models of tensors");
     }
     if (Stage.plan(spec).contains(Stage.FINETUNE)) {
       problems.add(
@@ -73,6 +73,51 @@ final class TensorData {
               + WHY
               + "; use sparsity method magnitude or sparsegpt, and quantization mode none or"
               + " int8-ptq");
+    }
+    if (spec.engine().backend() == EngineSpec.Backend.TENSORRT) {
+      problems.add(
+          "spec.engine.backend: tensorrt builds its optimization profiles for token inputs, not"
+              + " yet for tensors"
+              + WHY
+              + "; use onnxruntime");
+    }
+  }
+
+  /** The data files the stages read, by field; a set by its index, as the other checks name it. */
+  private static Map<String, String> dataFiles(SparseModelSpec spec) {
+    Map<String, String> files = new LinkedHashMap<>();
+    put(files, "spec.sparsity.calibration.dataUri", spec.sparsity().calibration().dataUri());
+    put(files, "spec.evaluation.dataUri", spec.evaluation().dataUri());
+    if (spec.evaluation().hasSets()) {
+      List<EvaluationSet> sets = spec.evaluation().sets();
+      for (int i = 0; i < sets.size(); i++) {
+        put(files, "spec.evaluation.sets[" + i + "].dataUri", sets.get(i).dataUri());
+      }
+    }
+    return files;
+  }
+
+  private static void put(Map<String, String> files, String field, String uri) {
+    if (uri != null) {
+      files.put(field, uri);
+    }
+  }
+
+  private static void capturedSources(SparseModelSpec spec, List<String> problems) {
+    String reason = " are read as token ids" + WHY + "; calibrate and evaluate on .npz files";
+    if (spec.sparsity().calibration().captured()) {
+      problems.add("spec.sparsity.calibration.source: captured samples" + reason);
+    }
+    if (spec.evaluation().captured()) {
+      problems.add("spec.evaluation.source: captured samples" + reason);
+    }
+    if (spec.evaluation().hasSets()) {
+      List<EvaluationSet> sets = spec.evaluation().sets();
+      for (int i = 0; i < sets.size(); i++) {
+        if (sets.get(i).captured()) {
+          problems.add("spec.evaluation.sets[" + i + "].source: captured samples" + reason);
+        }
+      }
     }
   }
 }

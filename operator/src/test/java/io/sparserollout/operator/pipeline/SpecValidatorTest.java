@@ -574,5 +574,31 @@ class SpecValidatorTest {
     assertThat(SpecValidator.problems(embedding.getSpec()))
         .anyMatch(p -> p.startsWith("spec.source.task: embedding reads text"))
         .anyMatch(p -> p.startsWith("spec.fineTuning: fine-tuning trains on sentences"));
+    // A tokenizer kept from a text sample does not let tensors through the same checks.
+    var withTokenizer =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity")
+                  .with("calibration")
+                  .put("dataUri", "pvc://models/data/calibration.npz");
+              spec.with("rollout").with("capture").put("enabled", true);
+              spec.with("engine").put("backend", "tensorrt");
+            });
+    assertThat(SpecValidator.problems(withTokenizer.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.evaluation.dataUri: a text file beside .npz tensors"))
+        .anyMatch(p -> p.startsWith("spec.source.task: embedding reads text"))
+        .anyMatch(p -> p.startsWith("spec.rollout.capture: the serving pods' captured samples"))
+        .anyMatch(p -> p.startsWith("spec.engine.backend: tensorrt builds its optimization"));
+    var captured =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("source").put("task", "classification");
+              spec.with("sparsity").with("calibration").remove("dataUri");
+              spec.with("sparsity").with("calibration").put("source", "captured");
+              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
+            });
+    assertThat(SpecValidator.problems(captured.getSpec()))
+        .anyMatch(p -> p.startsWith("spec.sparsity.calibration.source: captured samples are read"));
   }
 }

@@ -132,11 +132,12 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
    * dimension (an image's height and width) {@code length} long, floats drawn at random.
    */
   private static Batch syntheticBatch(OnnxModel model, int size, int length) {
+    var inputs = model.proto().getGraph().getInputList();
+    if (inputs.stream().anyMatch(i -> i.getName().equals("input_ids"))) {
+      return syntheticTokens(model, size, length);
+    }
     java.util.Map<String, TensorBatch.Input> tensors = new java.util.LinkedHashMap<>();
-    for (ai.onnx.proto.OnnxMl.ValueInfoProto input : model.proto().getGraph().getInputList()) {
-      if (input.getName().equals("input_ids")) {
-        return syntheticTokens(model, size, length);
-      }
+    for (ai.onnx.proto.OnnxMl.ValueInfoProto input : inputs) {
       if (model.initializer(input.getName()).isEmpty()) {
         tensors.put(input.getName(), syntheticTensor(input, size, length));
       }
@@ -147,13 +148,33 @@ final class OnnxRuntimeEngineBuilder implements EngineBuilder {
   private static TensorBatch.Input syntheticTensor(
       ai.onnx.proto.OnnxMl.ValueInfoProto input, int size, int length) {
     var type = input.getType().getTensorType();
+    if (!type.hasShape() || type.getShape().getDimCount() == 0) {
+      throw new SparsifyException(
+          "cannot time the model: its input "
+              + input.getName()
+              + " declares no shape, so no input of the served shape can be made; export it with"
+              + " its dimensions (the batch first)");
+    }
     long[] shape = new long[type.getShape().getDimCount()];
-    int count = 1;
+    long elements = 1;
     for (int d = 0; d < shape.length; d++) {
       long fixed = type.getShape().getDim(d).getDimValue();
-      shape[d] = d == 0 ? size : fixed > 0 ? fixed : length;
-      count = Math.multiplyExact(count, (int) shape[d]);
+      shape[d] = fixed > 0 ? fixed : d == 0 ? size : length;
+      elements *= shape[d];
     }
+    if (elements > (1 << 27)) { // 512 MB of floats per input
+      throw new SparsifyException(
+          "cannot time the model: its input "
+              + input.getName()
+              + " at batch "
+              + size
+              + " and "
+              + length
+              + " for every other dynamic dimension is "
+              + Arrays.toString(shape)
+              + ", too large to make; lower spec.engine.shapes");
+    }
+    int count = (int) elements;
     Random random = new Random(42);
     switch (type.getElemType()) {
       case ai.onnx.proto.OnnxMl.TensorProto.DataType.FLOAT_VALUE -> {

@@ -77,6 +77,28 @@ class TensorInputsCliTest {
     assertThat(ModelProto.parseFrom(Files.readAllBytes(pruned)).getGraph().getNodeList())
         .noneMatch(n -> n.getOpType().equals("Constant"));
 
+    // The engine is timed on inputs of the declared shape: [4, 3, 6, 6], channels as declared.
+    int built =
+        run(
+            "build-engine",
+            "--backend",
+            "onnxruntime",
+            "--dense",
+            model.toString(),
+            "--model",
+            pruned.toString(),
+            "--out",
+            dir.resolve("engine").toString(),
+            "--batch",
+            "1,4,4",
+            "--sequence",
+            "6,6,6",
+            "--json");
+    assertThat(built).as(err.toString()).isZero();
+    JsonNode engine = JSON.readTree(out.toString());
+    assertThat(engine.get("sparseLayers").asInt()).isEqualTo(2);
+    assertThat(engine.get("latencyMs").asDouble()).isPositive();
+
     assertThat(evaluate(model, pruned, evaluation, labels)).as(err.toString()).isZero();
     JsonNode quality = JSON.readTree(out.toString());
     assertThat(quality.get("samples").asInt()).isEqualTo(40);
