@@ -5,7 +5,8 @@
 # Debian descriptions (accuracy against the true direction, top-1 agreement) and on 600 crops of
 # license text in another typeface (out of domain). Calibration: 512 other crops. The first 20
 # convolutions stay dense in the runs named "late" (the early layers of this small network do
-# not survive one-shot 2:4 by either method; the "all" runs show it). CPU only, about 3 minutes.
+# not survive one-shot 2:4 by either method; the "all" runs show it). CPU only, about 1.5 minutes
+# once the model and fonts are cached.
 #   scripts/bench-cnn.sh [WORK_DIR]   (default: sparsify/target/bench-cnn)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

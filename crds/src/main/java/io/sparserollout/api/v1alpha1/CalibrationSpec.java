@@ -10,8 +10,10 @@ import io.fabric8.generator.annotation.Pattern;
 public record CalibrationSpec(
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(
-            "URI of a text file with one sample (sentence) per line. Required by sparsegpt and"
-                + " int8 quantization unless source is captured, and by finetune always.")
+            "URI of a text file with one sample (sentence) per line, or, for a model without a"
+                + " tokenizer, an .npz file of arrays named after its inputs (the first dimension"
+                + " the sample). Required by sparsegpt and int8 quantization unless source is"
+                + " captured, and by finetune always.")
         String dataUri,
     @Default("128")
         @Min(1)

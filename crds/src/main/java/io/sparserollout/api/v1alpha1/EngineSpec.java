@@ -21,7 +21,9 @@ public record EngineSpec(
         GpuSelector gpu,
     @Default("{}")
         @JsonPropertyDescription(
-            "Input shape ranges the engine is optimized for (TensorRT optimization profile).")
+            "Input shape ranges the engine is optimized for (TensorRT optimization profile) and"
+                + " timed at. For a model of tensors, a dynamic dimension other than the batch (an"
+                + " image's height and width) takes the sequence values.")
         ShapeProfile shapes) {
 
   public enum Backend {

@@ -15,7 +15,8 @@ public record EvaluationSet(
         String name,
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(
-            "URI of a text file, one sample per line. Empty with source file: the calibration"
+            "URI of a text file, one sample per line (or an .npz file of tensors, for a model"
+                + " without a tokenizer). Empty with source file: the calibration"
                 + " file's samples after those used for calibration; required when calibration"
                 + " is captured or the plan fine-tunes.")
         String dataUri,

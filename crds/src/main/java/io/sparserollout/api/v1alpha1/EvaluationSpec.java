@@ -12,7 +12,8 @@ import java.util.List;
 public record EvaluationSpec(
     @Pattern(ModelSource.URI_PATTERN)
         @JsonPropertyDescription(
-            "URI of a text file, one sample per line, never used for calibration or training."
+            "URI of a text file, one sample per line (or, for a model without a tokenizer, an .npz"
+                + " file of arrays named after its inputs), never used for calibration or training."
                 + " Empty: the calibration file's samples after those used for calibration; after a"
                 + " captured or mixed calibration, the captured held-out half. Required when the"
                 + " plan fine-tunes (it trains on the calibration file).")

@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = Cli.EVALUATE,
-    description = "Compare a candidate model with the dense one on the same sentences.")
+    description = "Compare a candidate model with the dense one on the same samples.")
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin CommandRun run;
   @Mixin TextOptions text;
@@ -55,14 +55,13 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = Cli.TOP_K, defaultValue = "5", description = "k of NDCG@k")
   int topK;
 
-  @Option(names = Cli.SAMPLES, defaultValue = "0", description = "sentences used (0: all)")
+  @Option(names = Cli.SAMPLES, defaultValue = "0", description = "samples used (0: all)")
   int samples;
 
   @Option(
       names = Cli.OFFSET,
       defaultValue = "0",
-      description =
-          "skip this many leading sentences (and labels), e.g. those used for calibration")
+      description = "skip this many leading samples (and labels), e.g. those used for calibration")
   int offset;
 
   @Option(
@@ -92,7 +91,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Option(
       names = Cli.SET_OFFSET,
-      description = "name=n: skip a named set's first n sentences (and labels)")
+      description = "name=n: skip a named set's first n samples (and labels)")
   Map<String, Integer> setOffsets = new LinkedHashMap<>();
 
   @Override
@@ -175,7 +174,7 @@ final class EvaluateCommand implements Callable<Integer> {
             samples,
             false);
     if (read.count() < 2) {
-      throw new SparsifyException(role + ": evaluation needs at least 2 sentences");
+      throw new SparsifyException(role + ": evaluation needs at least 2 samples");
     }
     if (read.captured() != null && labelsFile != null) {
       throw new SparsifyException(

@@ -48,7 +48,7 @@ final class PruneCommand implements Callable<Integer> {
       description = "sentences file, one per line, or an .npz file of tensors (sparsegpt)")
   String calibration;
 
-  @Option(names = Cli.SAMPLES, defaultValue = "128", description = "calibration sentences used")
+  @Option(names = Cli.SAMPLES, defaultValue = "128", description = "calibration samples used")
   int samples;
 
   @Option(names = Cli.INCLUDE, description = "a regex of weights to prune (repeat for more)")

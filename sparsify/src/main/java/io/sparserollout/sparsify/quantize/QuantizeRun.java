@@ -17,10 +17,10 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * int8 post-training quantization of every MatMul/Gemm with a constant weight: activation scales
- * from a percentile of calibration activations (99.99 by default, as in the sparse-QAT recipe),
- * symmetric per-channel weight scales from the weights' maxima, explicit Q/DQ nodes. 2:4 zeros stay
- * zeros: int8 zero is exactly zero.
+ * int8 post-training quantization of every MatMul, Gemm and Conv with a constant weight: activation
+ * scales from a percentile of calibration activations (99.99 by default, as in the sparse-QAT
+ * recipe), symmetric per-channel weight scales from the weights' maxima, explicit Q/DQ nodes. 2:4
+ * zeros stay zeros: int8 zero is exactly zero.
  */
 public final class QuantizeRun {
   public static final String METADATA_KEY = "sparserollout.quantization";
