@@ -14,8 +14,9 @@ import java.util.Map;
  * after its inputs, and has no tokenizer. Whenever a spec has no tokenizer or names an {@code .npz}
  * file, what the stages cannot do with tensors yet is refused up front, naming the field: text
  * files beside them, captured samples and capture (the pods' samples are read back as token ids),
- * fine-tuning (it trains on sentences), tasks other than classification (pooling over tokens,
- * query-document pairs) and TensorRT engines (their profiles are built for token inputs).
+ * tasks other than classification (pooling over tokens, query-document pairs) and TensorRT engines
+ * (their profiles are built for token inputs). Fine-tuning distils the class distribution on the
+ * calibration file's tensors, as a classifier's checks require.
  */
 final class TensorData {
   private static final String WHY = " (the samples are tensors, .npz)";
@@ -65,14 +66,6 @@ final class TensorData {
           "spec.rollout.capture: the serving pods' captured samples are read back as token ids"
               + WHY
               + "; capture is not built for models of tensors");
-    }
-    if (Stage.plan(spec).contains(Stage.FINETUNE)) {
-      problems.add(
-          "spec.fineTuning: fine-tuning trains on sentences through the tokenizer and is not built"
-              + " for tensors"
-              + WHY
-              + "; use sparsity method magnitude or sparsegpt, and quantization mode none or"
-              + " int8-ptq");
     }
     if (spec.engine().backend() == EngineSpec.Backend.TENSORRT) {
       problems.add(

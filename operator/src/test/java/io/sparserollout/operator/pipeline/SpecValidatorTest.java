@@ -573,7 +573,20 @@ class SpecValidatorTest {
         .hasSize(2);
     assertThat(SpecValidator.problems(embedding.getSpec()))
         .anyMatch(p -> p.startsWith("spec.source.task: embedding reads text"))
-        .anyMatch(p -> p.startsWith("spec.fineTuning: fine-tuning trains on sentences"));
+        .noneMatch(p -> p.startsWith("spec.fineTuning"));
+    // Fine-tuned as a classifier, by distillation on the calibration tensors.
+    var tuned =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("source").put("task", "classification");
+              spec.with("sparsity")
+                  .with("calibration")
+                  .put("dataUri", "pvc://models/data/calibration.npz");
+              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
+              spec.with("sparsity").put("method", "finetune");
+            });
+    assertThat(SpecValidator.problems(tuned.getSpec())).isEmpty();
     // A tokenizer kept from a text sample does not let tensors through the same checks.
     var withTokenizer =
         Fixtures.minilm(

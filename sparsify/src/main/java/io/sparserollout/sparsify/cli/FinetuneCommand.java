@@ -2,10 +2,13 @@ package io.sparserollout.sparsify.cli;
 
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.LayerFinder;
+import io.sparserollout.sparsify.onnx.ModelInputs;
+import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.NpzFile;
 import io.sparserollout.sparsify.text.Sentences;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TextTokenizer;
-import io.sparserollout.sparsify.text.TokenBatch;
 import io.sparserollout.sparsify.train.DataParallel;
 import io.sparserollout.sparsify.train.FineTuner;
 import io.sparserollout.sparsify.train.TrainingData;
@@ -14,6 +17,7 @@ import io.sparserollout.stage.FineTuneResult;
 import io.sparserollout.stage.Sha256;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,15 +60,24 @@ final class FinetuneCommand implements Callable<Integer> {
           "a regex of weights kept dense when starting from the dense weights (repeat for more)")
   List<String> exclude = List.of();
 
-  @Option(names = Cli.TOKENIZER, required = true, description = "tokenizer.json")
+  @Option(
+      names = Cli.TOKENIZER,
+      description = "tokenizer.json (sentences; a model of .npz tensors has none)")
   String tokenizer;
 
-  @Option(names = Cli.TRAIN, required = true, description = "training sentences, one per line")
+  @Option(
+      names = Cli.TRAIN,
+      required = true,
+      description =
+          "training sentences, one per line; or an .npz file of tensors (a model without a"
+              + " tokenizer, fine-tuned as a classifier)")
   String train;
 
   @Option(
       names = "--held-out",
-      description = "evaluation sentences never trained on (default: the last 10%% of --train)")
+      description =
+          "evaluation samples never trained on, as --train gives them (default: the last 10%% of"
+              + " --train, at most 300)")
   String heldOut;
 
   @Option(names = Cli.OUT, required = true, description = "where the fine-tuned model is written")
@@ -240,14 +253,25 @@ final class FinetuneCommand implements Callable<Integer> {
   public Integer call() {
     // The student first: a replaced one is refused before any data is read.
     Path initPath = init == null ? null : run.input(init, expectSha256);
-    for (String data : new String[] {train, heldOut}) {
-      if (data != null && NpzFile.isNpz(Path.of(data))) {
-        throw new SparsifyException(
-            "fine-tuning on tensors ("
-                + data
-                + ") is not built yet: it trains on sentences through the tokenizer; prune,"
-                + " quantize and evaluate take .npz tensors");
-      }
+    boolean tensors = NpzFile.isNpz(Path.of(train));
+    if (heldOut != null && NpzFile.isNpz(Path.of(heldOut)) != tensors) {
+      throw new SparsifyException(
+          "--train and --held-out must both be sentences or both .npz tensors; got "
+              + train
+              + " and "
+              + heldOut);
+    }
+    if (tensors && labels != null) {
+      throw new SparsifyException(
+          "--labels adds a task loss on sentence embeddings; a model of tensors is fine-tuned by"
+              + " distillation from its teacher alone: drop --labels");
+    }
+    if (!tensors && tokenizer == null) {
+      throw new SparsifyException(
+          Cli.TRAIN
+              + " of sentences needs "
+              + Cli.TOKENIZER
+              + " (an .npz file of tensors does not)");
     }
     if (noDistillation && labels == null) {
       throw new SparsifyException(
@@ -267,6 +291,63 @@ final class FinetuneCommand implements Callable<Integer> {
           "--progressive prunes the dense weights itself (1:4, then 2:4); drop --init");
     }
     DataParallel.Worker worker = worker();
+    if (steps < 1 || batchSize < 1 || evalEvery < 1 || learningRate <= 0) {
+      throw new SparsifyException("--steps, --batch-size, --eval-every and --lr must be positive");
+    }
+    if (tokenLossWeight < 0 || layerLossWeight < 0 || taskLossWeight < 0) {
+      throw new SparsifyException(
+          "--token-loss-weight, --layer-loss-weight and --task-loss-weight must not be negative");
+    }
+    TrainingSamples samples = tensors ? tensorSamples() : sentenceSamples();
+    FineTuner.Report report;
+    // Worker 0 (or the only worker) serves its progress where the operator reads it.
+    try (ProgressEndpoint endpoint =
+        worker.rank() == 0 ? ProgressEndpoint.fromEnvironment() : ProgressEndpoint.none()) {
+      report =
+          FineTuner.run(
+              new FineTuner.Inputs(
+                  run.input(dense),
+                  initPath,
+                  new LayerFinder(include, exclude),
+                  samples.training(),
+                  samples.evaluation(),
+                  run.output(out)),
+              options(),
+              new FineTuner.Resume(
+                  checkpoint != null
+                      ? Path.of(checkpoint)
+                      : Path.of(run.output(out).toString() + ".checkpoint"),
+                  checkpointEvery),
+              threads,
+              run::progress,
+              endpoint::update,
+              worker);
+    }
+    return finish(worker, report);
+  }
+
+  private record TrainingSamples(TrainingData training, List<? extends Batch> evaluation) {}
+
+  /** An .npz file's samples, its last 10% (at most 300) held out unless --held-out is given. */
+  private TrainingSamples tensorSamples() {
+    Map<String, NpzFile.Array> arrays = NpzFile.read(run.input(train), Cli.TRAIN);
+    int total = NpzFile.samples(arrays);
+    int held = heldOut != null ? 0 : Math.min(300, total / 10);
+    if (heldOut == null && held < 1) {
+      throw new SparsifyException(Cli.TRAIN + " needs at least 10 samples to hold some out");
+    }
+    List<TensorBatch> training = NpzFile.batches(arrays, 0, total - held, batchSize);
+    List<TensorBatch> evaluation =
+        heldOut != null
+            ? NpzFile.batches(NpzFile.read(run.input(heldOut), "--held-out"), 0, 0, 32)
+            : NpzFile.batches(arrays, total - held, held, 32);
+    OnnxModel denseModel = OnnxModel.load(run.input(dense));
+    ModelInputs.check(denseModel, training);
+    ModelInputs.check(denseModel, evaluation);
+    return new TrainingSamples(TrainingData.ofTensors(training, TRAINING_ORDER_SEED), evaluation);
+  }
+
+  private TrainingSamples sentenceSamples() {
     List<String> sentences = Sentences.read(run.input(train), "--train");
     List<String> classes = labels == null ? null : Sentences.read(run.input(labels), "--labels");
     if (classes != null && classes.size() != sentences.size()) {
@@ -294,55 +375,29 @@ final class FinetuneCommand implements Callable<Integer> {
         trainingClasses = classes.subList(0, training.size());
       }
     }
-    if (steps < 1 || batchSize < 1 || evalEvery < 1 || learningRate <= 0) {
-      throw new SparsifyException("--steps, --batch-size, --eval-every and --lr must be positive");
-    }
-    if (tokenLossWeight < 0 || layerLossWeight < 0 || taskLossWeight < 0) {
-      throw new SparsifyException(
-          "--token-loss-weight, --layer-loss-weight and --task-loss-weight must not be negative");
-    }
-    TrainingData trainingData;
-    List<TokenBatch> evalBatches;
     try (TextTokenizer tokens = TextTokenizer.load(run.input(tokenizer), maxLength)) {
-      trainingData =
-          TrainingData.of(tokens, training, trainingClasses, batchSize, TRAINING_ORDER_SEED);
-      evalBatches = tokens.batches(evaluation, 32);
+      return new TrainingSamples(
+          TrainingData.of(tokens, training, trainingClasses, batchSize, TRAINING_ORDER_SEED),
+          tokens.batches(evaluation, 32));
     }
-    FineTuner.Report report;
-    // Worker 0 (or the only worker) serves its progress where the operator reads it.
-    try (ProgressEndpoint endpoint =
-        worker.rank() == 0 ? ProgressEndpoint.fromEnvironment() : ProgressEndpoint.none()) {
-      report =
-          FineTuner.run(
-              new FineTuner.Inputs(
-                  run.input(dense),
-                  initPath,
-                  new LayerFinder(include, exclude),
-                  trainingData,
-                  evalBatches,
-                  run.output(out)),
-              new FineTuner.Options(
-                  steps,
-                  batchSize,
-                  learningRate,
-                  weightDecay,
-                  evalEvery,
-                  tokenLossWeight,
-                  layerLossWeight,
-                  taskLossWeight,
-                  !noDistillation,
-                  progressive,
-                  qat != null),
-              new FineTuner.Resume(
-                  checkpoint != null
-                      ? Path.of(checkpoint)
-                      : Path.of(run.output(out).toString() + ".checkpoint"),
-                  checkpointEvery),
-              threads,
-              run::progress,
-              endpoint::update,
-              worker);
-    }
+  }
+
+  private FineTuner.Options options() {
+    return new FineTuner.Options(
+        steps,
+        batchSize,
+        learningRate,
+        weightDecay,
+        evalEvery,
+        tokenLossWeight,
+        layerLossWeight,
+        taskLossWeight,
+        !noDistillation,
+        progressive,
+        qat != null);
+  }
+
+  private int finish(DataParallel.Worker worker, FineTuner.Report report) {
     if (worker.rank() > 0) {
       // Worker 0 writes the model, the report and the result; the others only say they are done.
       run.progress(

@@ -160,9 +160,10 @@ public final class OrtModel implements AutoCloseable {
   /**
    * One row per sentence of the first output, read by the rank it has (not the one the model
    * declares, which may be missing or wrong): a classifier's logits [batch, classes] as they are,
-   * an encoder's hidden states [batch, sequence, hidden] mean-pooled.
+   * an encoder's hidden states [batch, sequence, hidden] mean-pooled (tokens only: tensors give no
+   * tokens to pool over).
    */
-  public float[][] rows(TokenBatch batch) {
+  public float[][] rows(Batch batch) {
     FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
     if (out.shape().length == 1 || (out.shape().length == 2 && out.shape()[1] == 1)) {
       throw new SparsifyException(
@@ -170,7 +171,9 @@ public final class OrtModel implements AutoCloseable {
               + " answers one score per sample, as a ranker does: fine-tuning distils rows of"
               + " outputs, and is not built for rankers");
     }
-    return out.shape().length == 2 ? logitRows(out, batch) : pooledRows(out, batch);
+    return out.shape().length != 2 && batch instanceof TokenBatch tokens
+        ? pooledRows(out, tokens)
+        : logitRows(out, batch);
   }
 
   /** Whether the first output, as this batch produces it, is a classifier's [batch, classes]. */

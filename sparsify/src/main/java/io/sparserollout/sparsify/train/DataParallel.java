@@ -1,11 +1,15 @@
 package io.sparserollout.sparsify.train;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.Batch;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.ProcessGroupGloo;
@@ -156,23 +160,19 @@ public final class DataParallel implements AutoCloseable {
     if (worker.workers() == 1) {
       return data;
     }
-    List<TokenBatch> batches = new ArrayList<>();
+    List<Batch> batches = new ArrayList<>();
     List<int[]> labels = new ArrayList<>();
     for (int i = 0; i < data.batches().size(); i++) {
-      TokenBatch batch = data.batches().get(i);
+      Batch batch = data.batches().get(i);
       if (batch.size() < worker.workers()) {
         continue;
       }
       int from = worker.rank() * batch.size() / worker.workers();
       int to = (worker.rank() + 1) * batch.size() / worker.workers();
-      int length = batch.length();
       batches.add(
-          new TokenBatch(
-              to - from,
-              length,
-              Arrays.copyOfRange(batch.ids(), from * length, to * length),
-              Arrays.copyOfRange(batch.attentionMask(), from * length, to * length),
-              Arrays.copyOfRange(batch.typeIds(), from * length, to * length)));
+          batch instanceof TokenBatch tokens
+              ? rows(tokens, from, to)
+              : rows((TensorBatch) batch, from, to));
       if (data.labelled()) {
         labels.add(Arrays.copyOfRange(data.labels().get(i), from, to));
       }
@@ -182,6 +182,35 @@ public final class DataParallel implements AutoCloseable {
           "every training batch has fewer sentences than the " + worker.workers() + " workers");
     }
     return new TrainingData(batches, data.classes(), labels);
+  }
+
+  private static TokenBatch rows(TokenBatch batch, int from, int to) {
+    int length = batch.length();
+    return new TokenBatch(
+        to - from,
+        length,
+        Arrays.copyOfRange(batch.ids(), from * length, to * length),
+        Arrays.copyOfRange(batch.attentionMask(), from * length, to * length),
+        Arrays.copyOfRange(batch.typeIds(), from * length, to * length));
+  }
+
+  /** Samples {@code from} to {@code to} of every input: views of the same buffers. */
+  private static TensorBatch rows(TensorBatch batch, int from, int to) {
+    Map<String, TensorBatch.Input> inputs = new LinkedHashMap<>();
+    batch
+        .inputs()
+        .forEach(
+            (name, input) -> {
+              long[] shape = input.shape().clone();
+              int row = Math.toIntExact(input.values().limit() / shape[0]);
+              shape[0] = to - from;
+              inputs.put(
+                  name,
+                  new TensorBatch.Input(
+                      shape,
+                      input.values().duplicate().position(from * row).limit(to * row).slice()));
+            });
+    return new TensorBatch(to - from, inputs);
   }
 
   /** The element-wise sum of {@code values} over all workers. */

@@ -1,6 +1,10 @@
 package io.sparserollout.sparsify.train;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.ArrayList;
@@ -15,12 +19,46 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * What the student is trained and measured on: the cosine between its mean-pooled sentence
- * embeddings and the teacher's (a classifier's logits, as they are), the same per token of the last
- * hidden state, the relative error of every activation a pruned layer reads (found from the graph,
- * no model-specific names).
+ * embeddings and the teacher's (a classifier: the divergence of its class distribution from the
+ * teacher's), the same per token of the last hidden state, the relative error of every activation a
+ * pruned layer reads (found from the graph, no model-specific names).
  */
 final class Distillation {
+  /**
+   * Softens both class distributions (Hinton et al., 2015): the teacher's ranking of the wrong
+   * classes carries what a near one-hot distribution hides.
+   */
+  static final float TEMPERATURE = 2f;
+
   private Distillation() {}
+
+  /**
+   * What the output term distils: the first output, or when a Softmax over the last axis makes it,
+   * that Softmax's input (logits: probabilities near 0 and 1 have almost no gradient left).
+   */
+  static String target(OnnxModel model) {
+    String first = model.proto().getGraph().getOutput(0).getName();
+    for (NodeProto node : model.proto().getGraph().getNodeList()) {
+      if (node.getOutputCount() > 0
+          && node.getOutput(0).equals(first)
+          && node.getOpType().equals("Softmax")
+          && node.getDomain().isEmpty()
+          && lastAxis(node)) {
+        return node.getInput(0);
+      }
+    }
+    return first;
+  }
+
+  /** Axis -1, or 1 (its default before opset 13) for the [batch, classes] a classifier answers. */
+  private static boolean lastAxis(NodeProto softmax) {
+    for (AttributeProto a : softmax.getAttributeList()) {
+      if (a.getName().equals("axis")) {
+        return a.getI() == -1 || a.getI() == 1;
+      }
+    }
+    return true;
+  }
 
   /**
    * The activations every pruned linear layer reads: what layer-wise distillation matches, token by
@@ -60,38 +98,45 @@ final class Distillation {
   }
 
   /**
-   * 1 - cosine between the student's sentence embeddings and the teacher's, plus (weighted) the
-   * same for every real token's last hidden state, plus (weighted) the relative squared error of
-   * every activation a pruned layer reads ({@code actual} holds the student's).
+   * 1 - cosine between the student's sentence embeddings and the teacher's (a classifier: the
+   * {@link #divergence} of its logits), plus (weighted) the same for every real token's last hidden
+   * state, plus (weighted) the relative squared error of every activation a pruned layer reads
+   * ({@code actual} holds the student's).
    */
   static List<Term> loss(
       FineTuner.Options options,
       Map<String, Tensor> actual,
       Map<String, OrtModel.FloatTensor> expected,
       String output,
-      TokenBatch batch) {
+      Batch batch) {
     Tensor teacherTokens = torchOf(expected.get(output));
     Tensor studentTokens = actual.get(output);
-    Tensor mask = mask(batch);
+    boolean logits = studentTokens.dim() == 2; // a classifier: one row per sample already
+    if (!logits && !(batch instanceof TokenBatch)) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          "a model of tensors is fine-tuned as a classifier, its output [batch, classes]; "
+              + output
+              + " is "
+              + java.util.Arrays.toString(TorchTensors.shape(studentTokens)));
+    }
+    Tensor mask = batch instanceof TokenBatch sentences ? mask(sentences) : null;
     Scalar one = new Scalar(1f);
     List<Term> terms = new ArrayList<>();
-    boolean logits = studentTokens.dim() == 2; // a classifier: one row per sentence already
     terms.add(
         new Term(
-            torch
-                .cosine_similarity(
-                    logits ? centred(studentTokens) : pool(studentTokens, mask),
-                    logits ? centred(teacherTokens) : pool(teacherTokens, mask),
-                    1,
-                    1e-8)
-                .neg()
-                .add(one)
-                .sum(),
+            logits
+                ? divergence(studentTokens, teacherTokens)
+                : torch
+                    .cosine_similarity(
+                        pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
+                    .neg()
+                    .add(one)
+                    .sum(),
             batch.size(),
             1));
-    Tensor tokenMask = mask.squeeze(-1);
-    double tokens = tokenMask.sum().item_double();
+    Tensor tokenMask = mask == null ? null : mask.squeeze(-1);
     if (options.tokenLossWeight() > 0 && !logits) {
+      double tokens = tokenMask.sum().item_double();
       Tensor perToken =
           torch.cosine_similarity(studentTokens, teacherTokens, 2, 1e-8).neg().add(one);
       terms.add(new Term(perToken.mul(tokenMask).sum(), tokens, options.tokenLossWeight()));
@@ -114,15 +159,26 @@ final class Distillation {
   }
 
   /**
-   * Logits less each row's mean: softmax ignores a constant added to a row, so the loss must too
-   * (plain cosine would call [5, 5.2] and [5.2, 5] alike, their classes swapped).
+   * The summed KL divergence of the student's softened class distributions from the teacher's,
+   * times T² so its gradients keep their scale whatever the temperature. It sees what softmax sees:
+   * a constant added to a row changes nothing, and with two classes (where any centred rows are
+   * parallel or opposite, so a cosine is only ever 1 or -1) it still has a gradient.
    */
-  private static Tensor centred(Tensor logits) {
-    return logits.sub(logits.mean(new long[] {-1}, true, new ScalarTypeOptional()));
+  static Tensor divergence(Tensor student, Tensor teacher) {
+    Scalar t = new Scalar(TEMPERATURE);
+    Tensor target = teacher.div(t).log_softmax(1);
+    Tensor guess = student.div(t).log_softmax(1);
+    return target.exp().mul(target.sub(guess)).sum().mul(new Scalar(TEMPERATURE * TEMPERATURE));
   }
 
-  /** The token mask for a [batch, sequence] error, none (per row) for [batch]; else refused. */
+  /**
+   * The token mask for a [batch, sequence] error, none (per row) for [batch]; else refused. Tensor
+   * inputs have no tokens: every position of the error counts.
+   */
   private static Tensor weights(Tensor error, Tensor tokenMask, String name) {
+    if (tokenMask == null) {
+      return null;
+    }
     long[] shape = TorchTensors.shape(error);
     if (java.util.Arrays.equals(shape, TorchTensors.shape(tokenMask))) {
       return tokenMask;
@@ -142,7 +198,7 @@ final class Distillation {
   }
 
   /** Mean over the held-out sentences of the cosine between student and teacher embeddings. */
-  static double fidelity(TorchGraph graph, List<TokenBatch> batches, List<float[][]> targets) {
+  static double fidelity(TorchGraph graph, List<? extends Batch> batches, List<float[][]> targets) {
     double sum = 0;
     int count = 0;
     try (NoGradGuard noGrad = new NoGradGuard()) {
@@ -162,9 +218,18 @@ final class Distillation {
   }
 
   /** Mean of the first output over the real (unmasked) tokens: [batch, hidden]; logits as is. */
-  static Tensor pooled(TorchGraph graph, TokenBatch batch) {
+  static Tensor pooled(TorchGraph graph, Batch batch) {
     Tensor hidden = graph.forward(graph.feeds(batch), List.of()).values().iterator().next();
-    return hidden.dim() == 2 ? hidden : pool(hidden, mask(batch));
+    if (hidden.dim() == 2) {
+      return hidden;
+    }
+    if (batch instanceof TokenBatch tokens) {
+      return pool(hidden, mask(tokens));
+    }
+    throw new io.sparserollout.sparsify.SparsifyException(
+        "a model of tensors is fine-tuned as a classifier, its first output [batch, classes]; it"
+            + " answered "
+            + java.util.Arrays.toString(TorchTensors.shape(hidden)));
   }
 
   /** The attention mask as [batch, sequence, 1] floats. */

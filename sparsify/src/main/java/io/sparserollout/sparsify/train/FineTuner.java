@@ -4,7 +4,7 @@ import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
-import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.text.Batch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -75,7 +75,7 @@ public final class FineTuner {
       Path init,
       LayerFinder finder,
       TrainingData train,
-      List<TokenBatch> evalBatches,
+      List<? extends Batch> evalBatches,
       Path out) {}
 
   /** How long a worker waits for the others, at the rendezvous and at every exchange. */
@@ -137,7 +137,7 @@ public final class FineTuner {
       Consumer<String> progress,
       Consumer<io.sparserollout.stage.StageProgress> live,
       DataParallel parallel,
-      List<TokenBatch> qatCalibration) {
+      List<? extends Batch> qatCalibration) {
     if (in.init() != null && options.progressive()) {
       throw new SparsifyException(
           "a progressive schedule prunes the dense weights itself (1:4, then 2:4); drop --init");

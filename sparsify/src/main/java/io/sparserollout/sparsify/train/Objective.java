@@ -1,5 +1,6 @@
 package io.sparserollout.sparsify.train;
 
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ final class Objective {
   }
 
   Tensor loss(int step) {
-    TokenBatch batch = data.batch(step);
+    Batch batch = data.batch(step);
     if (!options.distillation()) {
       return Distillation.combine(
           List.of(head.loss(Distillation.pooled(student, batch), data.labels(step), 1)), parallel);
@@ -48,7 +49,9 @@ final class Objective {
     List<Distillation.Term> terms =
         new ArrayList<>(Distillation.loss(options, actual, expected, teacher.output(), batch));
     if (head != null) {
-      Tensor embeddings = Distillation.pool(actual.get(teacher.output()), Distillation.mask(batch));
+      Tensor embeddings =
+          Distillation.pool(
+              actual.get(teacher.output()), Distillation.mask((TokenBatch) batch)); // labels: text
       terms.add(head.loss(embeddings, data.labels(step), options.taskLossWeight()));
     }
     return Distillation.combine(terms, parallel);

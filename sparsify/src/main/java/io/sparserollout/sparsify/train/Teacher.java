@@ -2,8 +2,8 @@ package io.sparserollout.sparsify.train;
 
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
-import io.sparserollout.sparsify.text.TokenBatch;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
 final class Teacher implements AutoCloseable {
   private final OrtModel model;
   private final Set<String> wanted = new LinkedHashSet<>();
-  private final List<TokenBatch> batches;
+  private final List<Batch> batches;
   private final ExecutorService ahead =
       Executors.newSingleThreadExecutor(
           r -> {
@@ -33,40 +33,52 @@ final class Teacher implements AutoCloseable {
   private Future<Map<String, OrtModel.FloatTensor>> next;
   private int nextStep = -1;
 
-  private Teacher(OrtModel model, List<String> distilled, List<TokenBatch> batches) {
+  private final String target;
+
+  private Teacher(OrtModel model, String target, List<String> distilled, List<Batch> batches) {
     this.model = model;
+    this.target = target;
     this.batches = batches;
-    wanted.add(model.firstOutput());
+    wanted.add(target);
     wanted.addAll(distilled);
   }
 
-  /** {@code distilled}: intermediate activations to answer with besides the first output. */
-  static Teacher open(
-      Path dense, List<String> distilled, List<TokenBatch> trainBatches, int threads) {
+  /**
+   * {@code distilled}: intermediate activations to answer with besides the output term's target
+   * ({@link Distillation#target}).
+   */
+  static Teacher open(Path dense, List<String> distilled, List<Batch> trainBatches, int threads) {
+    OnnxModel graph = OnnxModel.load(dense);
+    String target = Distillation.target(graph);
+    List<String> extra = new java.util.ArrayList<>(distilled);
+    String first = graph.proto().getGraph().getOutput(0).getName();
+    if (!target.equals(first)) {
+      extra.add(target);
+    }
     OrtModel model =
-        distilled.isEmpty()
+        extra.isEmpty()
             ? OrtModel.open(dense, threads)
-            : OrtModel.open(
-                OnnxModel.load(dense).toBytes(distilled), "dense teacher " + dense, threads);
-    return new Teacher(model, distilled, trainBatches);
+            : OrtModel.open(graph.toBytes(extra), "dense teacher " + dense, threads);
+    return new Teacher(model, target, distilled, trainBatches);
   }
 
+  /** What the output term distils: the first output, or the logits a final Softmax reads. */
   String output() {
-    return model.firstOutput();
+    return target;
   }
 
   /** The held-out rows fidelity compares: pooled embeddings, or a classifier's logits. */
-  float[][] embed(TokenBatch batch) {
+  float[][] embed(Batch batch) {
     return model.rows(batch);
   }
 
   /** Whether the dense model is a classifier: logits [batch, classes] as it answers {@code b}. */
-  boolean classifier(TokenBatch b) {
+  boolean classifier(Batch b) {
     return model.answersWithLogits(b);
   }
 
   /** The training batch of a step (1-based), cycling through the batches. */
-  TokenBatch batch(int step) {
+  Batch batch(int step) {
     return batches.get((step - 1) % batches.size());
   }
 
@@ -89,7 +101,7 @@ final class Teacher implements AutoCloseable {
   }
 
   private Future<Map<String, OrtModel.FloatTensor>> submit(int step) {
-    TokenBatch batch = batch(step);
+    Batch batch = batch(step);
     return ahead.submit(() -> model.run(batch, wanted));
   }
 

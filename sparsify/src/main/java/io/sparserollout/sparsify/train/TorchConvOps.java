@@ -16,8 +16,9 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * The ONNX operators convolutional networks add to {@link TorchOps}, as libtorch operations with
  * ONNX's semantics: 1-D and 2-D convolution and pooling with asymmetric pads, batch normalization
- * in inference form (its running statistics stay fixed), Clip, Flatten, and nearest-neighbour
- * Resize by whole factors. Other forms are refused by name when the graph is loaded.
+ * in inference form (its running statistics stay fixed), Clip, HardSigmoid and HardSwish (the
+ * activations of MobileNetV3), constant Pad, Flatten, and nearest-neighbour Resize by whole
+ * factors. Other forms are refused by name when the graph is loaded.
  */
 final class TorchConvOps {
   static final Set<String> SUPPORTED =
@@ -25,6 +26,9 @@ final class TorchConvOps {
           "Conv",
           "BatchNormalization",
           "Clip",
+          "HardSigmoid",
+          "HardSwish",
+          "Pad",
           "MaxPool",
           "AveragePool",
           "GlobalAveragePool",
@@ -49,6 +53,15 @@ final class TorchConvOps {
     if (op.equals("MaxPool") && node.getOutputCount() > 1) {
       return "MaxPool with an Indices output";
     }
+    if (op.equals("Pad")) {
+      String mode = TorchOps.stringAttribute(node, "mode", "constant");
+      if (!mode.equals("constant")) {
+        return "Pad in mode " + mode + " (only constant)";
+      }
+      if (node.getInputCount() > 3) {
+        return "Pad of some axes only";
+      }
+    }
     if (op.equals("Resize")) {
       String mode = TorchOps.stringAttribute(node, "mode", "nearest");
       if (!mode.equals("nearest")) {
@@ -64,6 +77,13 @@ final class TorchConvOps {
       case "Conv" -> conv(node, in);
       case "BatchNormalization" -> batchNorm(node, in);
       case "Clip" -> clip(node, in);
+      case "HardSigmoid" ->
+          hardSigmoid(
+              x,
+              TorchOps.floatAttribute(node, "alpha", 0.2f),
+              TorchOps.floatAttribute(node, "beta", 0.5f));
+      case "HardSwish" -> x.mul(hardSigmoid(x, 1f / 6, 0.5f));
+      case "Pad" -> padAllAxes(node, in);
       case "MaxPool" -> pool(node, x, true);
       case "AveragePool" -> pool(node, x, false);
       case "GlobalAveragePool" -> x.mean(spatialAxes(x), true, new ScalarTypeOptional());
@@ -100,6 +120,14 @@ final class TorchConvOps {
     Tensor mean = in.get(3).reshape(channel);
     Tensor variance = in.get(4).reshape(channel);
     return x.sub(mean).div(variance.add(new Scalar(epsilon)).sqrt()).mul(scale).add(bias);
+  }
+
+  /** max(0, min(1, alpha x + beta)), as ONNX defines it. */
+  private static Tensor hardSigmoid(Tensor x, float alpha, float beta) {
+    return torch.clamp(
+        x.mul(new Scalar(alpha)).add(new Scalar(beta)),
+        new ScalarOptional(new Scalar(0f)),
+        new ScalarOptional(new Scalar(1f)));
   }
 
   /** Bounds from inputs 1 and 2 (opset 11 on) or the min and max attributes (before). */
@@ -196,6 +224,18 @@ final class TorchConvOps {
   }
 
   /** ONNX pads [x1_begin, x2_begin, ..., x1_end, x2_end] as libtorch's last-axis-first pairs. */
+  /** Pads from input 1 and the value from input 2 (opset 11 on), or attributes (before). */
+  private static Tensor padAllAxes(NodeProto node, List<Tensor> in) {
+    Tensor x = in.get(0);
+    boolean inputs = in.size() > 1 && in.get(1) != null;
+    long[] pads = inputs ? TorchTensors.toLongs(in.get(1)) : TorchOps.ints(node, "pads");
+    double value =
+        inputs
+            ? (in.size() > 2 && in.get(2) != null ? in.get(2).item_double() : 0)
+            : TorchOps.floatAttribute(node, "value", 0f);
+    return pad(x, pads, (int) x.dim(), value);
+  }
+
   private static Tensor pad(Tensor x, long[] pads, int spatial, double value) {
     if (pads.length == 0 || Arrays.stream(pads).allMatch(p -> p == 0)) {
       return x;

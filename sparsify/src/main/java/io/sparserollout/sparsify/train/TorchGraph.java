@@ -5,6 +5,8 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.Batch;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,16 +69,30 @@ public final class TorchGraph implements AutoCloseable {
   public static TorchGraph of(OnnxModel model) {
     Set<String> supported = new TreeSet<>(TorchOps.SUPPORTED);
     supported.addAll(TorchConvOps.SUPPORTED);
-    Set<String> unsupported = new TreeSet<>();
+    // Each unsupported operator (or form) once, with its first node and how many more there are.
+    Map<String, String> firstNode = new java.util.TreeMap<>();
+    Map<String, Integer> count = new HashMap<>();
     for (NodeProto node : model.proto().getGraph().getNodeList()) {
       String form = TorchConvOps.unsupported(node);
-      if (!supported.contains(node.getOpType()) || !node.getDomain().isEmpty()) {
-        unsupported.add(node.getOpType() + " (node " + node.getName() + ")");
-      } else if (form != null) {
-        unsupported.add(form + " (node " + node.getName() + ")");
+      String what =
+          !supported.contains(node.getOpType()) || !node.getDomain().isEmpty()
+              ? node.getOpType()
+              : form;
+      if (what != null) {
+        firstNode.putIfAbsent(what, node.getName());
+        count.merge(what, 1, Integer::sum);
       }
     }
-    if (!unsupported.isEmpty()) {
+    if (!firstNode.isEmpty()) {
+      List<String> unsupported = new ArrayList<>();
+      firstNode.forEach(
+          (what, node) ->
+              unsupported.add(
+                  what
+                      + " (node "
+                      + node
+                      + (count.get(what) > 1 ? " and " + (count.get(what) - 1) + " more" : "")
+                      + ")"));
       throw new SparsifyException(
           "fine-tuning runs ONNX graphs of the operators "
               + supported
@@ -86,8 +102,21 @@ public final class TorchGraph implements AutoCloseable {
     return new TorchGraph(model);
   }
 
-  /** A tokenized batch as this graph's inputs, matched by name as the ONNX Runtime path does. */
-  public Map<String, Tensor> feeds(TokenBatch batch) {
+  /**
+   * A batch as this graph's inputs: tokens matched by name as the ONNX Runtime path does, tensors
+   * by their own names.
+   */
+  public Map<String, Tensor> feeds(Batch batch) {
+    return batch instanceof TokenBatch tokens ? feeds(tokens) : feeds((TensorBatch) batch);
+  }
+
+  private Map<String, Tensor> feeds(TensorBatch batch) {
+    Map<String, Tensor> feeds = new LinkedHashMap<>();
+    batch.inputs().forEach((name, input) -> feeds.put(name, TorchTensors.of(input)));
+    return feeds;
+  }
+
+  private Map<String, Tensor> feeds(TokenBatch batch) {
     Map<String, Tensor> feeds = new LinkedHashMap<>();
     for (var input : graph.getInputList()) {
       String name = input.getName();

@@ -89,7 +89,7 @@ final class TorchOps {
           case "ReduceSum" -> reduceSum(node, a, in, opset);
           case "Max" -> maximum(in);
           case "Cast" -> a.to(scalarType((int) attribute(node, "to", 1)));
-          case "Slice" -> slice(a, in);
+          case "Slice" -> in.size() == 1 ? sliceByAttributes(node, a) : slice(a, in);
           default -> TorchConvOps.apply(node, in);
         });
   }
@@ -270,15 +270,30 @@ final class TorchOps {
 
   private static Tensor slice(Tensor a, List<Tensor> in) {
     long[] starts = TorchTensors.toLongs(in.get(1));
-    long[] ends = TorchTensors.toLongs(in.get(2));
-    long[] axes =
-        in.size() > 3 && in.get(3) != null
-            ? TorchTensors.toLongs(in.get(3))
-            : java.util.stream.LongStream.range(0, starts.length).toArray();
-    long[] steps =
+    return slice(
+        a,
+        starts,
+        TorchTensors.toLongs(in.get(2)),
+        in.size() > 3 && in.get(3) != null ? TorchTensors.toLongs(in.get(3)) : null,
         in.size() > 4 && in.get(4) != null
             ? TorchTensors.toLongs(in.get(4))
-            : filled(starts.length);
+            : filled(starts.length));
+  }
+
+  /** Opset 1-9: starts, ends and axes are attributes (paddle2onnx writes such models). */
+  private static Tensor sliceByAttributes(NodeProto node, Tensor a) {
+    long[] starts = ints(node, "starts");
+    long[] axes = ints(node, "axes");
+    return slice(
+        a, starts, ints(node, "ends"), axes.length == 0 ? null : axes, filled(starts.length));
+  }
+
+  private static Tensor slice(
+      Tensor a, long[] starts, long[] ends, long[] axesOrNull, long[] steps) {
+    long[] axes =
+        axesOrNull != null
+            ? axesOrNull
+            : java.util.stream.LongStream.range(0, starts.length).toArray();
     Tensor out = a;
     for (int i = 0; i < starts.length; i++) {
       long dim = normalize(axes[i], a.dim());

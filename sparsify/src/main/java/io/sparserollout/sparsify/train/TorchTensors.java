@@ -3,8 +3,11 @@ package io.sparserollout.sparsify.train;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.sparsify.onnx.OnnxModel;
+import io.sparserollout.sparsify.text.TensorBatch;
+import java.nio.Buffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import org.bytedeco.pytorch.Tensor;
 
@@ -18,14 +21,34 @@ final class TorchTensors {
       case TensorProto.DataType.FLOAT_VALUE ->
           Tensor.create(model != null ? model.floats(proto.getName()) : floats(proto), dims);
       case TensorProto.DataType.INT64_VALUE -> Tensor.create(longs(proto), dims);
+      case TensorProto.DataType.INT32_VALUE -> Tensor.create(ints(proto), dims);
       default ->
           throw new SparsifyException(
               "tensor "
                   + proto.getName()
                   + " has ONNX data type "
                   + proto.getDataType()
-                  + "; fine-tuning reads float32 and int64 tensors");
+                  + "; fine-tuning reads float32, int64 and int32 tensors");
     };
+  }
+
+  /** A tensor input given in an .npz file: its buffer copied, its element type kept. */
+  static Tensor of(TensorBatch.Input input) {
+    Buffer values = input.values().duplicate();
+    values.rewind();
+    if (values instanceof FloatBuffer f) {
+      float[] copy = new float[f.remaining()];
+      f.get(copy);
+      return Tensor.create(copy, input.shape());
+    }
+    if (values instanceof LongBuffer l) {
+      long[] copy = new long[l.remaining()];
+      l.get(copy);
+      return Tensor.create(copy, input.shape());
+    }
+    int[] ints = new int[values.remaining()];
+    ((IntBuffer) values).get(ints);
+    return Tensor.create(ints, input.shape());
   }
 
   static float[] floats(TensorProto proto) {
@@ -59,6 +82,25 @@ final class TorchTensors {
           .asReadOnlyByteBuffer()
           .order(ByteOrder.LITTLE_ENDIAN)
           .asLongBuffer()
+          .get(values);
+    }
+    return values;
+  }
+
+  /** int32 values (paddle2onnx writes shapes and fill values so): in int32_data or raw. */
+  static int[] ints(TensorProto proto) {
+    int count = Math.toIntExact(OnnxModel.elementCount(proto));
+    int[] values = new int[count];
+    if (proto.getInt32DataCount() > 0) {
+      for (int i = 0; i < count; i++) {
+        values[i] = proto.getInt32Data(i);
+      }
+    } else {
+      proto
+          .getRawData()
+          .asReadOnlyByteBuffer()
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asIntBuffer()
           .get(values);
     }
     return values;

@@ -1,8 +1,9 @@
 package io.sparserollout.sparsify.train;
 
 import io.sparserollout.sparsify.SparsifyException;
+import io.sparserollout.sparsify.text.Batch;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TextTokenizer;
-import io.sparserollout.sparsify.text.TokenBatch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -10,14 +11,24 @@ import java.util.Random;
 import java.util.TreeSet;
 
 /**
- * The training sentences in batches, and when labels were given each sentence's class, batch by
- * batch ({@code classes} empty: unlabelled, no task loss). Step {@code s} trains on batch {@code (s
- * - 1) mod size}.
+ * The training samples in batches (tokenized sentences, or tensors), and when labels were given
+ * each sentence's class, batch by batch ({@code classes} empty: unlabelled, no task loss). Step
+ * {@code s} trains on batch {@code (s - 1) mod size}.
  */
-public record TrainingData(List<TokenBatch> batches, List<String> classes, List<int[]> labels) {
+public record TrainingData(List<Batch> batches, List<String> classes, List<int[]> labels) {
 
-  public static TrainingData unlabelled(List<TokenBatch> batches) {
-    return new TrainingData(batches, List.of(), List.of());
+  public static TrainingData unlabelled(List<? extends Batch> batches) {
+    return new TrainingData(List.copyOf(batches), List.of(), List.of());
+  }
+
+  /**
+   * Batches of tensors, unlabelled, in an order shuffled with a fixed seed (a resumed run sees the
+   * same order).
+   */
+  public static TrainingData ofTensors(List<TensorBatch> batches, long seed) {
+    List<Batch> shuffled = new ArrayList<>(batches);
+    Collections.shuffle(shuffled, new Random(seed));
+    return unlabelled(shuffled);
   }
 
   /**
@@ -36,7 +47,7 @@ public record TrainingData(List<TokenBatch> batches, List<String> classes, List<
           "--labels names a single class (" + classes.get(0) + "): a task loss needs two or more");
     }
     List<Integer> order = tokens.orderByLength(sentences);
-    List<TokenBatch> batches = new ArrayList<>();
+    List<Batch> batches = new ArrayList<>();
     List<int[]> batchLabels = new ArrayList<>();
     for (int start = 0; start < order.size(); start += batchSize) {
       List<Integer> slice = order.subList(start, Math.min(start + batchSize, order.size()));
@@ -64,7 +75,7 @@ public record TrainingData(List<TokenBatch> batches, List<String> classes, List<
   }
 
   /** The batch a step (1-based) trains on. */
-  TokenBatch batch(int step) {
+  Batch batch(int step) {
     return batches.get((step - 1) % batches.size());
   }
 

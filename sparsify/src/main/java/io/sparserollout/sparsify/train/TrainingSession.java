@@ -3,7 +3,7 @@ package io.sparserollout.sparsify.train;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.quantize.QuantizeRun;
-import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.train.FineTuner.Checkpoint;
 import io.sparserollout.sparsify.train.FineTuner.Options;
 import io.sparserollout.sparsify.train.FineTuner.Phase;
@@ -46,7 +46,7 @@ final class TrainingSession {
       Consumer<StageProgress> live,
       long start,
       DataParallel parallel,
-      List<TokenBatch> qatCalibration) {}
+      List<? extends Batch> qatCalibration) {}
 
   private final FineTuner.Inputs in;
   private final Options options;
@@ -56,7 +56,7 @@ final class TrainingSession {
   private final Consumer<StageProgress> live;
   private final long start;
   private final DataParallel parallel;
-  private final List<TokenBatch> qatCalibration;
+  private final List<? extends Batch> qatCalibration;
   private final OnnxModel student;
   private final List<PrunableLayer> layers;
   private final TorchGraph graph;
@@ -110,7 +110,7 @@ final class TrainingSession {
               + " distilling its logits; a task loss from --labels is for encoders only, not yet"
               + " for classifiers");
     }
-    for (TokenBatch b : in.evalBatches()) {
+    for (Batch b : in.evalBatches()) {
       s.evalTargets.add(teacher.embed(b));
     }
     TaskHead head = s.trainableTensors();
@@ -128,7 +128,7 @@ final class TrainingSession {
         s.first,
         options.hashCode(),
         in.train().batches().size(),
-        s.qatCalibration.stream().mapToLong(TokenBatch::size).sum(),
+        s.qatCalibration.stream().mapToLong(Batch::size).sum(),
         s.parameters.stream().mapToLong(Tensor::numel).sum());
     // A checkpoint's zeros are its masks; a fresh run prunes for its first phase now.
     s.masks =
@@ -190,7 +190,7 @@ final class TrainingSession {
     }
     writeBack();
     // The whole batches, not this worker's share: every worker must calibrate the same scales.
-    List<TokenBatch> batches = qatCalibration;
+    List<? extends Batch> batches = qatCalibration;
     Map<String, Float> calibrated =
         QuantizeRun.calibrate(
             student,

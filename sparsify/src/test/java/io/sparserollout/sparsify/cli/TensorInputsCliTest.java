@@ -171,19 +171,79 @@ class TensorInputsCliTest {
     assertThat(run(text.toArray(String[]::new))).isNotZero();
     assertThat(err.toString()).contains("does not take text", ".npz");
 
-    assertThat(
-            run(
-                "finetune",
-                "--dense",
-                model.toString(),
-                "--tokenizer",
-                tokenizer.toString(),
-                "--train",
-                calibration.toString(),
-                "--out",
-                dir.resolve("t.onnx").toString()))
-        .isNotZero();
-    assertThat(err.toString()).contains("tensors", "not built");
+    String[] mixed = {
+      "finetune",
+      "--dense",
+      model.toString(),
+      "--tokenizer",
+      tokenizer.toString(),
+      "--train",
+      calibration.toString(),
+      "--held-out",
+      sentences.toString(),
+      "--out",
+      dir.resolve("t.onnx").toString()
+    };
+    assertThat(run(mixed)).isNotZero();
+    assertThat(err.toString()).contains("both be sentences or both .npz tensors");
+
+    String[] labelled = {
+      "finetune",
+      "--dense",
+      model.toString(),
+      "--train",
+      calibration.toString(),
+      "--labels",
+      labels.toString(),
+      "--out",
+      dir.resolve("t.onnx").toString()
+    };
+    assertThat(run(labelled)).isNotZero();
+    assertThat(err.toString()).contains("drop --labels");
+  }
+
+  /**
+   * Fine-tuning reads tensors as the other stages do: pruned 2:4 from the dense weights and trained
+   * through the opset-9 graph (Constant weights, Clip, Pad and Slice attributes), its Softmax's
+   * logits distilled; the output keeps its 2:4 pattern and evaluates on held-out images.
+   */
+  @Test
+  void aModelOfTensorsIsFineTunedByDistillingItsClassDistribution() throws Exception {
+    Path tuned = dir.resolve("tuned.onnx");
+    Path training = images("training.npz", "x", 96, 4);
+
+    int code =
+        run(
+            "finetune",
+            "--dense",
+            model.toString(),
+            "--train",
+            training.toString(),
+            "--held-out",
+            evaluation.toString(),
+            "--steps",
+            "30",
+            "--batch-size",
+            "16",
+            "--eval-every",
+            "10",
+            "--lr",
+            "3e-3",
+            "--out",
+            tuned.toString(),
+            "--json");
+
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode result = JSON.readTree(out.toString());
+    assertThat(result.get("steps").asInt()).isEqualTo(30);
+    assertThat(result.get("finalFidelity").asDouble())
+        .isGreaterThan(result.get("initialFidelity").asDouble());
+    assertThat(run("verify", "--model", tuned.toString(), "--json")).as(err.toString()).isZero();
+    JsonNode verified = JSON.readTree(out.toString());
+    assertThat(verified.get("sparseLayers").asInt()).isEqualTo(2);
+    assertThat(verified.get("violationCount").asInt()).isZero();
+    assertThat(evaluate(model, tuned, evaluation, labels)).as(err.toString()).isZero();
+    assertThat(JSON.readTree(out.toString()).get("samples").asInt()).isEqualTo(40);
   }
 
   private Path images(String name, String input, int count, long seed) {

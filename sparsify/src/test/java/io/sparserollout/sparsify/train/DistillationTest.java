@@ -3,36 +3,83 @@ package io.sparserollout.sparsify.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.sparserollout.sparsify.ImageModels;
+import io.sparserollout.sparsify.TinyModels;
+import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The output term of a classifier's distillation: the logits as softmax reads them. */
+/** The output term of a classifier's distillation: the class distributions softmax gives. */
 class DistillationTest {
   private static final TokenBatch TWO_ROWS =
       new TokenBatch(2, 1, new long[] {5, 6}, new long[] {1, 1}, new long[] {0, 0});
 
+  @TempDir Path dir;
+
   @Test
-  void swappedClassesUnderACommonOffsetAreFarApartAndAShiftCostsNothing() {
+  void swappedClassesCostAndAShiftCommonToARowCostsNothing() {
     float[] teacher = {5f, 5.2f, 1f, 2f};
 
-    double swapped = outputLoss(teacher, new float[] {5.2f, 5f, 1f, 2f});
-    double shifted = outputLoss(teacher, new float[] {105f, 105.2f, -3f, -2f});
+    double swapped = outputLoss(teacher, Tensor.create(new float[] {5.2f, 5f, 1f, 2f}, 2, 2));
+    double shifted = outputLoss(teacher, Tensor.create(new float[] {105f, 105.2f, -3f, -2f}, 2, 2));
 
-    // Plain cosine would call the first rows 0.9992 alike; centred, they are opposed.
-    assertThat(swapped).isGreaterThan(1.9);
+    // Plain cosine would call the first rows 0.9992 alike; softmax reads them as swapped.
+    assertThat(swapped).isGreaterThan(1e-3);
     assertThat(shifted).isCloseTo(0, within(1e-5));
   }
 
+  /**
+   * With two classes, rows less their mean are [a, -a]: any two are parallel or opposite, so a
+   * cosine of centred logits is 1 or -1 and gives the student no gradient at all.
+   */
+  @Test
+  void twoClassesStillTeachTheStudentWhichWayToMove() {
+    float[] teacher = {3f, -3f, -2f, 2f};
+    Tensor student = Tensor.create(new float[] {0.5f, -0.5f, -0.1f, 0.1f}, 2, 2);
+    student.requires_grad_(true);
+
+    Tensor loss =
+        Distillation.loss(
+                FineTunerTest.options(false, false),
+                Map.of("logits", student),
+                Map.of("logits", new OrtModel.FloatTensor(new long[] {2, 2}, teacher)),
+                "logits",
+                TWO_ROWS)
+            .get(0)
+            .sum();
+    loss.backward();
+
+    float[] gradient = TorchTensors.toFloats(student.grad());
+    // Both rows already pick the teacher's class, less surely: the step raises that class's logit.
+    assertThat(gradient[0]).isNegative();
+    assertThat(gradient[1]).isPositive();
+    assertThat(gradient[2]).isPositive();
+    assertThat(gradient[3]).isNegative();
+  }
+
+  @Test
+  void aModelEndingInSoftmaxIsDistilledOnTheLogitsTheSoftmaxReads() {
+    Path classifier = TinyModels.write(ImageModels.classifier(3), dir.resolve("image.onnx"));
+    Path encoder =
+        TinyModels.write(TinyModels.textEncoder(32, 8, 16, 3), dir.resolve("encoder.onnx"));
+
+    assertThat(Distillation.target(OnnxModel.load(classifier))).isEqualTo("logits");
+    assertThat(Distillation.target(OnnxModel.load(encoder)))
+        .isEqualTo(OnnxModel.load(encoder).proto().getGraph().getOutput(0).getName());
+  }
+
   /** The summed output term of two rows of two logits (no layer terms, no token term). */
-  private static double outputLoss(float[] teacher, float[] student) {
+  private static double outputLoss(float[] teacher, Tensor student) {
     List<Distillation.Term> terms =
         Distillation.loss(
             FineTunerTest.options(false, false),
-            Map.of("logits", Tensor.create(student, 2, 2)),
+            Map.of("logits", student),
             Map.of("logits", new OrtModel.FloatTensor(new long[] {2, 2}, teacher)),
             "logits",
             TWO_ROWS);

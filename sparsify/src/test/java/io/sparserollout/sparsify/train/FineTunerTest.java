@@ -349,7 +349,9 @@ class FineTunerTest {
   /** Labels each sentence by its first token: ids below 16 are class 0, the others class 1. */
   static TrainingData labelled(List<TokenBatch> batches) {
     return new TrainingData(
-        batches, List.of("high", "low"), batches.stream().map(FineTunerTest::classesOf).toList());
+        List.copyOf(batches),
+        List.of("high", "low"),
+        batches.stream().map(FineTunerTest::classesOf).toList());
   }
 
   private static int[] classesOf(TokenBatch batch) {

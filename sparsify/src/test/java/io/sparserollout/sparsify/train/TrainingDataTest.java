@@ -45,7 +45,7 @@ class TrainingDataTest {
     assertThat(data.batches()).hasSize(6);
     int seen = 0;
     for (int b = 0; b < data.batches().size(); b++) {
-      TokenBatch batch = data.batches().get(b);
+      TokenBatch batch = (TokenBatch) data.batches().get(b);
       int[] classes = data.labels().get(b);
       assertThat(classes).hasSize(batch.size());
       for (int row = 0; row < batch.size(); row++) {
