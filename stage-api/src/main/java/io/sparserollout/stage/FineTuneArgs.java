@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * {@code sparsify finetune}: sparse fine-tuning with distillation from the dense teacher. {@code
  * init} (the pruned model, whose zeros are the masks) is absent when a progressive schedule prunes
- * the dense weights itself; {@code include}/{@code exclude} apply only then.
+ * the dense weights itself; {@code include}/{@code exclude} apply only then. {@code task}: what the
+ * model's first output is (null: read from it; a ranker's samples are pairs, so it is said).
  */
 public record FineTuneArgs(
     String dense,
@@ -24,7 +25,8 @@ public record FineTuneArgs(
     boolean distillation,
     String expectSha256,
     String report,
-    Worker worker)
+    Worker worker,
+    ModelTask task)
     implements StageArgs {
 
   /**
@@ -52,7 +54,8 @@ public record FineTuneArgs(
         distillation,
         expectSha256,
         report,
-        worker);
+        worker,
+        task);
   }
 
   @Override
@@ -76,6 +79,7 @@ public record FineTuneArgs(
         .option(Cli.WORKERS, worker == null ? null : worker.workers())
         .option(Cli.RANK, worker == null ? null : worker.rank())
         .option(Cli.MASTER, worker == null ? null : worker.master())
+        .option(Cli.TASK, task == null ? null : task.word())
         .report(report);
   }
 }

@@ -209,19 +209,38 @@ class StageResultTest {
                     false,
                     null,
                     "r",
+                    null,
                     null)
                 .toArgs())
         .containsSubsequence("--qat", "int8")
         .containsSubsequence("--include=a", "--include=b")
         .contains("--progressive", "--no-distillation")
-        .doesNotContain("--init", "--labels", "--exclude", "--workers", "--rank", "--master");
+        .doesNotContain(
+            "--init", "--labels", "--exclude", "--workers", "--rank", "--master", "--task");
     assertThat(
             new FineTuneArgs(
-                    "d", "p", "t", "c", "o", 10, 16, 5e-5, false, null, null, false, null, true,
-                    null, "r", null)
+                    "d",
+                    "p",
+                    "t",
+                    "c",
+                    "o",
+                    10,
+                    16,
+                    5e-5,
+                    false,
+                    null,
+                    null,
+                    false,
+                    null,
+                    true,
+                    null,
+                    "r",
+                    null,
+                    ModelTask.RANKING)
                 .withWorker(new FineTuneArgs.Worker(1, 2, "m.ns.svc:29500"))
                 .toArgs())
-        .containsSubsequence("--workers", "2", "--rank", "1", "--master", "m.ns.svc:29500");
+        .containsSubsequence("--workers", "2", "--rank", "1", "--master", "m.ns.svc:29500")
+        .containsSubsequence("--task", "ranking");
     assertThat(new FetchArgs("s3://b/m", "/models/m").toArgs())
         .containsExactly("fetch", "--from", "s3://b/m", "--out", "/models/m");
   }

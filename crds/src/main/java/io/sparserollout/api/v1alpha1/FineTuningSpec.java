@@ -17,13 +17,19 @@ public record FineTuningSpec(
         @JsonPropertyDescription(
             "URI of labels, one per line aligned with spec.sparsity.calibration.dataUri (the"
                 + " training sentences): adds a task loss, a cosine classifier on the sentence"
-                + " embeddings that is dropped at export. Required when distillation is false.")
+                + " embeddings that is dropped at export. Required when distillation is false."
+                + " Encoders only: classifiers, rankers and models of tensors distil their outputs.")
         String labelsUri,
     @Default("2200") @Min(1) @Max(1000000) @JsonPropertyDescription("Training steps.")
         Integer steps,
     @Default("32") @Min(1) @Max(4096) @JsonPropertyDescription("Samples per training step.")
         Integer batchSize,
-    @Default("4.0E-4") @Min(1e-9) @Max(1) @JsonPropertyDescription("Peak AdamW learning rate.")
+    @Default("4.0E-4")
+        @Min(1e-9)
+        @Max(1)
+        @JsonPropertyDescription(
+            "Peak AdamW learning rate. The default suits encoders and classifiers; a ranker's"
+                + " scores drifted at it and recovered at 3e-5 (docs/benchmarks.md).")
         Double learningRate,
     @JsonPropertyDescription("CPU and memory for each fine-tuning worker's container.")
         ComputeResources resources,

@@ -42,7 +42,8 @@ final class FineTuneStage implements StageHandler<FineTuneResult> {
         Boolean.TRUE.equals(tuning.distillation()),
         fromDense ? null : c.inputSha256(Stage.FINETUNE),
         c.report(Stage.FINETUNE),
-        null); // one worker; WorkerSet gives each of several its place
+        null, // one worker; WorkerSet gives each of several its place
+        c.task());
   }
 
   @Override

@@ -111,7 +111,7 @@ public final class SpecValidator {
     if (Stage.plan(spec).contains(Stage.FINETUNE)
         && !Boolean.TRUE.equals(spec.fineTuning().distillation())
         && spec.fineTuning().labelsUri() == null
-        && spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
+        && spec.source().taskOrDefault() == ModelSource.Task.EMBEDDING) {
       problems.add(
           "spec.fineTuning.labelsUri: required when spec.fineTuning.distillation is false (the"
               + " task loss from labels is then the only loss)");
@@ -510,16 +510,21 @@ public final class SpecValidator {
   }
 
   /**
-   * A ranker's samples are (query, document) pairs and its output one score per pair: fine-tuning
-   * distils rows of outputs, and captured requests do not say which query a pair answers.
+   * A ranker's samples are (query, document) pairs and its output one score per pair: it is
+   * fine-tuned by distilling its scores (no task loss from labels), and captured requests do not
+   * say which query a pair answers.
    */
   private static void ranker(SparseModelSpec spec, List<String> problems) {
-    if (Stage.plan(spec).contains(Stage.FINETUNE)) {
+    if (Stage.plan(spec).contains(Stage.FINETUNE)
+        && !Boolean.TRUE.equals(spec.fineTuning().distillation())) {
       problems.add(
-          "spec.fineTuning: a ranker (spec.source.task ranking) answers one score per pair, and"
-              + " fine-tuning distils rows of outputs: not built for rankers (nor are int8 QAT and"
-              + " progressive schedules, which fine-tune); use sparsity method magnitude or"
-              + " sparsegpt, and quantization mode none or int8-ptq");
+          "spec.fineTuning.distillation: a ranker (spec.source.task ranking) is fine-tuned by"
+              + " distilling the dense model's scores: leave distillation on");
+    } else if (Stage.plan(spec).contains(Stage.FINETUNE) && spec.fineTuning().labelsUri() != null) {
+      problems.add(
+          "spec.fineTuning.labelsUri: a ranker (spec.source.task ranking) is fine-tuned by"
+              + " distilling the dense model's scores; a task loss from labels is for encoders"
+              + " only");
     }
     if (HeldOutSets.readsCaptured(spec)) {
       problems.add(

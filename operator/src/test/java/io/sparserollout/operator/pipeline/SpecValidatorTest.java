@@ -92,7 +92,7 @@ class SpecValidatorTest {
   }
 
   @Test
-  void aRankerIsGatedOnRankingMetricsButNotFineTunedNorEvaluatedOnCapturedRequests() {
+  void aRankerIsGatedOnRankingMetricsFineTunedOnItsScoresButNotEvaluatedOnCapturedRequests() {
     var gated =
         Fixtures.minilm(
             spec -> {
@@ -106,6 +106,20 @@ class SpecValidatorTest {
               spec.with("source").put("task", "ranking");
               spec.with("quantization").put("mode", "int8-qat");
             });
+    var labelled =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "ranking");
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning").put("labelsUri", "pvc://models/data/grades.txt");
+            });
+    var undistilled =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").put("task", "ranking");
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning").put("distillation", false);
+            });
     var captured =
         Fixtures.minilm(
             spec -> {
@@ -115,11 +129,16 @@ class SpecValidatorTest {
             });
 
     assertThat(SpecValidator.problems(gated.getSpec())).isEmpty();
-    assertThat(SpecValidator.problems(finetuned.getSpec()))
+    assertThat(SpecValidator.problems(finetuned.getSpec())).isEmpty();
+    assertThat(SpecValidator.problems(labelled.getSpec()))
         .singleElement()
         .asString()
-        .startsWith("spec.fineTuning: a ranker")
-        .contains("not built for rankers", "int8-ptq");
+        .startsWith("spec.fineTuning.labelsUri: a ranker")
+        .contains("distilling the dense model's scores");
+    assertThat(SpecValidator.problems(undistilled.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.fineTuning.distillation: a ranker");
     assertThat(SpecValidator.problems(captured.getSpec()))
         .singleElement()
         .asString()

@@ -284,6 +284,20 @@ class StageJobsTest {
           .as(stage.name())
           .doesNotContain("--task");
     }
+    // Fine-tuning is told every task: it distils what the task compares.
+    SparseModel tunedRanker =
+        Fixtures.minilm(
+            s -> {
+              s.with("source").put("task", "ranking");
+              s.with("sparsity").put("method", "finetune");
+            });
+    SparseModel tunedEmbedding = Fixtures.minilm(s -> s.with("sparsity").put("method", "finetune"));
+    for (SparseModel tuned : List.of(tunedRanker, tunedEmbedding)) {
+      var context = new StageContext(tuned, new Storage(tuned, "r"), Stage.plan(tuned.getSpec()));
+      assertThat(StageHandler.of(Stage.FINETUNE).args(context))
+          .containsSubsequence(
+              "--task", tuned == tunedRanker ? "ranking" : "embedding", "--report");
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.sparserollout.sparsify.onnx.ModelInputs;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.NpzFile;
+import io.sparserollout.sparsify.text.Pairs;
 import io.sparserollout.sparsify.text.Sentences;
 import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.sparsify.text.TextTokenizer;
@@ -14,6 +15,7 @@ import io.sparserollout.sparsify.train.FineTuner;
 import io.sparserollout.sparsify.train.TrainingData;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.FineTuneResult;
+import io.sparserollout.stage.ModelTask;
 import io.sparserollout.stage.Sha256;
 import java.nio.file.Path;
 import java.util.List;
@@ -79,6 +81,15 @@ final class FinetuneCommand implements Callable<Integer> {
           "evaluation samples never trained on, as --train gives them (default: the last 10%% of"
               + " --train, at most 300)")
   String heldOut;
+
+  @Option(
+      names = Cli.TASK,
+      description =
+          "embedding (hidden states, or pooled embeddings: cosine), classification (logits"
+              + " [batch, classes]: their distribution) or ranking (lines of query<TAB>document"
+              + " pairs in the tokenizer's pair encoding, one score per pair, distilled score by"
+              + " score); default: an encoder or a classifier, as the first output reads")
+  String task;
 
   @Option(names = Cli.OUT, required = true, description = "where the fine-tuned model is written")
   String out;
@@ -261,6 +272,22 @@ final class FinetuneCommand implements Callable<Integer> {
               + " and "
               + heldOut);
     }
+    ModelTask modelTask = task == null ? null : TextOptions.task(task);
+    boolean pairs = modelTask != null && modelTask.pairs();
+    if (tensors && modelTask != null && modelTask != ModelTask.CLASSIFICATION) {
+      throw new SparsifyException(
+          Cli.TASK
+              + " "
+              + modelTask.word()
+              + " reads text; a model of tensors ("
+              + train
+              + ") is fine-tuned as a classifier: --task classification, or none");
+    }
+    if (pairs && labels != null) {
+      throw new SparsifyException(
+          "--labels adds a task loss on sentence embeddings; a ranker is fine-tuned by distilling"
+              + " its scores: drop --labels");
+    }
     if (tensors && labels != null) {
       throw new SparsifyException(
           "--labels adds a task loss on sentence embeddings; a model of tensors is fine-tuned by"
@@ -272,6 +299,14 @@ final class FinetuneCommand implements Callable<Integer> {
               + " of sentences needs "
               + Cli.TOKENIZER
               + " (an .npz file of tensors does not)");
+    }
+    if (noDistillation && (tensors || pairs)) {
+      throw new SparsifyException(
+          Cli.NO_DISTILLATION
+              + " trains on a task loss from labels, which is for sentence encoders; a "
+              + (tensors ? "model of tensors" : "ranker")
+              + " is fine-tuned by distillation: drop "
+              + Cli.NO_DISTILLATION);
     }
     if (noDistillation && labels == null) {
       throw new SparsifyException(
@@ -298,7 +333,7 @@ final class FinetuneCommand implements Callable<Integer> {
       throw new SparsifyException(
           "--token-loss-weight, --layer-loss-weight and --task-loss-weight must not be negative");
     }
-    TrainingSamples samples = tensors ? tensorSamples() : sentenceSamples();
+    TrainingSamples samples = tensors ? tensorSamples() : sentenceSamples(pairs);
     FineTuner.Report report;
     // Worker 0 (or the only worker) serves its progress where the operator reads it.
     try (ProgressEndpoint endpoint =
@@ -311,7 +346,8 @@ final class FinetuneCommand implements Callable<Integer> {
                   new LayerFinder(include, exclude),
                   samples.training(),
                   samples.evaluation(),
-                  run.output(out)),
+                  run.output(out),
+                  modelTask),
               options(),
               new FineTuner.Resume(
                   checkpoint != null
@@ -347,8 +383,12 @@ final class FinetuneCommand implements Callable<Integer> {
     return new TrainingSamples(TrainingData.ofTensors(training, TRAINING_ORDER_SEED), evaluation);
   }
 
-  private TrainingSamples sentenceSamples() {
+  /** {@code pairs}: every line a query<TAB>document pair, checked and encoded as one. */
+  private TrainingSamples sentenceSamples(boolean pairs) {
     List<String> sentences = Sentences.read(run.input(train), "--train");
+    if (pairs) {
+      Pairs.check(sentences, "--train");
+    }
     List<String> classes = labels == null ? null : Sentences.read(run.input(labels), "--labels");
     if (classes != null && classes.size() != sentences.size()) {
       throw new SparsifyException(
@@ -363,6 +403,9 @@ final class FinetuneCommand implements Callable<Integer> {
     List<String> trainingClasses = classes;
     if (heldOut != null) {
       evaluation = Sentences.read(run.input(heldOut), "--held-out");
+      if (pairs) {
+        Pairs.check(evaluation, "--held-out");
+      }
       training = sentences;
     } else {
       int held = Math.min(300, sentences.size() / 10);
@@ -375,7 +418,7 @@ final class FinetuneCommand implements Callable<Integer> {
         trainingClasses = classes.subList(0, training.size());
       }
     }
-    try (TextTokenizer tokens = TextTokenizer.load(run.input(tokenizer), maxLength)) {
+    try (TextTokenizer tokens = TextTokenizer.load(run.input(tokenizer), maxLength, pairs)) {
       return new TrainingSamples(
           TrainingData.of(tokens, training, trainingClasses, batchSize, TRAINING_ORDER_SEED),
           tokens.batches(evaluation, 32));

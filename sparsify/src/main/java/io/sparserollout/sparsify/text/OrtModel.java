@@ -159,17 +159,14 @@ public final class OrtModel implements AutoCloseable {
 
   /**
    * One row per sentence of the first output, read by the rank it has (not the one the model
-   * declares, which may be missing or wrong): a classifier's logits [batch, classes] as they are,
-   * an encoder's hidden states [batch, sequence, hidden] mean-pooled (tokens only: tensors give no
-   * tokens to pool over).
+   * declares, which may be missing or wrong): a ranker's one score per pair as a row of one, a
+   * classifier's logits [batch, classes] as they are, an encoder's hidden states [batch, sequence,
+   * hidden] mean-pooled (tokens only: tensors give no tokens to pool over).
    */
   public float[][] rows(Batch batch) {
     FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
     if (out.shape().length == 1 || (out.shape().length == 2 && out.shape()[1] == 1)) {
-      throw new SparsifyException(
-          name
-              + " answers one score per sample, as a ranker does: fine-tuning distils rows of"
-              + " outputs, and is not built for rankers");
+      return scoreRows(out, batch);
     }
     return out.shape().length != 2 && batch instanceof TokenBatch tokens
         ? pooledRows(out, tokens)
@@ -200,7 +197,10 @@ public final class OrtModel implements AutoCloseable {
 
   /** A ranker's first output, [batch, 1] or [batch]: a row of one score per pair. */
   public float[][] scores(Batch batch) {
-    FloatTensor out = run(batch, Set.of(firstOutput())).get(firstOutput());
+    return scoreRows(run(batch, Set.of(firstOutput())).get(firstOutput()), batch);
+  }
+
+  private float[][] scoreRows(FloatTensor out, Batch batch) {
     boolean oneScore =
         out.shape().length >= 1
             && out.shape()[0] == batch.size()

@@ -202,13 +202,22 @@ public final class DataParallel implements AutoCloseable {
         .forEach(
             (name, input) -> {
               long[] shape = input.shape().clone();
-              int row = Math.toIntExact(input.values().limit() / shape[0]);
+              long elements = 1;
+              for (int d = 1; d < shape.length; d++) {
+                elements *= shape[d];
+              }
+              int row = Math.toIntExact(elements);
               shape[0] = to - from;
               inputs.put(
                   name,
                   new TensorBatch.Input(
                       shape,
-                      input.values().duplicate().position(from * row).limit(to * row).slice()));
+                      input
+                          .values()
+                          .duplicate()
+                          .position(input.values().position() + from * row)
+                          .limit(input.values().position() + to * row)
+                          .slice()));
             });
     return new TensorBatch(to - from, inputs);
   }

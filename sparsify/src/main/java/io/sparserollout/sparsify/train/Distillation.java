@@ -7,6 +7,7 @@ import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.ModelTask;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,10 +34,11 @@ final class Distillation {
   private Distillation() {}
 
   /**
-   * What the output term distils: the first output, or when a Softmax over the last axis makes it,
-   * that Softmax's input (logits: probabilities near 0 and 1 have almost no gradient left).
+   * What a classifier's output term distils: the first output, or when a Softmax makes it, that
+   * Softmax's input (logits: probabilities near 0 and 1 have almost no gradient left). The loss
+   * checks that they are [batch, classes], so the Softmax's axis was the last.
    */
-  static String target(OnnxModel model) {
+  static String logits(OnnxModel model) {
     String first = model.proto().getGraph().getOutput(0).getName();
     for (NodeProto node : model.proto().getGraph().getNodeList()) {
       if (node.getOutputCount() > 0
@@ -98,49 +100,116 @@ final class Distillation {
   }
 
   /**
-   * 1 - cosine between the student's sentence embeddings and the teacher's (a classifier: the
-   * {@link #divergence} of its logits), plus (weighted) the same for every real token's last hidden
-   * state, plus (weighted) the relative squared error of every activation a pruned layer reads
-   * ({@code actual} holds the student's).
+   * The output term of {@code task} on {@code output}: an encoder's 1 - cosine of sentence
+   * embeddings (and per token), a classifier's {@link #divergence} of its logits, a ranker's {@link
+   * #scoreTerm}; plus (weighted) the relative squared error of every other activation in {@code
+   * expected}, those a pruned layer reads ({@code actual} holds the student's). {@code
+   * scoreVariance} scales a ranker's term and is unused otherwise.
    */
   static List<Term> loss(
       FineTuner.Options options,
       Map<String, Tensor> actual,
       Map<String, OrtModel.FloatTensor> expected,
       String output,
-      Batch batch) {
-    Tensor teacherTokens = torchOf(expected.get(output));
-    Tensor studentTokens = actual.get(output);
-    boolean logits = studentTokens.dim() == 2; // a classifier: one row per sample already
-    if (!logits && !(batch instanceof TokenBatch)) {
-      throw new io.sparserollout.sparsify.SparsifyException(
-          "a model of tensors is fine-tuned as a classifier, its output [batch, classes]; "
-              + output
-              + " is "
-              + java.util.Arrays.toString(TorchTensors.shape(studentTokens)));
+      Batch batch,
+      ModelTask task,
+      double scoreVariance) {
+    Tensor teacherOut = torchOf(expected.get(output));
+    Tensor studentOut = actual.get(output);
+    List<Term> terms = new ArrayList<>();
+    switch (task) {
+      case RANKING -> {
+        if (!oneScorePerSample(studentOut, batch)) {
+          throw refused("a ranker's output must be one score per pair", output, studentOut);
+        }
+        terms.add(scoreTerm(studentOut, teacherOut, batch.size(), scoreVariance));
+      }
+      case CLASSIFICATION -> {
+        if (studentOut.dim() != 2 || studentOut.size(1) < 2) {
+          throw refused("a classifier's logits must be [batch, classes]", output, studentOut);
+        }
+        terms.add(new Term(divergence(studentOut, teacherOut), batch.size(), 1));
+      }
+      default -> terms.addAll(embeddingTerms(options, studentOut, teacherOut, output, batch));
     }
-    Tensor mask = batch instanceof TokenBatch sentences ? mask(sentences) : null;
+    terms.addAll(layerTerms(options, actual, expected, output, batch));
+    return terms;
+  }
+
+  /**
+   * 1 - cosine of the mean-pooled sentence embeddings (of the rows, where the model answers pooled
+   * embeddings [batch, hidden] itself), plus (weighted) the same per real token.
+   */
+  private static List<Term> embeddingTerms(
+      FineTuner.Options options, Tensor student, Tensor teacher, String output, Batch batch) {
     Scalar one = new Scalar(1f);
+    if (student.dim() == 2) {
+      return List.of(
+          new Term(
+              torch.cosine_similarity(student, teacher, 1, 1e-8).neg().add(one).sum(),
+              batch.size(),
+              1));
+    }
+    if (!(batch instanceof TokenBatch sentences)) {
+      throw refused(
+          "a model of tensors is fine-tuned as a classifier, its output [batch, classes]",
+          output,
+          student);
+    }
+    Tensor mask = mask(sentences);
     List<Term> terms = new ArrayList<>();
     terms.add(
         new Term(
-            logits
-                ? divergence(studentTokens, teacherTokens)
-                : torch
-                    .cosine_similarity(
-                        pool(studentTokens, mask), pool(teacherTokens, mask), 1, 1e-8)
-                    .neg()
-                    .add(one)
-                    .sum(),
+            torch
+                .cosine_similarity(pool(student, mask), pool(teacher, mask), 1, 1e-8)
+                .neg()
+                .add(one)
+                .sum(),
             batch.size(),
             1));
-    Tensor tokenMask = mask == null ? null : mask.squeeze(-1);
-    if (options.tokenLossWeight() > 0 && !logits) {
-      double tokens = tokenMask.sum().item_double();
-      Tensor perToken =
-          torch.cosine_similarity(studentTokens, teacherTokens, 2, 1e-8).neg().add(one);
-      terms.add(new Term(perToken.mul(tokenMask).sum(), tokens, options.tokenLossWeight()));
+    if (options.tokenLossWeight() > 0) {
+      Tensor tokenMask = mask.squeeze(-1);
+      Tensor perToken = torch.cosine_similarity(student, teacher, 2, 1e-8).neg().add(one);
+      terms.add(
+          new Term(
+              perToken.mul(tokenMask).sum(),
+              tokenMask.sum().item_double(),
+              options.tokenLossWeight()));
     }
+    return terms;
+  }
+
+  private static io.sparserollout.sparsify.SparsifyException refused(
+      String rule, String output, Tensor value) {
+    return new io.sparserollout.sparsify.SparsifyException(
+        rule + "; " + output + " is " + java.util.Arrays.toString(TorchTensors.shape(value)));
+  }
+
+  /** A ranker's answer: one score per sample, [batch] or [batch, 1]. */
+  static boolean oneScorePerSample(Tensor output, Batch batch) {
+    return output.size(0) == batch.size()
+        && (output.dim() == 1 || (output.dim() == 2 && output.size(1) == 1));
+  }
+
+  /**
+   * The squared error of the student's scores against the teacher's, relative to the teacher's
+   * score variance: pointwise, so the served scores keep the dense model's scale and offset (a
+   * client may threshold them), which also keeps every query's order.
+   */
+  static Term scoreTerm(Tensor student, Tensor teacher, int samples, double scoreVariance) {
+    Tensor error = student.reshape(-1).sub(teacher.reshape(-1)).square().sum();
+    return new Term(error, samples * Math.max(scoreVariance, 1e-12), 1);
+  }
+
+  /** The relative squared error of every activation a pruned layer reads, in {@code expected}. */
+  private static List<Term> layerTerms(
+      FineTuner.Options options,
+      Map<String, Tensor> actual,
+      Map<String, OrtModel.FloatTensor> expected,
+      String output,
+      Batch batch) {
+    Tensor tokenMask = batch instanceof TokenBatch sentences ? mask(sentences).squeeze(-1) : null;
+    List<Term> terms = new ArrayList<>();
     List<String> distilled = expected.keySet().stream().filter(k -> !k.equals(output)).toList();
     ScalarTypeOptional none = new ScalarTypeOptional();
     for (String name : distilled) {
@@ -166,8 +235,10 @@ final class Distillation {
    */
   static Tensor divergence(Tensor student, Tensor teacher) {
     Scalar t = new Scalar(TEMPERATURE);
-    Tensor target = teacher.div(t).log_softmax(1);
-    Tensor guess = student.div(t).log_softmax(1);
+    // A -inf logit (a masked class) would make 0 * inf; a class that far below counts as 0.
+    Scalar floor = new Scalar(-1e4f);
+    Tensor target = teacher.div(t).log_softmax(1).clamp_min(floor);
+    Tensor guess = student.div(t).log_softmax(1).clamp_min(floor);
     return target.exp().mul(target.sub(guess)).sum().mul(new Scalar(TEMPERATURE * TEMPERATURE));
   }
 
@@ -197,16 +268,29 @@ final class Distillation {
     return Tensor.create(value.data(), value.shape());
   }
 
-  /** Mean over the held-out sentences of the cosine between student and teacher embeddings. */
+  /**
+   * Mean over the held-out samples of the cosine between student and teacher embeddings (or
+   * logits). A ranker's one score per sample has no direction: its fidelity is the correlation of
+   * the student's scores with the teacher's over each held-out batch, weighted by the batch's size
+   * (batches of one, or of scores all alike, say nothing and are left out).
+   */
   static double fidelity(TorchGraph graph, List<? extends Batch> batches, List<float[][]> targets) {
     double sum = 0;
     int count = 0;
     try (NoGradGuard noGrad = new NoGradGuard()) {
       for (int i = 0; i < batches.size(); i++) {
         try (PointerScope scope = new PointerScope()) {
-          Tensor cos =
-              torch.cosine_similarity(
-                  pooled(graph, batches.get(i)), pooledTarget(targets.get(i)), 1, 1e-8);
+          Tensor student = pooled(graph, batches.get(i));
+          float[][] teacher = targets.get(i);
+          if (teacher[0].length == 1) {
+            double r = correlation(TorchTensors.toFloats(student), teacher);
+            if (!Double.isNaN(r)) {
+              sum += r * teacher.length;
+              count += teacher.length;
+            }
+            continue;
+          }
+          Tensor cos = torch.cosine_similarity(student, pooledTarget(teacher), 1, 1e-8);
           for (float c : TorchTensors.toFloats(cos)) {
             sum += c;
             count++;
@@ -217,9 +301,58 @@ final class Distillation {
     return sum / Math.max(count, 1);
   }
 
+  /**
+   * Pearson's correlation of two columns of scores; NaN when the teacher's have no spread (nothing
+   * to agree with), 0 when only the student's have none (it tells no pair from another).
+   */
+  static double correlation(float[] student, float[][] teacher) {
+    int n = teacher.length;
+    if (n < 2) {
+      return Double.NaN;
+    }
+    double meanS = 0;
+    double meanT = 0;
+    for (int i = 0; i < n; i++) {
+      meanS += student[i];
+      meanT += teacher[i][0];
+    }
+    meanS /= n;
+    meanT /= n;
+    double st = 0;
+    double ss = 0;
+    double tt = 0;
+    for (int i = 0; i < n; i++) {
+      double s = student[i] - meanS;
+      double t = teacher[i][0] - meanT;
+      st += s * t;
+      ss += s * s;
+      tt += t * t;
+    }
+    return tt == 0 ? Double.NaN : ss == 0 ? 0 : st / Math.sqrt(ss * tt);
+  }
+
+  /** The variance of the teacher's held-out scores (rows of one), the scale of the score term. */
+  static double scoreVariance(List<float[][]> targets) {
+    double sum = 0;
+    double squares = 0;
+    int n = 0;
+    for (float[][] rows : targets) {
+      for (float[] row : rows) {
+        sum += row[0];
+        squares += row[0] * (double) row[0];
+        n++;
+      }
+    }
+    double mean = sum / Math.max(n, 1);
+    return Math.max(squares / Math.max(n, 1) - mean * mean, 0);
+  }
+
   /** Mean of the first output over the real (unmasked) tokens: [batch, hidden]; logits as is. */
   static Tensor pooled(TorchGraph graph, Batch batch) {
     Tensor hidden = graph.forward(graph.feeds(batch), List.of()).values().iterator().next();
+    if (hidden.dim() == 1) {
+      return hidden.unsqueeze(1); // a ranker's [batch] scores, as rows of one
+    }
     if (hidden.dim() == 2) {
       return hidden;
     }

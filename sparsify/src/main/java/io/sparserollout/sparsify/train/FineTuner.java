@@ -5,6 +5,7 @@ import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.text.Batch;
+import io.sparserollout.stage.ModelTask;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -76,7 +77,23 @@ public final class FineTuner {
       LayerFinder finder,
       TrainingData train,
       List<? extends Batch> evalBatches,
-      Path out) {}
+      Path out,
+      ModelTask task) {
+
+    /**
+     * Of an encoder or a classifier, told apart by the output they answer with ({@code task} null);
+     * a ranker's samples are pairs, so its task is said.
+     */
+    public Inputs(
+        Path dense,
+        Path init,
+        LayerFinder finder,
+        TrainingData train,
+        List<? extends Batch> evalBatches,
+        Path out) {
+      this(dense, init, finder, train, evalBatches, out, null);
+    }
+  }
 
   /** How long a worker waits for the others, at the rendezvous and at every exchange. */
   static final Duration WORKER_TIMEOUT = Duration.ofMinutes(10);
@@ -119,7 +136,8 @@ public final class FineTuner {
               all.finder(),
               parallel.share(all.train()),
               all.evalBatches(),
-              all.out());
+              all.out(),
+              all.task());
       Report report =
           train(in, options, resume, threads, progress, live, parallel, all.train().batches());
       if (worker.workers() > 1) {

@@ -3,7 +3,9 @@ package io.sparserollout.sparsify.train;
 import io.sparserollout.sparsify.text.Batch;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.ModelTask;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -20,21 +22,31 @@ final class Objective {
   private final TrainingData data;
   private final TaskHead head;
   private final DataParallel parallel;
+  private final ModelTask task;
+  private final double scoreVariance;
 
-  /** {@code head}: null without labels; {@code parallel} sums the loss's divisors over workers. */
+  /**
+   * {@code head}: null without labels; {@code parallel} sums the loss's divisors over workers;
+   * {@code task} picks the output term; {@code scoreVariance}: the scale of a ranker's score term
+   * ({@link Distillation#scoreTerm}).
+   */
   Objective(
       FineTuner.Options options,
       TorchGraph student,
       Teacher teacher,
       TrainingData data,
       TaskHead head,
-      DataParallel parallel) {
+      DataParallel parallel,
+      ModelTask task,
+      double scoreVariance) {
     this.options = options;
     this.student = student;
     this.teacher = teacher;
     this.data = data;
     this.head = head;
     this.parallel = parallel;
+    this.task = task;
+    this.scoreVariance = scoreVariance;
   }
 
   Tensor loss(int step) {
@@ -43,11 +55,20 @@ final class Objective {
       return Distillation.combine(
           List.of(head.loss(Distillation.pooled(student, batch), data.labels(step), 1)), parallel);
     }
-    Map<String, OrtModel.FloatTensor> expected = teacher.answer(step);
+    String compared = task == ModelTask.CLASSIFICATION ? teacher.logits() : teacher.output();
+    Map<String, OrtModel.FloatTensor> expected = new LinkedHashMap<>(teacher.answer(step));
+    // Of the first output and the logits, only the one the output term compares.
+    expected
+        .keySet()
+        .removeIf(
+            name ->
+                !name.equals(compared)
+                    && (name.equals(teacher.output()) || name.equals(teacher.logits())));
     Map<String, Tensor> actual =
         student.forward(student.feeds(batch), List.copyOf(expected.keySet()));
     List<Distillation.Term> terms =
-        new ArrayList<>(Distillation.loss(options, actual, expected, teacher.output(), batch));
+        new ArrayList<>(
+            Distillation.loss(options, actual, expected, compared, batch, task, scoreVariance));
     if (head != null) {
       Tensor embeddings =
           Distillation.pool(

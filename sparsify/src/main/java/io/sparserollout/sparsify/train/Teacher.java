@@ -33,38 +33,49 @@ final class Teacher implements AutoCloseable {
   private Future<Map<String, OrtModel.FloatTensor>> next;
   private int nextStep = -1;
 
-  private final String target;
+  private final String output;
+  private final String logits;
 
-  private Teacher(OrtModel model, String target, List<String> distilled, List<Batch> batches) {
+  private Teacher(
+      OrtModel model, String output, String logits, List<String> distilled, List<Batch> batches) {
     this.model = model;
-    this.target = target;
+    this.output = output;
+    this.logits = logits;
     this.batches = batches;
-    wanted.add(target);
+    wanted.add(output);
+    wanted.add(logits);
     wanted.addAll(distilled);
   }
 
   /**
-   * {@code distilled}: intermediate activations to answer with besides the output term's target
-   * ({@link Distillation#target}).
+   * {@code distilled}: intermediate activations to answer with besides the first output and the
+   * logits a classifier's output term reads ({@link Distillation#logits}).
    */
   static Teacher open(Path dense, List<String> distilled, List<Batch> trainBatches, int threads) {
     OnnxModel graph = OnnxModel.load(dense);
-    String target = Distillation.target(graph);
-    List<String> extra = new java.util.ArrayList<>(distilled);
     String first = graph.proto().getGraph().getOutput(0).getName();
-    if (!target.equals(first)) {
-      extra.add(target);
+    String logits = Distillation.logits(graph);
+    List<String> extra = new java.util.ArrayList<>(distilled);
+    if (!logits.equals(first)) {
+      extra.add(logits);
     }
     OrtModel model =
         extra.isEmpty()
             ? OrtModel.open(dense, threads)
             : OrtModel.open(graph.toBytes(extra), "dense teacher " + dense, threads);
-    return new Teacher(model, target, distilled, trainBatches);
+    return new Teacher(model, first, logits, distilled, trainBatches);
   }
 
-  /** What the output term distils: the first output, or the logits a final Softmax reads. */
+  /** The first output: what an encoder's and a ranker's output terms compare. */
   String output() {
-    return target;
+    return output;
+  }
+
+  /**
+   * What a classifier's output term compares: the logits a final Softmax reads, else the output.
+   */
+  String logits() {
+    return logits;
   }
 
   /** The held-out rows fidelity compares: pooled embeddings, or a classifier's logits. */

@@ -58,7 +58,7 @@ final class TorchConvOps {
       if (!mode.equals("constant")) {
         return "Pad in mode " + mode + " (only constant)";
       }
-      if (node.getInputCount() > 3) {
+      if (node.getInputCount() > 3 && !node.getInput(3).isEmpty()) {
         return "Pad of some axes only";
       }
     }
@@ -223,7 +223,6 @@ final class TorchConvOps {
     return y;
   }
 
-  /** ONNX pads [x1_begin, x2_begin, ..., x1_end, x2_end] as libtorch's last-axis-first pairs. */
   /** Pads from input 1 and the value from input 2 (opset 11 on), or attributes (before). */
   private static Tensor padAllAxes(NodeProto node, List<Tensor> in) {
     Tensor x = in.get(0);
@@ -236,6 +235,7 @@ final class TorchConvOps {
     return pad(x, pads, (int) x.dim(), value);
   }
 
+  /** ONNX pads [x1_begin, x2_begin, ..., x1_end, x2_end] as libtorch's last-axis-first pairs. */
   private static Tensor pad(Tensor x, long[] pads, int spatial, double value) {
     if (pads.length == 0 || Arrays.stream(pads).allMatch(p -> p == 0)) {
       return x;

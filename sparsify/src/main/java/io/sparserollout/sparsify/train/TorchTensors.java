@@ -34,8 +34,7 @@ final class TorchTensors {
 
   /** A tensor input given in an .npz file: its buffer copied, its element type kept. */
   static Tensor of(TensorBatch.Input input) {
-    Buffer values = input.values().duplicate();
-    values.rewind();
+    Buffer values = input.values().duplicate(); // from its position, as ONNX Runtime reads it
     if (values instanceof FloatBuffer f) {
       float[] copy = new float[f.remaining()];
       f.get(copy);
@@ -124,8 +123,9 @@ final class TorchTensors {
     }
   }
 
+  /** The values as int64, whatever integer type holds them (int32 constants too). */
   static long[] toLongs(Tensor t) {
-    try (Tensor c = t.contiguous()) {
+    try (Tensor c = t.to(org.bytedeco.pytorch.global.torch.ScalarType.Long).contiguous()) {
       LongBuffer buffer = c.createBuffer();
       long[] out = new long[buffer.remaining()];
       buffer.get(out);

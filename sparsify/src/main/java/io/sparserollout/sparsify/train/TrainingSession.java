@@ -9,6 +9,7 @@ import io.sparserollout.sparsify.train.FineTuner.Options;
 import io.sparserollout.sparsify.train.FineTuner.Phase;
 import io.sparserollout.sparsify.train.FineTuner.Report;
 import io.sparserollout.sparsify.train.FineTuner.Resume;
+import io.sparserollout.stage.ModelTask;
 import io.sparserollout.stage.StageProgress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,6 +72,7 @@ final class TrainingSession {
   private Masks masks;
   private Map<String, Float> scales;
   private Objective objective;
+  private ModelTask task;
   private double initial;
   private double lastFidelity;
   private long stepsStarted;
@@ -104,15 +106,11 @@ final class TrainingSession {
     Options options = s.options;
     Resume resume = s.resume;
     Consumer<String> progress = s.progress;
-    if (in.train().labelled() && teacher.classifier(in.evalBatches().get(0))) {
-      throw new io.sparserollout.sparsify.SparsifyException(
-          "the dense model is a classifier (logits as its first output): it is fine-tuned by"
-              + " distilling its logits; a task loss from --labels is for encoders only, not yet"
-              + " for classifiers");
-    }
     for (Batch b : in.evalBatches()) {
       s.evalTargets.add(teacher.embed(b));
     }
+    s.task = s.resolveTask(teacher);
+    boolean scores = s.task == ModelTask.RANKING;
     TaskHead head = s.trainableTensors();
     s.trainable = new TensorVector(s.parameters.toArray(Tensor[]::new));
     AdamWOptions adamW = new AdamWOptions(options.learningRate());
@@ -141,7 +139,16 @@ final class TrainingSession {
       // the quantization it will be served with too.
       graph.inputHook(new FakeQuant(QuantizeRun.quantizedLayers(student), s.scales));
     }
-    s.objective = new Objective(options, graph, teacher, in.train(), head, s.parallel);
+    s.objective =
+        new Objective(
+            options,
+            graph,
+            teacher,
+            in.train(),
+            head,
+            s.parallel,
+            s.task,
+            scores ? Distillation.scoreVariance(s.evalTargets) : 1);
     s.initial =
         saved != null
             ? saved.initialFidelity()
@@ -156,6 +163,52 @@ final class TrainingSession {
         s.history.isEmpty() ? s.initial : s.history.get(s.history.size() - 1).fidelity();
     s.publish(s.first - 1);
     return s;
+  }
+
+  /**
+   * The task given, or read from the first output: logits [batch, classes] make a classifier, else
+   * an encoder; one score per sample is a ranker's only where the task says so (its samples must be
+   * pairs). Labels add a task loss to an encoder's pooled hidden states only.
+   */
+  private ModelTask resolveTask(Teacher teacher) {
+    int width = evalTargets.get(0)[0].length;
+    boolean logits = width > 1 && teacher.classifier(in.evalBatches().get(0));
+    ModelTask task =
+        in.task() != null
+            ? in.task()
+            : logits ? ModelTask.CLASSIFICATION : width == 1 ? null : ModelTask.EMBEDDING;
+    if ((width == 1) != (task == ModelTask.RANKING)) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          width == 1
+              ? "the dense model answers one score per sample, as a ranker does: give --task"
+                  + " ranking, with query<TAB>document lines in the tokenizer's pair encoding"
+              : "--task ranking: the dense model's first output must be one score per pair,"
+                  + " [batch, 1] or [batch]; it answers rows of "
+                  + width);
+    }
+    if (task == ModelTask.RANKING && Distillation.scoreVariance(evalTargets) == 0) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          "the dense ranker gives every held-out pair the same score ("
+              + evalTargets.stream().mapToInt(rows -> rows.length).sum()
+              + " pairs): nothing to distil against; hold out more pairs (--held-out)");
+    }
+    if (task == ModelTask.CLASSIFICATION && !logits) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          "--task classification: the dense model's first output must be logits [batch,"
+              + " classes]; it answers hidden states (an encoder: task embedding)");
+    }
+    if (in.train().labelled() && (task != ModelTask.EMBEDDING || logits)) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          "the dense model is a "
+              + (task == ModelTask.RANKING
+                  ? "ranker (one score per pair)"
+                  : task == ModelTask.CLASSIFICATION
+                      ? "classifier (logits as its first output)"
+                      : "pooled encoder (embeddings [batch, hidden] as its first output)")
+              + ": it is fine-tuned by distilling its outputs; a task loss from --labels is for"
+              + " encoders only, not yet for classifiers or rankers");
+    }
+    return task;
   }
 
   /**

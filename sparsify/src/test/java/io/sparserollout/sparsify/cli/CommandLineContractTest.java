@@ -6,6 +6,7 @@ import io.sparserollout.stage.BuildEngineArgs;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.FetchArgs;
 import io.sparserollout.stage.FineTuneArgs;
+import io.sparserollout.stage.ModelTask;
 import io.sparserollout.stage.PruneArgs;
 import io.sparserollout.stage.QuantizeArgs;
 import io.sparserollout.stage.StageArgs;
@@ -70,7 +71,8 @@ class CommandLineContractTest {
             false,
             "0".repeat(64),
             "r.json",
-            new FineTuneArgs.Worker(1, 2, "master.ns.svc:29500")),
+            new FineTuneArgs.Worker(1, 2, "master.ns.svc:29500"),
+            ModelTask.RANKING),
         new FineTuneArgs(
             "d.onnx",
             null,
@@ -88,7 +90,8 @@ class CommandLineContractTest {
             true,
             null,
             "r.json",
-            null),
+            null,
+            ModelTask.CLASSIFICATION),
         new QuantizeArgs(
             "f.onnx",
             "q.onnx",

@@ -209,26 +209,88 @@ class RankerCliTest {
     assertThat(head(untyped, dir.resolve("untyped-ranker.onnx"))).isNotZero();
     assertThat(err.toString()).contains("no token_type_ids input");
 
-    // Fine-tuning distils rows of outputs: a ranker's one score is refused by name.
+    // A ranker fine-tuned without --task ranking would read each pair as one sentence.
+    for (String task : new String[] {null, "embedding"}) {
+      assertThat(run(finetuneArgs(ranker, ranker, task, dir.resolve("t.onnx")))).isNotZero();
+      assertThat(err.toString()).contains("one score per sample", "give --task ranking");
+    }
+    List<String> undistilled =
+        new ArrayList<>(List.of(finetuneArgs(ranker, ranker, "ranking", dir.resolve("t.onnx"))));
+    undistilled.add("--no-distillation");
+    assertThat(run(undistilled.toArray(String[]::new))).isNotZero();
+    assertThat(err.toString()).contains("a ranker is fine-tuned by distillation");
+    assertThat(run(finetuneArgs(encoder, encoder, "ranking", dir.resolve("t.onnx")))).isNotZero();
+    assertThat(err.toString()).contains("must be one score per pair");
+    List<String> labelled =
+        new ArrayList<>(List.of(finetuneArgs(ranker, ranker, "ranking", dir.resolve("t.onnx"))));
+    labelled.addAll(List.of("--labels", grades.toString()));
+    assertThat(run(labelled.toArray(String[]::new))).isNotZero();
+    assertThat(err.toString()).contains("distilling its scores: drop --labels");
+  }
+
+  /**
+   * A ranker pruned 2:4 by magnitude recovers by distilling its scores on pairs in the pair
+   * encoding: the held-out correlation of its scores with the dense ranker's rises, its masks kept.
+   */
+  @Test
+  void aRankerIsFineTunedByDistillingItsScoresPairByPair() throws Exception {
+    Path ranker = dir.resolve("ranker.onnx");
+    assertThat(head(encoder(13), ranker)).as(err.toString()).isZero();
+    Path pruned = dir.resolve("pruned.onnx");
     assertThat(
             run(
+                "prune",
+                "--method",
+                "magnitude",
+                "--model",
+                ranker.toString(),
+                "--exclude",
+                "^ranker\\.",
+                "--out",
+                pruned.toString()))
+        .as(err.toString())
+        .isZero();
+    Path tuned = dir.resolve("tuned.onnx");
+
+    List<String> args = new ArrayList<>(List.of(finetuneArgs(ranker, pruned, "ranking", tuned)));
+    args.addAll(List.of("--steps", "30", "--batch-size", "8", "--lr", "2e-3", "--json"));
+    assertThat(run(args.toArray(String[]::new))).as(err.toString()).isZero();
+
+    JsonNode result = JSON.readTree(out.toString());
+    assertThat(result.get("finalFidelity").asDouble())
+        .isGreaterThan(result.get("initialFidelity").asDouble());
+    assertThat(run("verify", "--model", tuned.toString(), "--json")).as(err.toString()).isZero();
+    assertThat(JSON.readTree(out.toString()).get("violationCount").asInt()).isZero();
+    // Per query, the tuned ranker's scores lie closer to the dense ranker's than the pruned one's.
+    assertThat(evaluate(ranker, pruned, pairs, grades)).as(err.toString()).isZero();
+    double before = JSON.readTree(out.toString()).at("/fidelity/cosineMean").asDouble();
+    assertThat(evaluate(ranker, tuned, pairs, grades)).as(err.toString()).isZero();
+    assertThat(JSON.readTree(out.toString()).at("/fidelity/cosineMean").asDouble())
+        .isGreaterThan(before);
+  }
+
+  /** {@code task} null: no --task. */
+  private String[] finetuneArgs(Path dense, Path init, String task, Path tuned) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
                 "finetune",
                 "--dense",
-                ranker.toString(),
+                dense.toString(),
                 "--init",
-                ranker.toString(),
+                init.toString(),
                 "--tokenizer",
                 tokenizer.toString(),
                 "--train",
                 pairs.toString(),
                 "--held-out",
                 pairs.toString(),
-                "--steps",
-                "1",
                 "--out",
-                dir.resolve("tuned.onnx").toString()))
-        .isNotZero();
-    assertThat(err.toString()).contains("not built for rankers");
+                tuned.toString()));
+    if (task != null) {
+      args.addAll(List.of("--task", task));
+    }
+    return args.toArray(String[]::new);
   }
 
   @Test

@@ -200,6 +200,33 @@ class TensorInputsCliTest {
     };
     assertThat(run(labelled)).isNotZero();
     assertThat(err.toString()).contains("drop --labels");
+
+    String[] undistilled = {
+      "finetune",
+      "--dense",
+      model.toString(),
+      "--train",
+      calibration.toString(),
+      "--no-distillation",
+      "--out",
+      dir.resolve("t.onnx").toString()
+    };
+    assertThat(run(undistilled)).isNotZero();
+    assertThat(err.toString()).contains("a model of tensors is fine-tuned by distillation");
+
+    String[] asEmbedding = {
+      "finetune",
+      "--dense",
+      model.toString(),
+      "--train",
+      calibration.toString(),
+      "--task",
+      "embedding",
+      "--out",
+      dir.resolve("t.onnx").toString()
+    };
+    assertThat(run(asEmbedding)).isNotZero();
+    assertThat(err.toString()).contains("is fine-tuned as a classifier");
   }
 
   /**

@@ -8,6 +8,7 @@ import io.sparserollout.sparsify.TinyModels;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.text.OrtModel;
 import io.sparserollout.sparsify.text.TokenBatch;
+import io.sparserollout.stage.ModelTask;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +51,9 @@ class DistillationTest {
                 Map.of("logits", student),
                 Map.of("logits", new OrtModel.FloatTensor(new long[] {2, 2}, teacher)),
                 "logits",
-                TWO_ROWS)
+                TWO_ROWS,
+                ModelTask.CLASSIFICATION,
+                1)
             .get(0)
             .sum();
     loss.backward();
@@ -69,9 +72,51 @@ class DistillationTest {
     Path encoder =
         TinyModels.write(TinyModels.textEncoder(32, 8, 16, 3), dir.resolve("encoder.onnx"));
 
-    assertThat(Distillation.target(OnnxModel.load(classifier))).isEqualTo("logits");
-    assertThat(Distillation.target(OnnxModel.load(encoder)))
+    assertThat(Distillation.logits(OnnxModel.load(classifier))).isEqualTo("logits");
+    assertThat(Distillation.logits(OnnxModel.load(encoder)))
         .isEqualTo(OnnxModel.load(encoder).proto().getGraph().getOutput(0).getName());
+  }
+
+  /**
+   * A ranker's one score per pair is distilled pointwise, relative to the spread of the teacher's
+   * scores: a shift is an error (clients may threshold scores), and the divisor is the variance.
+   */
+  @Test
+  void aRankersScoresAreDistilledPointwiseRelativeToTheTeachersSpread() {
+    float[] teacher = {1f, 3f};
+    List<Distillation.Term> same = scoreTerms(teacher, new float[] {1f, 3f}, 4);
+    List<Distillation.Term> shifted = scoreTerms(teacher, new float[] {2f, 4f}, 4);
+
+    assertThat(same).hasSize(1);
+    assertThat(same.get(0).sum().item_double()).isCloseTo(0, within(1e-9));
+    assertThat(shifted.get(0).sum().item_double()).isCloseTo(2, within(1e-6));
+    assertThat(shifted.get(0).divisor()).isCloseTo(2 * 4, within(1e-9));
+    assertThat(Distillation.scoreVariance(List.<float[][]>of(new float[][] {{1f}, {3f}})))
+        .isEqualTo(1.0);
+  }
+
+  @Test
+  void aRankersFidelityIsTheCorrelationOfItsScoresWithTheTeachers() {
+    float[][] teacher = {{1f}, {2f}, {4f}};
+
+    assertThat(Distillation.correlation(new float[] {10f, 20f, 40f}, teacher))
+        .isCloseTo(1, within(1e-9));
+    assertThat(Distillation.correlation(new float[] {4f, 2f, 1f}, teacher)).isNegative();
+    // A student that scores every pair alike tells none apart; a flat teacher gives no measure.
+    assertThat(Distillation.correlation(new float[] {5f, 5f, 5f}, teacher)).isZero();
+    assertThat(Distillation.correlation(new float[] {1f, 2f, 3f}, new float[][] {{2f}, {2f}, {2f}}))
+        .isNaN();
+  }
+
+  private static List<Distillation.Term> scoreTerms(float[] teacher, float[] student, double var) {
+    return Distillation.loss(
+        FineTunerTest.options(false, false),
+        Map.of("score", Tensor.create(student, 2, 1)),
+        Map.of("score", new OrtModel.FloatTensor(new long[] {2, 1}, teacher)),
+        "score",
+        TWO_ROWS,
+        ModelTask.RANKING,
+        var);
   }
 
   /** The summed output term of two rows of two logits (no layer terms, no token term). */
@@ -82,7 +127,9 @@ class DistillationTest {
             Map.of("logits", student),
             Map.of("logits", new OrtModel.FloatTensor(new long[] {2, 2}, teacher)),
             "logits",
-            TWO_ROWS);
+            TWO_ROWS,
+            ModelTask.CLASSIFICATION,
+            1);
     assertThat(terms).hasSize(1);
     return terms.get(0).sum().item_double();
   }

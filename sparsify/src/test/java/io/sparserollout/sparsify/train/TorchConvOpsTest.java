@@ -69,6 +69,28 @@ class TorchConvOpsTest {
     assertThatThrownBy(() -> TorchGraph.of(OnnxModel.load(file)))
         .isInstanceOf(SparsifyException.class)
         .hasMessageContaining("Resize in mode linear (only nearest) (node up)");
+
+    // Pad's optional axes (opset 18): left empty it pads every axis; given, it is refused.
+    for (String axes : new String[] {"", "axes"}) {
+      GraphProto.Builder g =
+          GraphProto.newBuilder()
+              .addInput(info("pixels"))
+              .addOutput(info("out"))
+              .addNode(node("Pad", "out", "pixels", "pads", "", axes));
+      ModelProto model =
+          ModelProto.newBuilder()
+              .setIrVersion(8)
+              .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(18))
+              .setGraph(g)
+              .build();
+      Path pad = TinyModels.write(model, dir.resolve("pad" + axes + ".onnx"));
+      if (axes.isEmpty()) {
+        TorchGraph.of(OnnxModel.load(pad)).close();
+      } else {
+        assertThatThrownBy(() -> TorchGraph.of(OnnxModel.load(pad)))
+            .hasMessageContaining("Pad of some axes only (node out)");
+      }
+    }
   }
 
   @Test
@@ -131,6 +153,59 @@ class TorchConvOpsTest {
         .build();
   }
 
+  /**
+   * MobileNetV3's activations and the Pad and Slice forms exporters write: an asymmetric Pad with
+   * its pads and value as inputs, HardSigmoid with non-default alpha and beta, HardSwish, a Slice
+   * whose int32 inputs start from the end and run past it, and one without axes.
+   */
+  @Test
+  void mobileNetActivationsPadAndSliceRunAsOnnxRuntimeRunsThem() throws Exception {
+    GraphProto.Builder g =
+        GraphProto.newBuilder()
+            .addInput(info("pixels"))
+            .addOutput(info("out"))
+            .addInitializer(longs("pads", 0, 0, 1, 2, 0, 0, 3, 0))
+            .addInitializer(TinyModels.floats("value", new long[] {}, () -> 0.5))
+            .addInitializer(int32s("starts", -5, 1))
+            .addInitializer(int32s("ends", Integer.MAX_VALUE, 7))
+            .addInitializer(int32s("axes", 2, 3))
+            .addInitializer(int32s("first", 0))
+            .addInitializer(int32s("one", 1));
+    g.addNode(node("Pad", "padded", "pixels", "pads", "value"));
+    g.addNode(
+        floats(node("HardSigmoid", "hs", "padded"), "alpha", 0.3f).toBuilder()
+            .addAttribute(floatAttribute("beta", 0.4f))
+            .build());
+    g.addNode(node("HardSwish", "hw", "padded"));
+    g.addNode(node("Add", "sum", "hs", "hw"));
+    g.addNode(node("Slice", "cut", "sum", "starts", "ends", "axes"));
+    g.addNode(node("Slice", "out", "cut", "first", "one"));
+    ModelProto model =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(14))
+            .setGraph(g)
+            .build();
+    float[] pixels = new float[2 * 4 * 9 * 10];
+    Random random = new Random(5);
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (float) (4 * random.nextGaussian());
+    }
+
+    float[] expected = onnxRuntime(model, pixels, "out");
+    try (TorchGraph graph =
+        TorchGraph.of(OnnxModel.load(TinyModels.write(model, dir.resolve("mobile.onnx"))))) {
+      Tensor out =
+          graph.forward(Map.of("pixels", Tensor.create(pixels, PIXELS)), List.of("out")).get("out");
+      assertThat(TorchTensors.shape(out)).containsExactly(1, 4, 5, 6);
+      float[] actual = TorchTensors.toFloats(out);
+      assertThat(actual).hasSameSizeAs(expected);
+      for (int i = 0; i < actual.length; i++) {
+        assertThat(actual[i]).as("out[" + i + "]").isCloseTo(expected[i], within(1e-5f));
+      }
+    }
+  }
+
   private static Map<String, float[]> onnxRuntime(ModelProto model, float[] pixels)
       throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -139,6 +214,52 @@ class TorchConvOpsTest {
         OrtSession.Result result = session.run(Map.of("pixels", input))) {
       return Map.of("up", floats(result, "up"), "out", floats(result, "out"));
     }
+  }
+
+  private static float[] onnxRuntime(ModelProto model, float[] pixels, String output)
+      throws Exception {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession session = env.createSession(model.toByteArray());
+        OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(pixels), PIXELS);
+        OrtSession.Result result = session.run(Map.of("pixels", input))) {
+      return floats(result, output);
+    }
+  }
+
+  private static TensorProto longs(String name, long... values) {
+    TensorProto.Builder t =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(TensorProto.DataType.INT64_VALUE)
+            .addDims(values.length);
+    for (long v : values) {
+      t.addInt64Data(v);
+    }
+    return t.build();
+  }
+
+  private static TensorProto int32s(String name, int... values) {
+    TensorProto.Builder t =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(TensorProto.DataType.INT32_VALUE)
+            .addDims(values.length);
+    for (int v : values) {
+      t.addInt32Data(v);
+    }
+    return t.build();
+  }
+
+  private static NodeProto floats(NodeProto node, String name, float value) {
+    return node.toBuilder().addAttribute(floatAttribute(name, value)).build();
+  }
+
+  private static AttributeProto floatAttribute(String name, float value) {
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.FLOAT)
+        .setF(value)
+        .build();
   }
 
   private static float[] floats(OrtSession.Result result, String name) {
