@@ -935,8 +935,21 @@ class SparseModelE2EIT {
     if (previousNamespace != null) {
       var previous = cluster.client().namespaces().withName(previousNamespace);
       previous.delete();
-      previous.waitUntilCondition(
-          java.util.Objects::isNull, 3, java.util.concurrent.TimeUnit.MINUTES);
+      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (previous.get() != null) {
+        // The containers stop within seconds, but a pod object waits for the kubelet's
+        // once-a-minute clean-up (about 50 s a switch): removed at once, the namespace goes.
+        cluster.client().pods().inNamespace(previousNamespace).withGracePeriod(0).delete();
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(previousNamespace + " was not deleted in 3 minutes");
+        }
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
     }
     previousNamespace = name;
     models = cluster.createNamespaceWithModels(name);
@@ -987,8 +1000,9 @@ class SparseModelE2EIT {
   }
 
   /**
-   * One replica and 5 s steps: the sample's canary, quicker. A 5% error bound takes about 75
-   * failure-free requests to show at 0.95 confidence, the sample's 1% about 380.
+   * One replica and 5 s steps: the sample's canary, quicker. A 10% error bound takes about 35
+   * failure-free requests to show at 0.95 confidence (5%: about 75, the sample's 1% about 380);
+   * every request is still asserted to succeed.
    */
   private static void shortSteps(ObjectNode spec) {
     ObjectNode rollout = spec.with("rollout");
@@ -1000,7 +1014,7 @@ class SparseModelE2EIT {
         .with("analysis")
         .put("interval", "3s")
         .put("shadowFraction", 1.0)
-        .put("maxErrorRate", 0.05);
+        .put("maxErrorRate", 0.1);
   }
 
   /**
