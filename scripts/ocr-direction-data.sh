@@ -10,15 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: scripts/ocr-direction-data.sh OUT_DIR}
-fonts=/usr/share/fonts/truetype/dejavu
-if [ ! -f "$fonts/DejaVuSerif.ttf" ]; then
-  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-  as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends fonts-dejavu-core >&2
-fi
-mkdir -p "$out"
-"$root/scripts/debian-sentences.sh" "$out/text" >/dev/null 2>&1
-"$root/scripts/license-sentences.sh" "$out/text/licenses.txt" >/dev/null 2>&1
+. "$root/scripts/lib/ocr-text.sh"
 render() { java "$root/scripts/lib/RenderTextLines.java" "$@" >&2; }
 render "$fonts/DejaVuSans.ttf" "$out/text/calibration.txt" "$out/calibration.npz" \
   "$out/calibration-labels.txt" 256

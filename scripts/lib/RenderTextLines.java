@@ -22,19 +22,26 @@ import java.util.zip.ZipOutputStream;
  * ch_ppocr_mobile_v2.0_cls: 3 x 48 x 192, pixels scaled to [-1, 1], resized to height 48 keeping
  * the aspect ratio up to width 192, padded with 0), each line upright (label 0) and turned by 180
  * degrees (label 1), into an .npz file (array "x", float32 [2 N, 3, 48, 192]) and a labels file.
- * A line becomes a snippet of 2 to 7 words, chosen by a hash of the line so reruns agree.
+ * A line becomes a snippet of 2 to 7 words, chosen by a hash of the line so reruns agree. With
+ * {@code upright}, crops as PaddleOCR's PP-OCRv4 text recognizer reads them once the classifier has
+ * turned them: each line once, upright, a snippet of 1 to 3 words, at most 320 wide (array [N, 3,
+ * 48, 320], every label 0).
  *
- * <p>Usage: java RenderTextLines.java FONT.ttf LINES.txt OUT.npz LABELS.txt [LIMIT]
+ * <p>Usage: java RenderTextLines.java FONT.ttf LINES.txt OUT.npz LABELS.txt [LIMIT] [upright]
  */
 public class RenderTextLines {
   static final int H = 48;
-  static final int W = 192;
+  static int W = 192;
+  static boolean recognition;
 
   public static void main(String[] args) throws Exception {
     System.setProperty("java.awt.headless", "true");
     Font font = Font.createFont(Font.TRUETYPE_FONT, Path.of(args[0]).toFile()).deriveFont(30f);
     List<String> lines = Files.readAllLines(Path.of(args[1]), StandardCharsets.UTF_8);
     int limit = args.length > 4 ? Integer.parseInt(args[4]) : lines.size();
+    recognition = args.length > 5 && args[5].equals("upright");
+    int turns = recognition ? 1 : 2;
+    W = recognition ? 320 : 192;
     List<String> snippets = new ArrayList<>();
     for (String line : lines) {
       String snippet = snippet(line.strip());
@@ -42,25 +49,26 @@ public class RenderTextLines {
         snippets.add(snippet);
       }
     }
-    float[] x = new float[snippets.size() * 2 * 3 * H * W];
+    float[] x = new float[snippets.size() * turns * 3 * H * W];
     try (PrintWriter labels = new PrintWriter(Files.newBufferedWriter(Path.of(args[3])))) {
       int sample = 0;
       for (String snippet : snippets) {
         BufferedImage upright = render(snippet, font);
-        for (int turned = 0; turned < 2; turned++) {
+        for (int turned = 0; turned < turns; turned++) {
           write(turned == 0 ? upright : rotate180(upright), x, sample++);
           labels.println(turned);
         }
       }
     }
-    writeNpz(Path.of(args[2]), "x", x, new long[] {snippets.size() * 2L, 3, H, W});
-    System.out.println(snippets.size() * 2 + " crops of " + snippets.size() + " lines -> " + args[2]);
+    long crops = (long) snippets.size() * turns;
+    writeNpz(Path.of(args[2]), "x", x, new long[] {crops, 3, H, W});
+    System.out.println(crops + " crops of " + snippets.size() + " lines -> " + args[2]);
   }
 
-  /** 2 to 7 words of the line, by a hash of it. */
+  /** 2 to 7 words of the line (a recognizer's: 1 to 3), by a hash of it. */
   static String snippet(String line) {
     String[] words = line.split("\\s+");
-    int want = 2 + Math.floorMod(line.hashCode(), 6);
+    int want = recognition ? 1 + Math.floorMod(line.hashCode(), 3) : 2 + Math.floorMod(line.hashCode(), 6);
     int start = words.length > want ? Math.floorMod(line.hashCode() / 7, words.length - want) : 0;
     StringBuilder out = new StringBuilder();
     for (int i = start; i < Math.min(words.length, start + want); i++) {
@@ -96,7 +104,10 @@ public class RenderTextLines {
     return out;
   }
 
-  /** PaddleOCR's cls preprocessing: resize to height 48, at most width 192, scale, pad with 0. */
+  /**
+   * PaddleOCR's preprocessing: resize to height 48, at most width W (cls 192, rec 320), scale, pad
+   * with 0.
+   */
   static void write(BufferedImage image, float[] x, int sample) {
     int width = Math.min(W, (int) Math.ceil(H * (double) image.getWidth() / image.getHeight()));
     BufferedImage resized = new BufferedImage(width, H, BufferedImage.TYPE_INT_RGB);

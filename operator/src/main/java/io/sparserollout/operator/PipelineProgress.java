@@ -50,9 +50,6 @@ final class PipelineProgress {
   /** What the step says in status, and when to look again (null: on the next event only). */
   record Outcome(String message, Duration retry) {}
 
-  /** How often a running stage's progress is read into status. */
-  private static final Duration PROGRESS_RETRY = Duration.ofSeconds(15);
-
   /** How soon to look again at a Job without pods: a refused pod sends no watch event. */
   private static final Duration NO_POD_RETRY = Duration.ofSeconds(15);
 
@@ -390,7 +387,9 @@ final class PipelineProgress {
         blocked == null ? "running Job " + job.getMetadata().getName() : blocked.message(),
         podless
             ? NO_POD_RETRY
-            : stage == Stage.FINETUNE ? PROGRESS_RETRY : StageState.POD_LAG_ALLOWED.plusSeconds(5));
+            : stage == Stage.FINETUNE
+                ? limits.progressPoll()
+                : StageState.POD_LAG_ALLOWED.plusSeconds(5));
   }
 
   /**

@@ -67,6 +67,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
   private final PrometheusProviders prometheus;
   private final PipelineProgress pipeline;
   private final int servingPort;
+  private final int minReadySeconds;
   private final PipelineMetrics metrics;
   private final ServingMemory servingMemory = new ServingMemory();
 
@@ -86,12 +87,14 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
       PrometheusProviders prometheus,
       StageLimits.Config stageLimits,
       @ConfigProperty(name = "sparserollout.serving.port") int servingPort,
+      @ConfigProperty(name = "sparserollout.serving.min-ready-seconds") int minReadySeconds,
       PipelineMetrics metrics) {
     this.images = images;
     this.prometheus = prometheus;
     this.pipeline = new PipelineProgress(statuses, images, StageLimits.from(stageLimits));
     // A serving port the pods cannot use stops the operator at start, not every reconcile.
     this.servingPort = ServingSettings.requireServingPort(servingPort);
+    this.minReadySeconds = minReadySeconds;
     this.metrics = metrics;
   }
 
@@ -141,7 +144,8 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
 
     Serving serving =
         new Serving(
-            new ServingSettings(images.inferencePod(), images.sparsify(), servingPort),
+            new ServingSettings(
+                images.inferencePod(), images.sparsify(), servingPort, minReadySeconds),
             prometheus.all(),
             measurements,
             servingMemory);

@@ -276,8 +276,8 @@ class FineTuningWorkersIT {
       // What status cannot show is left out: the last sensible answer stays, over several reads.
       served.set("{\"stage\":\"finetune\",\"step\":400,\"steps\":100}");
       await()
-          .during(Duration.ofSeconds(40))
-          .atMost(Duration.ofSeconds(45))
+          .during(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(10))
           .untilAsserted(
               () -> assertThat(ns.get(model).getStatus().getProgress().step()).isEqualTo(40));
 

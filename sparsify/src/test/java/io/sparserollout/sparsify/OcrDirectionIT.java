@@ -1,16 +1,12 @@
 package io.sparserollout.sparsify;
 
+import static io.sparserollout.sparsify.PackagedCli.json;
+import static io.sparserollout.sparsify.PackagedCli.script;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +18,6 @@ import org.junit.jupiter.api.Test;
  * leave room under both. Needs npm (the model) and Debian's fonts, as the scripts say.
  */
 class OcrDirectionIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path ROOT = Path.of(System.getProperty("project.root"));
   private static final Path WORK = Path.of(System.getProperty("work.dir")).resolveSibling("ocr");
   private static final String LATE = "^conv2d_([0-9]|1[0-9])\\.w"; // the first 20 stay dense
   private static Path dense;
@@ -105,31 +99,5 @@ class OcrDirectionIT {
         WORK.resolve(set + ".npz"),
         "--labels",
         WORK.resolve(set + "-labels.txt"));
-  }
-
-  private static String script(String name, String... args) throws Exception {
-    List<String> command =
-        new ArrayList<>(List.of(ROOT.resolve("scripts").resolve(name).toString()));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(name).isZero();
-    return out;
-  }
-
-  private static JsonNode json(Object... args) throws Exception {
-    List<String> command =
-        new ArrayList<>(List.of("java", "-jar", System.getProperty("sparsify.jar")));
-    for (Object arg : args) {
-      command.add(arg.toString());
-    }
-    command.add("--json");
-    File stderr = Files.createTempFile("sparsify", ".err").toFile();
-    Process p = new ProcessBuilder(command).redirectError(stderr).start();
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(Files.readString(stderr.toPath())).isZero();
-    return JSON.readTree(stdout);
   }
 }

@@ -46,13 +46,58 @@ public record EvaluationResult(
 
   /**
    * As {@link #compact()}; a classifier's sets also keep top-1 agreement (its gate metric; a
-   * classifier's scores have no NDCG or PNR, which leaves the room).
+   * classifier's scores have no NDCG or PNR, which leaves the room). Of a model of raw outputs, the
+   * numbers of each output stay in the report: a model may have any number of outputs, and the gate
+   * reads the worst one's cosine.
    */
   public EvaluationResult compact(ModelTask task) {
+    return (task == ModelTask.TENSOR ? withoutOutputs() : this)
+        .compactSets(task == ModelTask.CLASSIFICATION);
+  }
+
+  private EvaluationResult withoutOutputs() {
+    return new EvaluationResult(
+        samples,
+        bare(fidelity),
+        task,
+        dense,
+        candidate,
+        bare(variants),
+        captured,
+        sets == null
+            ? null
+            : sets.stream()
+                .map(
+                    s ->
+                        new SetQuality(
+                            s.name(),
+                            s.samples(),
+                            bare(s.fidelity()),
+                            s.task(),
+                            bare(s.variants()),
+                            s.captured()))
+                .toList());
+  }
+
+  private static List<VariantQuality> bare(List<VariantQuality> variants) {
+    return variants == null
+        ? null
+        : variants.stream()
+            .map(v -> new VariantQuality(v.name(), bare(v.fidelity()), v.scores()))
+            .toList();
+  }
+
+  private static Fidelity bare(Fidelity f) {
+    return f == null
+        ? null
+        : new Fidelity(
+            f.cosineMean(), f.cosineMin(), f.cosineP5(), f.top1Agreement(), f.top5Overlap());
+  }
+
+  private EvaluationResult compactSets(boolean top1) {
     if (sets == null || sets.isEmpty()) {
       return this;
     }
-    boolean top1 = task == ModelTask.CLASSIFICATION;
     return new EvaluationResult(
         samples,
         fidelity,
@@ -138,7 +183,8 @@ public record EvaluationResult(
   /**
    * How closely the candidate's outputs follow the dense model's: cosine per sentence (of the
    * mean-pooled embedding, or of a classifier's logits), and whether the top answers stay the same
-   * (an embedding's nearest neighbours among the other sentences, a classifier's top classes).
+   * (an embedding's nearest neighbours among the other sentences, a classifier's top classes). Of a
+   * model of raw outputs, each output's numbers, and the cosines of its worst output.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -147,7 +193,26 @@ public record EvaluationResult(
       Double cosineMin,
       Double cosineP5,
       Double top1Agreement,
-      Double top5Overlap) {}
+      Double top5Overlap,
+      List<OutputFidelity> outputs) {
+    public Fidelity(
+        Double cosineMean,
+        Double cosineMin,
+        Double cosineP5,
+        Double top1Agreement,
+        Double top5Overlap) {
+      this(cosineMean, cosineMin, cosineP5, top1Agreement, top5Overlap, null);
+    }
+  }
+
+  /**
+   * One output of a model of raw outputs: the cosine of each sample's values to the dense model's
+   * (mean, least, 5th percentile) and the largest absolute difference of any value.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record OutputFidelity(
+      String name, Double cosineMean, Double cosineMin, Double cosineP5, Double maxAbsError) {}
 
   /** Task metrics against labels, for both models; absent without labels. */
   @JsonIgnoreProperties(ignoreUnknown = true)

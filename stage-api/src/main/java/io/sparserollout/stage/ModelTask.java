@@ -7,12 +7,14 @@ import java.util.Locale;
  * What a model's first output means, and so how a candidate is compared with the dense model: an
  * embedding is mean-pooled over the sentence's tokens; a classifier's logits are read as they are;
  * a ranker scores each (query, document) pair, given to it in the tokenizer's pair encoding, and
- * its scores are compared per query.
+ * its scores are compared per query; a model of raw outputs (tensor inputs, any outputs) is
+ * compared output by output, each sample's values as they are.
  */
 public enum ModelTask {
   EMBEDDING,
   CLASSIFICATION,
-  RANKING;
+  RANKING,
+  TENSOR;
 
   /** Whether each sample is a (query, document) pair rather than one sentence. */
   public boolean pairs() {
@@ -35,6 +37,8 @@ public enum ModelTask {
         .orElseThrow(
             () ->
                 new IllegalArgumentException(
-                    "unknown task " + word + "; one of embedding, classification, ranking"));
+                    "unknown task "
+                        + word
+                        + "; one of embedding, classification, ranking, tensor"));
   }
 }

@@ -147,6 +147,46 @@ class StageResultTest {
     assertThat(read.dense().sentencesPerSecond()).isEqualTo(100.123456789);
   }
 
+  @Test
+  void aModelOfManyRawOutputsKeepsEachOutputsNumbersInTheReportNotTheTerminationMessage()
+      throws Exception {
+    List<EvaluationResult.OutputFidelity> outputs =
+        java.util.stream.IntStream.range(0, 200)
+            .mapToObj(
+                i ->
+                    new EvaluationResult.OutputFidelity(
+                        "an_output_with_a_long_name_" + i, 0.95, 0.5, 0.8, 0.25))
+            .toList();
+    EvaluationResult.Fidelity fidelity =
+        new EvaluationResult.Fidelity(0.95, 0.5, 0.8, null, null, outputs);
+    EvaluationResult full =
+        new EvaluationResult(
+            300,
+            fidelity,
+            null,
+            new EvaluationResult.Performance(32, 100.0, 300.0, 2),
+            new EvaluationResult.Performance(32, 180.0, 170.0, 2),
+            List.of(new EvaluationResult.VariantQuality("dense-int8", fidelity, null)),
+            null);
+
+    String text = JSON.writeValueAsString(full.compact(ModelTask.TENSOR));
+
+    assertThat(JSON.writeValueAsString(full).length()).isGreaterThan(Cli.TERMINATION_MESSAGE_LIMIT);
+    assertThat(text.length()).isLessThan(Cli.TERMINATION_MESSAGE_LIMIT);
+    EvaluationResult read = JSON.readValue(text, EvaluationResult.class);
+    assertThat(read.fidelity().cosineMean()).isEqualTo(0.95);
+    assertThat(read.fidelity().outputs()).isNull();
+    assertThat(read.variants().get(0).fidelity().cosineMean()).isEqualTo(0.95);
+    // The report keeps them, and reads them back.
+    assertThat(
+            JSON.readValue(JSON.writeValueAsString(full), EvaluationResult.class)
+                .fidelity()
+                .outputs())
+        .hasSize(200)
+        .first()
+        .isEqualTo(outputs.get(0));
+  }
+
   /** spec.evaluation.sets' maxItems. */
   private static final int MAX_SETS = 4;
 

@@ -39,7 +39,11 @@ public record ModelSource(
                 + " query<TAB>document in the tokenizer's pair encoding, compared one query's"
                 + " documents at a time (the same first document, NDCG and PNR against graded"
                 + " labels; a mirrored request is one query's documents and agrees when the"
-                + " canary puts the same document first).")
+                + " canary puts the same document first). tensor: any outputs of tensor inputs"
+                + " (.npz data, no tokenizer), compared output by output as they are (the mean"
+                + " cosine of each sample's values, and the largest absolute difference); the"
+                + " gate reads the worst output's cosine (cosine-fidelity), and the canary's shadow"
+                + " agreement is the cosine of each output's rows.")
         Task task) {
 
   /** The source as before tasks: an embedding model. */
@@ -58,7 +62,9 @@ public record ModelSource(
     @JsonProperty("classification")
     CLASSIFICATION,
     @JsonProperty("ranking")
-    RANKING
+    RANKING,
+    @JsonProperty("tensor")
+    TENSOR
   }
 
   /** pvc://, s3:// or http(s):// followed by at least one character. */

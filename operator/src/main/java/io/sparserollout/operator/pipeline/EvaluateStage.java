@@ -59,6 +59,7 @@ final class EvaluateStage implements StageHandler<EvaluationResult> {
       case EMBEDDING -> ModelTask.EMBEDDING;
       case CLASSIFICATION -> ModelTask.CLASSIFICATION;
       case RANKING -> ModelTask.RANKING;
+      case TENSOR -> ModelTask.TENSOR;
     };
   }
 

@@ -480,6 +480,10 @@ public final class SpecValidator {
     if (spec.source().taskOrDefault() == ModelSource.Task.RANKING) {
       ranker(spec, problems);
     }
+    if (spec.source().taskOrDefault() == ModelSource.Task.TENSOR) {
+      rawOutputs(spec, problems);
+      return;
+    }
     if (spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
       if (metric == GateSpec.Metric.TOP1_AGREEMENT && spec.evaluation().hasSets()) {
         problems.add(
@@ -506,6 +510,45 @@ public final class SpecValidator {
           "spec.fineTuning.labelsUri: a classifier (spec.source.task classification) is"
               + " fine-tuned by distilling the dense model's logits; a task loss from labels is"
               + " for encoders only, not yet for classifiers");
+    }
+  }
+
+  /**
+   * A model of raw outputs (a detector's maps, a recognizer's sequences) has no classes, neighbours
+   * or labels: only its outputs' cosine to the dense model's can gate it, and no loss distils such
+   * outputs yet, so it is pruned one-shot.
+   */
+  private static void rawOutputs(SparseModelSpec spec, List<String> problems) {
+    String what = "a model of raw outputs (spec.source.task tensor)";
+    if (spec.gate().metric() != GateSpec.Metric.COSINE_FIDELITY) {
+      problems.add(
+          "spec.gate.metric: "
+              + json(spec.gate().metric())
+              + " needs classes, neighbours or labels, which "
+              + what
+              + " has not; gate it on cosine-fidelity (the mean cosine of its worst output)");
+    }
+    if (spec.evaluation().labelsUri() != null) {
+      problems.add("spec.evaluation.labelsUri: " + what + " has no labels to be scored against");
+    }
+    if (spec.evaluation().hasSets()) {
+      for (int i = 0; i < spec.evaluation().sets().size(); i++) {
+        if (spec.evaluation().sets().get(i).labelsUri() != null) {
+          problems.add(
+              "spec.evaluation.sets["
+                  + i
+                  + "].labelsUri: "
+                  + what
+                  + " has no labels to be scored against");
+        }
+      }
+    }
+    if (Stage.plan(spec).contains(Stage.FINETUNE)) {
+      problems.add(
+          "spec.sparsity.method: "
+              + what
+              + " is not fine-tuned yet (no loss distils its outputs): prune it one-shot, method"
+              + " sparsegpt or magnitude, with no progressiveSteps and no int8-qat");
     }
   }
 

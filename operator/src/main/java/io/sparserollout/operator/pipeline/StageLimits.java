@@ -5,8 +5,11 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** How often and how long each stage's Job may run, from the operator's configuration. */
-public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines) {
+/**
+ * How often and how long each stage's Job may run, and how often a running fine-tune's progress is
+ * read, from the operator's configuration.
+ */
+public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines, Duration progressPoll) {
 
   /** {@code sparserollout.job.*} in application.properties (or SPARSEROLLOUT_JOB_* variables). */
   @ConfigMapping(prefix = "sparserollout.job")
@@ -15,6 +18,9 @@ public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines) {
 
     /** By stage: prune, finetune, quantize, quantize-dense, engine, evaluate. */
     Map<String, Duration> deadline();
+
+    /** How often a running fine-tune's progress is read into status. */
+    Duration progressPoll();
   }
 
   /** Every stage must have a positive deadline; a name that is no stage is a typo, refused. */
@@ -47,7 +53,10 @@ public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines) {
             "sparserollout.job.deadline." + stage.jobSuffix() + ": not set");
       }
     }
-    return new StageLimits(config.backoffLimit(), deadlines);
+    if (config.progressPoll().isNegative() || config.progressPoll().isZero()) {
+      throw new IllegalArgumentException("sparserollout.job.progress-poll: must be positive");
+    }
+    return new StageLimits(config.backoffLimit(), deadlines, config.progressPoll());
   }
 
   public JobSettings settings(String image, Stage stage) {

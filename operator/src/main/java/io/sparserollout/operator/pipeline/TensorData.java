@@ -14,9 +14,9 @@ import java.util.Map;
  * after its inputs, and has no tokenizer. Whenever a spec has no tokenizer or names an {@code .npz}
  * file, what the stages cannot do with tensors yet is refused up front, naming the field: text
  * files beside them, captured samples and capture (the pods' samples are read back as token ids),
- * tasks other than classification (pooling over tokens, query-document pairs) and TensorRT engines
- * (their profiles are built for token inputs). Fine-tuning distils the class distribution on the
- * calibration file's tensors, as a classifier's checks require.
+ * tasks other than classification and tensor (pooling over tokens, query-document pairs) and
+ * TensorRT engines (their profiles are built for token inputs). A classifier's fine-tuning distils
+ * the class distribution on the calibration file's tensors, as a classifier's checks require.
  */
 final class TensorData {
   private static final String WHY = " (the samples are tensors, .npz)";
@@ -30,7 +30,14 @@ final class TensorData {
   static void problems(SparseModelSpec spec, List<String> problems) {
     Map<String, String> files = dataFiles(spec);
     boolean tensors = files.values().stream().anyMatch(TensorData::isNpz);
+    boolean rawOutputs = spec.source().taskOrDefault() == ModelSource.Task.TENSOR;
     if (spec.source().tokenizerUri() != null && !tensors) {
+      if (rawOutputs) {
+        problems.add(
+            "spec.source.task: tensor compares the raw outputs of tensor inputs (.npz files of"
+                + " arrays named after the model's inputs, no tokenizer); a text model's task is"
+                + " embedding, classification or ranking");
+      }
       return; // text, the common case
     }
     for (Map.Entry<String, String> file : files.entrySet()) {
@@ -50,14 +57,14 @@ final class TensorData {
               + " file (spec.evaluation.dataUri or spec.sparsity.calibration.dataUri)");
       return;
     }
-    if (spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION) {
+    if (spec.source().taskOrDefault() != ModelSource.Task.CLASSIFICATION && !rawOutputs) {
       problems.add(
           "spec.source.task: "
               + spec.source().taskOrDefault().name().toLowerCase(Locale.ROOT)
               + " reads text"
               + WHY
-              + "; a model of tensors is evaluated as classification, its first output [batch,"
-              + " classes]");
+              + "; a model of tensors is evaluated as classification (its first output [batch,"
+              + " classes]) or as tensor (every output, compared as it is)");
     }
     capturedSources(spec, problems);
     if (spec.rollout().capture() != null

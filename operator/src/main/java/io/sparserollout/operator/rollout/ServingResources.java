@@ -50,7 +50,6 @@ public final class ServingResources {
   static final String CAPTURE_DIR = "/capture";
   static final String CAPTURE_FOLDER = "capture-folder";
   private static final String MODEL_FOLDER = "/model-folder";
-  static final int MIN_READY_SECONDS = 3;
 
   private ServingResources() {}
 
@@ -135,9 +134,8 @@ public final class ServingResources {
         .withReplicas(replicas)
         // A pod counts as available (and lets the planner shrink the stable) only once it has been
         // Ready this long, so the Service's endpoints and kube-proxy have caught up with it;
-        // without
-        // it a request met a Service between the stable's last pod and the canary's first.
-        .withMinReadySeconds(MIN_READY_SECONDS)
+        // without it a request met a Service between the stable's last pod and the canary's first.
+        .withMinReadySeconds(settings.minReadySeconds())
         .withNewSelector()
         .withMatchLabels(selector(model, served.key()))
         .endSelector()
@@ -333,11 +331,11 @@ public final class ServingResources {
       env.add(new EnvVar("SHADOW_FRACTION", String.valueOf(served.shadowFraction()), null));
       switch (model.getSpec().source().taskOrDefault()) {
         // A classifier agrees when it predicts the dense model's class, a ranker when it puts
-        // the same of a request's documents first; cosine (the pod's default) is left unset for
-        // embeddings, so their pods' template is as before.
+        // the same of a request's documents first; cosine (the pod's default, each output's rows)
+        // is left unset for embeddings and raw outputs, so their pods' template is as before.
         case CLASSIFICATION -> env.add(new EnvVar("SHADOW_METRIC", "top1", null));
         case RANKING -> env.add(new EnvVar("SHADOW_METRIC", "top1-document", null));
-        case EMBEDDING -> {}
+        case EMBEDDING, TENSOR -> {}
       }
     }
     if (capture != null) {

@@ -6,10 +6,22 @@ package io.sparserollout.operator.rollout;
  * @param image the inference-pod image (holds /opt/inference-pod/quarkus-run.jar)
  * @param fetchImage the sparsify image, whose fetch command copies s3:// and https:// models
  * @param port the port pods serve (and are scraped) on
+ * @param minReadySeconds how long a pod is Ready before it counts as available (so the Service's
+ *     endpoints and kube-proxy have caught up with it)
  */
-public record ServingSettings(String image, String fetchImage, int port) {
+public record ServingSettings(String image, String fetchImage, int port, int minReadySeconds) {
+  public static final int DEFAULT_MIN_READY_SECONDS = 3;
+
   public ServingSettings {
     requireServingPort(port);
+    if (minReadySeconds < 0) {
+      throw new IllegalArgumentException(
+          "sparserollout.serving.min-ready-seconds cannot be negative: " + minReadySeconds);
+    }
+  }
+
+  public ServingSettings(String image, String fetchImage, int port) {
+    this(image, fetchImage, port, DEFAULT_MIN_READY_SECONDS);
   }
 
   /** The port, unless the inference pod cannot serve there. */

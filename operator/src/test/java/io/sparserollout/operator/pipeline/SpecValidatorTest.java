@@ -633,4 +633,51 @@ class SpecValidatorTest {
     assertThat(SpecValidator.problems(captured.getSpec()))
         .anyMatch(p -> p.startsWith("spec.sparsity.calibration.source: captured samples are read"));
   }
+
+  @Test
+  void aModelOfRawOutputsIsGatedOnCosineOnTensorsAndPrunedOneShot() {
+    var raw =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("source").put("task", "tensor");
+              spec.with("sparsity")
+                  .with("calibration")
+                  .put("dataUri", "pvc://models/data/calibration.npz");
+              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
+            });
+    assertThat(SpecValidator.problems(raw.getSpec())).isEmpty();
+
+    var refused =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("source").remove("tokenizerUri");
+              spec.with("source").put("task", "tensor");
+              spec.with("sparsity")
+                  .with("calibration")
+                  .put("dataUri", "pvc://models/data/calibration.npz");
+              spec.with("evaluation")
+                  .put("dataUri", "pvc://models/data/evaluation.npz")
+                  .put("labelsUri", "pvc://models/data/labels.txt");
+              spec.with("gate").put("metric", "top1-agreement");
+              spec.with("sparsity").put("method", "finetune");
+            });
+    assertThat(SpecValidator.problems(refused.getSpec()))
+        .anyMatch(
+            p ->
+                p.startsWith("spec.gate.metric: \"top1-agreement\" needs classes")
+                    && p.contains("cosine-fidelity"))
+        .anyMatch(p -> p.startsWith("spec.evaluation.labelsUri: a model of raw outputs"))
+        .anyMatch(p -> p.startsWith("spec.sparsity.method: a model of raw outputs"))
+        .hasSize(3);
+
+    // Raw outputs of text would be compared position by padded position: refused, with the tasks
+    // text has.
+    var text = Fixtures.minilm(spec -> spec.with("source").put("task", "tensor"));
+    assertThat(SpecValidator.problems(text.getSpec()))
+        .singleElement()
+        .asString()
+        .startsWith("spec.source.task: tensor compares the raw outputs of tensor inputs")
+        .contains("embedding, classification or ranking");
+  }
 }

@@ -338,6 +338,45 @@ class StageJobsTest {
   }
 
   @Test
+  void aModelOfRawOutputsIsEvaluatedOutputByOutputAndGatedOnItsWorstOutputsCosine() {
+    SparseModel raw =
+        Fixtures.minilm(
+            s -> {
+              s.with("source").remove("tokenizerUri");
+              s.with("source").put("task", "tensor");
+              s.with("sparsity").with("calibration").put("dataUri", "pvc://models/cal.npz");
+              s.with("evaluation").put("dataUri", "pvc://models/eval.npz");
+            });
+
+    assertThat(
+            StageHandler.of(Stage.EVALUATE)
+                .args(new StageContext(raw, new Storage(raw, "r"), Stage.plan(raw.getSpec()))))
+        .containsSubsequence("--task", "tensor");
+    var set =
+        new io.sparserollout.stage.EvaluationResult.SetQuality(
+            null,
+            300,
+            new io.sparserollout.stage.EvaluationResult.Fidelity(
+                0.91,
+                0.5,
+                0.7,
+                null,
+                null,
+                List.of(
+                    new io.sparserollout.stage.EvaluationResult.OutputFidelity(
+                        "maps", 0.91, 0.5, 0.7, 0.9),
+                    new io.sparserollout.stage.EvaluationResult.OutputFidelity(
+                        "boxes", 0.99, 0.9, 0.95, 0.1))),
+            null,
+            null,
+            null);
+    assertThat(
+            EvaluateStage.metric(
+                io.sparserollout.api.v1alpha1.GateSpec.Metric.COSINE_FIDELITY, set))
+        .containsExactly(1.0, 0.91);
+  }
+
+  @Test
   void mixedCalibrationReadsTheFileAndTheCapturedCalibrationHalf() {
     SparseModel model =
         Fixtures.minilm(

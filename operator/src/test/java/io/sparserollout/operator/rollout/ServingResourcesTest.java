@@ -72,7 +72,8 @@ class ServingResourcesTest {
 
     assertThat(d.getMetadata().getName()).isEqualTo("minilm-cpu-" + REV);
     assertThat(d.getSpec().getReplicas()).isEqualTo(3);
-    assertThat(d.getSpec().getMinReadySeconds()).isEqualTo(ServingResources.MIN_READY_SECONDS);
+    assertThat(d.getSpec().getMinReadySeconds())
+        .isEqualTo(ServingSettings.DEFAULT_MIN_READY_SECONDS);
     assertThat(d.getMetadata().getOwnerReferences())
         .singleElement()
         .satisfies(o -> assertThat(o.getController()).isTrue());
@@ -118,7 +119,8 @@ class ServingResourcesTest {
         Fixtures.minilm(spec -> spec.with("source").put("task", "classification"));
     SparseModel ranker = Fixtures.minilm(spec -> spec.with("source").put("task", "ranking"));
     SparseModel embedding = Fixtures.minilm();
-    for (SparseModel model : java.util.List.of(classifier, ranker, embedding)) {
+    SparseModel rawOutputs = Fixtures.minilm(spec -> spec.with("source").put("task", "tensor"));
+    for (SparseModel model : java.util.List.of(classifier, ranker, embedding, rawOutputs)) {
       ServedModel canary =
           ServedModel.revision(model, REV, null)
               .mirroringTo(ServingResources.baselineUrl(model, 8080), 0.25);
@@ -136,6 +138,7 @@ class ServingResourcesTest {
         // A request is one query's documents: it agrees when the same document comes first.
         assertThat(env).containsEntry("SHADOW_METRIC", "top1-document");
       } else {
+        // Embeddings and raw outputs: the pod's default, the cosine of each output's rows.
         assertThat(env).doesNotContainKey("SHADOW_METRIC");
       }
     }

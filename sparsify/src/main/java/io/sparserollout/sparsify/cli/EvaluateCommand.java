@@ -8,6 +8,7 @@ import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.Vocabulary;
 import io.sparserollout.sparsify.text.Pairs;
 import io.sparserollout.sparsify.text.Sentences;
+import io.sparserollout.sparsify.text.TensorBatch;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EvaluateArgs;
 import io.sparserollout.stage.EvaluationResult;
@@ -101,6 +102,9 @@ final class EvaluateCommand implements Callable<Integer> {
     for (var set : requestedSets()) {
       heldOut.add(read(set.name(), set.data(), set.labels(), set.offset()));
     }
+    if (modelTask == ModelTask.TENSOR) {
+      rawOutputsOnly(heldOut);
+    }
     Path densePath = run.input(dense);
     Path candidatePath = run.input(candidate, expectSha256);
     OnnxModel denseModel = OnnxModel.load(densePath);
@@ -128,6 +132,24 @@ final class EvaluateCommand implements Callable<Integer> {
             modelTask == ModelTask.CLASSIFICATION ? ClassLabels.names(denseModel) : Map.of());
     run.finish(result, result.compact(modelTask), console -> summarize(console, result));
     return 0;
+  }
+
+  /** Task tensor compares the raw outputs of tensor samples: no labels, no text. */
+  private static void rawOutputsOnly(List<Evaluator.HeldOut> heldOut) {
+    for (Evaluator.HeldOut set : heldOut) {
+      String role = set.name() == null ? "the evaluation data" : "set " + set.name();
+      if (set.labels() != null) {
+        throw new SparsifyException(
+            role + ": task tensor compares raw outputs, which have no labels to score; drop them");
+      }
+      if (set.batches().stream().anyMatch(b -> !(b instanceof TensorBatch))) {
+        throw new SparsifyException(
+            role
+                + ": task tensor compares the raw outputs of tensor inputs (an .npz file of"
+                + " arrays named after the model's inputs); a text model's task is embedding,"
+                + " classification or ranking");
+      }
+    }
   }
 
   /** The sets to evaluate: the named ones, or the one of --data. */
@@ -205,25 +227,10 @@ final class EvaluateCommand implements Callable<Integer> {
   private static void summarize(java.io.PrintWriter out, EvaluationResult result) {
     var f = result.fidelity();
     out.printf(result.sets() == null ? "" : "first set (" + result.sets().get(0).name() + "): ");
-    out.printf(
-        "%d samples: cosine mean %.4f (min %.4f, p5 %.4f), top-1 agreement %.3f, top-5"
-            + " overlap %.3f%n",
-        result.samples(),
-        f.cosineMean(),
-        f.cosineMin(),
-        f.cosineP5(),
-        f.top1Agreement(),
-        f.top5Overlap());
-    if (result.task() != null) {
-      var d = result.task().dense();
-      var c = result.task().candidate();
-      if (d.ndcg() == null) {
-        out.printf("accuracy %.3f -> %.3f (dense -> candidate)%n", d.accuracy(), c.accuracy());
-      } else {
-        out.printf(
-            "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
-            d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
-      }
+    if (f.outputs() != null) {
+      rawOutputs(out, result.samples(), f);
+    } else {
+      fidelityAndTask(out, result);
     }
     out.printf(
         "dense %.1f samples/s, candidate %.1f samples/s (batch %d, %d threads)%n",
@@ -249,6 +256,47 @@ final class EvaluateCommand implements Callable<Integer> {
             own.cosineMin(),
             own.cosineP5(),
             own.top5Overlap());
+      }
+    }
+  }
+
+  /** Each output of a model of raw outputs, after the worst one's cosines. */
+  private static void rawOutputs(
+      java.io.PrintWriter out, int samples, EvaluationResult.Fidelity f) {
+    out.printf(
+        "%d samples: worst output's cosine mean %.4f (min %.4f, p5 %.4f)%n",
+        samples, f.cosineMean(), f.cosineMin(), f.cosineP5());
+    for (var output : f.outputs()) {
+      out.printf(
+          "  output %s: cosine mean %.4f (min %.4f, p5 %.4f), max abs error %.4g%n",
+          output.name(),
+          output.cosineMean(),
+          output.cosineMin(),
+          output.cosineP5(),
+          output.maxAbsError());
+    }
+  }
+
+  private static void fidelityAndTask(java.io.PrintWriter out, EvaluationResult result) {
+    var f = result.fidelity();
+    out.printf(
+        "%d samples: cosine mean %.4f (min %.4f, p5 %.4f), top-1 agreement %.3f, top-5"
+            + " overlap %.3f%n",
+        result.samples(),
+        f.cosineMean(),
+        f.cosineMin(),
+        f.cosineP5(),
+        f.top1Agreement(),
+        f.top5Overlap());
+    if (result.task() != null) {
+      var d = result.task().dense();
+      var c = result.task().candidate();
+      if (d.ndcg() == null) {
+        out.printf("accuracy %.3f -> %.3f (dense -> candidate)%n", d.accuracy(), c.accuracy());
+      } else {
+        out.printf(
+            "accuracy %.3f -> %.3f, NDCG@%d %.3f -> %.3f, PNR %.2f -> %.2f (dense -> candidate)%n",
+            d.accuracy(), c.accuracy(), result.task().k(), d.ndcg(), c.ndcg(), d.pnr(), c.pnr());
       }
     }
   }

@@ -274,6 +274,12 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     ModelTask modelTask = task == null ? null : TextOptions.task(task);
     boolean pairs = modelTask != null && modelTask.pairs();
+    if (modelTask == ModelTask.TENSOR) {
+      throw new SparsifyException(
+          Cli.TASK
+              + " tensor: a model of raw outputs is not fine-tuned yet (no loss distils its"
+              + " outputs); prune it one-shot (sparsify prune, sparsegpt or magnitude)");
+    }
     if (tensors && modelTask != null && modelTask != ModelTask.CLASSIFICATION) {
       throw new SparsifyException(
           Cli.TASK

@@ -34,7 +34,9 @@ final class TextOptions {
       description =
           "embedding: the first output mean-pooled over tokens; classification: the first output"
               + " as logits [batch, classes]; ranking: samples are query<TAB>document pairs in the"
-              + " tokenizer's pair encoding, the first output a score per pair [batch, 1]")
+              + " tokenizer's pair encoding, the first output a score per pair [batch, 1]; tensor:"
+              + " .npz samples, every float output compared as it is (cosine per output, largest"
+              + " absolute difference)")
   String task;
 
   @Option(

@@ -125,7 +125,7 @@ public final class Evaluator {
                 .add(
                     new EvaluationResult.VariantQuality(
                         name,
-                        readout.fidelity(d.get(s).vectors, v.get(s).vectors, set),
+                        readout.fidelity(d.get(s), v.get(s), set),
                         readout.scores(v.get(s).vectors, set, k)));
           }
         });
@@ -136,7 +136,7 @@ public final class Evaluator {
           new EvaluationResult.SetQuality(
               set.name(),
               d.get(s).vectors.length,
-              readout.fidelity(d.get(s).vectors, c.get(s).vectors, set),
+              readout.fidelity(d.get(s), c.get(s), set),
               set.labels() == null
                   ? null
                   : new EvaluationResult.Task(
@@ -160,11 +160,12 @@ public final class Evaluator {
 
   /** How the task's outputs are compared and scored against labels. */
   private record Readout(ModelTask task, Map<String, Integer> classNames) {
-    EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate, HeldOut set) {
+    EvaluationResult.Fidelity fidelity(Embeddings dense, Embeddings candidate, HeldOut set) {
       return switch (task) {
-        case CLASSIFICATION -> ClassifierMetrics.fidelity(dense, candidate);
-        case RANKING -> RankingMetrics.fidelity(dense, candidate, groups(set));
-        case EMBEDDING -> Evaluator.fidelity(dense, candidate);
+        case CLASSIFICATION -> ClassifierMetrics.fidelity(dense.vectors, candidate.vectors);
+        case RANKING -> RankingMetrics.fidelity(dense.vectors, candidate.vectors, groups(set));
+        case EMBEDDING -> Evaluator.fidelity(dense.vectors, candidate.vectors);
+        case TENSOR -> RawOutputMetrics.fidelity(dense.vectors, candidate.vectors, dense.widths);
       };
     }
 
@@ -181,6 +182,9 @@ public final class Evaluator {
             RankingMetrics.scores(
                 outputs, groups(set), RankingMetrics.grades(set.labels(), role), k);
         case EMBEDDING -> TaskMetrics.compute(outputs, set.labels(), k);
+        case TENSOR ->
+            throw new SparsifyException(
+                role + ": task tensor compares raw outputs, which have no labels to score");
       };
     }
 
@@ -196,6 +200,15 @@ public final class Evaluator {
   }
 
   private static void sameSize(Embeddings dense, Embeddings other, String name) {
+    if (dense.widths != null && !dense.widths.equals(other.widths)) {
+      throw new SparsifyException(
+          "the models disagree on their outputs' values per sample: dense "
+              + dense.widths
+              + ", "
+              + name
+              + " "
+              + other.widths);
+    }
     if (dense.vectors[0].length != other.vectors[0].length) {
       throw new SparsifyException(
           "the models disagree on output size: dense "
@@ -207,23 +220,36 @@ public final class Evaluator {
     }
   }
 
-  private record Embeddings(float[][] vectors, EvaluationResult.Performance performance) {}
+  /** A model's rows on one set; of task tensor also each output's values per sample, else null. */
+  private record Embeddings(
+      float[][] vectors, EvaluationResult.Performance performance, Map<String, Integer> widths) {}
 
   /** The model's outputs on every set, timed per set, after one warm-up batch. */
   private static List<Embeddings> embed(
       Path model, List<HeldOut> sets, int threads, ModelTask task) {
     try (OrtModel ort = OrtModel.open(model, threads)) {
-      ort.outputs(sets.get(0).batches().get(0), task); // warm-up: first run allocates and tunes
+      // Warm-up: the first run allocates and tunes.
+      Batch first = sets.get(0).batches().get(0);
+      Map<String, Integer> widths = null;
+      if (task == ModelTask.TENSOR) {
+        widths = ort.outputWidths(first);
+      } else {
+        ort.outputs(first, task);
+      }
       List<Embeddings> all = new ArrayList<>();
       for (HeldOut set : sets) {
-        all.add(embed(ort, set.batches(), threads, task));
+        all.add(embed(ort, set.batches(), threads, task, widths));
       }
       return all;
     }
   }
 
   private static Embeddings embed(
-      OrtModel ort, List<? extends Batch> batches, int threads, ModelTask task) {
+      OrtModel ort,
+      List<? extends Batch> batches,
+      int threads,
+      ModelTask task,
+      Map<String, Integer> widths) {
     int total = batches.stream().mapToInt(Batch::size).sum();
     float[][] vectors = new float[total][];
     double[] latencies = new double[batches.size()];
@@ -241,7 +267,8 @@ public final class Evaluator {
     return new Embeddings(
         vectors,
         new EvaluationResult.Performance(
-            batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
+            batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads),
+        widths);
   }
 
   /** Mean, least and 5th-percentile cosine of each row to its dense row; nothing else. */

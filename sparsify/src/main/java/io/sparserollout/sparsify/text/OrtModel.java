@@ -187,7 +187,80 @@ public final class OrtModel implements AutoCloseable {
       case CLASSIFICATION -> logits(batch);
       case RANKING -> scores(batch);
       case EMBEDDING -> embed(tokensToPool(batch));
+      case TENSOR -> tensorRows(batch);
     };
+  }
+
+  /**
+   * Each float output's values per sample, in the model's output order: what task tensor compares,
+   * output by output. An output whose first dimension is not the batch is refused.
+   */
+  public LinkedHashMap<String, Integer> outputWidths(Batch batch) {
+    LinkedHashMap<String, Integer> widths = new LinkedHashMap<>();
+    run(batch, new java.util.LinkedHashSet<>(floatOutputs()))
+        .forEach((output, values) -> widths.put(output, perSample(output, values, batch)));
+    return widths;
+  }
+
+  /**
+   * One row per sample of every float output, each output's values of the sample one after the
+   * other in the order of {@link #outputWidths}.
+   */
+  public float[][] tensorRows(Batch batch) {
+    Map<String, FloatTensor> outputs = run(batch, new java.util.LinkedHashSet<>(floatOutputs()));
+    int total = 0;
+    for (Map.Entry<String, FloatTensor> output : outputs.entrySet()) {
+      total += perSample(output.getKey(), output.getValue(), batch);
+    }
+    float[][] rows = new float[batch.size()][total];
+    int at = 0;
+    for (Map.Entry<String, FloatTensor> output : outputs.entrySet()) {
+      int width = perSample(output.getKey(), output.getValue(), batch);
+      for (int b = 0; b < batch.size(); b++) {
+        System.arraycopy(output.getValue().data(), b * width, rows[b], at, width);
+      }
+      at += width;
+    }
+    return rows;
+  }
+
+  private int perSample(String output, FloatTensor values, Batch batch) {
+    if (values.shape().length == 0 || values.shape()[0] != batch.size()) {
+      throw new SparsifyException(
+          name
+              + ": task tensor compares each sample's values of every output, and output "
+              + output
+              + " is "
+              + java.util.Arrays.toString(values.shape())
+              + " for a batch of "
+              + batch.size()
+              + " (its first dimension must be the batch)");
+    }
+    return values.data().length / batch.size();
+  }
+
+  /** The outputs of float values, in the model's order: other types are not compared. */
+  private java.util.List<String> floatOutputs() {
+    try {
+      java.util.List<String> names = new java.util.ArrayList<>();
+      for (Map.Entry<String, ai.onnxruntime.NodeInfo> output : session.getOutputInfo().entrySet()) {
+        if (output.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo info
+            && info.type == ai.onnxruntime.OnnxJavaType.FLOAT) {
+          names.add(output.getKey());
+        }
+      }
+      if (names.isEmpty()) {
+        throw new SparsifyException(
+            name
+                + ": task tensor compares outputs of float values, and this model has none"
+                + " (outputs: "
+                + session.getOutputNames()
+                + ")");
+      }
+      return names;
+    } catch (OrtException e) {
+      throw new SparsifyException("ONNX Runtime failed on " + name + ": " + e.getMessage(), e);
+    }
   }
 
   /** A classifier's first output, [batch, classes]: one row of logits per sentence. */
@@ -263,7 +336,7 @@ public final class OrtModel implements AutoCloseable {
         name
             + ": task embedding mean-pools the first output over a sentence's tokens, and tensor"
             + " inputs give no tokens; a model of tensors is evaluated as task classification"
-            + " (logits [batch, classes])");
+            + " (logits [batch, classes]) or task tensor (every output as it is)");
   }
 
   /** Mean of the first output over the sentence's real (unpadded) tokens: one row per sentence. */

@@ -171,6 +171,11 @@ final class TrainingSession {
    * pairs). Labels add a task loss to an encoder's pooled hidden states only.
    */
   private ModelTask resolveTask(Teacher teacher) {
+    if (in.task() == ModelTask.TENSOR) {
+      throw new io.sparserollout.sparsify.SparsifyException(
+          "task tensor: a model of raw outputs is not fine-tuned yet (no loss distils its"
+              + " outputs); prune it one-shot");
+    }
     int width = evalTargets.get(0)[0].length;
     boolean logits = width > 1 && teacher.classifier(in.evalBatches().get(0));
     ModelTask task =

@@ -182,8 +182,8 @@ class ClassifierCliTest {
     assertThat(evaluate(classifier, classifier, heldOut, null, "embedding")).isNotZero();
     assertThat(err.toString()).contains("task classification");
 
-    assertThat(evaluate(classifier, classifier, heldOut, null, "tensor")).isNotZero();
-    assertThat(err.toString()).contains("unknown task tensor");
+    assertThat(evaluate(classifier, classifier, heldOut, null, "regression")).isNotZero();
+    assertThat(err.toString()).contains("unknown task regression", "ranking, tensor");
 
     // A head on a classifier again, and a single logit, which would agree with anything.
     assertThat(head(classifier, dir.resolve("twice.onnx"), "4")).isNotZero();
