@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The raw-output (task tensor) measurements of docs/benchmarks.md: PaddleOCR's real PP-OCRv4 text
 # recognizer (scripts/ocr-models.sh, from npm; its output is each position's character
-# probabilities, [N, 24, 6625] here) on upright crops rendered from real text
+# probabilities, [N, 40, 6625] for these crops 320 wide) on upright crops rendered from real text
 # (scripts/ocr-recognition-data.sh): each method against the dense model output by output (the mean
 # cosine of each crop's probabilities, the largest absolute difference) on 300 held-out crops of
 # Debian descriptions and 300 crops of license text in another typeface (out of domain), and the
 # share of crops whose greedily decoded text is the dense model's (scripts/lib/CtcAgreement.java).
-# Calibration: 256 other crops. CPU only, about 3 minutes once the model and fonts are cached.
+# Calibration: 256 other crops. CPU only, about 5 minutes once the model and fonts are cached.
 #   scripts/bench-ocr-recognition.sh [WORK_DIR]   (default: sparsify/target/bench-ocr-recognition)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

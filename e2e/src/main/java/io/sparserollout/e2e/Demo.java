@@ -80,12 +80,21 @@ public final class Demo {
                 + " of data/ranking-train.tsv");
         ModelStore.fillRanker(models, root);
       }
-      boolean images = Files.readString(sample).contains("ocr-direction/");
-      if (images) {
+      String ocr =
+          Files.readString(sample).contains("ocr-direction/")
+              ? "ocr-direction"
+              : Files.readString(sample).contains("ocr-recognition/") ? "ocr-recognition" : null;
+      boolean images = ocr != null;
+      if ("ocr-direction".equals(ocr)) {
         say(
             "the sample serves PaddleOCR's direction classifier (npm) on crops rendered from real"
                 + " text: scripts/ocr-direction-data.sh");
         ModelStore.fillOcr(models, root);
+      } else if (images) {
+        say(
+            "the sample serves PaddleOCR's text recognizer (npm) on crops rendered from real"
+                + " text: scripts/ocr-recognition-data.sh");
+        ModelStore.fillOcrRecognition(models, root);
       }
       cluster.handToPods(models);
       // A ranker's request is one query's documents, an image model's one crop; other models get
@@ -93,7 +102,7 @@ public final class Demo {
       List<String> traffic =
           ranker
               ? ModelStore.rankerTraffic(models, 60)
-              : images ? ModelStore.ocrTraffic(models, 64) : ModelStore.traffic(models, 64);
+              : images ? ModelStore.ocrTraffic(models, ocr, 64) : ModelStore.traffic(models, 64);
       say("kubectl apply -n " + NAMESPACE + " -f " + samplePath);
       cluster.kubectl().ok("apply", "-n", NAMESPACE, "-f", sample.toString());
       String what =

@@ -155,10 +155,32 @@ public final class ModelStore {
    * (scripts/ocr-direction-data.sh), as manifests/samples/ocr-direction.yaml describes them.
    */
   public static void fillOcr(Path volume, Path projectRoot) {
-    Path dir = volume.resolve("ocr-direction");
     // The data script writes the out-of-domain labels last.
-    if (Files.exists(dir.resolve("model.onnx"))
-        && Files.exists(dir.resolve("licenses-labels.txt"))) {
+    fillOcr(
+        volume.resolve("ocr-direction"),
+        "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+        "ocr-direction-data.sh",
+        "licenses-labels.txt",
+        projectRoot);
+  }
+
+  /**
+   * Adds ocr-recognition/: PaddleOCR's real PP-OCRv4 text recognizer as model.onnx, and beside it
+   * upright crops (scripts/ocr-recognition-data.sh), as manifests/samples/ocr-recognition.yaml
+   * describes them.
+   */
+  public static void fillOcrRecognition(Path volume, Path projectRoot) {
+    fillOcr(
+        volume.resolve("ocr-recognition"),
+        "ch_PP-OCRv4_rec_infer.onnx",
+        "ocr-recognition-data.sh",
+        "licenses.npz",
+        projectRoot);
+  }
+
+  private static void fillOcr(
+      Path dir, String modelFile, String dataScript, String writtenLast, Path projectRoot) {
+    if (Files.exists(dir.resolve("model.onnx")) && Files.exists(dir.resolve(writtenLast))) {
       return;
     }
     try {
@@ -173,7 +195,7 @@ public final class ModelStore {
       }
       Files.createDirectories(dir);
       Files.copy(
-          Path.of(models, "ch_ppocr_mobile_v2.0_cls_infer.onnx"),
+          Path.of(models, modelFile),
           dir.resolve("model.onnx"),
           StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -182,12 +204,17 @@ public final class ModelStore {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    run(projectRoot.resolve("scripts/ocr-direction-data.sh"), dir);
+    run(projectRoot.resolve("scripts").resolve(dataScript), dir);
+  }
+
+  /** Live traffic of an OCR model of the volume (its folder, e.g. ocr-direction): a crop each. */
+  public static List<String> ocrTraffic(Path volume, String folder, int count) {
+    return InferRequests.fromNpz(volume.resolve(folder).resolve("evaluation.npz"), count);
   }
 
   /** Live traffic of the direction classifier: one held-out crop per request. */
   public static List<String> ocrTraffic(Path volume, int count) {
-    return InferRequests.fromNpz(volume.resolve("ocr-direction/evaluation.npz"), count);
+    return ocrTraffic(volume, "ocr-direction", count);
   }
 
   /** Live traffic from the held-out sentences of a filled volume. */

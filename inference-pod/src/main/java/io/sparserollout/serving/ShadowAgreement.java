@@ -40,6 +40,15 @@ public final class ShadowAgreement {
   }
 
   /**
+   * Two all-zero rows are the same answer (a raw output such as a detector's map is often all
+   * zero); one all-zero row shares no direction with the other. As the gate's evaluation counts
+   * them.
+   */
+  static double cosine(double dot, double a2, double b2) {
+    return a2 == 0 && b2 == 0 ? 1 : a2 == 0 || b2 == 0 ? 0 : dot / Math.sqrt(a2 * b2);
+  }
+
+  /**
    * Mean over rows (first axis) of the cosine, or of top-1 equality, of the matching outputs; of a
    * ranker, whether both put the same row (document) first, by its first column (score). NaN when
    * nothing matched (no output of the name, another size): the caller counts it failed, not as a
@@ -99,7 +108,7 @@ public final class ShadowAgreement {
             argB = j;
           }
         }
-        sum += top1 ? (argA == argB ? 1 : 0) : (a2 == 0 || b2 == 0 ? 0 : dot / Math.sqrt(a2 * b2));
+        sum += top1 ? (argA == argB ? 1 : 0) : cosine(dot, a2, b2);
         rows++;
       }
     }

@@ -54,6 +54,14 @@ class ShadowAgreementTest {
     assertThat(classifier.compare(List.of(logits), theirs("logits", 0, 5, 0, 5))).isEqualTo(0.5);
   }
 
+  @Test
+  void twoAllZeroRowsAgreeAsTheGateCountsThemAndOneAllZeroRowDoesNot() throws Exception {
+    ShadowAgreement cosine = ShadowAgreement.of("cosine");
+    Tensor maps = new Tensor("map", Datatype.FP32, new long[] {2, 2}, new float[] {0, 0, 0, 0});
+
+    assertThat(cosine.compare(List.of(maps), theirs("map", 0, 0, 0, 0.5))).isEqualTo(0.5);
+  }
+
   private static Tensor scores(float... values) {
     return new Tensor("score", Datatype.FP32, new long[] {values.length, 1}, values);
   }

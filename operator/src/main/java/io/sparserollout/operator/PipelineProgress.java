@@ -385,11 +385,19 @@ final class PipelineProgress {
     boolean podless = jobs.stream().anyMatch(w -> w.pods().isEmpty());
     return new Outcome(
         blocked == null ? "running Job " + job.getMetadata().getName() : blocked.message(),
-        podless
-            ? NO_POD_RETRY
-            : stage == Stage.FINETUNE
-                ? limits.progressPoll()
-                : StageState.POD_LAG_ALLOWED.plusSeconds(5));
+        podless ? NO_POD_RETRY : stage == Stage.FINETUNE ? progressPoll() : lostPodCheck());
+  }
+
+  /** After the pod-lag allowance, when a Complete Job's missing pod must fail the stage. */
+  private static Duration lostPodCheck() {
+    return StageState.POD_LAG_ALLOWED.plusSeconds(5);
+  }
+
+  /** The progress poll, never later than the lost-pod check that no event would trigger. */
+  private Duration progressPoll() {
+    return limits.progressPoll().compareTo(lostPodCheck()) < 0
+        ? limits.progressPoll()
+        : lostPodCheck();
   }
 
   /**

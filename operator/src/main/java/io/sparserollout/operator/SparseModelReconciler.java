@@ -92,9 +92,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     this.images = images;
     this.prometheus = prometheus;
     this.pipeline = new PipelineProgress(statuses, images, StageLimits.from(stageLimits));
-    // A serving port the pods cannot use stops the operator at start, not every reconcile.
+    // Settings the pods cannot use stop the operator at start, not every reconcile.
     this.servingPort = ServingSettings.requireServingPort(servingPort);
-    this.minReadySeconds = minReadySeconds;
+    this.minReadySeconds = ServingSettings.requireMinReadySeconds(minReadySeconds);
     this.metrics = metrics;
   }
 

@@ -14,10 +14,21 @@ public record ServingSettings(String image, String fetchImage, int port, int min
 
   public ServingSettings {
     requireServingPort(port);
-    if (minReadySeconds < 0) {
+    requireMinReadySeconds(minReadySeconds);
+  }
+
+  /**
+   * The seconds, unless no Deployment could take them: at least 0 and under the Deployment's
+   * default progress deadline (600 s), past which the API server refuses the Deployment.
+   */
+  public static int requireMinReadySeconds(int seconds) {
+    if (seconds < 0 || seconds >= 600) {
       throw new IllegalArgumentException(
-          "sparserollout.serving.min-ready-seconds cannot be negative: " + minReadySeconds);
+          "sparserollout.serving.min-ready-seconds must be 0 to 599 (under a Deployment's"
+              + " progress deadline): "
+              + seconds);
     }
+    return seconds;
   }
 
   public ServingSettings(String image, String fetchImage, int port) {

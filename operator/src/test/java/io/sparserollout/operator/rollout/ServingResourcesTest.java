@@ -372,13 +372,19 @@ class ServingResourcesTest {
   }
 
   @Test
-  void theServingPortCannotBeTheProbesPortOrTheGrpcPort() {
+  void theServingPortCannotBeTheProbesPortOrTheGrpcPortNorAPodReadyPastTheDeadline() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> new ServingSettings("i", "s", ServingResources.MANAGEMENT_PORT))
         .hasMessageContaining("the inference pod answers its probes there");
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> new ServingSettings("i", "s", ServingResources.GRPC_PORT))
         .hasMessageContaining("the inference pod serves gRPC there");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new ServingSettings("i", "s", 8080, 600))
+        .hasMessageContaining("min-ready-seconds must be 0 to 599");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new ServingSettings("i", "s", 8080, -1))
+        .hasMessageContaining("min-ready-seconds must be 0 to 599");
   }
 
   @Test

@@ -95,6 +95,10 @@ final class HeadCommand implements Callable<Integer> {
     if (task == ModelTask.EMBEDDING) {
       task = ModelTask.CLASSIFICATION; // the default task names the encoder; the head classifies
     }
+    if (task == ModelTask.TENSOR) {
+      throw new SparsifyException(
+          Cli.TASK + " tensor: a head classifies (classification) or ranks (ranking) an encoder");
+    }
     int leastSteps = task == ModelTask.RANKING ? 0 : 1; // a ranker of 0 steps: the plain cosine
     if (classes < 1 || steps < leastSteps || samples < 2 || !(l2 >= 0)) {
       throw new SparsifyException(

@@ -96,6 +96,9 @@ public final class Evaluator {
       int threads,
       ModelTask task,
       Map<String, Integer> classNames) {
+    if (task == ModelTask.TENSOR) {
+      return RawOutputEvaluation.evaluate(dense, candidate, variants, sets, threads);
+    }
     List<Embeddings> d = embed(dense, sets, threads, task);
     List<Embeddings> c = embed(candidate, sets, threads, task);
     Readout readout = new Readout(task, classNames);
@@ -125,7 +128,7 @@ public final class Evaluator {
                 .add(
                     new EvaluationResult.VariantQuality(
                         name,
-                        readout.fidelity(d.get(s), v.get(s), set),
+                        readout.fidelity(d.get(s).vectors, v.get(s).vectors, set),
                         readout.scores(v.get(s).vectors, set, k)));
           }
         });
@@ -136,7 +139,7 @@ public final class Evaluator {
           new EvaluationResult.SetQuality(
               set.name(),
               d.get(s).vectors.length,
-              readout.fidelity(d.get(s), c.get(s), set),
+              readout.fidelity(d.get(s).vectors, c.get(s).vectors, set),
               set.labels() == null
                   ? null
                   : new EvaluationResult.Task(
@@ -160,12 +163,12 @@ public final class Evaluator {
 
   /** How the task's outputs are compared and scored against labels. */
   private record Readout(ModelTask task, Map<String, Integer> classNames) {
-    EvaluationResult.Fidelity fidelity(Embeddings dense, Embeddings candidate, HeldOut set) {
+    EvaluationResult.Fidelity fidelity(float[][] dense, float[][] candidate, HeldOut set) {
       return switch (task) {
-        case CLASSIFICATION -> ClassifierMetrics.fidelity(dense.vectors, candidate.vectors);
-        case RANKING -> RankingMetrics.fidelity(dense.vectors, candidate.vectors, groups(set));
-        case EMBEDDING -> Evaluator.fidelity(dense.vectors, candidate.vectors);
-        case TENSOR -> RawOutputMetrics.fidelity(dense.vectors, candidate.vectors, dense.widths);
+        case CLASSIFICATION -> ClassifierMetrics.fidelity(dense, candidate);
+        case RANKING -> RankingMetrics.fidelity(dense, candidate, groups(set));
+        case EMBEDDING -> Evaluator.fidelity(dense, candidate);
+        case TENSOR -> throw new IllegalStateException("raw outputs are compared as they stream");
       };
     }
 
@@ -182,9 +185,7 @@ public final class Evaluator {
             RankingMetrics.scores(
                 outputs, groups(set), RankingMetrics.grades(set.labels(), role), k);
         case EMBEDDING -> TaskMetrics.compute(outputs, set.labels(), k);
-        case TENSOR ->
-            throw new SparsifyException(
-                role + ": task tensor compares raw outputs, which have no labels to score");
+        case TENSOR -> throw new IllegalStateException("raw outputs have no labels");
       };
     }
 
@@ -200,15 +201,6 @@ public final class Evaluator {
   }
 
   private static void sameSize(Embeddings dense, Embeddings other, String name) {
-    if (dense.widths != null && !dense.widths.equals(other.widths)) {
-      throw new SparsifyException(
-          "the models disagree on their outputs' values per sample: dense "
-              + dense.widths
-              + ", "
-              + name
-              + " "
-              + other.widths);
-    }
     if (dense.vectors[0].length != other.vectors[0].length) {
       throw new SparsifyException(
           "the models disagree on output size: dense "
@@ -220,36 +212,23 @@ public final class Evaluator {
     }
   }
 
-  /** A model's rows on one set; of task tensor also each output's values per sample, else null. */
-  private record Embeddings(
-      float[][] vectors, EvaluationResult.Performance performance, Map<String, Integer> widths) {}
+  private record Embeddings(float[][] vectors, EvaluationResult.Performance performance) {}
 
   /** The model's outputs on every set, timed per set, after one warm-up batch. */
   private static List<Embeddings> embed(
       Path model, List<HeldOut> sets, int threads, ModelTask task) {
     try (OrtModel ort = OrtModel.open(model, threads)) {
-      // Warm-up: the first run allocates and tunes.
-      Batch first = sets.get(0).batches().get(0);
-      Map<String, Integer> widths = null;
-      if (task == ModelTask.TENSOR) {
-        widths = ort.outputWidths(first);
-      } else {
-        ort.outputs(first, task);
-      }
+      ort.outputs(sets.get(0).batches().get(0), task); // warm-up: first run allocates and tunes
       List<Embeddings> all = new ArrayList<>();
       for (HeldOut set : sets) {
-        all.add(embed(ort, set.batches(), threads, task, widths));
+        all.add(embed(ort, set.batches(), threads, task));
       }
       return all;
     }
   }
 
   private static Embeddings embed(
-      OrtModel ort,
-      List<? extends Batch> batches,
-      int threads,
-      ModelTask task,
-      Map<String, Integer> widths) {
+      OrtModel ort, List<? extends Batch> batches, int threads, ModelTask task) {
     int total = batches.stream().mapToInt(Batch::size).sum();
     float[][] vectors = new float[total][];
     double[] latencies = new double[batches.size()];
@@ -267,8 +246,7 @@ public final class Evaluator {
     return new Embeddings(
         vectors,
         new EvaluationResult.Performance(
-            batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads),
-        widths);
+            batches.get(0).size(), total / seconds, latencies[latencies.length / 2], threads));
   }
 
   /** Mean, least and 5th-percentile cosine of each row to its dense row; nothing else. */

@@ -187,41 +187,19 @@ public final class OrtModel implements AutoCloseable {
       case CLASSIFICATION -> logits(batch);
       case RANKING -> scores(batch);
       case EMBEDDING -> embed(tokensToPool(batch));
-      case TENSOR -> tensorRows(batch);
+      case TENSOR ->
+          throw new IllegalStateException("task tensor compares each output apart: rawOutputs");
     };
   }
 
   /**
-   * Each float output's values per sample, in the model's output order: what task tensor compares,
+   * Every float32 output of one batch, in the model's output order: what task tensor compares,
    * output by output. An output whose first dimension is not the batch is refused.
    */
-  public LinkedHashMap<String, Integer> outputWidths(Batch batch) {
-    LinkedHashMap<String, Integer> widths = new LinkedHashMap<>();
-    run(batch, new java.util.LinkedHashSet<>(floatOutputs()))
-        .forEach((output, values) -> widths.put(output, perSample(output, values, batch)));
-    return widths;
-  }
-
-  /**
-   * One row per sample of every float output, each output's values of the sample one after the
-   * other in the order of {@link #outputWidths}.
-   */
-  public float[][] tensorRows(Batch batch) {
+  public Map<String, FloatTensor> rawOutputs(Batch batch) {
     Map<String, FloatTensor> outputs = run(batch, new java.util.LinkedHashSet<>(floatOutputs()));
-    int total = 0;
-    for (Map.Entry<String, FloatTensor> output : outputs.entrySet()) {
-      total += perSample(output.getKey(), output.getValue(), batch);
-    }
-    float[][] rows = new float[batch.size()][total];
-    int at = 0;
-    for (Map.Entry<String, FloatTensor> output : outputs.entrySet()) {
-      int width = perSample(output.getKey(), output.getValue(), batch);
-      for (int b = 0; b < batch.size(); b++) {
-        System.arraycopy(output.getValue().data(), b * width, rows[b], at, width);
-      }
-      at += width;
-    }
-    return rows;
+    outputs.forEach((output, values) -> perSample(output, values, batch));
+    return outputs;
   }
 
   private int perSample(String output, FloatTensor values, Batch batch) {
@@ -239,7 +217,7 @@ public final class OrtModel implements AutoCloseable {
     return values.data().length / batch.size();
   }
 
-  /** The outputs of float values, in the model's order: other types are not compared. */
+  /** The float32 outputs, in the model's order: other types are not compared. */
   private java.util.List<String> floatOutputs() {
     try {
       java.util.List<String> names = new java.util.ArrayList<>();
