@@ -1,5 +1,6 @@
 package io.sparserollout.sparsify;
 
+import static io.sparserollout.sparsify.PackagedCli.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,15 +9,12 @@ import io.sparserollout.sparsify.onnx.LayerFinder;
 import io.sparserollout.sparsify.onnx.OnnxModel;
 import io.sparserollout.sparsify.onnx.PrunableLayer;
 import io.sparserollout.sparsify.prune.TwoFour;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -141,10 +139,10 @@ class MiniLmIT {
     Path wrong = WORK.resolve("wrong-axis.onnx");
     model.save(wrong);
 
-    Result verify = sparsify("verify", "--model", wrong, "--json");
+    PackagedCli.Result verify = PackagedCli.run("verify", "--model", wrong, "--json");
 
-    assertThat(verify.exitCode).isEqualTo(1);
-    JsonNode report = JSON.readTree(verify.stdout);
+    assertThat(verify.exitCode()).isEqualTo(1);
+    JsonNode report = JSON.readTree(verify.stdout());
     assertThat(report.get("violationCount").asInt()).isEqualTo(1);
     assertThat(report.get("violations").get(0).get("reason").asText()).contains("instead");
   }
@@ -230,31 +228,6 @@ class MiniLmIT {
         TOKENIZER,
         "--data",
         WORK.resolve("evaluation.txt"));
-  }
-
-  private static JsonNode json(Object... args) throws Exception {
-    Object[] withJson = java.util.Arrays.copyOf(args, args.length + 1);
-    withJson[args.length] = "--json";
-    Result result = sparsify(withJson);
-    assertThat(result.exitCode).as(result.stderr).isZero();
-    return JSON.readTree(result.stdout);
-  }
-
-  private record Result(int exitCode, String stdout, String stderr) {}
-
-  private static Result sparsify(Object... args) throws Exception {
-    List<String> command =
-        new ArrayList<>(List.of("java", "-jar", System.getProperty("sparsify.jar")));
-    for (Object arg : args) {
-      command.add(arg.toString());
-    }
-    File stderr = Files.createTempFile("sparsify", ".err").toFile();
-    Process p = new ProcessBuilder(command).redirectError(stderr).start();
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-    String err = Files.readString(stderr.toPath());
-    System.err.print(err);
-    return new Result(p.exitValue(), stdout, err);
   }
 
   private static void copyResource(String name, Path target) throws IOException {

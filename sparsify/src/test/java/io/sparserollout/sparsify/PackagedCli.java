@@ -33,7 +33,7 @@ final class PackagedCli {
     return out;
   }
 
-  /** java -jar sparsify.jar ARGS. */
+  /** java -jar sparsify.jar ARGS; what it printed on stderr is echoed to the test's log. */
   static Result run(Object... args) throws Exception {
     List<String> command =
         new ArrayList<>(List.of("java", "-jar", System.getProperty("sparsify.jar")));
@@ -44,7 +44,9 @@ final class PackagedCli {
     Process p = new ProcessBuilder(command).redirectError(stderr).start();
     String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
-    return new Result(p.exitValue(), stdout, Files.readString(stderr.toPath()));
+    String err = Files.readString(stderr.toPath());
+    System.err.print(err); // the run's progress, in the test's log
+    return new Result(p.exitValue(), stdout, err);
   }
 
   /** ARGS --json, which must succeed; the printed result. */

@@ -558,16 +558,7 @@ class SpecValidatorTest {
 
   @Test
   void aModelOfTensorsNeedsNoTokenizerButIsRefusedWhatReadsText() {
-    var tensors =
-        Fixtures.minilm(
-            spec -> {
-              spec.with("source").remove("tokenizerUri");
-              spec.with("source").put("task", "classification");
-              spec.with("sparsity")
-                  .with("calibration")
-                  .put("dataUri", "pvc://models/data/calibration.npz");
-              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
-            });
+    var tensors = tensors("classification", spec -> {});
     var text =
         Fixtures.minilm(
             spec -> {
@@ -636,29 +627,14 @@ class SpecValidatorTest {
 
   @Test
   void aModelOfRawOutputsIsGatedOnCosineOnTensorsAndPrunedOneShot() {
-    var raw =
-        Fixtures.minilm(
-            spec -> {
-              spec.with("source").remove("tokenizerUri");
-              spec.with("source").put("task", "tensor");
-              spec.with("sparsity")
-                  .with("calibration")
-                  .put("dataUri", "pvc://models/data/calibration.npz");
-              spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
-            });
+    var raw = tensors("tensor", spec -> {});
     assertThat(SpecValidator.problems(raw.getSpec())).isEmpty();
 
     var refused =
-        Fixtures.minilm(
+        tensors(
+            "tensor",
             spec -> {
-              spec.with("source").remove("tokenizerUri");
-              spec.with("source").put("task", "tensor");
-              spec.with("sparsity")
-                  .with("calibration")
-                  .put("dataUri", "pvc://models/data/calibration.npz");
-              spec.with("evaluation")
-                  .put("dataUri", "pvc://models/data/evaluation.npz")
-                  .put("labelsUri", "pvc://models/data/labels.txt");
+              spec.with("evaluation").put("labelsUri", "pvc://models/data/labels.txt");
               spec.with("gate").put("metric", "top1-agreement");
               spec.with("sparsity").put("method", "finetune");
             });
@@ -679,5 +655,21 @@ class SpecValidatorTest {
         .asString()
         .startsWith("spec.source.task: tensor compares the raw outputs of tensor inputs")
         .contains("embedding, classification or ranking");
+  }
+
+  /** The sample with no tokenizer, its data .npz files, of the task given, edited further. */
+  private static io.sparserollout.api.v1alpha1.SparseModel tensors(
+      String task,
+      java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> more) {
+    return Fixtures.minilm(
+        spec -> {
+          spec.with("source").remove("tokenizerUri");
+          spec.with("source").put("task", task);
+          spec.with("sparsity")
+              .with("calibration")
+              .put("dataUri", "pvc://models/data/calibration.npz");
+          spec.with("evaluation").put("dataUri", "pvc://models/data/evaluation.npz");
+          more.accept(spec);
+        });
   }
 }
