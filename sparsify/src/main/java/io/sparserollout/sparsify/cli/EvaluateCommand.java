@@ -134,14 +134,10 @@ final class EvaluateCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Task tensor compares the raw outputs of tensor samples: no labels, no text. */
+  /** Task tensor compares the raw outputs of tensor samples, not text (labels: the Evaluator). */
   private static void rawOutputsOnly(List<Evaluator.HeldOut> heldOut) {
     for (Evaluator.HeldOut set : heldOut) {
       String role = set.name() == null ? "the evaluation data" : "set " + set.name();
-      if (set.labels() != null) {
-        throw new SparsifyException(
-            role + ": task tensor compares raw outputs, which have no labels to score; drop them");
-      }
       if (set.batches().stream().anyMatch(b -> !(b instanceof TensorBatch))) {
         throw new SparsifyException(
             role

@@ -75,6 +75,9 @@ public final class OrtModel implements AutoCloseable {
     return options;
   }
 
+  /** The float32 outputs in order, read once from the session: task tensor's every batch. */
+  private Set<String> comparedOutputs;
+
   public String firstOutput() {
     return session.getOutputNames().iterator().next();
   }
@@ -197,12 +200,15 @@ public final class OrtModel implements AutoCloseable {
    * output by output. An output whose first dimension is not the batch is refused.
    */
   public Map<String, FloatTensor> rawOutputs(Batch batch) {
-    Map<String, FloatTensor> outputs = run(batch, new java.util.LinkedHashSet<>(floatOutputs()));
-    outputs.forEach((output, values) -> perSample(output, values, batch));
+    if (comparedOutputs == null) {
+      comparedOutputs = new java.util.LinkedHashSet<>(floatOutputs());
+    }
+    Map<String, FloatTensor> outputs = run(batch, comparedOutputs);
+    outputs.forEach((output, values) -> requireBatchFirst(output, values, batch));
     return outputs;
   }
 
-  private int perSample(String output, FloatTensor values, Batch batch) {
+  private void requireBatchFirst(String output, FloatTensor values, Batch batch) {
     if (values.shape().length == 0 || values.shape()[0] != batch.size()) {
       throw new SparsifyException(
           name
@@ -214,7 +220,6 @@ public final class OrtModel implements AutoCloseable {
               + batch.size()
               + " (its first dimension must be the batch)");
     }
-    return values.data().length / batch.size();
   }
 
   /** The float32 outputs, in the model's order: other types are not compared. */
