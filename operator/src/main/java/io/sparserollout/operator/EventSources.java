@@ -24,28 +24,33 @@ import java.util.Set;
 final class EventSources {
   private EventSources() {}
 
+  /** The model named by the resource's model label, in its namespace. */
+  private static Set<ResourceID> byModelLabel(io.fabric8.kubernetes.api.model.HasMetadata owned) {
+    String model = owned.getMetadata().getLabels().get(StageJobs.MODEL_LABEL);
+    return model == null
+        ? Set.of()
+        : Set.of(new ResourceID(model, owned.getMetadata().getNamespace()));
+  }
+
   static List<EventSource<?, SparseModel>> of(
       EventSourceContext<SparseModel> context,
       WorkloadImages images,
       PrometheusProviders prometheus,
       SimpleInboundEventSource<SparseModel> measured) {
     String managed = StageJobs.MANAGED_BY + "=" + StageJobs.OPERATOR;
+    // By the model's label, not the owner: a TrainJob's Job belongs to its JobSet.
     var jobs =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Job.class, SparseModel.class)
                 .withLabelSelector(managed)
+                .withSecondaryToPrimaryMapper(EventSources::byModelLabel)
                 .build(),
             context);
     var pods =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, SparseModel.class)
                 .withLabelSelector(managed)
-                .withSecondaryToPrimaryMapper(
-                    pod ->
-                        Set.of(
-                            new ResourceID(
-                                pod.getMetadata().getLabels().get(StageJobs.MODEL_LABEL),
-                                pod.getMetadata().getNamespace())))
+                .withSecondaryToPrimaryMapper(EventSources::byModelLabel)
                 .build(),
             context);
     var deployments =

@@ -29,6 +29,9 @@ import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.StageLimits;
 import io.sparserollout.operator.pipeline.StageObservation;
 import io.sparserollout.operator.pipeline.StageState;
+import io.sparserollout.operator.pipeline.TrainJobState;
+import io.sparserollout.operator.pipeline.TrainJobs;
+import io.sparserollout.operator.pipeline.WorkerSet;
 import io.sparserollout.operator.pipeline.WorkerStates;
 import io.sparserollout.operator.placement.GpuInventory;
 import io.sparserollout.operator.placement.GpuPlacement;
@@ -117,6 +120,10 @@ final class PipelineProgress {
           "pipeline revision "
               + revision
               + (recalibrated ? " (recalibrated: calibrated on captured samples)" : ""));
+      if (status.getCompletedStages().isEmpty()
+          && client.supports(TrainJobs.API_VERSION, TrainJobs.KIND)) {
+        TrainJobStage.deleteOtherRevisions(client, model, revision);
+      }
     }
     for (Job job : jobs) {
       if (OwnedResources.ownedBy(job, model)
@@ -221,6 +228,19 @@ final class PipelineProgress {
           && !observed.jobs().containsKey(stage)) {
         statuses.complete(status, stage.jobSuffix(), null, null);
       }
+    }
+    if (TrainJobs.requested(model)
+        && stages.plan().contains(Stage.FINETUNE)
+        && !StatusAggregator.completed(status, Stage.FINETUNE.jobSuffix())) {
+      WorkerStates.Worker node = observed.trainJob();
+      states.put(
+          Stage.FINETUNE,
+          TrainJobState.observe(
+              TrainJobStage.get(client, model, revision),
+              node == null ? null : node.job(),
+              node == null ? List.of() : node.pods(),
+              StageHandler.of(Stage.FINETUNE).resultType(),
+              java.time.Instant.now()));
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
@@ -333,11 +353,19 @@ final class PipelineProgress {
     Job job = observed.jobs().get(stage);
     List<Pod> pods = observed.pods().getOrDefault(stage, List.of());
     List<WorkerStates.Worker> workers = observed.workers().getOrDefault(stage, List.of());
+    // Run by Kubeflow Trainer: its JobSet's node Job (once Trainer made it) holds every worker.
+    boolean trainJob = stage == Stage.FINETUNE && TrainJobs.requested(model);
     // The stage's Jobs: its one, or every worker's (any of them may be the one refused a pod).
     List<WorkerStates.Worker> jobs =
-        workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods));
+        trainJob
+            ? observed.trainJob() == null ? List.of() : List.of(observed.trainJob())
+            : workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods));
+    String running =
+        trainJob
+            ? "TrainJob " + TrainJobs.name(model, revision)
+            : "Job " + job.getMetadata().getName();
     StageState.Blocked blocked = states.get(stage) instanceof StageState.Blocked b ? b : null;
-    Job blockedJob = job;
+    Job blockedJob = trainJob ? null : job;
     for (WorkerStates.Worker worker : jobs) {
       if (blocked != null && StageBlockage.ofPods(worker.pods()).isPresent()) {
         blockedJob = worker.job(); // the worker whose pod cannot start
@@ -366,8 +394,8 @@ final class PipelineProgress {
       String message =
           "stage "
               + name
-              + " (Job "
-              + blockedJob.getMetadata().getName()
+              + " ("
+              + (blockedJob == null ? running : "Job " + blockedJob.getMetadata().getName())
               + ") cannot run: "
               + blocked.message();
       if (statuses.setBlocked(
@@ -382,9 +410,10 @@ final class PipelineProgress {
     }
     // Look again after the pod-lag allowance: a Complete Job whose pod never shows up must fail
     // then, and no event may come to say so. Sooner while a Job has no pod, or to update progress.
-    boolean podless = jobs.stream().anyMatch(w -> w.pods().isEmpty());
+    // A TrainJob is read on the poll: no informer watches it.
+    boolean podless = !trainJob && jobs.stream().anyMatch(w -> w.pods().isEmpty());
     return new Outcome(
-        blocked == null ? "running Job " + job.getMetadata().getName() : blocked.message(),
+        blocked == null ? "running " + running : blocked.message(),
         podless ? NO_POD_RETRY : stage == Stage.FINETUNE ? progressPoll() : lostPodCheck());
   }
 
@@ -447,6 +476,9 @@ final class PipelineProgress {
     }
     String job = StageJobs.name(model, revision, stage);
     JobSettings settings = limits.settings(images.sparsify(), stage);
+    if (stage == Stage.FINETUNE && TrainJobs.requested(model)) {
+      return startTrainJob(client, stages, status, revision, placement, settings, events);
+    }
     List<Job> desired = StageJobs.forStage(stages, revision, stage, placement, settings);
     if (status.getArtifactRun() != null) {
       desired.forEach(
@@ -495,6 +527,63 @@ final class PipelineProgress {
     }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running Job " + job, null);
+  }
+
+  /**
+   * Fine-tuning as a Kubeflow Trainer TrainJob: blocked until the cluster serves TrainJobs and, for
+   * several workers, has claims every node can mount; then created (or adopted) and read again on
+   * the progress poll, as no informer watches it.
+   */
+  private Outcome startTrainJob(
+      KubernetesClient client,
+      StageContext stages,
+      SparseModelStatus status,
+      String revision,
+      GpuPlacement.Decision placement,
+      JobSettings settings,
+      EventRecorder events) {
+    SparseModel model = stages.model();
+    Stage stage = Stage.FINETUNE;
+    WorkerSetResources.Blocked blocked = TrainJobStage.unavailable(client);
+    if (blocked == null && WorkerSet.workers(model, stage) > 1) {
+      blocked = WorkerSetResources.claims(client, model);
+    }
+    if (blocked != null) {
+      return blocked(model, status, stage, blocked, events);
+    }
+    var desired =
+        TrainJobs.build(model, revision, StageHandler.of(stage).args(stages), placement, settings);
+    if (status.getArtifactRun() != null) {
+      desired.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun()));
+    }
+    TrainJobStage.Started started = TrainJobStage.start(client, model, desired);
+    if (started.blocked() == null) {
+      started =
+          new TrainJobStage.Started(
+              started.trainJob(),
+              started.created(),
+              WorkerSetResources.isolate(client, model, revision, started.trainJob()));
+    }
+    if (started.blocked() != null) {
+      return blocked(model, status, stage, started.blocked(), events);
+    }
+    String name = desired.getMetadata().getName();
+    if (started.created()) {
+      events.record(
+          model,
+          Reason.STAGE_STARTED,
+          "stage "
+              + stage.jobSuffix()
+              + ": TrainJob "
+              + name
+              + " ("
+              + WorkerSet.workers(model, stage)
+              + " workers, runtime "
+              + model.getSpec().fineTuning().trainJob().runtimeName()
+              + ")");
+    }
+    statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
+    return new Outcome("running TrainJob " + name, progressPoll());
   }
 
   /** A Job created now, or the one already there (taken: somebody else's of that name). */

@@ -48,6 +48,11 @@ final class WorkerSetResources {
         return new Blocked("NameTaken", new OwnedResources.NameTaken(existing).getMessage());
       }
     }
+    return claims(client, model);
+  }
+
+  /** Whether the claims the workers mount can be mounted from many nodes. */
+  static Blocked claims(KubernetesClient client, SparseModel model) {
     Map<String, PersistentVolumeClaim> found = new HashMap<>();
     for (String claim : Storage.claims(model)) {
       try {
@@ -110,37 +115,61 @@ final class WorkerSetResources {
     return null;
   }
 
-  private static Blocked ensure(KubernetesClient client, HasMetadata desired, Job workerZero) {
-    {
-      HasMetadata existing = client.resource(desired).get();
-      if (existing == null) {
-        try {
-          client.resource(desired).create();
-        } catch (KubernetesClientException e) {
-          if (e.getCode() != 409) {
-            throw e;
-          }
-        }
-      } else if (!OwnedResources.controlledBy(existing, workerZero.getMetadata().getUid())) {
-        if (!controlledByJobNamed(existing, workerZero.getMetadata().getName())) {
-          return new Blocked("NameTaken", new OwnedResources.NameTaken(existing).getMessage());
-        }
-        client.resource(existing).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+  /**
+   * The NetworkPolicy of a worker set that a TrainJob runs, owned by the TrainJob, created where
+   * missing (one of an earlier TrainJob of that name is replaced).
+   */
+  static Blocked isolate(
+      KubernetesClient client, SparseModel model, String revision, HasMetadata trainJob) {
+    try {
+      return ensure(
+          client, WorkerSet.isolation(model, revision, Stage.FINETUNE, trainJob), trainJob);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 403) {
+        throw e;
       }
+      return new Blocked(
+          "Forbidden",
+          "cannot create the workers' NetworkPolicy (does the operator's role allow it?"
+              + " manifests/base/rbac.yaml): "
+              + e.getMessage());
+    }
+  }
+
+  private static Blocked ensure(KubernetesClient client, HasMetadata desired, HasMetadata owner) {
+    HasMetadata existing = client.resource(desired).get();
+    if (existing == null) {
+      try {
+        client.resource(desired).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    } else if (!OwnedResources.controlledBy(existing, owner.getMetadata().getUid())) {
+      String kind = owner instanceof Job ? "Job" : owner.getKind();
+      if (!controlledBy(existing, kind, owner.getMetadata().getName())) {
+        return new Blocked("NameTaken", new OwnedResources.NameTaken(existing).getMessage());
+      }
+      client.resource(existing).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
     }
     return null;
   }
 
   /** Controlled by a Job of worker 0's name: this model's worker set's, now or earlier. */
   private static boolean controlledByJobNamed(HasMetadata existing, String workerZero) {
+    return controlledBy(existing, "Job", workerZero);
+  }
+
+  private static boolean controlledBy(HasMetadata existing, String kind, String name) {
     var owners = existing.getMetadata().getOwnerReferences();
     return owners != null
         && owners.stream()
             .anyMatch(
                 o ->
                     Boolean.TRUE.equals(o.getController())
-                        && "Job".equals(o.getKind())
-                        && workerZero.equals(o.getName()));
+                        && kind.equals(o.getKind())
+                        && name.equals(o.getName()));
   }
 
   /**

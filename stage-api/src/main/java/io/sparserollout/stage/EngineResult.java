@@ -35,7 +35,9 @@ public record EngineResult(
 
   /**
    * Warm timing at one shape: latency percentiles over every timed run, throughput at the median,
-   * and the spread ((max - min) / median) of the repetitions' median throughputs.
+   * the spread ((max - min) / median) of the repetitions' median throughputs, and those throughputs
+   * in the order the repetitions ran: every variant's repetition k ran at the same moment, so two
+   * variants compare repetition by repetition (null from older stage images).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   @JsonIgnoreProperties(ignoreUnknown = true)
@@ -46,7 +48,8 @@ public record EngineResult(
       double p50Ms,
       double p99Ms,
       double perSecond,
-      double spread) {}
+      double spread,
+      List<Double> perSecondByRepetition) {}
 
   /** The same result naming the output as the user gave it (an s3:// URI, say). */
   public EngineResult withOutput(String location) {

@@ -42,7 +42,13 @@ public record FineTuningSpec(
                 + " of one worker. More than 1 needs claims every node can mount (the store's"
                 + " ReadWriteMany, the others ReadWriteMany or ReadOnlyMany; or S3) and batchSize"
                 + " at least workers.")
-        Integer workers) {
+        Integer workers,
+    @JsonPropertyDescription(
+            "Run the fine-tuning as a Kubeflow Trainer TrainJob (trainer.kubeflow.org/v1alpha1,"
+                + " Trainer 2.2 or newer) of workers nodes, so the cluster's queues and quotas for"
+                + " training apply; the model waits, StageBlocked, until the TrainJob CRD is"
+                + " installed. Absent: the operator runs the workers as its own Jobs.")
+        TrainJobSpec trainJob) {
   /** One worker unless the spec asks for more (null before defaults apply). */
   public int workerCount() {
     return workers == null ? 1 : workers;

@@ -22,8 +22,19 @@ public record VariantStatus(
     @JsonPropertyDescription("99th percentile batch latency, ms.") Double latencyMsP99,
     @JsonPropertyDescription("Dispersion: (max - min) / median of the repetitions' throughputs.")
         Double spread,
-    @JsonPropertyDescription("Throughput over the dense float variant's at the same shape.")
+    @JsonPropertyDescription(
+            "Throughput at that shape in each timed repetition, in the order they ran: the"
+                + " variants took turns, so repetition k of every variant ran at the same moment.")
+        java.util.List<Double> throughputByRepetition,
+    @JsonPropertyDescription(
+            "Throughput over the dense float variant's at the same shape: the geometric mean of"
+                + " the repetitions' ratios, each taken at the same moment.")
         Double speedup,
+    @JsonPropertyDescription(
+            "Lower end of the 95% confidence interval of speedup, from the repetitions compared"
+                + " pairwise (Student's t on the logarithms of their ratios).")
+        Double speedupLow,
+    @JsonPropertyDescription("Upper end of that interval.") Double speedupHigh,
     @JsonPropertyDescription(
             "The gate metric of this variant on the held-out data (with named held-out sets, their mean).")
         Double metric,
@@ -44,7 +55,10 @@ public record VariantStatus(
         latencyMsP50,
         latencyMsP99,
         spread,
+        throughputByRepetition,
         speedup,
+        speedupLow,
+        speedupHigh,
         metric,
         drop,
         passed,
@@ -64,7 +78,10 @@ public record VariantStatus(
         latencyMsP50,
         latencyMsP99,
         spread,
+        throughputByRepetition,
         speedup,
+        speedupLow,
+        speedupHigh,
         metric,
         drop,
         passed,

@@ -2,6 +2,7 @@ package io.sparserollout.operator.gate;
 
 import io.sparserollout.api.v1alpha1.SelectionSpec;
 import io.sparserollout.api.v1alpha1.VariantStatus;
+import io.sparserollout.stage.SpeedRatio;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -10,9 +11,11 @@ import java.util.Optional;
 
 /**
  * Picks the served variant from measured ones: among the candidates that pass the gate, the fastest
- * at the spec's opt shape; variants within the tolerance of the fastest count as equally fast and
- * the best of them on the gate metric wins (a sparse model merely as fast as dense is not shipped
- * over the more accurate dense one). Every variant gets the reason it was or was not chosen.
+ * at the spec's opt shape. A variant the fastest is not shown, with 95% confidence, to beat by more
+ * than the tolerance counts as equally fast ({@link SpeedRatio}: timing noise does not make a
+ * winner), and the best of those on the gate metric wins (a sparse model merely as fast as dense is
+ * not shipped over the more accurate dense one). Every variant gets the reason it was or was not
+ * chosen.
  */
 public final class VariantSelection {
   private VariantSelection() {}
@@ -37,16 +40,14 @@ public final class VariantSelection {
             .filter(v -> Boolean.TRUE.equals(v.passed()))
             .filter(v -> v.throughput() != null && v.metric() != null)
             .toList();
-    Optional<VariantStatus> chosen = Optional.empty();
-    double fastest = passing.stream().mapToDouble(VariantStatus::throughput).max().orElse(0);
-    if (!passing.isEmpty()) {
-      chosen =
-          passing.stream()
-              .filter(v -> v.throughput() >= fastest * (1 - tolerance))
-              .max(
-                  Comparator.comparingDouble(VariantStatus::metric)
-                      .thenComparingDouble(VariantStatus::throughput));
-    }
+    VariantStatus fastest =
+        passing.stream().max(Comparator.comparingDouble(VariantStatus::throughput)).orElse(null);
+    Optional<VariantStatus> chosen =
+        passing.stream()
+            .filter(v -> asFast(fastest, v, tolerance))
+            .max(
+                Comparator.comparingDouble(VariantStatus::metric)
+                    .thenComparingDouble(VariantStatus::throughput));
     List<VariantStatus> out = new ArrayList<>();
     for (VariantStatus v : measured) {
       out.add(
@@ -62,11 +63,25 @@ public final class VariantSelection {
             : out.stream().filter(v -> v.name().equals(picked.name())).findFirst());
   }
 
+  /** Whether {@code fastest} is not shown to beat {@code v} by more than the tolerance. */
+  private static boolean asFast(VariantStatus fastest, VariantStatus v, double tolerance) {
+    return fastest == v || lead(fastest, v).low() <= 1 / (1 - tolerance);
+  }
+
+  /** How much faster {@code fastest} is than {@code v}. */
+  private static SpeedRatio lead(VariantStatus fastest, VariantStatus v) {
+    return SpeedRatio.of(
+        fastest.throughput(),
+        fastest.throughputByRepetition(),
+        v.throughput(),
+        v.throughputByRepetition());
+  }
+
   private static String reason(
       SelectionSpec selection,
       String metric,
       double tolerance,
-      double fastest,
+      VariantStatus fastest,
       VariantStatus v,
       List<String> candidates,
       VariantStatus chosen) {
@@ -83,39 +98,61 @@ public final class VariantSelection {
     }
     if (chosen != null && chosen.name().equals(v.name())) {
       String speed =
-          String.format(
-              Locale.ROOT,
-              "%.1f/s, %s",
-              v.throughput(),
-              v.speedup() == null
+          String.format(Locale.ROOT, "%.1f/s, ", v.throughput())
+              + (v.speedup() == null
                   ? "speed-up not measured"
-                  : String.format(Locale.ROOT, "%.2fx dense", v.speedup()));
+                  : new SpeedRatio(
+                              v.speedupLow() == null ? v.speedup() : v.speedupLow(),
+                              v.speedup(),
+                              v.speedupHigh() == null ? v.speedup() : v.speedupHigh())
+                          .describe()
+                      + " dense");
       if (selection.policy() == SelectionSpec.Policy.PINNED) {
         return "pinned, and passes the gate: " + speed;
       }
-      return v.throughput() >= fastest
+      return v.name().equals(fastest.name())
           ? "fastest that passes the gate: " + speed
           : String.format(
               Locale.ROOT,
-              "best %s (%.4f) of the variants within %.0f%% of the fastest that passes: %s",
+              "best %s (%.4f) of the variants that the fastest that passes, %s, is not shown"
+                  + " (95%% confidence) to beat by more than %.0f%%: %s",
               metric,
               v.metric(),
+              fastest.name(),
               tolerance * 100,
               speed);
     }
-    if (v.throughput() >= fastest * (1 - tolerance)) {
+    if (v.name().equals(fastest.name())) {
       return String.format(
           Locale.ROOT,
-          "as fast (within %.0f%% of the fastest) as %s, but no better on %s (%.4f vs %.4f)",
+          "fastest that passes, but its lead over %s, %s, is not shown (95%% confidence) above"
+              + " %.0f%%, and %s is better on %s (%.4f vs %.4f)",
+          chosen.name(),
+          lead(fastest, chosen).describe(),
           tolerance * 100,
           chosen.name(),
           metric,
+          chosen.metric(),
+          v.metric());
+    }
+    SpeedRatio lead = lead(fastest, v);
+    if (asFast(fastest, v, tolerance)) {
+      return String.format(
+          Locale.ROOT,
+          "as fast as %s (its lead %s is not shown above %.0f%%), but no better on %s than %s"
+              + " (%.4f vs %.4f)",
+          fastest.name(),
+          lead.describe(),
+          tolerance * 100,
+          metric,
+          chosen.name(),
           v.metric(),
           chosen.metric());
     }
-    return String.format(
-        Locale.ROOT,
-        "slower: %.2fx the throughput of the fastest that passes",
-        v.throughput() / fastest);
+    return "slower: the fastest that passes, "
+        + fastest.name()
+        + ", is "
+        + lead.describe()
+        + " as fast";
   }
 }

@@ -25,12 +25,17 @@ public final class OwnedResources {
    * resource; the suffix stays whole.
    */
   public static String name(SparseModel model, String suffix) {
+    return name(model, suffix, MAX_NAME);
+  }
+
+  /** The same within {@code max} characters. */
+  public static String name(SparseModel model, String suffix, int max) {
     String base = model.getMetadata().getName();
-    if (base.length() + suffix.length() <= MAX_NAME) {
+    if (base.length() + suffix.length() <= max) {
       return base + suffix;
     }
     String hash = "-" + hash(base);
-    return base.substring(0, MAX_NAME - suffix.length() - hash.length()) + hash + suffix;
+    return base.substring(0, max - suffix.length() - hash.length()) + hash + suffix;
   }
 
   private static String hash(String text) {

@@ -5,6 +5,7 @@ import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.api.v1alpha1.VariantStatus;
 import io.sparserollout.stage.BuildEngineArgs;
 import io.sparserollout.stage.EngineResult;
+import io.sparserollout.stage.SpeedRatio;
 import io.sparserollout.stage.VariantModel;
 import java.util.List;
 import java.util.Locale;
@@ -70,22 +71,22 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
   private static List<VariantStatus> variants(
       StageContext c, EngineResult result, String engineUri) {
     String reference = Variants.denseFloat(c.spec());
-    Double denseRate =
+    EngineResult.Timing dense =
         result.variants().stream()
             .filter(v -> reference.equals(v.name()))
             .map(BuildEngineStage::main)
             .filter(java.util.Objects::nonNull)
-            .map(EngineResult.Timing::perSecond)
             .findFirst()
             .orElse(null);
     return result.variants().stream()
         .map(
             v -> {
               EngineResult.Timing t = main(v);
+              String uri = engineUri + "/" + v.name();
               if (t == null) {
                 return new VariantStatus(
                     v.name(),
-                    engineUri + "/" + v.name(),
+                    uri,
                     v.sha256(),
                     v.sparseLayers(),
                     null,
@@ -99,11 +100,22 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                     null,
                     null,
                     null,
+                    null,
+                    null,
+                    null,
                     null);
               }
+              SpeedRatio speedup =
+                  dense == null
+                      ? null
+                      : SpeedRatio.of(
+                          t.perSecond(),
+                          t.perSecondByRepetition(),
+                          dense.perSecond(),
+                          dense.perSecondByRepetition());
               return new VariantStatus(
                   v.name(),
-                  engineUri + "/" + v.name(),
+                  uri,
                   v.sha256(),
                   v.sparseLayers(),
                   t.batch(),
@@ -112,7 +124,10 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                   finite(t.p50Ms()),
                   finite(t.p99Ms()),
                   finite(t.spread()),
-                  denseRate == null || denseRate <= 0 ? null : finite(t.perSecond() / denseRate),
+                  t.perSecondByRepetition(),
+                  speedup == null ? null : finite(speedup.estimate()),
+                  speedup == null ? null : finite(speedup.low()),
+                  speedup == null ? null : finite(speedup.high()),
                   null,
                   null,
                   null,

@@ -119,6 +119,12 @@ public final class Revision {
         && tree.get("fineTuning") instanceof ObjectNode tuning) {
       tuning.remove("workers");
     }
+    // Fine-tuning by the operator's own Jobs (no trainJob) is left out for the same reason; a
+    // TrainJob starts a new revision, so one revision's workers are launched one way only.
+    if (tree.get("fineTuning") instanceof ObjectNode tuning
+        && spec.fineTuning().trainJob() == null) {
+      tuning.remove("trainJob");
+    }
     // The embedding task, the default, is left out for the same reason.
     if (spec.source() != null
         && spec.source().taskOrDefault() == ModelSource.Task.EMBEDDING

@@ -1,6 +1,7 @@
 package io.sparserollout.operator.pipeline;
 
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -183,10 +184,11 @@ public final class WorkerSet {
   /**
    * Who may reach the workers, where the cluster enforces NetworkPolicy: c10d's store and Gloo
    * authenticate nobody, so only pods of the same worker set may connect to them (any port: Gloo
-   * picks its own), and only the operator's pod to the progress port.
+   * picks its own), and only the operator's pod to the progress port. Owned by worker 0's Job, or
+   * by the TrainJob whose pods carry the set's labels.
    */
   public static NetworkPolicy isolation(
-      SparseModel model, String revision, Stage stage, Job workerZero) {
+      SparseModel model, String revision, Stage stage, HasMetadata workerZero) {
     Map<String, String> set = StageJobs.labels(model, revision, stage);
     return new NetworkPolicyBuilder()
         .withNewMetadata()
@@ -227,10 +229,11 @@ public final class WorkerSet {
   /** The operator pod's name label (manifests/base). */
   static final String OPERATOR_NAME = "sparserollout-operator";
 
-  private static io.fabric8.kubernetes.api.model.OwnerReference ownedBy(Job workerZero) {
+  /** Owned by worker 0's Job, or by the TrainJob that runs the workers. */
+  private static io.fabric8.kubernetes.api.model.OwnerReference ownedBy(HasMetadata workerZero) {
     return new OwnerReferenceBuilder()
-        .withApiVersion("batch/v1")
-        .withKind("Job")
+        .withApiVersion(workerZero instanceof Job ? "batch/v1" : workerZero.getApiVersion())
+        .withKind(workerZero instanceof Job ? "Job" : workerZero.getKind())
         .withName(workerZero.getMetadata().getName())
         .withUid(workerZero.getMetadata().getUid())
         .withController(true)

@@ -38,6 +38,10 @@ class VariantGateTest {
             org.assertj.core.groups.Tuple.tuple("dense-int8", 1.7, 0.9905, true, true),
             org.assertj.core.groups.Tuple.tuple("sparse-fp32", 1.01, 0.905, true, false),
             org.assertj.core.groups.Tuple.tuple("sparse-int8", 1.72, 0.904, true, false));
+    // Every repetition says 1.7x, the slow one too: the interval is that point.
+    assertThat(status.getVariants().get(1))
+        .extracting(VariantStatus::speedupLow, VariantStatus::speedupHigh)
+        .containsExactly(1.7, 1.7);
     var engine = status.getEngine();
     assertThat(engine.variant()).isEqualTo("dense-int8");
     assertThat(engine.artifactUri()).endsWith("/engine/dense-int8");
@@ -121,8 +125,18 @@ class VariantGateTest {
         String.valueOf(sha).repeat(64),
         layers,
         List.of(
-            new EngineResult.Timing(8, 128, 30, 8000 / rate, 9000 / rate, rate, 0.04),
-            new EngineResult.Timing(32, 128, 30, 32000 / rate, 33000 / rate, rate, 0.05)));
+            // Repetition 4 ran in a slow moment of the node, for every variant alike.
+            new EngineResult.Timing(
+                8, 128, 30, 8000 / rate, 9000 / rate, rate, 0.04, repetitions(rate)),
+            new EngineResult.Timing(
+                32, 128, 30, 32000 / rate, 33000 / rate, rate, 0.05, repetitions(rate))));
+  }
+
+  private static List<Double> repetitions(double rate) {
+    return java.util.stream.DoubleStream.of(1, 0.98, 1.02, 0.6, 1)
+        .map(f -> f * rate)
+        .boxed()
+        .toList();
   }
 
   private static EvaluationResult evaluation(

@@ -6,6 +6,7 @@ import io.sparserollout.sparsify.engine.EngineRequest;
 import io.sparserollout.sparsify.engine.VariantBuild;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.EngineResult;
+import io.sparserollout.stage.SpeedRatio;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -81,17 +82,34 @@ final class BuildEngineCommand implements Callable<Integer> {
               built.sequence(),
               built.speedup());
           if (built.variants() != null) {
+            var dense =
+                built.variants().stream()
+                    .filter(v -> v.name().equals("dense-fp32") || v.name().equals("dense-fp16"))
+                    .findFirst();
             for (var variant : built.variants()) {
-              for (var t : variant.timings()) {
+              for (int shape = 0; shape < variant.timings().size(); shape++) {
+                var t = variant.timings().get(shape);
+                int index = shape;
+                var reference =
+                    dense.filter(d -> d.timings().size() > index).map(d -> d.timings().get(index));
+                var speedup =
+                    reference.map(
+                        d ->
+                            SpeedRatio.of(
+                                t.perSecond(),
+                                t.perSecondByRepetition(),
+                                d.perSecond(),
+                                d.perSecondByRepetition()));
                 console.printf(
-                    "  %-12s batch %3d x %4d: %8.1f/s  p50 %8.2f ms  p99 %8.2f ms  spread %.3f%n",
+                    "  %-12s batch %3d x %4d: %8.1f/s  p50 %8.2f ms  p99 %8.2f ms  spread %.3f%s%n",
                     variant.name(),
                     t.batch(),
                     t.sequence(),
                     t.perSecond(),
                     t.p50Ms(),
                     t.p99Ms(),
-                    t.spread());
+                    t.spread(),
+                    speedup.map(r -> "  " + r.describe() + " dense").orElse(""));
               }
             }
           }

@@ -190,8 +190,8 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(
       names = Cli.WORKERS,
       description =
-          "data-parallel workers, each started alike with its own --rank (default: WORLD_SIZE, or"
-              + " 1);"
+          "data-parallel workers, each started alike with its own --rank (default: WORLD_SIZE,"
+              + " then a TrainJob's PET_NNODES, or 1);"
               + " each trains on its share of every --batch-size batch, gradients summed through"
               + " Gloo")
   Integer workers;
@@ -199,65 +199,20 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(
       names = Cli.RANK,
       description =
-          "this worker's rank, 0 to workers-1 (default: RANK, then an Indexed Job's"
-              + " JOB_COMPLETION_INDEX; required with more than one worker)")
+          "this worker's rank, 0 to workers-1 (default: RANK, then PET_NODE_RANK, then an"
+              + " Indexed Job's JOB_COMPLETION_INDEX; required with more than one worker)")
   Integer rank;
 
   @Option(
       names = Cli.MASTER,
       description =
-          "HOST:PORT where rank 0 runs the rendezvous (default: MASTER_ADDR and MASTER_PORT)")
+          "HOST:PORT where rank 0 runs the rendezvous (default: MASTER_ADDR and MASTER_PORT,"
+              + " then PET_MASTER_ADDR and PET_MASTER_PORT)")
   String master;
 
-  /** The flags, else the variables Kubeflow's PyTorchJob and Indexed Jobs set. */
+  /** The flags, else the variables the usual launchers set ({@link WorkerEnvironment}). */
   private DataParallel.Worker worker() {
-    int size = workers != null ? workers : intFromEnvironment("WORLD_SIZE", 1);
-    if (size == 1) {
-      return DataParallel.Worker.SINGLE;
-    }
-    int index =
-        rank != null
-            ? rank
-            : intFromEnvironment("RANK", intFromEnvironment("JOB_COMPLETION_INDEX", -1));
-    if (index < 0) {
-      throw new SparsifyException(
-          size
-              + " workers each need their own rank: give --rank (or RANK, or run as an Indexed"
-              + " Job)");
-    }
-    String address =
-        master != null
-            ? master
-            : System.getenv("MASTER_ADDR") == null
-                ? null
-                : System.getenv("MASTER_ADDR")
-                    + ":"
-                    + System.getenv().getOrDefault("MASTER_PORT", "29500");
-    if (size < 1) {
-      throw new SparsifyException("--workers must be at least 1, got " + size);
-    }
-    if (address == null || !address.matches("[^:]+:\\d{1,5}")) {
-      throw new SparsifyException(
-          size
-              + " workers need the rendezvous address as HOST:PORT (--master, or MASTER_ADDR and"
-              + " MASTER_PORT); got "
-              + address);
-    }
-    int colon = address.lastIndexOf(':');
-    return new DataParallel.Worker(
-        index, size, address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
-  }
-
-  private static int intFromEnvironment(String name, int fallback) {
-    String value = System.getenv(name);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new SparsifyException(name + " must be a whole number, got " + value);
-    }
+    return WorkerEnvironment.resolve(workers, rank, master, System.getenv());
   }
 
   @Override

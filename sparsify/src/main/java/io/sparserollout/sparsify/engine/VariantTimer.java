@@ -83,7 +83,8 @@ public final class VariantTimer {
         round(p50),
         round(percentile(latencies, 0.99)),
         round(batch * 1000 / p50),
-        round((sorted[sorted.length - 1] - sorted[0]) / median));
+        round((sorted[sorted.length - 1] - sorted[0]) / median),
+        Arrays.stream(perSecondByRepetition).map(VariantTimer::round).boxed().toList());
   }
 
   /** Nearest-rank percentile. */

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,10 +61,10 @@ class DataParallelFinetuneIT {
   }
 
   @Test
-  void twoWorkerProcessesEndWithTheWeightsOfOne() throws Exception {
+  void twoWorkerProcessesStartedAsATrainJobStartsThemEndWithTheWeightsOfOne() throws Exception {
     int port = freePort();
-    Process rank0 = start("two", "c-two", 2, 0, port);
-    Process rank1 = start("two", "c-two", 2, 1, port);
+    Process rank0 = startAsTrainJobNode("two", "c-two", 2, 0, port);
+    Process rank1 = startAsTrainJobNode("two", "c-two", 2, 1, port);
     assertThat(rank0.waitFor(5, TimeUnit.MINUTES) && rank1.waitFor(5, TimeUnit.MINUTES)).isTrue();
     assertThat(rank0.exitValue()).as(log("two-0")).isZero();
     assertThat(rank1.exitValue()).as(log("two-1")).isZero();
@@ -113,9 +114,52 @@ class DataParallelFinetuneIT {
     }
   }
 
+  /**
+   * A worker told who it is only by the variables Kubeflow Trainer's torch runtime sets on a
+   * TrainJob's node pods (torchrun's arguments), no flags.
+   */
+  private static Process startAsTrainJobNode(
+      String name, String checkpoint, int nodes, int rank, int port) throws IOException {
+    ProcessBuilder builder = command(name, checkpoint);
+    Map<String, String> env = builder.environment();
+    List.of("WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT").forEach(env::remove);
+    env.put("PET_NNODES", Integer.toString(nodes));
+    env.put("PET_NPROC_PER_NODE", "1");
+    env.put("PET_NODE_RANK", Integer.toString(rank));
+    env.put("PET_MASTER_ADDR", "127.0.0.1");
+    env.put("PET_MASTER_PORT", Integer.toString(port));
+    env.put("JOB_COMPLETION_INDEX", Integer.toString(rank));
+    return logged(builder, name, rank).start();
+  }
+
   /** One worker process of the run {@code name}; its stderr goes to NAME-RANK.log. */
   private static Process start(String name, String checkpoint, int workers, int rank, int port)
       throws IOException {
+    ProcessBuilder builder = command(name, checkpoint);
+    if (workers > 1) {
+      builder
+          .command()
+          .addAll(
+              List.of(
+                  "--workers",
+                  Integer.toString(workers),
+                  "--rank",
+                  Integer.toString(rank),
+                  "--master",
+                  "127.0.0.1:" + port));
+    }
+    return logged(builder, name, rank).start();
+  }
+
+  private static ProcessBuilder logged(ProcessBuilder builder, String name, int rank) {
+    return builder
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(
+            ProcessBuilder.Redirect.appendTo(dir.resolve(name + "-" + rank + ".log").toFile()));
+  }
+
+  /** The fine-tune of the run {@code name}, without the worker's identity. */
+  private static ProcessBuilder command(String name, String checkpoint) {
     List<String> command =
         new ArrayList<>(
             List.of(
@@ -149,21 +193,7 @@ class DataParallelFinetuneIT {
                 "50",
                 "--threads",
                 "1"));
-    if (workers > 1) {
-      command.addAll(
-          List.of(
-              "--workers",
-              Integer.toString(workers),
-              "--rank",
-              Integer.toString(rank),
-              "--master",
-              "127.0.0.1:" + port));
-    }
-    return new ProcessBuilder(command)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .redirectError(
-            ProcessBuilder.Redirect.appendTo(dir.resolve(name + "-" + rank + ".log").toFile()))
-        .start();
+    return new ProcessBuilder(command);
   }
 
   private static String log(String name) {

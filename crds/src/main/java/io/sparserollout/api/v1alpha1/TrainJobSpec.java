@@ -1,0 +1,39 @@
+package io.sparserollout.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+
+/** Fine-tuning run by Kubeflow Trainer as one TrainJob instead of the operator's own Jobs. */
+public record TrainJobSpec(
+    @Default("torch-distributed")
+        @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        @JsonPropertyDescription(
+            "The training runtime the TrainJob refers to: a PyTorch runtime whose node container"
+                + " leaves the command to the image (Kubeflow Trainer's torch-distributed does).")
+        String runtime,
+    @Default("ClusterTrainingRuntime")
+        @JsonPropertyDescription(
+            "ClusterTrainingRuntime (cluster-wide), or TrainingRuntime (in the model's namespace).")
+        RuntimeKind runtimeKind) {
+
+  public enum RuntimeKind {
+    @JsonProperty("ClusterTrainingRuntime")
+    CLUSTER_TRAINING_RUNTIME,
+    @JsonProperty("TrainingRuntime")
+    TRAINING_RUNTIME
+  }
+
+  /** The runtime's name, with its default where the spec was read before defaults apply. */
+  public String runtimeName() {
+    return runtime == null ? "torch-distributed" : runtime;
+  }
+
+  /** The runtime's kind as the TrainJob names it. */
+  public String kind() {
+    return runtimeKind == RuntimeKind.TRAINING_RUNTIME
+        ? "TrainingRuntime"
+        : "ClusterTrainingRuntime";
+  }
+}
