@@ -289,12 +289,14 @@ public final class Demo {
         say(
             String.format(
                 Locale.ROOT,
-                "  %-11s %7.1f/s  %5.2fx dense (95%% %s-%s)  p50 %7.2f ms  p99 %7.2f ms  spread %.3f  metric %s  %s%s",
+                "  %-11s %7.1f/s  %5.2fx dense%s  p50 %7.2f ms  p99 %7.2f ms  spread %.3f  metric %s  %s%s",
                 v.name(),
                 v.throughput(),
                 v.speedup(),
-                v.speedupLow(),
-                v.speedupHigh(),
+                v.speedupLow() == null || v.speedupHigh() == null
+                    ? ""
+                    : String.format(
+                        Locale.ROOT, " (95%% %.2f-%.2f)", v.speedupLow(), v.speedupHigh()),
                 v.latencyMsP50(),
                 v.latencyMsP99(),
                 v.spread(),

@@ -229,18 +229,22 @@ final class PipelineProgress {
         statuses.complete(status, stage.jobSuffix(), null, null);
       }
     }
+    TrainJobStage.Run trainJob = null;
     if (TrainJobs.requested(model)
         && stages.plan().contains(Stage.FINETUNE)
         && !StatusAggregator.completed(status, Stage.FINETUNE.jobSuffix())) {
-      WorkerStates.Worker node = observed.trainJob();
+      trainJob = TrainJobStage.observe(client, model, revision, observed.trainJobNodes());
+      WorkerStates.Worker node = trainJob.node();
       states.put(
           Stage.FINETUNE,
-          TrainJobState.observe(
-              TrainJobStage.get(client, model, revision),
-              node == null ? null : node.job(),
-              node == null ? List.of() : node.pods(),
-              StageHandler.of(Stage.FINETUNE).resultType(),
-              java.time.Instant.now()));
+          trainJob.problem() != null
+              ? new StageState.Blocked(trainJob.problem().reason(), trainJob.problem().message())
+              : TrainJobState.observe(
+                  trainJob.trainJob(),
+                  node == null ? null : node.job(),
+                  node == null ? List.of() : node.pods(),
+                  StageHandler.of(Stage.FINETUNE).resultType(),
+                  java.time.Instant.now()));
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
@@ -263,7 +267,8 @@ final class PipelineProgress {
       return start(client, stages, status, revision, start.stage(), events);
     }
     if (step instanceof PipelineStep.Wait wait) {
-      return waiting(client, model, status, revision, wait.stage(), observed, states, events);
+      return waiting(
+          client, model, status, revision, wait.stage(), observed, trainJob, states, events);
     }
     if (step instanceof PipelineStep.Fail fail) {
       WorkerSetResources.stop(client, observed.workers().getOrDefault(fail.stage(), List.of()));
@@ -348,17 +353,21 @@ final class PipelineProgress {
       String revision,
       Stage stage,
       StageObservation observed,
+      TrainJobStage.Run run,
       Map<Stage, StageState> states,
       EventRecorder events) {
     Job job = observed.jobs().get(stage);
     List<Pod> pods = observed.pods().getOrDefault(stage, List.of());
     List<WorkerStates.Worker> workers = observed.workers().getOrDefault(stage, List.of());
     // Run by Kubeflow Trainer: its JobSet's node Job (once Trainer made it) holds every worker.
-    boolean trainJob = stage == Stage.FINETUNE && TrainJobs.requested(model);
+    boolean trainJob = stage == Stage.FINETUNE && run != null;
+    if (trainJob) {
+      pods = run.node() == null ? List.of() : TrainJobState.workerZero(run.node().pods());
+    }
     // The stage's Jobs: its one, or every worker's (any of them may be the one refused a pod).
     List<WorkerStates.Worker> jobs =
         trainJob
-            ? observed.trainJob() == null ? List.of() : List.of(observed.trainJob())
+            ? run.node() == null ? List.of() : List.of(run.node())
             : workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods));
     String running =
         trainJob
@@ -378,7 +387,19 @@ final class PipelineProgress {
         blockedJob = worker.job();
       }
     }
-    if (blocked == null && workers.size() > 1) {
+    if (trainJob && run.trainJob() != null) {
+      // Kept in place while it runs, as a worker set's; Trainer says why it made no node Job
+      // only in the TrainJob's events.
+      WorkerSetResources.Blocked problem =
+          WorkerSetResources.isolate(client, model, revision, run.trainJob());
+      if (problem == null && blocked == null && run.node() == null) {
+        problem = TrainJobStage.warned(client, run.trainJob());
+      }
+      if (blocked == null && problem != null) {
+        blocked = new StageState.Blocked(problem.reason(), problem.message());
+      }
+    }
+    if (blocked == null && !trainJob && workers.size() > 1) {
       // Kept in place while the set runs: deleted by hand, it would leave the workers waiting.
       WorkerSetResources.Blocked missing =
           WorkerSetResources.ensure(client, model, revision, stage, job);
@@ -544,7 +565,10 @@ final class PipelineProgress {
       EventRecorder events) {
     SparseModel model = stages.model();
     Stage stage = Stage.FINETUNE;
-    WorkerSetResources.Blocked blocked = TrainJobStage.unavailable(client);
+    WorkerSetResources.Blocked blocked = allowedRuntime(model);
+    if (blocked == null) {
+      blocked = TrainJobStage.unavailable(client);
+    }
     if (blocked == null && WorkerSet.workers(model, stage) > 1) {
       blocked = WorkerSetResources.claims(client, model);
     }
@@ -557,13 +581,6 @@ final class PipelineProgress {
       desired.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun()));
     }
     TrainJobStage.Started started = TrainJobStage.start(client, model, desired);
-    if (started.blocked() == null) {
-      started =
-          new TrainJobStage.Started(
-              started.trainJob(),
-              started.created(),
-              WorkerSetResources.isolate(client, model, revision, started.trainJob()));
-    }
     if (started.blocked() != null) {
       return blocked(model, status, stage, started.blocked(), events);
     }
@@ -582,8 +599,30 @@ final class PipelineProgress {
               + model.getSpec().fineTuning().trainJob().runtimeName()
               + ")");
     }
+    // Before any worker can listen: kept in place on every poll after.
+    WorkerSetResources.Blocked open =
+        WorkerSetResources.isolate(client, model, revision, started.trainJob());
+    if (open != null) {
+      return blocked(model, status, stage, open, events);
+    }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running TrainJob " + name, progressPoll());
+  }
+
+  /** Why the spec's training runtime may not be used, or null: the operator's allow-list. */
+  private WorkerSetResources.Blocked allowedRuntime(SparseModel model) {
+    String runtime = model.getSpec().fineTuning().trainJob().runtimeName();
+    if (limits.trainJobRuntimes().contains(runtime)) {
+      return null;
+    }
+    return new WorkerSetResources.Blocked(
+        "RuntimeNotAllowed",
+        "spec.fineTuning.trainJob.runtime "
+            + runtime
+            + " is not among the runtimes this operator may use ("
+            + String.join(", ", new java.util.TreeSet<>(limits.trainJobRuntimes()))
+            + "): the operator creates the TrainJob with its own rights, so an administrator"
+            + " allows each runtime (sparserollout.job.trainjob-runtimes)");
   }
 
   /** A Job created now, or the one already there (taken: somebody else's of that name). */

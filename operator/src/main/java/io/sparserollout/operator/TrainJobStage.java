@@ -7,8 +7,11 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
+import io.sparserollout.operator.pipeline.StageBlockage;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.TrainJobs;
+import io.sparserollout.operator.pipeline.WorkerStates;
+import java.util.List;
 
 /**
  * What fine-tuning run by Kubeflow Trainer needs from the API ({@link TrainJobs} builds the
@@ -25,6 +28,15 @@ final class TrainJobStage {
           .withPlural(TrainJobs.PLURAL)
           .withNamespaced(true)
           .build();
+
+  /**
+   * A TrainJob as read (null: none) and its JobSet's node Job with its pods (null: none yet, or
+   * none proven to be its own); {@code problem}: why it cannot be read.
+   */
+  record Run(
+      GenericKubernetesResource trainJob,
+      WorkerStates.Worker node,
+      WorkerSetResources.Blocked problem) {}
 
   /** The TrainJob created now, the model's own already there, or why it cannot run. */
   record Started(
@@ -50,7 +62,52 @@ final class TrainJobStage {
             + " the workers as the operator's own Jobs");
   }
 
-  /** The model's TrainJob of the revision, or null (none, or no such API). */
+  /**
+   * The model's TrainJob of the revision and, among the Jobs labelled as its node Job ({@code
+   * candidates}), the one its JobSet made: the JobSet, named as the TrainJob, is read to check both
+   * UIDs (labels and names can be copied by anyone who may create Jobs).
+   */
+  static Run observe(
+      KubernetesClient client,
+      SparseModel model,
+      String revision,
+      List<WorkerStates.Worker> candidates) {
+    GenericKubernetesResource trainJob = get(client, model, revision);
+    if (trainJob == null || candidates.isEmpty()) {
+      return new Run(trainJob, null, null);
+    }
+    GenericKubernetesResource jobSet;
+    try {
+      jobSet =
+          client
+              .genericKubernetesResources(TrainJobs.JOBSET_API_VERSION, "JobSet")
+              .inNamespace(model.getMetadata().getNamespace())
+              .withName(trainJob.getMetadata().getName())
+              .get();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 403) {
+        throw e;
+      }
+      return new Run(
+          trainJob,
+          null,
+          new WorkerSetResources.Blocked(
+              "Forbidden",
+              "cannot read the JobSet of TrainJob "
+                  + trainJob.getMetadata().getName()
+                  + " to check that its node Job is its own (does the operator's role allow get"
+                  + " on jobsets.jobset.x-k8s.io? manifests/base/rbac.yaml): "
+                  + e.getMessage()));
+    }
+    WorkerStates.Worker node =
+        candidates.stream()
+            .filter(c -> TrainJobs.madeBy(c.job(), jobSet, trainJob))
+            .findFirst()
+            .orElse(null);
+    return new Run(trainJob, node, null);
+  }
+
+  /** The model's TrainJob of the revision, or null (none, being deleted, or no such API). */
   static GenericKubernetesResource get(
       KubernetesClient client, SparseModel model, String revision) {
     try {
@@ -60,13 +117,41 @@ final class TrainJobStage {
               .inNamespace(model.getMetadata().getNamespace())
               .withName(TrainJobs.name(model, revision))
               .get();
-      return found != null && OwnedResources.ownedBy(found, model) ? found : null;
+      return found != null
+              && OwnedResources.ownedBy(found, model)
+              && found.getMetadata().getDeletionTimestamp() == null
+          ? found
+          : null;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
         return null;
       }
       throw e;
     }
+  }
+
+  /**
+   * Why Trainer has made no node Job for the TrainJob yet, from its newest Warning event (Trainer
+   * reports a runtime it cannot build from, or a JobSet it cannot create, only there), or null.
+   */
+  static WorkerSetResources.Blocked warned(
+      KubernetesClient client, GenericKubernetesResource trainJob) {
+    return client
+        .v1()
+        .events()
+        .inNamespace(trainJob.getMetadata().getNamespace())
+        .withField("involvedObject.uid", trainJob.getMetadata().getUid())
+        .list()
+        .getItems()
+        .stream()
+        .filter(e -> "Warning".equals(e.getType()))
+        .max(java.util.Comparator.comparing(StageBlockage::lastSeen))
+        .map(
+            e ->
+                new WorkerSetResources.Blocked(
+                    e.getReason() == null ? "TrainJobWarning" : e.getReason(),
+                    "TrainJob " + trainJob.getMetadata().getName() + ": " + e.getMessage()))
+        .orElse(null);
   }
 
   /**
@@ -79,7 +164,25 @@ final class TrainJobStage {
     var resources =
         client.genericKubernetesResources(CONTEXT).inNamespace(model.getMetadata().getNamespace());
     try {
-      return new Started(resources.resource(desired).create(), true, null);
+      GenericKubernetesResource created = resources.resource(desired).create();
+      String dropped = TrainJobs.dropped(created);
+      if (dropped != null) {
+        // An older Trainer: without the patch its pods would lack the stage's labels, volumes
+        // and deadline. Nothing of it should run.
+        resources.resource(created).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+        return new Started(
+            null,
+            false,
+            new WorkerSetResources.Blocked(
+                "TrainerTooOld",
+                "the cluster's TrainJob schema dropped "
+                    + dropped
+                    + " from TrainJob "
+                    + desired.getMetadata().getName()
+                    + ": Kubeflow Trainer before 2.2 has no runtime patches; upgrade it, or remove"
+                    + " spec.fineTuning.trainJob"));
+      }
+      return new Started(created, true, null);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
         GenericKubernetesResource existing =

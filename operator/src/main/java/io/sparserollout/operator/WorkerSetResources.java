@@ -152,6 +152,13 @@ final class WorkerSetResources {
         return new Blocked("NameTaken", new OwnedResources.NameTaken(existing).getMessage());
       }
       client.resource(existing).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+      try {
+        client.resource(desired).create();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) { // still going: the next reconcile creates it
+          throw e;
+        }
+      }
     }
     return null;
   }

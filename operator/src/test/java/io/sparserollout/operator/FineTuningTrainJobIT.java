@@ -1,5 +1,8 @@
 package io.sparserollout.operator;
 
+import static io.sparserollout.operator.GenericFields.list;
+import static io.sparserollout.operator.GenericFields.map;
+import static io.sparserollout.operator.GenericFields.path;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,7 +13,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -139,6 +141,14 @@ class FineTuningTrainJobIT {
               assertThat(o.getKind()).isEqualTo("TrainJob");
               assertThat(o.getUid()).isEqualTo(trainJob.getMetadata().getUid());
             });
+    // Deleted by hand while the TrainJob runs, it comes back.
+    var policies = admin.network().v1().networkPolicies().inNamespace(namespace);
+    policies.withName(isolation.getMetadata().getName()).delete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> policies.withName(isolation.getMetadata().getName()).get(),
+            p -> p != null && !p.getMetadata().getUid().equals(isolation.getMetadata().getUid()));
     ns.awaitEvents(
         model,
         events ->
@@ -175,7 +185,11 @@ class FineTuningTrainJobIT {
     condition(trainJob, "Complete", "AllJobsCompleted", "jobset completed successfully");
 
     ns.awaitJob(TestNamespace.job(model, revision, "engine"));
-    SparseModel tuned = ns.get(model);
+    // The reconcile that starts the engine Job writes the result to status as it ends.
+    SparseModel tuned =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> ns.get(model), m -> m.getStatus().getPruning().fineTuning() != null);
     assertThat(tuned.getStatus().getPruning().fineTuning().finalFidelity()).isEqualTo(0.95);
     assertThat(tuned.getStatus().getConditions()).noneMatch(c -> c.type().equals("StageBlocked"));
   }
@@ -208,6 +222,41 @@ class FineTuningTrainJobIT {
                             + " failed: FailedJobs: jobset failed due to one or more job failures")
                     .contains("java.lang.OutOfMemoryError: Java heap space"));
     ns.awaitReasons(model, "StageFailed");
+  }
+
+  @Test
+  @Order(3)
+  void aRuntimeTheOperatorIsNotAllowedToUseBlocksTheStageBeforeAnyTrainJob() {
+    installCrd(TRAINJOB_CRD, "/trainer.kubeflow.org_trainjobs.yaml");
+    SparseModel model =
+        ns.create(
+            "minilm",
+            spec -> {
+              spec.with("rollout").put("replicas", 0);
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning").with("trainJob").put("runtime", "privileged-torch");
+            });
+    String revision = Revision.of(model.getSpec());
+    new TestKubelet(admin)
+        .succeed(namespace, TestNamespace.job(model, revision, "prune"), StageResults.PRUNED);
+
+    ns.awaitCondition(
+        model,
+        "StageBlocked",
+        Duration.ofSeconds(30),
+        c -> {
+          assertThat(c.reason()).isEqualTo("RuntimeNotAllowed");
+          assertThat(c.message())
+              .contains("privileged-torch is not among the runtimes this operator may use")
+              .contains("torch-distributed");
+        });
+    assertThat(
+            admin
+                .genericKubernetesResources(TrainJobs.API_VERSION, TrainJobs.KIND)
+                .inNamespace(namespace)
+                .list()
+                .getItems())
+        .isEmpty();
   }
 
   private SparseModel create() {
@@ -406,58 +455,7 @@ class FineTuningTrainJobIT {
   }
 
   private void installCrd(String name, String resource) {
-    var crds = admin.apiextensions().v1().customResourceDefinitions();
-    if (crds.withName(name).get() == null) {
-      GenericKubernetesResource crd =
-          Serialization.unmarshal(
-              FineTuningTrainJobIT.class.getResourceAsStream(resource),
-              GenericKubernetesResource.class);
-      // The test's API server (1.20) reads a schema's default: "" as null and refuses it; those
-      // defaults name referenced Secrets, ConfigMaps and pull secrets, which the operator names
-      // itself where it uses them.
-      dropEmptyDefaults(crd.getAdditionalProperties());
-      admin
-          .genericKubernetesResources("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-          .resource(crd)
-          .create();
-    }
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () -> crds.withName(name).get(),
-            (CustomResourceDefinition crd) ->
-                crd.getStatus() != null
-                    && crd.getStatus().getConditions() != null
-                    && crd.getStatus().getConditions().stream()
-                        .anyMatch(
-                            c ->
-                                c.getType().equals("Established") && c.getStatus().equals("True")));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static void dropEmptyDefaults(Object node) {
-    if (node instanceof Map<?, ?> map) {
-      // A list's map key must then be required instead (imagePullSecrets' name).
-      if (map.get("x-kubernetes-list-map-keys") instanceof List<?> keys
-          && map.get("items") instanceof Map<?, ?> items
-          && items.get("properties") instanceof Map<?, ?> properties) {
-        for (Object key : keys) {
-          if (properties.get(key) instanceof Map<?, ?> property
-              && "".equals(property.get("default"))) {
-            List<Object> required =
-                new ArrayList<>(items.get("required") instanceof List<?> r ? r : List.<Object>of());
-            required.add(key);
-            ((Map<String, Object>) items).put("required", required);
-          }
-        }
-      }
-      if ("".equals(map.get("default"))) {
-        map.remove("default");
-      }
-      map.values().forEach(FineTuningTrainJobIT::dropEmptyDefaults);
-    } else if (node instanceof List<?> list) {
-      list.forEach(FineTuningTrainJobIT::dropEmptyDefaults);
-    }
+    Crds.install(admin, name, resource);
   }
 
   /** Every key {@code expected} has, {@code actual} has with the same value, at every depth. */
@@ -486,27 +484,5 @@ class FineTuningTrainJobIT {
 
   private static Map<String, Object> trainer(GenericKubernetesResource trainJob) {
     return map(path(trainJob, "spec", "trainer"));
-  }
-
-  private static Object path(GenericKubernetesResource resource, String... keys) {
-    return path(resource.getAdditionalProperties(), keys);
-  }
-
-  private static Object path(Map<String, Object> map, String... keys) {
-    Object at = map;
-    for (String key : keys) {
-      at = map(at).get(key);
-    }
-    return at;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object value) {
-    return (Map<String, Object>) value;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Object value) {
-    return (List<Object>) value;
   }
 }

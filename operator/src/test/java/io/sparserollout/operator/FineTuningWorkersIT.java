@@ -91,7 +91,11 @@ class FineTuningWorkersIT {
     kubelet.succeed(namespace, stage, FINETUNED);
     ns.awaitJob(TestNamespace.job(model, revision, "engine"));
 
-    SparseModel tuned = ns.get(model);
+    // The reconcile that starts the engine Job writes the result to status as it ends.
+    SparseModel tuned =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> ns.get(model), m -> m.getStatus().getPruning().fineTuning() != null);
     assertThat(tuned.getStatus().getPruning().fineTuning().finalFidelity()).isEqualTo(0.95);
     assertThat(ns.events(model))
         .anySatisfy(
@@ -295,7 +299,9 @@ class FineTuningWorkersIT {
                       io.sparserollout.testing.PodStatuses.now())));
       admin.pods().inNamespace(namespace).resource(ended).updateStatus();
       ns.awaitJob(TestNamespace.job(model, revision, "engine"));
-      assertThat(ns.get(model).getStatus().getProgress()).isNull();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> ns.get(model).getStatus().getProgress() == null);
     } finally {
       pod.stop(0);
     }

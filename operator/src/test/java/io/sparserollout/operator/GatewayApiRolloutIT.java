@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.sparserollout.api.v1alpha1.Phase;
@@ -148,21 +147,7 @@ class GatewayApiRolloutIT {
   }
 
   private void installCrd(String name, String resource) {
-    var crds = ns.admin().apiextensions().v1().customResourceDefinitions();
-    if (crds.withName(name).get() == null) {
-      crds.load(GatewayApiRolloutIT.class.getResourceAsStream(resource)).create();
-    }
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .until(
-            () -> crds.withName(name).get(),
-            (CustomResourceDefinition crd) ->
-                crd.getStatus() != null
-                    && crd.getStatus().getConditions() != null
-                    && crd.getStatus().getConditions().stream()
-                        .anyMatch(
-                            c ->
-                                c.getType().equals("Established") && c.getStatus().equals("True")));
+    Crds.install(ns.admin(), name, resource);
   }
 
   private GenericKubernetesResource route() {

@@ -30,22 +30,25 @@ public record SpeedRatio(double low, double estimate, double high) {
       return null;
     }
     double point = aRate / bRate;
-    if (aRepetitions == null
-        || bRepetitions == null
-        || aRepetitions.size() != bRepetitions.size()
-        || aRepetitions.size() < 2) {
-      return new SpeedRatio(point, point, point);
+    if (aRepetitions == null || bRepetitions == null) {
+      return new SpeedRatio(point, point, point); // an older stage image: medians only
     }
-    int n = aRepetitions.size();
-    double[] logs = new double[n];
-    for (int i = 0; i < n; i++) {
+    // Repetitions that are there but unusable (a count that differs, a value that is no
+    // positive finite number) prove nothing: the pairs left count, and fewer than two show no
+    // lead at all.
+    List<Double> logRatios = new java.util.ArrayList<>();
+    for (int i = 0; i < Math.min(aRepetitions.size(), bRepetitions.size()); i++) {
       Double a = aRepetitions.get(i);
       Double b = bRepetitions.get(i);
-      if (a == null || b == null || !(a > 0) || !(b > 0) || a.isInfinite() || b.isInfinite()) {
-        return new SpeedRatio(point, point, point);
+      if (aRepetitions.size() == bRepetitions.size() && usable(a) && usable(b)) {
+        logRatios.add(Math.log(a / b));
       }
-      logs[i] = Math.log(a / b);
     }
+    int n = logRatios.size();
+    if (n < 2) {
+      return new SpeedRatio(0, point, Double.POSITIVE_INFINITY);
+    }
+    double[] logs = logRatios.stream().mapToDouble(Double::doubleValue).toArray();
     double mean = 0;
     for (double l : logs) {
       mean += l / n;
@@ -58,6 +61,10 @@ public record SpeedRatio(double low, double estimate, double high) {
     return new SpeedRatio(Math.exp(mean - half), Math.exp(mean), Math.exp(mean + half));
   }
 
+  private static boolean usable(Double value) {
+    return value != null && value > 0 && !value.isInfinite() && !value.isNaN();
+  }
+
   /** Student's t quantile; past the table, the normal one with its first Cornish-Fisher term. */
   static double t975(int degreesOfFreedom) {
     return degreesOfFreedom <= T975.length
@@ -68,6 +75,9 @@ public record SpeedRatio(double low, double estimate, double high) {
   /** "1.35x (95% 1.30-1.40x)", or "1.35x" where the interval is a point. */
   public String describe() {
     String point = String.format(java.util.Locale.ROOT, "%.2fx", estimate);
+    if (Double.isInfinite(high)) {
+      return point + " (repetitions unusable: no lead shown)";
+    }
     String interval = String.format(java.util.Locale.ROOT, " (95%% %.2f-%.2fx)", low, high);
     String[] ends = interval.substring(6, interval.length() - 2).split("-");
     return ends[0].equals(ends[1]) ? point : point + interval;

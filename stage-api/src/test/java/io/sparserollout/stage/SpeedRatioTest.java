@@ -38,15 +38,29 @@ class SpeedRatioTest {
   }
 
   @Test
-  void withoutPairedRepetitionsTheIntervalIsTheMediansRatio() {
+  void withoutRepetitionsTheIntervalIsTheMediansRatio() {
     assertThat(SpeedRatio.of(150.0, null, 100.0, List.of(100.0, 101.0)))
-        .isEqualTo(new SpeedRatio(1.5, 1.5, 1.5));
-    assertThat(SpeedRatio.of(150.0, List.of(150.0, 149.0, 151.0), 100.0, List.of(100.0, 101.0)))
-        .isEqualTo(new SpeedRatio(1.5, 1.5, 1.5));
-    assertThat(SpeedRatio.of(150.0, List.of(150.0, 0.0), 100.0, List.of(100.0, 101.0)))
         .isEqualTo(new SpeedRatio(1.5, 1.5, 1.5));
     assertThat(SpeedRatio.of(null, null, 100.0, null)).isNull();
     assertThat(SpeedRatio.of(150.0, null, 0.0, null)).isNull();
+  }
+
+  @Test
+  void repetitionsThatCannotBePairedShowNoLead() {
+    var unequal = SpeedRatio.of(150.0, List.of(150.0, 149.0, 151.0), 100.0, List.of(100.0, 101.0));
+    assertThat(unequal.low()).isZero();
+    assertThat(unequal.high()).isInfinite();
+    assertThat(unequal.describe()).isEqualTo("1.50x (repetitions unusable: no lead shown)");
+    assertThat(SpeedRatio.of(150.0, List.of(150.0, 0.0), 100.0, List.of(100.0, 101.0)).low())
+        .isZero();
+    // A bad pair is left out; the others still count.
+    var dropped =
+        SpeedRatio.of(
+            150.0,
+            java.util.Arrays.asList(150.0, null, 150.0, 150.0),
+            100.0,
+            List.of(100.0, 100.0, 100.0, 100.0));
+    assertThat(dropped.low()).isCloseTo(1.5, within(1e-12));
   }
 
   @Test

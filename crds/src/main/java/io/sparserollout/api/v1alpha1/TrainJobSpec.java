@@ -11,12 +11,20 @@ public record TrainJobSpec(
         @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
         @JsonPropertyDescription(
             "The training runtime the TrainJob refers to: a PyTorch runtime whose node container"
-                + " leaves the command to the image (Kubeflow Trainer's torch-distributed does).")
+                + " leaves the command to the image (Kubeflow Trainer's torch-distributed does)."
+                + " The operator's setting sparserollout.job.trainjob-runtimes lists those"
+                + " allowed (default: torch-distributed).")
         String runtime,
     @Default("ClusterTrainingRuntime")
         @JsonPropertyDescription(
             "ClusterTrainingRuntime (cluster-wide), or TrainingRuntime (in the model's namespace).")
-        RuntimeKind runtimeKind) {
+        RuntimeKind runtimeKind,
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+        @JsonPropertyDescription(
+            "Kueue LocalQueue to submit the TrainJob to (its kueue.x-k8s.io/queue-name label)."
+                + " Absent: none, and Kueue admits it only where it manages jobs without a queue"
+                + " name.")
+        String queueName) {
 
   public enum RuntimeKind {
     @JsonProperty("ClusterTrainingRuntime")

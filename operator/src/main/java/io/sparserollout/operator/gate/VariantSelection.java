@@ -5,17 +5,18 @@ import io.sparserollout.api.v1alpha1.VariantStatus;
 import io.sparserollout.stage.SpeedRatio;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * Picks the served variant from measured ones: among the candidates that pass the gate, the fastest
- * at the spec's opt shape. A variant the fastest is not shown, with 95% confidence, to beat by more
- * than the tolerance counts as equally fast ({@link SpeedRatio}: timing noise does not make a
- * winner), and the best of those on the gate metric wins (a sparse model merely as fast as dense is
- * not shipped over the more accurate dense one). Every variant gets the reason it was or was not
- * chosen.
+ * Picks the served variant from measured ones: among the candidates that pass the gate, those no
+ * other passing candidate is shown, with 95% confidence, to beat by more than the tolerance ({@link
+ * SpeedRatio}: timing noise makes no winner, and a noisy variant's luck hides no real lead); of
+ * these, the best on the gate metric (a sparse model merely as fast as dense is not shipped over
+ * the more accurate dense one). Every variant gets the reason it was or was not chosen.
  */
 public final class VariantSelection {
   private VariantSelection() {}
@@ -42,18 +43,35 @@ public final class VariantSelection {
             .toList();
     VariantStatus fastest =
         passing.stream().max(Comparator.comparingDouble(VariantStatus::throughput)).orElse(null);
+    Map<String, VariantStatus> beaten = new HashMap<>();
+    for (VariantStatus v : passing) {
+      beater(passing, v, tolerance).ifPresent(u -> beaten.put(v.name(), u));
+    }
+    List<VariantStatus> unbeaten =
+        passing.stream().filter(v -> !beaten.containsKey(v.name())).toList();
+    if (unbeaten.isEmpty() && fastest != null) {
+      // Mixed evidence (medians for some pairs, repetitions for others) could beat every one.
+      unbeaten = List.of(fastest);
+      beaten.remove(fastest.name());
+    }
     Optional<VariantStatus> chosen =
-        passing.stream()
-            .filter(v -> asFast(fastest, v, tolerance))
+        unbeaten.stream()
             .max(
                 Comparator.comparingDouble(VariantStatus::metric)
                     .thenComparingDouble(VariantStatus::throughput));
     List<VariantStatus> out = new ArrayList<>();
     for (VariantStatus v : measured) {
-      out.add(
-          v.withChoice(
-              chosen.map(c -> c.name().equals(v.name())).orElse(false),
-              reason(selection, metric, tolerance, fastest, v, candidates, chosen.orElse(null))));
+      String why =
+          reason(
+              selection,
+              metric,
+              tolerance,
+              fastest,
+              beaten.get(v.name()),
+              v,
+              candidates,
+              chosen.orElse(null));
+      out.add(v.withChoice(chosen.map(c -> c.name().equals(v.name())).orElse(false), why));
     }
     VariantStatus picked = chosen.orElse(null);
     return new Choice(
@@ -63,18 +81,23 @@ public final class VariantSelection {
             : out.stream().filter(v -> v.name().equals(picked.name())).findFirst());
   }
 
-  /** Whether {@code fastest} is not shown to beat {@code v} by more than the tolerance. */
-  private static boolean asFast(VariantStatus fastest, VariantStatus v, double tolerance) {
-    return fastest == v || lead(fastest, v).low() <= 1 / (1 - tolerance);
+  /**
+   * The passing variant shown to beat {@code v} by more than the tolerance by the widest margin
+   * (the highest lower end of its lead), if any.
+   */
+  private static Optional<VariantStatus> beater(
+      List<VariantStatus> passing, VariantStatus v, double tolerance) {
+    double bar = 1 / (1 - tolerance);
+    return passing.stream()
+        .filter(u -> !u.name().equals(v.name()))
+        .filter(u -> lead(u, v).low() > bar)
+        .max(Comparator.comparingDouble(u -> lead(u, v).low()));
   }
 
-  /** How much faster {@code fastest} is than {@code v}. */
-  private static SpeedRatio lead(VariantStatus fastest, VariantStatus v) {
+  /** How much faster {@code a} is than {@code b}. */
+  private static SpeedRatio lead(VariantStatus a, VariantStatus b) {
     return SpeedRatio.of(
-        fastest.throughput(),
-        fastest.throughputByRepetition(),
-        v.throughput(),
-        v.throughputByRepetition());
+        a.throughput(), a.throughputByRepetition(), b.throughput(), b.throughputByRepetition());
   }
 
   private static String reason(
@@ -82,6 +105,7 @@ public final class VariantSelection {
       String metric,
       double tolerance,
       VariantStatus fastest,
+      VariantStatus beater,
       VariantStatus v,
       List<String> candidates,
       VariantStatus chosen) {
@@ -114,13 +138,15 @@ public final class VariantSelection {
           ? "fastest that passes the gate: " + speed
           : String.format(
               Locale.ROOT,
-              "best %s (%.4f) of the variants that the fastest that passes, %s, is not shown"
-                  + " (95%% confidence) to beat by more than %.0f%%: %s",
+              "best %s (%.4f) of the variants that pass and that no other is shown (95%%"
+                  + " confidence) to beat by more than %.0f%%: %s",
               metric,
               v.metric(),
-              fastest.name(),
               tolerance * 100,
               speed);
+    }
+    if (beater != null) {
+      return "slower: " + beater.name() + " is " + lead(beater, v).describe() + " as fast";
     }
     if (v.name().equals(fastest.name())) {
       return String.format(
@@ -135,24 +161,14 @@ public final class VariantSelection {
           chosen.metric(),
           v.metric());
     }
-    SpeedRatio lead = lead(fastest, v);
-    if (asFast(fastest, v, tolerance)) {
-      return String.format(
-          Locale.ROOT,
-          "as fast as %s (its lead %s is not shown above %.0f%%), but no better on %s than %s"
-              + " (%.4f vs %.4f)",
-          fastest.name(),
-          lead.describe(),
-          tolerance * 100,
-          metric,
-          chosen.name(),
-          v.metric(),
-          chosen.metric());
-    }
-    return "slower: the fastest that passes, "
-        + fastest.name()
-        + ", is "
-        + lead.describe()
-        + " as fast";
+    return String.format(
+        Locale.ROOT,
+        "as fast as the fastest: no variant that passes is shown (95%% confidence) to beat it by"
+            + " more than %.0f%%, but %s is better on %s (%.4f vs %.4f)",
+        tolerance * 100,
+        chosen.name(),
+        metric,
+        chosen.metric(),
+        v.metric());
   }
 }

@@ -110,7 +110,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                       ? null
                       : SpeedRatio.of(
                           t.perSecond(),
-                          t.perSecondByRepetition(),
+                          positive(t.perSecondByRepetition()),
                           dense.perSecond(),
                           dense.perSecondByRepetition());
               return new VariantStatus(
@@ -124,7 +124,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                   finite(t.p50Ms()),
                   finite(t.p99Ms()),
                   finite(t.spread()),
-                  t.perSecondByRepetition(),
+                  positive(t.perSecondByRepetition()),
                   speedup == null ? null : finite(speedup.estimate()),
                   speedup == null ? null : finite(speedup.low()),
                   speedup == null ? null : finite(speedup.high()),
@@ -135,6 +135,14 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                   null);
             })
         .toList();
+  }
+
+  /** The repetitions when every one is a positive finite number (status holds numbers only). */
+  private static List<Double> positive(List<Double> repetitions) {
+    return repetitions != null
+            && repetitions.stream().allMatch(r -> r != null && r > 0 && Double.isFinite(r))
+        ? repetitions
+        : null;
   }
 
   /** The timing at the opt shape (the first), or null. */

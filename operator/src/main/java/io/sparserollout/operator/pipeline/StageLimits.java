@@ -9,7 +9,11 @@ import java.util.Map;
  * How often and how long each stage's Job may run, and how often a running fine-tune's progress is
  * read, from the operator's configuration.
  */
-public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines, Duration progressPoll) {
+public record StageLimits(
+    int backoffLimit,
+    Map<Stage, Duration> deadlines,
+    Duration progressPoll,
+    java.util.Set<String> trainJobRuntimes) {
 
   /** {@code sparserollout.job.*} in application.properties (or SPARSEROLLOUT_JOB_* variables). */
   @ConfigMapping(prefix = "sparserollout.job")
@@ -21,6 +25,12 @@ public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines, Dura
 
     /** How often a running fine-tune's progress is read into status. */
     Duration progressPoll();
+
+    /**
+     * The training runtimes a SparseModel may name in spec.fineTuning.trainJob: the operator
+     * creates the TrainJob with its own rights, and a runtime brings its own pod template.
+     */
+    java.util.List<String> trainjobRuntimes();
   }
 
   /** Every stage must have a positive deadline; a name that is no stage is a typo, refused. */
@@ -56,7 +66,11 @@ public record StageLimits(int backoffLimit, Map<Stage, Duration> deadlines, Dura
     if (config.progressPoll().isNegative() || config.progressPoll().isZero()) {
       throw new IllegalArgumentException("sparserollout.job.progress-poll: must be positive");
     }
-    return new StageLimits(config.backoffLimit(), deadlines, config.progressPoll());
+    return new StageLimits(
+        config.backoffLimit(),
+        deadlines,
+        config.progressPoll(),
+        java.util.Set.copyOf(config.trainjobRuntimes()));
   }
 
   public JobSettings settings(String image, Stage stage) {

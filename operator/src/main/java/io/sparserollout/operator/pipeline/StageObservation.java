@@ -14,16 +14,16 @@ import java.util.Map;
  * model controls and pods their Job controls count (by UID): a pod that merely carries a stage's
  * labels cannot forge its result. {@code jobs} and {@code pods} hold each stage's Job (worker 0's
  * where several workers run it) and {@code workers} every worker's Job (null: not created) and
- * pods, in rank order. Fine-tuning run by Kubeflow Trainer ({@link TrainJobs}) shows as its
- * JobSet's {@code node} Job and that Job's pods in {@code trainJob}, and as worker 0's pods in
- * {@code pods}; its state needs the TrainJob, which no informer holds ({@link TrainJobState}).
+ * pods, in rank order. Fine-tuning run by Kubeflow Trainer ({@link TrainJobs}) shows only as the
+ * Jobs that may be its JobSet's {@code node} Job, with their pods, in {@code trainJobNodes}: which
+ * one is, and the stage's state, need the TrainJob and its JobSet, which no informer holds.
  */
 public record StageObservation(
     Map<Stage, Job> jobs,
     Map<Stage, List<Pod>> pods,
     Map<Stage, StageState> states,
     Map<Stage, List<WorkerStates.Worker>> workers,
-    WorkerStates.Worker trainJob) {
+    List<WorkerStates.Worker> trainJobNodes) {
 
   public static StageObservation of(
       SparseModel model, Collection<Job> allJobs, Collection<Pod> allPods, String revision) {
@@ -65,18 +65,16 @@ public record StageObservation(
                   ? StageState.observe(ranked[0], workers.get(0).pods(), type)
                   : WorkerStates.observe(workers, ranked.length, type, java.time.Instant.now()));
         });
-    WorkerStates.Worker trainJob = null;
+    List<WorkerStates.Worker> trainJobNodes = new java.util.ArrayList<>();
     if (TrainJobs.requested(model)) {
       for (Job job : allJobs) {
         if (TrainJobs.runsFor(job, model, revision)
             && job.getMetadata().getDeletionTimestamp() == null) {
-          trainJob = new WorkerStates.Worker(0, job, podsOf(job, allPods));
-          jobs.put(Stage.FINETUNE, job);
-          pods.put(Stage.FINETUNE, TrainJobState.workerZero(trainJob.pods()));
+          trainJobNodes.add(new WorkerStates.Worker(0, job, podsOf(job, allPods)));
         }
       }
     }
-    return new StageObservation(jobs, pods, states, all, trainJob);
+    return new StageObservation(jobs, pods, states, all, List.copyOf(trainJobNodes));
   }
 
   private static List<Pod> podsOf(Job job, Collection<Pod> allPods) {

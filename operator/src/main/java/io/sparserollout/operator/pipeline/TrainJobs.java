@@ -3,6 +3,7 @@ package io.sparserollout.operator.pipeline;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -41,6 +42,12 @@ public final class TrainJobs {
 
   public static final String REPLICATED_JOB = "jobset.sigs.k8s.io/replicatedjob-name";
 
+  /** Kueue's label naming the LocalQueue a workload is submitted to. */
+  public static final String QUEUE_NAME = "kueue.x-k8s.io/queue-name";
+
+  /** JobSet's API, whose JobSet (named as the TrainJob) makes the node Job. */
+  public static final String JOBSET_API_VERSION = "jobset.x-k8s.io/v1alpha2";
+
   /** An indexed Job's annotation (and, from Kubernetes 1.28, label) of the pod's index. */
   public static final String COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
 
@@ -75,11 +82,18 @@ public final class TrainJobs {
     Container container = pod.getContainers().get(0);
     Map<String, String> labels = StageJobs.labels(model, revision, Stage.FINETUNE);
 
+    int workers = WorkerSet.workers(model, Stage.FINETUNE);
+    List<String> trainerArgs = new java.util.ArrayList<>(container.getArgs());
+    if (workers > 1) {
+      // The same on every node: a runtime that does not say who each node is fails loudly
+      // (no rank), where it would otherwise run as many whole fine-tunes into the same files.
+      trainerArgs.addAll(List.of(io.sparserollout.stage.Cli.WORKERS, String.valueOf(workers)));
+    }
     Map<String, Object> trainer = new LinkedHashMap<>();
     trainer.put("image", container.getImage());
-    trainer.put("args", container.getArgs());
+    trainer.put("args", trainerArgs);
     trainer.put("env", container.getEnv());
-    trainer.put("numNodes", WorkerSet.workers(model, Stage.FINETUNE));
+    trainer.put("numNodes", workers);
     // One sparsify process per node: its threads use the node's cores.
     trainer.put("numProcPerNode", 1);
     trainer.put("resourcesPerNode", container.getResources());
@@ -127,13 +141,17 @@ public final class TrainJobs {
     spec.put("runtimePatches", List.of(patch));
     spec.put("activeDeadlineSeconds", settings.deadline().toSeconds());
 
+    Map<String, String> trainJobLabels = new LinkedHashMap<>(labels);
+    if (trainJob.queueName() != null) {
+      trainJobLabels.put(QUEUE_NAME, trainJob.queueName());
+    }
     return new GenericKubernetesResourceBuilder()
         .withApiVersion(API_VERSION)
         .withKind(KIND)
         .withNewMetadata()
         .withName(name(model, revision))
         .withNamespace(model.getMetadata().getNamespace())
-        .withLabels(labels)
+        .withLabels(trainJobLabels)
         .withOwnerReferences(OwnedResources.ownedBy(model))
         .endMetadata()
         .withAdditionalProperties(Map.of("spec", plain(spec)))
@@ -141,8 +159,9 @@ public final class TrainJobs {
   }
 
   /**
-   * Whether {@code job} is the {@code node} Job of this model's TrainJob for the revision: made by
-   * the JobSet Trainer names after the TrainJob, and labelled by the runtime patch.
+   * Whether {@code job} may be the {@code node} Job of this model's TrainJob for the revision:
+   * labelled as the JobSet Trainer names after the TrainJob makes it, and controlled by a JobSet of
+   * that name. Names can be copied: {@link #madeBy} checks the UIDs.
    */
   public static boolean runsFor(Job job, SparseModel model, String revision) {
     Map<String, String> labels = job.getMetadata().getLabels();
@@ -160,6 +179,34 @@ public final class TrainJobs {
                     Boolean.TRUE.equals(o.getController())
                         && "JobSet".equals(o.getKind())
                         && name.equals(o.getName()));
+  }
+
+  /**
+   * Whether the node Job was made by this TrainJob: its controller is {@code jobSet} (by UID),
+   * whose controller is {@code trainJob} (by UID).
+   */
+  public static boolean madeBy(Job job, HasMetadata jobSet, HasMetadata trainJob) {
+    return jobSet != null
+        && trainJob != null
+        && OwnedResources.controlledBy(job, jobSet.getMetadata().getUid())
+        && OwnedResources.controlledBy(jobSet, trainJob.getMetadata().getUid());
+  }
+
+  /**
+   * What an older Trainer's schema dropped from the TrainJob as stored (Trainer 2.0 and 2.1 serve
+   * the same API without runtime patches), or null when it kept all the operator relies on.
+   */
+  public static String dropped(GenericKubernetesResource stored) {
+    Object spec = stored.getAdditionalProperties().get("spec");
+    if (!(spec instanceof Map<?, ?> fields)) {
+      return "spec";
+    }
+    for (String field : List.of("runtimePatches", "activeDeadlineSeconds")) {
+      if (!fields.containsKey(field)) {
+        return "spec." + field;
+      }
+    }
+    return null;
   }
 
   /** The fabric8 model objects as plain maps and lists, as a generic resource holds them. */

@@ -1,5 +1,8 @@
 package io.sparserollout.operator.pipeline;
 
+import static io.sparserollout.operator.GenericFields.list;
+import static io.sparserollout.operator.GenericFields.map;
+import static io.sparserollout.operator.GenericFields.path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -59,8 +62,16 @@ class TrainJobsTest {
         .containsEntry("image", "sparserollout/sparsify:test")
         .containsEntry("numNodes", 2)
         .containsEntry("numProcPerNode", 1);
-    // Trainer tells each worker who it is (PET_*): no worker flags.
-    assertThat(list(trainer.get("args"))).isEqualTo(container.getArgs()).doesNotContain("--rank");
+    // Trainer tells each worker who it is (PET_*); the count is the same on every node, so a
+    // runtime that does not say fails loudly instead of running whole fine-tunes side by side.
+    List<Object> expected = new java.util.ArrayList<>(container.getArgs());
+    expected.addAll(List.of("--workers", "2"));
+    assertThat(list(trainer.get("args"))).isEqualTo(expected).doesNotContain("--rank", "--master");
+    // Trainer's CEL rule on the name (the 1.20 test API server does not run it).
+    assertThat(trainJob.getMetadata().getName())
+        .matches("^[a-z]([-a-z0-9]*[a-z0-9])?$")
+        .hasSizeLessThanOrEqualTo(63);
+    assertThat(trainJob.getMetadata().getLabels()).doesNotContainKey(TrainJobs.QUEUE_NAME);
     assertThat(list(trainer.get("env")))
         .extracting(e -> map(e).get("name"))
         .containsExactly(container.getEnv().stream().map(e -> (Object) e.getName()).toArray());
@@ -142,6 +153,67 @@ class TrainJobsTest {
                 "kind",
                 "TrainingRuntime"));
     assertThat(path(trainJob, "spec", "trainer", "numNodes")).isEqualTo(1);
+    assertThat(list(path(trainJob, "spec", "trainer", "args"))).doesNotContain("--workers");
+  }
+
+  @Test
+  void aQueueNameSubmitsTheTrainJobToThatKueueQueue() {
+    SparseModel queued =
+        Fixtures.minilm(
+            spec -> {
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning").with("trainJob").put("queueName", "training");
+            });
+    assertThat(
+            TrainJobs.build(
+                    queued, revision, List.of("finetune"), new GpuPlacement.OnCpu(), settings)
+                .getMetadata()
+                .getLabels())
+        .containsEntry("kueue.x-k8s.io/queue-name", "training");
+  }
+
+  @Test
+  void anOlderTrainersSchemaThatDroppedTheRuntimePatchIsSeen() {
+    GenericKubernetesResource built = build(new GpuPlacement.OnCpu());
+    assertThat(TrainJobs.dropped(built)).isNull();
+    map(built.getAdditionalProperties().get("spec")).remove("runtimePatches");
+    assertThat(TrainJobs.dropped(built)).isEqualTo("spec.runtimePatches");
+  }
+
+  @Test
+  void onlyAJobSetOwnedByTheTrainJobMakesItsNodeJob() {
+    String name = TrainJobs.name(model, revision);
+    Job job = nodeJob(name, "node", "JobSet", name, true);
+    GenericKubernetesResource trainJob = owned("TrainJob", "trainjob-uid", null);
+    assertThat(TrainJobs.madeBy(job, owned("JobSet", "jobset-uid", "trainjob-uid"), trainJob))
+        .isTrue();
+    assertThat(TrainJobs.madeBy(job, owned("JobSet", "other-uid", "trainjob-uid"), trainJob))
+        .as("a look-alike Job controlled by another JobSet")
+        .isFalse();
+    assertThat(TrainJobs.madeBy(job, owned("JobSet", "jobset-uid", "someone-else"), trainJob))
+        .as("a JobSet of that name that is not the TrainJob's")
+        .isFalse();
+    assertThat(TrainJobs.madeBy(job, null, trainJob)).isFalse();
+  }
+
+  private static GenericKubernetesResource owned(String kind, String uid, String ownerUid) {
+    var builder =
+        new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+            .withKind(kind)
+            .withNewMetadata()
+            .withName("x")
+            .withUid(uid);
+    if (ownerUid != null) {
+      builder =
+          builder
+              .addNewOwnerReference()
+              .withKind("TrainJob")
+              .withName("x")
+              .withUid(ownerUid)
+              .withController(true)
+              .endOwnerReference();
+    }
+    return builder.endMetadata().build();
   }
 
   @Test
@@ -188,27 +260,5 @@ class TrainJobsTest {
         StageHandler.of(Stage.FINETUNE).args(StageContext.of(model, revision)),
         placement,
         settings);
-  }
-
-  private static Object path(GenericKubernetesResource resource, String... keys) {
-    return path(resource.getAdditionalProperties(), keys);
-  }
-
-  private static Object path(Map<String, Object> map, String... keys) {
-    Object at = map;
-    for (String key : keys) {
-      at = map(at).get(key);
-    }
-    return at;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object value) {
-    return (Map<String, Object>) value;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Object value) {
-    return (List<Object>) value;
   }
 }

@@ -25,18 +25,18 @@ final class WorkerEnvironment {
    */
   static DataParallel.Worker resolve(
       Integer workers, Integer rank, String master, Map<String, String> env) {
-    int size = workers != null ? workers : number(env, "WORLD_SIZE", trainerNodes(env));
+    onePerNode(env);
+    int size =
+        workers != null
+            ? workers
+            : present(env, "WORLD_SIZE") ? number(env, "WORLD_SIZE") : trainerNodes(env);
     if (size < 1) {
       throw new SparsifyException("--workers must be at least 1, got " + size);
     }
     if (size == 1) {
       return DataParallel.Worker.SINGLE;
     }
-    int index =
-        rank != null
-            ? rank
-            : number(
-                env, "RANK", number(env, "PET_NODE_RANK", number(env, "JOB_COMPLETION_INDEX", -1)));
+    int index = rank != null ? rank : rank(env);
     if (index < 0) {
       throw new SparsifyException(
           size
@@ -56,6 +56,28 @@ final class WorkerEnvironment {
         index, size, address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
   }
 
+  /** The first of RANK, PET_NODE_RANK, JOB_COMPLETION_INDEX that is set; -1 when none is. */
+  private static int rank(Map<String, String> env) {
+    for (String name : new String[] {"RANK", "PET_NODE_RANK", "JOB_COMPLETION_INDEX"}) {
+      if (present(env, name)) {
+        return number(env, name);
+      }
+    }
+    return -1;
+  }
+
+  /** A launcher that starts several processes per node expects each to be a worker: refused. */
+  private static void onePerNode(Map<String, String> env) {
+    String perNode = blankToNull(env.get("PET_NPROC_PER_NODE"));
+    if (perNode != null && perNode.strip().matches("\\d+") && !perNode.strip().equals("1")) {
+      throw new SparsifyException(
+          "PET_NPROC_PER_NODE is "
+              + perNode.strip()
+              + ", but a sparsify worker is one process per node (its threads use the node's"
+              + " cores): set the TrainJob's trainer.numProcPerNode to 1");
+    }
+  }
+
   /** A TrainJob's node count: one sparsify worker per node, a fixed count. */
   private static int trainerNodes(Map<String, String> env) {
     String nodes = blankToNull(env.get("PET_NNODES"));
@@ -68,15 +90,7 @@ final class WorkerEnvironment {
               + nodes
               + ": sparsify workers are a fixed number (set the TrainJob's trainer.numNodes)");
     }
-    String perNode = blankToNull(env.get("PET_NPROC_PER_NODE"));
-    if (perNode != null && perNode.matches("\\d+") && !perNode.equals("1")) {
-      throw new SparsifyException(
-          "PET_NPROC_PER_NODE is "
-              + perNode
-              + ", but a sparsify worker is one process per node (its threads use the node's"
-              + " cores): set the TrainJob's trainer.numProcPerNode to 1");
-    }
-    return number(env, "PET_NNODES", 1);
+    return number(env, "PET_NNODES");
   }
 
   private static String address(Map<String, String> env) {
@@ -90,11 +104,12 @@ final class WorkerEnvironment {
     return null;
   }
 
-  private static int number(Map<String, String> env, String name, int fallback) {
-    String value = blankToNull(env.get(name));
-    if (value == null) {
-      return fallback;
-    }
+  private static boolean present(Map<String, String> env, String name) {
+    return blankToNull(env.get(name)) != null;
+  }
+
+  private static int number(Map<String, String> env, String name) {
+    String value = env.get(name);
     try {
       return Integer.parseInt(value.strip());
     } catch (NumberFormatException e) {

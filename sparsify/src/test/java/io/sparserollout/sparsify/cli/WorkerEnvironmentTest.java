@@ -62,6 +62,33 @@ class WorkerEnvironmentTest {
   }
 
   @Test
+  void aLaterSourceIsReadOnlyWhenAnEarlierOneIsMissing() {
+    // WORLD_SIZE wins before an elastic PET_NNODES is looked at; RANK before a bad index.
+    var worker =
+        WorkerEnvironment.resolve(
+            null,
+            null,
+            null,
+            Map.of(
+                "WORLD_SIZE", "2",
+                "PET_NNODES", "1:4",
+                "RANK", "1",
+                "JOB_COMPLETION_INDEX", "x",
+                "MASTER_ADDR", "zero"));
+    assertThat(worker).isEqualTo(new DataParallel.Worker(1, 2, "zero", 29500));
+  }
+
+  @Test
+  void severalProcessesPerNodeAreRefusedWhateverSaysHowManyWorkers() {
+    assertThatThrownBy(
+            () ->
+                WorkerEnvironment.resolve(
+                    2, null, null, Map.of("PET_NPROC_PER_NODE", "8", "PET_NODE_RANK", "0")))
+        .isInstanceOf(SparsifyException.class)
+        .hasMessageContaining("trainer.numProcPerNode to 1");
+  }
+
+  @Test
   void oneWorkerNeedsNothing() {
     assertThat(WorkerEnvironment.resolve(null, null, null, Map.of()))
         .isEqualTo(DataParallel.Worker.SINGLE);
