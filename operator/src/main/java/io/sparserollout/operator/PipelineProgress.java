@@ -235,16 +235,19 @@ final class PipelineProgress {
         && !StatusAggregator.completed(status, Stage.FINETUNE.jobSuffix())) {
       trainJob = TrainJobStage.observe(client, model, revision, observed.trainJobNodes());
       WorkerStates.Worker node = trainJob.node();
+      StageState state =
+          TrainJobState.observe(
+              trainJob.trainJob(),
+              node == null ? null : node.job(),
+              node == null ? List.of() : node.pods(),
+              StageHandler.of(Stage.FINETUNE).resultType(),
+              java.time.Instant.now());
+      // A JobSet that cannot be read hides whose result it is, not a failure Trainer reports.
       states.put(
           Stage.FINETUNE,
-          trainJob.problem() != null
+          trainJob.problem() != null && !(state instanceof StageState.Failed)
               ? new StageState.Blocked(trainJob.problem().reason(), trainJob.problem().message())
-              : TrainJobState.observe(
-                  trainJob.trainJob(),
-                  node == null ? null : node.job(),
-                  node == null ? List.of() : node.pods(),
-                  StageHandler.of(Stage.FINETUNE).resultType(),
-                  java.time.Instant.now()));
+              : state);
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
@@ -252,8 +255,11 @@ final class PipelineProgress {
       } else if (states.get(stage) instanceof StageState.Succeeded done) {
         StageHandler.of(stage).applyResult(status, stages, done.result());
         WorkerSetResources.stopRetrying(client, observed.workers().getOrDefault(stage, List.of()));
-        statuses.complete(
-            status, stage.jobSuffix(), observed.jobs().get(stage), done.result().sha256());
+        Job finished =
+            stage == Stage.FINETUNE && trainJob != null && trainJob.node() != null
+                ? trainJob.node().job()
+                : observed.jobs().get(stage);
+        statuses.complete(status, stage.jobSuffix(), finished, done.result().sha256());
       }
     }
     PipelineStep step = PipelineStep.next(stages.plan(), states);
@@ -388,11 +394,11 @@ final class PipelineProgress {
       }
     }
     if (trainJob && run.trainJob() != null) {
-      // Kept in place while it runs, as a worker set's; Trainer says why it made no node Job
-      // only in the TrainJob's events.
+      // Kept in place while it runs, as a worker set's; Trainer says why it made no JobSet only
+      // in the TrainJob's events (stale once the JobSet exists).
       WorkerSetResources.Blocked problem =
           WorkerSetResources.isolate(client, model, revision, run.trainJob());
-      if (problem == null && blocked == null && run.node() == null) {
+      if (problem == null && blocked == null && run.jobSet() == null) {
         problem = TrainJobStage.warned(client, run.trainJob());
       }
       if (blocked == null && problem != null) {
@@ -425,7 +431,7 @@ final class PipelineProgress {
       }
       statuses.enter(status, stage.phase(), message);
     }
-    if (stage == Stage.FINETUNE && blocked == null) {
+    if (stage == Stage.FINETUNE && (blocked == null || trainJob)) {
       // Shown only: an answer that does not come keeps the last one.
       progress.read(pods).ifPresent(status::setProgress);
     }
@@ -572,6 +578,10 @@ final class PipelineProgress {
     if (blocked == null && WorkerSet.workers(model, stage) > 1) {
       blocked = WorkerSetResources.claims(client, model);
     }
+    if (blocked == null) {
+      // The workers' NetworkPolicy comes right after the TrainJob: its name must be free.
+      blocked = WorkerSetResources.policyNameFree(client, model, revision);
+    }
     if (blocked != null) {
       return blocked(model, status, stage, blocked, events);
     }
@@ -599,10 +609,12 @@ final class PipelineProgress {
               + model.getSpec().fineTuning().trainJob().runtimeName()
               + ")");
     }
-    // Before any worker can listen: kept in place on every poll after.
+    // Before any worker can listen: kept in place on every poll after. Without it the workers
+    // would be open to the namespace: the TrainJob goes, to be made again once it can be.
     WorkerSetResources.Blocked open =
         WorkerSetResources.isolate(client, model, revision, started.trainJob());
     if (open != null) {
+      TrainJobStage.delete(client, started.trainJob());
       return blocked(model, status, stage, open, events);
     }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
@@ -611,16 +623,22 @@ final class PipelineProgress {
 
   /** Why the spec's training runtime may not be used, or null: the operator's allow-list. */
   private WorkerSetResources.Blocked allowedRuntime(SparseModel model) {
-    String runtime = model.getSpec().fineTuning().trainJob().runtimeName();
-    if (limits.trainJobRuntimes().contains(runtime)) {
+    var trainJob = model.getSpec().fineTuning().trainJob();
+    // A bare name is a ClusterTrainingRuntime; a namespaced one is listed as TrainingRuntime/name.
+    String runtime = trainJob.kind() + "/" + trainJob.runtimeName();
+    if (limits.trainJobRuntimes().contains(runtime)
+        || (trainJob.kind().equals("ClusterTrainingRuntime")
+            && limits.trainJobRuntimes().contains(trainJob.runtimeName()))) {
       return null;
     }
     return new WorkerSetResources.Blocked(
         "RuntimeNotAllowed",
-        "spec.fineTuning.trainJob.runtime "
+        "spec.fineTuning.trainJob names "
             + runtime
-            + " is not among the runtimes this operator may use ("
-            + String.join(", ", new java.util.TreeSet<>(limits.trainJobRuntimes()))
+            + ", which is not among the runtimes this operator may use ("
+            + (limits.trainJobRuntimes().isEmpty()
+                ? "none"
+                : String.join(", ", new java.util.TreeSet<>(limits.trainJobRuntimes())))
             + "): the operator creates the TrainJob with its own rights, so an administrator"
             + " allows each runtime (sparserollout.job.trainjob-runtimes)");
   }

@@ -29,12 +29,23 @@ final class TrainJobStage {
           .withNamespaced(true)
           .build();
 
+  /** JobSet's API, fixed: discovery may not list it, and only a get by name is needed. */
+  static final ResourceDefinitionContext JOBSET =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("jobset.x-k8s.io")
+          .withVersion("v1alpha2")
+          .withKind("JobSet")
+          .withPlural("jobsets")
+          .withNamespaced(true)
+          .build();
+
   /**
    * A TrainJob as read (null: none) and its JobSet's node Job with its pods (null: none yet, or
    * none proven to be its own); {@code problem}: why it cannot be read.
    */
   record Run(
       GenericKubernetesResource trainJob,
+      GenericKubernetesResource jobSet,
       WorkerStates.Worker node,
       WorkerSetResources.Blocked problem) {}
 
@@ -73,26 +84,24 @@ final class TrainJobStage {
       String revision,
       List<WorkerStates.Worker> candidates) {
     GenericKubernetesResource trainJob = get(client, model, revision);
-    if (trainJob == null || candidates.isEmpty()) {
-      return new Run(trainJob, null, null);
+    if (trainJob == null) {
+      return new Run(null, null, null, null);
     }
     GenericKubernetesResource jobSet;
     try {
       jobSet =
           client
-              .genericKubernetesResources(TrainJobs.JOBSET_API_VERSION, "JobSet")
+              .genericKubernetesResources(JOBSET)
               .inNamespace(model.getMetadata().getNamespace())
               .withName(trainJob.getMetadata().getName())
               .get();
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 403) {
-        throw e;
-      }
       return new Run(
           trainJob,
           null,
+          null,
           new WorkerSetResources.Blocked(
-              "Forbidden",
+              e.getCode() == 403 ? "Forbidden" : "JobSetNotReadable",
               "cannot read the JobSet of TrainJob "
                   + trainJob.getMetadata().getName()
                   + " to check that its node Job is its own (does the operator's role allow get"
@@ -104,7 +113,7 @@ final class TrainJobStage {
             .filter(c -> TrainJobs.madeBy(c.job(), jobSet, trainJob))
             .findFirst()
             .orElse(null);
-    return new Run(trainJob, node, null);
+    return new Run(trainJob, jobSet, node, null);
   }
 
   /** The model's TrainJob of the revision, or null (none, being deleted, or no such API). */
@@ -136,6 +145,15 @@ final class TrainJobStage {
    */
   static WorkerSetResources.Blocked warned(
       KubernetesClient client, GenericKubernetesResource trainJob) {
+    try {
+      return warnings(client, trainJob);
+    } catch (KubernetesClientException e) {
+      return null; // events are a hint only
+    }
+  }
+
+  private static WorkerSetResources.Blocked warnings(
+      KubernetesClient client, GenericKubernetesResource trainJob) {
     return client
         .v1()
         .events()
@@ -164,30 +182,37 @@ final class TrainJobStage {
     var resources =
         client.genericKubernetesResources(CONTEXT).inNamespace(model.getMetadata().getNamespace());
     try {
-      GenericKubernetesResource created = resources.resource(desired).create();
-      String dropped = TrainJobs.dropped(created);
+      // First as a dry run: an older Trainer's schema drops the runtime patch, and a TrainJob
+      // created without it would run at once, unlabelled, without volumes or deadline.
+      String dropped = TrainJobs.dropped(resources.resource(desired).dryRun().create());
       if (dropped != null) {
-        // An older Trainer: without the patch its pods would lack the stage's labels, volumes
-        // and deadline. Nothing of it should run.
-        resources.resource(created).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
         return new Started(
             null,
             false,
             new WorkerSetResources.Blocked(
                 "TrainerTooOld",
-                "the cluster's TrainJob schema dropped "
+                "the cluster's TrainJob schema drops "
                     + dropped
-                    + " from TrainJob "
-                    + desired.getMetadata().getName()
                     + ": Kubeflow Trainer before 2.2 has no runtime patches; upgrade it, or remove"
                     + " spec.fineTuning.trainJob"));
       }
+      GenericKubernetesResource created = resources.resource(desired).create();
       return new Started(created, true, null);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
         GenericKubernetesResource existing =
             resources.withName(desired.getMetadata().getName()).get();
-        if (existing != null && !OwnedResources.ownedBy(existing, model)) {
+        if (existing == null || existing.getMetadata().getDeletionTimestamp() != null) {
+          return new Started(
+              null,
+              false,
+              new WorkerSetResources.Blocked(
+                  "TrainJobDeleting",
+                  "an earlier TrainJob "
+                      + desired.getMetadata().getName()
+                      + " is still being deleted; it is created again once it is gone"));
+        }
+        if (!OwnedResources.ownedBy(existing, model)) {
           return new Started(
               null,
               false,
@@ -215,6 +240,15 @@ final class TrainJobStage {
       }
       throw e;
     }
+  }
+
+  /** Deletes the TrainJob (its JobSet and pods go with it). */
+  static void delete(KubernetesClient client, GenericKubernetesResource trainJob) {
+    client
+        .genericKubernetesResources(CONTEXT)
+        .resource(trainJob)
+        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
+        .delete();
   }
 
   /** The model's TrainJobs of other revisions: their workers write where nothing reads. */

@@ -116,6 +116,38 @@ final class WorkerSetResources {
   }
 
   /**
+   * Whether the name of a TrainJob's NetworkPolicy is free (or a TrainJob's of that name, an
+   * earlier one of this model): somebody else's blocks the stage before the TrainJob is made.
+   */
+  static Blocked policyNameFree(KubernetesClient client, SparseModel model, String revision) {
+    String policy = WorkerSet.serviceName(model, revision, Stage.FINETUNE);
+    try {
+      HasMetadata existing =
+          client
+              .network()
+              .v1()
+              .networkPolicies()
+              .inNamespace(model.getMetadata().getNamespace())
+              .withName(policy)
+              .get();
+      String trainJob = io.sparserollout.operator.pipeline.TrainJobs.name(model, revision);
+      return existing == null || controlledBy(existing, "TrainJob", trainJob)
+          ? null
+          : new Blocked("NameTaken", new OwnedResources.NameTaken(existing).getMessage());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 403) {
+        throw e;
+      }
+      return new Blocked(
+          "Forbidden",
+          "cannot read NetworkPolicy "
+              + policy
+              + " (does the operator's role allow it? manifests/base/rbac.yaml): "
+              + e.getMessage());
+    }
+  }
+
+  /**
    * The NetworkPolicy of a worker set that a TrainJob runs, owned by the TrainJob, created where
    * missing (one of an earlier TrainJob of that name is replaced).
    */

@@ -247,8 +247,35 @@ class FineTuningTrainJobIT {
         c -> {
           assertThat(c.reason()).isEqualTo("RuntimeNotAllowed");
           assertThat(c.message())
-              .contains("privileged-torch is not among the runtimes this operator may use")
+              .contains(
+                  "ClusterTrainingRuntime/privileged-torch, which is not among the runtimes this"
+                      + " operator may use")
               .contains("torch-distributed");
+        });
+    // The allowed name as a namespace's own TrainingRuntime, which its users may write: refused.
+    SparseModel namespaced =
+        ns.create(
+            "local",
+            spec -> {
+              spec.with("rollout").put("replicas", 0);
+              spec.with("sparsity").put("method", "finetune");
+              spec.with("fineTuning")
+                  .with("trainJob")
+                  .put("runtime", "torch-distributed")
+                  .put("runtimeKind", "TrainingRuntime");
+            });
+    new TestKubelet(admin)
+        .succeed(
+            namespace,
+            TestNamespace.job(namespaced, Revision.of(namespaced.getSpec()), "prune"),
+            StageResults.PRUNED);
+    ns.awaitCondition(
+        namespaced,
+        "StageBlocked",
+        Duration.ofSeconds(30),
+        c -> {
+          assertThat(c.reason()).isEqualTo("RuntimeNotAllowed");
+          assertThat(c.message()).contains("TrainingRuntime/torch-distributed, which is not");
         });
     assertThat(
             admin

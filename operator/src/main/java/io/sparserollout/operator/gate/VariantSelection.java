@@ -150,25 +150,37 @@ public final class VariantSelection {
     }
     if (v.name().equals(fastest.name())) {
       return String.format(
-          Locale.ROOT,
-          "fastest that passes, but its lead over %s, %s, is not shown (95%% confidence) above"
-              + " %.0f%%, and %s is better on %s (%.4f vs %.4f)",
-          chosen.name(),
-          lead(fastest, chosen).describe(),
-          tolerance * 100,
-          chosen.name(),
-          metric,
-          chosen.metric(),
-          v.metric());
+              Locale.ROOT,
+              "fastest that passes, but its lead over %s, %s, is not shown (95%% confidence)"
+                  + " above %.0f%%, and ",
+              chosen.name(),
+              lead(fastest, chosen).describe(),
+              tolerance * 100)
+          + preferred(chosen, v, metric);
     }
     return String.format(
-        Locale.ROOT,
-        "as fast as the fastest: no variant that passes is shown (95%% confidence) to beat it by"
-            + " more than %.0f%%, but %s is better on %s (%.4f vs %.4f)",
-        tolerance * 100,
-        chosen.name(),
-        metric,
-        chosen.metric(),
-        v.metric());
+            Locale.ROOT,
+            "as fast as the fastest: no variant that passes is shown (95%% confidence) to beat it"
+                + " by more than %.0f%%, but ",
+            tolerance * 100)
+        + preferred(chosen, v, metric);
+  }
+
+  /** Why {@code chosen} was preferred to {@code v}, an equally fast variant. */
+  private static String preferred(VariantStatus chosen, VariantStatus v, String metric) {
+    return chosen.metric().equals(v.metric())
+        ? String.format(
+            Locale.ROOT,
+            "%s is as good on %s (%.4f) and faster by median",
+            chosen.name(),
+            metric,
+            chosen.metric())
+        : String.format(
+            Locale.ROOT,
+            "%s is better on %s (%.4f vs %.4f)",
+            chosen.name(),
+            metric,
+            chosen.metric(),
+            v.metric());
   }
 }

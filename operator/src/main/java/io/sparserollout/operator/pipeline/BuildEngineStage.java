@@ -110,9 +110,9 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                       ? null
                       : SpeedRatio.of(
                           t.perSecond(),
-                          positive(t.perSecondByRepetition()),
+                          usable(t.perSecondByRepetition()),
                           dense.perSecond(),
-                          dense.perSecondByRepetition());
+                          usable(dense.perSecondByRepetition()));
               return new VariantStatus(
                   v.name(),
                   uri,
@@ -124,7 +124,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
                   finite(t.p50Ms()),
                   finite(t.p99Ms()),
                   finite(t.spread()),
-                  positive(t.perSecondByRepetition()),
+                  usable(t.perSecondByRepetition()),
                   speedup == null ? null : finite(speedup.estimate()),
                   speedup == null ? null : finite(speedup.low()),
                   speedup == null ? null : finite(speedup.high()),
@@ -137,12 +137,16 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
         .toList();
   }
 
-  /** The repetitions when every one is a positive finite number (status holds numbers only). */
-  private static List<Double> positive(List<Double> repetitions) {
-    return repetitions != null
-            && repetitions.stream().allMatch(r -> r != null && r > 0 && Double.isFinite(r))
-        ? repetitions
-        : null;
+  /**
+   * The repetitions in order, each that is no positive finite number written 0 (status holds
+   * numbers only; a 0 leaves that pair out of every comparison, as {@link SpeedRatio} does).
+   */
+  private static List<Double> usable(List<Double> repetitions) {
+    return repetitions == null
+        ? null
+        : repetitions.stream()
+            .map(r -> r != null && r > 0 && Double.isFinite(r) ? r : 0.0)
+            .toList();
   }
 
   /** The timing at the opt shape (the first), or null. */

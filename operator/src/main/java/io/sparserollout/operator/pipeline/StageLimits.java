@@ -30,7 +30,7 @@ public record StageLimits(
      * The training runtimes a SparseModel may name in spec.fineTuning.trainJob: the operator
      * creates the TrainJob with its own rights, and a runtime brings its own pod template.
      */
-    java.util.List<String> trainjobRuntimes();
+    java.util.Optional<java.util.List<String>> trainjobRuntimes();
   }
 
   /** Every stage must have a positive deadline; a name that is no stage is a typo, refused. */
@@ -70,7 +70,12 @@ public record StageLimits(
         config.backoffLimit(),
         deadlines,
         config.progressPoll(),
-        java.util.Set.copyOf(config.trainjobRuntimes()));
+        // Empty: none allowed. A bare name is a ClusterTrainingRuntime, TrainingRuntime/<name> a
+        // namespaced one.
+        config.trainjobRuntimes().orElse(java.util.List.of()).stream()
+            .map(String::strip)
+            .filter(r -> !r.isEmpty())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet()));
   }
 
   public JobSettings settings(String image, Stage stage) {

@@ -127,6 +127,29 @@ class VariantSelectionTest {
   }
 
   @Test
+  void equallyFastAndEquallyGoodVariantsAreToldApartBySpeedAndSaySo() {
+    var variants =
+        List.of(
+            v("dense-fp32", 100, 1.0, true),
+            v("dense-int8", 101, 1.0, true),
+            v("sparse-fp32", 103, 0.95, true));
+    var choice =
+        VariantSelection.choose(
+            FASTEST, "accuracy", variants, List.of("dense-fp32", "dense-int8", "sparse-fp32"));
+
+    assertThat(choice.chosen()).get().extracting(VariantStatus::name).isEqualTo("dense-int8");
+    assertThat(reason(choice, "dense-fp32"))
+        .isEqualTo(
+            "as fast as the fastest: no variant that passes is shown (95% confidence) to beat it by"
+                + " more than 5%, but dense-int8 is as good on accuracy (1.0000) and faster by"
+                + " median");
+    assertThat(reason(choice, "sparse-fp32"))
+        .isEqualTo(
+            "fastest that passes, but its lead over dense-int8, 1.02x, is not shown (95%"
+                + " confidence) above 5%, and dense-int8 is better on accuracy (1.0000 vs 0.9500)");
+  }
+
+  @Test
   void anIntervalThatStaysWithinTheToleranceMakesATieAsTheMediansWould() {
     var close =
         List.of(
