@@ -14,8 +14,8 @@ public record SelectionSpec(
             "fastest-passing: build and time every variant on the serving hardware (dense and"
                 + " sparse, float and int8 when quantization allows it), and serve the fastest"
                 + " that passes the gate: of the variants that pass and that no other passing"
-                + " one is shown (95% confidence) to beat by more than tolerance, the best on the"
-                + " gate metric. pinned: serve only the named variant.")
+                + " one beats (a lead shown with 95% confidence and estimated above tolerance),"
+                + " the best on the gate metric. pinned: serve only the named variant.")
         Policy policy,
     @Pattern("^(dense|sparse)-(fp32|fp16|int8)$")
         @JsonPropertyDescription(
@@ -31,9 +31,9 @@ public record SelectionSpec(
         @Min(0)
         @Max(0.5)
         @JsonPropertyDescription(
-            "Relative throughput lead a variant must be shown (the lower end of its 95%"
-                + " interval, from repetitions timed in turns) to exceed over another for that"
-                + " other to count as slower.")
+            "Relative throughput lead, as estimated from repetitions timed in turns, that a"
+                + " variant shown faster (95% confidence) must exceed over another for that other"
+                + " to count as slower.")
         Double tolerance) {
 
   public enum Policy {

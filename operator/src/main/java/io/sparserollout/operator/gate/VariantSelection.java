@@ -12,11 +12,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Picks the served variant from measured ones: among the candidates that pass the gate, those no
- * other passing candidate is shown, with 95% confidence, to beat by more than the tolerance ({@link
- * SpeedRatio}: timing noise makes no winner, and a noisy variant's luck hides no real lead); of
- * these, the best on the gate metric (a sparse model merely as fast as dense is not shipped over
- * the more accurate dense one). Every variant gets the reason it was or was not chosen.
+ * Picks the served variant from measured ones: among the candidates that pass the gate, those that
+ * no other passing candidate beats, where beating means a lead shown with 95% confidence ({@link
+ * SpeedRatio}: its interval above 1) and estimated above the tolerance (timing noise makes no
+ * winner, a difference too small to matter neither, and a noisy variant's lucky median hides no
+ * real lead); of these, the best on the gate metric (a sparse model merely as fast as dense is not
+ * shipped over the more accurate dense one). Every variant gets the reason it was or was not
+ * chosen.
  */
 public final class VariantSelection {
   private VariantSelection() {}
@@ -82,16 +84,24 @@ public final class VariantSelection {
   }
 
   /**
-   * The passing variant shown to beat {@code v} by more than the tolerance by the widest margin
-   * (the highest lower end of its lead), if any.
+   * The passing variant that beats {@code v} by the widest margin (the highest lower end of its
+   * lead), if any: its lead is shown (the interval's lower end above 1) and, as estimated, more
+   * than the tolerance.
    */
   private static Optional<VariantStatus> beater(
       List<VariantStatus> passing, VariantStatus v, double tolerance) {
-    double bar = 1 / (1 - tolerance);
     return passing.stream()
         .filter(u -> !u.name().equals(v.name()))
-        .filter(u -> lead(u, v).low() > bar)
+        .filter(u -> beats(lead(u, v), tolerance))
         .max(Comparator.comparingDouble(u -> lead(u, v).low()));
+  }
+
+  /**
+   * Shown faster with 95% confidence, and by more than the tolerance as estimated: only medians (an
+   * older stage image) make it the point rule, lead above 1 / (1 - tolerance).
+   */
+  private static boolean beats(SpeedRatio lead, double tolerance) {
+    return lead.low() > 1 && lead.estimate() > 1 / (1 - tolerance);
   }
 
   /** How much faster {@code a} is than {@code b}. */
@@ -138,8 +148,8 @@ public final class VariantSelection {
           ? "fastest that passes the gate: " + speed
           : String.format(
               Locale.ROOT,
-              "best %s (%.4f) of the variants that pass and that no other is shown (95%%"
-                  + " confidence) to beat by more than %.0f%%: %s",
+              "best %s (%.4f) of the variants that pass and that no other beats (a lead shown"
+                  + " with 95%% confidence and estimated above %.0f%%): %s",
               metric,
               v.metric(),
               tolerance * 100,
@@ -151,8 +161,8 @@ public final class VariantSelection {
     if (v.name().equals(fastest.name())) {
       return String.format(
               Locale.ROOT,
-              "fastest that passes, but its lead over %s, %s, is not shown (95%% confidence)"
-                  + " above %.0f%%, and ",
+              "fastest that passes, but its lead over %s, %s, is not both shown (95%%"
+                  + " confidence) and above %.0f%%, and ",
               chosen.name(),
               lead(fastest, chosen).describe(),
               tolerance * 100)
@@ -160,8 +170,8 @@ public final class VariantSelection {
     }
     return String.format(
             Locale.ROOT,
-            "as fast as the fastest: no variant that passes is shown (95%% confidence) to beat it"
-                + " by more than %.0f%%, but ",
+            "as fast as the fastest: no variant that passes beats it (a lead shown with 95%%"
+                + " confidence and estimated above %.0f%%), but ",
             tolerance * 100)
         + preferred(chosen, v, metric);
   }
