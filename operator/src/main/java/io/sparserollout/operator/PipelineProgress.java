@@ -229,15 +229,15 @@ final class PipelineProgress {
         statuses.complete(status, stage.jobSuffix(), null, null);
       }
     }
-    TrainJobStage.Run trainJob = null;
+    TrainJobStage.Run trainJobRun = null;
     if (TrainJobs.requested(model)
         && stages.plan().contains(Stage.FINETUNE)
         && !StatusAggregator.completed(status, Stage.FINETUNE.jobSuffix())) {
-      trainJob = TrainJobStage.observe(client, model, revision, observed.trainJobNodes());
-      WorkerStates.Worker node = trainJob.node();
+      trainJobRun = TrainJobStage.observe(client, model, revision, observed.trainJobNodes());
+      WorkerStates.Worker node = trainJobRun.node();
       StageState state =
           TrainJobState.observe(
-              trainJob.trainJob(),
+              trainJobRun.trainJob(),
               node == null ? null : node.job(),
               node == null ? List.of() : node.pods(),
               StageHandler.of(Stage.FINETUNE).resultType(),
@@ -245,8 +245,9 @@ final class PipelineProgress {
       // A JobSet that cannot be read hides whose result it is, not a failure Trainer reports.
       states.put(
           Stage.FINETUNE,
-          trainJob.problem() != null && !(state instanceof StageState.Failed)
-              ? new StageState.Blocked(trainJob.problem().reason(), trainJob.problem().message())
+          trainJobRun.problem() != null && !(state instanceof StageState.Failed)
+              ? new StageState.Blocked(
+                  trainJobRun.problem().reason(), trainJobRun.problem().message())
               : state);
     }
     for (Stage stage : stages.plan()) {
@@ -256,8 +257,8 @@ final class PipelineProgress {
         StageHandler.of(stage).applyResult(status, stages, done.result());
         WorkerSetResources.stopRetrying(client, observed.workers().getOrDefault(stage, List.of()));
         Job finished =
-            stage == Stage.FINETUNE && trainJob != null && trainJob.node() != null
-                ? trainJob.node().job()
+            stage == Stage.FINETUNE && trainJobRun != null && trainJobRun.node() != null
+                ? trainJobRun.node().job()
                 : observed.jobs().get(stage);
         statuses.complete(status, stage.jobSuffix(), finished, done.result().sha256());
       }
@@ -274,7 +275,7 @@ final class PipelineProgress {
     }
     if (step instanceof PipelineStep.Wait wait) {
       return waiting(
-          client, model, status, revision, wait.stage(), observed, trainJob, states, events);
+          client, model, status, revision, wait.stage(), observed, trainJobRun, states, events);
     }
     if (step instanceof PipelineStep.Fail fail) {
       WorkerSetResources.stop(client, observed.workers().getOrDefault(fail.stage(), List.of()));
@@ -557,8 +558,7 @@ final class PipelineProgress {
   }
 
   /**
-   * Fine-tuning as a Kubeflow Trainer TrainJob: blocked until the cluster serves TrainJobs and, for
-   * several workers, has claims every node can mount; then created (or adopted) and read again on
+   * Fine-tuning as a Kubeflow Trainer TrainJob ({@link TrainJobStage#launch}), then read again on
    * the progress poll, as no informer watches it.
    */
   private Outcome startTrainJob(
@@ -571,26 +571,13 @@ final class PipelineProgress {
       EventRecorder events) {
     SparseModel model = stages.model();
     Stage stage = Stage.FINETUNE;
-    WorkerSetResources.Blocked blocked = allowedRuntime(model);
-    if (blocked == null) {
-      blocked = TrainJobStage.unavailable(client);
-    }
-    if (blocked == null && WorkerSet.workers(model, stage) > 1) {
-      blocked = WorkerSetResources.claims(client, model);
-    }
-    if (blocked == null) {
-      // The workers' NetworkPolicy comes right after the TrainJob: its name must be free.
-      blocked = WorkerSetResources.policyNameFree(client, model, revision);
-    }
-    if (blocked != null) {
-      return blocked(model, status, stage, blocked, events);
-    }
     var desired =
         TrainJobs.build(model, revision, StageHandler.of(stage).args(stages), placement, settings);
     if (status.getArtifactRun() != null) {
       desired.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun()));
     }
-    TrainJobStage.Started started = TrainJobStage.start(client, model, desired);
+    TrainJobStage.Started started =
+        TrainJobStage.launch(client, model, revision, desired, limits.trainJobRuntimes());
     if (started.blocked() != null) {
       return blocked(model, status, stage, started.blocked(), events);
     }
@@ -609,38 +596,8 @@ final class PipelineProgress {
               + model.getSpec().fineTuning().trainJob().runtimeName()
               + ")");
     }
-    // Before any worker can listen: kept in place on every poll after. Without it the workers
-    // would be open to the namespace: the TrainJob goes, to be made again once it can be.
-    WorkerSetResources.Blocked open =
-        WorkerSetResources.isolate(client, model, revision, started.trainJob());
-    if (open != null) {
-      TrainJobStage.delete(client, started.trainJob());
-      return blocked(model, status, stage, open, events);
-    }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running TrainJob " + name, progressPoll());
-  }
-
-  /** Why the spec's training runtime may not be used, or null: the operator's allow-list. */
-  private WorkerSetResources.Blocked allowedRuntime(SparseModel model) {
-    var trainJob = model.getSpec().fineTuning().trainJob();
-    // A bare name is a ClusterTrainingRuntime; a namespaced one is listed as TrainingRuntime/name.
-    String runtime = trainJob.kind() + "/" + trainJob.runtimeName();
-    if (limits.trainJobRuntimes().contains(runtime)
-        || (trainJob.kind().equals("ClusterTrainingRuntime")
-            && limits.trainJobRuntimes().contains(trainJob.runtimeName()))) {
-      return null;
-    }
-    return new WorkerSetResources.Blocked(
-        "RuntimeNotAllowed",
-        "spec.fineTuning.trainJob names "
-            + runtime
-            + ", which is not among the runtimes this operator may use ("
-            + (limits.trainJobRuntimes().isEmpty()
-                ? "none"
-                : String.join(", ", new java.util.TreeSet<>(limits.trainJobRuntimes())))
-            + "): the operator creates the TrainJob with its own rights, so an administrator"
-            + " allows each runtime (sparserollout.job.trainjob-runtimes)");
   }
 
   /** A Job created now, or the one already there (taken: somebody else's of that name). */

@@ -7,9 +7,11 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.k8s.OwnedResources;
+import io.sparserollout.operator.pipeline.Stage;
 import io.sparserollout.operator.pipeline.StageBlockage;
 import io.sparserollout.operator.pipeline.StageJobs;
 import io.sparserollout.operator.pipeline.TrainJobs;
+import io.sparserollout.operator.pipeline.WorkerSet;
 import io.sparserollout.operator.pipeline.WorkerStates;
 import java.util.List;
 
@@ -54,6 +56,68 @@ final class TrainJobStage {
       GenericKubernetesResource trainJob, boolean created, WorkerSetResources.Blocked blocked) {}
 
   private TrainJobStage() {}
+
+  /**
+   * Makes the TrainJob once nothing blocks it: a runtime the operator may use, a cluster that
+   * serves TrainJobs, claims every node can mount (several workers), the workers' NetworkPolicy
+   * name free. The policy follows the TrainJob at once; when it cannot be made, the TrainJob goes
+   * again (workers open to the namespace never run) and the stage is blocked.
+   */
+  static Started launch(
+      KubernetesClient client,
+      SparseModel model,
+      String revision,
+      GenericKubernetesResource desired,
+      java.util.Set<String> runtimes) {
+    WorkerSetResources.Blocked blocked =
+        notAllowed(runtimes, model.getSpec().fineTuning().trainJob());
+    if (blocked == null) {
+      blocked = unavailable(client);
+    }
+    if (blocked == null && WorkerSet.workers(model, Stage.FINETUNE) > 1) {
+      blocked = WorkerSetResources.claims(client, model);
+    }
+    if (blocked == null) {
+      blocked = WorkerSetResources.policyNameFree(client, model, revision);
+    }
+    if (blocked != null) {
+      return new Started(null, false, blocked);
+    }
+    Started started = start(client, model, desired);
+    if (started.blocked() != null) {
+      return started;
+    }
+    WorkerSetResources.Blocked open =
+        WorkerSetResources.isolate(client, model, revision, started.trainJob());
+    if (open != null) {
+      delete(client, started.trainJob());
+      return new Started(null, false, open);
+    }
+    return started;
+  }
+
+  /**
+   * Why the spec's training runtime may not be used, or null: the operator's allow-list, by kind
+   * and name (a bare name is a ClusterTrainingRuntime; a namespaced one is listed as
+   * TrainingRuntime/name).
+   */
+  static WorkerSetResources.Blocked notAllowed(
+      java.util.Set<String> allowed, io.sparserollout.api.v1alpha1.TrainJobSpec trainJob) {
+    String runtime = trainJob.kind() + "/" + trainJob.runtimeName();
+    if (allowed.contains(runtime)
+        || (trainJob.kind().equals("ClusterTrainingRuntime")
+            && allowed.contains(trainJob.runtimeName()))) {
+      return null;
+    }
+    return new WorkerSetResources.Blocked(
+        "RuntimeNotAllowed",
+        "spec.fineTuning.trainJob names "
+            + runtime
+            + ", which is not among the runtimes this operator may use ("
+            + (allowed.isEmpty() ? "none" : String.join(", ", new java.util.TreeSet<>(allowed)))
+            + "): the operator creates the TrainJob with its own rights, so an administrator"
+            + " allows each runtime (sparserollout.job.trainjob-runtimes)");
+  }
 
   /** Why Trainer cannot run the stage in this cluster, or null when it can. */
   static WorkerSetResources.Blocked unavailable(KubernetesClient client) {
