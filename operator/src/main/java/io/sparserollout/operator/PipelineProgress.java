@@ -51,7 +51,21 @@ final class PipelineProgress {
   private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
 
   /** What the step says in status, and when to look again (null: on the next event only). */
-  record Outcome(String message, Duration retry) {}
+  /**
+   * @param trainJobNode the fine-tune's Job when Kubeflow Trainer runs it (its JobSet's worker 0
+   *     Job, trusted by UID), for the stage's duration; null otherwise
+   */
+  record Outcome(String message, Duration retry, Job trainJobNode) {
+    Outcome(String message, Duration retry) {
+      this(message, retry, null);
+    }
+
+    Outcome ranBy(TrainJobStage.Run run) {
+      return run == null || run.node() == null
+          ? this
+          : new Outcome(message, retry, run.node().job());
+    }
+  }
 
   /** How soon to look again at a Job without pods: a refused pod sends no watch event. */
   private static final Duration NO_POD_RETRY = Duration.ofSeconds(15);
@@ -260,6 +274,12 @@ final class PipelineProgress {
             stage == Stage.FINETUNE && trainJobRun != null && trainJobRun.node() != null
                 ? trainJobRun.node().job()
                 : observed.jobs().get(stage);
+        if (stage == Stage.BUILD_ENGINE && status.getEngine() != null) {
+          String placed = finished == null ? null : GpuPlacement.placedOn(finished);
+          if (placed != null) {
+            status.setEngine(status.getEngine().builtOn(placed));
+          }
+        }
         statuses.complete(status, stage.jobSuffix(), finished, done.result().sha256());
       }
     }
@@ -271,11 +291,12 @@ final class PipelineProgress {
       statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     }
     if (step instanceof PipelineStep.Start start) {
-      return start(client, stages, status, revision, start.stage(), events);
+      return start(client, stages, status, revision, start.stage(), events).ranBy(trainJobRun);
     }
     if (step instanceof PipelineStep.Wait wait) {
       return waiting(
-          client, model, status, revision, wait.stage(), observed, trainJobRun, states, events);
+              client, model, status, revision, wait.stage(), observed, trainJobRun, states, events)
+          .ranBy(trainJobRun);
     }
     if (step instanceof PipelineStep.Fail fail) {
       WorkerSetResources.stop(client, observed.workers().getOrDefault(fail.stage(), List.of()));
@@ -284,9 +305,9 @@ final class PipelineProgress {
       if (before != Phase.FAILED) {
         events.record(model, Reason.STAGE_FAILED, message);
       }
-      return new Outcome(message, null);
+      return new Outcome(message, null).ranBy(trainJobRun);
     }
-    return judged(model, status, before, events);
+    return judged(model, status, before, events).ranBy(trainJobRun);
   }
 
   /**

@@ -166,7 +166,7 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     Duration recalibrating = recalibrate(model, status, events);
     statuses.summarize(status, rollout.message() == null ? step.message() : rollout.message());
     if (status.getPhase() != before) {
-      count(status.getPhase(), before, observed);
+      count(status.getPhase(), before, observed, step.trainJobNode());
     }
     return StatusCommit.commit(
         context,
@@ -271,7 +271,11 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
     rollout.events().forEach(e -> events.record(model, e.reason(), e.message()));
   }
 
-  private void count(Phase now, Phase before, StageObservation observed) {
+  /**
+   * @param trainJobNode the fine-tune's Job when Kubeflow Trainer ran it (not the model's own Job,
+   *     so not among the observed ones); null otherwise
+   */
+  private void count(Phase now, Phase before, StageObservation observed, Job trainJobNode) {
     metrics.transition(now);
     for (var entry : observed.jobs().entrySet()) {
       Stage stage = entry.getKey();
@@ -279,6 +283,9 @@ public class SparseModelReconciler implements Reconciler<SparseModel> {
         metrics.stageFinished(
             stage, entry.getValue(), !(observed.states().get(stage) instanceof StageState.Failed));
       }
+    }
+    if (trainJobNode != null && Stage.FINETUNE.phase() == before) {
+      metrics.stageFinished(Stage.FINETUNE, trainJobNode, now != Phase.FAILED);
     }
   }
 

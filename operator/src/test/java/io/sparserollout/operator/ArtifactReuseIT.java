@@ -3,13 +3,20 @@ package io.sparserollout.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.Revision;
+import io.sparserollout.operator.placement.GpuPlacement;
+import io.sparserollout.stage.EngineResult;
 import java.time.Duration;
+import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -96,6 +103,96 @@ class ArtifactReuseIT {
               assertThat(ns.admin().getKubernetesSerialization().asJson(deployment))
                   .contains(engine);
             });
+  }
+
+  @Test
+  void aTensorRtEngineServesOnTheNodesOfItsGpuProductLabelAndATwinReusesIt() {
+    // The stage reports the GPU by CUDA's name; nodes are selected by GPU Feature Discovery's.
+    String label = "NVIDIA-A100-SXM4-80GB";
+    String node = "gpu-" + ns.name();
+    ns.admin()
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName(node)
+                .withLabels(
+                    Map.of(
+                        GpuPlacement.PRODUCT,
+                        label,
+                        GpuPlacement.MAJOR,
+                        "8",
+                        GpuPlacement.MINOR,
+                        "0"))
+                .endMetadata()
+                .build())
+        .create();
+    try {
+      Node gpuNode = ns.admin().nodes().withName(node).get();
+      gpuNode.setStatus(
+          new NodeStatusBuilder()
+              .withAllocatable(Map.of(GpuPlacement.GPU_RESOURCE, new Quantity("1")))
+              .withCapacity(Map.of(GpuPlacement.GPU_RESOURCE, new Quantity("1")))
+              .build());
+      ns.admin().nodes().resource(gpuNode).updateStatus();
+
+      SparseModel first = ns.create("minilm", ArtifactReuseIT::tensorRtCanary);
+      String revision = Revision.of(first.getSpec());
+      ns.kubelet()
+          .succeed(ns.name(), TestNamespace.job(first, revision, "prune"), StageResults.PRUNED);
+      ns.kubelet()
+          .succeed(ns.name(), TestNamespace.job(first, revision, "engine"), tensorRtEngine());
+      ns.kubelet()
+          .succeed(
+              ns.name(),
+              TestNamespace.job(first, revision, "evaluate"),
+              StageResults.EVALUATED_GOOD);
+      SparseModel promoted = ns.awaitPhase(first, Phase.PROMOTED, ROLLOUT);
+      assertThat(promoted.getStatus().getEngine().gpuProduct()).isEqualTo(label);
+      assertThat(
+              ns.admin()
+                  .apps()
+                  .deployments()
+                  .inNamespace(ns.name())
+                  .withName("minilm-" + revision)
+                  .get()
+                  .getSpec()
+                  .getTemplate()
+                  .getSpec()
+                  .getNodeSelector())
+          .containsEntry(GpuPlacement.PRODUCT, label);
+
+      SparseModel twin = ns.create("twin", ArtifactReuseIT::tensorRtCanary);
+      SparseModel served = ns.awaitPhase(twin, Phase.PROMOTED, ROLLOUT);
+      assertThat(served.getStatus().getReusedFrom().model()).isEqualTo("minilm");
+      assertThat(served.getStatus().getEngine()).isEqualTo(promoted.getStatus().getEngine());
+    } finally {
+      ns.admin().nodes().withName(node).delete();
+    }
+  }
+
+  private static String tensorRtEngine() {
+    return StageResults.json(
+        new EngineResult(
+            "tensorrt",
+            "fp16",
+            "10.15.1",
+            "10.15.1",
+            "NVIDIA A100-SXM4-80GB",
+            36,
+            null,
+            8,
+            128,
+            2.0,
+            1.0,
+            2.0,
+            StageResults.ENGINE_SHA256,
+            null));
+  }
+
+  private static void tensorRtCanary(com.fasterxml.jackson.databind.node.ObjectNode spec) {
+    spec.with("engine").put("backend", "tensorrt");
+    quickCanary(spec);
   }
 
   private static void quickCanary(com.fasterxml.jackson.databind.node.ObjectNode spec) {

@@ -182,6 +182,7 @@ class FineTuningTrainJobIT {
                     && j.getStatus().getSucceeded() != null
                     && j.getStatus().getSucceeded() == 2);
     assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.FINE_TUNING);
+    double finetunesTimed = finetunesTimed("succeeded");
     condition(trainJob, "Complete", "AllJobsCompleted", "jobset completed successfully");
 
     ns.awaitJob(TestNamespace.job(model, revision, "engine"));
@@ -192,6 +193,20 @@ class FineTuningTrainJobIT {
             .until(() -> ns.get(model), m -> m.getStatus().getPruning().fineTuning() != null);
     assertThat(tuned.getStatus().getPruning().fineTuning().finalFidelity()).isEqualTo(0.95);
     assertThat(tuned.getStatus().getConditions()).noneMatch(c -> c.type().equals("StageBlocked"));
+    // The stage's wall time is the node Job's, though the Job is Trainer's, not the model's.
+    assertThat(finetunesTimed("succeeded")).isEqualTo(finetunesTimed + 1);
+  }
+
+  /** How many fine-tune stages of an outcome sparserollout_stage_duration_seconds has counted. */
+  private static double finetunesTimed(String outcome) {
+    var count =
+        java.util.regex.Pattern.compile(
+                "(?m)^sparserollout_stage_duration_seconds_count"
+                    + "\\{outcome=\""
+                    + outcome
+                    + "\",stage=\"finetune\"} (\\S+)$")
+            .matcher(io.restassured.RestAssured.get("/q/metrics").asString());
+    return count.find() ? Double.parseDouble(count.group(1)) : 0;
   }
 
   @Test
@@ -207,6 +222,7 @@ class FineTuningTrainJobIT {
     Job node = startWorkers(trainJob, 2);
     List<Pod> workers = awaitPods(node, 2);
     finish(workers.get(1), 1, "sparsify finetune: java.lang.OutOfMemoryError: Java heap space");
+    double failuresTimed = finetunesTimed("failed");
     condition(trainJob, "Failed", "FailedJobs", "jobset failed due to one or more job failures");
 
     SparseModel failed = ns.awaitPhase(model, Phase.FAILED);
@@ -222,6 +238,7 @@ class FineTuningTrainJobIT {
                             + " failed: FailedJobs: jobset failed due to one or more job failures")
                     .contains("java.lang.OutOfMemoryError: Java heap space"));
     ns.awaitReasons(model, "StageFailed");
+    assertThat(finetunesTimed("failed")).isEqualTo(failuresTimed + 1);
   }
 
   @Test

@@ -27,4 +27,19 @@ public record EngineStatus(
         String sha256,
     @JsonPropertyDescription(
             "The served variant (status.variants says why): dense or sparse, then the precision.")
-        String variant) {}
+        String variant) {
+
+  /** The same engine, built on the nodes labelled nvidia.com/gpu.product={@code product}. */
+  public EngineStatus builtOn(String product) {
+    return new EngineStatus(
+        backend,
+        precision,
+        tensorrtVersion,
+        product,
+        sparseLayers,
+        speedup,
+        artifactUri,
+        sha256,
+        variant);
+  }
+}

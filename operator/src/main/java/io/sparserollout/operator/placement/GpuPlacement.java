@@ -164,6 +164,16 @@ public final class GpuPlacement {
                 .build()));
   }
 
+  /**
+   * The {@link #PRODUCT} label value a stage Job was placed on, or null for a CPU Job. The operator
+   * records this, not the name the stage reports: CUDA names the GPU "NVIDIA A100-SXM4-80GB", GPU
+   * Feature Discovery labels its node "NVIDIA-A100-SXM4-80GB", and only the label selects nodes.
+   */
+  public static String placedOn(io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+    var pod = job.getSpec() == null ? null : job.getSpec().getTemplate().getSpec();
+    return pod == null || pod.getNodeSelector() == null ? null : pod.getNodeSelector().get(PRODUCT);
+  }
+
   private static String label(Node node, String key) {
     Map<String, String> labels = node.getMetadata().getLabels();
     return labels == null ? null : labels.get(key);
