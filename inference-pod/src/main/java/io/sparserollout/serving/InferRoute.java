@@ -79,6 +79,8 @@ public class InferRoute {
       @ConfigProperty(name = "serving.body-read-timeout") java.time.Duration bodyReadTimeout,
       @ConfigProperty(name = "serving.max-batch-size") int maxRows,
       @ConfigProperty(name = "serving.max-dimension") long maxDimension,
+      @ConfigProperty(name = "serving.min-batch-size") long minRows,
+      @ConfigProperty(name = "serving.min-dimension") long minDimension,
       @ConfigProperty(name = "serving.max-inflight-body-bytes")
           java.util.Optional<MemorySize> bodyBudget) {
     this.model = model;
@@ -89,7 +91,8 @@ public class InferRoute {
             .orElse(Math.max(bodyLimit.asLongValue(), Runtime.getRuntime().maxMemory() / 16));
     this.bodyReadMillis = bodyReadTimeout.toMillis();
     // A JSON value takes at least a byte: no input of a body within the limit has more values.
-    this.limits = new RequestLimits(maxRows, maxDimension, bodyLimit.asLongValue());
+    this.limits =
+        new RequestLimits(maxRows, maxDimension, bodyLimit.asLongValue(), minRows, minDimension);
     this.batcher = batcher;
     this.shadow = shadow;
     this.capture = capture;

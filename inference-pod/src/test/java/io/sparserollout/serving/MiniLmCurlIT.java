@@ -62,7 +62,9 @@ class MiniLmCurlIT {
                 "BODY_READ_TIMEOUT",
                 "2s",
                 "MAX_DIMENSION",
-                "512"));
+                "512",
+                "MIN_DIMENSION",
+                "2"));
     awaitReady(server, port, work.resolve("server.log"));
   }
 
@@ -255,6 +257,10 @@ class MiniLmCurlIT {
     assertThat(post(infer, request(new long[] {1, 600}, ones(600))))
         .startsWith("400 ")
         .contains("dimension 1 is 600; the model is served for at most 512");
+    // Below a TensorRT profile's minimum: the client's 400, not a failed run (a 500).
+    assertThat(post(infer, request(new long[] {1, 1}, ones(1))))
+        .startsWith("400 ")
+        .contains("dimension 1 is 1; the model is served for at least 2");
     assertThat(post(infer, request(new long[] {33, 4}, ones(33 * 4))))
         .startsWith("400 ")
         .contains("has 33 rows; a request may carry at most 32");

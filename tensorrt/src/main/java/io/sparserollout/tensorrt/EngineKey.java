@@ -17,6 +17,14 @@ import java.util.Locale;
 public record EngineKey(
     String modelDigest, String backend, String precision, String runtimeVersion, String device) {
 
+  /** The key lies beside its plan, named as the plan with this added. */
+  public static final String FILE_SUFFIX = ".key.json";
+
+  /** Where the key of {@code plan} lies. */
+  public static java.nio.file.Path fileFor(java.nio.file.Path plan) {
+    return plan.resolveSibling(plan.getFileName() + FILE_SUFFIX);
+  }
+
   /** One line, usable as a file or directory name. */
   public String id() {
     return String.join(

@@ -1,14 +1,13 @@
 package io.sparserollout.tensorrt;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
- * One input's dimensions in a TensorRT optimization profile. The first dynamic axis is the batch,
- * the second the sequence, as in every encoder and classifier the operator builds; a model with
- * other dynamic axes needs shapes the spec cannot give, and is refused by name.
+ * One input's dimensions in a TensorRT optimization profile. The first dynamic axis is the batch;
+ * every other dynamic axis (an encoder's sequence, an image's height and width) takes the sequence
+ * range, as the spec's shapes and the ONNX Runtime path have it.
  */
 public record ShapeRange(String input, long[] min, long[] opt, long[] max) {
 
@@ -26,21 +25,7 @@ public record ShapeRange(String input, long[] min, long[] opt, long[] max) {
         if (dims[axis] >= 0) {
           continue;
         }
-        int[] range =
-            switch (axis) {
-              case 0 -> batch;
-              case 1 -> sequence;
-              default ->
-                  throw new IllegalArgumentException(
-                      "input "
-                          + input.getKey()
-                          + " has a dynamic axis "
-                          + axis
-                          + " "
-                          + Arrays.toString(dims)
-                          + "; the engine's shape ranges cover the batch (axis 0) and the"
-                          + " sequence (axis 1) only");
-            };
+        int[] range = axis == 0 ? batch : sequence;
         for (int selector = 0; selector < 3; selector++) {
           chosen[selector][axis] = range[selector];
         }

@@ -1,7 +1,6 @@
 package io.sparserollout.tensorrt;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,9 +34,17 @@ class ShapeRangeTest {
   }
 
   @Test
-  void aThirdDynamicAxisIsRefusedByName() {
-    assertThatThrownBy(
-            () -> ShapeRange.profile(Map.of("x", new long[] {-1, -1, -1}), BATCH, SEQUENCE))
-        .hasMessageContaining("input x has a dynamic axis 2");
+  void everyDynamicAxisAfterTheBatchTakesTheSequenceRangeAsTheSpecSays() {
+    // A text recognizer's crops: fixed channels and height, dynamic batch and width.
+    List<ShapeRange> profile =
+        ShapeRange.profile(Map.of("x", new long[] {-1, 3, 48, -1}), BATCH, SEQUENCE);
+    assertThat(profile.get(0).min()).containsExactly(1, 3, 48, 1);
+    assertThat(profile.get(0).opt()).containsExactly(8, 3, 48, 128);
+    assertThat(profile.get(0).max()).containsExactly(32, 3, 48, 256);
+    assertThat(
+            ShapeRange.profile(Map.of("image", new long[] {-1, 3, -1, -1}), BATCH, SEQUENCE)
+                .get(0)
+                .max())
+        .containsExactly(32, 3, 256, 256);
   }
 }

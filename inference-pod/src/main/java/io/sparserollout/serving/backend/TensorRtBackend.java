@@ -38,22 +38,19 @@ final class TensorRtBackend implements InferenceBackend {
   }
 
   static InferenceBackend open(Path plan) {
+    EngineKey built = builtFor(plan);
     try {
       TensorRt.Device device = TensorRt.device();
-      Path keyFile = plan.resolveSibling(plan.getFileName() + ".key.json");
-      if (Files.exists(keyFile)) {
-        EngineKey built = new ObjectMapper().readValue(keyFile.toFile(), EngineKey.class);
-        EngineKey here =
-            new EngineKey(
-                built.modelDigest(),
-                "tensorrt",
-                built.precision(),
-                TensorRt.libraryVersion(),
-                device.product());
-        String mismatch = built.mismatch(here);
-        if (mismatch != null) {
-          throw new IllegalStateException("BACKEND=tensorrt: " + mismatch);
-        }
+      EngineKey here =
+          new EngineKey(
+              built.modelDigest(),
+              "tensorrt",
+              built.precision(),
+              TensorRt.libraryVersion(),
+              device.product());
+      String mismatch = built.mismatch(here);
+      if (mismatch != null) {
+        throw new IllegalStateException("BACKEND=tensorrt: " + mismatch);
       }
       return new TensorRtBackend(new PlanRunner(Files.readAllBytes(plan)));
     } catch (TensorRtUnavailable e) {
@@ -64,6 +61,31 @@ final class TensorRtBackend implements InferenceBackend {
           e);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the plan " + plan + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What the plan was built for, from the key the engine stage wrote beside it. Without it nothing
+   * says the plan suits this GPU and TensorRT version, and a mismatch would only show as a failed
+   * deserialization or wrong results: refused, checked before any GPU work.
+   */
+  static EngineKey builtFor(Path plan) {
+    Path keyFile = EngineKey.fileFor(plan);
+    if (!Files.isRegularFile(keyFile)) {
+      throw new IllegalStateException(
+          "BACKEND=tensorrt: the plan "
+              + plan
+              + " has no key file "
+              + keyFile.getFileName()
+              + " beside it, which the engine stage writes: nothing says which GPU product and"
+              + " TensorRT version it was built for");
+    }
+    try {
+      return new ObjectMapper().readValue(keyFile.toFile(), EngineKey.class);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "BACKEND=tensorrt: cannot read the plan's key file " + keyFile + ": " + e.getMessage(),
+          e);
     }
   }
 

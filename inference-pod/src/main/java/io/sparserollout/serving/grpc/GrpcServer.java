@@ -61,9 +61,12 @@ public class GrpcServer {
       @ConfigProperty(name = "serving.body-read-timeout") Duration readTimeout,
       @ConfigProperty(name = "serving.grpc.drain") Duration drain,
       @ConfigProperty(name = "serving.max-batch-size") int maxRows,
-      @ConfigProperty(name = "serving.max-dimension") long maxDimension)
+      @ConfigProperty(name = "serving.max-dimension") long maxDimension,
+      @ConfigProperty(name = "serving.min-batch-size") long minRows,
+      @ConfigProperty(name = "serving.min-dimension") long minDimension)
       throws java.io.IOException {
-    RequestLimits limits = new RequestLimits(maxRows, maxDimension, messageLimit.asLongValue());
+    RequestLimits limits =
+        new RequestLimits(maxRows, maxDimension, messageLimit.asLongValue(), minRows, minDimension);
     int callCap =
         maxCalls.orElse(
             (int) Math.max(16, Runtime.getRuntime().maxMemory() / 4 / messageLimit.asLongValue()));

@@ -149,6 +149,20 @@ public final class InferRequests {
         continue;
       }
       boolean rows = batched && i == 0;
+      long least = rows ? limits.minRows() : limits.minDimension();
+      if (shape[i] < least) {
+        throw new BadRequest(
+            "input "
+                + name
+                + (rows
+                    ? " has " + shape[i] + " rows; the model is served for at least " + least
+                    : " dimension "
+                        + i
+                        + " is "
+                        + shape[i]
+                        + "; the model is served for at least "
+                        + least));
+      }
       long limit = rows ? limits.maxRows() : limits.maxDimension();
       if (shape[i] > limit) {
         throw new BadRequest(

@@ -17,10 +17,23 @@ class TensorRtBackendTest {
   void withoutAGpuThePodFailsAtStartWithTheReason(@TempDir Path dir) throws Exception {
     assumeFalse(Gpus.driverPresent(), "this machine has a GPU");
     Path plan = Files.write(dir.resolve("model.plan"), new byte[] {1, 2, 3});
+    Files.writeString(
+        dir.resolve("model.plan.key.json"),
+        "{\"modelDigest\":\"sha256:00\",\"backend\":\"tensorrt\",\"precision\":\"fp16\","
+            + "\"runtimeVersion\":\"10.15.1\",\"device\":\"NVIDIA A100-SXM4-80GB\"}");
     assertThatThrownBy(() -> Backends.open("tensorrt", plan, 1))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("BACKEND=tensorrt needs an NVIDIA GPU and driver")
         .hasMessageContaining("BACKEND=onnxruntime");
+  }
+
+  @Test
+  void aPlanWithoutItsKeyFileIsRefusedBeforeAnyGpuWork(@TempDir Path dir) throws Exception {
+    // What a fetch that copied only the plan left: nothing says which GPU and TensorRT it suits.
+    Path plan = Files.write(dir.resolve("model.plan"), new byte[] {1, 2, 3});
+    assertThatThrownBy(() -> Backends.open("tensorrt", plan, 1))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("has no key file model.plan.key.json beside it");
   }
 
   @Test

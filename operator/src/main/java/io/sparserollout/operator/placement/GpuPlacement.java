@@ -23,6 +23,8 @@ public final class GpuPlacement {
   public static final String MAJOR = "nvidia.com/gpu.compute.major";
   public static final String MINOR = "nvidia.com/gpu.compute.minor";
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
+  private static final String MIG_SUFFIX = "-MIG-";
+  private static final String SHARED_SUFFIX = "-SHARED";
 
   private GpuPlacement() {}
 
@@ -74,8 +76,7 @@ public final class GpuPlacement {
           "the NVIDIA GPU Operator's ClusterPolicy is " + clusterPolicyState.get() + ", not ready");
     }
     GpuSelector gpu = engine.gpu();
-    String resource =
-        gpu.migProfile() == null ? GPU_RESOURCE : "nvidia.com/mig-" + gpu.migProfile();
+    String profile = gpu.migProfile();
     double minimum = Double.parseDouble(gpu.minComputeCapability());
     List<Node> gpuNodes = nodes.stream().filter(n -> label(n, PRODUCT) != null).toList();
     if (gpuNodes.isEmpty()) {
@@ -93,7 +94,7 @@ public final class GpuPlacement {
     List<Node> withProduct =
         gpu.product() == null
             ? capable
-            : capable.stream().filter(n -> gpu.product().equals(label(n, PRODUCT))).toList();
+            : capable.stream().filter(n -> isProduct(label(n, PRODUCT), gpu.product())).toList();
     if (withProduct.isEmpty()) {
       return new Unplaceable(
           "no node with "
@@ -112,14 +113,12 @@ public final class GpuPlacement {
                 n ->
                     !Boolean.TRUE.equals(
                         n.getSpec() == null ? null : n.getSpec().getUnschedulable()))
-            .filter(n -> allocatable(n, resource) > 0)
+            .filter(n -> allocatable(n, resourceOn(label(n, PRODUCT), profile)) > 0)
             .toList();
     if (schedulable.isEmpty()) {
+      String product = label(withProduct.get(0), PRODUCT);
       return new Unplaceable(
-          "no schedulable node of product "
-              + label(withProduct.get(0), PRODUCT)
-              + " offers "
-              + resource);
+          "no schedulable node of product " + product + " offers " + resourceOn(product, profile));
     }
     // Without a requested product, pick the most capable product, then the most common one.
     Map<String, List<Node>> byProduct =
@@ -134,7 +133,41 @@ public final class GpuPlacement {
                     .thenComparingInt(e -> e.getValue().size()))
             .orElseThrow()
             .getKey();
-    return onProduct(product, resource);
+    return onProduct(product, resourceOn(product, profile));
+  }
+
+  /**
+   * What a node of {@code product} offers one GPU, or one MIG slice of {@code migProfile}, as. With
+   * the device plugin's mixed MIG strategy each profile is a resource of its own; with the single
+   * strategy every slice is an nvidia.com/gpu and GPU Feature Discovery appends "-MIG-" and the
+   * profile to the product label instead.
+   */
+  static String resourceOn(String product, String migProfile) {
+    if (migProfile == null
+        || (product != null && withoutShared(product).endsWith(MIG_SUFFIX + migProfile))) {
+      return GPU_RESOURCE;
+    }
+    return "nvidia.com/mig-" + migProfile;
+  }
+
+  /**
+   * Whether a node labelled {@code label} has the {@code requested} product: the same, or the same
+   * with the suffixes GPU Feature Discovery adds for MIG's single strategy ("-MIG-1g.10gb") and
+   * time-slicing ("-SHARED").
+   */
+  static boolean isProduct(String label, String requested) {
+    if (label == null) {
+      return false;
+    }
+    String base = withoutShared(label);
+    int mig = base.lastIndexOf(MIG_SUFFIX);
+    return base.equals(requested) || (mig > 0 && base.substring(0, mig).equals(requested));
+  }
+
+  private static String withoutShared(String label) {
+    return label.endsWith(SHARED_SUFFIX)
+        ? label.substring(0, label.length() - SHARED_SUFFIX.length())
+        : label;
   }
 
   /**
@@ -142,8 +175,7 @@ public final class GpuPlacement {
    * the spec's GPU or MIG resource.
    */
   public static OnGpu servingOn(EngineSpec engine, String product) {
-    String profile = engine.gpu().migProfile();
-    return onProduct(product, profile == null ? GPU_RESOURCE : "nvidia.com/mig-" + profile);
+    return onProduct(product, resourceOn(product, engine.gpu().migProfile()));
   }
 
   /** Serving on {@code product} with one {@code resource}, as recorded on a Deployment. */
@@ -151,11 +183,12 @@ public final class GpuPlacement {
     return onProduct(product, resource);
   }
 
+  /** On {@code product}'s nodes, or on any node offering {@code resource} when it is null. */
   private static OnGpu onProduct(String product, String resource) {
     return new OnGpu(
         product,
         resource,
-        Map.of(PRODUCT, product),
+        product == null ? Map.of() : Map.of(PRODUCT, product),
         List.of(
             new TolerationBuilder()
                 .withKey(GPU_RESOURCE)

@@ -81,7 +81,7 @@ public record ServedModel(
         return Optional.empty();
       }
       GpuPlacement.Decision placement =
-          identity.gpuProduct() == null || identity.gpuResource() == null
+          identity.gpuResource() == null
               ? new GpuPlacement.OnCpu()
               : GpuPlacement.servingOn(identity.gpuProduct(), identity.gpuResource());
       return Optional.of(
@@ -106,7 +106,7 @@ public record ServedModel(
   /**
    * A revision's engine, as the build-engine stage wrote it under the revision's artifacts.
    *
-   * @param gpuProduct the product the plan was built on (tensorrt only)
+   * @param gpuProduct the product label the plan was built on (tensorrt only; null: not known)
    */
   public static ServedModel revision(SparseModel model, String revision, String gpuProduct) {
     return revision(model, revision, gpuProduct, null);
@@ -125,9 +125,12 @@ public record ServedModel(
         engineDir == null
             ? new Storage(model, revision).artifactUri(StageContext.ENGINE + "/" + name)
             : engineDir.replaceAll("/+$", "") + "/" + name;
+    // A plan runs only on a GPU: with no product on record (none recorded yet), the spec's, else
+    // any GPU node, whose pod then checks the plan's key against its own GPU.
     GpuPlacement.Decision placement =
-        tensorrt && gpuProduct != null
-            ? GpuPlacement.servingOn(engine, gpuProduct)
+        tensorrt
+            ? GpuPlacement.servingOn(
+                engine, gpuProduct != null ? gpuProduct : engine.gpu().product())
             : new GpuPlacement.OnCpu();
     return new ServedModel(
         revision, uri, engine.backend().name().toLowerCase(Locale.ROOT), placement, null, 0, null);

@@ -321,6 +321,8 @@ public final class ServingResources {
       var shapes = model.getSpec().engine().shapes();
       env.add(new EnvVar("MAX_BATCH_SIZE", String.valueOf(shapes.maxBatch()), null));
       env.add(new EnvVar("MAX_DIMENSION", String.valueOf(shapes.maxSequence()), null));
+      env.add(new EnvVar("MIN_BATCH_SIZE", String.valueOf(shapes.minBatch()), null));
+      env.add(new EnvVar("MIN_DIMENSION", String.valueOf(shapes.minSequence()), null));
     }
     if (served.sha256() != null) {
       // The gated engine, and no other file put in its place since.

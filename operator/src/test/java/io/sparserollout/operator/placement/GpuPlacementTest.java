@@ -88,6 +88,57 @@ class GpuPlacementTest {
   }
 
   @Test
+  void migsSingleStrategyOffersTheSliceAsAGpuOnNodesWhoseProductLabelNamesTheProfile() {
+    // GPU Feature Discovery under the single strategy: the slice is in the product label, and the
+    // device plugin advertises each slice as nvidia.com/gpu (no nvidia.com/mig-1g.5gb exists).
+    Node sliced =
+        gpuNode("a100-single", "NVIDIA-A100-SXM4-40GB-MIG-1g.5gb", 8, 0, "nvidia.com/gpu", 7);
+
+    for (String product : java.util.Arrays.asList(null, "NVIDIA-A100-SXM4-40GB")) {
+      var decision =
+          GpuPlacement.decide(
+              engine(EngineSpec.Backend.TENSORRT, product, "1g.5gb"),
+              List.of(sliced),
+              Optional.empty());
+
+      assertThat(decision)
+          .isInstanceOfSatisfying(
+              GpuPlacement.OnGpu.class,
+              gpu -> {
+                assertThat(gpu.product()).isEqualTo("NVIDIA-A100-SXM4-40GB-MIG-1g.5gb");
+                assertThat(gpu.resource()).isEqualTo("nvidia.com/gpu");
+              });
+    }
+    assertThat(
+            GpuPlacement.servingOn(
+                    engine(EngineSpec.Backend.TENSORRT, null, "1g.5gb"),
+                    "NVIDIA-A100-SXM4-40GB-MIG-1g.5gb")
+                .resource())
+        .isEqualTo("nvidia.com/gpu");
+    assertThat(
+            GpuPlacement.servingOn(
+                    engine(EngineSpec.Backend.TENSORRT, null, "1g.5gb"), "NVIDIA-A100-SXM4-40GB")
+                .resource())
+        .isEqualTo("nvidia.com/mig-1g.5gb");
+  }
+
+  @Test
+  void aRequestedProductMatchesItsTimeSlicedNodes() {
+    Node shared = gpuNode("a100-shared", "NVIDIA-A100-SXM4-80GB-SHARED", 8, 0, "nvidia.com/gpu", 4);
+
+    var decision =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, "NVIDIA-A100-SXM4-80GB", null),
+            List.of(shared),
+            Optional.empty());
+
+    assertThat(((GpuPlacement.OnGpu) decision).product()).isEqualTo("NVIDIA-A100-SXM4-80GB-SHARED");
+    assertThat(GpuPlacement.isProduct("NVIDIA-A100-SXM4-80GB-MIG-1g.10gb", "NVIDIA-A100-SXM4-80GB"))
+        .isTrue();
+    assertThat(GpuPlacement.isProduct("NVIDIA-A100-SXM4-40GB", "NVIDIA-A100-SXM4-80GB")).isFalse();
+  }
+
+  @Test
   void aGpuOperatorThatIsNotReadyBlocksPlacement() {
     var decision =
         GpuPlacement.decide(

@@ -162,6 +162,23 @@ class ServingResourcesTest {
   }
 
   @Test
+  void aTensorRtPlanWithNoProductOnRecordStillGoesToAGpuNodeNotToAnyNode() {
+    SparseModel model = Fixtures.minilm(s -> s.with("engine").put("backend", "tensorrt"));
+    var pod =
+        ServingResources.deployment(model, ServedModel.revision(model, REV, null), 1, SETTINGS)
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    assertThat(pod.getNodeSelector()).doesNotContainKey("nvidia.com/gpu.product");
+    assertThat(pod.getContainers().get(0).getResources().getLimits()).containsKey("nvidia.com/gpu");
+    assertThat(pod.getTolerations()).anyMatch(t -> "nvidia.com/gpu".equals(t.getKey()));
+    // Recorded on the Deployment and read back, it stays a GPU placement.
+    ServedModel served = ServedModel.revision(model, REV, null);
+    assertThat(ServedModel.fromIdentity(REV, served.identity()).orElseThrow().placement())
+        .isEqualTo(served.placement());
+  }
+
+  @Test
   void aTensorRtPlanInS3IsFetchedFirstAndServedOnTheGpuProductItWasBuiltOn() {
     SparseModel model =
         Fixtures.minilm(
@@ -183,7 +200,10 @@ class ServingResourcesTest {
         .containsEntry("BACKEND", "tensorrt")
         // The plan's profile: more rows or tokens than it was built for are the client's 400.
         .containsEntry("MAX_BATCH_SIZE", "32")
-        .containsEntry("MAX_DIMENSION", "128");
+        .containsEntry("MAX_DIMENSION", "128")
+        // And fewer than its minimum: a 400 too, not a failed run counted against the canary.
+        .containsEntry("MIN_BATCH_SIZE", "1")
+        .containsEntry("MIN_DIMENSION", "1");
     Container fetch = pod.getInitContainers().get(0);
     assertThat(fetch.getArgs())
         .containsExactly(

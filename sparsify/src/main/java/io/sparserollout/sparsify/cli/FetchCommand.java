@@ -4,6 +4,7 @@ import io.sparserollout.sparsify.SparsifyException;
 import io.sparserollout.stage.Cli;
 import io.sparserollout.stage.FetchResult;
 import io.sparserollout.stage.Sha256;
+import io.sparserollout.tensorrt.EngineKey;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,8 @@ import picocli.CommandLine.Option;
     name = Cli.FETCH,
     description = "Copy an artifact (path, s3:// or https:// URI) to a file.")
 final class FetchCommand implements Callable<Integer> {
+  private static final String TENSORRT_PLAN = ".plan";
+
   @Mixin CommandRun run;
 
   @Option(names = Cli.FROM, required = true)
@@ -46,6 +49,17 @@ final class FetchCommand implements Callable<Integer> {
         Path outData = out.resolveSibling(out.getFileName() + Sha256.EXTERNAL_DATA_SUFFIX);
         Files.copy(data, outData, StandardCopyOption.REPLACE_EXISTING);
         dataBytes = Files.size(outData);
+      }
+      // A TensorRT plan's key says which GPU and TensorRT version it suits: the pod checks it.
+      if (from.endsWith(TENSORRT_PLAN)) {
+        Path key = run.input(from + EngineKey.FILE_SUFFIX);
+        if (!Files.isRegularFile(key)) {
+          throw new SparsifyException(
+              "the plan's key file " + from + EngineKey.FILE_SUFFIX + " is missing");
+        }
+        dataBytes +=
+            Files.size(
+                Files.copy(key, EngineKey.fileFor(out), StandardCopyOption.REPLACE_EXISTING));
       }
       long bytes = modelBytes + dataBytes;
       run.finish(

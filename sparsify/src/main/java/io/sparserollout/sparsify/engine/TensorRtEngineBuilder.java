@@ -120,7 +120,7 @@ final class TensorRtEngineBuilder implements EngineBuilder {
         .writeValue(outDir.resolve("sparse-layers.json").toFile(), built.sparseLayers());
     json.writerWithDefaultPrettyPrinter()
         .writeValue(
-            outDir.resolve(PLAN + ".key.json").toFile(),
+            EngineKey.fileFor(plan).toFile(),
             new EngineKey(
                 EngineKey.sha256(model),
                 "tensorrt",

@@ -294,6 +294,17 @@ class SparsifyCliTest {
       assertThat(out.toString()).contains("\"bytes\":" + Files.size(encoder));
       assertThat(run("fetch", "--from", base + "gone.onnx", "--out", copy.toString())).isEqualTo(2);
       assertThat(err.toString()).contains("cannot fetch " + base + "gone.onnx: HTTP 404");
+
+      // A TensorRT plan comes with its key, which the pod checks against its GPU; none, no plan.
+      Files.write(dir.resolve("model.plan"), new byte[] {1, 2, 3});
+      Files.writeString(dir.resolve("model.plan.key.json"), "{\"device\":\"NVIDIA A100\"}");
+      Path plan = dir.resolve("pod/model.plan");
+      assertThat(run("fetch", "--from", base + "model.plan", "--out", plan.toString())).isZero();
+      assertThat(dir.resolve("pod/model.plan.key.json")).hasContent("{\"device\":\"NVIDIA A100\"}");
+      Files.delete(dir.resolve("model.plan.key.json"));
+      assertThat(run("fetch", "--from", base + "model.plan", "--out", plan.toString()))
+          .isEqualTo(2);
+      assertThat(err.toString()).contains(base + "model.plan.key.json");
     } finally {
       server.stop(0);
     }
