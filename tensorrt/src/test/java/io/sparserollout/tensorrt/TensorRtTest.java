@@ -24,6 +24,20 @@ class TensorRtTest {
   }
 
   @Test
+  void theJniBridgesTravelWithTheBindingsSoTheImagesCanLoadAGpusLibraries() {
+    // Without them TensorRT cannot load on any node, whatever TensorRT and CUDA it has.
+    String platform = org.bytedeco.javacpp.Loader.getPlatform();
+    for (String bridge :
+        java.util.List.of(
+            "org/bytedeco/tensorrt/" + platform + "/libjninvinfer.so",
+            "org/bytedeco/tensorrt/" + platform + "/libjninvonnxparser.so",
+            "org/bytedeco/cuda/" + platform + "/libjnicudart.so",
+            "org/bytedeco/javacpp/" + platform + "/libjnijavacpp.so")) {
+      assertThat(TensorRtTest.class.getClassLoader().getResource(bridge)).as(bridge).isNotNull();
+    }
+  }
+
+  @Test
   void thePinnedVersionIsKnownWithoutNativeCode() {
     assertThat(TensorRt.version()).startsWith("10.");
   }

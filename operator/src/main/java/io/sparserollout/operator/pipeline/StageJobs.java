@@ -75,6 +75,7 @@ public final class StageJobs {
         .withNewSpec()
         .withRestartPolicy("Never")
         .withNodeSelector(placement.nodeSelector())
+        .withAffinity(placement.affinity())
         .withTolerations(placement.tolerations())
         .withSecurityContext(PodSecurity.pod())
         // Neither stages nor inference pods talk to the API server.

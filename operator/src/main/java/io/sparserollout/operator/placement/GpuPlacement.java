@@ -1,5 +1,7 @@
 package io.sparserollout.operator.placement;
 
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -23,6 +25,20 @@ public final class GpuPlacement {
   public static final String MAJOR = "nvidia.com/gpu.compute.major";
   public static final String MINOR = "nvidia.com/gpu.compute.minor";
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
+
+  /** GPU Feature Discovery's label of the driver branch, and the deprecated one it also writes. */
+  public static final String DRIVER_MAJOR = "nvidia.com/cuda.driver-version.major";
+
+  private static final String DRIVER_MAJOR_DEPRECATED = "nvidia.com/cuda.driver.major";
+
+  /**
+   * The CUDA major version of the bindings in the images (org.bytedeco cuda 13.1, the parent POM's
+   * cuda-javacpp.version), and the driver branch it needs at least.
+   */
+  static final int CUDA_MAJOR = 13;
+
+  static final int MIN_DRIVER_MAJOR = 580;
+
   private static final String MIG_SUFFIX = "-MIG-";
   private static final String SHARED_SUFFIX = "-SHARED";
 
@@ -41,6 +57,11 @@ public final class GpuPlacement {
 
     /** Adds the GPU (or MIG slice) the pod needs to its resources; nothing for CPU work. */
     default void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {}
+
+    /** Node affinity beyond the selector; null for none. */
+    default Affinity affinity() {
+      return null;
+    }
   }
 
   /** Any node; no GPU requested. */
@@ -57,6 +78,34 @@ public final class GpuPlacement {
     public void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {
       resources.getLimits().put(resource, new Quantity("1"));
       resources.getRequests().put(resource, new Quantity("1"));
+    }
+
+    /**
+     * Not on a node whose driver is known to be too old for the CUDA the images' bindings are for:
+     * its pod could only fail. A node without the label (an older GPU Feature Discovery writes only
+     * the deprecated one) is not excluded.
+     */
+    @Override
+    public Affinity affinity() {
+      return new AffinityBuilder()
+          .withNewNodeAffinity()
+          .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+          .addNewNodeSelectorTerm()
+          .addNewMatchExpression()
+          .withKey(DRIVER_MAJOR)
+          .withOperator("Gt")
+          .withValues(String.valueOf(MIN_DRIVER_MAJOR - 1))
+          .endMatchExpression()
+          .endNodeSelectorTerm()
+          .addNewNodeSelectorTerm()
+          .addNewMatchExpression()
+          .withKey(DRIVER_MAJOR)
+          .withOperator("DoesNotExist")
+          .endMatchExpression()
+          .endNodeSelectorTerm()
+          .endRequiredDuringSchedulingIgnoredDuringExecution()
+          .endNodeAffinity()
+          .build();
     }
   }
 
@@ -91,10 +140,28 @@ public final class GpuPlacement {
               + describe(gpuNodes)
               + ")");
     }
+    List<Node> driven =
+        capable.stream()
+            .filter(n -> driverMajor(n) < 0 || driverMajor(n) >= MIN_DRIVER_MAJOR)
+            .toList();
+    if (driven.isEmpty()) {
+      return new Unplaceable(
+          "no GPU node's NVIDIA driver is new enough for CUDA "
+              + CUDA_MAJOR
+              + ", which the images' TensorRT bindings use: it needs the R"
+              + MIN_DRIVER_MAJOR
+              + " branch or newer (found "
+              + capable.stream()
+                  .map(n -> label(n, PRODUCT) + " driver " + driverMajor(n))
+                  .distinct()
+                  .sorted()
+                  .collect(Collectors.joining(", "))
+              + ")");
+    }
     List<Node> withProduct =
         gpu.product() == null
-            ? capable
-            : capable.stream().filter(n -> isProduct(label(n, PRODUCT), gpu.product())).toList();
+            ? driven
+            : driven.stream().filter(n -> isProduct(label(n, PRODUCT), gpu.product())).toList();
     if (withProduct.isEmpty()) {
       return new Unplaceable(
           "no node with "
@@ -210,6 +277,21 @@ public final class GpuPlacement {
   private static String label(Node node, String key) {
     Map<String, String> labels = node.getMetadata().getLabels();
     return labels == null ? null : labels.get(key);
+  }
+
+  /** The node's NVIDIA driver branch (e.g. 580), or -1 when GPU Feature Discovery did not say. */
+  static int driverMajor(Node node) {
+    for (String key : List.of(DRIVER_MAJOR, DRIVER_MAJOR_DEPRECATED)) {
+      try {
+        String value = label(node, key);
+        if (value != null) {
+          return Integer.parseInt(value.strip());
+        }
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+    }
+    return -1;
   }
 
   private static double capability(Node node) {

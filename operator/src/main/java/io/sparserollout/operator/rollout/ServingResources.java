@@ -156,6 +156,7 @@ public final class ServingResources {
         .endMetadata()
         .withNewSpec()
         .withNodeSelector(served.placement().nodeSelector())
+        .withAffinity(served.placement().affinity())
         .withTolerations(served.placement().tolerations())
         .withSecurityContext(PodSecurity.pod())
         // Neither stages nor inference pods talk to the API server.

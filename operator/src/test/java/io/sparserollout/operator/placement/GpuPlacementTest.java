@@ -139,6 +139,40 @@ class GpuPlacementTest {
   }
 
   @Test
+  void aDriverTooOldForTheBindingsCudaIsNamedAndItsNodesAreAvoided() {
+    Node old = withLabel(A100, GpuPlacement.DRIVER_MAJOR, "535");
+    var refused =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, null), List.of(old), Optional.empty());
+    assertThat(((GpuPlacement.Unplaceable) refused).reason())
+        .isEqualTo(
+            "no GPU node's NVIDIA driver is new enough for CUDA 13, which the images' TensorRT"
+                + " bindings use: it needs the R580 branch or newer (found"
+                + " NVIDIA-A100-SXM4-80GB driver 535)");
+    // The deprecated label of an older GPU Feature Discovery counts as well.
+    assertThat(GpuPlacement.driverMajor(withLabel(A100, "nvidia.com/cuda.driver.major", "550")))
+        .isEqualTo(550);
+
+    var placed =
+        GpuPlacement.decide(
+            engine(EngineSpec.Backend.TENSORRT, null, null),
+            List.of(old, withLabel(A100, GpuPlacement.DRIVER_MAJOR, "580"), A100),
+            Optional.empty());
+    var terms =
+        placed
+            .affinity()
+            .getNodeAffinity()
+            .getRequiredDuringSchedulingIgnoredDuringExecution()
+            .getNodeSelectorTerms();
+    // Either term admits a node: a driver of the R580 branch or newer, or one not labelled.
+    assertThat(terms)
+        .extracting(t -> t.getMatchExpressions().get(0).getOperator())
+        .containsExactly("Gt", "DoesNotExist");
+    assertThat(terms.get(0).getMatchExpressions().get(0).getValues()).containsExactly("579");
+    assertThat(new GpuPlacement.OnCpu().affinity()).isNull();
+  }
+
+  @Test
   void aGpuOperatorThatIsNotReadyBlocksPlacement() {
     var decision =
         GpuPlacement.decide(
@@ -158,6 +192,12 @@ class GpuPlacementTest {
 
     assertThat(((GpuPlacement.Unplaceable) decision).reason())
         .contains("no node carries the nvidia.com/gpu.product label");
+  }
+
+  private static Node withLabel(Node node, String key, String value) {
+    Map<String, String> labels = new java.util.HashMap<>(node.getMetadata().getLabels());
+    labels.put(key, value);
+    return new NodeBuilder(node).editMetadata().withLabels(labels).endMetadata().build();
   }
 
   private static EngineSpec engine(EngineSpec.Backend backend, String product, String mig) {

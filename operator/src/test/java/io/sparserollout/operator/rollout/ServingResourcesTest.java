@@ -194,6 +194,10 @@ class ServingResourcesTest {
     var pod = d.getSpec().getTemplate().getSpec();
     assertThat(pod.getNodeSelector())
         .containsEntry("nvidia.com/gpu.product", "NVIDIA-A100-SXM4-80GB");
+    // Nor on one of its nodes whose driver is too old for the plan's CUDA.
+    assertThat(
+            pod.getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution())
+        .isNotNull();
     assertThat(pod.getContainers().get(0).getResources().getLimits()).containsKey("nvidia.com/gpu");
     assertThat(env(pod.getContainers().get(0)))
         .containsEntry("MODEL_PATH", "/models/model.plan")
