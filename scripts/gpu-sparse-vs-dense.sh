@@ -17,8 +17,7 @@ jar=sparsify/target/sparsify.jar
 [ -f "$jar" ] || ./mvnw -B -q package -pl sparsify -am -DskipTests
 version() { ./mvnw -B -q help:evaluate -Dexpression="$1" -DforceStdout -N; }
 trt=$(version tensorrt-javacpp.version)
-cuda=$(./mvnw -B -q dependency:tree -pl tensorrt -Dincludes=org.bytedeco:cuda -DoutputType=text \
-  | grep -o 'cuda:jar:[^:]*' | head -1 | cut -d: -f3)
+cuda=$(version cuda-javacpp.version)
 for artifact in "org.bytedeco:tensorrt:$trt" "org.bytedeco:cuda:$cuda"; do
   for classifier in linux-x86_64 linux-x86_64-redist; do
     ./mvnw -B -q dependency:copy -Dartifact="$artifact:jar:$classifier" -DoutputDirectory="$work/redist"

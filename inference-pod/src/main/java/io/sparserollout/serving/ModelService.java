@@ -11,6 +11,8 @@ import io.sparserollout.stage.ServingMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -29,26 +31,55 @@ public class ModelService {
       @ConfigProperty(name = "serving.backend") String backendName,
       @ConfigProperty(name = "serving.threads") int threads,
       @ConfigProperty(name = "serving.model-sha256") java.util.Optional<String> sha256,
+      @ConfigProperty(name = "serving.other-plans") java.util.Optional<String> otherPlans,
       MeterRegistry registry) {
     if (path == null || path.isBlank()) {
       throw new IllegalStateException("MODEL_PATH is not set: name the model file to serve");
     }
+    Backends.Plan model =
+        new Backends.Plan(Path.of(path), sha256.filter(s -> !s.isBlank()).orElse(null));
+    if (otherPlans.isPresent() && "tensorrt".equals(backendName)) {
+      // Plans of the same variant built on other GPU products: this pod's GPU picks.
+      List<Backends.Plan> plans = new ArrayList<>(List.of(model));
+      plans.addAll(plans(otherPlans.get()));
+      model = Backends.planForThisGpu(plans);
+    }
     // The gated engine only: a file put in its place after the gate stops the pod.
-    String mismatch =
-        io.sparserollout.stage.Sha256.mismatch(
-            Path.of(path), sha256.filter(s -> !s.isBlank()).orElse(null));
+    String mismatch = io.sparserollout.stage.Sha256.mismatch(model.path(), model.sha256());
     if (mismatch != null) {
       throw new IllegalStateException("refusing to serve: " + mismatch);
     }
+    path = model.path().toString();
     this.name = name;
     long start = System.nanoTime();
-    this.backend = Backends.open(backendName, Path.of(path), threads);
+    this.backend = Backends.open(backendName, model.path(), threads);
     double seconds = (System.nanoTime() - start) / 1e9;
     Gauge.builder("model_load_seconds", () -> seconds)
         .description("Time to load the model at start")
         .tag(ServingMetrics.MODEL, name)
         .register(registry);
     LOG.infof("serving %s from %s with %s in %.2f s", name, path, backend.platform(), seconds);
+  }
+
+  /** OTHER_PLANS: a JSON array of {"path", "sha256"}, as the operator writes it. */
+  static List<Backends.Plan> plans(String json) {
+    try {
+      List<Backends.Plan> plans = new ArrayList<>();
+      for (com.fasterxml.jackson.databind.JsonNode plan :
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(json)) {
+        if (!plan.path("path").isTextual()) {
+          throw new IllegalStateException("OTHER_PLANS: every plan needs a path, got " + plan);
+        }
+        plans.add(
+            new Backends.Plan(
+                Path.of(plan.path("path").asText()),
+                plan.path("sha256").isTextual() ? plan.path("sha256").asText() : null));
+      }
+      return plans;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(
+          "OTHER_PLANS is not a JSON array of plans: " + e.getMessage());
+    }
   }
 
   public String name() {

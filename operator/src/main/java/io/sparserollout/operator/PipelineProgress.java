@@ -17,6 +17,7 @@ import io.sparserollout.operator.k8s.OwnedResources;
 import io.sparserollout.operator.pipeline.ArtifactDonor;
 import io.sparserollout.operator.pipeline.JobSettings;
 import io.sparserollout.operator.pipeline.PipelineStep;
+import io.sparserollout.operator.pipeline.ProductEngines;
 import io.sparserollout.operator.pipeline.ProgressReader;
 import io.sparserollout.operator.pipeline.Recalibration;
 import io.sparserollout.operator.pipeline.Revision;
@@ -36,6 +37,7 @@ import io.sparserollout.operator.pipeline.WorkerStates;
 import io.sparserollout.operator.placement.GpuInventory;
 import io.sparserollout.operator.placement.GpuPlacement;
 import io.sparserollout.operator.rollout.Serving;
+import io.sparserollout.stage.EngineResult;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -50,8 +52,9 @@ import java.util.Map;
 final class PipelineProgress {
   private static final Duration PLACEMENT_RETRY = Duration.ofSeconds(60);
 
-  /** What the step says in status, and when to look again (null: on the next event only). */
   /**
+   * What the step says in status, and when to look again (null: on the next event only).
+   *
    * @param trainJobNode the fine-tune's Job when Kubeflow Trainer runs it (its JobSet's worker 0
    *     Job, trusted by UID), for the stage's duration; null otherwise
    */
@@ -264,6 +267,13 @@ final class PipelineProgress {
                   trainJobRun.problem().reason(), trainJobRun.problem().message())
               : state);
     }
+    List<String> otherProducts = ProductEngines.expected(observed.jobs().get(Stage.BUILD_ENGINE));
+    Map<String, StageState> productStates = productStates(observed, otherProducts);
+    if (!otherProducts.isEmpty()) {
+      states.put(
+          Stage.BUILD_ENGINE,
+          ProductEngines.combine(states.get(Stage.BUILD_ENGINE), otherProducts, productStates));
+    }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
         states.put(stage, new StageState.Recorded());
@@ -278,6 +288,20 @@ final class PipelineProgress {
           String placed = finished == null ? null : GpuPlacement.placedOn(finished);
           if (placed != null) {
             status.setEngine(status.getEngine().builtOn(placed));
+          }
+          if (!otherProducts.isEmpty()) {
+            Map<String, EngineResult> built = new java.util.HashMap<>();
+            productStates.forEach(
+                (product, state) -> {
+                  if (state instanceof StageState.Succeeded s
+                      && s.result() instanceof EngineResult engine) {
+                    built.put(product, engine);
+                  }
+                });
+            status.setEngine(
+                status
+                    .getEngine()
+                    .withOtherProducts(ProductEngines.results(stages, otherProducts, built)));
           }
         }
         statuses.complete(status, stage.jobSuffix(), finished, done.result().sha256());
@@ -373,6 +397,19 @@ final class PipelineProgress {
             + "): no stage Job runs");
   }
 
+  /** What each other GPU product's engine Job says; a product whose Job is not seen is absent. */
+  private static Map<String, StageState> productStates(
+      StageObservation observed, List<String> products) {
+    Map<String, StageState> states = new java.util.HashMap<>();
+    for (String product : products) {
+      WorkerStates.Worker worker = observed.productEngines().get(product);
+      if (worker != null) {
+        states.put(product, StageState.observe(worker.job(), worker.pods(), EngineResult.class));
+      }
+    }
+    return states;
+  }
+
   /** A stage still running: says so, or why the cluster keeps it from running (StageBlocked). */
   private Outcome waiting(
       KubernetesClient client,
@@ -385,6 +422,9 @@ final class PipelineProgress {
       Map<Stage, StageState> states,
       EventRecorder events) {
     Job job = observed.jobs().get(stage);
+    if (stage == Stage.BUILD_ENGINE && job != null) {
+      ensureProductEngines(client, model, status, revision, observed);
+    }
     List<Pod> pods = observed.pods().getOrDefault(stage, List.of());
     List<WorkerStates.Worker> workers = observed.workers().getOrDefault(stage, List.of());
     // Run by Kubeflow Trainer: its JobSet's node Job (once Trainer made it) holds every worker.
@@ -528,13 +568,20 @@ final class PipelineProgress {
     if (stage == Stage.FINETUNE && TrainJobs.requested(model)) {
       return startTrainJob(client, stages, status, revision, placement, settings, events);
     }
-    List<Job> desired = StageJobs.forStage(stages, revision, stage, placement, settings);
+    List<Job> desired =
+        new java.util.ArrayList<>(StageJobs.forStage(stages, revision, stage, placement, settings));
     if (status.getArtifactRun() != null) {
       desired.forEach(
           each ->
               each.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun())));
     }
-    if (desired.size() > 1) {
+    boolean workerSet = WorkerSet.workers(model, stage) > 1;
+    if (stage == Stage.BUILD_ENGINE && placement instanceof GpuPlacement.OnGpu first) {
+      desired.addAll(
+          ProductEngines.jobs(
+              stages, revision, desired.get(0), otherProducts(client, model, first), settings));
+    }
+    if (workerSet) {
       // Nothing of the set starts unless all of it can: a part would only wait for the rest.
       WorkerSetResources.Blocked blocked = WorkerSetResources.preflight(client, model, desired);
       if (blocked != null) {
@@ -556,7 +603,7 @@ final class PipelineProgress {
       if (adopted.created()) {
         created.add(each.getMetadata().getName());
       }
-      if (desired.size() > 1 && each == desired.get(0)) {
+      if (workerSet && each == desired.get(0)) {
         WorkerSetResources.Blocked blocked =
             WorkerSetResources.ensure(client, model, revision, stage, adopted.job());
         if (blocked != null) {
@@ -572,7 +619,18 @@ final class PipelineProgress {
               + stage.jobSuffix()
               + (desired.size() == 1
                   ? ": Job " + job
-                  : ": " + desired.size() + " workers, Jobs " + String.join(", ", created)));
+                  : workerSet
+                      ? ": " + desired.size() + " workers, Jobs " + String.join(", ", created)
+                      : ": Jobs "
+                          + String.join(", ", created)
+                          + ", one per GPU product ("
+                          + String.join(
+                              ", ",
+                              desired.stream()
+                                  .map(d -> GpuPlacement.placedOn(d))
+                                  .filter(java.util.Objects::nonNull)
+                                  .toList())
+                          + ")"));
     }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running Job " + job, null);
@@ -675,6 +733,45 @@ final class PipelineProgress {
       }
     }
     return new Outcome(message, null);
+  }
+
+  /** The qualifying GPU products besides {@code first}, each built for as well. */
+  private static List<GpuPlacement.OnGpu> otherProducts(
+      KubernetesClient client, SparseModel model, GpuPlacement.OnGpu first) {
+    return GpuInventory.everyProduct(client, model.getSpec().engine()).stream()
+        .filter(gpu -> !gpu.product().equals(first.product()))
+        .toList();
+  }
+
+  /**
+   * Makes again an engine Job of another product that is not seen: its creation failed after the
+   * first one's, or it was deleted. Only Jobs the first one names, on the product's own nodes.
+   */
+  private void ensureProductEngines(
+      KubernetesClient client,
+      SparseModel model,
+      SparseModelStatus status,
+      String revision,
+      StageObservation observed) {
+    Job first = observed.jobs().get(Stage.BUILD_ENGINE);
+    List<GpuPlacement.OnGpu> missing =
+        ProductEngines.expected(first).stream()
+            .filter(product -> !observed.productEngines().containsKey(product))
+            .map(product -> GpuPlacement.servingOn(model.getSpec().engine(), product))
+            .toList();
+    if (missing.isEmpty()) {
+      return;
+    }
+    Job template = new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder(first).build();
+    for (Job job :
+        ProductEngines.jobs(
+            StageContext.of(model, revision, status),
+            revision,
+            template,
+            missing,
+            limits.settings(images.sparsify(), Stage.BUILD_ENGINE))) {
+      createOrAdopt(client, model, status, job);
+    }
   }
 
   /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */

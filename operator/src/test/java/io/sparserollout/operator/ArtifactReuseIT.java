@@ -3,10 +3,6 @@ package io.sparserollout.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -14,9 +10,7 @@ import io.sparserollout.api.v1alpha1.Phase;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.Revision;
 import io.sparserollout.operator.placement.GpuPlacement;
-import io.sparserollout.stage.EngineResult;
 import java.time.Duration;
-import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,38 +104,17 @@ class ArtifactReuseIT {
     // The stage reports the GPU by CUDA's name; nodes are selected by GPU Feature Discovery's.
     String label = "NVIDIA-A100-SXM4-80GB";
     String node = "gpu-" + ns.name();
-    ns.admin()
-        .nodes()
-        .resource(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName(node)
-                .withLabels(
-                    Map.of(
-                        GpuPlacement.PRODUCT,
-                        label,
-                        GpuPlacement.MAJOR,
-                        "8",
-                        GpuPlacement.MINOR,
-                        "0"))
-                .endMetadata()
-                .build())
-        .create();
+    GpuNodes.create(ns.admin(), node, label, "8", "0");
     try {
-      Node gpuNode = ns.admin().nodes().withName(node).get();
-      gpuNode.setStatus(
-          new NodeStatusBuilder()
-              .withAllocatable(Map.of(GpuPlacement.GPU_RESOURCE, new Quantity("1")))
-              .withCapacity(Map.of(GpuPlacement.GPU_RESOURCE, new Quantity("1")))
-              .build());
-      ns.admin().nodes().resource(gpuNode).updateStatus();
-
       SparseModel first = ns.create("minilm", ArtifactReuseIT::tensorRtCanary);
       String revision = Revision.of(first.getSpec());
       ns.kubelet()
           .succeed(ns.name(), TestNamespace.job(first, revision, "prune"), StageResults.PRUNED);
       ns.kubelet()
-          .succeed(ns.name(), TestNamespace.job(first, revision, "engine"), tensorRtEngine());
+          .succeed(
+              ns.name(),
+              TestNamespace.job(first, revision, "engine"),
+              StageResults.tensorRtEngine("NVIDIA A100-SXM4-80GB", StageResults.ENGINE_SHA256));
       ns.kubelet()
           .succeed(
               ns.name(),
@@ -171,31 +144,12 @@ class ArtifactReuseIT {
     }
   }
 
-  private static String tensorRtEngine() {
-    return StageResults.json(
-        new EngineResult(
-            "tensorrt",
-            "fp16",
-            "10.15.1",
-            "10.15.1",
-            "NVIDIA A100-SXM4-80GB",
-            36,
-            null,
-            8,
-            128,
-            2.0,
-            1.0,
-            2.0,
-            StageResults.ENGINE_SHA256,
-            null));
-  }
-
-  private static void tensorRtCanary(com.fasterxml.jackson.databind.node.ObjectNode spec) {
+  static void tensorRtCanary(com.fasterxml.jackson.databind.node.ObjectNode spec) {
     spec.with("engine").put("backend", "tensorrt");
     quickCanary(spec);
   }
 
-  private static void quickCanary(com.fasterxml.jackson.databind.node.ObjectNode spec) {
+  static void quickCanary(com.fasterxml.jackson.databind.node.ObjectNode spec) {
     var rollout = spec.with("rollout");
     rollout.put("replicas", 1).put("progressDeadline", "30s");
     rollout.with("canary").putArray("steps").addObject().put("weight", 50).put("pause", "1s");

@@ -510,13 +510,36 @@ class PipelineIT {
                 .endSpec()
                 .build())
         .create();
-    // Admission enforces a quota once the resourcequota controller has computed its usage.
+    // Admission enforces a quota once the resourcequota controller has computed its usage and
+    // the API server's admission has seen it: until a pod is refused (a busy server lags).
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
-              var quota = admin.resourceQuotas().inNamespace(namespace).withName("no-pods").get();
-              return quota.getStatus() != null && quota.getStatus().getHard() != null;
+              var probe =
+                  new io.fabric8.kubernetes.api.model.PodBuilder()
+                      .withNewMetadata()
+                      .withName("quota-probe")
+                      .endMetadata()
+                      .withNewSpec()
+                      .addNewContainer()
+                      .withName("probe")
+                      .withImage("probe")
+                      .endContainer()
+                      .endSpec()
+                      .build();
+              try {
+                admin.pods().inNamespace(namespace).resource(probe).create();
+                admin
+                    .pods()
+                    .inNamespace(namespace)
+                    .withName("quota-probe")
+                    .withGracePeriod(0)
+                    .delete();
+                return false;
+              } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                return e.getCode() == 403;
+              }
             });
     SparseModel model = create("minilm", spec -> {});
     String prune = job(model, Revision.of(model.getSpec()), "prune");

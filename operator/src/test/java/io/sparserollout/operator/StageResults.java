@@ -44,6 +44,26 @@ public final class StageResults {
 
   private StageResults() {}
 
+  /** A TensorRT engine as the stage reports it: the GPU by CUDA's name. */
+  public static String tensorRtEngine(String cudaName, String sha256) {
+    return json(
+        new EngineResult(
+            "tensorrt",
+            "fp16",
+            "10.15.1",
+            "10.15.1",
+            cudaName,
+            36,
+            null,
+            8,
+            128,
+            2.0,
+            1.0,
+            2.0,
+            sha256,
+            null));
+  }
+
   public static EvaluationResult evaluation(double cosineMean, double top5Overlap) {
     return new EvaluationResult(
         300,

@@ -2,6 +2,7 @@ package io.sparserollout.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
 
 /** The serving engine artifact and what it was built for. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -27,7 +28,50 @@ public record EngineStatus(
         String sha256,
     @JsonPropertyDescription(
             "The served variant (status.variants says why): dense or sparse, then the precision.")
-        String variant) {
+        String variant,
+    @JsonPropertyDescription(
+            "The engines built again on each other qualifying GPU product (tensorrt, when"
+                + " spec.engine.gpu.product is empty and the cluster has several); serving pods"
+                + " load the one for their GPU.")
+        List<ProductEngine> otherProducts) {
+
+  public EngineStatus(
+      String backend,
+      String precision,
+      String tensorrtVersion,
+      String gpuProduct,
+      Integer sparseLayers,
+      Double speedup,
+      String artifactUri,
+      String sha256,
+      String variant) {
+    this(
+        backend,
+        precision,
+        tensorrtVersion,
+        gpuProduct,
+        sparseLayers,
+        speedup,
+        artifactUri,
+        sha256,
+        variant,
+        null);
+  }
+
+  /** The same engine, with the engines of the other GPU products. */
+  public EngineStatus withOtherProducts(List<ProductEngine> products) {
+    return new EngineStatus(
+        backend,
+        precision,
+        tensorrtVersion,
+        gpuProduct,
+        sparseLayers,
+        speedup,
+        artifactUri,
+        sha256,
+        variant,
+        products);
+  }
 
   /** The same engine, built on the nodes labelled nvidia.com/gpu.product={@code product}. */
   public EngineStatus builtOn(String product) {
@@ -40,6 +84,7 @@ public record EngineStatus(
         speedup,
         artifactUri,
         sha256,
-        variant);
+        variant,
+        otherProducts);
   }
 }

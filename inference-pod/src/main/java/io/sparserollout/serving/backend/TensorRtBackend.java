@@ -64,6 +64,39 @@ final class TensorRtBackend implements InferenceBackend {
     }
   }
 
+  /** This pod's GPU by CUDA's name, as plan keys record it; a pod without one says so. */
+  static String deviceName() {
+    try {
+      return TensorRt.device().product();
+    } catch (TensorRtUnavailable e) {
+      throw new IllegalStateException(
+          "BACKEND=tensorrt "
+              + e.getMessage()
+              + ": schedule the pod on a GPU node or serve with BACKEND=onnxruntime",
+          e);
+    }
+  }
+
+  /**
+   * Of plans built on several GPU products, the one whose key names {@code device}: a plan runs
+   * only on the product it was built on.
+   */
+  static Backends.Plan planFor(List<Backends.Plan> plans, String device) {
+    List<String> builtOn = new ArrayList<>();
+    for (Backends.Plan plan : plans) {
+      String product = builtFor(plan.path()).device();
+      if (device.equals(product)) {
+        return plan;
+      }
+      builtOn.add(product);
+    }
+    throw new IllegalStateException(
+        "BACKEND=tensorrt: this pod's GPU, "
+            + device
+            + ", has no plan: they were built on "
+            + String.join(", ", builtOn));
+  }
+
   /**
    * What the plan was built for, from the key the engine stage wrote beside it. Without it nothing
    * says the plan suits this GPU and TensorRT version, and a mismatch would only show as a failed

@@ -28,6 +28,31 @@ class TensorRtBackendTest {
   }
 
   @Test
+  void ofPlansBuiltOnSeveralGpuProductsThePodTakesTheOneItsGpuBuilt(@TempDir Path dir)
+      throws Exception {
+    Backends.Plan a100 = plan(dir.resolve("a100"), "NVIDIA A100-SXM4-80GB");
+    Backends.Plan l4 = plan(dir.resolve("l4"), "NVIDIA L4");
+    assertThat(TensorRtBackend.planFor(java.util.List.of(a100, l4), "NVIDIA L4")).isEqualTo(l4);
+    assertThatThrownBy(
+            () -> TensorRtBackend.planFor(java.util.List.of(a100, l4), "NVIDIA H100 80GB HBM3"))
+        .hasMessage(
+            "BACKEND=tensorrt: this pod's GPU, NVIDIA H100 80GB HBM3, has no plan: they were built"
+                + " on NVIDIA A100-SXM4-80GB, NVIDIA L4");
+  }
+
+  private static Backends.Plan plan(Path dir, String device) throws Exception {
+    Files.createDirectories(dir);
+    Path plan = Files.write(dir.resolve("model.plan"), new byte[] {1, 2, 3});
+    Files.writeString(
+        dir.resolve("model.plan.key.json"),
+        "{\"modelDigest\":\"sha256:00\",\"backend\":\"tensorrt\",\"precision\":\"fp16\","
+            + "\"runtimeVersion\":\"10.15.1\",\"device\":\""
+            + device
+            + "\"}");
+    return new Backends.Plan(plan, "sha256:" + "0".repeat(64));
+  }
+
+  @Test
   void aPlanWithoutItsKeyFileIsRefusedBeforeAnyGpuWork(@TempDir Path dir) throws Exception {
     // What a fetch that copied only the plan left: nothing says which GPU and TensorRT it suits.
     Path plan = Files.write(dir.resolve("model.plan"), new byte[] {1, 2, 3});

@@ -141,7 +141,7 @@ final class BuildEngineStage implements StageHandler<EngineResult> {
    * The repetitions in order, each that is no positive finite number written 0 (status holds
    * numbers only; a 0 leaves that pair out of every comparison, as {@link SpeedRatio} does).
    */
-  private static List<Double> usable(List<Double> repetitions) {
+  static List<Double> usable(List<Double> repetitions) {
     return repetitions == null
         ? null
         : repetitions.stream()

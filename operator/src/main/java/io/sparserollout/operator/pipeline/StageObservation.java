@@ -16,21 +16,31 @@ import java.util.Map;
  * where several workers run it) and {@code workers} every worker's Job (null: not created) and
  * pods, in rank order. Fine-tuning run by Kubeflow Trainer ({@link TrainJobs}) shows only as the
  * Jobs that may be its JobSet's {@code node} Job, with their pods, in {@code trainJobNodes}: which
- * one is, and the stage's state, need the TrainJob and its JobSet, which no informer holds.
+ * one is, and the stage's state, need the TrainJob and its JobSet, which no informer holds. The
+ * engine Jobs of other GPU products ({@link ProductEngines}) are in {@code productEngines}, by
+ * product.
  */
 public record StageObservation(
     Map<Stage, Job> jobs,
     Map<Stage, List<Pod>> pods,
     Map<Stage, StageState> states,
     Map<Stage, List<WorkerStates.Worker>> workers,
-    List<WorkerStates.Worker> trainJobNodes) {
+    List<WorkerStates.Worker> trainJobNodes,
+    Map<String, WorkerStates.Worker> productEngines) {
 
   public static StageObservation of(
       SparseModel model, Collection<Job> allJobs, Collection<Pod> allPods, String revision) {
     Map<Stage, Job[]> byRank = new EnumMap<>(Stage.class);
+    Map<String, WorkerStates.Worker> productEngines = new java.util.TreeMap<>();
     for (Job job : allJobs) {
       Map<String, String> labels = job.getMetadata().getLabels();
       if (OwnedResources.ownedBy(job, model)
+          && revision.equals(labels.get(StageJobs.REVISION_LABEL))
+          && labels.get(ProductEngines.PRODUCT_LABEL) != null) {
+        productEngines.put(
+            labels.get(ProductEngines.PRODUCT_LABEL),
+            new WorkerStates.Worker(0, job, podsOf(job, allPods)));
+      } else if (OwnedResources.ownedBy(job, model)
           && revision.equals(labels.get(StageJobs.REVISION_LABEL))) {
         for (Stage stage : Stage.values()) {
           int rank = WorkerSet.rank(job);
@@ -74,7 +84,8 @@ public record StageObservation(
         }
       }
     }
-    return new StageObservation(jobs, pods, states, all, List.copyOf(trainJobNodes));
+    return new StageObservation(
+        jobs, pods, states, all, List.copyOf(trainJobNodes), Map.copyOf(productEngines));
   }
 
   private static List<Pod> podsOf(Job job, Collection<Pod> allPods) {

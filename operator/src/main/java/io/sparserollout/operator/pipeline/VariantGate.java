@@ -94,7 +94,8 @@ final class VariantGate {
             chosen.speedup(),
             chosen.artifactUri(),
             chosen.sha256(),
-            chosen.name()));
+            chosen.name(),
+            built == null ? null : built.otherProducts()));
   }
 
   /**

@@ -32,6 +32,15 @@ public final class GpuInventory {
         engine, client.nodes().list().getItems(), clusterPolicyState(client));
   }
 
+  /** Every GPU product the engine is built for ({@link GpuPlacement#everyProduct}). */
+  public static List<GpuPlacement.OnGpu> everyProduct(KubernetesClient client, EngineSpec engine) {
+    if (engine.backend() != EngineSpec.Backend.TENSORRT) {
+      return List.of();
+    }
+    return GpuPlacement.everyProduct(
+        engine, client.nodes().list().getItems(), clusterPolicyState(client));
+  }
+
   private static Optional<String> clusterPolicyState(KubernetesClient client) {
     try {
       List<GenericKubernetesResource> policies =

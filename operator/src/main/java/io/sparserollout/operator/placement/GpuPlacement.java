@@ -3,6 +3,10 @@ package io.sparserollout.operator.placement;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirementBuilder;
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import io.fabric8.kubernetes.api.model.NodeSelectorTermBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
@@ -29,7 +33,7 @@ public final class GpuPlacement {
   /** GPU Feature Discovery's label of the driver branch, and the deprecated one it also writes. */
   public static final String DRIVER_MAJOR = "nvidia.com/cuda.driver-version.major";
 
-  private static final String DRIVER_MAJOR_DEPRECATED = "nvidia.com/cuda.driver.major";
+  static final String DRIVER_MAJOR_DEPRECATED = "nvidia.com/cuda.driver.major";
 
   /**
    * The CUDA major version of the bindings in the images (org.bytedeco cuda 13.1, the parent POM's
@@ -87,26 +91,74 @@ public final class GpuPlacement {
      */
     @Override
     public Affinity affinity() {
-      return new AffinityBuilder()
-          .withNewNodeAffinity()
-          .withNewRequiredDuringSchedulingIgnoredDuringExecution()
-          .addNewNodeSelectorTerm()
-          .addNewMatchExpression()
-          .withKey(DRIVER_MAJOR)
-          .withOperator("Gt")
-          .withValues(String.valueOf(MIN_DRIVER_MAJOR - 1))
-          .endMatchExpression()
-          .endNodeSelectorTerm()
-          .addNewNodeSelectorTerm()
-          .addNewMatchExpression()
-          .withKey(DRIVER_MAJOR)
-          .withOperator("DoesNotExist")
-          .endMatchExpression()
-          .endNodeSelectorTerm()
-          .endRequiredDuringSchedulingIgnoredDuringExecution()
-          .endNodeAffinity()
-          .build();
+      return driverAffinity(null);
     }
+  }
+
+  /**
+   * Nodes of any of {@code products}, the first the one the engine stage chose: serving pods of a
+   * plan built on each, every pod loading the plan of its own GPU.
+   */
+  public record OnProducts(List<String> products, String resource, List<Toleration> tolerations)
+      implements Decision {
+    @Override
+    public void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {
+      resources.getLimits().put(resource, new Quantity("1"));
+      resources.getRequests().put(resource, new Quantity("1"));
+    }
+
+    @Override
+    public Affinity affinity() {
+      return driverAffinity(
+          new NodeSelectorRequirementBuilder()
+              .withKey(PRODUCT)
+              .withOperator("In")
+              .withValues(products)
+              .build());
+    }
+  }
+
+  private static NodeSelectorRequirement requirement(String key, String operator, String value) {
+    NodeSelectorRequirementBuilder requirement =
+        new NodeSelectorRequirementBuilder().withKey(key).withOperator(operator);
+    return (value == null ? requirement : requirement.withValues(value)).build();
+  }
+
+  /** Serving on several products: the first's resource, requested on any of them. */
+  public static OnProducts servingOn(List<String> products, String resource) {
+    return new OnProducts(List.copyOf(products), resource, onProduct(null, resource).tolerations());
+  }
+
+  /**
+   * A driver of the R580 branch or newer, or one GPU Feature Discovery does not report; with {@code
+   * also} in either case.
+   */
+  private static Affinity driverAffinity(NodeSelectorRequirement also) {
+    String least = String.valueOf(MIN_DRIVER_MAJOR - 1);
+    List<NodeSelectorTerm> terms = new java.util.ArrayList<>();
+    for (List<NodeSelectorRequirement> driver :
+        List.of(
+            List.of(requirement(DRIVER_MAJOR, "Gt", least)),
+            List.of(
+                requirement(DRIVER_MAJOR, "DoesNotExist", null),
+                requirement(DRIVER_MAJOR_DEPRECATED, "Gt", least)),
+            List.of(
+                requirement(DRIVER_MAJOR, "DoesNotExist", null),
+                requirement(DRIVER_MAJOR_DEPRECATED, "DoesNotExist", null)))) {
+      List<NodeSelectorRequirement> match = new java.util.ArrayList<>();
+      if (also != null) {
+        match.add(also);
+      }
+      match.addAll(driver);
+      terms.add(new NodeSelectorTermBuilder().withMatchExpressions(match).build());
+    }
+    return new AffinityBuilder()
+        .withNewNodeAffinity()
+        .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+        .withNodeSelectorTerms(terms)
+        .endRequiredDuringSchedulingIgnoredDuringExecution()
+        .endNodeAffinity()
+        .build();
   }
 
   /** No node qualifies; {@code reason} names what is missing. */
@@ -140,28 +192,12 @@ public final class GpuPlacement {
               + describe(gpuNodes)
               + ")");
     }
-    List<Node> driven =
-        capable.stream()
-            .filter(n -> driverMajor(n) < 0 || driverMajor(n) >= MIN_DRIVER_MAJOR)
-            .toList();
-    if (driven.isEmpty()) {
-      return new Unplaceable(
-          "no GPU node's NVIDIA driver is new enough for CUDA "
-              + CUDA_MAJOR
-              + ", which the images' TensorRT bindings use: it needs the R"
-              + MIN_DRIVER_MAJOR
-              + " branch or newer (found "
-              + capable.stream()
-                  .map(n -> label(n, PRODUCT) + " driver " + driverMajor(n))
-                  .distinct()
-                  .sorted()
-                  .collect(Collectors.joining(", "))
-              + ")");
-    }
     List<Node> withProduct =
         gpu.product() == null
-            ? driven
-            : driven.stream().filter(n -> isProduct(label(n, PRODUCT), gpu.product())).toList();
+            ? capable
+            : capable.stream()
+                .filter(n -> isProduct(label(n, PRODUCT), gpu.product(), profile))
+                .toList();
     if (withProduct.isEmpty()) {
       return new Unplaceable(
           "no node with "
@@ -174,8 +210,26 @@ public final class GpuPlacement {
               + describe(gpuNodes)
               + ")");
     }
-    List<Node> schedulable =
+    List<Node> driven =
         withProduct.stream()
+            .filter(n -> driverMajor(n) < 0 || driverMajor(n) >= MIN_DRIVER_MAJOR)
+            .toList();
+    if (driven.isEmpty()) {
+      return new Unplaceable(
+          "no GPU node's NVIDIA driver is new enough for CUDA "
+              + CUDA_MAJOR
+              + ", which the images' TensorRT bindings use: it needs the R"
+              + MIN_DRIVER_MAJOR
+              + " branch or newer (found "
+              + withProduct.stream()
+                  .map(n -> label(n, PRODUCT) + " driver " + driverMajor(n))
+                  .distinct()
+                  .sorted()
+                  .collect(Collectors.joining(", "))
+              + ")");
+    }
+    List<Node> schedulable =
+        driven.stream()
             .filter(
                 n ->
                     !Boolean.TRUE.equals(
@@ -183,24 +237,60 @@ public final class GpuPlacement {
             .filter(n -> allocatable(n, resourceOn(label(n, PRODUCT), profile)) > 0)
             .toList();
     if (schedulable.isEmpty()) {
-      String product = label(withProduct.get(0), PRODUCT);
+      String product = label(driven.get(0), PRODUCT);
       return new Unplaceable(
           "no schedulable node of product " + product + " offers " + resourceOn(product, profile));
     }
-    // Without a requested product, pick the most capable product, then the most common one.
+    String product = ranked(schedulable).get(0);
+    return onProduct(product, resourceOn(product, profile));
+  }
+
+  /**
+   * Every product the engine can be built and served on, {@link #decide}'s first: without a
+   * requested product, each qualifying one that offers the same resource (one pod template asks for
+   * one); with one, that one. Empty when nothing qualifies.
+   */
+  public static List<OnGpu> everyProduct(
+      EngineSpec engine, List<Node> nodes, Optional<String> clusterPolicyState) {
+    if (!(decide(engine, nodes, clusterPolicyState) instanceof OnGpu first)) {
+      return List.of();
+    }
+    GpuSelector gpu = engine.gpu();
+    if (gpu.product() != null) {
+      return List.of(first);
+    }
+    double minimum = Double.parseDouble(gpu.minComputeCapability());
+    List<Node> qualifying =
+        nodes.stream()
+            .filter(n -> label(n, PRODUCT) != null && capability(n) >= minimum - 1e-9)
+            .filter(n -> driverMajor(n) < 0 || driverMajor(n) >= MIN_DRIVER_MAJOR)
+            .filter(
+                n ->
+                    !Boolean.TRUE.equals(
+                        n.getSpec() == null ? null : n.getSpec().getUnschedulable()))
+            .filter(n -> allocatable(n, resourceOn(label(n, PRODUCT), gpu.migProfile())) > 0)
+            .toList();
+    return ranked(qualifying).stream()
+        .map(p -> onProduct(p, resourceOn(p, gpu.migProfile())))
+        .filter(g -> g.resource().equals(first.resource()))
+        .toList();
+  }
+
+  /** Products by preference: the most capable first, then the most common, then by name. */
+  private static List<String> ranked(List<Node> nodes) {
     Map<String, List<Node>> byProduct =
-        schedulable.stream()
+        nodes.stream()
             .collect(
                 Collectors.groupingBy(n -> label(n, PRODUCT), TreeMap::new, Collectors.toList()));
-    String product =
-        byProduct.entrySet().stream()
-            .max(
-                Comparator.<Map.Entry<String, List<Node>>>comparingDouble(
-                        e -> capability(e.getValue().get(0)))
-                    .thenComparingInt(e -> e.getValue().size()))
-            .orElseThrow()
-            .getKey();
-    return onProduct(product, resourceOn(product, profile));
+    return byProduct.entrySet().stream()
+        .sorted(
+            Comparator.<Map.Entry<String, List<Node>>>comparingDouble(
+                    e -> capability(e.getValue().get(0)))
+                .thenComparingInt(e -> e.getValue().size())
+                .reversed()
+                .thenComparing(Map.Entry::getKey))
+        .map(Map.Entry::getKey)
+        .toList();
   }
 
   /**
@@ -219,16 +309,17 @@ public final class GpuPlacement {
 
   /**
    * Whether a node labelled {@code label} has the {@code requested} product: the same, or the same
-   * with the suffixes GPU Feature Discovery adds for MIG's single strategy ("-MIG-1g.10gb") and
-   * time-slicing ("-SHARED").
+   * with the suffixes GPU Feature Discovery adds for time-slicing ("-SHARED") and, when the spec
+   * asks for that MIG slice, MIG's single strategy ("-MIG-1g.10gb"): a slice is not a whole GPU.
    */
-  static boolean isProduct(String label, String requested) {
+  static boolean isProduct(String label, String requested, String migProfile) {
     if (label == null) {
       return false;
     }
     String base = withoutShared(label);
-    int mig = base.lastIndexOf(MIG_SUFFIX);
-    return base.equals(requested) || (mig > 0 && base.substring(0, mig).equals(requested));
+    return label.equals(requested)
+        || base.equals(requested)
+        || (migProfile != null && base.equals(requested + MIG_SUFFIX + migProfile));
   }
 
   private static String withoutShared(String label) {

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.sparserollout.api.v1alpha1.EngineSpec;
+import io.sparserollout.api.v1alpha1.EngineStatus;
+import io.sparserollout.api.v1alpha1.ProductEngine;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.pipeline.StageContext;
 import io.sparserollout.operator.pipeline.Storage;
 import io.sparserollout.operator.placement.GpuPlacement;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +23,8 @@ import java.util.Optional;
  * @param shadowUrl the baseline's model URL the canary mirrors to; null for no mirroring
  * @param sha256 the digest the engine stage reported for the file; the pod refuses another (null:
  *     not checked, as for the user's own dense model)
+ * @param alsoOn the same variant's plans built on other GPU products, which the pods on those
+ *     products load instead (empty: one product, or none)
  */
 public record ServedModel(
     String key,
@@ -28,7 +33,22 @@ public record ServedModel(
     GpuPlacement.Decision placement,
     String shadowUrl,
     double shadowFraction,
-    String sha256) {
+    String sha256,
+    List<OtherPlan> alsoOn) {
+  /** A plan built on another GPU product: where it lies and its file's digest. */
+  public record OtherPlan(String product, String uri, String sha256) {}
+
+  public ServedModel(
+      String key,
+      String uri,
+      String backend,
+      GpuPlacement.Decision placement,
+      String shadowUrl,
+      double shadowFraction,
+      String sha256) {
+    this(key, uri, backend, placement, shadowUrl, shadowFraction, sha256, List.of());
+  }
+
   public static final String DENSE = "dense";
   public static final String BASELINE = "baseline";
 
@@ -40,20 +60,33 @@ public record ServedModel(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The part of a served model that belongs to its revision, not to the current spec. */
+  /**
+   * The part of a served model that belongs to its revision, not to the current spec. Plans on
+   * other products are left out when there are none, so identities recorded before them read the
+   * same.
+   */
   record Identity(
-      String uri, String backend, String gpuProduct, String gpuResource, String sha256) {}
+      String uri,
+      String backend,
+      String gpuProduct,
+      String gpuResource,
+      String sha256,
+      @com.fasterxml.jackson.annotation.JsonInclude(
+              com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+          List<OtherPlan> alsoOn) {}
 
   String identity() {
-    GpuPlacement.OnGpu gpu = placement instanceof GpuPlacement.OnGpu onGpu ? onGpu : null;
+    String product = null;
+    String resource = null;
+    if (placement instanceof GpuPlacement.OnGpu gpu) {
+      product = gpu.product();
+      resource = gpu.resource();
+    } else if (placement instanceof GpuPlacement.OnProducts gpus) {
+      product = gpus.products().get(0);
+      resource = gpus.resource();
+    }
     try {
-      return JSON.writeValueAsString(
-          new Identity(
-              uri,
-              backend,
-              gpu == null ? null : gpu.product(),
-              gpu == null ? null : gpu.resource(),
-              sha256));
+      return JSON.writeValueAsString(new Identity(uri, backend, product, resource, sha256, alsoOn));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -84,9 +117,11 @@ public record ServedModel(
           identity.gpuResource() == null
               ? new GpuPlacement.OnCpu()
               : GpuPlacement.servingOn(identity.gpuProduct(), identity.gpuResource());
-      return Optional.of(
+      ServedModel served =
           new ServedModel(
-              key, identity.uri(), identity.backend(), placement, null, 0, identity.sha256()));
+              key, identity.uri(), identity.backend(), placement, null, 0, identity.sha256());
+      return Optional.of(
+          identity.alsoOn() == null ? served : served.alsoOn(List.copyOf(identity.alsoOn())));
     } catch (JsonProcessingException e) {
       return Optional.empty();
     }
@@ -138,12 +173,49 @@ public record ServedModel(
 
   /** The same model, to be loaded only when its file has this digest. */
   public ServedModel withSha256(String digest) {
-    return new ServedModel(key, uri, backend, placement, shadowUrl, shadowFraction, digest);
+    return new ServedModel(key, uri, backend, placement, shadowUrl, shadowFraction, digest, alsoOn);
   }
 
   /** The same model, mirroring a fraction of its requests to the dense baseline. */
   public ServedModel mirroringTo(String url, double fraction) {
-    return new ServedModel(key, uri, backend, placement, url, fraction, sha256);
+    return new ServedModel(key, uri, backend, placement, url, fraction, sha256, alsoOn);
+  }
+
+  /**
+   * The same plan, and {@code others} built on other GPU products: pods go to any of the products
+   * and load their own GPU's plan. Nothing changes for one product, or a model on CPU.
+   */
+  public ServedModel alsoOn(List<OtherPlan> others) {
+    if (others.isEmpty() || !(placement instanceof GpuPlacement.OnGpu gpu)) {
+      return this;
+    }
+    List<String> products = new java.util.ArrayList<>();
+    products.add(gpu.product());
+    others.forEach(o -> products.add(o.product()));
+    return new ServedModel(
+        key,
+        uri,
+        backend,
+        GpuPlacement.servingOn(products, gpu.resource()),
+        shadowUrl,
+        shadowFraction,
+        sha256,
+        List.copyOf(others));
+  }
+
+  /** The served variant's plans on the other GPU products the engine stage built for. */
+  public static List<OtherPlan> otherPlans(EngineStatus engine) {
+    if (engine == null || engine.otherProducts() == null) {
+      return List.of();
+    }
+    List<OtherPlan> plans = new java.util.ArrayList<>();
+    for (ProductEngine product : engine.otherProducts()) {
+      ProductEngine.Plan plan = product.plan(engine.variant());
+      if (plan != null) {
+        plans.add(new OtherPlan(product.gpuProduct(), plan.uri(), plan.sha256()));
+      }
+    }
+    return plans;
   }
 
   /** Whether the model file has to be copied into the pod first (it is not on a PVC). */

@@ -521,7 +521,8 @@ public final class Serving {
                   key,
                   engine == null ? null : engine.gpuProduct(),
                   engine == null || !current ? null : engine.artifactUri())
-              .withSha256(engine == null ? null : engine.sha256()));
+              .withSha256(engine == null ? null : engine.sha256())
+              .alsoOn(current ? ServedModel.otherPlans(engine) : List.of()));
     }
     if (!current) {
       return Optional.empty();
@@ -529,7 +530,8 @@ public final class Serving {
     return engine != null
         ? Optional.of(
             ServedModel.revision(model, key, engine.gpuProduct(), engine.artifactUri())
-                .withSha256(engine.sha256()))
+                .withSha256(engine.sha256())
+                .alsoOn(ServedModel.otherPlans(engine)))
         : ServedModel.recorded(key, existing);
   }
 

@@ -109,6 +109,9 @@ public final class ServingResources {
       init.add(captureFolder(model, settings));
     }
     String modelPath = Storage.path(served.uri());
+    // The plans built on other GPU products: each pod loads the one of its own GPU.
+    List<String> otherPaths =
+        new ArrayList<>(served.alsoOn().stream().map(o -> Storage.path(o.uri())).toList());
     // The store's ServiceAccount only for the fetch, and its credentials kept out of the
     // client-facing container.
     String serviceAccount = served.needsFetch() ? StageJobs.serviceAccount(model) : null;
@@ -118,7 +121,13 @@ public final class ServingResources {
       VolumeMount modelMount =
           new VolumeMountBuilder().withName("model").withMountPath(MODEL_DIR).build();
       mounts.add(modelMount);
-      init.add(fetch(model, served, modelPath, settings, modelMount));
+      init.add(fetch(model, "fetch-model", served.uri(), modelPath, settings, modelMount));
+      for (int i = 0; i < served.alsoOn().size(); i++) {
+        String uri = served.alsoOn().get(i).uri();
+        otherPaths.set(i, MODEL_DIR + "/gpu-" + (i + 1) + uri.substring(uri.lastIndexOf('/')));
+        init.add(
+            fetch(model, "fetch-model-" + (i + 1), uri, otherPaths.get(i), settings, modelMount));
+      }
     }
     ResourceRequirements resources = resources(model);
     served.placement().requestGpu(resources);
@@ -170,7 +179,7 @@ public final class ServingResources {
             new ContainerBuilder()
                 .withName("inference")
                 .withImage(settings.image())
-                .withEnv(env(model, served, modelPath, settings, capture))
+                .withEnv(env(model, served, modelPath, otherPaths, settings, capture))
                 .addNewPort()
                 .withName("http")
                 .withContainerPort(settings.port())
@@ -306,6 +315,7 @@ public final class ServingResources {
       SparseModel model,
       ServedModel served,
       String modelPath,
+      List<String> otherPaths,
       ServingSettings settings,
       CaptureSpec capture) {
     List<EnvVar> env = new ArrayList<>();
@@ -328,6 +338,14 @@ public final class ServingResources {
     if (served.sha256() != null) {
       // The gated engine, and no other file put in its place since.
       env.add(new EnvVar("MODEL_SHA256", served.sha256(), null));
+    }
+    if (!served.alsoOn().isEmpty()) {
+      // In a fixed order: the template must read the same on every reconcile.
+      List<PlanEnv> plans = new ArrayList<>();
+      for (int i = 0; i < otherPaths.size(); i++) {
+        plans.add(new PlanEnv(otherPaths.get(i), served.alsoOn().get(i).sha256()));
+      }
+      env.add(new EnvVar("OTHER_PLANS", json(plans), null));
     }
     if (served.shadowUrl() != null) {
       env.add(new EnvVar("SHADOW_BASELINE_URL", served.shadowUrl(), null));
@@ -379,17 +397,29 @@ public final class ServingResources {
         .build();
   }
 
+  /** One plan of OTHER_PLANS, as the pod reads it. */
+  private record PlanEnv(String path, String sha256) {}
+
+  private static String json(Object value) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Copies an s3:// or https:// model into the pod's model directory before the server starts. */
   private static Container fetch(
       SparseModel model,
-      ServedModel served,
+      String name,
+      String uri,
       String modelPath,
       ServingSettings settings,
       VolumeMount modelMount) {
     return new ContainerBuilder()
-        .withName("fetch-model")
+        .withName(name)
         .withImage(settings.fetchImage())
-        .withArgs(new FetchArgs(served.uri(), modelPath).toArgs())
+        .withArgs(new FetchArgs(uri, modelPath).toArgs())
         .withEnv(StageJobs.env(model))
         .withVolumeMounts(
             modelMount, new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build())

@@ -133,9 +133,21 @@ class GpuPlacementTest {
             Optional.empty());
 
     assertThat(((GpuPlacement.OnGpu) decision).product()).isEqualTo("NVIDIA-A100-SXM4-80GB-SHARED");
-    assertThat(GpuPlacement.isProduct("NVIDIA-A100-SXM4-80GB-MIG-1g.10gb", "NVIDIA-A100-SXM4-80GB"))
+    // The label itself matches as well; a slice only when the spec asks for that slice.
+    assertThat(
+            GpuPlacement.isProduct(
+                "NVIDIA-A100-SXM4-80GB-SHARED", "NVIDIA-A100-SXM4-80GB-SHARED", null))
         .isTrue();
-    assertThat(GpuPlacement.isProduct("NVIDIA-A100-SXM4-40GB", "NVIDIA-A100-SXM4-80GB")).isFalse();
+    assertThat(
+            GpuPlacement.isProduct(
+                "NVIDIA-A100-SXM4-80GB-MIG-1g.10gb", "NVIDIA-A100-SXM4-80GB", "1g.10gb"))
+        .isTrue();
+    assertThat(
+            GpuPlacement.isProduct(
+                "NVIDIA-A100-SXM4-80GB-MIG-1g.10gb", "NVIDIA-A100-SXM4-80GB", null))
+        .isFalse();
+    assertThat(GpuPlacement.isProduct("NVIDIA-A100-SXM4-40GB", "NVIDIA-A100-SXM4-80GB", null))
+        .isFalse();
   }
 
   @Test
@@ -164,12 +176,63 @@ class GpuPlacementTest {
             .getNodeAffinity()
             .getRequiredDuringSchedulingIgnoredDuringExecution()
             .getNodeSelectorTerms();
-    // Either term admits a node: a driver of the R580 branch or newer, or one not labelled.
+    // Any term admits a node: a driver of the R580 branch or newer by the label, else by the
+    // deprecated label, or one not labelled at all.
     assertThat(terms)
-        .extracting(t -> t.getMatchExpressions().get(0).getOperator())
-        .containsExactly("Gt", "DoesNotExist");
-    assertThat(terms.get(0).getMatchExpressions().get(0).getValues()).containsExactly("579");
+        .extracting(
+            t ->
+                t.getMatchExpressions().stream()
+                    .map(e -> e.getKey() + " " + e.getOperator() + " " + e.getValues())
+                    .toList())
+        .containsExactly(
+            List.of("nvidia.com/cuda.driver-version.major Gt [579]"),
+            List.of(
+                "nvidia.com/cuda.driver-version.major DoesNotExist []",
+                "nvidia.com/cuda.driver.major Gt [579]"),
+            List.of(
+                "nvidia.com/cuda.driver-version.major DoesNotExist []",
+                "nvidia.com/cuda.driver.major DoesNotExist []"));
     assertThat(new GpuPlacement.OnCpu().affinity()).isNull();
+  }
+
+  @Test
+  void withoutARequestedProductEveryQualifyingProductIsBuiltForTheChosenFirst() {
+    Node h100 = gpuNode("h100-1", "NVIDIA-H100-80GB-HBM3", 9, 0, "nvidia.com/gpu", 8);
+    Node l4 = gpuNode("l4-1", "NVIDIA-L4", 8, 9, "nvidia.com/gpu", 1);
+    Node mixedMig = gpuNode("a100-mig", "NVIDIA-A100-SXM4-40GB", 8, 0, "nvidia.com/mig-1g.5gb", 7);
+    List<Node> nodes = List.of(CPU, T4, A100, h100, l4, mixedMig);
+
+    assertThat(
+            GpuPlacement.everyProduct(
+                engine(EngineSpec.Backend.TENSORRT, null, null), nodes, Optional.empty()))
+        .extracting(GpuPlacement.OnGpu::product)
+        .containsExactly("NVIDIA-H100-80GB-HBM3", "NVIDIA-L4", "NVIDIA-A100-SXM4-80GB");
+    // A requested product is the only one; nothing qualifying, none.
+    assertThat(
+            GpuPlacement.everyProduct(
+                engine(EngineSpec.Backend.TENSORRT, "NVIDIA-L4", null), nodes, Optional.empty()))
+        .extracting(GpuPlacement.OnGpu::product)
+        .containsExactly("NVIDIA-L4");
+    assertThat(
+            GpuPlacement.everyProduct(
+                engine(EngineSpec.Backend.TENSORRT, null, null), List.of(T4), Optional.empty()))
+        .isEmpty();
+    // One pod template asks for one resource: products offering another are left out.
+    assertThat(
+            GpuPlacement.everyProduct(
+                engine(EngineSpec.Backend.TENSORRT, null, "1g.5gb"),
+                List.of(
+                    mixedMig,
+                    gpuNode(
+                        "a100-single",
+                        "NVIDIA-A100-SXM4-40GB-MIG-1g.5gb",
+                        8,
+                        0,
+                        "nvidia.com/gpu",
+                        7)),
+                Optional.empty()))
+        .extracting(GpuPlacement.OnGpu::product)
+        .containsExactly("NVIDIA-A100-SXM4-40GB");
   }
 
   @Test

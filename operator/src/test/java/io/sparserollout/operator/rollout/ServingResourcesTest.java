@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.operator.Fixtures;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -159,6 +160,52 @@ class ServingResourcesTest {
         .containsEntry(ServingResources.TRAFFIC_LABEL, "true");
     assertThat(ServingResources.baselineService(model, SETTINGS).getSpec().getSelector())
         .containsEntry("sparserollout.io/revision", "baseline");
+  }
+
+  @Test
+  void plansBuiltOnSeveralGpuProductsAreAllFetchedAndThePodsGoToAnyOfTheProducts() {
+    SparseModel model =
+        Fixtures.minilm(
+            s -> {
+              s.with("engine").put("backend", "tensorrt");
+              s.with("artifactStore")
+                  .put("uri", "s3://models/sparserollout")
+                  .put("credentialsSecret", "s3");
+            });
+    String l4Plan = "s3://models/sparserollout/ml/minilm-cpu/r/engine/gpu/NVIDIA-L4/model.plan";
+    ServedModel served =
+        ServedModel.revision(model, REV, "NVIDIA-A100-SXM4-80GB")
+            .withSha256("sha256:a")
+            .alsoOn(List.of(new ServedModel.OtherPlan("NVIDIA-L4", l4Plan, "sha256:l")));
+    var pod =
+        ServingResources.deployment(model, served, 1, SETTINGS).getSpec().getTemplate().getSpec();
+
+    assertThat(pod.getNodeSelector()).doesNotContainKey("nvidia.com/gpu.product");
+    assertThat(
+            pod.getAffinity()
+                .getNodeAffinity()
+                .getRequiredDuringSchedulingIgnoredDuringExecution()
+                .getNodeSelectorTerms())
+        .allSatisfy(
+            term ->
+                assertThat(term.getMatchExpressions().get(0).getValues())
+                    .containsExactly("NVIDIA-A100-SXM4-80GB", "NVIDIA-L4"));
+    assertThat(pod.getInitContainers())
+        .extracting(c -> c.getName() + " " + String.join(" ", c.getArgs()))
+        .containsExactly(
+            "fetch-model fetch --from " + served.uri() + " --out /models/model.plan",
+            "fetch-model-1 fetch --from " + l4Plan + " --out /models/gpu-1/model.plan");
+    assertThat(env(pod.getContainers().get(0)))
+        .containsEntry("MODEL_PATH", "/models/model.plan")
+        .containsEntry("MODEL_SHA256", "sha256:a")
+        .containsEntry(
+            "OTHER_PLANS", "[{\"path\":\"/models/gpu-1/model.plan\",\"sha256\":\"sha256:l\"}]");
+    // What the Deployment records reads back as the same served model.
+    assertThat(ServedModel.fromIdentity(REV, served.identity())).contains(served);
+    // One product, and a model on CPU, are as before.
+    assertThat(
+            ServedModel.revision(model, REV, "NVIDIA-A100-SXM4-80GB").alsoOn(List.of()).identity())
+        .doesNotContain("alsoOn");
   }
 
   @Test
