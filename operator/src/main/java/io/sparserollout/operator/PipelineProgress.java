@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.Phase;
+import io.sparserollout.api.v1alpha1.ProductEngine;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
@@ -267,12 +268,14 @@ final class PipelineProgress {
                   trainJobRun.problem().reason(), trainJobRun.problem().message())
               : state);
     }
-    List<String> otherProducts = ProductEngines.expected(observed.jobs().get(Stage.BUILD_ENGINE));
-    Map<String, StageState> productStates = productStates(observed, otherProducts);
+    List<String> otherProducts =
+        StatusAggregator.completed(status, Stage.BUILD_ENGINE.jobSuffix())
+            ? List.of()
+            : ProductEngines.expected(observed.jobs().get(Stage.BUILD_ENGINE));
     if (!otherProducts.isEmpty()) {
       states.put(
           Stage.BUILD_ENGINE,
-          ProductEngines.combine(states.get(Stage.BUILD_ENGINE), otherProducts, productStates));
+          recordProductEngines(model, status, stages, observed, otherProducts, states, events));
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
@@ -288,20 +291,6 @@ final class PipelineProgress {
           String placed = finished == null ? null : GpuPlacement.placedOn(finished);
           if (placed != null) {
             status.setEngine(status.getEngine().builtOn(placed));
-          }
-          if (!otherProducts.isEmpty()) {
-            Map<String, EngineResult> built = new java.util.HashMap<>();
-            productStates.forEach(
-                (product, state) -> {
-                  if (state instanceof StageState.Succeeded s
-                      && s.result() instanceof EngineResult engine) {
-                    built.put(product, engine);
-                  }
-                });
-            status.setEngine(
-                status
-                    .getEngine()
-                    .withOtherProducts(ProductEngines.results(stages, otherProducts, built)));
           }
         }
         statuses.complete(status, stage.jobSuffix(), finished, done.result().sha256());
@@ -324,6 +313,19 @@ final class PipelineProgress {
     }
     if (step instanceof PipelineStep.Fail fail) {
       WorkerSetResources.stop(client, observed.workers().getOrDefault(fail.stage(), List.of()));
+      if (fail.stage() == Stage.BUILD_ENGINE) {
+        // The other products' engines would serve nothing now: their GPUs are freed.
+        for (WorkerStates.Worker other : observed.productEngines().values()) {
+          if (!WorkerStates.ended(other.job())
+              && other.job().getMetadata().getDeletionTimestamp() == null) {
+            client
+                .resource(other.job())
+                .withPropagationPolicy(
+                    io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
+                .delete();
+          }
+        }
+      }
       String message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
       statuses.enter(status, Phase.FAILED, message);
       if (before != Phase.FAILED) {
@@ -397,6 +399,68 @@ final class PipelineProgress {
             + "): no stage Job runs");
   }
 
+  /**
+   * The engine stage on several GPU products: each result is recorded as soon as its Job reports (a
+   * pod need not outlive the slowest product's Job), the first product's first; a product whose Job
+   * fails serves nothing (a Warning names it) and the others serve on. Done, the stage is recorded
+   * complete with the first product's Job and digest.
+   */
+  private StageState recordProductEngines(
+      SparseModel model,
+      SparseModelStatus status,
+      StageContext stages,
+      StageObservation observed,
+      List<String> others,
+      Map<Stage, StageState> states,
+      EventRecorder events) {
+    Job first = observed.jobs().get(Stage.BUILD_ENGINE);
+    StageState firstState = states.get(Stage.BUILD_ENGINE);
+    if (status.getEngine() == null && firstState instanceof StageState.Succeeded done) {
+      StageHandler.of(Stage.BUILD_ENGINE).applyResult(status, stages, done.result());
+      String placed = GpuPlacement.placedOn(first);
+      if (placed != null) {
+        status.setEngine(status.getEngine().builtOn(placed));
+      }
+    }
+    Map<String, StageState> byProduct = productStates(observed, others);
+    java.util.Set<String> recorded = new java.util.HashSet<>();
+    if (status.getEngine() != null) {
+      List<ProductEngine> engines =
+          new java.util.ArrayList<>(
+              status.getEngine().otherProducts() == null
+                  ? List.of()
+                  : status.getEngine().otherProducts());
+      engines.forEach(e -> recorded.add(e.gpuProduct()));
+      for (String product : others) {
+        if (recorded.contains(product)) {
+          continue;
+        }
+        if (byProduct.get(product) instanceof StageState.Succeeded done
+            && done.result() instanceof EngineResult result) {
+          engines.add(ProductEngines.built(stages, product, result));
+          recorded.add(product);
+        } else if (byProduct.get(product) instanceof StageState.Failed failed) {
+          engines.add(ProductEngine.failed(product, failed.message()));
+          recorded.add(product);
+          events.record(
+              model,
+              Reason.ENGINE_FAILED_ON_PRODUCT,
+              "the engine Job on GPU product "
+                  + product
+                  + " failed, so nothing serves there: "
+                  + failed.message());
+        }
+      }
+      status.setEngine(status.getEngine().withOtherProducts(engines));
+    }
+    StageState state =
+        ProductEngines.combine(firstState, status.getEngine() != null, others, recorded, byProduct);
+    if (state instanceof StageState.Recorded) {
+      statuses.complete(status, Stage.BUILD_ENGINE.jobSuffix(), first, status.getEngine().sha256());
+    }
+    return state;
+  }
+
   /** What each other GPU product's engine Job says; a product whose Job is not seen is absent. */
   private static Map<String, StageState> productStates(
       StageObservation observed, List<String> products) {
@@ -422,8 +486,15 @@ final class PipelineProgress {
       Map<Stage, StageState> states,
       EventRecorder events) {
     Job job = observed.jobs().get(stage);
+    StageState.Blocked productBlocked = null;
     if (stage == Stage.BUILD_ENGINE && job != null) {
-      ensureProductEngines(client, model, status, revision, observed);
+      ProductJobs products =
+          ensureProductEngines(client, model, status, revision, job, observed.productEngines());
+      if (products.taken() != null) {
+        productBlocked =
+            new StageState.Blocked(
+                "NameTaken", new OwnedResources.NameTaken(products.taken()).getMessage());
+      }
     }
     List<Pod> pods = observed.pods().getOrDefault(stage, List.of());
     List<WorkerStates.Worker> workers = observed.workers().getOrDefault(stage, List.of());
@@ -434,14 +505,21 @@ final class PipelineProgress {
     }
     // The stage's Jobs: its one, or every worker's (any of them may be the one refused a pod).
     List<WorkerStates.Worker> jobs =
-        trainJob
-            ? run.node() == null ? List.of() : List.of(run.node())
-            : workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods));
+        new java.util.ArrayList<>(
+            trainJob
+                ? run.node() == null ? List.of() : List.of(run.node())
+                : workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods)));
+    if (stage == Stage.BUILD_ENGINE) {
+      jobs.addAll(observed.productEngines().values()); // any product's Job may be refused a pod
+    }
     String running =
         trainJob
             ? "TrainJob " + TrainJobs.name(model, revision)
             : "Job " + job.getMetadata().getName();
-    StageState.Blocked blocked = states.get(stage) instanceof StageState.Blocked b ? b : null;
+    StageState.Blocked blocked =
+        productBlocked != null
+            ? productBlocked
+            : states.get(stage) instanceof StageState.Blocked b ? b : null;
     Job blockedJob = trainJob ? null : job;
     for (WorkerStates.Worker worker : jobs) {
       if (blocked != null && StageBlockage.ofPods(worker.pods()).isPresent()) {
@@ -576,11 +654,11 @@ final class PipelineProgress {
               each.getMetadata().setAnnotations(Map.of(RUN_ANNOTATION, status.getArtifactRun())));
     }
     boolean workerSet = WorkerSet.workers(model, stage) > 1;
-    if (stage == Stage.BUILD_ENGINE && placement instanceof GpuPlacement.OnGpu first) {
-      desired.addAll(
-          ProductEngines.jobs(
-              stages, revision, desired.get(0), otherProducts(client, model, first), settings));
-    }
+    List<GpuPlacement.OnGpu> others =
+        stage == Stage.BUILD_ENGINE && placement instanceof GpuPlacement.OnGpu first
+            ? otherProducts(client, model, first)
+            : List.of();
+    ProductEngines.annotate(desired.get(0), others);
     if (workerSet) {
       // Nothing of the set starts unless all of it can: a part would only wait for the rest.
       WorkerSetResources.Blocked blocked = WorkerSetResources.preflight(client, model, desired);
@@ -610,6 +688,21 @@ final class PipelineProgress {
           return blocked(model, status, stage, blocked, events);
         }
       }
+      if (stage == Stage.BUILD_ENGINE && each == desired.get(0)) {
+        // The other products the first Job names: one adopted from before names its own set.
+        ProductJobs products =
+            ensureProductEngines(client, model, status, revision, adopted.job(), Map.of());
+        if (products.taken() != null) {
+          return blocked(
+              model,
+              status,
+              stage,
+              new WorkerSetResources.Blocked(
+                  "NameTaken", new OwnedResources.NameTaken(products.taken()).getMessage()),
+              events);
+        }
+        created.addAll(products.created());
+      }
     }
     if (!created.isEmpty()) {
       events.record(
@@ -619,18 +712,14 @@ final class PipelineProgress {
               + stage.jobSuffix()
               + (desired.size() == 1
                   ? ": Job " + job
-                  : workerSet
-                      ? ": " + desired.size() + " workers, Jobs " + String.join(", ", created)
-                      : ": Jobs "
-                          + String.join(", ", created)
-                          + ", one per GPU product ("
-                          + String.join(
-                              ", ",
-                              desired.stream()
-                                  .map(d -> GpuPlacement.placedOn(d))
-                                  .filter(java.util.Objects::nonNull)
-                                  .toList())
-                          + ")"));
+                  : ": " + desired.size() + " workers, Jobs " + String.join(", ", created))
+              + (others.isEmpty()
+                  ? ""
+                  : ", one more per GPU product ("
+                      + String.join(", ", others.stream().map(GpuPlacement.OnGpu::product).toList())
+                      + "): "
+                      + String.join(
+                          ", ", created.subList(Math.min(1, created.size()), created.size()))));
     }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running Job " + job, null);
@@ -743,35 +832,43 @@ final class PipelineProgress {
         .toList();
   }
 
+  /** Engine Jobs of other products made now, and a name another resource holds (or null). */
+  private record ProductJobs(List<String> created, Job taken) {}
+
   /**
-   * Makes again an engine Job of another product that is not seen: its creation failed after the
-   * first one's, or it was deleted. Only Jobs the first one names, on the product's own nodes.
+   * Makes the engine Jobs of the other products {@code first} names that are not among {@code
+   * seen}: at the start, and again when one is not seen (its creation failed after the first's, or
+   * it was deleted). Each on its own product's nodes; one already there is adopted.
    */
-  private void ensureProductEngines(
+  private ProductJobs ensureProductEngines(
       KubernetesClient client,
       SparseModel model,
       SparseModelStatus status,
       String revision,
-      StageObservation observed) {
-    Job first = observed.jobs().get(Stage.BUILD_ENGINE);
+      Job first,
+      Map<String, WorkerStates.Worker> seen) {
     List<GpuPlacement.OnGpu> missing =
         ProductEngines.expected(first).stream()
-            .filter(product -> !observed.productEngines().containsKey(product))
+            .filter(product -> !seen.containsKey(product))
             .map(product -> GpuPlacement.servingOn(model.getSpec().engine(), product))
             .toList();
-    if (missing.isEmpty()) {
-      return;
-    }
-    Job template = new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder(first).build();
+    List<String> created = new java.util.ArrayList<>();
     for (Job job :
         ProductEngines.jobs(
             StageContext.of(model, revision, status),
             revision,
-            template,
+            first,
             missing,
             limits.settings(images.sparsify(), Stage.BUILD_ENGINE))) {
-      createOrAdopt(client, model, status, job);
+      Adopted adopted = createOrAdopt(client, model, status, job);
+      if (adopted.taken() != null) {
+        return new ProductJobs(created, adopted.taken());
+      }
+      if (adopted.created()) {
+        created.add(job.getMetadata().getName());
+      }
     }
+    return new ProductJobs(created, null);
   }
 
   /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */

@@ -23,13 +23,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
 /**
- * A cluster with two qualifying GPU products, on a real API server: the engine stage runs on each
- * (a TensorRT plan runs only on the product it was built on), is done when both are, and the
- * serving pods may go to either product, each told where both plans lie.
+ * A cluster with three qualifying GPU products, on a real API server: the engine stage runs on each
+ * (a TensorRT plan runs only on the product it was built on), records each result as it comes,
+ * drops a product whose Job fails, and the serving pods may go to any product that has a plan, each
+ * told where the plans lie.
  */
 @QuarkusTest
 @QuarkusTestResource(RealApiServerResource.class)
 class GpuProductsIT {
+  private static final String H100 = "NVIDIA-H100-80GB-HBM3";
   private static final String L4 = "NVIDIA-L4";
   private static final String A100 = "NVIDIA-A100-SXM4-80GB";
 
@@ -53,37 +55,67 @@ class GpuProductsIT {
 
   @Test
   void anEngineIsBuiltOnEachGpuProductAndThePodsServeOnEitherWithTheirOwnPlan() {
-    List<String> nodes = List.of("l4-" + ns.name(), "a100-" + ns.name());
-    GpuNodes.create(ns.admin(), nodes.get(0), L4, "8", "9");
-    GpuNodes.create(ns.admin(), nodes.get(1), A100, "8", "0");
+    List<String> nodes = List.of("h100-" + ns.name(), "l4-" + ns.name(), "a100-" + ns.name());
+    GpuNodes.create(ns.admin(), nodes.get(0), H100, "9", "0");
+    GpuNodes.create(ns.admin(), nodes.get(1), L4, "8", "9");
+    GpuNodes.create(ns.admin(), nodes.get(2), A100, "8", "0");
     try {
       SparseModel model = ns.create("minilm", ArtifactReuseIT::tensorRtCanary);
       String revision = Revision.of(model.getSpec());
       ns.kubelet()
           .succeed(ns.name(), TestNamespace.job(model, revision, "prune"), StageResults.PRUNED);
 
-      // The most capable product's Job is the stage's; it names the other, which has its own.
+      // The most capable product's Job is the stage's; it names the others, each with its own.
       Job first = ns.awaitJob(TestNamespace.job(model, revision, "engine"));
-      Job other = ns.awaitJob(ProductEngines.jobName(model, revision, A100));
-      assertThat(GpuPlacement.placedOn(first)).isEqualTo(L4);
-      assertThat(GpuPlacement.placedOn(other)).isEqualTo(A100);
-      assertThat(ProductEngines.expected(first)).containsExactly(A100);
+      Job l4 = ns.awaitJob(ProductEngines.jobName(model, revision, L4));
+      Job a100 = ns.awaitJob(ProductEngines.jobName(model, revision, A100));
+      assertThat(GpuPlacement.placedOn(first)).isEqualTo(H100);
+      assertThat(GpuPlacement.placedOn(l4)).isEqualTo(L4);
+      assertThat(GpuPlacement.placedOn(a100)).isEqualTo(A100);
+      assertThat(ProductEngines.expected(first)).containsExactly(L4, A100);
       ns.awaitReasons(model, "StageStarted");
 
       ns.kubelet()
           .succeed(
               ns.name(),
               first.getMetadata().getName(),
-              StageResults.tensorRtEngine("NVIDIA L4", "a".repeat(64)));
-      // One product done is not the stage done.
+              StageResults.tensorRtEngine("NVIDIA H100 80GB HBM3", "a".repeat(64)));
+      // Its result is recorded at once: its pod may go (a GPU node scaled down) long before the
+      // other products are built, and the stage does not fail for it. One product done is not
+      // the stage done.
       await()
-          .during(Duration.ofSeconds(3))
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> ns.get(model).getStatus().getPhase() == Phase.BUILDING_ENGINE);
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> ns.get(model).getStatus().getEngine() != null);
+      Job done =
+          ns.admin()
+              .batch()
+              .v1()
+              .jobs()
+              .inNamespace(ns.name())
+              .withName(first.getMetadata().getName())
+              .get();
+      done.getStatus()
+          .setCompletionTime(
+              java.time.Instant.now().minusSeconds(3600).toString().replaceAll("\\.\\d+Z$", "Z"));
+      ns.admin().batch().v1().jobs().inNamespace(ns.name()).resource(done).updateStatus();
+      ns.admin()
+          .pods()
+          .inNamespace(ns.name())
+          .withLabel("job-name", first.getMetadata().getName())
+          .withGracePeriod(0)
+          .delete();
+      // A product whose Job fails serves nothing; the others serve on.
+      ns.kubelet().fail(ns.name(), l4.getMetadata().getName(), "CUDA out of memory");
+      ns.kubelet().fail(ns.name(), l4.getMetadata().getName(), "CUDA out of memory");
+      // The job controller marks the Job Failed after its retry backoff (about 10 s).
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> ns.reasons(model).contains("EngineFailedOnProduct"));
+      assertThat(ns.get(model).getStatus().getPhase()).isEqualTo(Phase.BUILDING_ENGINE);
       ns.kubelet()
           .succeed(
               ns.name(),
-              other.getMetadata().getName(),
+              a100.getMetadata().getName(),
               StageResults.tensorRtEngine("NVIDIA A100-SXM4-80GB", "b".repeat(64)));
       ns.kubelet()
           .succeed(
@@ -92,14 +124,21 @@ class GpuProductsIT {
               StageResults.EVALUATED_GOOD);
       SparseModel promoted = ns.awaitPhase(model, Phase.PROMOTED, Duration.ofSeconds(90));
 
-      assertThat(promoted.getStatus().getEngine().gpuProduct()).isEqualTo(L4);
-      ProductEngine a100 = promoted.getStatus().getEngine().otherProducts().get(0);
-      assertThat(a100.gpuProduct()).isEqualTo(A100);
-      assertThat(a100.sha256()).isEqualTo("b".repeat(64));
-      assertThat(a100.artifactUri()).endsWith("/engine/gpu/" + A100);
+      assertThat(promoted.getStatus().getEngine().gpuProduct()).isEqualTo(H100);
+      assertThat(promoted.getStatus().getEngine().sha256()).isEqualTo("a".repeat(64));
+      List<ProductEngine> others = promoted.getStatus().getEngine().otherProducts();
+      assertThat(others).extracting(ProductEngine::gpuProduct).containsExactlyInAnyOrder(L4, A100);
+      assertThat(others)
+          .filteredOn(e -> e.gpuProduct().equals(L4))
+          .singleElement()
+          .satisfies(e -> assertThat(e.failure()).contains("CUDA out of memory"));
+      ProductEngine built =
+          others.stream().filter(e -> e.gpuProduct().equals(A100)).findFirst().orElseThrow();
+      assertThat(built.sha256()).isEqualTo("b".repeat(64));
+      assertThat(built.artifactUri()).endsWith("/engine/gpu/" + A100);
       assertThat(RolloutIT.plugin("report", "minilm", "-n", ns.name()).output())
           .contains("also built on")
-          .contains("  " + A100 + ": " + a100.artifactUri());
+          .contains("  " + A100 + ": " + built.artifactUri());
       PodSpec pod =
           ns.admin()
               .apps()
@@ -120,7 +159,7 @@ class GpuProductsIT {
                   .getMatchExpressions()
                   .get(0)
                   .getValues())
-          .containsExactly(L4, A100);
+          .containsExactly(H100, A100);
       assertThat(pod.getContainers().get(0).getEnv())
           .extracting(EnvVar::getName, EnvVar::getValue)
           .contains(
@@ -128,7 +167,7 @@ class GpuProductsIT {
               org.assertj.core.groups.Tuple.tuple(
                   "OTHER_PLANS",
                   "[{\"path\":\""
-                      + a100.artifactUri().replace("pvc://", "/mnt/")
+                      + built.artifactUri().replace("pvc://", "/mnt/")
                       + "/model.plan\",\"sha256\":\""
                       + "b".repeat(64)
                       + "\"}]"));

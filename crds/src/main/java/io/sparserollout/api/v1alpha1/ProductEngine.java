@@ -16,7 +16,16 @@ public record ProductEngine(
         String artifactUri,
     @JsonPropertyDescription("SHA-256 of the plan of the spec's own variant.") String sha256,
     @JsonPropertyDescription("Each variant's plan and its speed-up on this product.")
-        List<Variant> variants) {
+        List<Variant> variants,
+    @JsonPropertyDescription(
+            "Why the engine Job failed on this product, which then serves nothing; the other"
+                + " products serve on.")
+        String failure) {
+
+  /** A product whose engine Job failed: it serves nothing. */
+  public static ProductEngine failed(String gpuProduct, String failure) {
+    return new ProductEngine(gpuProduct, null, null, null, failure);
+  }
 
   /** One variant's plan on the product, and its speed against the dense float variant there. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -27,6 +36,9 @@ public record ProductEngine(
    * The plan of {@code variant} (null: the spec's own) and its digest; null when none was built.
    */
   public Plan plan(String variant) {
+    if (failure != null) {
+      return null;
+    }
     if (variant == null) {
       return artifactUri == null ? null : new Plan(artifactUri + "/model.plan", sha256);
     }

@@ -84,7 +84,13 @@ final class TensorRtBackend implements InferenceBackend {
   static Backends.Plan planFor(List<Backends.Plan> plans, String device) {
     List<String> builtOn = new ArrayList<>();
     for (Backends.Plan plan : plans) {
-      String product = builtFor(plan.path()).device();
+      String product;
+      try {
+        product = builtFor(plan.path()).device();
+      } catch (IllegalStateException unreadable) {
+        builtOn.add(plan.path() + " (" + unreadable.getMessage() + ")");
+        continue; // another plan may still be this GPU's
+      }
       if (device.equals(product)) {
         return plan;
       }

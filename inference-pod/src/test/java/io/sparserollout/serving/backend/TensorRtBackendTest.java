@@ -33,6 +33,13 @@ class TensorRtBackendTest {
     Backends.Plan a100 = plan(dir.resolve("a100"), "NVIDIA A100-SXM4-80GB");
     Backends.Plan l4 = plan(dir.resolve("l4"), "NVIDIA L4");
     assertThat(TensorRtBackend.planFor(java.util.List.of(a100, l4), "NVIDIA L4")).isEqualTo(l4);
+    // A plan whose key is gone does not keep the pod from the one that is its GPU's.
+    Path keyless = Files.createDirectories(dir.resolve("keyless")).resolve("model.plan");
+    Files.write(keyless, new byte[] {1});
+    assertThat(
+            TensorRtBackend.planFor(
+                java.util.List.of(new Backends.Plan(keyless, null), l4), "NVIDIA L4"))
+        .isEqualTo(l4);
     assertThatThrownBy(
             () -> TensorRtBackend.planFor(java.util.List.of(a100, l4), "NVIDIA H100 80GB HBM3"))
         .hasMessage(

@@ -33,6 +33,7 @@ public final class EventRecorder {
     STAGE_BLOCKED(true),
     INVALID_SPEC(true),
     NO_ELIGIBLE_GPU_NODE(true),
+    ENGINE_FAILED_ON_PRODUCT(true),
     GATE_PASSED(false),
     GATE_FAILED(true),
     CANARY_STARTED(false),

@@ -46,18 +46,10 @@ public final class ProductEngines {
         model, "-" + revision + "-" + Stage.BUILD_ENGINE.jobSuffix() + "-" + hash(product));
   }
 
-  /**
-   * One engine Job per other product: the stage's command writing to the product's folder, placed
-   * on that product's nodes; the first Job ({@code first}) records the set.
-   */
-  public static List<Job> jobs(
-      StageContext c,
-      String revision,
-      Job first,
-      List<GpuPlacement.OnGpu> others,
-      JobSettings settings) {
+  /** Records on the first engine Job, before it is made, which other products the stage has. */
+  public static void annotate(Job first, List<GpuPlacement.OnGpu> others) {
     if (others.isEmpty()) {
-      return List.of();
+      return;
     }
     Map<String, String> annotations =
         new LinkedHashMap<>(
@@ -68,6 +60,23 @@ public final class ProductEngines {
         OTHERS_ANNOTATION,
         String.join(",", others.stream().map(GpuPlacement.OnGpu::product).toList()));
     first.getMetadata().setAnnotations(annotations);
+  }
+
+  /**
+   * One engine Job per product of {@code others}: the stage's command writing to the product's
+   * folder, placed on that product's nodes, with the first Job's annotations but the set.
+   */
+  public static List<Job> jobs(
+      StageContext c,
+      String revision,
+      Job first,
+      List<GpuPlacement.OnGpu> others,
+      JobSettings settings) {
+    Map<String, String> annotations =
+        new LinkedHashMap<>(
+            first.getMetadata().getAnnotations() == null
+                ? Map.of()
+                : first.getMetadata().getAnnotations());
     BuildEngineArgs stage = new BuildEngineStage().command(c);
     List<Job> jobs = new ArrayList<>();
     for (GpuPlacement.OnGpu gpu : others) {
@@ -108,83 +117,74 @@ public final class ProductEngines {
   }
 
   /**
-   * The stage as a whole: failed when any product's Job failed (naming the product), blocked when
-   * one cannot run, done when every one is; otherwise running. A product whose Job is not seen yet
-   * (the cache lags its creation, or it was deleted and is made again) is running.
+   * The stage as a whole, once what is done is recorded ({@code firstRecorded}, and the products in
+   * {@code recorded}, built or failed): done when the first product's result and every other
+   * product's are; failed when the first product's Job failed (a product failing alone serves
+   * nothing, the others serve on); blocked when a product's Job cannot run; otherwise running. A
+   * product whose Job is not seen yet (the cache lags its creation, or it is made again) runs.
    */
   public static StageState combine(
-      StageState first, List<String> expected, Map<String, StageState> byProduct) {
-    if (first instanceof StageState.Failed || first instanceof StageState.Recorded) {
+      StageState first,
+      boolean firstRecorded,
+      List<String> expected,
+      java.util.Set<String> recorded,
+      Map<String, StageState> byProduct) {
+    if (first instanceof StageState.Failed && !firstRecorded) {
       return first;
     }
-    for (String product : expected) {
-      if (byProduct.get(product) instanceof StageState.Failed failed) {
-        return new StageState.Failed("on GPU product " + product + ": " + failed.message());
-      }
+    if (firstRecorded && recorded.containsAll(expected)) {
+      return new StageState.Recorded();
     }
     for (String product : expected) {
-      if (byProduct.get(product) instanceof StageState.Blocked blocked) {
+      if (!recorded.contains(product)
+          && byProduct.get(product) instanceof StageState.Blocked blocked) {
         return new StageState.Blocked(
             blocked.reason(), "on GPU product " + product + ": " + blocked.message());
       }
     }
-    if (!(first instanceof StageState.Succeeded)) {
-      return first;
-    }
-    boolean all = expected.stream().allMatch(p -> byProduct.get(p) instanceof StageState.Succeeded);
-    return all ? first : new StageState.Running();
+    return !firstRecorded && first instanceof StageState.Blocked ? first : new StageState.Running();
   }
 
   /**
-   * What each product's Job built: its folder, the plan of the spec's own variant, and every
-   * variant's plan and speed-up over the dense float variant on that product.
+   * What a product's Job built: its folder, the plan of the spec's own variant, and every variant's
+   * plan and speed-up over the dense float variant on that product.
    */
-  public static List<ProductEngine> results(
-      StageContext c, List<String> expected, Map<String, EngineResult> byProduct) {
+  public static ProductEngine built(StageContext c, String product, EngineResult result) {
     String reference = Variants.denseFloat(c.spec());
-    List<ProductEngine> engines = new ArrayList<>();
-    for (String product : expected) {
-      EngineResult result = byProduct.get(product);
-      if (result == null) {
-        continue;
-      }
-      EngineResult.Timing dense =
-          result.variants() == null
-              ? null
-              : result.variants().stream()
-                  .filter(v -> reference.equals(v.name()))
-                  .map(ProductEngines::main)
-                  .filter(Objects::nonNull)
-                  .findFirst()
-                  .orElse(null);
-      List<ProductEngine.Variant> variants =
-          result.variants() == null
-              ? null
-              : result.variants().stream()
-                  .map(
-                      v -> {
-                        EngineResult.Timing t = main(v);
-                        SpeedRatio ratio =
-                            t == null || dense == null
-                                ? null
-                                : SpeedRatio.of(
-                                    t.perSecond(),
-                                    BuildEngineStage.usable(t.perSecondByRepetition()),
-                                    dense.perSecond(),
-                                    BuildEngineStage.usable(dense.perSecondByRepetition()));
-                        return new ProductEngine.Variant(
-                            v.name(),
-                            v.sha256(),
-                            ratio == null ? null : rounded(ratio.estimate()),
-                            ratio == null ? null : rounded(ratio.low()),
-                            ratio == null ? null : rounded(ratio.high()));
-                      })
-                  .toList();
-      engines.add(
-          new ProductEngine(
-              product, c.storage().artifactUri(folder(product)), result.sha256(), variants));
-    }
-    return engines;
+    EngineResult.Timing dense =
+        result.variants() == null
+            ? null
+            : result.variants().stream()
+                .filter(v -> reference.equals(v.name()))
+                .map(ProductEngines::main)
+                .filter(Objects::nonNull)
+                .findFirst()
+                .orElse(null);
+    List<ProductEngine.Variant> variants =
+        result.variants() == null
+            ? null
+            : result.variants().stream()
+                .map(
+                    v -> {
+                      EngineResult.Timing t = main(v);
+                      SpeedRatio ratio =
+                          t == null || dense == null
+                              ? null
+                              : SpeedRatio.of(
+                                  t.perSecond(),
+                                  BuildEngineStage.usable(t.perSecondByRepetition()),
+                                  dense.perSecond(),
+                                  BuildEngineStage.usable(dense.perSecondByRepetition()));
+                      return new ProductEngine.Variant(
+                          v.name(),
+                          v.sha256(),
+                          ratio == null ? null : rounded(ratio.estimate()),
+                          ratio == null ? null : rounded(ratio.low()),
+                          ratio == null ? null : rounded(ratio.high()));
+                    })
+                .toList();
+    return new ProductEngine(
+        product, c.storage().artifactUri(folder(product)), result.sha256(), variants, null);
   }
 
   private static EngineResult.Timing main(EngineResult.VariantEngine v) {

@@ -12,6 +12,7 @@ import io.sparserollout.stage.StageResult;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ProductEnginesTest {
@@ -36,6 +37,7 @@ class ProductEnginesTest {
             a100,
             settings);
 
+    ProductEngines.annotate(first, List.of(l4));
     List<Job> jobs = ProductEngines.jobs(context, "r1", first, List.of(l4), settings);
 
     assertThat(ProductEngines.expected(first)).containsExactly(L4);
@@ -60,57 +62,61 @@ class ProductEnginesTest {
   }
 
   @Test
-  void theStageIsDoneWhenEveryProductIsAndFailsNamingTheProductThatFailed() {
+  void theStageIsDoneWhenEveryResultIsRecordedAndOnlyTheFirstProductsFailureFailsIt() {
     StageState done = new StageState.Succeeded(result("sha256:a"));
+    StageState running = new StageState.Running();
     List<String> others = List.of(L4, "NVIDIA-H100");
 
-    assertThat(ProductEngines.combine(done, others, Map.of(L4, done)))
+    // Every result recorded, the first's and each other product's (built or failed): done.
+    assertThat(ProductEngines.combine(done, true, others, Set.of(L4, "NVIDIA-H100"), Map.of()))
+        .isInstanceOf(StageState.Recorded.class);
+    // One product's still to come (its Job not even seen yet): running.
+    assertThat(ProductEngines.combine(done, true, others, Set.of(L4), Map.of()))
         .isInstanceOf(StageState.Running.class);
-    assertThat(ProductEngines.combine(done, others, Map.of(L4, done, "NVIDIA-H100", done)))
-        .isSameAs(done);
+    // The first not recorded yet, though the others are: running.
+    assertThat(ProductEngines.combine(running, false, others, Set.copyOf(others), Map.of()))
+        .isInstanceOf(StageState.Running.class);
+    // The first product failing fails the stage.
     assertThat(
             ProductEngines.combine(
-                new StageState.Running(),
+                new StageState.Failed("no GPU"), false, others, Set.of(), Map.of()))
+        .isEqualTo(new StageState.Failed("no GPU"));
+    // A product's Job that cannot run blocks the stage, naming the product.
+    assertThat(
+            ProductEngines.combine(
+                done,
+                true,
                 others,
-                Map.of(L4, new StageState.Failed("out of memory"))))
-        .isEqualTo(new StageState.Failed("on GPU product " + L4 + ": out of memory"));
-    assertThat(
-            ProductEngines.combine(
-                done, others, Map.of(L4, new StageState.Blocked("ImagePullBackOff", "no image"))))
+                Set.of(L4),
+                Map.of("NVIDIA-H100", new StageState.Blocked("ImagePullBackOff", "no image"))))
         .isEqualTo(
-            new StageState.Blocked("ImagePullBackOff", "on GPU product " + L4 + ": no image"));
-    assertThat(ProductEngines.combine(new StageState.Running(), others, Map.of(L4, done)))
-        .isInstanceOf(StageState.Running.class);
+            new StageState.Blocked("ImagePullBackOff", "on GPU product NVIDIA-H100: no image"));
   }
 
   @Test
   void eachProductsPlansAndSpeedUpsGoToStatus() {
-    List<ProductEngine> engines =
-        ProductEngines.results(
+    ProductEngine l4 =
+        ProductEngines.built(
             context,
-            List.of(L4, "NVIDIA-H100"),
-            Map.of(
-                L4,
-                new EngineResult(
-                    "tensorrt",
-                    "fp16",
-                    null,
-                    "10.15.1",
-                    "NVIDIA L4",
-                    36,
-                    null,
-                    8,
-                    128,
-                    null,
-                    null,
-                    null,
-                    "sha256:own",
-                    List.of(
-                        variant("dense-fp16", "sha256:d", 100.0),
-                        variant("sparse-fp16", "sha256:s", 150.0)))));
+            L4,
+            new EngineResult(
+                "tensorrt",
+                "fp16",
+                null,
+                "10.15.1",
+                "NVIDIA L4",
+                36,
+                null,
+                8,
+                128,
+                null,
+                null,
+                null,
+                "sha256:own",
+                List.of(
+                    variant("dense-fp16", "sha256:d", 100.0),
+                    variant("sparse-fp16", "sha256:s", 150.0))));
 
-    assertThat(engines).hasSize(1);
-    ProductEngine l4 = engines.get(0);
     assertThat(l4.gpuProduct()).isEqualTo(L4);
     assertThat(l4.artifactUri())
         .isEqualTo("pvc://artifacts/sparserollout/ml/minilm-cpu/r1/engine/gpu/" + L4);
@@ -123,6 +129,7 @@ class ProductEnginesTest {
         .isEqualTo(
             new ProductEngine.Plan(l4.artifactUri() + "/sparse-fp16/model.plan", "sha256:s"));
     assertThat(l4.plan("sparse-int8")).isNull();
+    assertThat(ProductEngine.failed(L4, "out of memory").plan("sparse-fp16")).isNull();
   }
 
   private static EngineResult.VariantEngine variant(String name, String sha, double perSecond) {
