@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sparserollout.api.v1alpha1.EngineSpec;
 import io.sparserollout.api.v1alpha1.GateStatus;
 import io.sparserollout.api.v1alpha1.Phase;
-import io.sparserollout.api.v1alpha1.ProductEngine;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
 import io.sparserollout.operator.events.EventRecorder;
@@ -38,7 +37,6 @@ import io.sparserollout.operator.pipeline.WorkerStates;
 import io.sparserollout.operator.placement.GpuInventory;
 import io.sparserollout.operator.placement.GpuPlacement;
 import io.sparserollout.operator.rollout.Serving;
-import io.sparserollout.stage.EngineResult;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -275,7 +273,8 @@ final class PipelineProgress {
     if (!otherProducts.isEmpty()) {
       states.put(
           Stage.BUILD_ENGINE,
-          recordProductEngines(model, status, stages, observed, otherProducts, states, events));
+          ProductEngineStage.record(
+              statuses, model, status, stages, observed, otherProducts, states, events));
     }
     for (Stage stage : stages.plan()) {
       if (StatusAggregator.completed(status, stage.jobSuffix())) {
@@ -314,17 +313,7 @@ final class PipelineProgress {
     if (step instanceof PipelineStep.Fail fail) {
       WorkerSetResources.stop(client, observed.workers().getOrDefault(fail.stage(), List.of()));
       if (fail.stage() == Stage.BUILD_ENGINE) {
-        // The other products' engines would serve nothing now: their GPUs are freed.
-        for (WorkerStates.Worker other : observed.productEngines().values()) {
-          if (!WorkerStates.ended(other.job())
-              && other.job().getMetadata().getDeletionTimestamp() == null) {
-            client
-                .resource(other.job())
-                .withPropagationPolicy(
-                    io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
-                .delete();
-          }
-        }
+        ProductEngineStage.stop(client, observed); // their engines would serve nothing now
       }
       String message = "stage " + fail.stage().jobSuffix() + " failed: " + fail.message();
       statuses.enter(status, Phase.FAILED, message);
@@ -399,81 +388,6 @@ final class PipelineProgress {
             + "): no stage Job runs");
   }
 
-  /**
-   * The engine stage on several GPU products: each result is recorded as soon as its Job reports (a
-   * pod need not outlive the slowest product's Job), the first product's first; a product whose Job
-   * fails serves nothing (a Warning names it) and the others serve on. Done, the stage is recorded
-   * complete with the first product's Job and digest.
-   */
-  private StageState recordProductEngines(
-      SparseModel model,
-      SparseModelStatus status,
-      StageContext stages,
-      StageObservation observed,
-      List<String> others,
-      Map<Stage, StageState> states,
-      EventRecorder events) {
-    Job first = observed.jobs().get(Stage.BUILD_ENGINE);
-    StageState firstState = states.get(Stage.BUILD_ENGINE);
-    if (status.getEngine() == null && firstState instanceof StageState.Succeeded done) {
-      StageHandler.of(Stage.BUILD_ENGINE).applyResult(status, stages, done.result());
-      String placed = GpuPlacement.placedOn(first);
-      if (placed != null) {
-        status.setEngine(status.getEngine().builtOn(placed));
-      }
-    }
-    Map<String, StageState> byProduct = productStates(observed, others);
-    java.util.Set<String> recorded = new java.util.HashSet<>();
-    if (status.getEngine() != null) {
-      List<ProductEngine> engines =
-          new java.util.ArrayList<>(
-              status.getEngine().otherProducts() == null
-                  ? List.of()
-                  : status.getEngine().otherProducts());
-      engines.forEach(e -> recorded.add(e.gpuProduct()));
-      for (String product : others) {
-        if (recorded.contains(product)) {
-          continue;
-        }
-        if (byProduct.get(product) instanceof StageState.Succeeded done
-            && done.result() instanceof EngineResult result) {
-          engines.add(ProductEngines.built(stages, product, result));
-          recorded.add(product);
-        } else if (byProduct.get(product) instanceof StageState.Failed failed) {
-          engines.add(ProductEngine.failed(product, failed.message()));
-          recorded.add(product);
-          events.record(
-              model,
-              Reason.ENGINE_FAILED_ON_PRODUCT,
-              "the engine Job on GPU product "
-                  + product
-                  + " failed, so nothing serves there: "
-                  + failed.message());
-        }
-      }
-      status.setEngine(status.getEngine().withOtherProducts(engines));
-    }
-    StageState state =
-        ProductEngines.combine(firstState, status.getEngine() != null, others, recorded, byProduct);
-    if (state instanceof StageState.Recorded) {
-      statuses.complete(status, Stage.BUILD_ENGINE.jobSuffix(), first, status.getEngine().sha256());
-    }
-    return state;
-  }
-
-  /** What each other GPU product's engine Job says; a product whose Job is not seen is absent. */
-  private static Map<String, StageState> productStates(
-      StageObservation observed, List<String> products) {
-    Map<String, StageState> states = new java.util.HashMap<>();
-    for (String product : products) {
-      WorkerStates.Worker worker = observed.productEngines().get(product);
-      if (worker != null) {
-        states.put(product, StageState.observe(worker.job(), worker.pods(), EngineResult.class));
-      }
-    }
-    return states;
-  }
-
   /** A stage still running: says so, or why the cluster keeps it from running (StageBlocked). */
   private Outcome waiting(
       KubernetesClient client,
@@ -488,8 +402,15 @@ final class PipelineProgress {
     Job job = observed.jobs().get(stage);
     StageState.Blocked productBlocked = null;
     if (stage == Stage.BUILD_ENGINE && job != null) {
-      ProductJobs products =
-          ensureProductEngines(client, model, status, revision, job, observed.productEngines());
+      ProductEngineStage.Made products =
+          ProductEngineStage.ensure(
+              client,
+              model,
+              status,
+              revision,
+              job,
+              observed.productEngines(),
+              limits.settings(images.sparsify(), Stage.BUILD_ENGINE));
       if (products.taken() != null) {
         productBlocked =
             new StageState.Blocked(
@@ -656,7 +577,7 @@ final class PipelineProgress {
     boolean workerSet = WorkerSet.workers(model, stage) > 1;
     List<GpuPlacement.OnGpu> others =
         stage == Stage.BUILD_ENGINE && placement instanceof GpuPlacement.OnGpu first
-            ? otherProducts(client, model, first)
+            ? ProductEngineStage.others(client, model, first)
             : List.of();
     ProductEngines.annotate(desired.get(0), others);
     if (workerSet) {
@@ -690,8 +611,9 @@ final class PipelineProgress {
       }
       if (stage == Stage.BUILD_ENGINE && each == desired.get(0)) {
         // The other products the first Job names: one adopted from before names its own set.
-        ProductJobs products =
-            ensureProductEngines(client, model, status, revision, adopted.job(), Map.of());
+        ProductEngineStage.Made products =
+            ProductEngineStage.ensure(
+                client, model, status, revision, adopted.job(), Map.of(), settings);
         if (products.taken() != null) {
           return blocked(
               model,
@@ -769,9 +691,9 @@ final class PipelineProgress {
   }
 
   /** A Job created now, or the one already there (taken: somebody else's of that name). */
-  private record Adopted(Job job, boolean created, Job taken) {}
+  record Adopted(Job job, boolean created, Job taken) {}
 
-  private static Adopted createOrAdopt(
+  static Adopted createOrAdopt(
       KubernetesClient client, SparseModel model, SparseModelStatus status, Job desired) {
     try {
       return new Adopted(client.resource(desired).create(), true, null);
@@ -822,53 +744,6 @@ final class PipelineProgress {
       }
     }
     return new Outcome(message, null);
-  }
-
-  /** The qualifying GPU products besides {@code first}, each built for as well. */
-  private static List<GpuPlacement.OnGpu> otherProducts(
-      KubernetesClient client, SparseModel model, GpuPlacement.OnGpu first) {
-    return GpuInventory.everyProduct(client, model.getSpec().engine()).stream()
-        .filter(gpu -> !gpu.product().equals(first.product()))
-        .toList();
-  }
-
-  /** Engine Jobs of other products made now, and a name another resource holds (or null). */
-  private record ProductJobs(List<String> created, Job taken) {}
-
-  /**
-   * Makes the engine Jobs of the other products {@code first} names that are not among {@code
-   * seen}: at the start, and again when one is not seen (its creation failed after the first's, or
-   * it was deleted). Each on its own product's nodes; one already there is adopted.
-   */
-  private ProductJobs ensureProductEngines(
-      KubernetesClient client,
-      SparseModel model,
-      SparseModelStatus status,
-      String revision,
-      Job first,
-      Map<String, WorkerStates.Worker> seen) {
-    List<GpuPlacement.OnGpu> missing =
-        ProductEngines.expected(first).stream()
-            .filter(product -> !seen.containsKey(product))
-            .map(product -> GpuPlacement.servingOn(model.getSpec().engine(), product))
-            .toList();
-    List<String> created = new java.util.ArrayList<>();
-    for (Job job :
-        ProductEngines.jobs(
-            StageContext.of(model, revision, status),
-            revision,
-            first,
-            missing,
-            limits.settings(images.sparsify(), Stage.BUILD_ENGINE))) {
-      Adopted adopted = createOrAdopt(client, model, status, job);
-      if (adopted.taken() != null) {
-        return new ProductJobs(created, adopted.taken());
-      }
-      if (adopted.created()) {
-        created.add(job.getMetadata().getName());
-      }
-    }
-    return new ProductJobs(created, null);
   }
 
   /** GPU placement for the engine stage, recorded as the GpuPlacement condition. */
