@@ -269,7 +269,7 @@ final class PipelineProgress {
     List<String> otherProducts =
         StatusAggregator.completed(status, Stage.BUILD_ENGINE.jobSuffix())
             ? List.of()
-            : ProductEngines.expected(observed.jobs().get(Stage.BUILD_ENGINE));
+            : ProductEngineStage.expected(status, observed.jobs().get(Stage.BUILD_ENGINE));
     if (!otherProducts.isEmpty()) {
       states.put(
           Stage.BUILD_ENGINE,
@@ -431,12 +431,16 @@ final class PipelineProgress {
                 ? run.node() == null ? List.of() : List.of(run.node())
                 : workers.size() > 1 ? workers : List.of(new WorkerStates.Worker(0, job, pods)));
     if (stage == Stage.BUILD_ENGINE) {
-      jobs.addAll(observed.productEngines().values()); // any product's Job may be refused a pod
+      // Any product's Job may be refused a pod; one that ended (reported) no longer runs.
+      jobs.addAll(observed.productEngines().values());
+      jobs.removeIf(w -> w.job() != null && WorkerStates.ended(w.job()));
     }
     String running =
         trainJob
             ? "TrainJob " + TrainJobs.name(model, revision)
-            : "Job " + job.getMetadata().getName();
+            : job == null
+                ? "the engine Jobs of the other GPU products"
+                : "Job " + job.getMetadata().getName();
     StageState.Blocked blocked =
         productBlocked != null
             ? productBlocked
@@ -588,6 +592,7 @@ final class PipelineProgress {
       }
     }
     List<String> created = new java.util.ArrayList<>();
+    List<String> productJobs = new java.util.ArrayList<>();
     for (Job each : desired) {
       Adopted adopted = createOrAdopt(client, model, status, each);
       if (adopted.taken() != null) {
@@ -623,7 +628,7 @@ final class PipelineProgress {
                   "NameTaken", new OwnedResources.NameTaken(products.taken()).getMessage()),
               events);
         }
-        created.addAll(products.created());
+        productJobs.addAll(products.created());
       }
     }
     if (!created.isEmpty()) {
@@ -635,13 +640,12 @@ final class PipelineProgress {
               + (desired.size() == 1
                   ? ": Job " + job
                   : ": " + desired.size() + " workers, Jobs " + String.join(", ", created))
-              + (others.isEmpty()
+              + (productJobs.isEmpty()
                   ? ""
                   : ", one more per GPU product ("
                       + String.join(", ", others.stream().map(GpuPlacement.OnGpu::product).toList())
                       + "): "
-                      + String.join(
-                          ", ", created.subList(Math.min(1, created.size()), created.size()))));
+                      + String.join(", ", productJobs)));
     }
     statuses.removeCondition(status, StatusAggregator.STAGE_BLOCKED);
     return new Outcome("running Job " + job, null);

@@ -3,6 +3,7 @@ package io.sparserollout.operator;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sparserollout.api.v1alpha1.EngineStatus;
 import io.sparserollout.api.v1alpha1.ProductEngine;
 import io.sparserollout.api.v1alpha1.SparseModel;
 import io.sparserollout.api.v1alpha1.SparseModelStatus;
@@ -58,6 +59,9 @@ final class ProductEngineStage {
       Job first,
       Map<String, WorkerStates.Worker> seen,
       JobSettings settings) {
+    if (first == null || ProductEngines.expected(first).isEmpty()) {
+      return new Made(List.of(), null);
+    }
     List<GpuPlacement.OnGpu> missing =
         ProductEngines.expected(first).stream()
             .filter(product -> !seen.containsKey(product))
@@ -95,50 +99,70 @@ final class ProductEngineStage {
       EventRecorder events) {
     Job first = observed.jobs().get(Stage.BUILD_ENGINE);
     StageState firstState = states.get(Stage.BUILD_ENGINE);
-    if (status.getEngine() == null && firstState instanceof StageState.Succeeded done) {
+    // Every expected product has its entry from the start: the set outlives the first Job.
+    List<ProductEngine> engines = new ArrayList<>();
+    if (status.getEngine() != null && status.getEngine().otherProducts() != null) {
+      engines.addAll(status.getEngine().otherProducts());
+    }
+    Set<String> known = new HashSet<>();
+    engines.forEach(e -> known.add(e.gpuProduct()));
+    others.stream()
+        .filter(p -> !known.contains(p))
+        .map(ProductEngine::pending)
+        .forEach(engines::add);
+    if ((status.getEngine() == null || !status.getEngine().built())
+        && firstState instanceof StageState.Succeeded done) {
       StageHandler.of(Stage.BUILD_ENGINE).applyResult(status, stages, done.result());
-      String placed = GpuPlacement.placedOn(first);
+      String placed = first == null ? null : GpuPlacement.placedOn(first);
       if (placed != null) {
         status.setEngine(status.getEngine().builtOn(placed));
       }
     }
     Map<String, StageState> byProduct = states(observed, others);
-    Set<String> recorded = new HashSet<>();
-    if (status.getEngine() != null) {
-      List<ProductEngine> engines =
-          new ArrayList<>(
-              status.getEngine().otherProducts() == null
-                  ? List.of()
-                  : status.getEngine().otherProducts());
-      engines.forEach(e -> recorded.add(e.gpuProduct()));
-      for (String product : others) {
-        if (recorded.contains(product)) {
-          continue;
-        }
-        if (byProduct.get(product) instanceof StageState.Succeeded done
-            && done.result() instanceof EngineResult result) {
-          engines.add(ProductEngines.built(stages, product, result));
-          recorded.add(product);
-        } else if (byProduct.get(product) instanceof StageState.Failed failed) {
-          engines.add(ProductEngine.failed(product, failed.message()));
-          recorded.add(product);
-          events.record(
-              model,
-              Reason.ENGINE_FAILED_ON_PRODUCT,
-              "the engine Job on GPU product "
-                  + product
-                  + " failed, so nothing serves there: "
-                  + failed.message());
-        }
+    for (int i = 0; i < engines.size(); i++) {
+      ProductEngine engine = engines.get(i);
+      String product = engine.gpuProduct();
+      if (engine.reported()) {
+        continue;
       }
-      status.setEngine(status.getEngine().withOtherProducts(engines));
+      if (byProduct.get(product) instanceof StageState.Succeeded done
+          && done.result() instanceof EngineResult result) {
+        engines.set(i, ProductEngines.built(stages, product, result));
+      } else if (byProduct.get(product) instanceof StageState.Failed failed) {
+        engines.set(i, ProductEngine.failed(product, failed.message()));
+        events.record(
+            model,
+            Reason.ENGINE_FAILED_ON_PRODUCT,
+            "the engine Job on GPU product "
+                + product
+                + " failed, so nothing serves there: "
+                + failed.message());
+      }
     }
+    status.setEngine(
+        status.getEngine() == null
+            ? EngineStatus.pending(engines)
+            : status.getEngine().withOtherProducts(engines));
+    Set<String> recorded = new HashSet<>();
+    engines.stream().filter(ProductEngine::reported).forEach(e -> recorded.add(e.gpuProduct()));
+    boolean firstRecorded = status.getEngine().built();
     StageState state =
-        ProductEngines.combine(firstState, status.getEngine() != null, others, recorded, byProduct);
+        ProductEngines.combine(firstState, firstRecorded, others, recorded, byProduct);
     if (state instanceof StageState.Recorded) {
       statuses.complete(status, Stage.BUILD_ENGINE.jobSuffix(), first, status.getEngine().sha256());
     }
     return state;
+  }
+
+  /** The other products the stage waits for: its first Job's list, else the one in status. */
+  static List<String> expected(SparseModelStatus status, Job first) {
+    if (first != null) {
+      return ProductEngines.expected(first);
+    }
+    EngineStatus engine = status.getEngine();
+    return engine == null || engine.otherProducts() == null
+        ? List.of()
+        : engine.otherProducts().stream().map(ProductEngine::gpuProduct).toList();
   }
 
   /** The other products' engine Jobs still running, deleted: the stage failed. */

@@ -58,6 +58,16 @@ public record EngineStatus(
         null);
   }
 
+  /** Only the other GPU products' engines: the first product's has not reported yet. */
+  public static EngineStatus pending(List<ProductEngine> products) {
+    return new EngineStatus(null, null, null, null, null, null, null, null, null, products);
+  }
+
+  /** Whether the first product's engine (or the only one) is recorded, not only the others'. */
+  public boolean built() {
+    return backend != null;
+  }
+
   /** The same engine, with the engines of the other GPU products. */
   public EngineStatus withOtherProducts(List<ProductEngine> products) {
     return new EngineStatus(

@@ -12,7 +12,9 @@ import java.util.List;
 public record ProductEngine(
     @JsonPropertyDescription("The nvidia.com/gpu.product node label they were built on.")
         String gpuProduct,
-    @JsonPropertyDescription("URI of the folder of this product's engines, one folder per variant.")
+    @JsonPropertyDescription(
+            "URI of the folder of this product's engines, one folder per variant; empty until its"
+                + " engine Job reports.")
         String artifactUri,
     @JsonPropertyDescription("SHA-256 of the plan of the spec's own variant.") String sha256,
     @JsonPropertyDescription("Each variant's plan and its speed-up on this product.")
@@ -21,6 +23,16 @@ public record ProductEngine(
             "Why the engine Job failed on this product, which then serves nothing; the other"
                 + " products serve on.")
         String failure) {
+
+  /** A product whose engine Job has not reported yet. */
+  public static ProductEngine pending(String gpuProduct) {
+    return new ProductEngine(gpuProduct, null, null, null, null);
+  }
+
+  /** Whether its engine Job reported: built, or failed. */
+  public boolean reported() {
+    return artifactUri != null || failure != null;
+  }
 
   /** A product whose engine Job failed: it serves nothing. */
   public static ProductEngine failed(String gpuProduct, String failure) {

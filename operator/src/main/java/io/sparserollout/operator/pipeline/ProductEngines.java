@@ -129,8 +129,9 @@ public final class ProductEngines {
       List<String> expected,
       java.util.Set<String> recorded,
       Map<String, StageState> byProduct) {
-    if (first instanceof StageState.Failed && !firstRecorded) {
-      return first;
+    if (!firstRecorded
+        && (first instanceof StageState.Failed || first instanceof StageState.NotStarted)) {
+      return first; // failed, or its Job to be made (again)
     }
     if (firstRecorded && recorded.containsAll(expected)) {
       return new StageState.Recorded();

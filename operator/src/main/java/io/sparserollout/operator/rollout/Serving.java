@@ -503,7 +503,9 @@ public final class Serving {
               .filter(recorded -> recorded.uri().equals(fromSpec.uri()))
               .map(recorded -> fromSpec);
     }
-    EngineStatus engine = status.getEngine();
+    // An engine stage still recording its GPU products' results has no engine to serve yet.
+    EngineStatus engine =
+        status.getEngine() == null || !status.getEngine().built() ? null : status.getEngine();
     boolean current = key.equals(status.getRevision());
     if (existing == null) {
       // A stable whose Deployment is gone while another revision (or this one again) is under

@@ -76,6 +76,10 @@ class ProductEnginesTest {
     // The first not recorded yet, though the others are: running.
     assertThat(ProductEngines.combine(running, false, others, Set.copyOf(others), Map.of()))
         .isInstanceOf(StageState.Running.class);
+    // The first product's Job not there (deleted before it reported): made again.
+    assertThat(
+            ProductEngines.combine(new StageState.NotStarted(), false, others, Set.of(), Map.of()))
+        .isInstanceOf(StageState.NotStarted.class);
     // The first product failing fails the stage.
     assertThat(
             ProductEngines.combine(
