@@ -42,7 +42,12 @@ public record ProductEngine(
   /** One variant's plan on the product, and its speed against the dense float variant there. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Variant(
-      String name, String sha256, Double speedup, Double speedupLow, Double speedupHigh) {}
+      @JsonPropertyDescription("The variant, as in status.variants.") String name,
+      @JsonPropertyDescription("SHA-256 of its plan built on this product.") String sha256,
+      @JsonPropertyDescription("Its speed-up over the dense float variant on this product.")
+          Double speedup,
+      @JsonPropertyDescription("Lower end of the speed-up's 95% interval.") Double speedupLow,
+      @JsonPropertyDescription("Upper end of the speed-up's 95% interval.") Double speedupHigh) {}
 
   /**
    * The plan of {@code variant} (null: the spec's own) and its digest; null when none was built.
