@@ -80,14 +80,12 @@ public final class GpuPlacement {
       implements Decision {
     @Override
     public void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {
-      resources.getLimits().put(resource, new Quantity("1"));
-      resources.getRequests().put(resource, new Quantity("1"));
+      requestOne(resources, resource);
     }
 
     /**
-     * Not on a node whose driver is known to be too old for the CUDA the images' bindings are for:
-     * its pod could only fail. A node without the label (an older GPU Feature Discovery writes only
-     * the deprecated one) is not excluded.
+     * Not on a node whose driver GPU Feature Discovery reports too old for the CUDA the images'
+     * bindings are for: its pod could only fail. A node it says nothing of is not excluded.
      */
     @Override
     public Affinity affinity() {
@@ -103,8 +101,7 @@ public final class GpuPlacement {
       implements Decision {
     @Override
     public void requestGpu(io.fabric8.kubernetes.api.model.ResourceRequirements resources) {
-      resources.getLimits().put(resource, new Quantity("1"));
-      resources.getRequests().put(resource, new Quantity("1"));
+      requestOne(resources, resource);
     }
 
     @Override
@@ -116,6 +113,12 @@ public final class GpuPlacement {
               .withValues(products)
               .build());
     }
+  }
+
+  private static void requestOne(
+      io.fabric8.kubernetes.api.model.ResourceRequirements resources, String resource) {
+    resources.getLimits().put(resource, new Quantity("1"));
+    resources.getRequests().put(resource, new Quantity("1"));
   }
 
   private static NodeSelectorRequirement requirement(String key, String operator, String value) {
